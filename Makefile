@@ -1,0 +1,51 @@
+# Front door for building, running and testing vrouter. Each target first
+# installs any missing Debian packages (tools/install-deps.sh).
+
+BUILD ?= build
+SAN_BUILD ?= build-san
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+RUN_ARGS ?=
+
+.PHONY: all deps test-deps build build-san run test test-fast bench clean
+
+all: build
+
+deps:
+	@./tools/install-deps.sh
+
+test-deps:
+	@./tools/install-deps.sh --test
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(SAN_BUILD)/Makefile:
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVR_SANITIZE=ON
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-san: test-deps $(SAN_BUILD)/Makefile
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+
+# A router in this terminal, with the shipped default config.
+run: build
+	./$(BUILD)/vrouter $(RUN_ARGS)
+
+# Every test, first on the normal build, then under ASan and UBSan.
+test: test-deps build build-san
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+	cd $(SAN_BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+# The normal build only, for quick iterations.
+test-fast: test-deps build
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+bench: build
+	@if [ -d $(BUILD)/bench ]; then \
+		for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done; \
+	else echo "no benchmarks built"; fi
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,139 @@
+/*
+ * The command engine: IOS commands declared as syntax strings, matched
+ * with IOS abbreviation and error rules, and grouped in modes that form a
+ * tree (a command missing from a sub-mode is looked up in its parents).
+ *
+ * Syntax of a declaration, tokens separated by single spaces:
+ *
+ *   keyword          lower-case literal, may be abbreviated by the user
+ *   WORD             any single word
+ *   LINE             the rest of the line, raw (must be the last token)
+ *   A.B.C.D          IPv4 address
+ *   A.B.C.D/M        IPv4 prefix
+ *   X:X::X:X         IPv6 address
+ *   X:X::X:X/M       IPv6 prefix
+ *   <1-10000>        decimal number in a range (inclusive)
+ *   HEX              hexadecimal string, optional 0x prefix
+ *   (a|b|WORD)       exactly one of the alternatives
+ *   [x y]            optional sequence of tokens; may nest
+ *
+ * Any token or group may be followed by $name to name its argument, e.g.
+ * "crypto isakmp policy <1-10000>$priority" or "(periodic|on-demand)$mode".
+ * A named keyword or selection stores the full keyword the user abbreviated.
+ * Unnamed variable tokens are named after their token text ("WORD").
+ *
+ * The help string has one line per token in declaration order, including
+ * each alternative of a selection; "\n" separates lines. Example for
+ * "crypto isakmp policy <1-10000>$priority":
+ *   "Encryption module\nConfigure ISAKMP policy\n"
+ *   "Set policy for an ISAKMP protection suite\nPriority of protection suite"
+ *
+ * Precedence when one input word matches several tokens at the same
+ * position: exact keyword > typed value (range, address, HEX) > partial
+ * keyword > WORD/LINE. Two partial keywords at the top precedence are
+ * ambiguous.
+ */
+#ifndef VR_CLI_COMMAND_H
+#define VR_CLI_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vty;
+
+/* Modes, each with a parent, a prompt suffix and a privilege. */
+enum cmd_mode {
+	MODE_USER_EXEC,		/* Router> */
+	MODE_PRIV_EXEC,		/* Router# */
+	MODE_CONFIG,		/* Router(config)# */
+	MODE_CONFIG_IF,		/* (config-if) */
+	MODE_CONFIG_ISAKMP,	/* (config-isakmp): crypto isakmp policy N */
+	MODE_CONFIG_ISAKMP_PROFILE,	/* (conf-isa-prof) */
+	MODE_CONFIG_KEYRING,	/* (conf-keyring) */
+	MODE_CRYPTO_TRANS,	/* (cfg-crypto-trans) */
+	MODE_CRYPTO_MAP,	/* (config-crypto-map) */
+	MODE_IPSEC_PROFILE,	/* (ipsec-profile) */
+	MODE_EXT_NACL,		/* (config-ext-nacl) */
+	MODE_STD_NACL,		/* (config-std-nacl) */
+	MODE_IKEV2_PROPOSAL,	/* (config-ikev2-proposal) */
+	MODE_IKEV2_POLICY,	/* (config-ikev2-policy) */
+	MODE_IKEV2_KEYRING,	/* (config-ikev2-keyring) */
+	MODE_IKEV2_KEYRING_PEER,	/* (config-ikev2-keyring-peer) */
+	MODE_IKEV2_PROFILE,	/* (config-ikev2-profile) */
+	MODE_CONFIG_LINE,	/* (config-line) */
+	MODE_CONFIG_ROUTER,	/* (config-router) */
+	MODE_CONFIG_APPLET,	/* (config-applet) */
+	MODE_COUNT
+};
+
+struct cmd_mode_info {
+	enum cmd_mode parent;	/* MODE_COUNT for the roots */
+	const char *prompt;	/* suffix between hostname and '>'/'#' */
+	bool config;		/* a configuration mode (allows do, end) */
+};
+
+const struct cmd_mode_info *cmd_mode_info(enum cmd_mode mode);
+
+/* Handler results. */
+enum cmd_result {
+	CMD_SUCCESS = 0,
+	CMD_WARNING,	/* handler printed a "%" message; nothing applied */
+	CMD_ERROR,	/* handler printed a "%" message; operation failed */
+	CMD_CLOSE,	/* close the session (exit/logout in EXEC) */
+};
+
+struct cmd_args;
+
+/* Returns the argument named NAME, or NULL when it was not given. */
+const char *cmd_arg(const struct cmd_args *args, const char *name);
+
+/* True when the optional token or group named NAME was matched. */
+bool cmd_has(const struct cmd_args *args, const char *name);
+
+/* Number of matched words and the Nth word as typed (for diagnostics). */
+int cmd_argc(const struct cmd_args *args);
+const char *cmd_argv(const struct cmd_args *args, int n);
+
+typedef enum cmd_result (*cmd_fn)(struct vty *vty, const struct cmd_args *args);
+
+/* Flags of a declaration. */
+#define CMD_HIDDEN	0x1	/* accepted but not listed by `?` */
+#define CMD_NO_PIPE	0x2	/* `|` is literal text, not an output filter */
+
+struct cmd_def {
+	const char *syntax;
+	const char *help;
+	cmd_fn fn;
+	unsigned flags;
+	unsigned privilege;	/* 0, 1 or 15; 0 means 15 in EXEC, 1 in user */
+};
+
+/*
+ * Installs DEF in MODE. The definition must outlive the program (declare
+ * it static const). Aborts with a message on a malformed syntax string or
+ * a help string whose line count does not match, so mistakes show at start.
+ */
+void cmd_install(enum cmd_mode mode, const struct cmd_def *def);
+
+/* Installs every command of every cli/ module; called once at start. */
+void cmd_init_all(void);
+void cmd_free_all(void);
+
+/*
+ * Executes LINE in the session's current mode, with walk-up to parent
+ * modes and output filters, and writes output and errors to the session.
+ * ECHO_WIDTH is the column where the line starts on screen (the prompt
+ * length), used for the caret of "% Invalid input detected".
+ */
+enum cmd_result cmd_execute(struct vty *vty, const char *line, size_t echo_width);
+
+/* Writes the `?` help for LINE (which does not include the '?'). */
+void cmd_describe(struct vty *vty, const char *line);
+
+/*
+ * Completes the last word of LINE. Returns a malloc'd completion of the
+ * whole word when exactly one keyword matches, else NULL.
+ */
+char *cmd_complete(struct vty *vty, const char *line);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * The configuration store: the running config as a libyang data tree of
+ * the vrouter YANG modules (configs/yang/), edited in transactions.
+ *
+ * Config flows one way. A CLI command opens a transaction, stages edits by
+ * XPath, and commits. The commit validates the whole candidate tree; on
+ * success it replaces the running tree and calls every subscriber with the
+ * new tree, so datapath and ikemgr can derive and apply their own state.
+ * On failure the running tree is left untouched.
+ *
+ * Thread-safety: all functions may be called from any thread. Commits are
+ * serialised by one lock; subscribers run in the committing thread while
+ * the lock is held and must not start another transaction.
+ */
+#ifndef VR_CORE_CONFIG_H
+#define VR_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ly_ctx;
+struct lyd_node;
+struct cfg;
+struct cfg_txn;
+
+/* Creates a store with the YANG modules found in YANG_DIR; NULL on failure. */
+struct cfg *cfg_create(const char *yang_dir);
+void cfg_destroy(struct cfg *cfg);
+
+struct ly_ctx *cfg_ly_ctx(struct cfg *cfg);
+
+/* Opens a transaction on a copy of the running tree. */
+struct cfg_txn *cfg_txn_begin(struct cfg *cfg);
+
+/*
+ * Creates or replaces the node at XPATH. VALUE is the leaf value, or NULL
+ * for a list entry, container or empty leaf. Missing parents are created.
+ * Returns 0, or -1 with a message in the transaction's error text.
+ */
+int cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value);
+
+/* Removes the node at XPATH and its children; absent nodes are not errors. */
+int cfg_txn_delete(struct cfg_txn *txn, const char *xpath);
+
+/* Returns the candidate tree, for reads within the transaction. */
+struct lyd_node *cfg_txn_tree(struct cfg_txn *txn);
+
+/*
+ * Validates and commits, then frees the transaction. Returns 0 on success;
+ * on failure returns -1 and copies a one-line reason into ERR.
+ */
+int cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen);
+
+/* Frees the transaction without changing the running config. */
+void cfg_txn_abort(struct cfg_txn *txn);
+
+/* Last error text of the transaction, or "" when none. */
+const char *cfg_txn_error(const struct cfg_txn *txn);
+
+/*
+ * Read access: the running tree is stable between cfg_read_lock() and
+ * cfg_read_unlock(); do not keep pointers into it after unlocking.
+ */
+const struct lyd_node *cfg_read_lock(struct cfg *cfg);
+void cfg_read_unlock(struct cfg *cfg);
+
+/* Returns the value of the leaf at XPATH in TREE, or NULL. */
+const char *cfg_get_value(const struct lyd_node *tree, const char *xpath);
+
+typedef void (*cfg_apply_fn)(void *ctx, const struct lyd_node *running);
+
+/*
+ * Registers FN to be called after each successful commit, and once right
+ * away with the current tree.
+ */
+int cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx);
+
+/*
+ * Renders the running config in IOS order and layout, from the first "!"
+ * after the "Current configuration" line to the final "end".
+ * Returns a malloc'd string that the caller frees.
+ */
+char *cfg_render_ios(struct cfg *cfg);
+
+/* Hostname from the running config ("Router" when unset); copies into BUF. */
+void cfg_hostname(struct cfg *cfg, char *buf, size_t len);
+
+/* Incremented by every successful commit. */
+unsigned long cfg_generation(struct cfg *cfg);
+
+#endif

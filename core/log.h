@@ -1,0 +1,120 @@
+/*
+ * IOS-style logging: "%FACILITY-SEVERITY-MNEMONIC: text" lines with IOS
+ * timestamps, fanned out to the console, to vty sessions that ran
+ * `terminal monitor`, and to the `logging buffered` ring buffer.
+ *
+ * There is one logger per process, because one process runs one router.
+ * Every function here is thread-safe. Callers on the datapath rate-limit
+ * per-packet messages before calling log_msg(); the logger itself never
+ * drops a message it is given, except when the buffer wraps.
+ */
+#ifndef VR_CORE_LOG_H
+#define VR_CORE_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Syslog severities (RFC 5424), with the keywords IOS uses for them. */
+enum log_severity {
+	LOG_SEV_EMERGENCIES = 0,
+	LOG_SEV_ALERTS = 1,
+	LOG_SEV_CRITICAL = 2,
+	LOG_SEV_ERRORS = 3,
+	LOG_SEV_WARNINGS = 4,
+	LOG_SEV_NOTIFICATIONS = 5,
+	LOG_SEV_INFORMATIONAL = 6,
+	LOG_SEV_DEBUGGING = 7,
+};
+
+/*
+ * Catalogue of the messages vrouter emits. log_catalogue() maps each id to
+ * its facility, severity, mnemonic, explanation and recommended action;
+ * the text itself comes from the call site so the compiler checks it.
+ */
+enum log_msg_id {
+	LOGMSG_SYS_CONFIG_I,		/* %SYS-5-CONFIG_I */
+	LOGMSG_SYS_RESTART,		/* %SYS-5-RESTART */
+	LOGMSG_SYS_LOGGINGHOST_STARTSTOP,
+	LOGMSG_LINK_UPDOWN,		/* %LINK-3-UPDOWN */
+	LOGMSG_LINEPROTO_UPDOWN,	/* %LINEPROTO-5-UPDOWN */
+	LOGMSG_CRYPTO_RECVD_PKT_INV_SPI, /* %CRYPTO-4-RECVD_PKT_INV_SPI */
+	LOGMSG_CRYPTO_PKT_REPLAY_ERR,	/* %CRYPTO-4-PKT_REPLAY_ERR */
+	LOGMSG_CRYPTO_RECVD_PKT_MAC_ERR, /* %CRYPTO-4-RECVD_PKT_MAC_ERR */
+	LOGMSG_CRYPTO_ISAKMP_ON_OFF,	/* %CRYPTO-6-ISAKMP_ON_OFF */
+	LOGMSG_PARSER_CONFIG_LINE,	/* %PARSER-4-BADCFG: startup-config line */
+	LOGMSG_COUNT
+};
+
+struct log_catalogue_entry {
+	const char *facility;
+	enum log_severity severity;
+	const char *mnemonic;
+	const char *text;		/* printf format, as passed by callers */
+	const char *explanation;
+	const char *action;
+};
+
+/* Returns the catalogue row of ID; never NULL for a valid id. */
+const struct log_catalogue_entry *log_catalogue(enum log_msg_id id);
+
+/*
+ * A sink receives each finished line (timestamp included, no line end).
+ * Sinks are called with no logger lock held and must not call back into
+ * log_sink_remove() for themselves.
+ */
+typedef void (*log_sink_fn)(void *ctx, enum log_severity sev, const char *line);
+
+/* Initialises the process logger. BUFFER_SIZE is the buffered-log size. */
+int log_init(size_t buffer_size);
+void log_shutdown(void);
+
+/*
+ * Emits one catalogued message. The line reads
+ * "<timestamp>: %FAC-SEV-MNEMONIC: <text>".
+ */
+void log_msg(enum log_msg_id id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Emits one debug line (severity 7) with a timestamp and no mnemonic, as
+ * IOS prints debug output, e.g. "ISAKMP: (0):...".
+ */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Registers a sink that receives lines at SEV or more severe. */
+int log_sink_add(log_sink_fn fn, void *ctx, enum log_severity max_sev);
+void log_sink_set_level(log_sink_fn fn, void *ctx, enum log_severity max_sev);
+void log_sink_remove(log_sink_fn fn, void *ctx);
+
+/*
+ * Calls FN once per buffered line, oldest first, under the logger lock;
+ * FN must not log. Used by `show logging`.
+ */
+void log_buffer_foreach(void (*fn)(void *ctx, const char *line), void *ctx);
+void log_buffer_clear(void);
+
+/* Counters and settings shown in the `show logging` header. */
+struct log_stats {
+	uint64_t messages_logged;	/* all lines accepted */
+	uint64_t buffer_logged;		/* lines written to the buffer */
+	uint64_t rate_limited;		/* lines suppressed by callers' limiters */
+	size_t buffer_size;
+	enum log_severity buffer_level;
+	enum log_severity console_level;
+	enum log_severity monitor_level;
+};
+void log_get_stats(struct log_stats *out);
+
+/* Counts a line that a caller's rate limiter suppressed. */
+void log_count_rate_limited(uint64_t n);
+
+/* Applies `logging buffered SIZE LEVEL`, `logging console LEVEL` etc. */
+void log_set_buffer(size_t size, enum log_severity level);
+void log_set_console_level(enum log_severity level);
+void log_set_monitor_level(enum log_severity level);
+
+/* Writes the IOS timestamp "*Mar 12 18:22:10.706" into BUF. */
+void log_format_timestamp(char *buf, size_t len);
+
+#endif

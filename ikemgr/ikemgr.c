@@ -1,0 +1,1 @@
+#include "ikemgr/ikemgr.h"

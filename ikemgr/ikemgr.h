@@ -1,0 +1,39 @@
+/*
+ * The IKE manager: one thread that owns the IKE SA table and decides what
+ * to do about events from the datapath, such as an inbound unknown SPI.
+ */
+#ifndef VR_IKEMGR_IKEMGR_H
+#define VR_IKEMGR_IKEMGR_H
+
+#include <stdint.h>
+
+struct ikemgr;
+struct lyd_node;
+struct dp_invalid_spi_event;
+
+struct ikemgr *ike_create(void);
+int ike_start(struct ikemgr *ike);
+void ike_stop(struct ikemgr *ike);
+void ike_destroy(struct ikemgr *ike);
+
+/* cfg_apply_fn: takes the IKE-related config from the running tree. */
+void ike_config_apply(void *ike, const struct lyd_node *running);
+
+/*
+ * dp_invalid_spi_fn: queues an unknown-SPI report without blocking. When
+ * the queue is full the event is dropped and counted.
+ */
+void ike_post_invalid_spi(void *ike, const struct dp_invalid_spi_event *ev);
+
+struct ike_stats {
+	uint64_t invalid_spi_events;	/* reports handled */
+	uint64_t invalid_spi_dropped;	/* reports lost to a full queue */
+	uint64_t delete_notify_ignored;	/* no IKE SA to send a DELETE over */
+	uint64_t recovery_started;	/* IKE started by invalid-spi-recovery */
+};
+void ike_get_stats(struct ikemgr *ike, struct ike_stats *out);
+
+/* Blocks until every event queued before this call has been handled. */
+void ike_sync(struct ikemgr *ike);
+
+#endif
