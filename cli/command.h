@@ -115,9 +115,21 @@ struct cmd_def {
  */
 void cmd_install(enum cmd_mode mode, const struct cmd_def *def);
 
-/* Installs every command of every cli/ module; called once at start. */
+/*
+ * Installs every command of every cli/ module; called once at start. The
+ * engine installs exit, end and do itself, then calls the installers
+ * below. Each one may be missing from a build (a test program that links
+ * only the engine); cmd_init_all() then skips it.
+ */
 void cmd_init_all(void);
 void cmd_free_all(void);
+
+/* ---- Installers of the other cli/ modules, called by cmd_init_all(). */
+void cmd_exec_install(void);		/* cli/cmd_exec.c */
+void cmd_config_install(void);		/* cli/cmd_config_*.c */
+void cmd_show_datapath_install(void);	/* cli/show_datapath.c */
+void cmd_logging_install(void);		/* cli/cmd_logging.c */
+/* ---- End of installers. */
 
 /*
  * Executes LINE in the session's current mode, with walk-up to parent
