@@ -38,6 +38,13 @@ struct vty_io {
 	int (*read_line)(struct vty *vty, char *buf, size_t len, bool echo);
 	/* Reads one key for --More-- and [confirm]; -1 on disconnect. */
 	int (*read_key)(struct vty *vty);
+	/*
+	 * Optional. Writes LINE (no line end) from another thread without
+	 * corrupting the line being edited: the line editor moves to a new
+	 * line, writes LINE and redraws prompt and input. Called with
+	 * write_lock held. When NULL, LINE and "\r\n" are written as they are.
+	 */
+	void (*write_async)(struct vty *vty, const char *line);
 };
 
 struct vty {
