@@ -25,7 +25,19 @@ enum log_severity {
 	LOG_SEV_NOTIFICATIONS = 5,
 	LOG_SEV_INFORMATIONAL = 6,
 	LOG_SEV_DEBUGGING = 7,
+	LOG_SEV_OFF = -1,	/* a sink level that lets nothing through */
 };
+
+/*
+ * Default size of the `logging buffered` ring buffer, in bytes.
+ * NOTE: the IOS XE default differs between platforms; this is an estimate.
+ */
+#define LOG_DEFAULT_BUFFER_SIZE 102400
+#define LOG_MIN_BUFFER_SIZE 4096
+#define LOG_MAX_BUFFER_SIZE 2147483647
+
+/* Maximum length of a line, timestamp included; longer text is cut. */
+#define LOG_LINE_MAX 1024
 
 /*
  * Catalogue of the messages vrouter emits. log_catalogue() maps each id to
@@ -43,6 +55,8 @@ enum log_msg_id {
 	LOGMSG_CRYPTO_RECVD_PKT_MAC_ERR, /* %CRYPTO-4-RECVD_PKT_MAC_ERR */
 	LOGMSG_CRYPTO_ISAKMP_ON_OFF,	/* %CRYPTO-6-ISAKMP_ON_OFF */
 	LOGMSG_PARSER_CONFIG_LINE,	/* %PARSER-4-BADCFG: startup-config line */
+	LOGMSG_SYS_RELOAD,		/* %SYS-5-RELOAD */
+	LOGMSG_CRYPTO_IKMP_NO_SA,	/* %CRYPTO-4-IKMP_NO_SA */
 	LOGMSG_COUNT
 };
 
@@ -60,8 +74,8 @@ const struct log_catalogue_entry *log_catalogue(enum log_msg_id id);
 
 /*
  * A sink receives each finished line (timestamp included, no line end).
- * Sinks are called with no logger lock held and must not call back into
- * log_sink_remove() for themselves.
+ * Sinks run with the sink table locked for reading, so they must not add,
+ * remove or re-level sinks. They may log.
  */
 typedef void (*log_sink_fn)(void *ctx, enum log_severity sev, const char *line);
 
@@ -82,10 +96,34 @@ void log_msg(enum log_msg_id id, const char *fmt, ...)
  */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Registers a sink that receives lines at SEV or more severe. */
+/*
+ * Registers a sink that receives lines at MAX_SEV or more severe.
+ * Returns 0, or -1 when the sink table is full. After log_sink_remove()
+ * returns, FN is no longer running and will not be called again.
+ */
 int log_sink_add(log_sink_fn fn, void *ctx, enum log_severity max_sev);
 void log_sink_set_level(log_sink_fn fn, void *ctx, enum log_severity max_sev);
 void log_sink_remove(log_sink_fn fn, void *ctx);
+
+/*
+ * Kinds of sink whose level follows `logging console` or `logging
+ * monitor`: a sink added with log_sink_add_kind() takes the level of its
+ * kind, now and after every log_set_console_level() or
+ * log_set_monitor_level(). Lines sent to it are counted in the
+ * `show logging` header of that kind.
+ */
+enum log_sink_kind {
+	LOG_SINK_OTHER,		/* fixed level, as given to log_sink_add() */
+	LOG_SINK_CONSOLE,
+	LOG_SINK_MONITOR,
+};
+int log_sink_add_kind(log_sink_fn fn, void *ctx, enum log_sink_kind kind);
+
+/* Returns the logger's own name of severity SEV ("warnings"), or "off". */
+const char *log_severity_name(enum log_severity sev);
+
+/* Parses an IOS level keyword or number 0-7; returns -1 when invalid. */
+int log_severity_parse(const char *word);
 
 /*
  * Calls FN once per buffered line, oldest first, under the logger lock;
@@ -99,7 +137,11 @@ struct log_stats {
 	uint64_t messages_logged;	/* all lines accepted */
 	uint64_t buffer_logged;		/* lines written to the buffer */
 	uint64_t rate_limited;		/* lines suppressed by callers' limiters */
+	uint64_t console_logged;	/* lines given to console sinks */
+	uint64_t monitor_logged;	/* lines given to monitor sinks */
+	uint64_t trap_logged;		/* lines at informational or above */
 	size_t buffer_size;
+	size_t buffer_used;		/* bytes held, one line end each */
 	enum log_severity buffer_level;
 	enum log_severity console_level;
 	enum log_severity monitor_level;
@@ -109,7 +151,11 @@ void log_get_stats(struct log_stats *out);
 /* Counts a line that a caller's rate limiter suppressed. */
 void log_count_rate_limited(uint64_t n);
 
-/* Applies `logging buffered SIZE LEVEL`, `logging console LEVEL` etc. */
+/*
+ * Applies `logging buffered SIZE LEVEL`, `logging console LEVEL` etc.
+ * A new buffer size keeps the newest lines that fit. LOG_SEV_OFF turns a
+ * destination off (`no logging buffered`); the buffer keeps its size.
+ */
 void log_set_buffer(size_t size, enum log_severity level);
 void log_set_console_level(enum log_severity level);
 void log_set_monitor_level(enum log_severity level);
