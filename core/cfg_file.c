@@ -1,0 +1,135 @@
+#include "core/cfg_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Flushes the directory entry of a rename to disk. */
+static int
+fsync_dir(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, ret;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int
+cfg_file_save(const char *path, const char *text, size_t len,
+	      char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	const char *step = "create";
+	int fd = -1, ret = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	step = "write";
+	if (write_all(fd, text, len) < 0)
+		goto out;
+	step = "sync";
+	if (fsync(fd) < 0)
+		goto out;
+	step = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	step = "rename";
+	if (rename(tmp, path) < 0)
+		goto out;
+	tmp[0] = '\0';
+	step = "sync directory of";
+	if (fsync_dir(path) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "cannot %s %s: %s", step, path,
+			 strerror(saved));
+		if (fd >= 0)
+			close(fd);
+		if (tmp[0] && strcmp(step, "create"))
+			unlink(tmp);
+		errno = saved;
+	}
+	return ret;
+}
+
+char *
+cfg_file_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			char *nbuf = realloc(buf, cap + 65536);
+
+			if (!nbuf) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nbuf;
+			cap += 65536;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}

@@ -1,0 +1,33 @@
+/*
+ * Pieces of the IOS renderer that the configuration commands share, so
+ * that the parser and the printer agree on names and forms.
+ */
+#ifndef VR_CORE_CFG_RENDER_H
+#define VR_CORE_CFG_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct lyd_node;
+
+/* Renders TREE (may be NULL) like cfg_render_ios(); caller frees. */
+char *cfg_render_tree(const struct lyd_node *tree);
+
+/* Orders interface names as IOS lists them (Loopback0 < Tunnel1 < Gi1). */
+int cfg_ifname_cmp(const char *a, const char *b);
+
+/* True when NAME is a number, so the list prints as access-list N. */
+bool cfg_acl_is_numbered(const char *name);
+
+/* Prints one access-list entry from "permit"/"deny"/"remark" on, no EOL. */
+void cfg_render_ace(FILE *f, const struct lyd_node *entry, bool extended);
+
+/*
+ * Port keywords IOS prints for PROTO ("tcp" or "udp"). cfg_port_name()
+ * returns NULL for ports IOS prints as numbers; cfg_port_parse() returns
+ * the port of a keyword or decimal number, or -1.
+ */
+const char *cfg_port_name(const char *proto, unsigned port);
+int cfg_port_parse(const char *proto, const char *word);
+
+#endif

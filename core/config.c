@@ -1,0 +1,297 @@
+/*
+ * The configuration store, on libyang2. The running tree is replaced as a
+ * whole on commit: a transaction edits a private copy (lyd_dup_siblings),
+ * the commit validates that copy and swaps it in, so readers never see a
+ * half-applied change.
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#define CFG_MODULE "vrouter-config"
+#define CFG_ERR_MAX 256
+
+struct cfg_sub {
+	cfg_apply_fn fn;
+	void *ctx;
+	struct cfg_sub *next;
+};
+
+struct cfg {
+	struct ly_ctx *ctx;
+	struct lyd_node *running;	/* NULL when the config is empty */
+	unsigned long generation;
+	struct cfg_sub *subs;
+	/*
+	 * Writers (commits, subscriptions) take it for writing; readers take
+	 * it for reading. Subscribers run with the write lock held.
+	 */
+	pthread_rwlock_t lock;
+	pthread_mutex_t commit_lock;	/* one transaction commits at a time */
+};
+
+struct cfg_txn {
+	struct cfg *cfg;
+	struct lyd_node *tree;
+	char err[CFG_ERR_MAX];
+};
+
+/* Copies libyang's last error for CTX into BUF, without the trailing dot. */
+static void
+copy_ly_error(const struct ly_ctx *ctx, char *buf, size_t len)
+{
+	const struct ly_err_item *e = ly_err_last(ctx);
+	const char *msg = e && e->msg ? e->msg : "invalid configuration";
+	size_t n;
+
+	snprintf(buf, len, "%s", msg);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '.')
+		buf[n - 1] = '\0';
+}
+
+struct cfg *
+cfg_create(const char *yang_dir)
+{
+	struct cfg *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	if (ly_ctx_new(yang_dir, LY_CTX_NO_YANGLIBRARY, &cfg->ctx) != LY_SUCCESS)
+		goto fail;
+	if (!ly_ctx_load_module(cfg->ctx, CFG_MODULE, NULL, NULL)) {
+		fprintf(stderr, "vrouter: failed to load YANG module %s from %s\n",
+			CFG_MODULE, yang_dir);
+		goto fail;
+	}
+	pthread_rwlock_init(&cfg->lock, NULL);
+	pthread_mutex_init(&cfg->commit_lock, NULL);
+	return cfg;
+fail:
+	ly_ctx_destroy(cfg->ctx);
+	free(cfg);
+	return NULL;
+}
+
+void
+cfg_destroy(struct cfg *cfg)
+{
+	struct cfg_sub *s, *next;
+
+	if (!cfg)
+		return;
+	for (s = cfg->subs; s; s = next) {
+		next = s->next;
+		free(s);
+	}
+	lyd_free_all(cfg->running);
+	ly_ctx_destroy(cfg->ctx);
+	pthread_rwlock_destroy(&cfg->lock);
+	pthread_mutex_destroy(&cfg->commit_lock);
+	free(cfg);
+}
+
+struct ly_ctx *
+cfg_ly_ctx(struct cfg *cfg)
+{
+	return cfg->ctx;
+}
+
+struct cfg_txn *
+cfg_txn_begin(struct cfg *cfg)
+{
+	struct cfg_txn *txn = calloc(1, sizeof(*txn));
+
+	if (!txn)
+		return NULL;
+	txn->cfg = cfg;
+	pthread_rwlock_rdlock(&cfg->lock);
+	if (cfg->running &&
+	    lyd_dup_siblings(cfg->running, NULL, LYD_DUP_RECURSIVE,
+			     &txn->tree) != LY_SUCCESS) {
+		pthread_rwlock_unlock(&cfg->lock);
+		free(txn);
+		return NULL;
+	}
+	pthread_rwlock_unlock(&cfg->lock);
+	return txn;
+}
+
+int
+cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
+{
+	struct lyd_node *first = NULL;
+	LY_ERR rc;
+
+	rc = lyd_new_path(txn->tree, txn->cfg->ctx, xpath, value,
+			  LYD_NEW_PATH_UPDATE, &first);
+	if (rc != LY_SUCCESS) {
+		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
+		return -1;
+	}
+	/* The first node of a new tree is the tree. */
+	if (!txn->tree && first)
+		txn->tree = first;
+	else if (txn->tree)
+		txn->tree = lyd_first_sibling(txn->tree);
+	return 0;
+}
+
+int
+cfg_txn_delete(struct cfg_txn *txn, const char *xpath)
+{
+	struct ly_set *set = NULL;
+	uint32_t i;
+
+	if (!txn->tree)
+		return 0;
+	if (lyd_find_xpath(txn->tree, xpath, &set) != LY_SUCCESS) {
+		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
+		return -1;
+	}
+	for (i = 0; i < set->count; i++) {
+		struct lyd_node *node = set->dnodes[i];
+
+		if (node == txn->tree)
+			txn->tree = txn->tree->next;
+		lyd_free_tree(node);
+	}
+	ly_set_free(set, NULL);
+	if (txn->tree)
+		txn->tree = lyd_first_sibling(txn->tree);
+	return 0;
+}
+
+struct lyd_node *
+cfg_txn_tree(struct cfg_txn *txn)
+{
+	return txn->tree;
+}
+
+const char *
+cfg_txn_error(const struct cfg_txn *txn)
+{
+	return txn->err;
+}
+
+void
+cfg_txn_abort(struct cfg_txn *txn)
+{
+	if (!txn)
+		return;
+	lyd_free_all(txn->tree);
+	free(txn);
+}
+
+static void
+notify(struct cfg *cfg)
+{
+	struct cfg_sub *s;
+
+	for (s = cfg->subs; s; s = s->next)
+		s->fn(s->ctx, cfg->running);
+}
+
+int
+cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen)
+{
+	struct cfg *cfg = txn->cfg;
+	struct lyd_node *old;
+	int ret = -1;
+
+	pthread_mutex_lock(&cfg->commit_lock);
+	if (txn->tree &&
+	    lyd_validate_all(&txn->tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
+			     NULL) != LY_SUCCESS) {
+		copy_ly_error(cfg->ctx, txn->err, sizeof(txn->err));
+		if (err && errlen)
+			snprintf(err, errlen, "%s", txn->err);
+		goto out;
+	}
+
+	pthread_rwlock_wrlock(&cfg->lock);
+	old = cfg->running;
+	cfg->running = txn->tree;
+	txn->tree = old;
+	cfg->generation++;
+	notify(cfg);
+	pthread_rwlock_unlock(&cfg->lock);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&cfg->commit_lock);
+	cfg_txn_abort(txn);
+	return ret;
+}
+
+const struct lyd_node *
+cfg_read_lock(struct cfg *cfg)
+{
+	pthread_rwlock_rdlock(&cfg->lock);
+	return cfg->running;
+}
+
+void
+cfg_read_unlock(struct cfg *cfg)
+{
+	pthread_rwlock_unlock(&cfg->lock);
+}
+
+const char *
+cfg_get_value(const struct lyd_node *tree, const char *xpath)
+{
+	struct lyd_node *node = NULL;
+
+	if (!tree)
+		return NULL;
+	if (lyd_find_path(tree, xpath, 0, &node) != LY_SUCCESS || !node)
+		return NULL;
+	if (!(node->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
+		return NULL;
+	return lyd_get_value(node);
+}
+
+int
+cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx)
+{
+	struct cfg_sub *s = calloc(1, sizeof(*s)), **tail;
+
+	if (!s)
+		return -1;
+	s->fn = fn;
+	s->ctx = ctx;
+	pthread_rwlock_wrlock(&cfg->lock);
+	for (tail = &cfg->subs; *tail; tail = &(*tail)->next)
+		;
+	*tail = s;
+	fn(ctx, cfg->running);
+	pthread_rwlock_unlock(&cfg->lock);
+	return 0;
+}
+
+void
+cfg_hostname(struct cfg *cfg, char *buf, size_t len)
+{
+	const char *name;
+
+	pthread_rwlock_rdlock(&cfg->lock);
+	name = cfg_get_value(cfg->running, "/" CFG_MODULE ":system/hostname");
+	snprintf(buf, len, "%s", name ? name : "Router");
+	pthread_rwlock_unlock(&cfg->lock);
+}
+
+unsigned long
+cfg_generation(struct cfg *cfg)
+{
+	unsigned long gen;
+
+	pthread_rwlock_rdlock(&cfg->lock);
+	gen = cfg->generation;
+	pthread_rwlock_unlock(&cfg->lock);
+	return gen;
+}
