@@ -30,10 +30,24 @@ struct ike_stats {
 	uint64_t invalid_spi_dropped;	/* reports lost to a full queue */
 	uint64_t delete_notify_ignored;	/* no IKE SA to send a DELETE over */
 	uint64_t recovery_started;	/* IKE started by invalid-spi-recovery */
+	uint64_t recovery_suppressed;	/* held back: attempt within 10 s */
 };
 void ike_get_stats(struct ikemgr *ike, struct ike_stats *out);
 
 /* Blocks until every event queued before this call has been handled. */
 void ike_sync(struct ikemgr *ike);
+
+/* Capacity of the event queue; ike_post_invalid_spi() drops beyond it. */
+#define IKE_EVENT_QUEUE_LEN 1024
+
+/* Minimum time between two invalid-spi-recovery attempts to one peer. */
+#define IKE_RECOVERY_INTERVAL_SEC 10
+
+/*
+ * Replaces the monotonic clock the manager reads for rate limits; for
+ * tests. Call before ike_start(). NOW_FN(CTX) returns seconds.
+ */
+void ike_set_clock(struct ikemgr *ike, double (*now_fn)(void *ctx),
+		   void *ctx);
 
 #endif
