@@ -43,10 +43,38 @@ vty_init(struct vty *vty, struct router *router, const struct vty_io *io,
 void
 vty_release(struct vty *vty)
 {
+	int i;
+
+	vty_set_monitor(vty, false);
+	for (i = 0; i < vty->history_len; i++)
+		free(vty->history[i]);
+	vty->history_len = 0;
 	free(vty->out);
 	vty->out = NULL;
 	vty->out_len = vty->out_cap = 0;
 	pthread_mutex_destroy(&vty->write_lock);
+}
+
+void
+vty_history_add(struct vty *vty, const char *line)
+{
+	char *copy;
+
+	if (line[0] == '\0')
+		return;
+	if (vty->history_len > 0 &&
+	    strcmp(vty->history[vty->history_len - 1], line) == 0)
+		return;
+	copy = strdup(line);
+	if (copy == NULL)
+		return;
+	if (vty->history_len == VTY_HISTORY_MAX) {
+		free(vty->history[0]);
+		memmove(vty->history, vty->history + 1,
+			(VTY_HISTORY_MAX - 1) * sizeof(vty->history[0]));
+		vty->history_len--;
+	}
+	vty->history[vty->history_len++] = copy;
 }
 
 static void
@@ -228,6 +256,34 @@ vty_async_write(struct vty *vty, const char *line)
 		write_locked(vty, "\r\n", 2);
 	}
 	pthread_mutex_unlock(&vty->write_lock);
+}
+
+static void
+monitor_sink(void *ctx, enum log_severity sev, const char *line)
+{
+	(void)sev;
+	vty_async_write(ctx, line);
+}
+
+int
+vty_set_monitor(struct vty *vty, bool on)
+{
+	struct log_stats stats;
+
+	if (on == vty->monitor)
+		return 0;
+	if (!on) {
+		log_sink_remove(monitor_sink, vty);
+		vty->monitor = false;
+		return 0;
+	}
+
+	log_get_stats(&stats);
+	if (log_sink_add(monitor_sink, vty, vty->is_console ?
+			 stats.console_level : stats.monitor_level) < 0)
+		return -1;
+	vty->monitor = true;
+	return 0;
 }
 
 enum cmd_mode

@@ -19,6 +19,8 @@ struct router;
 
 #define VTY_MODE_DEPTH 6
 #define VTY_XPATH_MAX 512
+/* Commands kept for the arrow keys and `show history` (IOS default 10). */
+#define VTY_HISTORY_MAX 10
 
 /* One level of the mode stack: the mode and the config node it edits. */
 struct vty_level {
@@ -69,12 +71,19 @@ struct vty {
 	size_t out_cap;
 
 	pthread_mutex_t write_lock;	/* serialises io->write with log output */
+
+	/* Commands entered in this session, oldest first (malloc'd). */
+	char *history[VTY_HISTORY_MAX];
+	int history_len;
 };
 
 /* Initialises a session in user EXEC with IOS terminal defaults. */
 void vty_init(struct vty *vty, struct router *router, const struct vty_io *io,
 	      void *io_ctx, const char *line_name, bool is_console);
 void vty_release(struct vty *vty);
+
+/* Appends LINE to the history unless it is empty or repeats the last one. */
+void vty_history_add(struct vty *vty, const char *line);
 
 /* Appends formatted text to the command output. */
 void vty_out(struct vty *vty, const char *fmt, ...)
@@ -90,6 +99,13 @@ int vty_flush(struct vty *vty);
 
 /* Writes a line from another thread (log output), with its own line end. */
 void vty_async_write(struct vty *vty, const char *line);
+
+/*
+ * Starts or stops log output to the session (`terminal monitor`; the
+ * console always monitors). vty_release() stops it. Returns -1 when the
+ * logger cannot add the session.
+ */
+int vty_set_monitor(struct vty *vty, bool on);
 
 /* Current mode and the config node that it edits. */
 enum cmd_mode vty_mode(const struct vty *vty);
