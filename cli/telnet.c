@@ -1,0 +1,659 @@
+/*
+ * Telnet front end: the listener, the per-session threads, the telnet
+ * protocol through libtelnet, and the vty_io hooks that connect a session
+ * to its line editor.
+ */
+#include "cli/telnet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libtelnet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/command.h"
+#include "cli/vty.h"
+#include "cli/vty_edit.h"
+#include "core/router.h"
+
+/* How often blocked reads look at the stop flags, in milliseconds. */
+#define POLL_MS 200
+/* A peer that accepts no output for this long is dropped. */
+#define SEND_TIMEOUT_MS 30000
+/* How long a closing session waits for the peer to close its side. */
+#define DRAIN_MS 2000
+/* The same for a rejected connection, which blocks the listener. */
+#define REJECT_DRAIN_MS 200
+/* IOS accepts at most 512 in `terminal length` and `terminal width`. */
+#define TERM_DIM_MAX 512
+
+struct session {
+	int fd;
+	telnet_t *tn;
+	struct router *router;
+	struct vty vty;
+	struct vty_edit ed;
+	time_t last_input;
+
+	/* Decoded input bytes not yet read by the editor. */
+	unsigned char *in;
+	size_t in_len;
+	size_t in_pos;
+	size_t in_cap;
+	bool after_cr;		/* the last byte read was CR */
+
+	bool dead;		/* the peer is gone or stopped reading */
+	bool async;		/* the logger thread is writing */
+	struct session *next;	/* in the list of running sessions */
+};
+
+struct slot {
+	pthread_t thread;
+	bool used;
+	bool done;		/* the session thread has ended */
+	int fd;
+	char peer[INET6_ADDRSTRLEN];
+};
+
+/* The one telnet server of the process (see telnet.h). */
+static struct {
+	pthread_mutex_t lock;	/* guards slots, sessions and running */
+	bool running;
+	volatile bool stopping;
+	int listen_fd;
+	unsigned port;
+	struct router *router;
+	pthread_t listener;
+	struct slot slots[VTY_TELNET_MAX_SESSIONS];
+	struct session *sessions;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER, .listen_fd = -1 };
+
+static const telnet_telopt_t telopts[] = {
+	{ TELNET_TELOPT_ECHO, TELNET_WILL, TELNET_DONT },
+	{ TELNET_TELOPT_SGA, TELNET_WILL, TELNET_DO },
+	{ TELNET_TELOPT_NAWS, TELNET_WONT, TELNET_DO },
+	{ -1, 0, 0 },
+};
+
+static bool
+stop_requested(const struct session *s)
+{
+	return srv.stopping || (s->router && s->router->stopping);
+}
+
+/* Sends LEN bytes to the socket, waiting at most SEND_TIMEOUT_MS. */
+static void
+send_all(struct session *s, const char *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
+	ssize_t n;
+
+	while (len > 0 && !s->dead) {
+		n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A log line is dropped rather than block the logger. */
+			if (s->async)
+				return;
+			if (poll(&pfd, 1, SEND_TIMEOUT_MS) > 0)
+				continue;
+		}
+		s->dead = true;
+	}
+}
+
+static void
+naws(struct session *s, const char *buf, size_t size)
+{
+	unsigned width, height;
+
+	if (size != 4)
+		return;
+	width = (unsigned)(unsigned char)buf[0] << 8 | (unsigned char)buf[1];
+	height = (unsigned)(unsigned char)buf[2] << 8 | (unsigned char)buf[3];
+
+	/* A size of 0 means unknown (RFC 1073), so it changes nothing. */
+	if (width > 0)
+		s->vty.term_width = width < TERM_DIM_MAX ? width : TERM_DIM_MAX;
+	if (height > 0)
+		s->vty.term_length = height < TERM_DIM_MAX ? height : TERM_DIM_MAX;
+}
+
+static void
+queue_input(struct session *s, const char *buf, size_t size)
+{
+	size_t cap = s->in_cap ? s->in_cap : 1024;
+	unsigned char *p;
+
+	while (cap < s->in_len + size)
+		cap *= 2;
+	if (cap != s->in_cap) {
+		p = realloc(s->in, cap);
+		if (p == NULL) {
+			s->dead = true;
+			return;
+		}
+		s->in = p;
+		s->in_cap = cap;
+	}
+	memcpy(s->in + s->in_len, buf, size);
+	s->in_len += size;
+}
+
+static void
+on_telnet_event(telnet_t *tn, telnet_event_t *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)tn;
+	switch (ev->type) {
+	case TELNET_EV_DATA:
+		queue_input(s, ev->data.buffer, ev->data.size);
+		break;
+	case TELNET_EV_SEND:
+		send_all(s, ev->data.buffer, ev->data.size);
+		break;
+	case TELNET_EV_SUBNEGOTIATION:
+		if (ev->sub.telopt == TELNET_TELOPT_NAWS)
+			naws(s, ev->sub.buffer, ev->sub.size);
+		break;
+	case TELNET_EV_ERROR:
+		s->dead = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Reads from the socket until libtelnet yields data. Returns -1 on close. */
+static int
+fill_input(struct session *s)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	char buf[4096];
+	ssize_t n;
+	int rc;
+
+	s->in_len = s->in_pos = 0;
+	while (s->in_len == 0) {
+		if (s->dead || stop_requested(s))
+			return -1;
+		rc = poll(&pfd, 1, POLL_MS);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc <= 0)
+			continue;
+
+		n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+
+		s->last_input = time(NULL);
+		pthread_mutex_lock(&s->vty.write_lock);
+		telnet_recv(s->tn, buf, (size_t)n);
+		pthread_mutex_unlock(&s->vty.write_lock);
+	}
+	return 0;
+}
+
+/*
+ * Returns the next input byte. CR LF, CR NUL, a lone CR and a lone LF
+ * each become one '\r', because telnet clients and scripts end lines in
+ * all four ways (RFC 854 requires CR LF or CR NUL).
+ */
+static int
+session_getc(void *ctx)
+{
+	struct session *s = ctx;
+	unsigned char c;
+
+	for (;;) {
+		if (s->in_pos == s->in_len && fill_input(s) < 0)
+			return -1;
+		c = s->in[s->in_pos++];
+		if (s->after_cr) {
+			s->after_cr = false;
+			if (c == '\n' || c == '\0')
+				continue;
+		}
+		if (c == '\r')
+			s->after_cr = true;
+		return c == '\n' ? '\r' : c;
+	}
+}
+
+static int
+io_write(struct vty *vty, const char *buf, size_t len)
+{
+	struct session *s = vty->io_ctx;
+
+	if (s->dead)
+		return -1;
+	telnet_send(s->tn, buf, len);
+	return s->dead ? -1 : 0;
+}
+
+static int
+io_read_key(struct vty *vty)
+{
+	return session_getc(vty->io_ctx);
+}
+
+/* Reads a reply to a question, with Backspace and optional echo. */
+static int
+io_read_line(struct vty *vty, char *buf, size_t len, bool echo)
+{
+	size_t n = 0;
+	int c;
+
+	for (;;) {
+		c = session_getc(vty->io_ctx);
+		if (c < 0 || c == 0x03)
+			return -1;
+		if (c == '\r') {
+			vty_write_raw(vty, "\r\n", 2);
+			buf[n] = '\0';
+			return (int)n;
+		}
+		if (c == 0x08 || c == 0x7f) {
+			if (n > 0 && echo)
+				vty_write_raw(vty, "\b \b", 3);
+			n -= n > 0;
+			continue;
+		}
+		if (c < 0x20 || n + 1 >= len)
+			continue;
+		buf[n++] = (char)c;
+		if (echo)
+			vty_write_raw(vty, buf + n - 1, 1);
+	}
+}
+
+static void
+io_write_async(struct vty *vty, const char *line)
+{
+	struct session *s = vty->io_ctx;
+
+	s->async = true;
+	vty_edit_async(&s->ed, line);
+	s->async = false;
+}
+
+static const struct vty_io telnet_io = {
+	.write = io_write,
+	.read_line = io_read_line,
+	.read_key = io_read_key,
+	.write_async = io_write_async,
+};
+
+/*
+ * Closes the connection without a TCP reset: stop sending, read until the
+ * peer closes or DRAIN_MS milliseconds pass, then close. Closing a socket that
+ * still has unread input makes Linux send RST, and the client may then
+ * lose the last output.
+ */
+static void
+close_gently(int fd, int drain_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	int waited = 0;
+
+	shutdown(fd, SHUT_WR);
+	while (waited < drain_ms && poll(&pfd, 1, 100) >= 0) {
+		if (pfd.revents == 0) {
+			waited += 100;
+			continue;
+		}
+		if (recv(fd, buf, sizeof(buf), 0) <= 0)
+			break;
+	}
+	close(fd);
+}
+
+static void
+session_register(struct session *s, bool add)
+{
+	struct session **pp;
+
+	pthread_mutex_lock(&srv.lock);
+	if (add) {
+		s->next = srv.sessions;
+		srv.sessions = s;
+	} else {
+		for (pp = &srv.sessions; *pp; pp = &(*pp)->next) {
+			if (*pp == s) {
+				*pp = s->next;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&srv.lock);
+}
+
+/* Runs a line: Enter, or the pending line of Ctrl-Z. Returns false to close. */
+static bool
+run_line(struct session *s)
+{
+	enum cmd_result res;
+
+	vty_history_add(&s->vty, s->ed.buf);
+	res = cmd_execute(&s->vty, s->ed.buf, s->ed.prompt_len);
+	if (vty_flush(&s->vty) < 0 || s->dead)
+		return false;
+	return res != CMD_CLOSE;
+}
+
+static void
+session_loop(struct session *s)
+{
+	bool config;
+
+	for (;;) {
+		switch (vty_edit_line(&s->ed)) {
+		case VTY_EDIT_CLOSED:
+			return;
+		case VTY_EDIT_LINE:
+			if (!run_line(s))
+				return;
+			break;
+		case VTY_EDIT_ABORT:
+			vty_end_config(&s->vty);
+			break;
+		case VTY_EDIT_END:
+			/* IOS runs the pending line, then leaves config mode. */
+			if (s->ed.len > 0 && !run_line(s))
+				return;
+			config = cmd_mode_info(vty_mode(&s->vty))->config;
+			if (config)
+				vty_end_config(&s->vty);
+			break;
+		}
+	}
+}
+
+void
+vty_telnet_serve(struct router *r, int fd, const char *peer, unsigned index)
+{
+	struct session *s;
+	char line_name[16];
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->router = r;
+	s->last_input = time(NULL);
+	snprintf(line_name, sizeof(line_name), "vty %u", index);
+	vty_init(&s->vty, r, &telnet_io, s, line_name, false);
+	snprintf(s->vty.peer, sizeof(s->vty.peer), "%s", peer);
+	vty_edit_init(&s->ed, &s->vty, session_getc, s);
+
+	s->tn = telnet_init(telopts, on_telnet_event, 0, s);
+	if (s->tn == NULL)
+		goto out;
+
+	pthread_mutex_lock(&s->vty.write_lock);
+	telnet_negotiate(s->tn, TELNET_WILL, TELNET_TELOPT_ECHO);
+	telnet_negotiate(s->tn, TELNET_WILL, TELNET_TELOPT_SGA);
+	telnet_negotiate(s->tn, TELNET_DO, TELNET_TELOPT_NAWS);
+	telnet_send(s->tn, "\r\n", 2);
+	pthread_mutex_unlock(&s->vty.write_lock);
+
+	session_register(s, true);
+	session_loop(s);
+	session_register(s, false);
+
+out:
+	vty_release(&s->vty);
+	if (s->tn)
+		telnet_free(s->tn);
+	close_gently(fd, DRAIN_MS);
+	free(s->in);
+	free(s);
+}
+
+static void *
+session_thread(void *arg)
+{
+	struct slot *slot = arg;
+
+	vty_telnet_serve(srv.router, slot->fd, slot->peer,
+			 (unsigned)(slot - srv.slots));
+	pthread_mutex_lock(&srv.lock);
+	slot->done = true;
+	pthread_mutex_unlock(&srv.lock);
+	return NULL;
+}
+
+/* Joins the threads of sessions that have ended; called with srv.lock. */
+static void
+reap_sessions(bool all)
+{
+	struct slot *slot;
+	pthread_t thread;
+	int i;
+
+	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
+		slot = &srv.slots[i];
+		if (!slot->used || (!slot->done && !all))
+			continue;
+		thread = slot->thread;
+		pthread_mutex_unlock(&srv.lock);
+		pthread_join(thread, NULL);
+		pthread_mutex_lock(&srv.lock);
+		slot->used = false;
+		slot->done = false;
+	}
+}
+
+static void
+peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
+			  (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)len);
+}
+
+static void
+reject_busy(int fd)
+{
+	char msg[96];
+	int n;
+
+	n = snprintf(msg, sizeof(msg),
+		     "\r\n%% All %d vty lines are in use; try again later.\r\n",
+		     VTY_TELNET_MAX_SESSIONS);
+	send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close_gently(fd, REJECT_DRAIN_MS);
+}
+
+static void
+accept_one(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct slot *slot = NULL;
+	int fd, i;
+
+	fd = accept(srv.listen_fd, (struct sockaddr *)&ss, &sslen);
+	if (fd < 0)
+		return;
+
+	pthread_mutex_lock(&srv.lock);
+	reap_sessions(false);
+	for (i = 0; i < VTY_TELNET_MAX_SESSIONS && slot == NULL; i++)
+		if (!srv.slots[i].used)
+			slot = &srv.slots[i];
+	if (slot) {
+		slot->used = true;
+		slot->done = false;
+		slot->fd = fd;
+		peer_name(&ss, slot->peer, sizeof(slot->peer));
+		if (pthread_create(&slot->thread, NULL, session_thread,
+				   slot) != 0) {
+			slot->used = false;
+			slot = NULL;
+		}
+	}
+	pthread_mutex_unlock(&srv.lock);
+
+	if (slot == NULL)
+		reject_busy(fd);
+}
+
+static void *
+listener_thread(void *arg)
+{
+	struct pollfd pfd = { .fd = srv.listen_fd, .events = POLLIN };
+
+	(void)arg;
+	while (!srv.stopping && !(srv.router && srv.router->stopping)) {
+		if (poll(&pfd, 1, POLL_MS) > 0)
+			accept_one();
+	}
+	return NULL;
+}
+
+static int
+open_listener(const char *addr, unsigned port, char *err, size_t errlen)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai = NULL;
+	char service[16];
+	int fd = -1, on = 1, rc;
+
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(addr, service, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "invalid telnet address %s: %s", addr,
+			 gai_strerror(rc));
+		return -1;
+	}
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, VTY_TELNET_MAX_SESSIONS) < 0) {
+		snprintf(err, errlen, "cannot listen for telnet on %s port %u: %s",
+			 addr, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static unsigned
+bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int
+vty_telnet_start(struct router *r, const char *addr, unsigned port,
+		 char *err, size_t errlen)
+{
+	int fd;
+
+	if (srv.running) {
+		snprintf(err, errlen, "the telnet server is already running");
+		return -1;
+	}
+	if (port > 65535) {
+		snprintf(err, errlen, "invalid telnet port %u (0-65535)", port);
+		return -1;
+	}
+	fd = open_listener(addr, port, err, errlen);
+	if (fd < 0)
+		return -1;
+
+	srv.listen_fd = fd;
+	srv.port = bound_port(fd);
+	srv.router = r;
+	srv.stopping = false;
+	if (pthread_create(&srv.listener, NULL, listener_thread, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the telnet listener thread");
+		close(fd);
+		srv.listen_fd = -1;
+		return -1;
+	}
+	srv.running = true;
+	return 0;
+}
+
+void
+vty_telnet_stop(void)
+{
+	if (!srv.running)
+		return;
+	srv.stopping = true;
+	pthread_join(srv.listener, NULL);
+
+	pthread_mutex_lock(&srv.lock);
+	reap_sessions(true);
+	pthread_mutex_unlock(&srv.lock);
+
+	close(srv.listen_fd);
+	srv.listen_fd = -1;
+	srv.port = 0;
+	srv.running = false;
+}
+
+unsigned
+vty_telnet_port(void)
+{
+	return srv.running ? srv.port : 0;
+}
+
+void
+vty_telnet_foreach(void (*fn)(void *ctx, const struct vty *vty, time_t idle),
+		   void *ctx)
+{
+	time_t now = time(NULL);
+	struct session *s;
+
+	pthread_mutex_lock(&srv.lock);
+	for (s = srv.sessions; s; s = s->next)
+		fn(ctx, &s->vty, now - s->last_input);
+	pthread_mutex_unlock(&srv.lock);
+}
