@@ -116,6 +116,17 @@ struct cmd_def {
 void cmd_install(enum cmd_mode mode, const struct cmd_def *def);
 
 /*
+ * Installs DEF like cmd_install() but returns -1 with the reason in ERR
+ * instead of aborting (for tests of declarations).
+ */
+int cmd_try_install(enum cmd_mode mode, const struct cmd_def *def, char *err,
+		    size_t errlen);
+
+/* Number of commands installed in MODE, and the Nth of them (or NULL). */
+size_t cmd_count(enum cmd_mode mode);
+const struct cmd_def *cmd_nth(enum cmd_mode mode, size_t n);
+
+/*
  * Installs every command of every cli/ module; called once at start. The
  * engine installs exit, end and do itself, then calls the installers
  * below. Each one may be missing from a build (a test program that links
