@@ -281,6 +281,8 @@ run_line(struct console *con, const char *line, size_t echo_width)
 {
 	enum cmd_result res;
 
+	if (line[strspn(line, " \t")] == '\0')
+		return true;
 	vty_history_add(&con->vty, line);
 	res = cmd_execute(&con->vty, line, echo_width);
 	if (vty_flush(&con->vty) < 0)

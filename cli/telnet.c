@@ -353,6 +353,8 @@ run_line(struct session *s)
 {
 	enum cmd_result res;
 
+	if (s->ed.buf[strspn(s->ed.buf, " \t")] == '\0')
+		return true;
 	vty_history_add(&s->vty, s->ed.buf);
 	res = cmd_execute(&s->vty, s->ed.buf, s->ed.prompt_len);
 	if (vty_flush(&s->vty) < 0 || s->dead)

@@ -198,7 +198,11 @@ complete(struct vty_edit *ed)
 	word = done;
 	if (start > 0 && strncmp(done, head, ed->cursor) == 0)
 		word = done + start;
-	delete_range(ed, start, ed->cursor, false);
+	/* Echo only the missing tail when the word was typed as a prefix. */
+	if (strncmp(word, head + start, ed->cursor - start) == 0)
+		word += ed->cursor - start;
+	else
+		delete_range(ed, start, ed->cursor, false);
 	insert_text(ed, word, strlen(word));
 	if (ed->cursor == 0 || ed->buf[ed->cursor - 1] != ' ')
 		insert_text(ed, " ", 1);
