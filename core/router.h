@@ -6,6 +6,7 @@
 #ifndef VR_CORE_ROUTER_H
 #define VR_CORE_ROUTER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -20,6 +21,40 @@ struct router {
 	const char *startup_config_path;	/* file that write memory saves */
 	time_t boot_time;
 	volatile bool stopping;			/* set by SIGTERM/SIGINT */
+
+	/*
+	 * An eventfd that becomes readable once a stop is requested and
+	 * then stays readable. Threads that sleep in poll() add it, so a
+	 * stop wakes them.
+	 */
+	int stop_fd;
+	int signal_fd;				/* SIGTERM and SIGINT */
+	pthread_t signal_thread;
+	bool watching_signals;
 };
+
+/*
+ * Sets up R with no parts, and blocks SIGTERM and SIGINT in the calling
+ * thread. Threads created later inherit the mask, so only the signal
+ * thread receives them. Ignores SIGPIPE, because a telnet
+ * peer that goes away must not end the process. Call before any thread
+ * starts. Returns 0, or -1 with errno set.
+ */
+int router_init(struct router *r, const char *startup_config_path);
+
+/*
+ * Starts the thread that turns SIGTERM and SIGINT into
+ * router_request_stop(). Returns 0, or -1 with errno set.
+ */
+int router_watch_signals(struct router *r);
+
+/* Sets R->stopping and wakes every poll() on R->stop_fd. */
+void router_request_stop(struct router *r);
+
+/* Blocks until a stop is requested. */
+void router_wait_stop(struct router *r);
+
+/* Stops the signal thread and closes R's descriptors. */
+void router_release(struct router *r);
 
 #endif
