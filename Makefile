@@ -29,9 +29,14 @@ build: deps $(BUILD)/Makefile
 build-san: test-deps $(SAN_BUILD)/Makefile
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 
-# A router in this terminal, with the shipped default config.
+# A router in this terminal. Its startup-config starts as a copy of the
+# shipped default, kept in the build folder so `write memory` leaves the
+# repository clean.
+STARTUP ?= $(BUILD)/startup-config
+
 run: build
-	./$(BUILD)/vrouter $(RUN_ARGS)
+	@[ -f $(STARTUP) ] || cp configs/default.cfg $(STARTUP)
+	./$(BUILD)/vrouter --config $(STARTUP) $(RUN_ARGS)
 
 # Every test, first on the normal build, then under ASan and UBSan.
 test: test-deps build build-san
