@@ -298,16 +298,35 @@ cmd_state_ends_in_line(const struct cmd_state *found)
 
 /* ---- Handler arguments. */
 
-static int
-args_add(struct cmd_args *a, const char *name, const char *value)
+/* True when some token or group of ENTRY is explicitly named NAME. */
+static bool
+declared(const struct cmd_entry *entry, const char *name)
 {
 	size_t i;
 
-	if (name == NULL)
+	for (i = 0; i < entry->nnodes; i++)
+		if (entry->nodes[i]->name != NULL &&
+		    strcmp(entry->nodes[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Stores VALUE under NAME unless a token matched earlier has that name.
+ * A token's own text (IMPLICIT) never stands in for an explicit $name
+ * of the same command, so "set peer A.B.C.D$peer" stores the address.
+ */
+static int
+args_add(struct cmd_args *a, const struct cmd_entry *entry, const char *name,
+	 const char *value, bool implicit)
+{
+	size_t i;
+
+	if (implicit && declared(entry, name))
 		return 0;
 	for (i = 0; i < a->nvals; i++)
 		if (strcmp(a->vals[i].name, name) == 0)
-			return 0;	/* the first one wins */
+			return 0;
 	a->vals[a->nvals].name = name;
 	a->vals[a->nvals].value = strdup(value);
 	if (a->vals[a->nvals].value == NULL)
@@ -331,7 +350,8 @@ step_value(const struct cmd_matcher *m, const struct cmd_path *p)
 
 static int
 args_fill(struct cmd_args *a, const struct cmd_matcher *m,
-	  const struct cmd_path **steps, size_t nsteps)
+	  const struct cmd_entry *entry, const struct cmd_path **steps,
+	  size_t nsteps)
 {
 	const char *pending[16];
 	size_t npending = 0, i, k;
@@ -358,11 +378,11 @@ args_fill(struct cmd_args *a, const struct cmd_matcher *m,
 		if (a->argv[a->argc - 1] == NULL)
 			goto fail;
 		for (k = 0; k < npending; k++)
-			if (args_add(a, pending[k], value) < 0)
+			if (args_add(a, entry, pending[k], value, false) < 0)
 				goto fail;
 		npending = 0;
-		if (args_add(a, p->node->name ? p->node->name : p->node->text,
-			     value) < 0)
+		if (args_add(a, entry, p->node->name ? p->node->name :
+			     p->node->text, value, p->node->name == NULL) < 0)
 			goto fail;
 		free(value);
 		value = NULL;
@@ -399,7 +419,7 @@ cmd_args_build(const struct cmd_matcher *m, const struct cmd_state *found)
 	i = nsteps;
 	for (p = found->path; p != NULL; p = p->prev)
 		steps[--i] = p;
-	if (args_fill(a, m, steps, nsteps) < 0)
+	if (args_fill(a, m, found->entry, steps, nsteps) < 0)
 		goto fail;
 	free(steps);
 	return a;

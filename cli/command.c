@@ -901,6 +901,30 @@ complete_in(struct vty *vty, const struct help_line *h)
 	return res;
 }
 
+/* Completes the filter keyword after `|` ("|inc" or "| inc"). */
+static char *
+complete_filter(const struct help_line *h)
+{
+	int pipe = find_pipe(h->line, h->words, h->nwords);
+	const struct cmd_word *last = &h->words[h->nwords - 1];
+	char *word, *res;
+
+	if (pipe == h->nwords - 2 && h->words[pipe].len == 1)
+		return cmd_filter_complete(h->line + last->start);
+	if (pipe != h->nwords - 1 || last->len < 2)
+		return NULL;
+	word = strndup(h->line + last->start + 1, last->len - 1);
+	res = word ? cmd_filter_complete(word) : NULL;
+	free(word);
+	if (res == NULL)
+		return NULL;
+	word = malloc(strlen(res) + 2);
+	if (word != NULL)
+		sprintf(word, "|%s", res);
+	free(res);
+	return word;
+}
+
 static char *
 complete_line(struct vty *vty, const char *line)
 {
@@ -922,15 +946,8 @@ complete_line(struct vty *vty, const char *line)
 		goto out;
 	}
 	if (is_exec(vty_mode(vty)) && find_pipe(line, h.words, h.nwords) > 0) {
-		int pipe = find_pipe(line, h.words, h.nwords);
-
-		if (pipe == h.nwords - 1 ||
-		    (pipe == h.nwords - 2 && line[h.words[pipe].start + 1] ==
-		     '\0'))
-			res = cmd_filter_complete(line + h.words[h.nwords - 1]
-						  .start);
-		if (res != NULL || pipe < h.nwords - 1)
-			goto out;
+		res = complete_filter(&h);
+		goto out;
 	}
 	res = complete_in(vty, &h);
 out:
@@ -1043,8 +1060,8 @@ static const struct cmd_def exit_defs[MODE_COUNT] = {
 	EXIT_DEF(MODE_CONFIG_APPLET, "Exit from applet configuration mode"),
 };
 
-static void
-install_standard(void)
+void
+cmd_install_standard(void)
 {
 	int mode;
 
@@ -1064,7 +1081,7 @@ cmd_init_all(void)
 	if (initialised)
 		return;
 	initialised = true;
-	install_standard();
+	cmd_install_standard();
 	if (cmd_exec_install)
 		cmd_exec_install();
 	if (cmd_config_install)

@@ -20,7 +20,12 @@
  * Any token or group may be followed by $name to name its argument, e.g.
  * "crypto isakmp policy <1-10000>$priority" or "(periodic|on-demand)$mode".
  * A named keyword or selection stores the full keyword the user abbreviated.
- * Unnamed variable tokens are named after their token text ("WORD").
+ * Unnamed variable tokens are named after their token text ("WORD"), and
+ * unnamed keywords after themselves, so cmd_has(args, "detail") tells
+ * whether "[detail]" was typed; a keyword's text never stands in for an
+ * explicit $name of the same command. When two tokens share a name,
+ * cmd_arg() returns the first one matched. A named optional group "[x y]$name" is
+ * present when it was typed; its value is its first token's.
  *
  * The help string has one line per token in declaration order, including
  * each alternative of a selection; "\n" separates lines. Example for
@@ -32,6 +37,12 @@
  * position: exact keyword > typed value (range, address, HEX) > partial
  * keyword > WORD/LINE. Two partial keywords at the top precedence are
  * ambiguous.
+ *
+ * Visibility: user EXEC sees the commands installed in MODE_USER_EXEC;
+ * privileged EXEC sees MODE_PRIV_EXEC plus MODE_USER_EXEC. A command is
+ * only seen by sessions whose privilege reaches its own. A config
+ * sub-mode runs the commands of its parent config modes too (walk-up),
+ * but its `?` on an empty line lists only its own commands.
  */
 #ifndef VR_CLI_COMMAND_H
 #define VR_CLI_COMMAND_H
@@ -135,6 +146,12 @@ const struct cmd_def *cmd_nth(enum cmd_mode mode, size_t n);
 void cmd_init_all(void);
 void cmd_free_all(void);
 
+/*
+ * Installs only exit, end and do, which cmd_init_all() installs first;
+ * for test programs that install their own commands.
+ */
+void cmd_install_standard(void);
+
 /* ---- Installers of the other cli/ modules, called by cmd_init_all(). */
 void cmd_exec_install(void);		/* cli/cmd_exec.c */
 void cmd_config_install(void);		/* cli/cmd_config_*.c */
@@ -146,11 +163,17 @@ void cmd_logging_install(void);		/* cli/cmd_logging.c */
  * Executes LINE in the session's current mode, with walk-up to parent
  * modes and output filters, and writes output and errors to the session.
  * ECHO_WIDTH is the column where the line starts on screen (the prompt
- * length), used for the caret of "% Invalid input detected".
+ * length), used for the caret of "% Invalid input detected". The
+ * handler's output and any error are flushed before this returns.
  */
 enum cmd_result cmd_execute(struct vty *vty, const char *line, size_t echo_width);
 
-/* Writes the `?` help for LINE (which does not include the '?'). */
+/*
+ * Writes the `?` help for LINE (which does not include the '?') and
+ * flushes it: the candidate lines and an empty line, or one "%" error
+ * line. The caller echoes the '?' and a line end before, and redraws
+ * the prompt and LINE after. Nothing is executed.
+ */
 void cmd_describe(struct vty *vty, const char *line);
 
 /*
