@@ -40,12 +40,17 @@ explicit_val(const struct lyd_node *node, const char *path)
 	return lyd_get_value(found);
 }
 
-static int
+static bool
 has(const struct lyd_node *node, const char *path)
 {
-	struct lyd_node *found = NULL;
+	struct ly_set *set = NULL;
+	bool found;
 
-	return lyd_find_path(node, path, 0, &found) == LY_SUCCESS && found;
+	if (lyd_find_xpath(node, path, &set) != LY_SUCCESS)
+		return false;
+	found = set->count > 0;
+	ly_set_free(set, NULL);
+	return found;
 }
 
 /* Collects the nodes at XPATH; the caller frees the set. */
@@ -394,6 +399,42 @@ render_routes(FILE *f, const struct lyd_node *tree)
 	ly_set_free(set, NULL);
 }
 
+/*
+ * Numbered lists sort by number. Named ones print standard lists first,
+ * then extended ones, each by name.
+ */
+static int
+node_acl_cmp(const void *pa, const void *pb)
+{
+	const struct lyd_node *a = *(const struct lyd_node *const *)pa;
+	const struct lyd_node *b = *(const struct lyd_node *const *)pb;
+	const char *na = val(a, "name"), *nb = val(b, "name");
+	int ta = strcmp(val(a, "type"), "standard") != 0;
+	int tb = strcmp(val(b, "type"), "standard") != 0;
+
+	if (cfg_acl_is_numbered(na) && cfg_acl_is_numbered(nb)) {
+		unsigned long x = strtoul(na, NULL, 10);
+		unsigned long y = strtoul(nb, NULL, 10);
+
+		return x < y ? -1 : x > y;
+	}
+	if (ta != tb)
+		return ta - tb;
+	return strcmp(na, nb);
+}
+
+/* libyang keeps list entries in insertion order; IOS prints by sequence. */
+static int
+node_seq_cmp(const void *pa, const void *pb)
+{
+	const struct lyd_node *a = *(const struct lyd_node *const *)pa;
+	const struct lyd_node *b = *(const struct lyd_node *const *)pb;
+	unsigned long x = strtoul(val(a, "sequence"), NULL, 10);
+	unsigned long y = strtoul(val(b, "sequence"), NULL, 10);
+
+	return x < y ? -1 : x > y;
+}
+
 static void
 render_acls(FILE *f, const struct lyd_node *tree)
 {
@@ -402,6 +443,10 @@ render_acls(FILE *f, const struct lyd_node *tree)
 	uint32_t i;
 	int pass;
 
+	if (set)
+		qsort(set->dnodes, set->count, sizeof(set->dnodes[0]),
+		      node_acl_cmp);
+
 	/* Named lists first, as blocks; then numbered ones, line by line. */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; set && i < set->count; i++) {
@@ -409,7 +454,9 @@ render_acls(FILE *f, const struct lyd_node *tree)
 			const char *name = val(acl, "name");
 			const char *type = val(acl, "type");
 			bool numbered = cfg_acl_is_numbered(name);
+			struct ly_set *entries;
 			struct lyd_node *e;
+			uint32_t k;
 
 			if (numbered != (pass == 1))
 				continue;
@@ -417,9 +464,12 @@ render_acls(FILE *f, const struct lyd_node *tree)
 				fprintf(f, "ip access-list %s %s\n", type, name);
 			else
 				numbered_any = true;
-			LY_LIST_FOR(lyd_child(acl), e) {
-				if (strcmp(e->schema->name, "entry"))
-					continue;
+			entries = find_all(acl, "entry");
+			if (entries)
+				qsort(entries->dnodes, entries->count,
+				      sizeof(entries->dnodes[0]), node_seq_cmp);
+			for (k = 0; entries && k < entries->count; k++) {
+				e = entries->dnodes[k];
 				if (numbered)
 					fprintf(f, "access-list %s ", name);
 				else
@@ -427,6 +477,7 @@ render_acls(FILE *f, const struct lyd_node *tree)
 				cfg_render_ace(f, e, !strcmp(type, "extended"));
 				fprintf(f, "\n");
 			}
+			ly_set_free(entries, NULL);
 			if (!numbered)
 				fprintf(f, "!\n");
 		}

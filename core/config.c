@@ -63,6 +63,8 @@ cfg_create(const char *yang_dir)
 
 	if (!cfg)
 		return NULL;
+	/* Errors are read with ly_err_last() and reported by the caller. */
+	ly_log_options(LY_LOSTORE_LAST);
 	if (ly_ctx_new(yang_dir, LY_CTX_NO_YANGLIBRARY, &cfg->ctx) != LY_SUCCESS)
 		goto fail;
 	if (!ly_ctx_load_module(cfg->ctx, CFG_MODULE, NULL, NULL)) {
@@ -242,18 +244,20 @@ cfg_read_unlock(struct cfg *cfg)
 	pthread_rwlock_unlock(&cfg->lock);
 }
 
+/* XPath search, so that a leaf-list without a predicate is found too. */
 const char *
 cfg_get_value(const struct lyd_node *tree, const char *xpath)
 {
-	struct lyd_node *node = NULL;
+	struct ly_set *set = NULL;
+	const char *value = NULL;
 
-	if (!tree)
+	if (!tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
 		return NULL;
-	if (lyd_find_path(tree, xpath, 0, &node) != LY_SUCCESS || !node)
-		return NULL;
-	if (!(node->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
-		return NULL;
-	return lyd_get_value(node);
+	if (set->count &&
+	    (set->dnodes[0]->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
+		value = lyd_get_value(set->dnodes[0]);
+	ly_set_free(set, NULL);
+	return value;
 }
 
 int

@@ -1,0 +1,280 @@
+/* Transaction and error helpers shared by the configuration commands. */
+#include "cli/cmd_config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libyang/libyang.h>
+
+#include "cli/vty.h"
+#include "core/config.h"
+#include "core/router.h"
+
+#define XPATH_MAX 1024
+
+bool
+cc_begin(struct cc_txn *t, struct vty *vty)
+{
+	t->vty = vty;
+	t->failed = false;
+	t->txn = cfg_txn_begin(vty->router->cfg);
+	if (!t->txn) {
+		vty_out(vty, "%% Out of memory\n");
+		return false;
+	}
+	return true;
+}
+
+static bool
+format_xpath(struct cc_txn *t, char *buf, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, XPATH_MAX, fmt, ap);
+
+	if (n < 0 || n >= XPATH_MAX) {
+		t->failed = true;
+		return false;
+	}
+	return true;
+}
+
+void
+cc_set(struct cc_txn *t, const char *value, const char *fmt, ...)
+{
+	char xpath[XPATH_MAX];
+	va_list ap;
+	bool ok;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	ok = format_xpath(t, xpath, fmt, ap);
+	va_end(ap);
+	if (ok && cfg_txn_set(t->txn, xpath, value) < 0)
+		t->failed = true;
+}
+
+void
+cc_del(struct cc_txn *t, const char *fmt, ...)
+{
+	char xpath[XPATH_MAX];
+	va_list ap;
+	bool ok;
+
+	if (t->failed)
+		return;
+	va_start(ap, fmt);
+	ok = format_xpath(t, xpath, fmt, ap);
+	va_end(ap);
+	if (ok && cfg_txn_delete(t->txn, xpath) < 0)
+		t->failed = true;
+}
+
+const char *
+cc_get(struct cc_txn *t, const char *fmt, ...)
+{
+	char xpath[XPATH_MAX];
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = format_xpath(t, xpath, fmt, ap);
+	va_end(ap);
+	if (!ok)
+		return NULL;
+	return cfg_get_value(cfg_txn_tree(t->txn), xpath);
+}
+
+bool
+cc_exists(struct cc_txn *t, const char *fmt, ...)
+{
+	char xpath[XPATH_MAX];
+	struct lyd_node *tree = cfg_txn_tree(t->txn);
+	struct ly_set *set = NULL;
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = format_xpath(t, xpath, fmt, ap);
+	va_end(ap);
+	if (!ok || !tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return false;
+	ok = set->count > 0;
+	ly_set_free(set, NULL);
+	return ok;
+}
+
+enum cmd_result
+cc_commit(struct cc_txn *t)
+{
+	char err[256];
+
+	if (t->failed) {
+		const char *msg = cfg_txn_error(t->txn);
+
+		vty_out(t->vty, "%% %s\n", *msg ? msg : "Invalid configuration");
+		cfg_txn_abort(t->txn);
+		return CMD_WARNING;
+	}
+	if (cfg_txn_commit(t->txn, err, sizeof(err)) < 0) {
+		vty_out(t->vty, "%% %s\n", err);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
+enum cmd_result
+cc_abort(struct cc_txn *t)
+{
+	cfg_txn_abort(t->txn);
+	return CMD_WARNING;
+}
+
+void
+cc_invalid_input(struct vty *vty, size_t column)
+{
+	char prompt[128];
+	size_t width = vty_prompt(vty, prompt, sizeof(prompt));
+
+	vty_out(vty, "%*s^\n", (int)(width + column), "");
+	vty_out(vty, "%% Invalid input detected at '^' marker.\n\n");
+}
+
+size_t
+cc_column(const struct cmd_args *args, int word_index, size_t offset)
+{
+	size_t col = 0;
+	int i;
+
+	for (i = 0; i < word_index && i < cmd_argc(args); i++)
+		col += strlen(cmd_argv(args, i)) + 1;
+	return col + offset;
+}
+
+bool
+cc_name_ok(struct vty *vty, const char *name)
+{
+	if (strchr(name, '\'') || strchr(name, '"')) {
+		vty_out(vty, "%% Invalid name \"%s\": quotes are not allowed\n",
+			name);
+		return false;
+	}
+	return true;
+}
+
+bool
+cc_parse_ipv4(const char *s, unsigned *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+bool
+cc_mask_ok(unsigned mask)
+{
+	unsigned inv = ~mask;
+
+	return (inv & (inv + 1)) == 0;
+}
+
+void
+cmd_config_install(void)
+{
+	cc_install_system();
+	cc_install_interfaces();
+	cc_install_acl();
+	cc_install_isakmp();
+	cc_install_ipsec();
+	cc_install_cryptomap();
+	cc_install_route();
+}
+
+/* Interface types that vrouter models; a prefix must name exactly one. */
+static const char *const if_types[] = {
+	"GigabitEthernet", "TenGigabitEthernet", "FastEthernet", "Ethernet",
+	"Loopback", "Tunnel",
+};
+
+/* True for "1", "0/0", "0/0/1", "1.100": slot numbers and a sub-interface. */
+static bool
+ifnum_ok(const char *s)
+{
+	bool digit = false, dot = false;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			digit = true;
+		} else if ((*s == '/' || *s == '.') && digit && !dot) {
+			dot = *s == '.';
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
+bool
+cc_ifname(const char *type, const char *number, char *out, size_t len)
+{
+	char prefix[64];
+	const char *match = NULL;
+	size_t n, i;
+
+	if (!number) {
+		/* Split "gi0/1" into "gi" and "0/1". */
+		n = strcspn(type, "0123456789");
+		if (n == 0 || n >= sizeof(prefix))
+			return false;
+		memcpy(prefix, type, n);
+		prefix[n] = '\0';
+		number = type + n;
+		type = prefix;
+	}
+	if (!ifnum_ok(number))
+		return false;
+	n = strlen(type);
+	for (i = 0; i < sizeof(if_types) / sizeof(if_types[0]); i++) {
+		if (strncasecmp(type, if_types[i], n))
+			continue;
+		if (strlen(if_types[i]) == n) {
+			match = if_types[i];
+			break;
+		}
+		if (match)
+			return false;	/* "t" is Tunnel or TenGigabitEthernet */
+		match = if_types[i];
+	}
+	if (!match)
+		return false;
+	return snprintf(out, len, "%s%s", match, number) < (int)len;
+}
+
+enum cmd_result
+cc_set_here(struct vty *vty, const char *leaf, const char *value)
+{
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, value, "%s/%s", vty_xpath(vty), leaf);
+	return cc_commit(&t);
+}
+
+enum cmd_result
+cc_del_here(struct vty *vty, const char *leaf)
+{
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/%s", vty_xpath(vty), leaf);
+	return cc_commit(&t);
+}

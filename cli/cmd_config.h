@@ -1,0 +1,103 @@
+/*
+ * Shared helpers of the configuration commands (cli/cmd_config_*.c).
+ * Every command is one transaction on the config store: handlers stage
+ * edits with cc_set()/cc_del() and finish with cc_commit(), which prints
+ * the "% " error and applies nothing when any step failed.
+ */
+#ifndef VR_CLI_CMD_CONFIG_H
+#define VR_CLI_CMD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/command.h"
+
+#define CC_M "/vrouter-config:"
+
+struct vty;
+struct cfg_txn;
+
+struct cc_txn {
+	struct vty *vty;
+	struct cfg_txn *txn;
+	bool failed;
+};
+
+/* Opens a transaction; prints an error and returns false on failure. */
+bool cc_begin(struct cc_txn *t, struct vty *vty);
+
+/* Sets the node at the formatted XPath to VALUE (NULL for no value). */
+void cc_set(struct cc_txn *t, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Deletes the node at the formatted XPath; absence is not an error. */
+void cc_del(struct cc_txn *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Returns the candidate tree's value at the formatted XPath, or NULL. */
+const char *cc_get(struct cc_txn *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True when the formatted XPath selects at least one candidate node. */
+bool cc_exists(struct cc_txn *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Commits, or prints "% reason" and aborts; returns the handler result. */
+enum cmd_result cc_commit(struct cc_txn *t);
+
+/*
+ * Sets (or deletes) LEAF, a path relative to the node that the current
+ * sub-mode edits, in a transaction of its own.
+ */
+enum cmd_result cc_set_here(struct vty *vty, const char *leaf,
+			    const char *value);
+enum cmd_result cc_del_here(struct vty *vty, const char *leaf);
+
+/* Aborts and returns CMD_WARNING, for handlers that printed an error. */
+enum cmd_result cc_abort(struct cc_txn *t);
+
+/*
+ * Prints IOS's invalid-input error with the caret under column COLUMN of
+ * the command line (0 = its first character).
+ */
+void cc_invalid_input(struct vty *vty, size_t column);
+
+/*
+ * Column in the command line of the first character of argument word
+ * WORD_INDEX (as counted by cmd_argv) plus OFFSET.
+ * NOTE: assumes single spaces between the words that precede it.
+ */
+size_t cc_column(const struct cmd_args *args, int word_index, size_t offset);
+
+/* True when NAME can be used inside an XPath predicate ('...'). */
+bool cc_name_ok(struct vty *vty, const char *name);
+
+/* Parses a dotted-quad IPv4 address into host order. */
+bool cc_parse_ipv4(const char *s, unsigned *out);
+
+/* True when MASK (host order) is contiguous ones then zeros. */
+bool cc_mask_ok(unsigned mask);
+
+/*
+ * Expands an interface name as IOS accepts it ("gi1", "GigabitEthernet 1"
+ * given as TYPE and NUMBER, "lo0", "Tu1") into its full form in OUT.
+ * NUMBER may be NULL. Returns false when the type is unknown or ambiguous
+ * or the number is malformed.
+ */
+bool cc_ifname(const char *type, const char *number, char *out, size_t len);
+
+/* True when the session edits a crypto map entry of type ipsec-manual. */
+bool cc_editing_manual_entry(struct vty *vty);
+
+/* Installs the `set` commands shared by ipsec profiles and crypto maps. */
+void cc_install_sa_settings(enum cmd_mode mode);
+
+void cc_install_system(void);
+void cc_install_interfaces(void);
+void cc_install_acl(void);
+void cc_install_isakmp(void);
+void cc_install_ipsec(void);
+void cc_install_cryptomap(void);
+void cc_install_route(void);
+
+#endif
