@@ -1,8 +1,8 @@
 /*
  * IPv4 access lists: numbered (access-list N ...) and named
  * (ip access-list standard|extended NAME, then entries in a sub-mode).
- * Entries are parsed here rather than by the command graph because
- * their grammar depends on the protocol; errors point the caret at the
+ * Entries are parsed here rather than by the command graph, because
+ * their grammar depends on the protocol. Errors put the caret under the
  * first word that does not fit, as IOS does.
  */
 #include <stdio.h>

@@ -167,7 +167,7 @@ map_description(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, "description", cmd_arg(args, "text"));
 }
 
-/* Hex digits in S, without an optional 0x prefix, or 0 when invalid. */
+/* Returns the hex digits of S after an optional 0x, or NULL if invalid. */
 static const char *
 hex_key(const char *s)
 {

@@ -7,7 +7,7 @@
 
 #define IF_XPATH CC_M "interfaces/interface[name='%s']"
 
-/* Interfaces that exist without configuration and cannot be deleted. */
+/* True for physical interfaces, which exist unconfigured and stay. */
 static bool
 is_physical(const char *ifname)
 {

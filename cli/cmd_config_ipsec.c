@@ -75,7 +75,7 @@ lookup_transform(const char *word)
 }
 
 /*
- * Parses the transform list LIST (which parse modifies) with the rules
+ * Parses the transform list LIST (modified in place) with the rules
  * of the IOS grammar: one transform of each kind, a key size only right
  * after esp-aes, esp-gcm or esp-gmac, and no ESP integrity transform with
  * a combined-mode cipher. Returns false with bad_offset set.

@@ -74,7 +74,7 @@ no_encryption(struct vty *vty, const struct cmd_args *args)
 	return cc_commit(&t);
 }
 
-/* Handlers of the one-value policy settings: hash, group, lifetime... */
+/* Sets hash, authentication, group or lifetime, whichever was given. */
 static enum cmd_result
 set_value(struct vty *vty, const struct cmd_args *args)
 {

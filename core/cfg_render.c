@@ -523,7 +523,7 @@ cfg_render_ios(struct cfg *cfg)
 	return text;
 }
 
-/* Port keywords of IOS access lists; 0 in tcp/udp means both. */
+/* Port keywords of IOS access lists, by protocol: tcp, udp or both. */
 static const struct {
 	const char *name;
 	unsigned short port;

@@ -230,7 +230,7 @@ Test(load, rich_config_round_trip)
 	free(again);
 }
 
-/* True when LINE starts with PREFIX and the load reported no error on it. */
+/* True when LINE starts with PREFIX. */
 static bool
 starts(const char *line, const char *prefix)
 {
@@ -246,13 +246,10 @@ check_supported_lines(const char *name, const char *text,
 		      const char *report, const char *render)
 {
 	char *copy = strdup(text), *line, *save = NULL, tag[64], want[256];
-	unsigned lineno = 0;
 	char *p;
 
 	for (line = strtok_r(copy, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		(void)lineno;
 		if ((p = strchr(line, '\r')))
 			*p = '\0';
 		while (strlen(line) && line[strlen(line) - 1] == ' ')
