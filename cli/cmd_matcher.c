@@ -181,6 +181,26 @@ ambiguous(const struct cmd_matcher *m)
 	return false;
 }
 
+/*
+ * Drops the abbreviations of hidden commands when a listed command also
+ * takes the word, so that a hidden command never makes a listed one
+ * ambiguous.
+ */
+static void
+shadow_hidden(struct cmd_matcher *m)
+{
+	bool listed = false;
+	size_t i;
+
+	for (i = 0; i < m->nstates; i++)
+		if (m->states[i].level == LEVEL_PARTIAL &&
+		    !(m->states[i].entry->def->flags & CMD_HIDDEN))
+			listed = true;
+	for (i = 0; listed && i < m->nstates; i++)
+		if (m->states[i].entry->def->flags & CMD_HIDDEN)
+			m->states[i].level = LEVEL_NONE;
+}
+
 /* Rates every state against word I; returns the best level. */
 static enum cmd_level
 rate(struct cmd_matcher *m, int i, size_t *reached_max)
@@ -219,6 +239,8 @@ cmd_matcher_step(struct cmd_matcher *m, int i)
 		m->err_word = i;
 		return STATUS_NO_MATCH;
 	}
+	if (best == LEVEL_PARTIAL)
+		shadow_hidden(m);
 	if (best == LEVEL_PARTIAL && ambiguous(m)) {
 		m->err_word = i;
 		return STATUS_AMBIGUOUS;

@@ -358,6 +358,16 @@ Test(engine, hidden_command_runs)
 	cr_expect_str_eq(harness_exec(&h, "service-internal-dump", 7, NULL),
 			 "");
 	cr_expect_eq(fixture_last.calls, 1);
+	cr_expect_str_eq(harness_exec(&h, "servic", 7, NULL), "");
+	cr_expect_eq(fixture_last.calls, 1);
+	cr_expect_str_eq(fixture_last.words, "servic");
+}
+
+Test(engine, hidden_command_adds_no_ambiguity)
+{
+	harness_open(&h, MODE_USER_EXEC);
+	cr_expect_str_eq(harness_exec(&h, "se hello", 7, NULL), "sent\r\n");
+	cr_expect_str_eq(fixture_last.args[0], "LINE=hello");
 }
 
 /* ---- `?` help. */
@@ -508,4 +518,53 @@ Test(engine, tab_completes_unique_keyword)
 	expect_completion("hostn", "hostname");
 	expect_completion("do show ver", "version");
 	cr_expect_eq(vty_mode(&h.vty), MODE_CONFIG_IF);
+}
+
+/* ---- Malformed input gets an error, never a crash. */
+
+Test(engine, odd_input_gets_an_error)
+{
+	static const char *const lines[] = {
+		"|", "| | |", "show |", "show | |", "(", "[a|b]", "$x",
+		"show \x01\x02", "show \xff\xfe", "do", "do |", "do do do",
+		"\tshow\t\tversion\textra", "interface", "exit now",
+		"crypto isakmp policy 0",
+		"crypto isakmp policy 99999999999999999999",
+		"logging 1.2.3", "logging 1.2.3.4.5", "test addr",
+		"test num -1",
+	};
+	static const enum cmd_mode modes[] = {
+		MODE_USER_EXEC, MODE_PRIV_EXEC, MODE_CONFIG, MODE_CONFIG_IF,
+	};
+	char *huge;
+	size_t i, k;
+
+	huge = malloc(20001);
+	cr_assert_not_null(huge);
+	for (i = 0; i < 20000; i++)
+		huge[i] = i % 3 ? 'a' : ' ';
+	huge[20000] = '\0';
+
+	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		harness_open(&h, modes[k]);
+		for (i = 0; i <= sizeof(lines) / sizeof(lines[0]); i++) {
+			const char *line = i < sizeof(lines) / sizeof(lines[0])
+					   ? lines[i] : huge;
+			char *done;
+
+			cr_expect_not_null(strchr(harness_exec(&h, line, 9,
+							       NULL), '%'),
+					   "mode %d: \"%.40s\"", (int)modes[k],
+					   line);
+			cr_expect_eq(vty_mode(&h.vty), modes[k], "\"%.40s\"",
+				     line);
+			harness_describe(&h, line);
+			done = cmd_complete(&h.vty, line);
+			free(done);
+		}
+		harness_close(&h);
+	}
+	memset(&h, 0, sizeof(h));
+	free(huge);
+	cr_expect_eq(fixture_last.calls, 0);
 }
