@@ -171,9 +171,14 @@ io_read_line(struct vty *vty, char *buf, size_t len, bool echo)
 	struct termios saved, quiet;
 	bool restore = false;
 	size_t n;
+	int rc;
 
-	if (!con->tty)
-		return pipe_read_line(con, buf, len);
+	/* The reply is not echoed, so end the question's line here. */
+	if (!con->tty) {
+		rc = pipe_read_line(con, buf, len);
+		write_fd(STDOUT_FILENO, "\n", 1);
+		return rc;
+	}
 
 	if (!echo && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		quiet = saved;

@@ -1,11 +1,8 @@
 /*
- * Line discipline of telnet sessions: the real telnet code runs on one end
- * of a socketpair and the test plays the client on the other end, writing
- * raw bytes and checking the exact bytes that come back.
- *
- * This program defines cmd_execute(), cmd_describe() and cmd_complete()
- * itself, so the linker does not pull in the command engine. The fakes
- * record each executed line, which lets a test tell one Enter from two.
+ * Line discipline of telnet sessions: the real telnet code and the real
+ * command engine run on one end of a socketpair, and the test plays the
+ * client on the other end, writing raw bytes and checking the exact bytes
+ * that come back. `show history` tells which lines really ran.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -27,73 +24,6 @@
 #define IAC "\xff"
 #define NEGOTIATION IAC "\xfb\x01" IAC "\xfb\x03" IAC "\xfd\x1f"
 #define READ_TIMEOUT_MS 3000
-
-/* ---- Fake command engine. */
-
-static pthread_mutex_t ran_lock = PTHREAD_MUTEX_INITIALIZER;
-static char ran[256][128];
-static int nran;
-static struct vty *last_vty;
-
-enum cmd_result
-cmd_execute(struct vty *vty, const char *line, size_t echo_width)
-{
-	unsigned n, i;
-
-	(void)echo_width;
-	pthread_mutex_lock(&ran_lock);
-	if (nran < 256)
-		snprintf(ran[nran++], sizeof(ran[0]), "%s", line);
-	last_vty = vty;
-	pthread_mutex_unlock(&ran_lock);
-
-	if (strcmp(line, "exit") == 0)
-		return CMD_CLOSE;
-	if (strcmp(line, "enable") == 0) {
-		vty->levels[0].mode = MODE_PRIV_EXEC;
-		vty->privilege = 15;
-		return CMD_SUCCESS;
-	}
-	if (strcmp(line, "conf t") == 0) {
-		vty_enter_mode(vty, MODE_CONFIG, NULL);
-		return CMD_SUCCESS;
-	}
-	if (strcmp(line, "size") == 0) {
-		vty_out(vty, "%ux%u\n", vty->term_width, vty->term_length);
-		return CMD_SUCCESS;
-	}
-	if (sscanf(line, "len %u", &n) == 1) {
-		vty->term_length = n;
-		return CMD_SUCCESS;
-	}
-	if (sscanf(line, "lines %u", &n) == 1) {
-		for (i = 1; i <= n; i++)
-			vty_out(vty, "L%u\n", i);
-		return CMD_SUCCESS;
-	}
-	if (strcmp(line, "quiet") == 0)
-		return CMD_SUCCESS;
-	vty_out(vty, "[%s]\n", line);
-	return CMD_SUCCESS;
-}
-
-void
-cmd_describe(struct vty *vty, const char *line)
-{
-	vty_out(vty, "help <%s>\n", line);
-}
-
-char *
-cmd_complete(struct vty *vty, const char *line)
-{
-	const char *word = strrchr(line, ' ');
-
-	(void)vty;
-	word = word ? word + 1 : line;
-	if (*word && strncmp(word, "configure", strlen(word)) == 0)
-		return strdup("configure");
-	return NULL;
-}
 
 /* ---- Harness: a session thread on one end of a socketpair. */
 
@@ -142,7 +72,7 @@ send_bytes(const char *bytes, size_t len)
 
 #define SEND(s) send_bytes((s), sizeof(s) - 1)
 
-/* Sends BYTES and asserts that the session answers with exactly WANT. */
+/* Sends BYTES and asserts that the session replies with exactly WANT. */
 static void
 expect_reply(const char *bytes, size_t blen, const char *want, size_t wlen)
 {
@@ -168,8 +98,7 @@ session_up(void)
 	char *greeting;
 
 	log_init(64 * 1024);
-	nran = 0;
-	last_vty = NULL;
+	cmd_init_all();
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	client = sv[0];
 	cr_assert_eq(pthread_create(&server, NULL, serve,
@@ -186,55 +115,67 @@ session_down(void)
 	free(read_until(client, "\x01never", NULL));
 	pthread_join(server, NULL);
 	close(client);
+	cmd_free_all();
 	log_shutdown();
 }
 
+/* Asserts that `show history` lists exactly LINES, then itself. */
 static void
-expect_ran(int n, const char *const *lines)
+expect_history(int n, const char *const *lines)
 {
+	char want[2048] = "show history\r\n";
 	int i;
 
-	pthread_mutex_lock(&ran_lock);
-	cr_expect_eq(nran, n, "ran %d lines, expected %d", nran, n);
-	for (i = 0; i < n && i < nran; i++)
-		cr_expect_str_eq(ran[i], lines[i], "line %d", i);
-	pthread_mutex_unlock(&ran_lock);
+	for (i = 0; i < n; i++) {
+		strcat(want, "  ");
+		strcat(want, lines[i]);
+		strcat(want, "\r\n");
+	}
+	strcat(want, "  show history\r\nRouter>");
+	expect_reply("show history\r", 13, want, strlen(want));
 }
 
 TestSuite(telnet, .init = session_up, .fini = session_down, .timeout = 30);
 
 Test(telnet, enter_variants_one_line_each)
 {
-	EXPECT("a\r", "a\r\n[a]\r\nRouter>");
-	EXPECT("b\n", "b\r\n[b]\r\nRouter>");
-	EXPECT("c\r\n", "c\r\n[c]\r\nRouter>");
-	EXPECT("d\r\0", "d\r\n[d]\r\nRouter>");
+	EXPECT("terminal width 1\r", "terminal width 1\r\nRouter>");
+	EXPECT("terminal width 2\n", "terminal width 2\r\nRouter>");
+	EXPECT("terminal width 3\r\n", "terminal width 3\r\nRouter>");
+	EXPECT("terminal width 4\r\0", "terminal width 4\r\nRouter>");
 	/* CR and LF in separate segments still make one Enter. */
-	EXPECT("e\r", "e\r\n[e]\r\nRouter>");
+	EXPECT("terminal width 5\r", "terminal width 5\r\nRouter>");
 	SEND("\n");
-	EXPECT("quiet\r", "quiet\r\nRouter>");
-	expect_ran(6, (const char *const[]){ "a", "b", "c", "d", "e",
-					    "quiet" });
+	expect_history(5, (const char *const[]){
+		"terminal width 1", "terminal width 2", "terminal width 3",
+		"terminal width 4", "terminal width 5" });
 }
 
 Test(telnet, echo_is_byte_exact)
 {
-	EXPECT("show  crypto  x|y\r",
-	       "show  crypto  x|y\r\n[show  crypto  x|y]\r\nRouter>");
+	EXPECT("show  privilege\r",
+	       "show  privilege\r\nCurrent privilege level is 1\r\nRouter>");
 }
 
 Test(telnet, question_mark_shows_help_only)
 {
-	EXPECT("sh?", "sh?\r\nhelp <sh>\r\nRouter>sh");
-	EXPECT(" ?", " ?\r\nhelp <sh >\r\nRouter>sh ");
-	EXPECT("\r", "\r\n[sh ]\r\nRouter>");
-	expect_ran(1, (const char *const[]){ "sh " });
+	char *got;
+
+	SEND("show privi?");
+	got = read_until(client, "Router>show privi", NULL);
+	cr_expect(strncmp(got, "show privi?\r\n", 13) == 0, "got \"%s\"", got);
+	cr_expect_not_null(strstr(got, "privilege"), "got \"%s\"", got);
+	cr_expect_not_null(strstr(got, "\r\nRouter>show privi"),
+			   "got \"%s\"", got);
+	free(got);
+	EXPECT("lege\r", "lege\r\nCurrent privilege level is 1\r\nRouter>");
+	expect_history(1, (const char *const[]){ "show privilege" });
 }
 
 Test(telnet, tab_completes_word)
 {
-	EXPECT("conf\t", "conf" "igure ");
-	EXPECT("\r", "\r\n[configure ]\r\nRouter>");
+	EXPECT("show privi\t", "show privi" "lege ");
+	EXPECT("\r", "\r\nCurrent privilege level is 1\r\nRouter>");
 }
 
 Test(telnet, tab_without_match_redraws)
@@ -245,33 +186,46 @@ Test(telnet, tab_without_match_redraws)
 Test(telnet, ctrl_c_leaves_config_mode)
 {
 	EXPECT("enable\r", "enable\r\nRouter#");
-	EXPECT("conf t\r", "conf t\r\nRouter(config)#");
+	EXPECT("configure terminal\r", "configure terminal\r\n"
+	       "Enter configuration commands, one per line.  End with CNTL/Z.\r\n"
+	       "Router(config)#");
 	EXPECT("abc\x03", "abc^C\r\nRouter#");
-	expect_ran(2, (const char *const[]){ "enable", "conf t" });
+	EXPECT("show history\r", "show history\r\n  enable\r\n"
+	       "  configure terminal\r\n  show history\r\nRouter#");
 }
 
 Test(telnet, ctrl_z_runs_line_and_ends)
 {
 	EXPECT("enable\r", "enable\r\nRouter#");
-	EXPECT("conf t\r", "conf t\r\nRouter(config)#");
-	EXPECT("host\x1a", "host^Z\r\n[host]\r\nRouter#");
-	expect_ran(3, (const char *const[]){ "enable", "conf t", "host" });
+	EXPECT("configure terminal\r", "configure terminal\r\n"
+	       "Enter configuration commands, one per line.  End with CNTL/Z.\r\n"
+	       "Router(config)#");
+	EXPECT("do terminal length 7\x1a", "do terminal length 7^Z\r\nRouter#");
+	EXPECT("show privilege\r",
+	       "show privilege\r\nCurrent privilege level is 15\r\nRouter#");
+	EXPECT("show terminal | include Length\r", "show terminal | include "
+	       "Length\r\nLength: 7 lines, Width: 80 columns\r\nRouter#");
 }
 
 Test(telnet, ctrl_z_ignored_in_exec)
 {
-	EXPECT("a\x1a" "b\r", "ab\r\n[ab]\r\nRouter>");
+	EXPECT("show privi\x1alege\r",
+	       "show privilege\r\nCurrent privilege level is 1\r\nRouter>");
 }
 
 Test(telnet, history_arrows_and_ctrl_p)
 {
-	EXPECT("one\r", "one\r\n[one]\r\nRouter>");
-	EXPECT("two\r", "two\r\n[two]\r\nRouter>");
-	EXPECT("\x1b[A", "two");
-	EXPECT("\x10", "\b\b\bone");
-	EXPECT("\x0e", "\b\b\btwo");
-	EXPECT("\x1b[A\r", "\b\b\bone\r\n[one]\r\nRouter>");
-	expect_ran(3, (const char *const[]){ "one", "two", "one" });
+	EXPECT("terminal length 0\r", "terminal length 0\r\nRouter>");
+	EXPECT("show privilege\r",
+	       "show privilege\r\nCurrent privilege level is 1\r\nRouter>");
+	EXPECT("\x1b[A", "show privilege");
+	EXPECT("\x10", "\b\b\b\b\b\b\b\b\b\b\b\b\b\bterminal length 0");
+	EXPECT("\x0e", "\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\bshow privilege"
+	       "   \b\b\b");
+	EXPECT("\x1b[A\r", "\b\b\b\b\b\b\b\b\b\b\b\b\b\bterminal length 0"
+	       "\r\nRouter>");
+	expect_history(3, (const char *const[]){ "terminal length 0",
+		"show privilege", "terminal length 0" });
 }
 
 Test(telnet, editing_keys)
@@ -289,91 +243,109 @@ Test(telnet, editing_keys)
 	/* Ctrl-B twice and Ctrl-K cut the tail, Ctrl-D deletes under cursor. */
 	EXPECT("\x02\x02\x0b", "\b\b  \b\b");
 	EXPECT("\x01\x04", "\b\b\b\bbca \b\b\b\b");
-	EXPECT("\r", "bca\r\n[bca]\r\nRouter>");
-	EXPECT("abc\x15\r", "abc\b\b\b   \b\b\b\r\nRouter>");
+	/* Ctrl-U cuts everything before the cursor. */
+	EXPECT("\x05\x15", "bca\b\b\b   \b\b\b");
+	EXPECT("terminal length 9\r", "terminal length 9\r\nRouter>");
+	expect_history(1, (const char *const[]){ "terminal length 9" });
 }
+
+/* Erasure of " --More-- " after a key. */
+#define ERASE "\b\b\b\b\b\b\b\b\b        \b\b\b\b\b\b\b\b\b"
 
 Test(telnet, paging_more)
 {
-	EXPECT("len 4\r", "len 4\r\nRouter>");
-	EXPECT("lines 8\r",
-	       "lines 8\r\nL1\r\nL2\r\nL3\r\n --More-- ");
-	/* Space: a page (3 lines); Enter: one line; q: stop. */
-	EXPECT(" ", "\b\b\b\b\b\b\b\b\b        \b\b\b\b\b\b\b\b\b"
-	       "L4\r\nL5\r\nL6\r\n --More-- ");
-	EXPECT("\r", "\b\b\b\b\b\b\b\b\b        \b\b\b\b\b\b\b\b\b"
-	       "L7\r\n --More-- ");
-	EXPECT("q", "\b\b\b\b\b\b\b\b\b        \b\b\b\b\b\b\b\b\bRouter>");
+	EXPECT("terminal width 0\r", "terminal width 0\r\nRouter>");
+	EXPECT("terminal length 3\r", "terminal length 3\r\nRouter>");
+	EXPECT("show version\r", "show version\r\n"
+	       "Cisco IOS XE Software, Version 17.03.04a\r\n"
+	       "Cisco IOS Software [Amsterdam], Virtual XE Software "
+	       "(X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 17.3.4a, RELEASE "
+	       "SOFTWARE (fc3)\r\n --More-- ");
+	/* Space: a page (2 lines); Enter: one line; q: stop. */
+	EXPECT(" ", ERASE "vrouter virtual router, version 0.1\r\n"
+	       "This is vrouter, which follows the IOS XE CLI; it is not "
+	       "Cisco software.\r\n --More-- ");
+	EXPECT("\r", ERASE "\r\n --More-- ");
+	EXPECT("q", ERASE "Router>");
 }
 
 Test(telnet, paging_off_with_length_zero)
 {
-	EXPECT("len 0\r", "len 0\r\nRouter>");
-	EXPECT("lines 30\r",
-	       "lines 30\r\nL1\r\nL2\r\nL3\r\nL4\r\nL5\r\nL6\r\nL7\r\nL8\r\n"
-	       "L9\r\nL10\r\nL11\r\nL12\r\nL13\r\nL14\r\nL15\r\nL16\r\n"
-	       "L17\r\nL18\r\nL19\r\nL20\r\nL21\r\nL22\r\nL23\r\nL24\r\n"
-	       "L25\r\nL26\r\nL27\r\nL28\r\nL29\r\nL30\r\nRouter>");
+	char *got;
+
+	EXPECT("terminal length 0\r", "terminal length 0\r\nRouter>");
+	SEND("show version\r");
+	got = read_until(client, "\r\nRouter>", NULL);
+	cr_expect_null(strstr(got, "More"), "got \"%s\"", got);
+	cr_expect_not_null(strstr(got, "Configuration register is 0x2102\r\n"),
+			   "got \"%s\"", got);
+	free(got);
 }
 
 Test(telnet, naws_sets_size_without_leaking)
 {
 	/* Client agrees to NAWS, then reports 132 x 50. */
 	SEND(IAC "\xfb\x1f" IAC "\xfa\x1f\x00\x84\x00\x32" IAC "\xf0");
-	EXPECT("size\r", "size\r\n132x50\r\nRouter>");
-	expect_ran(1, (const char *const[]){ "size" });
+	EXPECT("show terminal | include Length\r", "show terminal | include "
+	       "Length\r\nLength: 50 lines, Width: 132 columns\r\nRouter>");
+	expect_history(1, (const char *const[]){
+		"show terminal | include Length" });
 }
 
 Test(telnet, naws_zero_is_ignored)
 {
 	SEND(IAC "\xfa\x1f\x00\x00\x00\x00" IAC "\xf0");
-	EXPECT("size\r", "size\r\n80x24\r\nRouter>");
+	EXPECT("show terminal | include Length\r", "show terminal | include "
+	       "Length\r\nLength: 24 lines, Width: 80 columns\r\nRouter>");
 }
 
-Test(telnet, async_line_redraws_input)
+Test(telnet, monitor_line_redraws_input)
 {
-	struct vty *vty;
+	char *got;
+	const char *tail;
 
-	EXPECT("quiet\r", "quiet\r\nRouter>");
-	pthread_mutex_lock(&ran_lock);
-	vty = last_vty;
-	pthread_mutex_unlock(&ran_lock);
-	cr_assert_not_null(vty);
-
+	EXPECT("terminal monitor\r", "terminal monitor\r\nRouter>");
 	EXPECT("ab\x02", "ab\b");
-	vty_async_write(vty, "*Mar  1 00:00:01.000: %SYS-5-CONFIG_I: x");
-	EXPECT("", "\r\n*Mar  1 00:00:01.000: %SYS-5-CONFIG_I: x\r\n"
-	       "Router>ab\b");
-	EXPECT("c\r", "cb\bb\r\n[acb]\r\nRouter>");
+	log_msg(LOGMSG_SYS_CONFIG_I, "Configured from console by console");
+	got = read_until(client, "Router>ab\b", NULL);
+	cr_expect(strncmp(got, "\r\n*", 3) == 0, "got \"%s\"", got);
+	tail = "%SYS-5-CONFIG_I: Configured from console by console\r\n"
+	       "Router>ab\b";
+	cr_expect(strlen(got) > strlen(tail) &&
+		  strcmp(got + strlen(got) - strlen(tail), tail) == 0,
+		  "got \"%s\"", got);
+	free(got);
+	/* Typing goes on where it was: "a" + "c" + "b". */
+	EXPECT("c\x15", "cb\b\b\bb  \b\b\b");
 }
 
 Test(telnet, blank_line_runs_nothing)
 {
 	EXPECT("  \r", "  \r\nRouter>");
-	expect_ran(0, NULL);
+	expect_history(0, NULL);
 }
 
 Test(telnet, paste_many_lines)
 {
-	char paste[200 * 8], *got;
+	char paste[200 * 24], *got, *p;
 	size_t len = 0;
-	int i;
+	int i, prompts = 0;
 
 	for (i = 0; i < 200; i++)
-		len += (size_t)sprintf(paste + len, "l%03d\r\n", i);
+		len += (size_t)sprintf(paste + len, "terminal length %d\r\n",
+				       i);
 	send_bytes(paste, len);
-	got = read_until(client, "[l199]\r\nRouter>", NULL);
+	got = read_until(client, "terminal length 199\r\nRouter>", NULL);
+	for (p = got; (p = strstr(p, "\r\nRouter>")) != NULL; p++)
+		prompts++;
+	cr_expect_eq(prompts, 200);
 	free(got);
-
-	pthread_mutex_lock(&ran_lock);
-	cr_expect_eq(nran, 200);
-	for (i = 0; i < nran; i++) {
-		char want[16];
-
-		snprintf(want, sizeof(want), "l%03d", i);
-		cr_expect_str_eq(ran[i], want);
-	}
-	pthread_mutex_unlock(&ran_lock);
+	expect_history(9, (const char *const[]){
+		"terminal length 191", "terminal length 192",
+		"terminal length 193", "terminal length 194",
+		"terminal length 195", "terminal length 196",
+		"terminal length 197", "terminal length 198",
+		"terminal length 199" });
 }
 
 Test(telnet, exit_closes_connection)
@@ -385,4 +357,114 @@ Test(telnet, exit_closes_connection)
 	got = read_until(client, "\x01never", &len);
 	cr_expect_eq(len, 0, "bytes after exit: \"%s\"", got);
 	free(got);
+}
+
+/* ---- The listener: session limit, reuse of freed lines, stop. */
+
+static int
+connect_port(unsigned port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+		     "connect: %s", strerror(errno));
+	return fd;
+}
+
+static void
+expect_greeting(int fd)
+{
+	char *got = read_until(fd, "Router>", NULL);
+
+	cr_expect_str_eq(got, NEGOTIATION "\r\nRouter>");
+	free(got);
+}
+
+static void
+log_up(void)
+{
+	log_init(64 * 1024);
+	cmd_init_all();
+}
+
+static void
+log_down(void)
+{
+	cmd_free_all();
+	log_shutdown();
+}
+
+TestSuite(telnet_server, .init = log_up, .fini = log_down, .timeout = 60);
+
+Test(telnet_server, seventeenth_session_rejected)
+{
+	int fds[VTY_TELNET_MAX_SESSIONS], extra, i;
+	char err[128], *got;
+	size_t len;
+	unsigned port;
+
+	cr_assert_eq(vty_telnet_start(NULL, "127.0.0.1", 0, err, sizeof(err)),
+		     0, "%s", err);
+	port = vty_telnet_port();
+	cr_assert_neq(port, 0);
+
+	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
+		fds[i] = connect_port(port);
+		expect_greeting(fds[i]);
+	}
+
+	extra = connect_port(port);
+	got = read_until(extra, "\x01never", &len);
+	cr_expect_str_eq(got,
+		"\r\n% All 16 vty lines are in use; try again later.\r\n");
+	free(got);
+	close(extra);
+
+	/*
+	 * A line freed by exit serves the next connection, once its session
+	 * thread has finished closing, so the client retries for a while.
+	 */
+	cr_assert_eq(write(fds[0], "exit\r", 5), 5);
+	free(read_until(fds[0], "\x01never", NULL));
+	close(fds[0]);
+	for (i = 0; i < 50; i++) {
+		fds[0] = connect_port(port);
+		got = read_until(fds[0], "Router>", &len);
+		if (strstr(got, "Router>"))
+			break;
+		free(got);
+		got = NULL;
+		close(fds[0]);
+		usleep(100 * 1000);
+	}
+	cr_assert_not_null(got, "no vty line was freed by exit");
+	cr_expect_str_eq(got, NEGOTIATION "\r\nRouter>");
+	free(got);
+
+	/* Stopping the server ends every session. */
+	vty_telnet_stop();
+	cr_expect_eq(vty_telnet_port(), 0);
+	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
+		got = read_until(fds[i], "\x01never", &len);
+		cr_expect_eq(len, 0, "session %d: \"%s\"", i, got);
+		free(got);
+		close(fds[i]);
+	}
+}
+
+Test(telnet_server, invalid_address_rejected)
+{
+	char err[128] = "";
+
+	cr_expect_eq(vty_telnet_start(NULL, "not-an-address", 0, err,
+				      sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "invalid telnet address not-an-address"),
+			   "error: %s", err);
+	cr_expect_eq(vty_telnet_port(), 0);
 }
