@@ -1,1 +1,557 @@
+/*
+ * The datapath thread: packet input from capture files and UDP wires,
+ * IPv4 checks and reassembly, ESP decapsulation against the SA database,
+ * unknown-SPI reporting and a minimal IPv4 forwarding table.
+ *
+ * Everything in struct dp below the "thread-owned" line is touched only
+ * by the datapath thread (or, while no thread runs, by the caller of
+ * dp_input_batch() and dp_poll()). Other threads post messages to the
+ * queue or read the atomic counters.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "core/log.h"
+#include "core/msgq.h"
 #include "datapath/datapath.h"
+#include "datapath/dp_private.h"
+
+#define QUEUE_LEN		256
+#define BATCH			32
+#define REASS_SLOTS		16
+#define REASS_TIMEOUT_NS	(30ULL * 1000000000ULL)
+#define NS_PER_SEC		1000000000ULL
+/* IOS logs RECVD_PKT_INV_SPI at most once a minute per flow. */
+#define INV_SPI_LOG_INTERVAL_NS	(60ULL * NS_PER_SEC)
+#define INV_SPI_LOG_BURST	32
+#define INV_SPI_LOG_RATE	10
+#define INV_SPI_EVENT_INTERVAL_NS (1ULL * NS_PER_SEC)
+#define INV_SPI_EVENT_BURST	64
+#define INV_SPI_EVENT_RATE	100
+
+enum msg_type {
+	MSG_CONFIG,
+	MSG_REPLAY,
+	MSG_SYNC,
+	MSG_GET_SAS,
+	MSG_CLEAR_SA,
+	MSG_WIRE,
+	MSG_STOP,
+};
+
+struct sas_request {
+	struct dp_sa_info *sas;
+	int n;
+	sem_t done;
+};
+
+struct msg {
+	enum msg_type type;
+	void *ptr;
+	sem_t *done;
+	char ifname[DP_IFNAME_MAX];
+};
+
+static void handle_msg(struct dp *dp, struct msg *m);
+
+uint64_t
+dp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = dp_now_ns();
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f != NULL) {
+		if (fread(&seed, sizeof(seed), 1, f) != 1)
+			seed ^= (uint64_t)getpid();
+		fclose(f);
+	}
+	return seed;
+}
+
+struct dp *
+dp_create(void)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+	uint64_t seed = random_seed();
+
+	if (dp == NULL)
+		return NULL;
+	pthread_mutex_init(&dp->base_lock, NULL);
+	dp->seed = seed;
+	dp->next_conn_id = 2001;
+	dp->q = msgq_create(QUEUE_LEN, sizeof(struct msg));
+	dp->reass = dp_reass_create(REASS_SLOTS, REASS_TIMEOUT_NS);
+	dp->log_lim = dp_limiter_create(14, INV_SPI_LOG_INTERVAL_NS,
+					INV_SPI_LOG_BURST, INV_SPI_LOG_RATE,
+					seed);
+	dp->event_lim = dp_limiter_create(10, INV_SPI_EVENT_INTERVAL_NS,
+					  INV_SPI_EVENT_BURST,
+					  INV_SPI_EVENT_RATE, seed * 31 + 7);
+	dp->sadb = dp_sadb_create(0, seed);
+	if (dp->q == NULL || dp->reass == NULL || dp->log_lim == NULL ||
+	    dp->event_lim == NULL || dp->sadb == NULL) {
+		dp_destroy(dp);
+		return NULL;
+	}
+	return dp;
+}
+
+static void *
+dp_thread(void *arg)
+{
+	struct dp *dp = arg;
+
+	while (!atomic_load(&dp->stop)) {
+		struct pollfd pfd[1 + DP_MAX_WIRES];
+		size_t n = 0;
+		uint64_t now;
+		struct msg m;
+
+		pfd[n].fd = msgq_fd(dp->q);
+		pfd[n++].events = POLLIN;
+		for (size_t i = 0; i < dp->n_wires; i++) {
+			pfd[n].fd = dp->wires[i].fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
+			break;
+
+		while (!atomic_load(&dp->stop) && msgq_pop(dp->q, &m))
+			handle_msg(dp, &m);
+
+		now = dp_now_ns();
+		for (size_t i = 1; i < n; i++) {
+			if (pfd[i].revents & POLLIN)
+				dp_wire_receive(dp, &dp->wires[i - 1], now);
+		}
+		dp_input_expire(dp, now);
+		dp_input_flush(dp);
+	}
+	return NULL;
+}
+
+int
+dp_start(struct dp *dp)
+{
+	if (dp->running)
+		return 0;
+	atomic_store(&dp->stop, false);
+	if (pthread_create(&dp->thread, NULL, dp_thread, dp) != 0)
+		return -1;
+	dp->running = true;
+	return 0;
+}
+
+/* Frees what a message that will not be handled carries. */
+static void
+discard_msg(struct msg *m)
+{
+	switch (m->type) {
+	case MSG_CONFIG:
+		dp_config_free(m->ptr);
+		free(m->ptr);
+		break;
+	case MSG_REPLAY:
+		pcap_close(m->ptr);
+		break;
+	case MSG_WIRE:
+		close(((struct dp_wire *)m->ptr)->fd);
+		free(m->ptr);
+		break;
+	case MSG_GET_SAS:
+		sem_post(&((struct sas_request *)m->ptr)->done);
+		break;
+	default:
+		if (m->done != NULL)
+			sem_post(m->done);
+		break;
+	}
+}
+
+void
+dp_stop(struct dp *dp)
+{
+	struct msg m = { .type = MSG_STOP };
+
+	if (!dp->running)
+		return;
+	atomic_store(&dp->stop, true);
+	while (!msgq_push(dp->q, &m))
+		usleep(1000);
+	pthread_join(dp->thread, NULL);
+	dp->running = false;
+	while (msgq_pop(dp->q, &m))
+		discard_msg(&m);
+}
+
+static void
+free_sas(struct dp_sa_entry **sas, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sas[i] == NULL)
+			continue;
+		dp_esp_sa_free(sas[i]->esp);
+		free(sas[i]);
+	}
+	free(sas);
+}
+
+void
+dp_destroy(struct dp *dp)
+{
+	struct msg m;
+
+	if (dp == NULL)
+		return;
+	dp_stop(dp);
+	if (dp->q != NULL) {
+		while (msgq_pop(dp->q, &m))
+			discard_msg(&m);
+		msgq_destroy(dp->q);
+	}
+	for (size_t i = 0; i < dp->n_wires; i++)
+		close(dp->wires[i].fd);
+	free_sas(dp->sas, dp->n_sas);
+	dp_config_free(&dp->cfg);
+	free(dp->transport_only);
+	dp_sadb_free(dp->sadb);
+	dp_reass_free(dp->reass);
+	dp_limiter_free(dp->log_lim);
+	dp_limiter_free(dp->event_lim);
+	pthread_mutex_destroy(&dp->base_lock);
+	free(dp);
+}
+
+void
+dp_set_invalid_spi_sink(struct dp *dp, dp_invalid_spi_fn fn, void *ctx)
+{
+	dp->sink = fn;
+	dp->sink_ctx = ctx;
+}
+
+/* Posts M; without a thread, handles it right away in the caller. */
+static int
+post(struct dp *dp, struct msg *m)
+{
+	if (!dp->running) {
+		handle_msg(dp, m);
+		return 0;
+	}
+	if (!msgq_push(dp->q, m))
+		return -1;
+	return 0;
+}
+
+/* Posts M and waits until the datapath has handled it. */
+static void
+post_wait(struct dp *dp, struct msg *m, sem_t *done)
+{
+	if (!dp->running) {
+		handle_msg(dp, m);
+		return;
+	}
+	while (!msgq_push(dp->q, m))
+		usleep(1000);
+	while (sem_wait(done) < 0 && errno == EINTR)
+		;
+}
+
+void
+dp_sync(struct dp *dp)
+{
+	sem_t done;
+	struct msg m = { .type = MSG_SYNC, .done = &done };
+
+	sem_init(&done, 0, 0);
+	post_wait(dp, &m, &done);
+	sem_destroy(&done);
+}
+
+void
+dp_poll(struct dp *dp)
+{
+	struct msg m;
+
+	if (dp->running)
+		return;
+	while (msgq_pop(dp->q, &m))
+		handle_msg(dp, &m);
+}
+
+int
+dp_config_post(struct dp *dp, struct dp_config *cfg)
+{
+	struct dp_config *copy = malloc(sizeof(*copy));
+	struct msg m = { .type = MSG_CONFIG };
+
+	if (copy == NULL) {
+		dp_config_free(cfg);
+		return -1;
+	}
+	*copy = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	m.ptr = copy;
+	if (post(dp, &m) < 0) {
+		discard_msg(&m);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dp_config_apply(void *ctx, const struct lyd_node *running)
+{
+	struct dp *dp = ctx;
+	struct dp_config cfg;
+	char err[256] = "";
+
+	dp_config_extract(running, &cfg, err, sizeof(err));
+	if (dp_config_post(dp, &cfg) < 0)
+		fprintf(stderr, "datapath: config update lost: queue full\n");
+}
+
+static int
+replay_link_ok(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_NULL:
+	case DLT_LOOP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+dp_replay(struct dp *dp, const char *ifname, const char *path, char *err,
+	  size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct msg m = { .type = MSG_REPLAY };
+	pcap_t *p;
+
+	p = pcap_open_offline(path, perr);
+	if (p == NULL) {
+		snprintf(err, errlen, "%s: %s", path, perr);
+		return -1;
+	}
+	if (!replay_link_ok(pcap_datalink(p))) {
+		snprintf(err, errlen, "%s: unsupported link type %s", path,
+			 pcap_datalink_val_to_name(pcap_datalink(p)) ?
+			 pcap_datalink_val_to_name(pcap_datalink(p)) : "?");
+		pcap_close(p);
+		return -1;
+	}
+	m.ptr = p;
+	snprintf(m.ifname, sizeof(m.ifname), "%s", ifname);
+	if (post(dp, &m) < 0) {
+		snprintf(err, errlen, "datapath queue full");
+		pcap_close(p);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
+	       const char *remote, char *err, size_t errlen)
+{
+	struct dp_wire *w = calloc(1, sizeof(*w));
+	struct msg m = { .type = MSG_WIRE };
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dp_wire_open(w, ifname, local, remote, err, errlen) < 0) {
+		free(w);
+		return -1;
+	}
+	m.ptr = w;
+	if (post(dp, &m) < 0) {
+		snprintf(err, errlen, "datapath queue full");
+		discard_msg(&m);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int dlt = pcap_datalink(p);
+	uint64_t now = 0;
+	unsigned n = 0;
+
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		if (n++ % BATCH == 0) {
+			dp_input_flush(dp);
+			now = dp_now_ns();
+		}
+		dp_input_frame(dp, ifname, dlt, data, h->caplen, now);
+	}
+	dp_input_flush(dp);
+	pcap_close(p);
+	dp_stat_add(dp, DP_STAT_REPLAYS_DONE, 1);
+}
+
+int
+dp_input_batch(struct dp *dp, const char *ifname, int dlt,
+	       const uint8_t *const *pkts, const size_t *lens, size_t n,
+	       uint64_t now_ns)
+{
+	if (dp->running || !replay_link_ok(dlt))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		dp_input_frame(dp, ifname, dlt, pkts[i], lens[i], now_ns);
+	dp_input_expire(dp, now_ns);
+	dp_input_flush(dp);
+	return 0;
+}
+
+static void
+copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->params = *dp_esp_sa_params(e->esp);
+	memset(out->params.cipher_key, 0, sizeof(out->params.cipher_key));
+	memset(out->params.integ_key, 0, sizeof(out->params.integ_key));
+	dp_esp_sa_counters(e->esp, &out->counters);
+	memcpy(out->map, e->cfg.map, sizeof(out->map));
+	out->map_seq = e->cfg.map_seq;
+	memcpy(out->ifname, e->cfg.ifname, sizeof(out->ifname));
+	memcpy(out->transform, e->cfg.transform, sizeof(out->transform));
+	out->conn_id = e->conn_id;
+	out->lifetime_kb = e->cfg.lifetime_kb;
+	out->lifetime_sec = e->cfg.lifetime_sec;
+	out->installed_ns = e->installed_ns;
+}
+
+static void
+handle_get_sas(struct dp *dp, struct sas_request *req)
+{
+	req->sas = calloc(dp->n_sas ? dp->n_sas : 1, sizeof(req->sas[0]));
+	req->n = req->sas != NULL ? (int)dp->n_sas : -1;
+	for (int i = 0; i < req->n; i++)
+		copy_sa_info(dp->sas[i], &req->sas[i]);
+	sem_post(&req->done);
+}
+
+static void
+handle_msg(struct dp *dp, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_CONFIG:
+		dp_reconcile(dp, m->ptr);
+		free(m->ptr);
+		break;
+	case MSG_REPLAY:
+		replay_pcap(dp, m->ptr, m->ifname);
+		break;
+	case MSG_GET_SAS:
+		handle_get_sas(dp, m->ptr);
+		break;
+	case MSG_CLEAR_SA:
+		for (size_t i = 0; i < dp->n_sas; i++)
+			dp_esp_sa_clear_counters(dp->sas[i]->esp);
+		break;
+	case MSG_WIRE:
+		dp_wire_install(dp, m->ptr);
+		break;
+	case MSG_SYNC:
+	case MSG_STOP:
+		break;
+	}
+	if (m->type != MSG_GET_SAS && m->done != NULL)
+		sem_post(m->done);
+}
+
+int
+dp_get_sas(struct dp *dp, struct dp_sa_info **out)
+{
+	struct sas_request req = { .n = -1 };
+	struct msg m = { .type = MSG_GET_SAS, .ptr = &req };
+
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	*out = req.sas;
+	return req.n;
+}
+
+void
+dp_clear_sa_counters(struct dp *dp)
+{
+	sem_t done;
+	struct msg m = { .type = MSG_CLEAR_SA, .done = &done };
+
+	sem_init(&done, 0, 0);
+	post_wait(dp, &m, &done);
+	sem_destroy(&done);
+}
+
+void
+dp_get_drops(struct dp *dp, struct dp_drop_stats *out)
+{
+	pthread_mutex_lock(&dp->base_lock);
+	for (int i = 0; i < DP_DROP_COUNT; i++) {
+		out->packets[i] = atomic_load_explicit(&dp->drop_pkts[i],
+						       memory_order_relaxed) -
+				  dp->drop_base.packets[i];
+		out->octets[i] = atomic_load_explicit(&dp->drop_octets[i],
+						      memory_order_relaxed) -
+				 dp->drop_base.octets[i];
+	}
+	pthread_mutex_unlock(&dp->base_lock);
+}
+
+void
+dp_clear_drops(struct dp *dp)
+{
+	pthread_mutex_lock(&dp->base_lock);
+	for (int i = 0; i < DP_DROP_COUNT; i++) {
+		dp->drop_base.packets[i] =
+		    atomic_load_explicit(&dp->drop_pkts[i], memory_order_relaxed);
+		dp->drop_base.octets[i] =
+		    atomic_load_explicit(&dp->drop_octets[i],
+					 memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&dp->base_lock);
+}
+
+void
+dp_get_stats(struct dp *dp, struct dp_stats *out)
+{
+	uint64_t v[DP_STAT_COUNT];
+
+	_Static_assert(sizeof(v) == sizeof(*out),
+		       "struct dp_stats and enum dp_stat disagree");
+	for (int i = 0; i < DP_STAT_COUNT; i++)
+		v[i] = atomic_load_explicit(&dp->stats[i], memory_order_relaxed);
+	memcpy(out, v, sizeof(*out));
+}

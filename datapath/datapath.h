@@ -61,4 +61,387 @@ int dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
 /* Blocks until every message queued before this call has been handled. */
 void dp_sync(struct dp *dp);
 
+/*
+ * Building blocks of the packet path, exported for the capture writer,
+ * the tests and the benchmarks. Inside a router they are used by the
+ * datapath thread only; none of them locks.
+ */
+
+/* ---- ESP security associations (RFC 4303) ---- */
+
+enum dp_cipher {
+	DP_CIPHER_NULL,
+	DP_CIPHER_3DES_CBC,
+	DP_CIPHER_AES_CBC,	/* 128, 192 or 256 by key length */
+	DP_CIPHER_AES_GCM,	/* RFC 4106, 16-octet ICV; key ends in a 4-octet salt */
+};
+
+enum dp_integ {
+	DP_INTEG_NONE,
+	DP_INTEG_HMAC_MD5_96,
+	DP_INTEG_HMAC_SHA1_96,
+	DP_INTEG_HMAC_SHA256_128,
+	DP_INTEG_HMAC_SHA384_192,
+	DP_INTEG_HMAC_SHA512_256,
+};
+
+#define DP_KEY_MAX		64
+#define DP_REPLAY_WINDOW_MAX	1024
+#define DP_REPLAY_WINDOW_DEFAULT 64
+
+struct dp_sa_params {
+	uint32_t spi;		/* host byte order */
+	uint32_t src;		/* outer source, network byte order */
+	uint32_t dst;		/* outer destination, network byte order */
+	bool outbound;
+	bool tunnel;		/* tunnel mode; transport mode when false */
+	bool udp_encap;		/* ESP in UDP 4500 (RFC 3948) */
+	bool esn;		/* 64-bit extended sequence numbers */
+	enum dp_cipher cipher;
+	uint8_t cipher_key[DP_KEY_MAX];
+	size_t cipher_key_len;
+	enum dp_integ integ;
+	uint8_t integ_key[DP_KEY_MAX];
+	size_t integ_key_len;
+	uint32_t replay_window;	/* inbound only; 0 disables the check */
+	/*
+	 * Outbound: the next sequence number to send. Inbound: one more
+	 * than the highest number already seen (the ESN receiver uses it
+	 * to infer the high 32 bits). 0 means 1, the RFC start.
+	 */
+	uint64_t seq_start;
+};
+
+/* Per-SA counters, named after the `show crypto ipsec sa` fields. */
+struct dp_sa_counters {
+	uint64_t encaps, encrypt, digest;
+	uint64_t decaps, decrypt, verify;
+	uint64_t bytes_in, bytes_out;
+	uint64_t encaps_failed;		/* #pkts encaps failed (send) */
+	uint64_t decaps_failed;		/* #pkts decaps failed (rcv), any reason */
+	uint64_t verify_failed;		/* ICV mismatch */
+	uint64_t replay_failed;		/* duplicate or left of the window */
+	uint64_t invalid_len;		/* too short, or not a block multiple */
+	uint64_t invalid_prot;		/* bad padding or next header */
+	uint64_t replay_rollover_send;	/* sequence number space exhausted */
+	uint64_t replay_rollover_rcv;
+	uint64_t dummy;			/* next header 59 (RFC 4303 2.6) */
+};
+
+enum dp_esp_status {
+	DP_ESP_OK,
+	DP_ESP_SHORT,		/* shorter than header, IV, trailer and ICV */
+	DP_ESP_BAD_LEN,		/* ciphertext not a multiple of the block */
+	DP_ESP_REPLAY,		/* sequence number already received */
+	DP_ESP_OUT_OF_WINDOW,	/* sequence number left of the window */
+	DP_ESP_AUTH,		/* ICV mismatch */
+	DP_ESP_PAD,		/* padding bytes or pad length invalid */
+	DP_ESP_ROLLOVER,	/* outbound: no sequence number left */
+	DP_ESP_NO_ROOM,		/* outbound: output buffer too small */
+	DP_ESP_INTERNAL,	/* a libcrypto call failed */
+};
+
+/* Where the payload ended up after dp_esp_decap(). */
+struct dp_esp_result {
+	size_t payload_off;	/* from the start of the ESP header */
+	size_t payload_len;
+	uint8_t next_header;
+	uint64_t seq;		/* full (ESN-inferred) sequence number */
+};
+
+struct dp_esp_sa;
+
+/*
+ * Creates an SA with its cipher and MAC contexts keyed once. Returns NULL
+ * with a reason in ERR for an unsupported algorithm or a wrong key length.
+ */
+struct dp_esp_sa *dp_esp_sa_create(const struct dp_sa_params *p,
+				   char *err, size_t errlen);
+void dp_esp_sa_free(struct dp_esp_sa *sa);
+const struct dp_sa_params *dp_esp_sa_params(const struct dp_esp_sa *sa);
+void dp_esp_sa_counters(const struct dp_esp_sa *sa, struct dp_sa_counters *out);
+void dp_esp_sa_clear_counters(struct dp_esp_sa *sa);
+
+/* IV length in octets as `show crypto ipsec sa` prints it. */
+size_t dp_esp_iv_len(enum dp_cipher cipher);
+
+/*
+ * Verifies and decrypts the ESP packet ESP[0..LEN) in place: anti-replay
+ * check, ICV, decryption, padding, then the window update. Updates the
+ * SA's counters. On DP_ESP_OK, OUT locates the payload inside ESP.
+ */
+enum dp_esp_status dp_esp_decap(struct dp_esp_sa *sa, uint8_t *esp, size_t len,
+				struct dp_esp_result *out);
+
+/*
+ * Encapsulates PAYLOAD into ESP at OUT (SPI, sequence number, IV,
+ * ciphertext, padding, ICV). Returns the ESP length, or 0 with *STATUS
+ * set when the buffer is too small or the sequence space is exhausted.
+ */
+size_t dp_esp_encap(struct dp_esp_sa *sa, const uint8_t *payload, size_t len,
+		    uint8_t next_header, uint8_t *out, size_t cap,
+		    enum dp_esp_status *status);
+
+/*
+ * Builds a whole outbound IPv4 packet: outer header from the SA's
+ * addresses, UDP 4500 header when the SA is UDP-encapsulated, then ESP.
+ * In tunnel mode INNER is a whole IP packet; in transport mode it is an
+ * IPv4 packet whose payload is protected and whose header is reused.
+ * Returns the packet length, or 0 with *STATUS set.
+ */
+size_t dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner,
+			 size_t len, uint8_t *out, size_t cap,
+			 enum dp_esp_status *status);
+
+/*
+ * Computes the SA's truncated HMAC over DATA into ICV and returns the ICV
+ * length (0 when the SA has no integrity algorithm).
+ */
+size_t dp_esp_icv(struct dp_esp_sa *sa, const uint8_t *data, size_t len,
+		  uint8_t *icv);
+
+/* ---- SA database: inbound SAs by (destination, protocol, SPI) ---- */
+
+struct dp_sadb;
+
+/* Creates a table for at least NSA entries, hashed with SEED. */
+struct dp_sadb *dp_sadb_create(size_t nsa, uint64_t seed);
+void dp_sadb_free(struct dp_sadb *db);
+
+/* Inserts VALUE; returns -1 when the key is present or the table full. */
+int dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto,
+		   uint32_t spi, void *value);
+void *dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
+		     uint32_t spi);
+
+/* ---- Unknown-SPI report limiter ---- */
+
+/*
+ * Decides whether a report about flow (SRC, DST, SPI) may go out: at most
+ * one per INTERVAL per flow, and globally at most BURST at once plus
+ * RATE per second. Flows are remembered in a fixed set-associative table
+ * (4 ways, 2^SETS_LOG2 sets) that evicts the oldest way, so memory does
+ * not depend on how many distinct flows arrive.
+ */
+struct dp_limiter;
+
+struct dp_limiter *dp_limiter_create(unsigned sets_log2, uint64_t interval_ns,
+				     uint32_t burst, uint32_t rate_per_sec,
+				     uint64_t seed);
+void dp_limiter_free(struct dp_limiter *lim);
+bool dp_limiter_allow(struct dp_limiter *lim, uint32_t src, uint32_t dst,
+		      uint32_t spi, uint64_t now_ns);
+
+/* Bytes the limiter allocated at creation; it never allocates again. */
+size_t dp_limiter_memory(const struct dp_limiter *lim);
+
+/* ---- IPv4 reassembly ---- */
+
+enum dp_reass_status {
+	DP_REASS_DONE,		/* *OUT holds the whole datagram */
+	DP_REASS_PENDING,	/* fragment stored, datagram incomplete */
+	DP_REASS_OVERLAP,	/* fragments overlap: datagram discarded */
+	DP_REASS_TOO_BIG,	/* would exceed 65535 octets */
+	DP_REASS_NO_SLOT,	/* every slot holds a datagram in progress */
+	DP_REASS_BAD_FRAG,	/* non-final fragment not a multiple of 8 */
+};
+
+/*
+ * Reassembles IPv4 datagrams in NSLOTS slots of 64 KiB allocated at
+ * creation; a datagram not complete after TIMEOUT_NS is discarded by
+ * dp_reass_expire().
+ */
+struct dp_reass;
+
+struct dp_reass *dp_reass_create(size_t nslots, uint64_t timeout_ns);
+void dp_reass_free(struct dp_reass *r);
+
+/*
+ * Adds fragment PKT (a checked IPv4 header of HLEN octets, LEN octets in
+ * all). On DP_REASS_DONE *OUT points into the slot and stays valid until
+ * the next call.
+ */
+enum dp_reass_status dp_reass_add(struct dp_reass *r, const uint8_t *pkt,
+				  size_t hlen, size_t len, uint64_t now_ns,
+				  uint8_t **out, size_t *out_len);
+
+/* Discards datagrams older than the timeout; returns how many. */
+size_t dp_reass_expire(struct dp_reass *r, uint64_t now_ns);
+
+/* ---- Drop reasons ---- */
+
+/*
+ * Every reason the datapath drops a packet for. Each has its own counter;
+ * the QFP global table groups them under IOS XE names and the IPsec
+ * feature table lists the IPsec ones under their IOS drop codes.
+ */
+enum dp_drop {
+	DP_DROP_ESP_NO_SA,		/* unknown SPI, tunnel mode */
+	DP_DROP_ESP_NO_SA_TRANSPORT,	/* unknown SPI, transport-only peer */
+	DP_DROP_ESP_NO_SA_V6,		/* unknown SPI in IPv6 */
+	DP_DROP_ESP_SHORT,		/* ESP too short or malformed */
+	DP_DROP_ESP_BAD_LEN,		/* ciphertext not a block multiple */
+	DP_DROP_ESP_AUTH,		/* ICV mismatch */
+	DP_DROP_ESP_REPLAY,		/* duplicate sequence number */
+	DP_DROP_ESP_OUT_OF_WINDOW,	/* left of the anti-replay window */
+	DP_DROP_ESP_PAD,		/* padding invalid after decryption */
+	DP_DROP_ESP_NEXT_HEADER,	/* tunnel mode, inner not IP */
+	DP_DROP_ESP_INTERNAL,		/* crypto library failure */
+	DP_DROP_ESP_ENCAP,		/* outbound encapsulation failed */
+	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
+	DP_DROP_IPV4_NO_ROUTE,
+	DP_DROP_IPV4_TTL,
+	DP_DROP_IPV4_NESTED,		/* ESP inside ESP beyond the limit */
+	DP_DROP_IPV6,			/* IPv6 other than ESP: not routed */
+	DP_DROP_L2_UNSUPPORTED,		/* neither IPv4 nor IPv6 */
+	DP_DROP_REASS_OVERLAP,
+	DP_DROP_REASS_TIMEOUT,
+	DP_DROP_REASS_TOO_BIG,		/* reassembled size over 65535 */
+	DP_DROP_REASS_NO_SLOT,		/* all reassembly slots in use */
+	DP_DROP_REASS_BAD_FRAG,		/* non-final fragment not 8-aligned */
+	DP_DROP_WIRE_TX,		/* sendto() on a wire failed */
+	DP_DROP_COUNT
+};
+
+/* The QFP global drop name, e.g. "IpsecInput". */
+const char *dp_drop_global_name(enum dp_drop d);
+
+/*
+ * The IPsec feature drop code and name, e.g. 4 and
+ * "IN_US_V4_PKT_SA_NOT_FOUND_SPI"; false when D is not an IPsec drop.
+ */
+bool dp_drop_feature(enum dp_drop d, unsigned *code, const char **name);
+
+struct dp_drop_stats {
+	uint64_t packets[DP_DROP_COUNT];
+	uint64_t octets[DP_DROP_COUNT];
+};
+
+/* Reads the drop counters since the last dp_clear_drops(). */
+void dp_get_drops(struct dp *dp, struct dp_drop_stats *out);
+void dp_clear_drops(struct dp *dp);
+
+/* Counters of packets that were not dropped. */
+struct dp_stats {
+	uint64_t rx_packets;		/* frames read from pcaps and wires */
+	uint64_t rx_octets;
+	uint64_t for_us;		/* addressed to one of our addresses */
+	uint64_t esp_in;		/* ESP packets for us, before lookup */
+	uint64_t decap_ok;		/* ESP packets decapsulated */
+	uint64_t ike_punted;		/* UDP 500 and non-ESP-marked 4500 */
+	uint64_t nat_keepalive;		/* one-octet 0xFF on UDP 4500 */
+	uint64_t local_delivered;	/* other traffic for us */
+	uint64_t forwarded;		/* routed out of an interface */
+	uint64_t wire_tx;		/* frames sent on a UDP wire */
+	uint64_t reassembled;		/* datagrams rebuilt from fragments */
+	uint64_t invalid_spi_logged;	/* RECVD_PKT_INV_SPI lines emitted */
+	uint64_t invalid_spi_suppressed; /* lines held back by the limiter */
+	uint64_t invalid_spi_events;	/* reports handed to the sink */
+	uint64_t replays_done;		/* capture files fully read */
+};
+void dp_get_stats(struct dp *dp, struct dp_stats *out);
+
+/* ---- Configuration as the datapath sees it ---- */
+
+#define DP_NAME_MAX 64
+#define DP_IFNAME_MAX 32
+
+struct dp_if_cfg {
+	char name[DP_IFNAME_MAX];
+	uint32_t addr;			/* network byte order; 0 when unset */
+	uint8_t plen;
+	bool shutdown;
+	char crypto_map[DP_NAME_MAX];	/* "" when none */
+};
+
+struct dp_route_cfg {
+	uint32_t prefix;		/* network byte order */
+	uint8_t plen;
+	uint32_t next_hop;		/* 0 for an interface route */
+	char ifname[DP_IFNAME_MAX];	/* "" when resolved by next hop */
+	uint8_t distance;
+};
+
+/* One manually keyed SA of a crypto map entry applied to an interface. */
+struct dp_sa_cfg {
+	struct dp_sa_params params;
+	char map[DP_NAME_MAX];
+	uint32_t map_seq;
+	char ifname[DP_IFNAME_MAX];
+	char transform[96];		/* as shown: "esp-3des esp-md5-hmac" */
+	uint32_t lifetime_kb;
+	uint32_t lifetime_sec;
+};
+
+struct dp_config {
+	struct dp_if_cfg *ifs;
+	size_t n_ifs;
+	struct dp_route_cfg *routes;
+	size_t n_routes;
+	struct dp_sa_cfg *sas;
+	size_t n_sas;
+};
+
+/*
+ * Fills CFG from a running tree of the vrouter-config module. Entries
+ * that cannot become an SA (missing key, unknown transform) are skipped
+ * and described in ERR when ERR is not NULL. Free with dp_config_free().
+ */
+int dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
+		      char *err, size_t errlen);
+void dp_config_free(struct dp_config *cfg);
+
+/*
+ * Hands CFG to the datapath thread, which reconciles: SAs whose
+ * parameters did not change keep their counters and replay state. The
+ * datapath owns CFG afterwards, also on failure (-1, queue full).
+ */
+int dp_config_post(struct dp *dp, struct dp_config *cfg);
+
+/* ---- Snapshots for show commands ---- */
+
+struct dp_sa_info {
+	struct dp_sa_params params;	/* keys zeroed */
+	struct dp_sa_counters counters;
+	char map[DP_NAME_MAX];
+	uint32_t map_seq;
+	char ifname[DP_IFNAME_MAX];
+	char transform[96];
+	uint32_t conn_id;
+	uint32_t lifetime_kb;
+	uint32_t lifetime_sec;
+	uint64_t installed_ns;		/* CLOCK_MONOTONIC at install */
+};
+
+/*
+ * Copies every installed SA into a malloc'd array (free() it) through a
+ * request to the datapath thread. Returns the count, or -1.
+ */
+int dp_get_sas(struct dp *dp, struct dp_sa_info **out);
+
+/* Zeroes every SA's counters (`clear crypto sa counters`). */
+void dp_clear_sa_counters(struct dp *dp);
+
+/* ---- Direct input, for tests and benchmarks ---- */
+
+/*
+ * Feeds N packets starting at the link-layer header type DLT (a pcap
+ * DLT_ value) into IFNAME's ingress, with NOW_NS as the clock for the
+ * whole batch. Only for a datapath whose thread is not running: the
+ * caller then acts as the datapath thread. Returns -1 for an unknown
+ * interface or link type.
+ */
+int dp_input_batch(struct dp *dp, const char *ifname, int dlt,
+		   const uint8_t *const *pkts, const size_t *lens, size_t n,
+		   uint64_t now_ns);
+
+/*
+ * Without a thread, applies pending messages (config, clears) in the
+ * caller; used by tests together with dp_input_batch().
+ */
+void dp_poll(struct dp *dp);
+
+/* Reads CLOCK_MONOTONIC in nanoseconds. */
+uint64_t dp_now_ns(void);
+
 #endif

@@ -1,0 +1,422 @@
+/*
+ * Derives what the datapath needs from the running tree of the
+ * vrouter-config module: interface addresses, static routes and the SAs
+ * of ipsec-manual crypto map entries on the interfaces that carry the
+ * map. Runs in the committing thread; the result is posted to the
+ * datapath thread.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+#include <openssl/crypto.h>
+
+#include "datapath/datapath.h"
+
+#define MOD "/vrouter-config:"
+#define DEFAULT_LIFETIME_SEC 3600
+#define DEFAULT_LIFETIME_KB 4608000
+
+/* Appends one "; "-separated reason to ERR. */
+static void
+add_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t used;
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	used = strlen(err);
+	if (used > 0 && used + 2 < errlen) {
+		memcpy(err + used, "; ", 3);
+		used += 2;
+	}
+	if (used >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + used, errlen - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Value of the leaf at the relative PATH below NODE, or NULL. */
+static const char *
+leaf(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n = NULL;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS || n == NULL)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* First value of the leaf-list NAME directly below NODE, or NULL. */
+static const char *
+first_of(const struct lyd_node *node, const char *name)
+{
+	struct lyd_node *c;
+
+	LY_LIST_FOR(lyd_child(node), c) {
+		if (strcmp(LYD_NAME(c), name) == 0)
+			return lyd_get_value(c);
+	}
+	return NULL;
+}
+
+static struct ly_set *
+find_all(const struct lyd_node *tree, const char *xpath)
+{
+	struct ly_set *set = NULL;
+
+	if (tree == NULL || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return NULL;
+	return set;
+}
+
+static uint8_t
+mask_len(uint32_t mask_n)
+{
+	uint32_t m = ntohl(mask_n);
+	uint8_t n = 0;
+
+	while (m & 0x80000000U) {
+		n++;
+		m <<= 1;
+	}
+	return n;
+}
+
+static void
+extract_ifs(const struct lyd_node *tree, struct dp_config *cfg)
+{
+	struct ly_set *set = find_all(tree, MOD "interfaces/interface");
+
+	if (set == NULL || set->count == 0)
+		goto out;
+	cfg->ifs = calloc(set->count, sizeof(cfg->ifs[0]));
+	if (cfg->ifs == NULL)
+		goto out;
+	for (uint32_t i = 0; i < set->count; i++) {
+		const struct lyd_node *n = set->dnodes[i];
+		struct dp_if_cfg *ifc = &cfg->ifs[cfg->n_ifs++];
+		const char *v;
+		uint32_t mask;
+
+		snprintf(ifc->name, sizeof(ifc->name), "%s", leaf(n, "name"));
+		v = leaf(n, "ipv4/address");
+		if (v != NULL)
+			inet_pton(AF_INET, v, &ifc->addr);
+		v = leaf(n, "ipv4/mask");
+		if (v != NULL && inet_pton(AF_INET, v, &mask) == 1)
+			ifc->plen = mask_len(mask);
+		ifc->shutdown = leaf(n, "shutdown") != NULL;
+		v = leaf(n, "crypto-map");
+		if (v != NULL)
+			snprintf(ifc->crypto_map, sizeof(ifc->crypto_map),
+				 "%s", v);
+	}
+out:
+	ly_set_free(set, NULL);
+}
+
+static void
+extract_routes(const struct lyd_node *tree, struct dp_config *cfg)
+{
+	struct ly_set *set = find_all(tree, MOD "routing/static-route");
+
+	if (set == NULL || set->count == 0)
+		goto out;
+	cfg->routes = calloc(set->count, sizeof(cfg->routes[0]));
+	if (cfg->routes == NULL)
+		goto out;
+	for (uint32_t i = 0; i < set->count; i++) {
+		const struct lyd_node *n = set->dnodes[i];
+		struct dp_route_cfg *r = &cfg->routes[cfg->n_routes];
+		const char *nh = leaf(n, "next-hop");
+		const char *dist = leaf(n, "distance");
+		uint32_t mask = 0;
+		char word[DP_IFNAME_MAX] = "";
+		char gw[INET_ADDRSTRLEN] = "";
+
+		if (inet_pton(AF_INET, leaf(n, "prefix"), &r->prefix) != 1 ||
+		    inet_pton(AF_INET, leaf(n, "mask"), &mask) != 1 ||
+		    nh == NULL)
+			continue;
+		r->plen = mask_len(mask);
+		r->distance = dist ? (uint8_t)atoi(dist) : 1;
+		/* "10.1.1.1", "GigabitEthernet1" or "GigabitEthernet1 10.1.1.1" */
+		if (sscanf(nh, "%31s %15s", word, gw) < 1)
+			continue;
+		if (inet_pton(AF_INET, word, &r->next_hop) != 1) {
+			snprintf(r->ifname, sizeof(r->ifname), "%s", word);
+			if (gw[0] != '\0')
+				inet_pton(AF_INET, gw, &r->next_hop);
+		}
+		cfg->n_routes++;
+	}
+out:
+	ly_set_free(set, NULL);
+}
+
+static int
+parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = hex ? strlen(hex) : 0;
+
+	if (n % 2 != 0 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* Algorithms and display text of one transform set. */
+struct transform {
+	enum dp_cipher cipher;
+	enum dp_integ integ;
+	size_t cipher_key_len;		/* salt included for GCM */
+	bool tunnel;
+	char text[96];
+};
+
+static int
+read_transform_set(const struct lyd_node *tree, const char *name,
+		   struct transform *t, char *err, size_t errlen)
+{
+	char xpath[256];
+	struct ly_set *set;
+	const struct lyd_node *ts, *c;
+	const char *ks, *mode;
+	unsigned bits;
+	int ret = -1;
+
+	snprintf(xpath, sizeof(xpath),
+		 MOD "crypto/ipsec/transform-set[name='%s']", name);
+	set = find_all(tree, xpath);
+	if (set == NULL || set->count == 0) {
+		add_err(err, errlen, "transform set %s not found", name);
+		goto out;
+	}
+	ts = set->dnodes[0];
+	ks = leaf(ts, "key-size");
+	bits = ks ? (unsigned)atoi(ks) : 128;
+	mode = leaf(ts, "mode");
+	memset(t, 0, sizeof(*t));
+	t->cipher = DP_CIPHER_NULL;
+	t->integ = DP_INTEG_NONE;
+	t->tunnel = mode == NULL || strcmp(mode, "transport") != 0;
+	t->cipher_key_len = 0;
+
+	LY_LIST_FOR(lyd_child(ts), c) {
+		const char *v;
+		char word[32];
+
+		if (strcmp(LYD_NAME(c), "transform") != 0)
+			continue;
+		v = lyd_get_value(c);
+		snprintf(word, sizeof(word), "%s", v);
+		if (strcmp(v, "esp-3des") == 0) {
+			t->cipher = DP_CIPHER_3DES_CBC;
+			t->cipher_key_len = 24;
+		} else if (strcmp(v, "esp-aes") == 0) {
+			t->cipher = DP_CIPHER_AES_CBC;
+			t->cipher_key_len = bits / 8;
+			if (bits != 128)
+				snprintf(word, sizeof(word), "esp-%u-aes",
+					 bits);
+		} else if (strcmp(v, "esp-gcm") == 0) {
+			t->cipher = DP_CIPHER_AES_GCM;
+			t->cipher_key_len = bits / 8 + 4;
+			if (bits != 128)
+				snprintf(word, sizeof(word), "esp-gcm %u",
+					 bits);
+		} else if (strcmp(v, "esp-null") == 0) {
+			t->cipher = DP_CIPHER_NULL;
+		} else if (strcmp(v, "esp-md5-hmac") == 0) {
+			t->integ = DP_INTEG_HMAC_MD5_96;
+		} else if (strcmp(v, "esp-sha-hmac") == 0) {
+			t->integ = DP_INTEG_HMAC_SHA1_96;
+		} else if (strcmp(v, "esp-sha256-hmac") == 0) {
+			t->integ = DP_INTEG_HMAC_SHA256_128;
+		} else if (strcmp(v, "esp-sha384-hmac") == 0) {
+			t->integ = DP_INTEG_HMAC_SHA384_192;
+		} else if (strcmp(v, "esp-sha512-hmac") == 0) {
+			t->integ = DP_INTEG_HMAC_SHA512_256;
+		} else {
+			add_err(err, errlen, "transform set %s: %s is not "
+				"supported by the datapath", name, v);
+			goto out;
+		}
+		if (t->text[0] != '\0')
+			strncat(t->text, " ", sizeof(t->text) -
+				strlen(t->text) - 1);
+		strncat(t->text, word, sizeof(t->text) - strlen(t->text) - 1);
+	}
+	ret = 0;
+out:
+	ly_set_free(set, NULL);
+	return ret;
+}
+
+static int
+fill_keys(struct dp_sa_params *p, const struct lyd_node *esp,
+	  const struct transform *t, char *err, size_t errlen,
+	  const char *map, unsigned seq)
+{
+	const char *ck = leaf(esp, "cipher");
+	const char *ak = leaf(esp, "authenticator");
+
+	if (t->cipher != DP_CIPHER_NULL &&
+	    (parse_hex(ck, p->cipher_key, sizeof(p->cipher_key),
+		       &p->cipher_key_len) < 0 ||
+	     p->cipher_key_len != t->cipher_key_len)) {
+		add_err(err, errlen, "crypto map %s %u: cipher key must be %zu "
+			"octets", map, seq, t->cipher_key_len);
+		return -1;
+	}
+	if (t->integ != DP_INTEG_NONE &&
+	    parse_hex(ak, p->integ_key, sizeof(p->integ_key),
+		      &p->integ_key_len) < 0) {
+		add_err(err, errlen, "crypto map %s %u: invalid authenticator "
+			"key", map, seq);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+grow_sas(struct dp_config *cfg, size_t *cap)
+{
+	struct dp_sa_cfg *n;
+
+	if (cfg->n_sas < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 8;
+	n = realloc(cfg->sas, *cap * sizeof(*n));
+	if (n == NULL)
+		return -1;
+	cfg->sas = n;
+	return 0;
+}
+
+/* Adds the inbound and outbound SAs of one manual entry on one interface. */
+static void
+add_entry_sas(struct dp_config *cfg, size_t *cap, const struct lyd_node *e,
+	      const struct dp_if_cfg *ifc, uint32_t peer,
+	      const struct transform *t, char *err, size_t errlen)
+{
+	static const char *const dirs[2] = { "session-key/inbound/esp",
+					     "session-key/outbound/esp" };
+	const char *map = leaf(e, "../name");
+	unsigned seq = (unsigned)atoi(leaf(e, "sequence"));
+	const char *life_s = leaf(e, "lifetime-seconds");
+	const char *life_kb = leaf(e, "lifetime-kilobytes");
+
+	for (int d = 0; d < 2; d++) {
+		struct lyd_node *esp = NULL;
+		struct dp_sa_cfg *c;
+		const char *spi;
+
+		if (lyd_find_path(e, dirs[d], 0, &esp) != LY_SUCCESS ||
+		    esp == NULL || (spi = leaf(esp, "spi")) == NULL)
+			continue;
+		if (grow_sas(cfg, cap) < 0)
+			return;
+		c = &cfg->sas[cfg->n_sas];
+		memset(c, 0, sizeof(*c));
+		c->params.spi = (uint32_t)strtoul(spi, NULL, 10);
+		c->params.outbound = d == 1;
+		c->params.src = d == 1 ? ifc->addr : peer;
+		c->params.dst = d == 1 ? peer : ifc->addr;
+		c->params.tunnel = t->tunnel;
+		c->params.cipher = t->cipher;
+		c->params.integ = t->integ;
+		c->params.replay_window = DP_REPLAY_WINDOW_DEFAULT;
+		if (fill_keys(&c->params, esp, t, err, errlen, map, seq) < 0) {
+			OPENSSL_cleanse(c, sizeof(*c));
+			continue;
+		}
+		snprintf(c->map, sizeof(c->map), "%s", map);
+		c->map_seq = seq;
+		memcpy(c->ifname, ifc->name, sizeof(c->ifname));
+		memcpy(c->transform, t->text, sizeof(c->transform));
+		c->lifetime_sec = life_s ? (uint32_t)strtoul(life_s, NULL, 10) :
+					   DEFAULT_LIFETIME_SEC;
+		c->lifetime_kb = life_kb ? (uint32_t)strtoul(life_kb, NULL, 10) :
+					   DEFAULT_LIFETIME_KB;
+		cfg->n_sas++;
+	}
+}
+
+static void
+extract_sas(const struct lyd_node *tree, struct dp_config *cfg, char *err,
+	    size_t errlen)
+{
+	struct ly_set *set = find_all(tree, MOD "crypto/map/entry");
+	size_t cap = 0;
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		const struct lyd_node *e = set->dnodes[i];
+		const char *type = leaf(e, "type");
+		const char *map = leaf(e, "../name");
+		const char *peer_text = first_of(e, "peer");
+		const char *ts = first_of(e, "transform-set");
+		struct transform t;
+		uint32_t peer;
+
+		if (type == NULL || strcmp(type, "ipsec-manual") != 0)
+			continue;
+		if (peer_text == NULL || ts == NULL ||
+		    inet_pton(AF_INET, peer_text, &peer) != 1) {
+			add_err(err, errlen, "crypto map %s %s: peer or "
+				"transform set missing", map,
+				leaf(e, "sequence"));
+			continue;
+		}
+		if (read_transform_set(tree, ts, &t, err, errlen) < 0)
+			continue;
+		for (size_t k = 0; k < cfg->n_ifs; k++) {
+			const struct dp_if_cfg *ifc = &cfg->ifs[k];
+
+			if (ifc->addr != 0 &&
+			    strcmp(ifc->crypto_map, map) == 0)
+				add_entry_sas(cfg, &cap, e, ifc, peer, &t,
+					      err, errlen);
+		}
+	}
+	ly_set_free(set, NULL);
+}
+
+int
+dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
+		  char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	extract_ifs(tree, cfg);
+	extract_routes(tree, cfg);
+	extract_sas(tree, cfg, err, errlen);
+	return err != NULL && err[0] != '\0' ? -1 : 0;
+}
+
+void
+dp_config_free(struct dp_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->ifs);
+	free(cfg->routes);
+	if (cfg->sas != NULL)
+		OPENSSL_cleanse(cfg->sas, cfg->n_sas * sizeof(cfg->sas[0]));
+	free(cfg->sas);
+	memset(cfg, 0, sizeof(*cfg));
+}

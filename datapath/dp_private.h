@@ -1,0 +1,126 @@
+/*
+ * State shared by the datapath's own source files. Nothing outside
+ * datapath/ includes this; the interface is datapath.h.
+ */
+#ifndef VR_DATAPATH_DP_PRIVATE_H
+#define VR_DATAPATH_DP_PRIVATE_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "datapath/datapath.h"
+
+struct msgq;
+
+#define DP_MAX_WIRES 16
+#define DP_PKT_MAX (65535 + 64)
+/* How many ESP layers one packet may carry inside the outer one. */
+#define DP_MAX_NESTING 2
+
+/* Counters of struct dp_stats, in the same order. */
+enum dp_stat {
+	DP_STAT_RX_PACKETS,
+	DP_STAT_RX_OCTETS,
+	DP_STAT_FOR_US,
+	DP_STAT_ESP_IN,
+	DP_STAT_DECAP_OK,
+	DP_STAT_IKE_PUNTED,
+	DP_STAT_NAT_KEEPALIVE,
+	DP_STAT_LOCAL_DELIVERED,
+	DP_STAT_FORWARDED,
+	DP_STAT_WIRE_TX,
+	DP_STAT_REASSEMBLED,
+	DP_STAT_INV_SPI_LOGGED,
+	DP_STAT_INV_SPI_SUPPRESSED,
+	DP_STAT_INV_SPI_EVENTS,
+	DP_STAT_REPLAYS_DONE,
+	DP_STAT_COUNT
+};
+
+struct dp_sa_entry {
+	struct dp_esp_sa *esp;
+	struct dp_sa_cfg cfg;		/* keys included, for reconcile */
+	uint32_t conn_id;
+	uint64_t installed_ns;
+};
+
+/* A UDP socket that carries an interface's Ethernet frames. */
+struct dp_wire {
+	char ifname[DP_IFNAME_MAX];
+	int fd;
+	struct sockaddr_in remote;
+};
+
+struct dp {
+	struct msgq *q;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	dp_invalid_spi_fn sink;
+	void *sink_ctx;
+	uint64_t seed;
+
+	_Atomic uint64_t drop_pkts[DP_DROP_COUNT];
+	_Atomic uint64_t drop_octets[DP_DROP_COUNT];
+	_Atomic uint64_t stats[DP_STAT_COUNT];
+	pthread_mutex_t base_lock;
+	struct dp_drop_stats drop_base;	/* values at the last clear */
+
+	/* ---- thread-owned ---- */
+	struct dp_config cfg;		/* interfaces and routes in force */
+	bool *transport_only;		/* per cfg.ifs: all its SAs transport */
+	struct dp_sa_entry **sas;
+	size_t n_sas;
+	struct dp_sadb *sadb;
+	uint32_t next_conn_id;
+	struct dp_wire wires[DP_MAX_WIRES];
+	size_t n_wires;
+	struct dp_reass *reass;
+	struct dp_limiter *log_lim;
+	struct dp_limiter *event_lim;
+	uint64_t suppressed_pending;	/* for log_count_rate_limited() */
+	uint8_t pkt[DP_PKT_MAX];	/* the packet being processed */
+	uint8_t reass_pkt[DP_PKT_MAX];	/* a datagram just reassembled */
+	uint8_t rx_frame[DP_PKT_MAX];	/* a frame read from a wire */
+};
+
+/* Single writer (the datapath thread), so no read-modify-write needed. */
+static inline void
+dp_stat_add(struct dp *dp, enum dp_stat s, uint64_t n)
+{
+	uint64_t v = atomic_load_explicit(&dp->stats[s], memory_order_relaxed);
+
+	atomic_store_explicit(&dp->stats[s], v + n, memory_order_relaxed);
+}
+
+static inline void
+dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
+{
+	uint64_t v;
+
+	v = atomic_load_explicit(&dp->drop_pkts[d], memory_order_relaxed);
+	atomic_store_explicit(&dp->drop_pkts[d], v + 1, memory_order_relaxed);
+	v = atomic_load_explicit(&dp->drop_octets[d], memory_order_relaxed);
+	atomic_store_explicit(&dp->drop_octets[d], v + octets,
+			      memory_order_relaxed);
+}
+
+/* input.c */
+void dp_input_frame(struct dp *dp, const char *ifname, int dlt,
+		    const uint8_t *frame, size_t len, uint64_t now);
+void dp_input_flush(struct dp *dp);
+void dp_input_expire(struct dp *dp, uint64_t now);
+
+/* reconcile.c */
+void dp_reconcile(struct dp *dp, struct dp_config *cfg);
+
+/* wire.c */
+int dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
+		 const char *remote, char *err, size_t errlen);
+void dp_wire_install(struct dp *dp, struct dp_wire *w);
+void dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now);
+int dp_wire_send(struct dp *dp, const char *ifname, const uint8_t *pkt,
+		 size_t len);
+
+#endif

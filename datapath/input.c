@@ -1,0 +1,508 @@
+/*
+ * Packet input: link-layer framing, IPv4 checks and reassembly, ESP and
+ * ESP-in-UDP (RFC 3948) for our own addresses, unknown-SPI reporting,
+ * and forwarding of everything else. Runs on the datapath thread only.
+ * Nothing here allocates memory, reads the clock or logs per packet,
+ * except the rate-limited RECVD_PKT_INV_SPI line.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "core/log.h"
+#include "datapath/dp_private.h"
+
+#define ETH_HDR_LEN	14
+#define ETHERTYPE_IPV4	0x0800
+#define ETHERTYPE_IPV6	0x86dd
+#define ETHERTYPE_VLAN	0x8100
+#define PROTO_ESP	50
+#define PROTO_UDP	17
+#define PORT_IKE	500
+#define PORT_NATT	4500
+#define NH_IPV4		4
+#define NH_IPV6		41
+#define NH_NONE		59
+
+static void input_ip(struct dp *dp, const char *ifname, uint8_t *pkt,
+		     size_t len, uint64_t now, int depth);
+
+/* Reads a 16-bit big-endian field. */
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Locates the layer-3 packet inside a frame of link type DLT. */
+static const uint8_t *
+strip_link(int dlt, const uint8_t *frame, size_t len, size_t *l3_len)
+{
+	size_t off;
+	uint16_t type;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (len < ETH_HDR_LEN)
+			return NULL;
+		off = ETH_HDR_LEN;
+		type = get16(frame + 12);
+		while (type == ETHERTYPE_VLAN && len >= off + 4) {
+			type = get16(frame + off + 2);
+			off += 4;
+		}
+		if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+			return NULL;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		/* A 4-octet address family; IPv4 and IPv6 are told apart
+		 * by the version nibble below, which is byte-order proof. */
+		if (len < 4)
+			return NULL;
+		off = 4;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+		off = 0;
+		break;
+	default:
+		return NULL;
+	}
+	if (len <= off)
+		return NULL;
+	*l3_len = len - off;
+	return frame + off;
+}
+
+void
+dp_input_frame(struct dp *dp, const char *ifname, int dlt,
+	       const uint8_t *frame, size_t len, uint64_t now)
+{
+	const uint8_t *l3;
+	size_t l3_len = 0;
+
+	dp_stat_add(dp, DP_STAT_RX_PACKETS, 1);
+	dp_stat_add(dp, DP_STAT_RX_OCTETS, len);
+	l3 = strip_link(dlt, frame, len, &l3_len);
+	if (l3 == NULL || (l3[0] >> 4 != 4 && l3[0] >> 4 != 6)) {
+		dp_drop(dp, DP_DROP_L2_UNSUPPORTED, len);
+		return;
+	}
+	if (l3_len > sizeof(dp->pkt))
+		l3_len = sizeof(dp->pkt);
+	/* ESP decrypts in place, and the caller's frame is read-only. */
+	memcpy(dp->pkt, l3, l3_len);
+	input_ip(dp, ifname, dp->pkt, l3_len, now, 0);
+}
+
+void
+dp_input_flush(struct dp *dp)
+{
+	if (dp->suppressed_pending) {
+		log_count_rate_limited(dp->suppressed_pending);
+		dp->suppressed_pending = 0;
+	}
+}
+
+void
+dp_input_expire(struct dp *dp, uint64_t now)
+{
+	size_t n = dp_reass_expire(dp->reass, now);
+
+	for (size_t i = 0; i < n; i++)
+		dp_drop(dp, DP_DROP_REASS_TIMEOUT, 0);
+}
+
+/* Returns the index of the interface that owns ADDR, or -1. */
+static int
+local_if(const struct dp *dp, uint32_t addr)
+{
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		const struct dp_if_cfg *ifc = &dp->cfg.ifs[i];
+
+		if (ifc->addr == addr && addr != 0 && !ifc->shutdown)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+format_v6(const uint8_t *a, char *buf, size_t len)
+{
+	if (inet_ntop(AF_INET6, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/*
+ * Reports an unknown SPI: one log line per flow a minute at most, and a
+ * rate-limited event to the IKE manager. SRC and DST are network order;
+ * for IPv6 they are folded hashes and SRC_TEXT/DST_TEXT carry the text.
+ */
+static void
+report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
+		   uint32_t dst, const char *src_text, const char *dst_text,
+		   uint32_t spi, bool udp, bool v6, uint64_t now)
+{
+	if (dp_limiter_allow(dp->log_lim, src, dst, spi, now)) {
+		log_msg(LOGMSG_CRYPTO_RECVD_PKT_INV_SPI,
+			"decaps: rec'd IPSEC packet has invalid spi for "
+			"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s",
+			dst_text, PROTO_ESP, spi, spi, src_text);
+		dp_stat_add(dp, DP_STAT_INV_SPI_LOGGED, 1);
+	} else {
+		dp->suppressed_pending++;
+		dp_stat_add(dp, DP_STAT_INV_SPI_SUPPRESSED, 1);
+	}
+	if (v6 || dp->sink == NULL ||
+	    !dp_limiter_allow(dp->event_lim, src, dst, spi, now))
+		return;
+
+	struct dp_invalid_spi_event ev = {
+		.src = src,
+		.dst = dst,
+		.spi = spi,
+		.proto = PROTO_ESP,
+		.udp_encap = udp,
+	};
+
+	snprintf(ev.ifname, sizeof(ev.ifname), "%s", ifname);
+	dp->sink(dp->sink_ctx, &ev);
+	dp_stat_add(dp, DP_STAT_INV_SPI_EVENTS, 1);
+}
+
+static enum dp_drop
+esp_status_drop(enum dp_esp_status st)
+{
+	switch (st) {
+	case DP_ESP_SHORT:
+		return DP_DROP_ESP_SHORT;
+	case DP_ESP_BAD_LEN:
+		return DP_DROP_ESP_BAD_LEN;
+	case DP_ESP_REPLAY:
+		return DP_DROP_ESP_REPLAY;
+	case DP_ESP_OUT_OF_WINDOW:
+		return DP_DROP_ESP_OUT_OF_WINDOW;
+	case DP_ESP_AUTH:
+		return DP_DROP_ESP_AUTH;
+	case DP_ESP_PAD:
+		return DP_DROP_ESP_PAD;
+	default:
+		return DP_DROP_ESP_INTERNAL;
+	}
+}
+
+/*
+ * Handles the ESP packet at PKT + ESP_OFF (after the IPv4 header and,
+ * for UDP encapsulation, the UDP header). LEN is the whole IP length.
+ */
+static void
+esp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
+	  size_t esp_off, size_t len, uint64_t now, int depth)
+{
+	uint8_t *esp = pkt + esp_off;
+	size_t esp_len = len - esp_off;
+	struct dp_esp_result res;
+	enum dp_esp_status st;
+	struct dp_sa_entry *e;
+	uint32_t src, dst, spi;
+	bool udp = esp_off != hlen;
+
+	dp_stat_add(dp, DP_STAT_ESP_IN, 1);
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	/* SPI and sequence number, and a payload of at least 4 octets
+	 * (RFC 4303 2.4: the trailer ends on a 4-octet boundary). SPI 0 is
+	 * reserved and never sent (RFC 4303 2.1). */
+	if (esp_len < 12 || (spi = get32(esp)) == 0) {
+		dp_drop(dp, DP_DROP_ESP_SHORT, len);
+		return;
+	}
+	e = dp_sadb_lookup(dp->sadb, dst, PROTO_ESP, spi);
+	if (e == NULL) {
+		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+		int idx = local_if(dp, dst);
+		bool trans = idx >= 0 && dp->transport_only != NULL &&
+			     dp->transport_only[idx];
+
+		dp_drop(dp, trans ? DP_DROP_ESP_NO_SA_TRANSPORT :
+				    DP_DROP_ESP_NO_SA, len);
+		inet_ntop(AF_INET, &src, s, sizeof(s));
+		inet_ntop(AF_INET, &dst, d, sizeof(d));
+		report_invalid_spi(dp, ifname, src, dst, s, d, spi, udp, false,
+				   now);
+		return;
+	}
+
+	st = dp_esp_decap(e->esp, esp, esp_len, &res);
+	if (st != DP_ESP_OK) {
+		dp_drop(dp, esp_status_drop(st), len);
+		return;
+	}
+	dp_stat_add(dp, DP_STAT_DECAP_OK, 1);
+	if (res.next_header == NH_NONE)
+		return;
+
+	uint8_t *payload = esp + res.payload_off;
+
+	if (dp_esp_sa_params(e->esp)->tunnel) {
+		if (res.next_header == NH_IPV4)
+			input_ip(dp, ifname, payload, res.payload_len, now,
+				 depth + 1);
+		else if (res.next_header == NH_IPV6)
+			dp_drop(dp, DP_DROP_IPV6, res.payload_len);
+		else
+			dp_drop(dp, DP_DROP_ESP_NEXT_HEADER, len);
+		return;
+	}
+
+	/* Transport mode: the payload replaces the ESP part of the packet
+	 * and the packet was for us. */
+	uint16_t tot = htons((uint16_t)(hlen + res.payload_len));
+
+	memmove(pkt + hlen, payload, res.payload_len);
+	memcpy(pkt + 2, &tot, 2);
+	pkt[9] = res.next_header;
+	if (res.next_header == NH_IPV4 && depth < DP_MAX_NESTING)
+		input_ip(dp, ifname, pkt + hlen, res.payload_len, now,
+			 depth + 1);
+	else
+		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+}
+
+static void
+udp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
+	  size_t len, uint64_t now, int depth)
+{
+	const uint8_t *udp = pkt + hlen;
+	size_t ulen, plen;
+	uint16_t dport;
+
+	if (len < hlen + 8 || (ulen = get16(udp + 4)) < 8 ||
+	    hlen + ulen > len) {
+		dp_drop(dp, DP_DROP_IPV4_MALFORMED, len);
+		return;
+	}
+	len = hlen + ulen;
+	plen = ulen - 8;
+	dport = get16(udp + 2);
+	if (dport == PORT_IKE) {
+		dp_stat_add(dp, DP_STAT_IKE_PUNTED, 1);
+		return;
+	}
+	if (dport != PORT_NATT) {
+		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+		return;
+	}
+	/* RFC 3948 2.2 and 2.3: a lone 0xFF is a NAT keepalive, and four
+	 * zero octets (the non-ESP marker) start an IKE message. */
+	if (plen == 1 && udp[8] == 0xff) {
+		dp_stat_add(dp, DP_STAT_NAT_KEEPALIVE, 1);
+		return;
+	}
+	if (plen >= 4 && get32(udp + 8) == 0) {
+		dp_stat_add(dp, DP_STAT_IKE_PUNTED, 1);
+		return;
+	}
+	esp_input(dp, ifname, pkt, hlen, hlen + 8, len, now, depth);
+}
+
+/* Longest-prefix match over connected and static routes. */
+static const char *
+route_lookup(const struct dp *dp, uint32_t dst)
+{
+	const char *best = NULL;
+	int best_plen = -1;
+	unsigned best_dist = 256;
+	uint32_t d = ntohl(dst);
+
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		const struct dp_if_cfg *ifc = &dp->cfg.ifs[i];
+		uint32_t mask = ifc->plen ? ~0U << (32 - ifc->plen) : 0;
+
+		if (ifc->addr == 0 || ifc->shutdown ||
+		    ((ntohl(ifc->addr) ^ d) & mask) != 0)
+			continue;
+		if (ifc->plen > best_plen) {
+			best = ifc->name;
+			best_plen = ifc->plen;
+			best_dist = 0;
+		}
+	}
+	for (size_t i = 0; i < dp->cfg.n_routes; i++) {
+		const struct dp_route_cfg *r = &dp->cfg.routes[i];
+		uint32_t mask = r->plen ? ~0U << (32 - r->plen) : 0;
+		const char *out = r->ifname[0] ? r->ifname : NULL;
+
+		if (((ntohl(r->prefix) ^ d) & mask) != 0)
+			continue;
+		if (r->plen < best_plen ||
+		    (r->plen == best_plen && r->distance >= best_dist))
+			continue;
+		if (out == NULL && r->next_hop != 0) {
+			/* Resolve the next hop through a connected route
+			 * only, so a static route cannot loop. */
+			for (size_t j = 0; j < dp->cfg.n_ifs; j++) {
+				const struct dp_if_cfg *ifc = &dp->cfg.ifs[j];
+				uint32_t m = ifc->plen ?
+				    ~0U << (32 - ifc->plen) : 0;
+
+				if (ifc->addr != 0 && !ifc->shutdown &&
+				    ((ifc->addr ^ r->next_hop) & htonl(m)) == 0) {
+					out = ifc->name;
+					break;
+				}
+			}
+		}
+		if (out == NULL)
+			continue;
+		best = out;
+		best_plen = r->plen;
+		best_dist = r->distance;
+	}
+	return best;
+}
+
+static void
+forward(struct dp *dp, uint8_t *pkt, size_t len)
+{
+	const char *out;
+	uint32_t dst, sum;
+
+	memcpy(&dst, pkt + 16, 4);
+	if (pkt[8] <= 1) {
+		dp_drop(dp, DP_DROP_IPV4_TTL, len);
+		return;
+	}
+	out = route_lookup(dp, dst);
+	if (out == NULL) {
+		dp_drop(dp, DP_DROP_IPV4_NO_ROUTE, len);
+		return;
+	}
+	/* TTL minus one, checksum adjusted incrementally (RFC 1624). */
+	pkt[8]--;
+	sum = (uint32_t)get16(pkt + 10) + 0x0100;
+	sum = (sum & 0xffff) + (sum >> 16);
+	pkt[10] = (uint8_t)(sum >> 8);
+	pkt[11] = (uint8_t)sum;
+	dp_stat_add(dp, DP_STAT_FORWARDED, 1);
+	/* TODO: outbound crypto map matching (encrypting traffic that a
+	 * crypto map ACL selects) is not done yet; packets leave clear. */
+	if (dp_wire_send(dp, out, pkt, len) < 0)
+		dp_drop(dp, DP_DROP_WIRE_TX, len);
+}
+
+static void
+input_ipv6(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
+	   uint64_t now)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	uint32_t hs = 0, hd = 0;
+
+	if (len < 40 || 40 + (size_t)get16(pkt + 4) > len) {
+		dp_drop(dp, DP_DROP_IPV4_MALFORMED, len);
+		return;
+	}
+	/* No IPv6 SA can be configured, so every IPv6 ESP packet has an
+	 * unknown SPI. Extension headers before ESP are not walked. */
+	if (pkt[6] != PROTO_ESP || len < 48) {
+		dp_drop(dp, DP_DROP_IPV6, len);
+		return;
+	}
+	dp_drop(dp, DP_DROP_ESP_NO_SA_V6, len);
+	for (int i = 0; i < 16; i += 4) {
+		hs = hs * 31 + get32(pkt + 8 + i);
+		hd = hd * 31 + get32(pkt + 24 + i);
+	}
+	format_v6(pkt + 8, s, sizeof(s));
+	format_v6(pkt + 24, d, sizeof(d));
+	report_invalid_spi(dp, ifname, hs, hd, s, d, get32(pkt + 40), false,
+			   true, now);
+}
+
+static void
+reassemble(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
+	   size_t len, uint64_t now, int depth)
+{
+	uint8_t *whole = NULL;
+	size_t whole_len = 0;
+
+	switch (dp_reass_add(dp->reass, pkt, hlen, len, now, &whole,
+			     &whole_len)) {
+	case DP_REASS_DONE:
+		break;
+	case DP_REASS_PENDING:
+		return;
+	case DP_REASS_OVERLAP:
+		dp_drop(dp, DP_DROP_REASS_OVERLAP, len);
+		return;
+	case DP_REASS_TOO_BIG:
+		dp_drop(dp, DP_DROP_REASS_TOO_BIG, len);
+		return;
+	case DP_REASS_NO_SLOT:
+		dp_drop(dp, DP_DROP_REASS_NO_SLOT, len);
+		return;
+	case DP_REASS_BAD_FRAG:
+		dp_drop(dp, DP_DROP_REASS_BAD_FRAG, len);
+		return;
+	}
+	dp_stat_add(dp, DP_STAT_REASSEMBLED, 1);
+	/* The slot is reused by the next fragment, which may be inside
+	 * this very datagram, so work on a copy. */
+	memcpy(dp->reass_pkt, whole, whole_len);
+	input_ip(dp, ifname, dp->reass_pkt, whole_len, now, depth);
+}
+
+static void
+input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
+	 uint64_t now, int depth)
+{
+	size_t hlen, tot;
+	uint32_t dst;
+
+	if (depth > DP_MAX_NESTING) {
+		dp_drop(dp, DP_DROP_IPV4_NESTED, len);
+		return;
+	}
+	if (len >= 1 && pkt[0] >> 4 == 6) {
+		input_ipv6(dp, ifname, pkt, len, now);
+		return;
+	}
+	if (len < 20 || pkt[0] >> 4 != 4 || (hlen = (size_t)(pkt[0] & 0xf) * 4) < 20 ||
+	    hlen > len || (tot = get16(pkt + 2)) < hlen || tot > len) {
+		dp_drop(dp, DP_DROP_IPV4_MALFORMED, len);
+		return;
+	}
+	len = tot;	/* drop link-layer padding */
+	if (get16(pkt + 6) & 0x3fff) {
+		reassemble(dp, ifname, pkt, hlen, len, now, depth);
+		return;
+	}
+
+	memcpy(&dst, pkt + 16, 4);
+	if (local_if(dp, dst) < 0) {
+		forward(dp, pkt, len);
+		return;
+	}
+	dp_stat_add(dp, DP_STAT_FOR_US, 1);
+	switch (pkt[9]) {
+	case PROTO_ESP:
+		esp_input(dp, ifname, pkt, hlen, hlen, len, now, depth);
+		break;
+	case PROTO_UDP:
+		udp_input(dp, ifname, pkt, hlen, len, now, depth);
+		break;
+	default:
+		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+		break;
+	}
+}
