@@ -13,9 +13,9 @@
 #include "cli/vty.h"
 
 /*
- * The other modules' installers are weak references, so that a program
- * linking only the engine (a test) still links; cmd_init_all() skips the
- * ones that are absent.
+ * The other modules' installers are weak references, so a program that
+ * links only the engine (a test) still links. cmd_init_all() skips the
+ * installers that are absent.
  */
 #pragma weak cmd_exec_install
 #pragma weak cmd_config_install
@@ -156,9 +156,9 @@ cmd_nth(enum cmd_mode mode, size_t n)
 }
 
 /*
- * Collects the commands a session at PRIVILEGE sees in MODE: privileged
- * EXEC also sees user EXEC. LISTING leaves out hidden commands. Returns
- * a malloc'd array (NULL when empty or on ENOMEM).
+ * Collects the commands that a session at PRIVILEGE may run in MODE.
+ * Privileged EXEC adds the user EXEC commands, and LISTING leaves out
+ * hidden commands. Returns a malloc'd array, or NULL on ENOMEM.
  */
 static const struct cmd_entry **
 visible(enum cmd_mode mode, unsigned privilege, bool listing, size_t *n)
@@ -417,8 +417,9 @@ exec_exec(struct vty *vty, const char *line, const struct cmd_word *words,
 }
 
 /*
- * Keeps the more telling of two failures: an incomplete or ambiguous
- * line from the innermost mode, else the caret that got furthest.
+ * Returns true when CAND is the better failure to report than BEST: an
+ * incomplete or ambiguous line from the innermost mode, else the caret
+ * that got furthest.
  */
 static bool
 better_failure(const struct attempt *cand, const struct attempt *best)
@@ -521,8 +522,8 @@ help_line_init(struct help_line *h, const char *line)
 }
 
 /*
- * Matches the finished words of H in MODE. Returns the status; on
- * STATUS_OK the matcher holds the candidates for the next word.
+ * Matches the finished words of H in MODE and returns the status. On
+ * STATUS_OK the matcher contains the candidates for the next word.
  */
 static enum cmd_status
 help_match(struct vty *vty, enum cmd_mode mode, const struct help_line *h,
@@ -742,8 +743,8 @@ has_candidates(const struct attempt *a, const struct help_line *h)
 
 /*
  * Finds the mode whose commands take the line being helped: the current
- * one, then (past the first word, in config modes) its parents, as IOS
- * does for execution. Returns false with the failure in A.
+ * one, then, unless the line is empty, its parent config modes, as for
+ * execution. Returns false with the failure in A.
  */
 static bool
 help_find(struct vty *vty, const struct help_line *h, struct attempt *a,
