@@ -152,7 +152,7 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 	},
 	[LOGMSG_PARSER_CONFIG_LINE] = {
 		"PARSER", LOG_SEV_WARNINGS, "BADCFG",
-		"%s line %u rejected: %s",
+		"%s line %u rejected: %s: %s",
 		"A line of the startup-config was rejected while it was "
 		"loaded; the router started without it.",
 		"Correct the line in the startup-config file, or enter the "
