@@ -153,6 +153,9 @@ struct cmd_args *cmd_args_build(const struct cmd_matcher *m,
 				const struct cmd_state *found);
 void cmd_args_free(struct cmd_args *args);
 
+/* The last token that took a word on the path to STATE, or NULL. */
+const struct cmd_node *cmd_state_last(const struct cmd_state *state);
+
 /* True when the matched path of FOUND ends with a LINE token. */
 bool cmd_state_ends_in_line(const struct cmd_state *found);
 

@@ -312,10 +312,23 @@ cmd_matcher_run(struct cmd_matcher *m, const struct cmd_state **found)
 	return *found ? STATUS_OK : STATUS_INCOMPLETE;
 }
 
+const struct cmd_node *
+cmd_state_last(const struct cmd_state *state)
+{
+	const struct cmd_path *p;
+
+	for (p = state->path; p != NULL; p = p->prev)
+		if (p->word >= 0)
+			return p->node;
+	return NULL;
+}
+
 bool
 cmd_state_ends_in_line(const struct cmd_state *found)
 {
-	return found->path != NULL && found->path->node->type == TOK_LINE;
+	const struct cmd_node *last = cmd_state_last(found);
+
+	return last != NULL && last->type == TOK_LINE;
 }
 
 /* ---- Handler arguments. */

@@ -315,6 +315,22 @@ run_handler(struct vty *vty, struct attempt *a, size_t echo_width,
 	return res;
 }
 
+/* True when the one word of the line was taken as the keyword `show`. */
+static bool
+took_show(const struct cmd_matcher *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nstates; i++) {
+		const struct cmd_node *node = cmd_state_last(&m->states[i]);
+
+		if (node != NULL && node->type == TOK_KEYWORD &&
+		    strcmp(node->text, "show") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Writes the IOS message for a line that matched no command. */
 static void
 report(struct vty *vty, const struct attempt *a, const char *line,
@@ -330,8 +346,7 @@ report(struct vty *vty, const struct attempt *a, const char *line,
 		cmd_print_ambiguous(vty, line);
 		return;
 	case STATUS_INCOMPLETE:
-		if (nwords == 1 && w[0].len <= 4 &&
-		    strncasecmp(line + w[0].start, "show", w[0].len) == 0) {
+		if (nwords == 1 && took_show(&a->m)) {
 			vty_out(vty, "%% Type \"show ?\" for a list of "
 				"subcommands\n");
 			return;

@@ -120,6 +120,12 @@ Test(engine, incomplete_and_bare_show)
 			 "% Type \"show ?\" for a list of subcommands\r\n");
 	cr_expect_str_eq(harness_exec(&h, "show ip", 7, NULL),
 			 "% Incomplete command.\r\n\r\n");
+	harness_close(&h);
+
+	harness_open(&h, MODE_CONFIG);
+	cr_expect_str_eq(harness_exec(&h, "sh", 16, NULL),
+			 "% Incomplete command.\r\n\r\n",
+			 "`sh` abbreviates `shell` here");
 }
 
 Test(engine, unknown_exec_word_is_a_host)
