@@ -1,8 +1,437 @@
-/* Placeholder entry point until the router lifecycle lands. */
-int main(void);
+/*
+ * The vrouter process: parses the command line, starts the parts of one
+ * router in dependency order, runs the console or waits for a signal, and
+ * stops the parts in reverse order.
+ */
+#include "cli/command.h"
+#include "cli/config_load.h"
+#include "cli/console.h"
+#include "cli/telnet.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/router.h"
+#include "datapath/datapath.h"
+#include "ikemgr/ikemgr.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef VROUTER_VERSION
+#define VROUTER_VERSION "0.1"
+#endif
+
+#define DEFAULT_TELNET_ADDR "127.0.0.1"
+#define DEFAULT_TELNET_PORT 2323
+#define MAX_ATTACHMENTS 32
+
+/* One --replay IFNAME=FILE or --wire IFNAME=LOCAL,REMOTE argument. */
+struct attachment {
+	char ifname[32];
+	char *path;		/* --replay: capture file */
+	char *local;		/* --wire: ADDR:PORT to listen on */
+	char *remote;		/* --wire: ADDR:PORT to send to */
+};
+
+struct options {
+	const char *config_path;
+	bool telnet;
+	char telnet_addr[64];
+	unsigned telnet_port;
+	bool console;
+	struct attachment replays[MAX_ATTACHMENTS];
+	int nreplays;
+	struct attachment wires[MAX_ATTACHMENTS];
+	int nwires;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vrouter [--config FILE] [--telnet [ADDR:]PORT | --no-telnet]\n"
+		"               [--replay IFNAME=FILE.pcap]... [--wire IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT]...\n"
+		"               [--no-console] [--help] [--version]\n"
+		"\n"
+		"  -c, --config FILE     startup-config to load and `write memory` to\n"
+		"                        (default %s)\n"
+		"  -t, --telnet [ADDR:]PORT\n"
+		"                        telnet listener (default %s:%u; without ADDR\n"
+		"                        it listens on %s only; IPv6 as [ADDR]:PORT)\n"
+		"      --no-telnet       run without a telnet listener\n"
+		"  -r, --replay IFNAME=FILE\n"
+		"                        feed a pcap capture into IFNAME's ingress once\n"
+		"                        the router has started (repeatable)\n"
+		"  -w, --wire IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT\n"
+		"                        carry IFNAME's packets over UDP to another\n"
+		"                        router process (repeatable)\n"
+		"  -n, --no-console      no console on stdin; run until SIGTERM or SIGINT\n"
+		"  -h, --help            show this help\n"
+		"  -V, --version         show the version\n",
+		VR_DEFAULT_CONFIG, DEFAULT_TELNET_ADDR, DEFAULT_TELNET_PORT,
+		DEFAULT_TELNET_ADDR);
+}
+
+/* Parses a port number 0-65535; 0 lets the kernel pick a free port. */
+static bool
+parse_port(const char *s, unsigned *port)
+{
+	char *end;
+	unsigned long n;
+
+	if (*s == '\0')
+		return false;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > 65535 || *s == '-')
+		return false;
+	*port = (unsigned)n;
+	return true;
+}
+
+/* Parses --telnet's "PORT", "ADDR:PORT" or "[ADDR6]:PORT". */
+static bool
+parse_telnet(struct options *o, const char *arg)
+{
+	const char *colon, *port = arg;
+	size_t addr_len = 0;
+	const char *addr = DEFAULT_TELNET_ADDR;
+
+	if (arg[0] == '[') {
+		colon = strstr(arg, "]:");
+		if (colon == NULL)
+			return false;
+		addr = arg + 1;
+		addr_len = (size_t)(colon - addr);
+		port = colon + 2;
+	} else if ((colon = strrchr(arg, ':')) != NULL) {
+		if (strchr(arg, ':') != colon)
+			return false;	/* a bare IPv6 address needs [] */
+		addr = arg;
+		addr_len = (size_t)(colon - arg);
+		port = colon + 1;
+	} else {
+		addr_len = strlen(addr);
+	}
+	if (addr_len == 0 || addr_len >= sizeof(o->telnet_addr))
+		return false;
+	memcpy(o->telnet_addr, addr, addr_len);
+	o->telnet_addr[addr_len] = '\0';
+	o->telnet = true;
+	return parse_port(port, &o->telnet_port);
+}
+
+/*
+ * Splits "IFNAME=VALUE" into A's interface name and returns VALUE, or
+ * NULL when the form is wrong.
+ */
+static char *
+split_ifname(struct attachment *a, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	size_t len;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		return NULL;
+	len = (size_t)(eq - arg);
+	if (len >= sizeof(a->ifname))
+		return NULL;
+	memcpy(a->ifname, arg, len);
+	a->ifname[len] = '\0';
+	return eq + 1;
+}
+
+static bool
+parse_replay(struct options *o, char *arg)
+{
+	struct attachment *a;
+
+	if (o->nreplays == MAX_ATTACHMENTS)
+		return false;
+	a = &o->replays[o->nreplays];
+	a->path = split_ifname(a, arg);
+	if (a->path == NULL)
+		return false;
+	o->nreplays++;
+	return true;
+}
+
+static bool
+parse_wire(struct options *o, char *arg)
+{
+	struct attachment *a;
+	char *comma;
+
+	if (o->nwires == MAX_ATTACHMENTS)
+		return false;
+	a = &o->wires[o->nwires];
+	a->local = split_ifname(a, arg);
+	if (a->local == NULL)
+		return false;
+	comma = strchr(a->local, ',');
+	if (comma == NULL || comma == a->local || comma[1] == '\0')
+		return false;
+	*comma = '\0';
+	a->remote = comma + 1;
+	o->nwires++;
+	return true;
+}
+
+/* Fills O from ARGV. Returns -1 to exit 0 (help, version), 1 on error. */
+static int
+parse_options(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "telnet", required_argument, NULL, 't' },
+		{ "no-telnet", no_argument, NULL, 'T' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "wire", required_argument, NULL, 'w' },
+		{ "no-console", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){
+		.config_path = VR_DEFAULT_CONFIG,
+		.telnet = true,
+		.telnet_addr = DEFAULT_TELNET_ADDR,
+		.telnet_port = DEFAULT_TELNET_PORT,
+		.console = true,
+	};
+	while ((c = getopt_long(argc, argv, "c:t:r:w:nhV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 't':
+			if (!parse_telnet(o, optarg)) {
+				fprintf(stderr, "vrouter: invalid --telnet '%s': expected PORT, ADDR:PORT or [ADDR6]:PORT with PORT 0-65535\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'T':
+			o->telnet = false;
+			break;
+		case 'r':
+			if (!parse_replay(o, optarg)) {
+				fprintf(stderr, "vrouter: invalid --replay '%s': expected IFNAME=FILE (at most %d)\n",
+					optarg, MAX_ATTACHMENTS);
+				return 1;
+			}
+			break;
+		case 'w':
+			if (!parse_wire(o, optarg)) {
+				fprintf(stderr, "vrouter: invalid --wire '%s': expected IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT (at most %d)\n",
+					optarg, MAX_ATTACHMENTS);
+				return 1;
+			}
+			break;
+		case 'n':
+			o->console = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'V':
+			printf("vrouter %s\n", VROUTER_VERSION);
+			return -1;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vrouter: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Creates the datapath and the IKE manager, connects them to each other
+ * and to the config store, and starts their threads.
+ */
+static int
+start_parts(struct router *r)
+{
+	r->dp = dp_create();
+	r->ike = ike_create();
+	if (r->dp == NULL || r->ike == NULL) {
+		fprintf(stderr, "vrouter: cannot create the datapath or the IKE manager: out of memory\n");
+		return -1;
+	}
+	dp_set_invalid_spi_sink(r->dp, ike_post_invalid_spi, r->ike);
+	if (cfg_subscribe(r->cfg, dp_config_apply, r->dp) < 0 ||
+	    cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0) {
+		fprintf(stderr, "vrouter: cannot subscribe to config changes\n");
+		return -1;
+	}
+	if (ike_start(r->ike) < 0 || dp_start(r->dp) < 0) {
+		fprintf(stderr, "vrouter: cannot start the datapath or IKE threads: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+attach_wires(struct router *r, const struct options *o)
+{
+	char err[256];
+	int i;
+
+	for (i = 0; i < o->nwires; i++) {
+		const struct attachment *a = &o->wires[i];
+
+		if (dp_wire_attach(r->dp, a->ifname, a->local, a->remote, err,
+				   sizeof(err)) < 0) {
+			fprintf(stderr, "vrouter: --wire %s=%s,%s failed: %s\n",
+				a->ifname, a->local, a->remote, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+queue_replays(struct router *r, const struct options *o)
+{
+	char err[256];
+	int i;
+
+	for (i = 0; i < o->nreplays; i++) {
+		const struct attachment *a = &o->replays[i];
+
+		if (dp_replay(r->dp, a->ifname, a->path, err,
+			      sizeof(err)) < 0) {
+			fprintf(stderr, "vrouter: --replay %s=%s failed: %s\n",
+				a->ifname, a->path, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Prints the start-up summary line to stderr. */
+static void
+print_summary(const struct options *o, int rejected)
+{
+	char telnet[96];
+
+	if (!o->telnet)
+		snprintf(telnet, sizeof(telnet), "no telnet");
+	else if (strchr(o->telnet_addr, ':') != NULL)
+		snprintf(telnet, sizeof(telnet), "telnet [%s]:%u",
+			 o->telnet_addr, vty_telnet_port());
+	else
+		snprintf(telnet, sizeof(telnet), "telnet %s:%u",
+			 o->telnet_addr, vty_telnet_port());
+
+	if (rejected < 0)
+		fprintf(stderr, "vrouter: started, %s, config %s not loaded\n",
+			telnet, o->config_path);
+	else
+		fprintf(stderr, "vrouter: started, %s, config %s (%d line%s rejected)\n",
+			telnet, o->config_path, rejected,
+			rejected == 1 ? "" : "s");
+}
+
+/* Stops and frees every part that R holds, newest first. */
+static void
+stop_parts(struct router *r, bool telnet_started)
+{
+	if (telnet_started)
+		vty_telnet_stop();
+	if (r->dp != NULL)
+		dp_stop(r->dp);
+	if (r->ike != NULL)
+		ike_stop(r->ike);
+	dp_destroy(r->dp);
+	ike_destroy(r->ike);
+	r->dp = NULL;
+	r->ike = NULL;
+	cmd_free_all();
+	cfg_destroy(r->cfg);
+	r->cfg = NULL;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 1;
+	struct options o;
+	struct router r;
+	char err[256];
+	bool telnet_started = false;
+	int rejected, ret = 1;
+
+	switch (parse_options(&o, argc, argv)) {
+	case -1:
+		return 0;
+	case 1:
+		return 2;
+	}
+
+	if (router_init(&r, o.config_path) < 0) {
+		fprintf(stderr, "vrouter: cannot set up signal handling: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	log_init(LOG_DEFAULT_BUFFER_SIZE);
+	if (router_watch_signals(&r) < 0) {
+		fprintf(stderr, "vrouter: cannot start the signal thread: %s\n",
+			strerror(errno));
+		goto out;
+	}
+
+	r.cfg = cfg_create(VR_YANG_DIR);
+	if (r.cfg == NULL) {
+		fprintf(stderr, "vrouter: cannot load the YANG modules from %s\n",
+			VR_YANG_DIR);
+		goto out;
+	}
+	cmd_init_all();
+
+	/* A missing or broken startup-config is reported, not fatal. */
+	rejected = config_load_file(&r, o.config_path, stderr);
+
+	if (start_parts(&r) < 0)
+		goto out;
+	if (o.telnet) {
+		if (vty_telnet_start(&r, o.telnet_addr, o.telnet_port, err,
+				     sizeof(err)) < 0) {
+			fprintf(stderr, "vrouter: cannot listen for telnet on %s port %u: %s (pick another with --telnet or use --no-telnet)\n",
+				o.telnet_addr, o.telnet_port, err);
+			goto out;
+		}
+		telnet_started = true;
+	}
+	if (attach_wires(&r, &o) < 0 || queue_replays(&r, &o) < 0)
+		goto out;
+
+	log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	print_summary(&o, rejected);
+
+	if (o.console) {
+		if (vty_console_run(&r) < 0)
+			fprintf(stderr, "vrouter: the console could not start; running until SIGTERM or SIGINT\n");
+		else
+			router_request_stop(&r);
+	}
+	router_wait_stop(&r);
+	ret = 0;
+out:
+	stop_parts(&r, telnet_started);
+	router_release(&r);
+	log_shutdown();
+	return ret;
 }
