@@ -325,7 +325,8 @@ dp_config_apply(void *ctx, const struct lyd_node *running)
 	struct dp_config cfg;
 	char err[256] = "";
 
-	dp_config_extract(running, &cfg, err, sizeof(err));
+	if (dp_config_extract(running, &cfg, err, sizeof(err)) < 0)
+		fprintf(stderr, "datapath: %s\n", err);
 	if (dp_config_post(dp, &cfg) < 0)
 		fprintf(stderr, "datapath: config update lost: queue full\n");
 }

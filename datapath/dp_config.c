@@ -315,7 +315,7 @@ add_entry_sas(struct dp_config *cfg, size_t *cap, const struct lyd_node *e,
 {
 	static const char *const dirs[2] = { "session-key/inbound/esp",
 					     "session-key/outbound/esp" };
-	const char *map = leaf(e, "../name");
+	const char *map = leaf(lyd_parent(e), "name");
 	unsigned seq = (unsigned)atoi(leaf(e, "sequence"));
 	const char *life_s = leaf(e, "lifetime-seconds");
 	const char *life_kb = leaf(e, "lifetime-kilobytes");
@@ -366,7 +366,7 @@ extract_sas(const struct lyd_node *tree, struct dp_config *cfg, char *err,
 	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
 		const struct lyd_node *e = set->dnodes[i];
 		const char *type = leaf(e, "type");
-		const char *map = leaf(e, "../name");
+		const char *map = leaf(lyd_parent(e), "name");
 		const char *peer_text = first_of(e, "peer");
 		const char *ts = first_of(e, "transform-set");
 		struct transform t;
