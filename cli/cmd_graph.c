@@ -476,6 +476,21 @@ cmd_graph_free(struct cmd_entry *entry)
 	entry->start = NULL;
 }
 
+const char *
+cmd_token_display(const struct cmd_node *node)
+{
+	switch (node->type) {
+	case TOK_IPV4_PREFIX:
+		return "A.B.C.D/nn";
+	case TOK_IPV6:
+		return "X:X:X:X::X";
+	case TOK_IPV6_PREFIX:
+		return "X:X:X:X::X/<0-128>";
+	default:
+		return node->text;
+	}
+}
+
 /* ---- Matching one word against one token. */
 
 static bool

@@ -76,6 +76,12 @@ void cmd_graph_free(struct cmd_entry *entry);
 enum cmd_level cmd_token_match(const struct cmd_node *node, const char *word,
 			       size_t len, size_t *reached);
 
+/*
+ * Returns the text `?` shows for NODE: the keyword, or the variable as
+ * IOS writes it ("A.B.C.D/nn" for the declared "A.B.C.D/M").
+ */
+const char *cmd_token_display(const struct cmd_node *node);
+
 /* True when WORD could still grow into input that NODE accepts. */
 bool cmd_token_prefix(const struct cmd_node *node, const char *word,
 		      size_t len);

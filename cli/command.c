@@ -618,11 +618,12 @@ collect_rows(const struct attempt *a, const char *prefix, size_t len,
 			if (prefix && !cmd_token_prefix(node, prefix, len))
 				continue;
 			for (k = 0; k < n; k++)
-				if (strcmp(v[k].word, node->text) == 0)
+				if (strcmp(v[k].word,
+					   cmd_token_display(node)) == 0)
 					break;
 			if (k < n)
 				continue;
-			v[n].word = node->text;
+			v[n].word = cmd_token_display(node);
 			v[n].help = node->help;
 			v[n].help_len = node->help_len;
 			n++;

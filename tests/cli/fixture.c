@@ -153,6 +153,9 @@ DEF(test_num_def, "test num (<1-100>$n|100abc)",
     "Test commands\nNumber or keyword\nA number\nA keyword", named, 0, 0);
 DEF(test_addr_def, "test addr (A.B.C.D$ip|WORD$host)",
     "Test commands\nAddress or name\nAn address\nA host name", named, 0, 0);
+DEF(test_prefix_def, "test prefix (A.B.C.D/M|X:X::X:X/M|X:X::X:X|HEX)",
+    "Test commands\nPrefix or address\nIPv4 prefix\nIPv6 prefix\n"
+    "IPv6 address\nHexadecimal string", named, 0, 0);
 DEF(test_opt_def, "test opt [extra [more]]$opt",
     "Test commands\nOptional groups\nFirst optional word\n"
     "Nested optional word", named, 0, 0);
@@ -228,6 +231,7 @@ fixture_install(void)
 		{ MODE_PRIV_EXEC, &test_num_def },
 		{ MODE_PRIV_EXEC, &test_addr_def },
 		{ MODE_PRIV_EXEC, &test_opt_def },
+		{ MODE_PRIV_EXEC, &test_prefix_def },
 		{ MODE_PRIV_EXEC, &test_long_def },
 		{ MODE_CONFIG, &hostname_def },
 		{ MODE_CONFIG, &shell_def },

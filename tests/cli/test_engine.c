@@ -405,6 +405,45 @@ Test(engine, describe_variable_and_cr)
 	cr_expect_eq(fixture_last.calls, 0);
 }
 
+Test(engine, describe_shows_ios_variable_names)
+{
+	harness_open(&h, MODE_PRIV_EXEC);
+	cr_expect_str_eq(harness_describe(&h, "test prefix "),
+			 "  A.B.C.D/nn          IPv4 prefix\r\n"
+			 "  X:X:X:X::X/<0-128>  IPv6 prefix\r\n"
+			 "  X:X:X:X::X          IPv6 address\r\n"
+			 "  HEX                 Hexadecimal string\r\n"
+			 "\r\n");
+}
+
+Test(engine, typed_values_match_their_kind)
+{
+	static const char *const ok[] = {
+		"test prefix 10.0.0.0/8", "test prefix 2001:db8::/32",
+		"test prefix 2001:db8::1", "test prefix 0xdeadBEEF",
+		"test prefix abc123",
+	};
+	static const char *const bad[] = {
+		"test prefix 10.0.0.0/33", "test prefix 2001:db8::/129",
+		"test prefix 10.0.0.0", "test prefix 0x", "test prefix xyz",
+	};
+	size_t i;
+
+	harness_open(&h, MODE_PRIV_EXEC);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_expect_str_eq(harness_exec(&h, ok[i], 7, NULL), "", "%s",
+				 ok[i]);
+		cr_expect_str_eq(fixture_last.words, ok[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *want = caret(7 + 12);
+
+		cr_expect_str_eq(harness_exec(&h, bad[i], 7, NULL), want,
+				 "%s", bad[i]);
+		free(want);
+	}
+}
+
 Test(engine, describe_complete_exec_command)
 {
 	harness_open(&h, MODE_USER_EXEC);
@@ -442,6 +481,7 @@ Test(engine, describe_wraps_long_help)
 			 "             the terminal that shows it\r\n"
 			 "  num        Number or keyword\r\n"
 			 "  opt        Optional groups\r\n"
+			 "  prefix     Prefix or address\r\n"
 			 "\r\n");
 }
 
