@@ -69,17 +69,16 @@ write_fd(int fd, const char *buf, size_t len)
 }
 
 /*
- * Writes to stdout. A pipe gets plain "\n" line ends, because scripts
- * reading the output expect them; a terminal gets the "\r\n" as written.
+ * Writes to stdout with "\r\n" turned into "\n": a pipe is read by
+ * scripts that expect plain line ends, and a terminal driver adds the
+ * "\r" itself (ONLCR), so writing it too would double it.
  */
 static int
 io_write(struct vty *vty, const char *buf, size_t len)
 {
-	struct console *con = vty->io_ctx;
 	size_t start = 0, i;
 
-	if (con->tty)
-		return write_fd(STDOUT_FILENO, buf, len);
+	(void)vty;
 	for (i = 0; i < len; i++) {
 		if (buf[i] != '\r' || i + 1 >= len || buf[i + 1] != '\n')
 			continue;
@@ -261,7 +260,7 @@ print_queued(struct console *con)
 
 	for (i = 0; i < n; i++) {
 		write_fd(STDOUT_FILENO, lines[i], strlen(lines[i]));
-		write_fd(STDOUT_FILENO, "\r\n", 2);
+		write_fd(STDOUT_FILENO, "\n", 1);
 		free(lines[i]);
 	}
 	free(lines);
@@ -337,7 +336,8 @@ key_help(int count, int key)
 	(void)count;
 	(void)key;
 	head = rl_copy_text(0, rl_point);
-	fflush(rl_outstream);
+	rl_end_of_line(1, 0);
+	fputs("?", rl_outstream);
 	rl_crlf();
 	fflush(rl_outstream);
 	cmd_describe(&con->vty, head ? head : "");
@@ -401,6 +401,7 @@ key_ctrl_z(int count, int key)
 	rl_insert_text("^Z");
 	rl_redisplay();
 	rl_delete_text(rl_end - 2, rl_end);
+	rl_crlf();
 	rl_done = 1;
 	return 0;
 }
@@ -412,9 +413,26 @@ run_tty(struct console *con)
 		{ .fd = STDIN_FILENO, .events = POLLIN },
 		{ .fd = con->wake[0], .events = POLLIN },
 	};
+	struct termios saved, tio;
+	bool restore = false;
+
+	/*
+	 * Ctrl-Z must reach readline as a key that leaves config mode, so the
+	 * terminal's suspend character is turned off while the console runs.
+	 */
+	if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+		tio = saved;
+		tio.c_cc[VSUSP] = _POSIX_VDISABLE;
+		restore = tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0;
+	}
 
 	rl_readline_name = "vrouter";
 	rl_catch_signals = 0;
+	/*
+	 * With bracketed paste, readline takes a pasted block as one edit of
+	 * one line; a pasted config must run line by line as on IOS.
+	 */
+	rl_variable_bind("enable-bracketed-paste", "off");
 	rl_bind_key('?', key_help);
 	rl_bind_key('\t', key_complete);
 	rl_bind_key(0x1a, key_ctrl_z);
@@ -432,6 +450,8 @@ run_tty(struct console *con)
 	if (!con->done)
 		rl_callback_handler_remove();
 	clear_history();
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
 
 static void
@@ -463,7 +483,7 @@ vty_console_run(struct router *r)
 
 	vty_init(&con->vty, r, con->tty ? &tty_io : &pipe_io, con, "con 0",
 		 true);
-	/* A script on a pipe cannot answer --More--. */
+	/* A script on a pipe cannot press a key at --More--. */
 	if (!con->tty)
 		con->vty.term_length = 0;
 	vty_set_monitor(&con->vty, true);
