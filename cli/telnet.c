@@ -167,6 +167,15 @@ on_telnet_event(telnet_t *tn, telnet_event_t *ev, void *ctx)
 	case TELNET_EV_SEND:
 		send_all(s, ev->data.buffer, ev->data.size);
 		break;
+	case TELNET_EV_IAC:
+		/* Telnet's own editing commands (RFC 854) map to their keys. */
+		if (ev->iac.cmd == TELNET_IP || ev->iac.cmd == TELNET_BREAK)
+			queue_input(s, "\x03", 1);
+		else if (ev->iac.cmd == TELNET_EC)
+			queue_input(s, "\x7f", 1);
+		else if (ev->iac.cmd == TELNET_EL)
+			queue_input(s, "\x15", 1);
+		break;
 	case TELNET_EV_SUBNEGOTIATION:
 		if (ev->sub.telopt == TELNET_TELOPT_NAWS)
 			naws(s, ev->sub.buffer, ev->sub.size);
@@ -204,7 +213,7 @@ fill_input(struct session *s)
 		if (n <= 0)
 			return -1;
 
-		s->last_input = time(NULL);
+		__atomic_store_n(&s->last_input, time(NULL), __ATOMIC_RELAXED);
 		pthread_mutex_lock(&s->vty.write_lock);
 		telnet_recv(s->tn, buf, (size_t)n);
 		pthread_mutex_unlock(&s->vty.write_lock);
@@ -656,6 +665,7 @@ vty_telnet_foreach(void (*fn)(void *ctx, const struct vty *vty, time_t idle),
 
 	pthread_mutex_lock(&srv.lock);
 	for (s = srv.sessions; s; s = s->next)
-		fn(ctx, &s->vty, now - s->last_input);
+		fn(ctx, &s->vty,
+		   now - __atomic_load_n(&s->last_input, __ATOMIC_RELAXED));
 	pthread_mutex_unlock(&srv.lock);
 }

@@ -91,9 +91,9 @@ void vty_out(struct vty *vty, const char *fmt, ...)
 void vty_write_raw(struct vty *vty, const char *buf, size_t len);
 
 /*
- * Writes out the collected output: "\n" becomes "\r\n", the filter (if
- * any) applies, and --More-- pages at term_length. Returns -1 when the
- * peer disconnected.
+ * Writes out the collected output: "\n" becomes "\r\n" and --More--
+ * pages at term_length. The engine applies any `|` filter to the output
+ * before it calls this. Returns -1 when the peer disconnected.
  */
 int vty_flush(struct vty *vty);
 

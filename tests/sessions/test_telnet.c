@@ -194,6 +194,15 @@ Test(telnet, ctrl_c_leaves_config_mode)
 	       "  configure terminal\r\n  show history\r\nRouter#");
 }
 
+Test(telnet, telnet_ip_erase_commands)
+{
+	/* IAC EC erases a character, IAC EL the line, IAC IP is Ctrl-C. */
+	EXPECT("ab" IAC "\xf7", "ab\b \b");
+	EXPECT("cd" IAC "\xf8", "cd\b\b\b   \b\b\b");
+	EXPECT("xy" IAC "\xf4", "xy^C\r\nRouter>");
+	expect_history(0, NULL);
+}
+
 Test(telnet, ctrl_z_runs_line_and_ends)
 {
 	EXPECT("enable\r", "enable\r\nRouter#");
