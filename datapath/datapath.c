@@ -531,18 +531,28 @@ dp_get_drops(struct dp *dp, struct dp_drop_stats *out)
 	pthread_mutex_unlock(&dp->base_lock);
 }
 
+/*
+ * Clearing records the current values as a base that readers subtract,
+ * because the counters have a single writer, the datapath thread.
+ */
+void
+dp_clear_drop(struct dp *dp, enum dp_drop d)
+{
+	if ((unsigned)d >= DP_DROP_COUNT)
+		return;
+	pthread_mutex_lock(&dp->base_lock);
+	dp->drop_base.packets[d] =
+	    atomic_load_explicit(&dp->drop_pkts[d], memory_order_relaxed);
+	dp->drop_base.octets[d] =
+	    atomic_load_explicit(&dp->drop_octets[d], memory_order_relaxed);
+	pthread_mutex_unlock(&dp->base_lock);
+}
+
 void
 dp_clear_drops(struct dp *dp)
 {
-	pthread_mutex_lock(&dp->base_lock);
-	for (int i = 0; i < DP_DROP_COUNT; i++) {
-		dp->drop_base.packets[i] =
-		    atomic_load_explicit(&dp->drop_pkts[i], memory_order_relaxed);
-		dp->drop_base.octets[i] =
-		    atomic_load_explicit(&dp->drop_octets[i],
-					 memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&dp->base_lock);
+	for (int d = 0; d < DP_DROP_COUNT; d++)
+		dp_clear_drop(dp, d);
 }
 
 void

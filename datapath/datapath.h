@@ -321,6 +321,9 @@ struct dp_drop_stats {
 void dp_get_drops(struct dp *dp, struct dp_drop_stats *out);
 void dp_clear_drops(struct dp *dp);
 
+/* Zeroes one reason's counters. */
+void dp_clear_drop(struct dp *dp, enum dp_drop d);
+
 /* Counters of packets that were not dropped. */
 struct dp_stats {
 	uint64_t rx_packets;		/* frames read from pcaps and wires */
@@ -390,6 +393,14 @@ struct dp_config {
 int dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 		      char *err, size_t errlen);
 void dp_config_free(struct dp_config *cfg);
+
+/*
+ * Writes the transforms of transform set NAME as IOS shows them, e.g.
+ * "esp-256-aes esp-sha-hmac", into BUF. Returns -1 when there is no such
+ * set in TREE.
+ */
+int dp_config_transform_text(const struct lyd_node *tree, const char *name,
+			     char *buf, size_t len);
 
 /*
  * Hands CFG to the datapath thread, which reconciles: SAs whose

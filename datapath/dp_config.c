@@ -187,6 +187,10 @@ struct transform {
 	char text[96];
 };
 
+/*
+ * Reads transform set NAME into T. Returns 0, -1 when the set is missing,
+ * or -2 when a transform is not supported (T->text is complete then).
+ */
 static int
 read_transform_set(const struct lyd_node *tree, const char *name,
 		   struct transform *t, char *err, size_t errlen)
@@ -195,6 +199,7 @@ read_transform_set(const struct lyd_node *tree, const char *name,
 	struct ly_set *set;
 	const struct lyd_node *ts, *c;
 	const char *ks, *mode;
+	const char *unsupported = NULL;
 	unsigned bits;
 	int ret = -1;
 
@@ -250,15 +255,19 @@ read_transform_set(const struct lyd_node *tree, const char *name,
 			t->integ = DP_INTEG_HMAC_SHA384_192;
 		} else if (strcmp(v, "esp-sha512-hmac") == 0) {
 			t->integ = DP_INTEG_HMAC_SHA512_256;
-		} else {
-			add_err(err, errlen, "transform set %s: %s is not "
-				"supported by the datapath", name, v);
-			goto out;
+		} else if (unsupported == NULL) {
+			unsupported = v;
 		}
 		if (t->text[0] != '\0')
 			strncat(t->text, " ", sizeof(t->text) -
 				strlen(t->text) - 1);
 		strncat(t->text, word, sizeof(t->text) - strlen(t->text) - 1);
+	}
+	if (unsupported != NULL) {
+		add_err(err, errlen, "transform set %s: %s is not supported "
+			"by the datapath", name, unsupported);
+		ret = -2;
+		goto out;
 	}
 	ret = 0;
 out:
@@ -406,6 +415,18 @@ dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 	extract_routes(tree, cfg);
 	extract_sas(tree, cfg, err, errlen);
 	return err != NULL && err[0] != '\0' ? -1 : 0;
+}
+
+int
+dp_config_transform_text(const struct lyd_node *tree, const char *name,
+			 char *buf, size_t len)
+{
+	struct transform t;
+
+	if (read_transform_set(tree, name, &t, NULL, 0) == -1)
+		return -1;
+	snprintf(buf, len, "%s", t.text);
+	return 0;
 }
 
 void

@@ -1,0 +1,620 @@
+/*
+ * Show and clear commands of the datapath, in IOS XE layout:
+ * show crypto ipsec sa, show crypto map, the QFP global drop table and
+ * the IPsec feature drop table. SA counters come from a snapshot that the
+ * datapath thread copies; drop counters are read from its atomics.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libyang/libyang.h>
+
+#include "cli/command.h"
+#include "cli/vty.h"
+#include "core/config.h"
+#include "core/router.h"
+#include "datapath/datapath.h"
+
+#define MOD "/vrouter-config:"
+#define PATH_MTU 1500
+
+static struct dp *
+router_dp(struct vty *vty)
+{
+	if (vty->router == NULL || vty->router->dp == NULL) {
+		vty_out(vty, "%% The datapath is not running\n");
+		return NULL;
+	}
+	return vty->router->dp;
+}
+
+/* ---- show crypto ipsec sa ---- */
+
+static size_t
+icv_len(const struct dp_sa_params *p)
+{
+	static const size_t lens[] = {
+		[DP_INTEG_NONE] = 0,
+		[DP_INTEG_HMAC_MD5_96] = 12,
+		[DP_INTEG_HMAC_SHA1_96] = 12,
+		[DP_INTEG_HMAC_SHA256_128] = 16,
+		[DP_INTEG_HMAC_SHA384_192] = 24,
+		[DP_INTEG_HMAC_SHA512_256] = 32,
+	};
+
+	if (p->cipher == DP_CIPHER_AES_GCM)
+		return 16;
+	return (size_t)p->integ < sizeof(lens) / sizeof(lens[0]) ?
+	       lens[p->integ] : 0;
+}
+
+/*
+ * Largest inner packet that fits the path MTU after the outer header,
+ * ESP header, IV, padding to the block, trailer and ICV; 1438 for
+ * AES-CBC with HMAC-SHA1 on a 1500-octet path, as IOS prints it.
+ */
+static unsigned
+plaintext_mtu(const struct dp_sa_params *p)
+{
+	size_t block = p->cipher == DP_CIPHER_AES_CBC ? 16 :
+		       p->cipher == DP_CIPHER_3DES_CBC ? 8 : 4;
+	size_t room = PATH_MTU - 20 - 8 - dp_esp_iv_len(p->cipher) -
+		      icv_len(p) - (p->udp_encap ? 8 : 0);
+
+	return (unsigned)(room / block * block - 2);
+}
+
+static int
+sa_order(const void *a, const void *b)
+{
+	const struct dp_sa_info *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c == 0)
+		c = strcmp(x->map, y->map);
+	if (c == 0)
+		c = (int)x->map_seq - (int)y->map_seq;
+	if (c == 0)
+		c = (int)x->params.outbound - (int)y->params.outbound;
+	return c;
+}
+
+static bool
+same_flow(const struct dp_sa_info *a, const struct dp_sa_info *b)
+{
+	return strcmp(a->ifname, b->ifname) == 0 &&
+	       strcmp(a->map, b->map) == 0 && a->map_seq == b->map_seq;
+}
+
+static void
+ip_text(uint32_t addr, char *buf)
+{
+	inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+static void
+show_esp_sa(struct vty *vty, const struct dp_sa_info *s)
+{
+	const struct dp_sa_params *p = &s->params;
+
+	vty_out(vty, "      spi: 0x%X(%u)\n", p->spi, p->spi);
+	vty_out(vty, "        transform: %s ,\n", s->transform);
+	vty_out(vty, "        in use settings ={%s%s, }\n",
+		p->tunnel ? "Tunnel" : "Transport",
+		p->udp_encap ? " UDP-Encaps" : "");
+	vty_out(vty, "        conn id: %u, flow_id: SW:%u, sibling_flags "
+		"80000040, crypto map: %s\n", s->conn_id,
+		s->conn_id > 2000 ? s->conn_id - 2000 : s->conn_id, s->map);
+	/* NOTE: manual SAs do not expire, so the configured lifetime is
+	 * printed without counting down. */
+	vty_out(vty, "        sa timing: remaining key lifetime (k/sec): "
+		"(%u/%u)\n", s->lifetime_kb, s->lifetime_sec);
+	vty_out(vty, "        IV size: %zu bytes\n", dp_esp_iv_len(p->cipher));
+	if (p->outbound || p->replay_window == 0)
+		vty_out(vty, "        replay detection support: %s\n",
+			p->outbound || p->replay_window ? "Y" : "N");
+	else if (p->replay_window == DP_REPLAY_WINDOW_DEFAULT)
+		vty_out(vty, "        replay detection support: Y\n");
+	else
+		vty_out(vty, "        replay detection support: Y  replay "
+			"window size: %u\n", p->replay_window);
+	vty_out(vty, "        Status: ACTIVE(ACTIVE)\n\n");
+}
+
+/* Sums the counters of the SAs [FIRST, LAST) of one flow. */
+static void
+flow_counters(const struct dp_sa_info *sas, size_t first, size_t last,
+	      struct dp_sa_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = first; i < last; i++) {
+		const struct dp_sa_counters *s = &sas[i].counters;
+
+		c->encaps += s->encaps;
+		c->encrypt += s->encrypt;
+		c->digest += s->digest;
+		c->decaps += s->decaps;
+		c->decrypt += s->decrypt;
+		c->verify += s->verify;
+		c->encaps_failed += s->encaps_failed;
+		c->decaps_failed += s->decaps_failed;
+		c->verify_failed += s->verify_failed;
+		c->replay_failed += s->replay_failed;
+		c->invalid_len += s->invalid_len;
+		c->invalid_prot += s->invalid_prot;
+		c->replay_rollover_send += s->replay_rollover_send;
+		c->replay_rollover_rcv += s->replay_rollover_rcv;
+	}
+}
+
+static void
+show_flow_counters(struct vty *vty, const struct dp_sa_counters *c)
+{
+	vty_out(vty, "    #pkts encaps: %lu, #pkts encrypt: %lu, #pkts "
+		"digest: %lu\n", (unsigned long)c->encaps,
+		(unsigned long)c->encrypt, (unsigned long)c->digest);
+	vty_out(vty, "    #pkts decaps: %lu, #pkts decrypt: %lu, #pkts "
+		"verify: %lu\n", (unsigned long)c->decaps,
+		(unsigned long)c->decrypt, (unsigned long)c->verify);
+	vty_out(vty, "    #pkts compressed: 0, #pkts decompressed: 0\n");
+	vty_out(vty, "    #pkts not compressed: 0, #pkts compr. failed: 0\n");
+	vty_out(vty, "    #pkts not decompressed: 0, #pkts decompress "
+		"failed: 0\n");
+	vty_out(vty, "    #pkts no sa (send) 0, #pkts invalid sa (rcv) 0\n");
+	vty_out(vty, "    #pkts encaps failed (send) %lu, #pkts decaps "
+		"failed (rcv) %lu\n", (unsigned long)c->encaps_failed,
+		(unsigned long)c->decaps_failed);
+	vty_out(vty, "    #pkts invalid prot (recv) %lu, #pkts verify "
+		"failed: %lu\n", (unsigned long)c->invalid_prot,
+		(unsigned long)c->verify_failed);
+	vty_out(vty, "    #pkts invalid identity (recv) 0, #pkts invalid "
+		"len (rcv) %lu\n", (unsigned long)c->invalid_len);
+	vty_out(vty, "    #pkts replay rollover (send): %lu, #pkts replay "
+		"rollover (rcv) %lu\n", (unsigned long)c->replay_rollover_send,
+		(unsigned long)c->replay_rollover_rcv);
+	vty_out(vty, "    ##pkts replay failed (rcv): %lu\n",
+		(unsigned long)c->replay_failed);
+	vty_out(vty, "    #pkts tagged (send): 0, #pkts untagged (rcv): 0\n");
+	vty_out(vty, "    #pkts not tagged (send): 0, #pkts not untagged "
+		"(rcv): 0\n");
+	vty_out(vty, "    #pkts internal err (send): 0, #pkts internal err "
+		"(recv) 0\n\n");
+}
+
+/* One flow: the SAs [FIRST, LAST) of one crypto map entry. */
+static void
+show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
+	  size_t last)
+{
+	const struct dp_sa_info *in = NULL, *out = NULL;
+	const struct dp_sa_params *p;
+	struct dp_sa_counters c;
+	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+
+	for (size_t i = first; i < last; i++) {
+		if (sas[i].params.outbound && out == NULL)
+			out = &sas[i];
+		else if (!sas[i].params.outbound && in == NULL)
+			in = &sas[i];
+	}
+	p = in != NULL ? &in->params : &out->params;
+	ip_text(in != NULL ? p->dst : p->src, local);
+	ip_text(in != NULL ? p->src : p->dst, peer);
+
+	/* NOTE: the crypto ACL is not shown as the flow's identities. */
+	vty_out(vty, "   protected vrf: (none)\n");
+	vty_out(vty, "   local  ident (addr/mask/prot/port): "
+		"(0.0.0.0/0.0.0.0/0/0)\n");
+	vty_out(vty, "   remote ident (addr/mask/prot/port): "
+		"(0.0.0.0/0.0.0.0/0/0)\n");
+	vty_out(vty, "   current_peer %s port %u\n", peer,
+		p->udp_encap ? 4500 : 500);
+	vty_out(vty, "     PERMIT, flags={origin_is_acl,}\n");
+	flow_counters(sas, first, last, &c);
+	show_flow_counters(vty, &c);
+
+	vty_out(vty, "     local crypto endpt.: %s, remote crypto endpt.: "
+		"%s\n", local, peer);
+	vty_out(vty, "     plaintext mtu %u, path mtu %u, ip mtu %u, ip mtu "
+		"idb %s\n", plaintext_mtu(p), PATH_MTU, PATH_MTU,
+		sas[first].ifname);
+	vty_out(vty, "     current outbound spi: 0x%X(%u)\n",
+		out ? out->params.spi : 0, out ? out->params.spi : 0);
+	vty_out(vty, "     PFS (Y/N): N, DH group: none\n\n");
+
+	vty_out(vty, "     inbound esp sas:\n");
+	for (size_t i = first; i < last; i++) {
+		if (!sas[i].params.outbound)
+			show_esp_sa(vty, &sas[i]);
+	}
+	if (in == NULL)
+		vty_out(vty, "\n");
+	vty_out(vty, "     inbound ah sas:\n\n");
+	vty_out(vty, "     inbound pcp sas:\n\n");
+	vty_out(vty, "     outbound esp sas:\n");
+	for (size_t i = first; i < last; i++) {
+		if (sas[i].params.outbound)
+			show_esp_sa(vty, &sas[i]);
+	}
+	if (out == NULL)
+		vty_out(vty, "\n");
+	vty_out(vty, "     outbound ah sas:\n\n");
+	vty_out(vty, "     outbound pcp sas:\n");
+}
+
+static enum cmd_result
+cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp *dp = router_dp(vty);
+	struct dp_sa_info *sas = NULL;
+	const char *last_if = "";
+	size_t first = 0;
+	int n;
+
+	(void)args;
+	if (dp == NULL)
+		return CMD_WARNING;
+	n = dp_get_sas(dp, &sas);
+	if (n < 0) {
+		vty_out(vty, "%% Failed to read the SA database\n");
+		return CMD_ERROR;
+	}
+	qsort(sas, (size_t)n, sizeof(sas[0]), sa_order);
+	for (size_t i = 1; i <= (size_t)n; i++) {
+		char local[INET_ADDRSTRLEN];
+		const struct dp_sa_params *p = &sas[first].params;
+
+		if (i < (size_t)n && same_flow(&sas[first], &sas[i]))
+			continue;
+		if (strcmp(last_if, sas[first].ifname) != 0) {
+			ip_text(p->outbound ? p->src : p->dst, local);
+			vty_out(vty, "\ninterface: %s\n", sas[first].ifname);
+			vty_out(vty, "    Crypto map tag: %s, local addr %s\n",
+				sas[first].map, local);
+			last_if = sas[first].ifname;
+		}
+		vty_out(vty, "\n");
+		show_flow(vty, sas, first, i);
+		first = i;
+	}
+	vty_out(vty, "\n");
+	free(sas);
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+cmd_clear_crypto_sa_counters(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp *dp = router_dp(vty);
+
+	(void)args;
+	if (dp == NULL)
+		return CMD_WARNING;
+	dp_clear_sa_counters(dp);
+	return CMD_SUCCESS;
+}
+
+/* ---- show crypto map ---- */
+
+static const char *
+leaf(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n = NULL;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS || n == NULL)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+static void
+show_map_entry(struct vty *vty, const struct lyd_node *tree,
+	       const struct lyd_node *map, const struct lyd_node *e)
+{
+	const char *name = leaf(map, "name");
+	const char *type = leaf(e, "type");
+	const char *acl = leaf(e, "match-address");
+	const char *life_kb = leaf(e, "lifetime-kilobytes");
+	const char *life_s = leaf(e, "lifetime-seconds");
+	const char *pfs = leaf(e, "pfs-group");
+	const char *peer = NULL;
+	const struct lyd_node *c;
+
+	vty_out(vty, "Crypto Map IPv4 \"%s\" %s %s\n", name,
+		leaf(e, "sequence"), type ? type : "ipsec-isakmp");
+	LY_LIST_FOR(lyd_child(e), c) {
+		if (strcmp(LYD_NAME(c), "peer") == 0 && peer == NULL)
+			peer = lyd_get_value(c);
+	}
+	if (peer == NULL || acl == NULL) {
+		vty_out(vty, "\tWARNING: This crypto map is in an incomplete "
+			"state!\n");
+		vty_out(vty, "\t(missing peer or access-list definitions)\n");
+	}
+	LY_LIST_FOR(lyd_child(e), c) {
+		if (strcmp(LYD_NAME(c), "peer") == 0)
+			vty_out(vty, "\tPeer = %s\n", lyd_get_value(c));
+	}
+	/* NOTE: the access list's entries are not printed under it. */
+	if (acl != NULL)
+		vty_out(vty, "\tExtended IP access list %s\n", acl);
+	if (peer != NULL)
+		vty_out(vty, "\tCurrent peer: %s\n", peer);
+	vty_out(vty, "\tSecurity association lifetime: %s kilobytes/%s "
+		"seconds\n", life_kb ? life_kb : "4608000",
+		life_s ? life_s : "3600");
+	vty_out(vty, "\tDualstack (Y/N): N\n");
+	vty_out(vty, "\tResponder-Only (Y/N): N\n");
+	vty_out(vty, "\tPFS (Y/N): %s\n", pfs ? "Y" : "N");
+	if (pfs != NULL)
+		vty_out(vty, "\tDH group:  group%s\n", pfs);
+	vty_out(vty, "\tMixed-mode : Disabled\n");
+	vty_out(vty, "\tTransform sets={ \n");
+	LY_LIST_FOR(lyd_child(e), c) {
+		char text[128];
+
+		if (strcmp(LYD_NAME(c), "transform-set") != 0)
+			continue;
+		if (dp_config_transform_text(tree, lyd_get_value(c), text,
+					     sizeof(text)) < 0)
+			text[0] = '\0';
+		vty_out(vty, "\t\t%s:  { %s  } , \n", lyd_get_value(c), text);
+	}
+	vty_out(vty, "\t}\n");
+}
+
+static void
+show_map_interfaces(struct vty *vty, const struct lyd_node *tree,
+		    const char *name)
+{
+	struct ly_set *set = NULL;
+
+	vty_out(vty, "\tInterfaces using crypto map %s:\n", name);
+	if (lyd_find_xpath(tree, MOD "interfaces/interface", &set) ==
+	    LY_SUCCESS) {
+		for (uint32_t i = 0; i < set->count; i++) {
+			const char *m = leaf(set->dnodes[i], "crypto-map");
+
+			if (m != NULL && strcmp(m, name) == 0)
+				vty_out(vty, "\t\t%s\n",
+					leaf(set->dnodes[i], "name"));
+		}
+	}
+	ly_set_free(set, NULL);
+	vty_out(vty, "\n");
+}
+
+static enum cmd_result
+cmd_show_crypto_map(struct vty *vty, const struct cmd_args *args)
+{
+	const struct lyd_node *tree;
+	struct ly_set *maps = NULL;
+
+	(void)args;
+	if (vty->router == NULL || vty->router->cfg == NULL)
+		return CMD_SUCCESS;
+	tree = cfg_read_lock(vty->router->cfg);
+	if (tree != NULL &&
+	    lyd_find_xpath(tree, MOD "crypto/map", &maps) == LY_SUCCESS) {
+		for (uint32_t i = 0; i < maps->count; i++) {
+			const struct lyd_node *map = maps->dnodes[i];
+			const struct lyd_node *c;
+
+			LY_LIST_FOR(lyd_child(map), c) {
+				if (strcmp(LYD_NAME(c), "entry") == 0)
+					show_map_entry(vty, tree, map, c);
+			}
+			show_map_interfaces(vty, tree, leaf(map, "name"));
+		}
+	}
+	ly_set_free(maps, NULL);
+	cfg_read_unlock(vty->router->cfg);
+	return CMD_SUCCESS;
+}
+
+/* ---- QFP global drops ---- */
+
+#define QFP_RULE \
+	"-------------------------------------------------------------------------\n"
+
+/* Prints NAME with PACKETS ending at column 49 and OCTETS at column 71. */
+static void
+qfp_row(struct vty *vty, const char *name, const char *packets,
+	const char *octets)
+{
+	int pad1 = 49 - (int)strlen(name) - (int)strlen(packets);
+	int pad2 = 71 - 49 - (int)strlen(octets);
+
+	vty_out(vty, "%s%*s%s%*s%s  \n", name, pad1 > 1 ? pad1 : 1, "",
+		packets, pad2 > 1 ? pad2 : 1, "", octets);
+}
+
+static void
+show_global_drops(struct vty *vty, const struct dp_drop_stats *st)
+{
+	bool any = false;
+
+	vty_out(vty, QFP_RULE);
+	qfp_row(vty, "Global Drop Stats", "Packets", "Octets");
+	vty_out(vty, QFP_RULE);
+	/* Reasons sharing a global name are summed into one row. */
+	for (int d = 0; d < DP_DROP_COUNT; d++) {
+		const char *name = dp_drop_global_name(d);
+		uint64_t pkts = 0, octets = 0;
+		char p[24], o[24];
+		bool first = true;
+
+		for (int e = 0; e < d; e++)
+			first = first && strcmp(dp_drop_global_name(e), name);
+		if (!first)
+			continue;
+		for (int e = d; e < DP_DROP_COUNT; e++) {
+			if (strcmp(dp_drop_global_name(e), name) == 0) {
+				pkts += st->packets[e];
+				octets += st->octets[e];
+			}
+		}
+		if (pkts == 0)
+			continue;
+		snprintf(p, sizeof(p), "%lu", (unsigned long)pkts);
+		snprintf(o, sizeof(o), "%lu", (unsigned long)octets);
+		qfp_row(vty, name, p, o);
+		any = true;
+	}
+	if (!any)
+		vty_out(vty, "   The Global drop stats were all zero\n");
+}
+
+static enum cmd_result
+cmd_show_qfp_drops(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp *dp = router_dp(vty);
+	struct dp_drop_stats st;
+
+	if (dp == NULL)
+		return CMD_WARNING;
+	dp_get_drops(dp, &st);
+	if (cmd_has(args, "clear")) {
+		char when[64];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		dp_clear_drops(dp);
+		localtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+		vty_out(vty, "    Last clearing of QFP drops statistics : %s\n"
+			"\n\n", when);
+	}
+	show_global_drops(vty, &st);
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+cmd_clear_qfp_drops(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp *dp = router_dp(vty);
+
+	(void)args;
+	if (dp == NULL)
+		return CMD_WARNING;
+	dp_clear_drops(dp);
+	return CMD_SUCCESS;
+}
+
+/* ---- IPsec feature drops ---- */
+
+#define FEATURE_RULE \
+	"------------------------------------------------------------------------\n"
+
+/* Direction group of a feature drop name: 0 inbound, 1 outbound, 2 other. */
+static int
+drop_group(const char *name)
+{
+	if (strncmp(name, "IN_", 3) == 0 || strncmp(name, "CD_IN_", 6) == 0)
+		return 0;
+	if (strncmp(name, "OUT_", 4) == 0)
+		return 1;
+	return 2;
+}
+
+static void
+show_feature_drops(struct vty *vty, const struct dp_drop_stats *st,
+		   bool all)
+{
+	bool group_printed = false;
+
+	vty_out(vty, FEATURE_RULE);
+	vty_out(vty, "Drop Type  Name                                     "
+		"Packets\n");
+	vty_out(vty, FEATURE_RULE);
+	for (int g = 0; g < 3; g++) {
+		bool any = false;
+
+		/* Rows in code order within each group. */
+		for (unsigned code = 1; code < 1000; code++) {
+			for (int d = 0; d < DP_DROP_COUNT; d++) {
+				unsigned c;
+				const char *name;
+
+				if (!dp_drop_feature(d, &c, &name) ||
+				    c != code || drop_group(name) != g)
+					continue;
+				if (!all && st->packets[d] == 0)
+					continue;
+				if (!any && group_printed)
+					vty_out(vty, "\n");
+				vty_out(vty, "%9u  %-41s%20lu\n", c, name,
+					(unsigned long)st->packets[d]);
+				any = true;
+			}
+		}
+		group_printed = group_printed || any;
+	}
+}
+
+static enum cmd_result
+cmd_show_ipsec_drops(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp *dp = router_dp(vty);
+	struct dp_drop_stats st;
+
+	if (dp == NULL)
+		return CMD_WARNING;
+	dp_get_drops(dp, &st);
+	if (cmd_has(args, "clear")) {
+		for (int d = 0; d < DP_DROP_COUNT; d++) {
+			unsigned c;
+			const char *name;
+
+			if (dp_drop_feature(d, &c, &name))
+				dp_clear_drop(dp, d);
+		}
+	}
+	show_feature_drops(vty, &st, cmd_has(args, "all"));
+	return CMD_SUCCESS;
+}
+
+#define H_SHOW "Show running system information\n"
+#define H_CLEAR "Reset functions\n"
+#define H_QFP \
+	"Show platform information\n" \
+	"Show platform hardware information\n" \
+	"QuantumFlow Processor\n" \
+	"Active instance\n"
+
+static const struct cmd_def datapath_cmds[] = {
+	{ "show crypto ipsec sa",
+	  H_SHOW "Encryption module\nShow IPSEC information\n"
+	  "IPSEC SA table",
+	  cmd_show_crypto_ipsec_sa, 0, 0 },
+	{ "show crypto map",
+	  H_SHOW "Encryption module\nCrypto maps",
+	  cmd_show_crypto_map, 0, 0 },
+	{ "clear crypto sa counters",
+	  H_CLEAR "Encryption module\nClear all IPSEC security associations\n"
+	  "Reset the IPSEC SA counters",
+	  cmd_clear_crypto_sa_counters, 0, 0 },
+	{ "show platform hardware qfp active statistics drop [clear$clear]",
+	  H_SHOW H_QFP "QFP statistics\nStatistics drop\n"
+	  "Clear the drop statistics after showing them",
+	  cmd_show_qfp_drops, 0, 0 },
+	{ "clear platform hardware qfp active statistics drop",
+	  H_CLEAR H_QFP "QFP statistics\nStatistics drop",
+	  cmd_clear_qfp_drops, 0, 0 },
+	{ "show platform hardware qfp active feature ipsec datapath drops "
+	  "[(all$all|clear$clear)]",
+	  H_SHOW H_QFP "QFP feature\nIPsec feature\nIPsec datapath\n"
+	  "IPsec datapath drops\nInclude drop types that are zero\n"
+	  "Clear the drop counters after showing them",
+	  cmd_show_ipsec_drops, 0, 0 },
+};
+
+void
+cmd_show_datapath_install(void)
+{
+	for (size_t i = 0; i < sizeof(datapath_cmds) / sizeof(datapath_cmds[0]);
+	     i++)
+		cmd_install(MODE_PRIV_EXEC, &datapath_cmds[i]);
+}

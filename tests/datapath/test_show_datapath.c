@@ -1,0 +1,237 @@
+/*
+ * The datapath show and clear commands through the real command engine,
+ * on a router whose datapath has replayed a reference capture.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/command.h"
+#include "cli/vty.h"
+#include "core/router.h"
+#include "dp_test.h"
+
+#define IF "/vrouter-config:interfaces/interface[name='GigabitEthernet1']"
+#define TS "/vrouter-config:crypto/ipsec/transform-set[name='TS']"
+#define MAP "/vrouter-config:crypto/map[name='VPN']/entry[sequence='10']"
+
+static struct dpt_router r;
+static struct router router;
+static struct vty vty;
+static char out[65536];
+static size_t out_len;
+
+static int
+capture_write(struct vty *v, const char *buf, size_t len)
+{
+	(void)v;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\r' && out_len + 1 < sizeof(out))
+			out[out_len++] = buf[i];
+	}
+	out[out_len] = '\0';
+	return 0;
+}
+
+static const struct vty_io capture_io = { .write = capture_write };
+
+static void
+setup(void)
+{
+	dpt_router_start(&r, true);
+	router.cfg = r.cfg;
+	router.dp = r.dp;
+	cmd_init_all();
+	vty_init(&vty, &router, &capture_io, NULL, "vty 0", false);
+	vty.term_length = 0;
+	vty.levels[0].mode = MODE_PRIV_EXEC;
+	vty.privilege = 15;
+}
+
+static void
+teardown(void)
+{
+	vty_release(&vty);
+	cmd_free_all();
+	dpt_router_stop(&r);
+}
+
+TestSuite(show_datapath, .init = setup, .fini = teardown);
+
+static const char *
+run(const char *line)
+{
+	out_len = 0;
+	out[0] = '\0';
+	cmd_execute(&vty, line, 7);
+	return out;
+}
+
+static void
+configure(bool with_sa)
+{
+	const char *pairs[] = {
+		IF "/ipv4/address", "192.1.2.45",
+		IF "/ipv4/mask", "255.255.255.0",
+		IF "/crypto-map", "VPN",
+		TS "/transform[.='esp-3des']", NULL,
+		TS "/transform[.='esp-md5-hmac']", NULL,
+		MAP "/type", "ipsec-manual",
+		MAP "/peer[.='192.1.2.23']", NULL,
+		MAP "/transform-set[.='TS']", NULL,
+		MAP "/match-address", "VPN-ACL",
+		with_sa ? MAP "/session-key/inbound/esp/spi" : NULL, "305419896",
+		MAP "/session-key/inbound/esp/cipher",
+		"4043434545464649494a4a4c4c4f4f515152525454575758",
+		MAP "/session-key/inbound/esp/authenticator",
+		"87658765876587658765876587658765",
+		MAP "/session-key/outbound/esp/spi", "4660",
+		MAP "/session-key/outbound/esp/cipher",
+		"4043434545464649494a4a4c4c4f4f515152525454575758",
+		MAP "/session-key/outbound/esp/authenticator",
+		"87658765876587658765876587658765",
+		NULL, NULL,
+	};
+
+	dpt_commit(&r, pairs);
+}
+
+Test(show_datapath, qfp_drops_all_zero)
+{
+	cr_assert_str_eq(run("show platform hardware qfp active statistics "
+			     "drop"),
+		"-------------------------------------------------------------------------\n"
+		"Global Drop Stats                         Packets                Octets  \n"
+		"-------------------------------------------------------------------------\n"
+		"   The Global drop stats were all zero\n");
+}
+
+Test(show_datapath, qfp_drops_after_unknown_spi)
+{
+	const char *o;
+
+	configure(false);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show platform hardware qfp active statistics drop");
+	/* 8 packets of 136 octets each, counted at the IPv4 layer. */
+	cr_assert(strstr(o, "\nIpsecInput                                      "
+			 "8                  1088  \n") != NULL, "%s", o);
+	o = run("show platform hardware qfp active feature ipsec datapath "
+		"drops");
+	cr_assert_str_eq(o,
+		"------------------------------------------------------------------------\n"
+		"Drop Type  Name                                     Packets\n"
+		"------------------------------------------------------------------------\n"
+		"        4  IN_US_V4_PKT_SA_NOT_FOUND_SPI                               8\n");
+	/* The short form that IOS accepts. */
+	cr_assert_str_eq(run("show platform hardware qfp active feature ipsec "
+			     "data drop"), o);
+}
+
+Test(show_datapath, qfp_drops_clear_variants)
+{
+	const char *o;
+
+	configure(false);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show platform hardware qfp active statistics drop clear");
+	cr_assert(strncmp(o, "    Last clearing of QFP drops statistics : ",
+			  44) == 0, "%s", o);
+	cr_assert(strstr(o, "\n\n\n----") != NULL, "%s", o);
+	cr_assert(strstr(o, "IpsecInput ") != NULL, "%s", o);
+	o = run("show platform hardware qfp active statistics drop");
+	cr_assert(strstr(o, "were all zero") != NULL, "%s", o);
+
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	run("clear platform hardware qfp active statistics drop");
+	o = run("show platform hardware qfp active statistics drop");
+	cr_assert(strstr(o, "were all zero") != NULL, "%s", o);
+}
+
+Test(show_datapath, ipsec_drops_all_lists_zero_rows)
+{
+	const char *o = run("show platform hardware qfp active feature ipsec "
+			    "datapath drops all");
+
+	cr_assert(strstr(o, "        4  IN_US_V4_PKT_SA_NOT_FOUND_SPI"
+			 "                               0\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "        7  IN_TRANS_V4_IPSEC_PKT_NOT_FOUND_SPI"
+			 "                         0\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "       12  IN_US_V6_PKT_SA_NOT_FOUND_SPI")
+		  != NULL, "%s", o);
+}
+
+Test(show_datapath, crypto_ipsec_sa_counts_decaps)
+{
+	const char *o;
+
+	configure(true);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show crypto ipsec sa");
+	cr_assert(strncmp(o, "\ninterface: GigabitEthernet1\n"
+			  "    Crypto map tag: VPN, local addr 192.1.2.45\n"
+			  "\n   protected vrf: (none)\n", 90) == 0, "%s", o);
+	cr_assert(strstr(o, "\n   current_peer 192.1.2.23 port 500\n") != NULL);
+	cr_assert(strstr(o, "\n    #pkts encaps: 0, #pkts encrypt: 0, "
+			 "#pkts digest: 0\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\n    #pkts decaps: 8, #pkts decrypt: 8, "
+			 "#pkts verify: 8\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\n    ##pkts replay failed (rcv): 0\n") != NULL);
+	cr_assert(strstr(o, "\n     local crypto endpt.: 192.1.2.45, remote "
+			 "crypto endpt.: 192.1.2.23\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\n     plaintext mtu 1446, path mtu 1500, ip mtu "
+			 "1500, ip mtu idb GigabitEthernet1\n") != NULL, "%s",
+		  o);
+	cr_assert(strstr(o, "\n     current outbound spi: 0x1234(4660)\n")
+		  != NULL, "%s", o);
+	cr_assert(strstr(o, "\n     inbound esp sas:\n"
+			 "      spi: 0x12345678(305419896)\n"
+			 "        transform: esp-3des esp-md5-hmac ,\n"
+			 "        in use settings ={Tunnel, }\n") != NULL, "%s",
+		  o);
+	cr_assert(strstr(o, "        IV size: 8 bytes\n"
+			 "        replay detection support: Y\n"
+			 "        Status: ACTIVE(ACTIVE)\n\n"
+			 "     inbound ah sas:\n\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\n     outbound esp sas:\n"
+			 "      spi: 0x1234(4660)\n") != NULL, "%s", o);
+}
+
+Test(show_datapath, clear_crypto_sa_counters)
+{
+	const char *o;
+
+	configure(true);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	run("clear crypto sa counters");
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "#pkts decaps: 0, #pkts decrypt: 0, #pkts "
+			 "verify: 0\n") != NULL, "%s", o);
+}
+
+Test(show_datapath, crypto_map_layout)
+{
+	configure(true);
+	cr_assert_str_eq(run("show crypto map"),
+		"Crypto Map IPv4 \"VPN\" 10 ipsec-manual\n"
+		"\tPeer = 192.1.2.23\n"
+		"\tExtended IP access list VPN-ACL\n"
+		"\tCurrent peer: 192.1.2.23\n"
+		"\tSecurity association lifetime: 4608000 kilobytes/3600 "
+		"seconds\n"
+		"\tDualstack (Y/N): N\n"
+		"\tResponder-Only (Y/N): N\n"
+		"\tPFS (Y/N): N\n"
+		"\tMixed-mode : Disabled\n"
+		"\tTransform sets={ \n"
+		"\t\tTS:  { esp-3des esp-md5-hmac  } , \n"
+		"\t}\n"
+		"\tInterfaces using crypto map VPN:\n"
+		"\t\tGigabitEthernet1\n"
+		"\n");
+}
