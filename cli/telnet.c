@@ -32,6 +32,8 @@
 #define DRAIN_MS 2000
 /* The same for a rejected connection, which blocks the listener. */
 #define REJECT_DRAIN_MS 200
+/* IOS `exec-timeout` default: an idle session closes after 10 minutes. */
+#define EXEC_TIMEOUT_DEFAULT 600
 /* IOS accepts at most 512 in `terminal length` and `terminal width`. */
 #define TERM_DIM_MAX 512
 
@@ -74,7 +76,12 @@ static struct {
 	pthread_t listener;
 	struct slot slots[VTY_TELNET_MAX_SESSIONS];
 	struct session *sessions;
-} srv = { .lock = PTHREAD_MUTEX_INITIALIZER, .listen_fd = -1 };
+	unsigned exec_timeout;	/* seconds; 0 never times out */
+} srv = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.listen_fd = -1,
+	.exec_timeout = EXEC_TIMEOUT_DEFAULT,
+};
 
 static const telnet_telopt_t telopts[] = {
 	{ TELNET_TELOPT_ECHO, TELNET_WILL, TELNET_DONT },
@@ -188,7 +195,19 @@ on_telnet_event(telnet_t *tn, telnet_event_t *ev, void *ctx)
 	}
 }
 
-/* Reads from the socket until libtelnet yields data. Returns -1 on close. */
+static bool
+idle_expired(const struct session *s)
+{
+	unsigned limit = __atomic_load_n(&srv.exec_timeout, __ATOMIC_RELAXED);
+
+	return limit > 0 && time(NULL) - s->last_input >= (time_t)limit;
+}
+
+/*
+ * Reads from the socket until libtelnet yields data. Returns -1 when the
+ * peer closed, the session was idle for the exec timeout, or the server
+ * stops.
+ */
 static int
 fill_input(struct session *s)
 {
@@ -203,6 +222,8 @@ fill_input(struct session *s)
 			return -1;
 		rc = poll(&pfd, 1, POLL_MS);
 		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc == 0 && idle_expired(s))
 			return -1;
 		if (rc <= 0)
 			continue;
@@ -648,6 +669,12 @@ vty_telnet_stop(void)
 	srv.listen_fd = -1;
 	srv.port = 0;
 	srv.running = false;
+}
+
+void
+vty_telnet_set_exec_timeout(unsigned seconds)
+{
+	__atomic_store_n(&srv.exec_timeout, seconds, __ATOMIC_RELAXED);
 }
 
 unsigned

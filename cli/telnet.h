@@ -29,6 +29,12 @@ int vty_telnet_start(struct router *r, const char *addr, unsigned port,
 /* Closes the listener and every session, and waits for their threads. */
 void vty_telnet_stop(void);
 
+/*
+ * Sets the idle time after which a session closes, in seconds, for every
+ * session (IOS `exec-timeout`, default 600); 0 disables it.
+ */
+void vty_telnet_set_exec_timeout(unsigned seconds);
+
 /* Port the server listens on, or 0 when it is not running. */
 unsigned vty_telnet_port(void);
 

@@ -64,6 +64,17 @@ read_until(int fd, const char *end, size_t *lenp)
 	return buf;
 }
 
+/* Asserts that the peer closed FD with no more bytes to read. */
+static void
+expect_eof(int fd, const char *what)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	cr_assert_gt(poll(&pfd, 1, READ_TIMEOUT_MS), 0, "%s: still open", what);
+	cr_expect_eq(read(fd, &c, 1), 0, "%s: not closed", what);
+}
+
 static void
 send_bytes(const char *bytes, size_t len)
 {
@@ -357,15 +368,18 @@ Test(telnet, paste_many_lines)
 		"terminal length 199" });
 }
 
+Test(telnet, idle_session_times_out)
+{
+	vty_telnet_set_exec_timeout(1);
+	EXPECT("terminal length 0\r", "terminal length 0\r\nRouter>");
+	expect_eof(client, "idle session");
+	vty_telnet_set_exec_timeout(600);
+}
+
 Test(telnet, exit_closes_connection)
 {
-	char *got;
-	size_t len;
-
 	EXPECT("exit\r", "exit\r\n");
-	got = read_until(client, "\x01never", &len);
-	cr_expect_eq(len, 0, "bytes after exit: \"%s\"", got);
-	free(got);
+	expect_eof(client, "session after exit");
 }
 
 /* ---- The listener: session limit, reuse of freed lines, stop. */
@@ -429,10 +443,11 @@ Test(telnet_server, seventeenth_session_rejected)
 	}
 
 	extra = connect_port(port);
-	got = read_until(extra, "\x01never", &len);
+	got = read_until(extra, "later.\r\n", &len);
 	cr_expect_str_eq(got,
 		"\r\n% All 16 vty lines are in use; try again later.\r\n");
 	free(got);
+	expect_eof(extra, "rejected connection");
 	close(extra);
 
 	/*
@@ -440,7 +455,8 @@ Test(telnet_server, seventeenth_session_rejected)
 	 * thread has finished closing, so the client retries for a while.
 	 */
 	cr_assert_eq(write(fds[0], "exit\r", 5), 5);
-	free(read_until(fds[0], "\x01never", NULL));
+	free(read_until(fds[0], "exit\r\n", NULL));
+	expect_eof(fds[0], "session after exit");
 	close(fds[0]);
 	for (i = 0; i < 50; i++) {
 		fds[0] = connect_port(port);
@@ -460,9 +476,7 @@ Test(telnet_server, seventeenth_session_rejected)
 	vty_telnet_stop();
 	cr_expect_eq(vty_telnet_port(), 0);
 	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
-		got = read_until(fds[i], "\x01never", &len);
-		cr_expect_eq(len, 0, "session %d: \"%s\"", i, got);
-		free(got);
+		expect_eof(fds[i], "session after stop");
 		close(fds[i]);
 	}
 }
