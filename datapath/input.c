@@ -136,28 +136,30 @@ local_if(const struct dp *dp, uint32_t addr)
 	return -1;
 }
 
-static void
-format_v6(const uint8_t *a, char *buf, size_t len)
-{
-	if (inet_ntop(AF_INET6, a, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-}
-
 /*
  * Reports an unknown SPI: one log line per flow a minute at most, and a
  * rate-limited event to the IKE manager. SRC and DST are network order;
- * for IPv6 they are folded hashes and SRC_TEXT/DST_TEXT carry the text.
+ * for IPv6 they are folded hashes of the addresses at RAW_SRC and
+ * RAW_DST, which are formatted only when a line goes out.
  */
 static void
 report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
-		   uint32_t dst, const char *src_text, const char *dst_text,
+		   uint32_t dst, const uint8_t *raw_src, const uint8_t *raw_dst,
 		   uint32_t spi, bool udp, bool v6, uint64_t now)
 {
 	if (dp_limiter_allow(dp->log_lim, src, dst, spi, now)) {
+		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+		int af = v6 ? AF_INET6 : AF_INET;
+
+		if (inet_ntop(af, raw_src, s, sizeof(s)) == NULL ||
+		    inet_ntop(af, raw_dst, d, sizeof(d)) == NULL) {
+			snprintf(s, sizeof(s), "?");
+			snprintf(d, sizeof(d), "?");
+		}
 		log_msg(LOGMSG_CRYPTO_RECVD_PKT_INV_SPI,
 			"decaps: rec'd IPSEC packet has invalid spi for "
 			"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s",
-			dst_text, PROTO_ESP, spi, spi, src_text);
+			d, PROTO_ESP, spi, spi, s);
 		dp_stat_add(dp, DP_STAT_INV_SPI_LOGGED, 1);
 	} else {
 		dp->suppressed_pending++;
@@ -229,17 +231,14 @@ esp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 	}
 	e = dp_sadb_lookup(dp->sadb, dst, PROTO_ESP, spi);
 	if (e == NULL) {
-		char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 		int idx = local_if(dp, dst);
 		bool trans = idx >= 0 && dp->transport_only != NULL &&
 			     dp->transport_only[idx];
 
 		dp_drop(dp, trans ? DP_DROP_ESP_NO_SA_TRANSPORT :
 				    DP_DROP_ESP_NO_SA, len);
-		inet_ntop(AF_INET, &src, s, sizeof(s));
-		inet_ntop(AF_INET, &dst, d, sizeof(d));
-		report_invalid_spi(dp, ifname, src, dst, s, d, spi, udp, false,
-				   now);
+		report_invalid_spi(dp, ifname, src, dst, pkt + 12, pkt + 16,
+				   spi, udp, false, now);
 		return;
 	}
 
@@ -405,7 +404,6 @@ static void
 input_ipv6(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 	   uint64_t now)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	uint32_t hs = 0, hd = 0;
 
 	if (len < 40 || 40 + (size_t)get16(pkt + 4) > len) {
@@ -423,10 +421,8 @@ input_ipv6(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 		hs = hs * 31 + get32(pkt + 8 + i);
 		hd = hd * 31 + get32(pkt + 24 + i);
 	}
-	format_v6(pkt + 8, s, sizeof(s));
-	format_v6(pkt + 24, d, sizeof(d));
-	report_invalid_spi(dp, ifname, hs, hd, s, d, get32(pkt + 40), false,
-			   true, now);
+	report_invalid_spi(dp, ifname, hs, hd, pkt + 8, pkt + 24,
+			   get32(pkt + 40), false, true, now);
 }
 
 static void

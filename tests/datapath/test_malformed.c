@@ -291,3 +291,26 @@ Test(malformed, ethernet_and_null_framing)
 				 pkts, lens, 1, dp_now_ns()) == 0);
 	cr_assert_eq(drops(DP_DROP_L2_UNSUPPORTED), 1);
 }
+
+Test(malformed, ipv6_esp_unknown_spi)
+{
+	uint8_t pkt[64] = { 0x60 };
+
+	pkt[5] = 24;			/* payload length */
+	pkt[6] = 50;			/* next header ESP */
+	pkt[7] = 64;
+	inet_pton(AF_INET6, "2001:db8::1", pkt + 8);
+	inet_pton(AF_INET6, "2001:db8::2", pkt + 24);
+	pkt[40] = 0xb7;			/* SPI 0xB761863E */
+	pkt[41] = 0x61;
+	pkt[42] = 0x86;
+	pkt[43] = 0x3e;
+	pkt[47] = 1;
+	feed(pkt, sizeof(pkt));
+	feed(pkt, 40);			/* payload length beyond the buffer */
+	cr_assert_eq(drops(DP_DROP_ESP_NO_SA_V6), 1);
+	cr_assert_eq(drops(DP_DROP_IPV4_MALFORMED), 1);
+	cr_assert_eq(dpt_log_count(&log_lines, "destaddr=2001:db8::2, "
+				   "prot=50, spi=0xB761863E(3076621886), "
+				   "srcaddr=2001:db8::1"), 1);
+}
