@@ -208,8 +208,8 @@ esp_status_drop(enum dp_esp_status st)
  * for UDP encapsulation, the UDP header). LEN is the whole IP length.
  */
 static void
-esp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
-	  size_t esp_off, size_t len, uint64_t now, int depth)
+esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
+	  size_t hlen, size_t esp_off, size_t len, uint64_t now, int depth)
 {
 	uint8_t *esp = pkt + esp_off;
 	size_t esp_len = len - esp_off;
@@ -231,9 +231,8 @@ esp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 	}
 	e = dp_sadb_lookup(dp->sadb, dst, PROTO_ESP, spi);
 	if (e == NULL) {
-		int idx = local_if(dp, dst);
-		bool trans = idx >= 0 && dp->transport_only != NULL &&
-			     dp->transport_only[idx];
+		bool trans = dp->transport_only != NULL &&
+			     dp->transport_only[local];
 
 		dp_drop(dp, trans ? DP_DROP_ESP_NO_SA_TRANSPORT :
 				    DP_DROP_ESP_NO_SA, len);
@@ -279,8 +278,8 @@ esp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 }
 
 static void
-udp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
-	  size_t len, uint64_t now, int depth)
+udp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
+	  size_t hlen, size_t len, uint64_t now, int depth)
 {
 	const uint8_t *udp = pkt + hlen;
 	size_t ulen, plen;
@@ -312,7 +311,7 @@ udp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 		dp_stat_add(dp, DP_STAT_IKE_PUNTED, 1);
 		return;
 	}
-	esp_input(dp, ifname, pkt, hlen, hlen + 8, len, now, depth);
+	esp_input(dp, ifname, local, pkt, hlen, hlen + 8, len, now, depth);
 }
 
 /* Longest-prefix match over connected and static routes. */
@@ -464,6 +463,7 @@ input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 {
 	size_t hlen, tot;
 	uint32_t dst;
+	int local;
 
 	if (depth > DP_MAX_NESTING) {
 		dp_drop(dp, DP_DROP_IPV4_NESTED, len);
@@ -485,17 +485,18 @@ input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 	}
 
 	memcpy(&dst, pkt + 16, 4);
-	if (local_if(dp, dst) < 0) {
+	local = local_if(dp, dst);
+	if (local < 0) {
 		forward(dp, pkt, len);
 		return;
 	}
 	dp_stat_add(dp, DP_STAT_FOR_US, 1);
 	switch (pkt[9]) {
 	case PROTO_ESP:
-		esp_input(dp, ifname, pkt, hlen, hlen, len, now, depth);
+		esp_input(dp, ifname, local, pkt, hlen, hlen, len, now, depth);
 		break;
 	case PROTO_UDP:
-		udp_input(dp, ifname, pkt, hlen, len, now, depth);
+		udp_input(dp, ifname, local, pkt, hlen, len, now, depth);
 		break;
 	default:
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);

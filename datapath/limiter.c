@@ -27,6 +27,7 @@ struct dp_limiter {
 	/* Token bucket in units of 1/rate seconds, refilled lazily. */
 	uint32_t burst;
 	uint32_t rate;
+	uint64_t period_ns;		/* time to earn one token */
 	uint64_t tokens;
 	uint64_t bucket_ns;
 	bool bucket_started;
@@ -66,6 +67,9 @@ dp_limiter_create(unsigned sets_log2, uint64_t interval_ns, uint32_t burst,
 	lim->set_mask = sets - 1;
 	lim->burst = burst ? burst : 1;
 	lim->rate = rate_per_sec;
+	lim->period_ns = NS_PER_SEC / rate_per_sec;
+	if (lim->period_ns == 0)
+		lim->period_ns = 1;
 	lim->tokens = lim->burst;
 	lim->bytes = bytes;
 	return lim;
@@ -83,38 +87,41 @@ dp_limiter_memory(const struct dp_limiter *lim)
 	return lim->bytes;
 }
 
-static bool
-take_token(struct dp_limiter *lim, uint64_t now_ns)
+/* Adds the tokens earned since the last refill, up to the burst. */
+static void
+refill(struct dp_limiter *lim, uint64_t now_ns)
 {
-	uint64_t period = NS_PER_SEC / lim->rate;
+	uint64_t add;
 
 	if (!lim->bucket_started) {
 		lim->bucket_ns = now_ns;
 		lim->bucket_started = true;
-	} else if (now_ns > lim->bucket_ns && period > 0) {
-		uint64_t add = (now_ns - lim->bucket_ns) / period;
-
-		if (add > 0) {
-			lim->tokens += add;
-			if (lim->tokens > lim->burst)
-				lim->tokens = lim->burst;
-			lim->bucket_ns += add * period;
-		}
+		return;
 	}
-	if (lim->tokens == 0)
-		return false;
-	lim->tokens--;
-	return true;
+	if (now_ns < lim->bucket_ns + lim->period_ns)
+		return;
+	add = (now_ns - lim->bucket_ns) / lim->period_ns;
+	lim->tokens += add;
+	if (lim->tokens > lim->burst)
+		lim->tokens = lim->burst;
+	lim->bucket_ns += add * lim->period_ns;
 }
 
 bool
 dp_limiter_allow(struct dp_limiter *lim, uint32_t src, uint32_t dst,
 		 uint32_t spi, uint64_t now_ns)
 {
-	uint64_t tag = flow_hash(src, dst, spi, lim->seed);
-	struct way *set = &lim->ways[(tag & lim->set_mask) * WAYS];
-	struct way *victim = &set[0];
+	uint64_t tag;
+	struct way *set, *victim;
 
+	/* With the bucket empty no flow may report, so a flood costs a
+	 * refill check and no table access. */
+	refill(lim, now_ns);
+	if (lim->tokens == 0)
+		return false;
+	tag = flow_hash(src, dst, spi, lim->seed);
+	set = &lim->ways[(tag & lim->set_mask) * WAYS];
+	victim = &set[0];
 	for (int i = 0; i < WAYS; i++) {
 		if (set[i].tag == tag) {
 			if (now_ns - set[i].last_ns < lim->interval_ns)
@@ -127,8 +134,7 @@ dp_limiter_allow(struct dp_limiter *lim, uint32_t src, uint32_t dst,
 			victim = &set[i];
 	}
 report:
-	if (!take_token(lim, now_ns))
-		return false;
+	lim->tokens--;
 	victim->tag = tag;
 	victim->last_ns = now_ns;
 	return true;
