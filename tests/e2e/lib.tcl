@@ -1,5 +1,5 @@
 # Helpers shared by the expect tests of this folder: failing with
-# clean-up, starting vrouter, a telnet session, and ESP frames.
+# clean-up, starting vrouter, a telnet session, and ESP frames for wires.
 
 set router_pid 0
 set tmpdir ""
@@ -149,17 +149,4 @@ proc esp_frame {src dst spi seq} {
 	    [ip_checksum $header] [ipv4_bytes $src] [ipv4_bytes $dst]]
 	set eth [binary format H12H12S 525400000002 525400000001 0x0800]
 	return $eth$header$esp
-}
-
-# Writes FRAMES to a pcap file (Ethernet link type) at PATH.
-proc write_pcap {path frames} {
-	set f [open $path wb]
-	puts -nonewline $f [binary format issiiii 0xa1b2c3d4 2 4 0 0 65535 1]
-	set ts 1700000000
-	foreach frame $frames {
-		set len [string length $frame]
-		puts -nonewline $f [binary format iiii [incr ts] 0 $len $len]
-		puts -nonewline $f $frame
-	}
-	close $f
 }
