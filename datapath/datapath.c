@@ -234,6 +234,7 @@ dp_destroy(struct dp *dp)
 	free_sas(dp->sas, dp->n_sas);
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
+	free(dp->map_sa);
 	dp_sadb_free(dp->sadb);
 	dp_reass_free(dp->reass);
 	dp_limiter_free(dp->log_lim);

@@ -288,6 +288,8 @@ enum dp_drop {
 	DP_DROP_ESP_NEXT_HEADER,	/* tunnel mode, inner not IP */
 	DP_DROP_ESP_INTERNAL,		/* crypto library failure */
 	DP_DROP_ESP_ENCAP,		/* outbound encapsulation failed */
+	DP_DROP_ESP_NO_SA_OUT,		/* ACL permits, manual entry has no SA */
+	DP_DROP_ESP_IKE_START,		/* ACL permits, no SA negotiated yet */
 	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
 	DP_DROP_IPV4_NO_ROUTE,
 	DP_DROP_IPV4_TTL,
@@ -335,6 +337,7 @@ struct dp_stats {
 	uint64_t nat_keepalive;		/* one-octet 0xFF on UDP 4500 */
 	uint64_t local_delivered;	/* other traffic for us */
 	uint64_t forwarded;		/* routed out of an interface */
+	uint64_t encrypted;		/* forwarded through an outbound SA */
 	uint64_t wire_tx;		/* frames sent on a UDP wire */
 	uint64_t reassembled;		/* datagrams rebuilt from fragments */
 	uint64_t invalid_spi_logged;	/* RECVD_PKT_INV_SPI lines emitted */
@@ -376,6 +379,28 @@ struct dp_sa_cfg {
 	uint32_t lifetime_sec;
 };
 
+/* One permit or deny entry of an access list used as a crypto ACL. */
+struct dp_acl_entry {
+	char acl[DP_NAME_MAX];
+	uint32_t seq;
+	bool permit;
+	int proto;			/* IP protocol; -1 matches any */
+	uint32_t src, src_wild;		/* network byte order */
+	uint32_t dst, dst_wild;		/* wildcard all ones: any */
+	uint16_t sport_lo, sport_hi;	/* inclusive; 0-65535 when absent */
+	uint16_t dport_lo, dport_hi;
+	bool sport_neq, dport_neq;	/* "neq": match outside the range */
+};
+
+/* A crypto map entry applied to an interface, for outbound matching. */
+struct dp_map_cfg {
+	char map[DP_NAME_MAX];
+	uint32_t seq;
+	char ifname[DP_IFNAME_MAX];
+	char acl[DP_NAME_MAX];		/* match address; "" when none */
+	bool manual;			/* ipsec-manual; else ipsec-isakmp */
+};
+
 struct dp_config {
 	struct dp_if_cfg *ifs;
 	size_t n_ifs;
@@ -383,6 +408,10 @@ struct dp_config {
 	size_t n_routes;
 	struct dp_sa_cfg *sas;
 	size_t n_sas;
+	struct dp_acl_entry *acl;	/* entries of every list, in order */
+	size_t n_acl;
+	struct dp_map_cfg *maps;	/* by interface, map name, sequence */
+	size_t n_maps;
 };
 
 /*

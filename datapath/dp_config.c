@@ -404,6 +404,159 @@ extract_sas(const struct lyd_node *tree, struct dp_config *cfg, char *err,
 	ly_set_free(set, NULL);
 }
 
+/* Reads a "source" or "destination" address and port match. */
+static void
+read_match(const struct lyd_node *entry, const char *which, uint32_t *addr,
+	   uint32_t *wild, uint16_t *lo, uint16_t *hi, bool *neq)
+{
+	struct lyd_node *m = NULL;
+	const char *v, *op;
+	unsigned port;
+
+	*addr = 0;
+	*wild = 0xffffffffU;
+	*lo = 0;
+	*hi = 65535;
+	*neq = false;
+	if (lyd_find_path(entry, which, 0, &m) != LY_SUCCESS || m == NULL)
+		return;
+	if ((v = leaf(m, "host")) != NULL) {
+		inet_pton(AF_INET, v, addr);
+		*wild = 0;
+	} else if ((v = leaf(m, "address")) != NULL) {
+		inet_pton(AF_INET, v, addr);
+		if ((v = leaf(m, "wildcard")) != NULL)
+			inet_pton(AF_INET, v, wild);
+	}
+	op = leaf(m, "operator");
+	v = leaf(m, "port");
+	if (op == NULL || v == NULL)
+		return;
+	port = (unsigned)atoi(v);
+	if (strcmp(op, "eq") == 0 || strcmp(op, "neq") == 0) {
+		*lo = *hi = (uint16_t)port;
+		*neq = op[0] == 'n';
+	} else if (strcmp(op, "lt") == 0) {
+		/* "lt 0" matches nothing: every port is outside 0-65535. */
+		if (port == 0)
+			*neq = true;
+		else
+			*hi = (uint16_t)(port - 1);
+	} else if (strcmp(op, "gt") == 0) {
+		*lo = (uint16_t)(port < 65535 ? port + 1 : 65535);
+	} else if (strcmp(op, "range") == 0) {
+		*lo = (uint16_t)port;
+		v = leaf(m, "port-end");
+		*hi = v ? (uint16_t)atoi(v) : (uint16_t)port;
+	}
+}
+
+static int
+protocol_number(const char *p)
+{
+	static const struct { const char *name; int num; } names[] = {
+		{ "ip", -1 }, { "icmp", 1 }, { "igmp", 2 }, { "tcp", 6 },
+		{ "udp", 17 }, { "gre", 47 }, { "esp", 50 }, { "ahp", 51 },
+		{ "eigrp", 88 }, { "ospf", 89 }, { "pim", 103 },
+	};
+
+	if (p == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, p) == 0)
+			return names[i].num;
+	}
+	return atoi(p);
+}
+
+static void
+extract_acls(const struct lyd_node *tree, struct dp_config *cfg)
+{
+	struct ly_set *set = find_all(tree, MOD "access-lists/access-list/entry");
+
+	if (set == NULL || set->count == 0)
+		goto out;
+	cfg->acl = calloc(set->count, sizeof(cfg->acl[0]));
+	if (cfg->acl == NULL)
+		goto out;
+	for (uint32_t i = 0; i < set->count; i++) {
+		const struct lyd_node *n = set->dnodes[i];
+		const char *action = leaf(n, "action");
+		struct dp_acl_entry *a = &cfg->acl[cfg->n_acl];
+
+		if (action == NULL || strcmp(action, "remark") == 0)
+			continue;
+		snprintf(a->acl, sizeof(a->acl), "%s",
+			 leaf(lyd_parent(n), "name"));
+		a->seq = (uint32_t)strtoul(leaf(n, "sequence"), NULL, 10);
+		a->permit = strcmp(action, "permit") == 0;
+		a->proto = protocol_number(leaf(n, "protocol"));
+		read_match(n, "source", &a->src, &a->src_wild, &a->sport_lo,
+			   &a->sport_hi, &a->sport_neq);
+		read_match(n, "destination", &a->dst, &a->dst_wild,
+			   &a->dport_lo, &a->dport_hi, &a->dport_neq);
+		cfg->n_acl++;
+	}
+out:
+	ly_set_free(set, NULL);
+}
+
+static int
+map_order(const void *a, const void *b)
+{
+	const struct dp_map_cfg *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c == 0)
+		c = strcmp(x->map, y->map);
+	if (c == 0)
+		c = x->seq < y->seq ? -1 : x->seq > y->seq;
+	return c;
+}
+
+/* Records every crypto map entry once per interface that carries it. */
+static void
+extract_maps(const struct lyd_node *tree, struct dp_config *cfg)
+{
+	struct ly_set *set = find_all(tree, MOD "crypto/map/entry");
+	size_t cap = 0;
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		const struct lyd_node *e = set->dnodes[i];
+		const char *map = leaf(lyd_parent(e), "name");
+		const char *type = leaf(e, "type");
+		const char *acl = leaf(e, "match-address");
+
+		for (size_t k = 0; k < cfg->n_ifs; k++) {
+			struct dp_map_cfg *m;
+
+			if (strcmp(cfg->ifs[k].crypto_map, map) != 0)
+				continue;
+			if (cfg->n_maps == cap) {
+				struct dp_map_cfg *n;
+
+				cap = cap ? cap * 2 : 8;
+				n = realloc(cfg->maps, cap * sizeof(*n));
+				if (n == NULL)
+					goto out;
+				cfg->maps = n;
+			}
+			m = &cfg->maps[cfg->n_maps++];
+			memset(m, 0, sizeof(*m));
+			snprintf(m->map, sizeof(m->map), "%s", map);
+			m->seq = (uint32_t)strtoul(leaf(e, "sequence"), NULL, 10);
+			memcpy(m->ifname, cfg->ifs[k].name, sizeof(m->ifname));
+			snprintf(m->acl, sizeof(m->acl), "%s", acl ? acl : "");
+			m->manual = type != NULL &&
+				    strcmp(type, "ipsec-manual") == 0;
+		}
+	}
+out:
+	ly_set_free(set, NULL);
+	if (cfg->n_maps > 1)
+		qsort(cfg->maps, cfg->n_maps, sizeof(cfg->maps[0]), map_order);
+}
+
 int
 dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 		  char *err, size_t errlen)
@@ -414,6 +567,8 @@ dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 	extract_ifs(tree, cfg);
 	extract_routes(tree, cfg);
 	extract_sas(tree, cfg, err, errlen);
+	extract_acls(tree, cfg);
+	extract_maps(tree, cfg);
 	return err != NULL && err[0] != '\0' ? -1 : 0;
 }
 
@@ -436,6 +591,8 @@ dp_config_free(struct dp_config *cfg)
 		return;
 	free(cfg->ifs);
 	free(cfg->routes);
+	free(cfg->acl);
+	free(cfg->maps);
 	if (cfg->sas != NULL)
 		OPENSSL_cleanse(cfg->sas, cfg->n_sas * sizeof(cfg->sas[0]));
 	free(cfg->sas);

@@ -29,6 +29,7 @@ enum dp_stat {
 	DP_STAT_NAT_KEEPALIVE,
 	DP_STAT_LOCAL_DELIVERED,
 	DP_STAT_FORWARDED,
+	DP_STAT_ENCRYPTED,
 	DP_STAT_WIRE_TX,
 	DP_STAT_REASSEMBLED,
 	DP_STAT_INV_SPI_LOGGED,
@@ -72,6 +73,7 @@ struct dp {
 	bool *transport_only;		/* per cfg.ifs: all its SAs transport */
 	struct dp_sa_entry **sas;
 	size_t n_sas;
+	struct dp_sa_entry **map_sa;	/* per cfg.maps: outbound SA or NULL */
 	struct dp_sadb *sadb;
 	uint32_t next_conn_id;
 	struct dp_wire wires[DP_MAX_WIRES];
@@ -83,6 +85,7 @@ struct dp {
 	uint8_t pkt[DP_PKT_MAX];	/* the packet being processed */
 	uint8_t reass_pkt[DP_PKT_MAX];	/* a datagram just reassembled */
 	uint8_t rx_frame[DP_PKT_MAX];	/* a frame read from a wire */
+	uint8_t out_pkt[DP_PKT_MAX];	/* a packet just encapsulated */
 };
 
 /* Single writer (the datapath thread), so no read-modify-write needed. */

@@ -4,11 +4,11 @@
  * IPsec feature drop codes of `show platform hardware qfp active feature
  * ipsec datapath drops`.
  *
- * NOTE: IpsecInput, Ipv4NoRoute and the feature codes 4, 7, 12, 19 and
- * 116 are the ones IOS XE prints for these causes. The other names and
- * codes follow the IOS XE naming pattern but were not seen in real
- * output; their codes are numbered from 200 upward so they cannot clash
- * with real ones.
+ * NOTE: IpsecInput, IpsecIkeIndicate, Ipv4NoRoute and the feature codes
+ * 4, 7, 12, 19, 32, 33 and 116 are the ones IOS XE prints for these
+ * causes. The other names and codes follow the IOS XE naming pattern but
+ * were not seen in real output. Their codes are numbered from 200 upward
+ * so they cannot clash with real ones.
  */
 #include "datapath/datapath.h"
 
@@ -43,6 +43,10 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	    { "IpsecInput", 206, "IN_CD_SW_IPSEC_CRYPTO_ERR" },
 	[DP_DROP_ESP_ENCAP] =
 	    { "IpsecOutput", 207, "OUT_V4_PKT_ENCAP_FAIL" },
+	[DP_DROP_ESP_NO_SA_OUT] =
+	    { "IpsecOutput", 32, "OUT_V4_PKT_HIT_INVALID_SA" },
+	[DP_DROP_ESP_IKE_START] =
+	    { "IpsecIkeIndicate", 33, "OUT_V4_PKT_HIT_IKE_START_SP" },
 	[DP_DROP_IPV4_MALFORMED] = { "Ipv4Malformed", 0, NULL },
 	[DP_DROP_IPV4_NO_ROUTE] = { "Ipv4NoRoute", 0, NULL },
 	[DP_DROP_IPV4_TTL] = { "Ipv4TtlExceeded", 0, NULL },

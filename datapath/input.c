@@ -370,6 +370,93 @@ route_lookup(const struct dp *dp, uint32_t dst)
 	return best;
 }
 
+static bool
+port_match(uint16_t port, uint16_t lo, uint16_t hi, bool neq)
+{
+	bool in = port >= lo && port <= hi;
+
+	return neq ? !in : in;
+}
+
+static bool
+acl_entry_match(const struct dp_acl_entry *a, const uint8_t *pkt, size_t len)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	uint32_t src, dst;
+	bool ports;
+
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	if ((a->proto >= 0 && a->proto != pkt[9]) ||
+	    ((src ^ a->src) & ~a->src_wild) != 0 ||
+	    ((dst ^ a->dst) & ~a->dst_wild) != 0)
+		return false;
+	ports = a->sport_lo != 0 || a->sport_hi != 65535 || a->sport_neq ||
+		a->dport_lo != 0 || a->dport_hi != 65535 || a->dport_neq;
+	if (!ports)
+		return true;
+	/* Ports are in the first fragment only. */
+	if ((get16(pkt + 6) & 0x1fff) != 0 || len < hlen + 4)
+		return false;
+	return port_match(get16(pkt + hlen), a->sport_lo, a->sport_hi,
+			  a->sport_neq) &&
+	       port_match(get16(pkt + hlen + 2), a->dport_lo, a->dport_hi,
+			  a->dport_neq);
+}
+
+/* Returns 1 when access list NAME permits the packet, 0 when an entry
+ * denies it, -1 when no entry matches (the implicit deny). */
+static int
+acl_verdict(const struct dp *dp, const char *name, const uint8_t *pkt,
+	    size_t len)
+{
+	for (size_t i = 0; i < dp->cfg.n_acl; i++) {
+		const struct dp_acl_entry *a = &dp->cfg.acl[i];
+
+		if (strcmp(a->acl, name) == 0 && acl_entry_match(a, pkt, len))
+			return a->permit ? 1 : 0;
+	}
+	return -1;
+}
+
+/*
+ * Applies the crypto map of interface EGRESS: the first entry whose ACL
+ * permits the packet protects it with its outbound SA. Returns false
+ * when no entry claims the packet, which then leaves in clear.
+ */
+static bool
+crypto_output(struct dp *dp, const char *egress, const uint8_t *pkt,
+	      size_t len)
+{
+	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
+		const struct dp_map_cfg *m = &dp->cfg.maps[i];
+		struct dp_sa_entry *e;
+		enum dp_esp_status st;
+		size_t out_len;
+
+		if (strcmp(m->ifname, egress) != 0 || m->acl[0] == '\0' ||
+		    acl_verdict(dp, m->acl, pkt, len) != 1)
+			continue;
+		e = dp->map_sa != NULL ? dp->map_sa[i] : NULL;
+		if (e == NULL) {
+			dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
+						DP_DROP_ESP_IKE_START, len);
+			return true;
+		}
+		out_len = dp_esp_encap_ipv4(e->esp, pkt, len, dp->out_pkt,
+					    sizeof(dp->out_pkt), &st);
+		if (out_len == 0) {
+			dp_drop(dp, DP_DROP_ESP_ENCAP, len);
+			return true;
+		}
+		dp_stat_add(dp, DP_STAT_ENCRYPTED, 1);
+		if (dp_wire_send(dp, egress, dp->out_pkt, out_len) < 0)
+			dp_drop(dp, DP_DROP_WIRE_TX, out_len);
+		return true;
+	}
+	return false;
+}
+
 static void
 forward(struct dp *dp, uint8_t *pkt, size_t len)
 {
@@ -393,8 +480,8 @@ forward(struct dp *dp, uint8_t *pkt, size_t len)
 	pkt[10] = (uint8_t)(sum >> 8);
 	pkt[11] = (uint8_t)sum;
 	dp_stat_add(dp, DP_STAT_FORWARDED, 1);
-	/* TODO: outbound crypto map matching (encrypting traffic that a
-	 * crypto map ACL selects) is not done yet; packets leave clear. */
+	if (crypto_output(dp, out, pkt, len))
+		return;
 	if (dp_wire_send(dp, out, pkt, len) < 0)
 		dp_drop(dp, DP_DROP_WIRE_TX, len);
 }

@@ -85,6 +85,31 @@ mark_transport_only(struct dp *dp)
 	}
 }
 
+/* Points each crypto map entry on an interface at its outbound SA. */
+static void
+link_map_sas(struct dp *dp)
+{
+	free(dp->map_sa);
+	dp->map_sa = calloc(dp->cfg.n_maps ? dp->cfg.n_maps : 1,
+			    sizeof(dp->map_sa[0]));
+	if (dp->map_sa == NULL)
+		return;
+	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
+		const struct dp_map_cfg *m = &dp->cfg.maps[i];
+
+		for (size_t j = 0; j < dp->n_sas; j++) {
+			const struct dp_sa_cfg *c = &dp->sas[j]->cfg;
+
+			if (c->params.outbound && c->map_seq == m->seq &&
+			    strcmp(c->map, m->map) == 0 &&
+			    strcmp(c->ifname, m->ifname) == 0) {
+				dp->map_sa[i] = dp->sas[j];
+				break;
+			}
+		}
+	}
+}
+
 void
 dp_reconcile(struct dp *dp, struct dp_config *cfg)
 {
@@ -141,4 +166,5 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	cfg->n_sas = 0;
 	dp->cfg = *cfg;
 	mark_transport_only(dp);
+	link_map_sas(dp);
 }
