@@ -31,6 +31,190 @@ router_dp(struct vty *vty)
 	return vty->router->dp;
 }
 
+static const char *
+leaf(const struct lyd_node *node, const char *path)
+{
+	struct lyd_node *n = NULL;
+
+	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS || n == NULL)
+		return NULL;
+	return lyd_get_value(n);
+}
+
+/* ---- crypto ACLs ---- */
+
+/* Finds the first entry of access list NAME whose action is ACTION. */
+static const struct lyd_node *
+acl_first(const struct lyd_node *tree, const char *name, const char *action)
+{
+	char xpath[256];
+	struct ly_set *set = NULL;
+	const struct lyd_node *found = NULL;
+
+	snprintf(xpath, sizeof(xpath), MOD "access-lists/access-list"
+		 "[name='%s']/entry", name);
+	if (tree == NULL || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return NULL;
+	for (uint32_t i = 0; i < set->count && found == NULL; i++) {
+		const char *a = leaf(set->dnodes[i], "action");
+
+		if (action == NULL || (a != NULL && strcmp(a, action) == 0))
+			found = set->dnodes[i];
+	}
+	ly_set_free(set, NULL);
+	return found;
+}
+
+static int
+protocol_number(const char *p)
+{
+	static const struct { const char *name; int num; } names[] = {
+		{ "ip", 0 }, { "icmp", 1 }, { "igmp", 2 }, { "tcp", 6 },
+		{ "udp", 17 }, { "gre", 47 }, { "esp", 50 }, { "ahp", 51 },
+		{ "eigrp", 88 }, { "ospf", 89 }, { "pim", 103 },
+	};
+
+	for (size_t i = 0; p != NULL && i < sizeof(names) / sizeof(names[0]);
+	     i++) {
+		if (strcmp(names[i].name, p) == 0)
+			return names[i].num;
+	}
+	return p != NULL ? atoi(p) : 0;
+}
+
+/*
+ * Formats the "source" or "destination" match of ACL entry ACE as an
+ * IPsec identity "(addr/mask/prot/port)".
+ */
+static void
+ident_text(const struct lyd_node *ace, const char *which, char *buf,
+	   size_t len)
+{
+	char path[64];
+	const char *addr = "0.0.0.0", *mask = "0.0.0.0", *v, *op;
+	char mbuf[INET_ADDRSTRLEN];
+	uint32_t w;
+	unsigned port = 0;
+
+	snprintf(path, sizeof(path), "%s/host", which);
+	if ((v = leaf(ace, path)) != NULL) {
+		addr = v;
+		mask = "255.255.255.255";
+	} else {
+		snprintf(path, sizeof(path), "%s/address", which);
+		if ((v = leaf(ace, path)) != NULL)
+			addr = v;
+		snprintf(path, sizeof(path), "%s/wildcard", which);
+		if ((v = leaf(ace, path)) != NULL &&
+		    inet_pton(AF_INET, v, &w) == 1) {
+			w = ~w;
+			inet_ntop(AF_INET, &w, mbuf, sizeof(mbuf));
+			mask = mbuf;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/operator", which);
+	op = leaf(ace, path);
+	snprintf(path, sizeof(path), "%s/port", which);
+	if (op != NULL && strcmp(op, "eq") == 0 &&
+	    (v = leaf(ace, path)) != NULL)
+		port = (unsigned)atoi(v);
+	snprintf(buf, len, "(%s/%s/%d/%u)", addr, mask,
+		 protocol_number(leaf(ace, "protocol")), port);
+}
+
+/* Appends the "source" or "destination" match of ACE in ACL syntax. */
+static void
+append_match(const struct lyd_node *ace, const char *which, char *buf,
+	     size_t len)
+{
+	char path[64];
+	const char *v, *w, *op, *port, *end;
+	size_t used = strlen(buf);
+
+	snprintf(path, sizeof(path), "%s/host", which);
+	if ((v = leaf(ace, path)) != NULL) {
+		snprintf(buf + used, len - used, " host %s", v);
+	} else {
+		snprintf(path, sizeof(path), "%s/address", which);
+		v = leaf(ace, path);
+		snprintf(path, sizeof(path), "%s/wildcard", which);
+		w = leaf(ace, path);
+		if (v != NULL && w != NULL)
+			snprintf(buf + used, len - used, " %s %s", v, w);
+		else
+			snprintf(buf + used, len - used, " any");
+	}
+	snprintf(path, sizeof(path), "%s/operator", which);
+	op = leaf(ace, path);
+	snprintf(path, sizeof(path), "%s/port", which);
+	port = leaf(ace, path);
+	snprintf(path, sizeof(path), "%s/port-end", which);
+	end = leaf(ace, path);
+	used = strlen(buf);
+	if (op != NULL && port != NULL)
+		snprintf(buf + used, len - used, " %s %s%s%s", op, port,
+			 end ? " " : "", end ? end : "");
+}
+
+/* Prints the entries of access list NAME as `show crypto map` lists them. */
+static void
+show_acl_entries(struct vty *vty, const struct lyd_node *tree,
+		 const char *name)
+{
+	char xpath[256];
+	struct ly_set *set = NULL;
+
+	snprintf(xpath, sizeof(xpath), MOD "access-lists/access-list"
+		 "[name='%s']/entry", name);
+	if (lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return;
+	for (uint32_t i = 0; i < set->count; i++) {
+		const struct lyd_node *ace = set->dnodes[i];
+		const char *action = leaf(ace, "action");
+		const char *proto = leaf(ace, "protocol");
+		char line[256];
+
+		if (action == NULL || strcmp(action, "remark") == 0)
+			continue;
+		snprintf(line, sizeof(line), "access-list %s %s%s%s", name,
+			 action, proto ? " " : "", proto ? proto : "");
+		append_match(ace, "source", line, sizeof(line));
+		if (proto != NULL)
+			append_match(ace, "destination", line, sizeof(line));
+		vty_out(vty, "\t    %s\n", line);
+	}
+	ly_set_free(set, NULL);
+}
+
+/*
+ * Fills the local and remote identities of crypto map MAP entry SEQ from
+ * the first permit entry of its match-address ACL, as IOS shows them.
+ */
+static void
+flow_idents(struct vty *vty, const char *map, uint32_t seq, char *local,
+	    char *remote, size_t len)
+{
+	const struct lyd_node *tree, *ace = NULL;
+	const char *acl;
+	char xpath[256];
+
+	snprintf(local, len, "(0.0.0.0/0.0.0.0/0/0)");
+	snprintf(remote, len, "(0.0.0.0/0.0.0.0/0/0)");
+	if (vty->router == NULL || vty->router->cfg == NULL)
+		return;
+	tree = cfg_read_lock(vty->router->cfg);
+	snprintf(xpath, sizeof(xpath), MOD "crypto/map[name='%s']/entry"
+		 "[sequence='%u']/match-address", map, seq);
+	acl = tree != NULL ? cfg_get_value(tree, xpath) : NULL;
+	if (acl != NULL)
+		ace = acl_first(tree, acl, "permit");
+	if (ace != NULL) {
+		ident_text(ace, "source", local, len);
+		ident_text(ace, "destination", remote, len);
+	}
+	cfg_read_unlock(vty->router->cfg);
+}
+
 /* ---- show crypto ipsec sa ---- */
 
 static size_t
@@ -193,6 +377,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	const struct dp_sa_params *p;
 	struct dp_sa_counters c;
 	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
+	char lident[96], rident[96];
 
 	for (size_t i = first; i < last; i++) {
 		if (sas[i].params.outbound && out == NULL)
@@ -204,12 +389,11 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	ip_text(in != NULL ? p->dst : p->src, local);
 	ip_text(in != NULL ? p->src : p->dst, peer);
 
-	/* NOTE: the crypto ACL is not shown as the flow's identities. */
+	flow_idents(vty, sas[first].map, sas[first].map_seq, lident, rident,
+		    sizeof(lident));
 	vty_out(vty, "   protected vrf: (none)\n");
-	vty_out(vty, "   local  ident (addr/mask/prot/port): "
-		"(0.0.0.0/0.0.0.0/0/0)\n");
-	vty_out(vty, "   remote ident (addr/mask/prot/port): "
-		"(0.0.0.0/0.0.0.0/0/0)\n");
+	vty_out(vty, "   local  ident (addr/mask/prot/port): %s\n", lident);
+	vty_out(vty, "   remote ident (addr/mask/prot/port): %s\n", rident);
 	vty_out(vty, "   current_peer %s port %u\n", peer,
 		p->udp_encap ? 4500 : 500);
 	vty_out(vty, "     PERMIT, flags={origin_is_acl,}\n");
@@ -299,16 +483,6 @@ cmd_clear_crypto_sa_counters(struct vty *vty, const struct cmd_args *args)
 
 /* ---- show crypto map ---- */
 
-static const char *
-leaf(const struct lyd_node *node, const char *path)
-{
-	struct lyd_node *n = NULL;
-
-	if (lyd_find_path(node, path, 0, &n) != LY_SUCCESS || n == NULL)
-		return NULL;
-	return lyd_get_value(n);
-}
-
 static void
 show_map_entry(struct vty *vty, const struct lyd_node *tree,
 	       const struct lyd_node *map, const struct lyd_node *e)
@@ -337,9 +511,10 @@ show_map_entry(struct vty *vty, const struct lyd_node *tree,
 		if (strcmp(LYD_NAME(c), "peer") == 0)
 			vty_out(vty, "\tPeer = %s\n", lyd_get_value(c));
 	}
-	/* NOTE: the access list's entries are not printed under it. */
-	if (acl != NULL)
+	if (acl != NULL) {
 		vty_out(vty, "\tExtended IP access list %s\n", acl);
+		show_acl_entries(vty, tree, acl);
+	}
 	if (peer != NULL)
 		vty_out(vty, "\tCurrent peer: %s\n", peer);
 	vty_out(vty, "\tSecurity association lifetime: %s kilobytes/%s "

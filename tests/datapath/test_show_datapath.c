@@ -14,6 +14,7 @@
 #define IF "/vrouter-config:interfaces/interface[name='GigabitEthernet1']"
 #define TS "/vrouter-config:crypto/ipsec/transform-set[name='TS']"
 #define MAP "/vrouter-config:crypto/map[name='VPN']/entry[sequence='10']"
+#define ACL "/vrouter-config:access-lists/access-list[name='VPN-ACL']"
 
 static struct dpt_router r;
 static struct router router;
@@ -80,6 +81,19 @@ configure(bool with_sa)
 		MAP "/peer[.='192.1.2.23']", NULL,
 		MAP "/transform-set[.='TS']", NULL,
 		MAP "/match-address", "VPN-ACL",
+		ACL "/type", "extended",
+		ACL "/entry[sequence='10']/action", "permit",
+		ACL "/entry[sequence='10']/protocol", "ip",
+		ACL "/entry[sequence='10']/source/address", "192.168.2.0",
+		ACL "/entry[sequence='10']/source/wildcard", "0.0.0.255",
+		ACL "/entry[sequence='10']/destination/address", "192.168.1.0",
+		ACL "/entry[sequence='10']/destination/wildcard", "0.0.0.255",
+		ACL "/entry[sequence='20']/action", "permit",
+		ACL "/entry[sequence='20']/protocol", "tcp",
+		ACL "/entry[sequence='20']/source/host", "192.168.2.5",
+		ACL "/entry[sequence='20']/destination/any", NULL,
+		ACL "/entry[sequence='20']/destination/operator", "eq",
+		ACL "/entry[sequence='20']/destination/port", "443",
 		with_sa ? MAP "/session-key/inbound/esp/spi" : NULL, "305419896",
 		MAP "/session-key/inbound/esp/cipher",
 		"4043434545464649494a4a4c4c4f4f515152525454575758",
@@ -175,6 +189,10 @@ Test(show_datapath, crypto_ipsec_sa_counts_decaps)
 	cr_assert(strncmp(o, "\ninterface: GigabitEthernet1\n"
 			  "    Crypto map tag: VPN, local addr 192.1.2.45\n"
 			  "\n   protected vrf: (none)\n", 90) == 0, "%s", o);
+	cr_assert(strstr(o, "\n   local  ident (addr/mask/prot/port): "
+			 "(192.168.2.0/255.255.255.0/0/0)\n"
+			 "   remote ident (addr/mask/prot/port): "
+			 "(192.168.1.0/255.255.255.0/0/0)\n") != NULL, "%s", o);
 	cr_assert(strstr(o, "\n   current_peer 192.1.2.23 port 500\n") != NULL);
 	cr_assert(strstr(o, "\n    #pkts encaps: 0, #pkts encrypt: 0, "
 			 "#pkts digest: 0\n") != NULL, "%s", o);
@@ -221,6 +239,10 @@ Test(show_datapath, crypto_map_layout)
 		"Crypto Map IPv4 \"VPN\" 10 ipsec-manual\n"
 		"\tPeer = 192.1.2.23\n"
 		"\tExtended IP access list VPN-ACL\n"
+		"\t    access-list VPN-ACL permit ip 192.168.2.0 0.0.0.255 "
+		"192.168.1.0 0.0.0.255\n"
+		"\t    access-list VPN-ACL permit tcp host 192.168.2.5 any eq "
+		"443\n"
 		"\tCurrent peer: 192.1.2.23\n"
 		"\tSecurity association lifetime: 4608000 kilobytes/3600 "
 		"seconds\n"
