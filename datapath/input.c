@@ -156,10 +156,12 @@ report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 			snprintf(s, sizeof(s), "?");
 			snprintf(d, sizeof(d), "?");
 		}
+		/* IOS 15 and IOS XE end the line with the input interface. */
 		log_msg(LOGMSG_CRYPTO_RECVD_PKT_INV_SPI,
 			"decaps: rec'd IPSEC packet has invalid spi for "
-			"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s",
-			d, PROTO_ESP, spi, spi, s);
+			"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s, "
+			"input interface=%s", d, PROTO_ESP, spi, spi, s,
+			ifname);
 		dp_stat_add(dp, DP_STAT_INV_SPI_LOGGED, 1);
 	} else {
 		dp->suppressed_pending++;

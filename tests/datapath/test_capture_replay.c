@@ -435,7 +435,7 @@ Test(capture, no_sa_sunrise_unknown_spi)
 	struct no_sa_case c = {
 		"openswan-02-sunrise-sunset-esp.pcap", "192.1.2.45", 8,
 		INV "destaddr=192.1.2.45, prot=50, spi=0x12345678(305419896), "
-		"srcaddr=192.1.2.23",
+		"srcaddr=192.1.2.23, input interface=GigabitEthernet1",
 	};
 	struct sink_events ev = { 0 };
 
@@ -455,7 +455,7 @@ Test(capture, no_sa_sha1_unknown_spi)
 	struct no_sa_case c = {
 		"openswan-08-sunrise-sunset-esp-sha1.pcap", "192.1.2.45", 8,
 		INV "destaddr=192.1.2.45, prot=50, spi=0xD1234567(3508749671), "
-		"srcaddr=192.1.2.23",
+		"srcaddr=192.1.2.23, input interface=GigabitEthernet1",
 	};
 
 	check_no_sa(&c);
@@ -466,7 +466,7 @@ Test(capture, no_sa_udp4500_unknown_spi)
 	struct no_sa_case c = {
 		"openswan-08-sunrise-sunset-udpesp-ping.pcap", "192.1.2.45", 8,
 		INV "destaddr=192.1.2.45, prot=50, spi=0x12345678(305419896), "
-		"srcaddr=192.1.2.23",
+		"srcaddr=192.1.2.23, input interface=GigabitEthernet1",
 	};
 
 	check_no_sa(&c);
@@ -477,7 +477,7 @@ Test(capture, no_sa_fragments_unknown_spi)
 	struct no_sa_case c = {
 		"openswan-espfrags1.pcap", "192.1.2.45", 8,
 		INV "destaddr=192.1.2.45, prot=50, spi=0x12345678(305419896), "
-		"srcaddr=192.1.2.23",
+		"srcaddr=192.1.2.23, input interface=GigabitEthernet1",
 	};
 
 	check_no_sa(&c);
@@ -488,7 +488,7 @@ Test(capture, no_sa_ipdecap_unknown_spi)
 	struct no_sa_case c = {
 		"ipdecap-aes-cbc_hmac-sha1.cap", "192.168.2.100", 133,
 		INV "destaddr=192.168.2.100, prot=50, spi=0x80C8C66(135040102), "
-		"srcaddr=192.168.2.101",
+		"srcaddr=192.168.2.101, input interface=GigabitEthernet1",
 	};
 
 	check_no_sa(&c);

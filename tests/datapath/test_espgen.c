@@ -176,5 +176,6 @@ Test(espgen, unknown_spi_logged)
 	cr_assert_eq(dpt_log_count(&log_lines,
 		"%CRYPTO-4-RECVD_PKT_INV_SPI: decaps: rec'd IPSEC packet has "
 		"invalid spi for destaddr=10.10.1.2, prot=50, "
-		"spi=0xB761863E(3076621886), srcaddr=10.1.1.1"), 1);
+		"spi=0xB761863E(3076621886), srcaddr=10.1.1.1, "
+		"input interface=GigabitEthernet1"), 1);
 }

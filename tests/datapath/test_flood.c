@@ -176,7 +176,8 @@ Test(flood, hot_flow_once_a_minute)
 	cr_assert_eq(dpt_log_count(&log_lines,
 				   "destaddr=10.10.1.2, prot=50, "
 				   "spi=0xB761863E(3076621886), "
-				   "srcaddr=10.1.1.1"), 5);
+				   "srcaddr=10.1.1.1, "
+				   "input interface=GigabitEthernet1"), 5);
 	/* Events to the IKE manager: one a second per flow at most. */
 	cr_assert_eq(events, 300);
 }

@@ -312,5 +312,6 @@ Test(malformed, ipv6_esp_unknown_spi)
 	cr_assert_eq(drops(DP_DROP_IPV4_MALFORMED), 1);
 	cr_assert_eq(dpt_log_count(&log_lines, "destaddr=2001:db8::2, "
 				   "prot=50, spi=0xB761863E(3076621886), "
-				   "srcaddr=2001:db8::1"), 1);
+				   "srcaddr=2001:db8::1, "
+				   "input interface=GigabitEthernet1"), 1);
 }
