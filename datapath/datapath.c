@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <pcap/pcap.h>
 
 #include "core/log.h"
@@ -46,6 +47,9 @@ enum msg_type {
 	MSG_SYNC,
 	MSG_GET_SAS,
 	MSG_CLEAR_SA,
+	MSG_RESET_SAS,
+	MSG_SA_ADD,
+	MSG_SA_DELETE,
 	MSG_WIRE,
 	MSG_STOP,
 };
@@ -61,6 +65,8 @@ struct msg {
 	void *ptr;
 	sem_t *done;
 	char ifname[DP_IFNAME_MAX];
+	bool outbound;			/* MSG_SA_DELETE */
+	uint32_t dst, spi;
 };
 
 static void handle_msg(struct dp *dp, struct msg *m);
@@ -181,6 +187,10 @@ discard_msg(struct msg *m)
 	case MSG_GET_SAS:
 		sem_post(&((struct sas_request *)m->ptr)->done);
 		break;
+	case MSG_SA_ADD:
+		OPENSSL_cleanse(m->ptr, sizeof(struct dp_sa_cfg));
+		free(m->ptr);
+		break;
 	default:
 		if (m->done != NULL)
 			sem_post(m->done);
@@ -211,6 +221,7 @@ free_sas(struct dp_sa_entry **sas, size_t n)
 		if (sas[i] == NULL)
 			continue;
 		dp_esp_sa_free(sas[i]->esp);
+		OPENSSL_cleanse(sas[i], sizeof(*sas[i]));
 		free(sas[i]);
 	}
 	free(sas);
@@ -485,6 +496,17 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_WIRE:
 		dp_wire_install(dp, m->ptr);
 		break;
+	case MSG_RESET_SAS:
+		dp_sa_reset_now(dp);
+		break;
+	case MSG_SA_ADD:
+		dp_sa_add_now(dp, m->ptr);
+		OPENSSL_cleanse(m->ptr, sizeof(struct dp_sa_cfg));
+		free(m->ptr);
+		break;
+	case MSG_SA_DELETE:
+		dp_sa_delete_now(dp, m->outbound, m->dst, m->spi);
+		break;
 	case MSG_SYNC:
 	case MSG_STOP:
 		break;
@@ -515,6 +537,43 @@ dp_clear_sa_counters(struct dp *dp)
 	sem_init(&done, 0, 0);
 	post_wait(dp, &m, &done);
 	sem_destroy(&done);
+}
+
+void
+dp_clear_sas(struct dp *dp)
+{
+	sem_t done;
+	struct msg m = { .type = MSG_RESET_SAS, .done = &done };
+
+	sem_init(&done, 0, 0);
+	post_wait(dp, &m, &done);
+	sem_destroy(&done);
+}
+
+int
+dp_sa_add(struct dp *dp, const struct dp_sa_cfg *sa)
+{
+	struct msg m = { .type = MSG_SA_ADD };
+	struct dp_sa_cfg *copy = malloc(sizeof(*copy));
+
+	if (copy == NULL)
+		return -1;
+	*copy = *sa;
+	m.ptr = copy;
+	if (post(dp, &m) < 0) {
+		discard_msg(&m);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
+{
+	struct msg m = { .type = MSG_SA_DELETE, .outbound = outbound,
+			 .dst = dst, .spi = spi };
+
+	return post(dp, &m);
 }
 
 void

@@ -462,6 +462,24 @@ int dp_get_sas(struct dp *dp, struct dp_sa_info **out);
 /* Zeroes every SA's counters (`clear crypto sa counters`). */
 void dp_clear_sa_counters(struct dp *dp);
 
+/*
+ * Installs an SA that does not come from the config (one negotiated by
+ * IKE), replacing any SA with the same direction, destination and SPI.
+ * Config changes leave it in place. Returns -1 when the queue is full.
+ */
+int dp_sa_add(struct dp *dp, const struct dp_sa_cfg *sa);
+
+/* Removes the SA with this direction, destination (network order) and
+ * SPI; returns -1 when the queue is full. */
+int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
+
+/*
+ * `clear crypto sa`: deletes the negotiated SAs and re-creates the
+ * manual ones, whose counters and replay windows start over. Waits until
+ * done.
+ */
+void dp_clear_sas(struct dp *dp);
+
 /* ---- Direct input, for tests and benchmarks ---- */
 
 /*

@@ -44,6 +44,7 @@ struct dp_sa_entry {
 	struct dp_sa_cfg cfg;		/* keys included, for reconcile */
 	uint32_t conn_id;
 	uint64_t installed_ns;
+	bool dynamic;			/* from dp_sa_add(), not the config */
 };
 
 /* A UDP socket that carries an interface's Ethernet frames. */
@@ -117,6 +118,10 @@ void dp_input_expire(struct dp *dp, uint64_t now);
 
 /* reconcile.c */
 void dp_reconcile(struct dp *dp, struct dp_config *cfg);
+void dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c);
+void dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
+		      uint32_t spi);
+void dp_sa_reset_now(struct dp *dp);
 
 /* wire.c */
 int dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,

@@ -5,6 +5,7 @@
  * fresh. The SA database is rebuilt from the result.
  */
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,19 +111,58 @@ link_map_sas(struct dp *dp)
 	}
 }
 
+static void
+free_entry(struct dp_sa_entry *e)
+{
+	dp_esp_sa_free(e->esp);
+	OPENSSL_cleanse(e, sizeof(*e));
+	free(e);
+}
+
+/*
+ * Rebuilds the SA database from dp->sas, dropping an inbound SA whose
+ * destination and SPI an earlier one already uses, and relinks the
+ * derived tables. Returns -1, leaving the old state, when out of memory.
+ */
+static int
+rebuild(struct dp *dp)
+{
+	struct dp_sadb *db = dp_sadb_create(dp->n_sas, dp->seed);
+	size_t n = 0;
+
+	if (db == NULL)
+		return -1;
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		struct dp_sa_entry *e = dp->sas[i];
+		const struct dp_sa_params *p = &e->cfg.params;
+
+		if (!p->outbound &&
+		    dp_sadb_insert(db, p->dst, 50, p->spi, e) < 0) {
+			fprintf(stderr, "datapath: %s %u: inbound SPI 0x%X "
+				"already in use\n", e->cfg.map, e->cfg.map_seq,
+				p->spi);
+			free_entry(e);
+			continue;
+		}
+		dp->sas[n++] = e;
+	}
+	dp->n_sas = n;
+	dp_sadb_free(dp->sadb);
+	dp->sadb = db;
+	mark_transport_only(dp);
+	link_map_sas(dp);
+	return 0;
+}
+
 void
 dp_reconcile(struct dp *dp, struct dp_config *cfg)
 {
 	struct dp_sa_entry **sas;
-	struct dp_sadb *db;
 	size_t n = 0;
 
-	sas = calloc(cfg->n_sas ? cfg->n_sas : 1, sizeof(sas[0]));
-	db = dp_sadb_create(cfg->n_sas, dp->seed);
-	if (sas == NULL || db == NULL) {
+	sas = calloc(cfg->n_sas + dp->n_sas + 1, sizeof(sas[0]));
+	if (sas == NULL) {
 		fprintf(stderr, "datapath: out of memory applying config\n");
-		free(sas);
-		dp_sadb_free(db);
 		dp_config_free(cfg);
 		return;
 	}
@@ -132,31 +172,23 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 
 		if (e == NULL)
 			e = new_entry(dp, c);
-		if (e == NULL)
-			continue;
-		if (!c->params.outbound &&
-		    dp_sadb_insert(db, c->params.dst, 50, c->params.spi, e) < 0) {
-			fprintf(stderr, "datapath: crypto map %s %u: inbound "
-				"SPI 0x%X already in use\n", c->map,
-				c->map_seq, c->params.spi);
-			dp_esp_sa_free(e->esp);
-			free(e);
-			continue;
-		}
-		sas[n++] = e;
+		if (e != NULL)
+			sas[n++] = e;
 	}
-
+	/* Negotiated SAs do not come from the config and stay. */
 	for (size_t i = 0; i < dp->n_sas; i++) {
-		if (dp->sas[i] != NULL) {
-			dp_esp_sa_free(dp->sas[i]->esp);
-			free(dp->sas[i]);
+		if (dp->sas[i] != NULL && dp->sas[i]->dynamic) {
+			sas[n++] = dp->sas[i];
+			dp->sas[i] = NULL;
 		}
+	}
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		if (dp->sas[i] != NULL)
+			free_entry(dp->sas[i]);
 	}
 	free(dp->sas);
-	dp_sadb_free(dp->sadb);
 	dp->sas = sas;
 	dp->n_sas = n;
-	dp->sadb = db;
 
 	/* Keys now live in the SA entries only. */
 	dp_config_free(&dp->cfg);
@@ -165,6 +197,93 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	cfg->sas = NULL;
 	cfg->n_sas = 0;
 	dp->cfg = *cfg;
-	mark_transport_only(dp);
-	link_map_sas(dp);
+	if (rebuild(dp) < 0)
+		fprintf(stderr, "datapath: out of memory rebuilding the SA "
+			"database\n");
+}
+
+/* Index of the SA with this direction, destination and SPI, or -1. */
+static ssize_t
+find_sa(const struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
+{
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		const struct dp_sa_params *p = &dp->sas[i]->cfg.params;
+
+		if (p->outbound == outbound && p->dst == dst && p->spi == spi)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static void
+remove_at(struct dp *dp, size_t i)
+{
+	free_entry(dp->sas[i]);
+	memmove(&dp->sas[i], &dp->sas[i + 1],
+		(dp->n_sas - i - 1) * sizeof(dp->sas[0]));
+	dp->n_sas--;
+}
+
+void
+dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c)
+{
+	struct dp_sa_entry **sas;
+	struct dp_sa_entry *e;
+	ssize_t old = find_sa(dp, c->params.outbound, c->params.dst,
+			      c->params.spi);
+
+	e = new_entry(dp, c);
+	if (e == NULL)
+		return;
+	e->dynamic = true;
+	if (old >= 0)
+		remove_at(dp, (size_t)old);
+	sas = realloc(dp->sas, (dp->n_sas + 1) * sizeof(sas[0]));
+	if (sas == NULL) {
+		free_entry(e);
+		return;
+	}
+	dp->sas = sas;
+	dp->sas[dp->n_sas++] = e;
+	rebuild(dp);
+}
+
+void
+dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
+{
+	ssize_t i = find_sa(dp, outbound, dst, spi);
+
+	if (i < 0)
+		return;
+	remove_at(dp, (size_t)i);
+	rebuild(dp);
+}
+
+/*
+ * `clear crypto sa`: negotiated SAs are deleted, and manual ones are
+ * created again from their configuration, so their counters and replay
+ * windows start over as on IOS.
+ */
+void
+dp_sa_reset_now(struct dp *dp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		struct dp_sa_entry *e = dp->sas[i];
+		struct dp_sa_entry *fresh;
+
+		if (e->dynamic) {
+			free_entry(e);
+			continue;
+		}
+		fresh = new_entry(dp, &e->cfg);
+		if (fresh != NULL) {
+			fresh->conn_id = e->conn_id;
+			dp->sas[n++] = fresh;
+		}
+		free_entry(e);
+	}
+	dp->n_sas = n;
+	rebuild(dp);
 }

@@ -5,6 +5,7 @@
  * counters, the RECVD_PKT_INV_SPI log line and the IKE event sink.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -530,4 +531,70 @@ Test(capture, clear_drops_zeroes_counters)
 	dpt_replay(&router, "GigabitEthernet1",
 		   "openswan-02-sunrise-sunset-esp.pcap");
 	cr_assert_eq(drops(DP_DROP_ESP_NO_SA), 8);
+}
+
+/* ---- SAs installed at run time, as IKE will ---- */
+
+Test(capture, added_sa_decaps_until_deleted)
+{
+	struct dp_sa_cfg sa = { .map = "VPN", .map_seq = 10,
+				.ifname = "GigabitEthernet1",
+				.transform = "esp-3des esp-md5-hmac" };
+
+	set_interface("192.1.2.45", true);
+	sa.params.spi = 0x12345678;
+	sa.params.tunnel = true;
+	sa.params.cipher = DP_CIPHER_3DES_CBC;
+	sa.params.cipher_key_len = dpt_hex(KEY_3DES_A, sa.params.cipher_key,
+					   sizeof(sa.params.cipher_key));
+	sa.params.integ = DP_INTEG_HMAC_MD5_96;
+	sa.params.integ_key_len = dpt_hex(KEY_MD5_A, sa.params.integ_key,
+					  sizeof(sa.params.integ_key));
+	sa.params.replay_window = 64;
+	inet_pton(AF_INET, "192.1.2.23", &sa.params.src);
+	inet_pton(AF_INET, "192.1.2.45", &sa.params.dst);
+	cr_assert(dp_sa_add(router.dp, &sa) == 0);
+	dpt_replay(&router, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	check_decaps(0x12345678, 8);
+
+	/* A config commit keeps the negotiated SA and its counters. */
+	{
+		const char *pairs[] = {
+			"/vrouter-config:system/hostname", "R2",
+			NULL, NULL,
+		};
+
+		dpt_commit(&router, pairs);
+	}
+	cr_assert_eq(sa_counters(0x12345678).decaps, 8);
+
+	/* Deleted, as after a DELETE from the peer: unknown SPI again. */
+	cr_assert(dp_sa_delete(router.dp, false, sa.params.dst,
+			       0x12345678) == 0);
+	dpt_replay(&router, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	cr_assert_eq(drops(DP_DROP_ESP_NO_SA), 8);
+	cr_assert_eq(dpt_log_count(&log_lines, "RECVD_PKT_INV_SPI"), 1);
+}
+
+Test(capture, clear_sas_drops_added_ones)
+{
+	struct dp_sa_cfg sa = { .map = "VPN", .map_seq = 10 };
+	struct dp_sa_info *sas = NULL;
+
+	set_interface("192.1.2.45", true);
+	set_manual_entry("10", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
+			 NULL, "305419896", KEY_3DES_A, KEY_MD5_A);
+	sa.params.spi = 0x5000;
+	sa.params.cipher = DP_CIPHER_NULL;
+	sa.params.integ = DP_INTEG_NONE;
+	inet_pton(AF_INET, "192.1.2.45", &sa.params.dst);
+	cr_assert(dp_sa_add(router.dp, &sa) == 0);
+	cr_assert_eq(dp_get_sas(router.dp, &sas), 2);
+	free(sas);
+	dp_clear_sas(router.dp);
+	cr_assert_eq(dp_get_sas(router.dp, &sas), 1);
+	cr_assert_eq(sas[0].params.spi, 0x12345678);
+	free(sas);
 }

@@ -257,3 +257,26 @@ Test(show_datapath, crypto_map_layout)
 		"\t\tGigabitEthernet1\n"
 		"\n");
 }
+
+Test(show_datapath, clear_crypto_sa_restarts_window)
+{
+	const char *o;
+
+	configure(true);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "##pkts replay failed (rcv): 8\n") != NULL, "%s",
+		  o);
+	/* Manual SAs come back with fresh counters and replay windows. */
+	run("clear crypto sa");
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "#pkts decaps: 8, #pkts decrypt: 8, #pkts "
+			 "verify: 8\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "##pkts replay failed (rcv): 0\n") != NULL, "%s",
+		  o);
+}
