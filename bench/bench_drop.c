@@ -90,7 +90,8 @@ ref_run(const struct ref_table *t)
 		uint64_t key;
 		size_t s;
 
-		if (p[0] >> 4 != 4 || p[9] != 50 || (size_t)(p[0] & 0xf) * 4 > PKT_LEN)
+		if (p[0] >> 4 != 4 || p[9] != 50 ||
+		    (size_t)(p[0] & 0xf) * 4 > PKT_LEN)
 			continue;
 		memcpy(&dst, p + 16, 4);
 		memcpy(&spi, p + 20, 4);

@@ -623,6 +623,7 @@ dp_get_stats(struct dp *dp, struct dp_stats *out)
 	_Static_assert(sizeof(v) == sizeof(*out),
 		       "struct dp_stats and enum dp_stat disagree");
 	for (int i = 0; i < DP_STAT_COUNT; i++)
-		v[i] = atomic_load_explicit(&dp->stats[i], memory_order_relaxed);
+		v[i] = atomic_load_explicit(&dp->stats[i],
+					    memory_order_relaxed);
 	memcpy(out, v, sizeof(*out));
 }

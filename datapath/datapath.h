@@ -73,7 +73,8 @@ enum dp_cipher {
 	DP_CIPHER_NULL,
 	DP_CIPHER_3DES_CBC,
 	DP_CIPHER_AES_CBC,	/* 128, 192 or 256 by key length */
-	DP_CIPHER_AES_GCM,	/* RFC 4106, 16-octet ICV; key ends in a 4-octet salt */
+	/* RFC 4106 with a 16-octet ICV; the key ends in a 4-octet salt. */
+	DP_CIPHER_AES_GCM,
 };
 
 enum dp_integ {
@@ -118,7 +119,7 @@ struct dp_sa_counters {
 	uint64_t decaps, decrypt, verify;
 	uint64_t bytes_in, bytes_out;
 	uint64_t encaps_failed;		/* #pkts encaps failed (send) */
-	uint64_t decaps_failed;		/* #pkts decaps failed (rcv), any reason */
+	uint64_t decaps_failed;		/* #pkts decaps failed, any reason */
 	uint64_t verify_failed;		/* ICV mismatch */
 	uint64_t replay_failed;		/* duplicate or left of the window */
 	uint64_t invalid_len;		/* too short, or not a block multiple */
@@ -288,7 +289,7 @@ enum dp_drop {
 	DP_DROP_ESP_NEXT_HEADER,	/* tunnel mode, inner not IP */
 	DP_DROP_ESP_INTERNAL,		/* crypto library failure */
 	DP_DROP_ESP_ENCAP,		/* outbound encapsulation failed */
-	DP_DROP_ESP_NO_SA_OUT,		/* ACL permits, manual entry has no SA */
+	DP_DROP_ESP_NO_SA_OUT,		/* ACL permits, manual entry lacks SA */
 	DP_DROP_ESP_IKE_START,		/* ACL permits, no SA negotiated yet */
 	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
 	DP_DROP_IPV4_NO_ROUTE,

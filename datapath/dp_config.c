@@ -357,10 +357,12 @@ add_entry_sas(struct dp_config *cfg, size_t *cap, const struct lyd_node *e,
 		c->map_seq = seq;
 		memcpy(c->ifname, ifc->name, sizeof(c->ifname));
 		memcpy(c->transform, t->text, sizeof(c->transform));
-		c->lifetime_sec = life_s ? (uint32_t)strtoul(life_s, NULL, 10) :
-					   DEFAULT_LIFETIME_SEC;
-		c->lifetime_kb = life_kb ? (uint32_t)strtoul(life_kb, NULL, 10) :
-					   DEFAULT_LIFETIME_KB;
+		c->lifetime_sec = DEFAULT_LIFETIME_SEC;
+		if (life_s != NULL)
+			c->lifetime_sec = (uint32_t)strtoul(life_s, NULL, 10);
+		c->lifetime_kb = DEFAULT_LIFETIME_KB;
+		if (life_kb != NULL)
+			c->lifetime_kb = (uint32_t)strtoul(life_kb, NULL, 10);
 		cfg->n_sas++;
 	}
 }

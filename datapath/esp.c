@@ -178,8 +178,8 @@ setup_integ(struct dp_esp_sa *sa, char *err, size_t errlen)
 		snprintf(err, errlen, "HMAC not available");
 		return -1;
 	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)(uintptr_t)alg->digest, 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)alg->digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!EVP_MAC_init(sa->mctx, p->integ_key, p->integ_key_len, params)) {
 		snprintf(err, errlen, "HMAC-%s key set-up failed", alg->digest);
@@ -530,7 +530,8 @@ encrypt_payload(struct dp_esp_sa *sa, uint8_t *esp, size_t pt_len)
 			iv[i] = (uint8_t)be_seq;
 		aad_len = gcm_nonce_aad(sa, esp, sa->seq_out, nonce, aad);
 		if (!EVP_EncryptInit_ex2(sa->cctx, NULL, NULL, nonce, NULL) ||
-		    !EVP_EncryptUpdate(sa->cctx, NULL, &outl, aad, (int)aad_len) ||
+		    !EVP_EncryptUpdate(sa->cctx, NULL, &outl, aad,
+				       (int)aad_len) ||
 		    !EVP_EncryptUpdate(sa->cctx, pt, &outl, pt, (int)pt_len) ||
 		    !EVP_EncryptFinal_ex(sa->cctx, pt + outl, &outl) ||
 		    !EVP_CIPHER_CTX_ctrl(sa->cctx, EVP_CTRL_GCM_GET_TAG,
@@ -680,7 +681,9 @@ dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner, size_t len,
 		memcpy(u + 2, &v16, 2);
 		v16 = htons((uint16_t)(udp + esp_len));
 		memcpy(u + 4, &v16, 2);
-		u[6] = u[7] = 0;	/* checksum optional in IPv4 (RFC 3948) */
+		/* The UDP checksum is optional over IPv4 (RFC 3948). */
+		u[6] = 0;
+		u[7] = 0;
 	}
 	return total;
 }

@@ -357,7 +357,8 @@ route_lookup(const struct dp *dp, uint32_t dst)
 				    ~0U << (32 - ifc->plen) : 0;
 
 				if (ifc->addr != 0 && !ifc->shutdown &&
-				    ((ifc->addr ^ r->next_hop) & htonl(m)) == 0) {
+				    ((ifc->addr ^ r->next_hop) & htonl(m)) ==
+				    0) {
 					out = ifc->name;
 					break;
 				}
@@ -562,8 +563,9 @@ input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		input_ipv6(dp, ifname, pkt, len, now);
 		return;
 	}
-	if (len < 20 || pkt[0] >> 4 != 4 || (hlen = (size_t)(pkt[0] & 0xf) * 4) < 20 ||
-	    hlen > len || (tot = get16(pkt + 2)) < hlen || tot > len) {
+	hlen = len >= 1 ? (size_t)(pkt[0] & 0xf) * 4 : 0;
+	if (len < 20 || pkt[0] >> 4 != 4 || hlen < 20 || hlen > len ||
+	    (tot = get16(pkt + 2)) < hlen || tot > len) {
 		dp_drop(dp, DP_DROP_IPV4_MALFORMED, len);
 		return;
 	}

@@ -101,8 +101,8 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 
 		if (n <= 0)
 			break;
-		dp_input_frame(dp, w->ifname, DLT_EN10MB, dp->rx_frame, (size_t)n,
-			       now);
+		dp_input_frame(dp, w->ifname, DLT_EN10MB, dp->rx_frame,
+			       (size_t)n, now);
 	}
 }
 

@@ -213,7 +213,8 @@ parse_option(struct options *o, int c, const char *arg,
 		alg = find_alg(ciphers, sizeof(ciphers) / sizeof(ciphers[0]),
 			       arg);
 		if (alg == NULL) {
-			fprintf(stderr, "espgen: unknown cipher \"%s\"; see --help for the list\n", arg);
+			fprintf(stderr, "espgen: unknown cipher \"%s\"; see "
+				"--help for the list\n", arg);
 			return -1;
 		}
 		o->sa.cipher = (enum dp_cipher)alg->value;

@@ -310,8 +310,8 @@ Test(esp, encap_decap_round_trip)
 			len = dp_esp_encap(out, payload, sizeof(payload), 4,
 					   pkt, sizeof(pkt), &st);
 			cr_assert_eq(st, DP_ESP_OK, "combo %zu encap", k);
-			cr_assert_eq(dp_esp_decap(in, pkt, len, &res), DP_ESP_OK,
-				     "combo %zu decap", k);
+			cr_assert_eq(dp_esp_decap(in, pkt, len, &res),
+				     DP_ESP_OK, "combo %zu decap", k);
 			cr_assert_eq(res.seq, (uint64_t)n);
 			cr_assert_eq(res.payload_len, sizeof(payload));
 			cr_assert_arr_eq(pkt + res.payload_off, payload,

@@ -252,8 +252,11 @@ Test(malformed, random_corruption_counted)
 		size_t cut = (size_t)rand_r(&seed) % (len + 1);
 
 		memcpy(buf, pkt, len);
-		for (int k = 0; k < 4; k++)
-			buf[(size_t)rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
+		for (int k = 0; k < 4; k++) {
+			size_t at = (size_t)rand_r(&seed) % len;
+
+			buf[at] = (uint8_t)rand_r(&seed);
+		}
 		feed(buf, cut);
 	}
 	dp_get_stats(router.dp, &st);
