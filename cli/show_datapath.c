@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libyang/libyang.h>
@@ -429,6 +430,28 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	vty_out(vty, "     outbound pcp sas:\n");
 }
 
+/* True when the flow of S passes the peer, map or interface filter. */
+static bool
+flow_selected(const struct cmd_args *args, const struct dp_sa_info *s)
+{
+	const char *peer = cmd_arg(args, "peer");
+	const char *map = cmd_arg(args, "map");
+	const char *ifname = cmd_arg(args, "ifname");
+	char remote[INET_ADDRSTRLEN];
+
+	ip_text(s->params.outbound ? s->params.dst : s->params.src, remote);
+	if (peer != NULL && strcmp(peer, remote) != 0)
+		return false;
+	if (map != NULL && strcmp(map, s->map) != 0)
+		return false;
+	/* IOS accepts the interface name in any letter case. */
+	return ifname == NULL || strcasecmp(ifname, s->ifname) == 0;
+}
+
+/*
+ * NOTE: IOS XE prints the detailed error counters with or without
+ * "detail", so the keyword changes nothing here.
+ */
 static enum cmd_result
 cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 {
@@ -438,7 +461,6 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 	size_t first = 0;
 	int n;
 
-	(void)args;
 	if (dp == NULL)
 		return CMD_WARNING;
 	n = dp_get_sas(dp, &sas);
@@ -453,6 +475,10 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 
 		if (i < (size_t)n && same_flow(&sas[first], &sas[i]))
 			continue;
+		if (!flow_selected(args, &sas[first])) {
+			first = i;
+			continue;
+		}
 		if (strcmp(last_if, sas[first].ifname) != 0) {
 			ip_text(p->outbound ? p->src : p->dst, local);
 			vty_out(vty, "\ninterface: %s\n", sas[first].ifname);
@@ -772,9 +798,13 @@ cmd_show_ipsec_drops(struct vty *vty, const struct cmd_args *args)
 	"Active instance\n"
 
 static const struct cmd_def datapath_cmds[] = {
-	{ "show crypto ipsec sa",
+	{ "show crypto ipsec sa [(peer A.B.C.D$peer|map WORD$map|"
+	  "interface WORD$ifname)] [detail]",
 	  H_SHOW "Encryption module\nShow IPSEC information\n"
-	  "IPSEC SA table",
+	  "IPSEC SA table\nIPSEC SAs for a peer\nIP address of the peer\n"
+	  "IPSEC SAs for a crypto map\nCrypto map name\n"
+	  "IPSEC SAs for an interface\nInterface name\n"
+	  "Detailed error counters",
 	  cmd_show_crypto_ipsec_sa, 0, 0 },
 	{ "show crypto map",
 	  H_SHOW "Encryption module\nCrypto maps",

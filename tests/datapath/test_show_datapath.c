@@ -280,3 +280,20 @@ Test(show_datapath, clear_crypto_sa_restarts_window)
 	cr_assert(strstr(o, "##pkts replay failed (rcv): 0\n") != NULL, "%s",
 		  o);
 }
+
+Test(show_datapath, crypto_ipsec_sa_filters)
+{
+	const char *o;
+
+	configure(true);
+	o = run("show crypto ipsec sa peer 192.1.2.23 detail");
+	cr_assert(strstr(o, "interface: GigabitEthernet1\n") != NULL, "%s", o);
+	o = run("show crypto ipsec sa peer 192.1.2.99");
+	cr_assert(strstr(o, "interface:") == NULL, "%s", o);
+	o = run("show crypto ipsec sa map VPN");
+	cr_assert(strstr(o, "Crypto map tag: VPN") != NULL, "%s", o);
+	o = run("show crypto ipsec sa map OTHER");
+	cr_assert(strstr(o, "interface:") == NULL, "%s", o);
+	o = run("show crypto ipsec sa interface gigabitethernet1");
+	cr_assert(strstr(o, "interface: GigabitEthernet1\n") != NULL, "%s", o);
+}
