@@ -508,16 +508,40 @@ Test(capture, no_sa_two_flows_two_lines)
 		     1);
 }
 
-Test(capture, no_sa_isakmp4500_keepalives_and_ike)
+Test(capture, natt_capture_sorted_by_kind)
 {
 	struct dp_stats st;
 
-	set_interface("192.1.2.45", false);
+	/* The responder's side: 192.1.2.23 receives from 192.1.2.254. */
+	set_interface("192.1.2.23", false);
 	dpt_replay(&router, "GigabitEthernet1", "tcpdump-isakmp4500.pcap");
 	dp_get_stats(router.dp, &st);
-	/* Whichever side is local, IKE and keepalives are never drops. */
-	cr_assert_eq(st.decap_ok, 0);
+	cr_assert_eq(st.rx_packets, 35);
+	/* UDP 500, and UDP 4500 with the non-ESP marker, go to IKE. */
+	cr_assert_eq(st.ike_punted, 7);
+	cr_assert_eq(st.nat_keepalive, 4);
+	/* ESP in UDP 4500 with no SA configured. */
+	cr_assert_eq(drops(DP_DROP_ESP_NO_SA), 8);
+	cr_assert_eq(dpt_log_count(&log_lines,
+				   "spi=0xF4DC0AE5(4108061413), "
+				   "srcaddr=192.1.2.254"), 1);
+	/* The other direction is routed on the connected network. */
+	cr_assert_eq(st.forwarded, 8);
+	cr_assert_eq(drops(DP_DROP_L2_UNSUPPORTED), 8);	/* ARP */
 	cr_assert_eq(drops(DP_DROP_ESP_SHORT), 0);
+	cr_assert_eq(st.decap_ok, 0);
+}
+
+Test(capture, bsd_loopback_link_type)
+{
+	struct dp_stats st;
+
+	set_interface("192.1.2.23", false);
+	dpt_replay(&router, "GigabitEthernet1", "tcpdump-ikev2pI2.pcap");
+	dp_get_stats(router.dp, &st);
+	cr_assert_eq(st.rx_packets, 2);
+	cr_assert_eq(st.ike_punted, 2);
+	cr_assert_eq(drops(DP_DROP_L2_UNSUPPORTED), 0);
 }
 
 Test(capture, clear_drops_zeroes_counters)
