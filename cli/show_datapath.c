@@ -645,7 +645,7 @@ qfp_row(struct vty *vty, const char *name, const char *packets,
 }
 
 static void
-show_global_drops(struct vty *vty, const struct dp_drop_stats *st)
+show_global_drops(struct vty *vty, const struct dp_drop_stats *st, bool all)
 {
 	bool any = false;
 
@@ -669,7 +669,7 @@ show_global_drops(struct vty *vty, const struct dp_drop_stats *st)
 				octets += st->octets[e];
 			}
 		}
-		if (pkts == 0)
+		if (pkts == 0 && !all)
 			continue;
 		snprintf(p, sizeof(p), "%lu", (unsigned long)pkts);
 		snprintf(o, sizeof(o), "%lu", (unsigned long)octets);
@@ -700,7 +700,7 @@ cmd_show_qfp_drops(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "    Last clearing of QFP drops statistics : %s\n"
 			"\n\n", when);
 	}
-	show_global_drops(vty, &st);
+	show_global_drops(vty, &st, cmd_has(args, "all"));
 	return CMD_SUCCESS;
 }
 
@@ -816,8 +816,10 @@ static const struct cmd_def datapath_cmds[] = {
 	  H_CLEAR "Encryption module\nClear all IPSEC security associations\n"
 	  "Reset the IPSEC SA counters",
 	  cmd_clear_crypto_sa_counters, 0, 0 },
-	{ "show platform hardware qfp active statistics drop [clear$clear]",
+	{ "show platform hardware qfp active statistics drop "
+	  "[(all$all|clear$clear)]",
 	  H_SHOW H_QFP "QFP statistics\nStatistics drop\n"
+	  "Include drop causes that are zero\n"
 	  "Clear the drop statistics after showing them",
 	  cmd_show_qfp_drops, 0, 0 },
 	{ "clear platform hardware qfp active statistics drop",

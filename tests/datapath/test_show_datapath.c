@@ -297,3 +297,14 @@ Test(show_datapath, crypto_ipsec_sa_filters)
 	o = run("show crypto ipsec sa interface gigabitethernet1");
 	cr_assert(strstr(o, "interface: GigabitEthernet1\n") != NULL, "%s", o);
 }
+
+Test(show_datapath, qfp_drops_all_lists_zero_rows)
+{
+	const char *o = run("show platform hardware qfp active statistics "
+			    "drop all");
+
+	cr_assert(strstr(o, "\nIpsecInput                                      "
+			 "0                     0  \n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\nIpv4NoRoute ") != NULL, "%s", o);
+	cr_assert(strstr(o, "were all zero") == NULL, "%s", o);
+}
