@@ -416,9 +416,12 @@ struct dp_config {
 };
 
 /*
- * Fills CFG from a running tree of the vrouter-config module. Entries
- * that cannot become an SA (missing key, unknown transform) are skipped
- * and described in ERR when ERR is not NULL. Free with dp_config_free().
+ * Fills CFG from a running tree of the vrouter-config module:
+ * interfaces, static routes, access lists, crypto map entries on
+ * interfaces and their manual SAs. Entries that cannot become an SA
+ * (missing key, unsupported transform) are skipped and described in ERR
+ * when ERR is not NULL; the return is then -1. Free with
+ * dp_config_free().
  */
 int dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 		      char *err, size_t errlen);
