@@ -137,6 +137,18 @@ drops(enum dp_drop d)
 }
 
 static uint64_t
+all_drops(void)
+{
+	struct dp_drop_stats st;
+	uint64_t n = 0;
+
+	dp_get_drops(router.dp, &st);
+	for (int d = 0; d < DP_DROP_COUNT; d++)
+		n += st.packets[d];
+	return n;
+}
+
+static uint64_t
 stat_decap_ok(void)
 {
 	struct dp_stats st;
@@ -414,6 +426,11 @@ check_no_sa(const struct no_sa_case *c)
 		     "%s: IpsecInput %lu", c->file, (unsigned long)
 		     dpt_global_drops(router.dp, "IpsecInput"));
 	cr_assert_eq(drops(DP_DROP_ESP_NO_SA), c->packets, "%s", c->file);
+	/* Nothing else is dropped, apart from the ipdecap files' ARP and
+	 * their DNS queries to a server this router has no route to. */
+	cr_assert_eq(all_drops() - drops(DP_DROP_L2_UNSUPPORTED) -
+		     drops(DP_DROP_IPV4_NO_ROUTE), c->packets,
+		     "%s: %lu drops", c->file, (unsigned long)all_drops());
 	cr_assert(dp_drop_feature(DP_DROP_ESP_NO_SA, &code, &name));
 	cr_assert_eq(code, 4);
 	cr_assert_str_eq(name, "IN_US_V4_PKT_SA_NOT_FOUND_SPI");
