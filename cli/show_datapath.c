@@ -386,7 +386,8 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 		else if (!sas[i].params.outbound && in == NULL)
 			in = &sas[i];
 	}
-	p = in != NULL ? &in->params : &out->params;
+	/* A flow has at least one SA, the one at FIRST. */
+	p = in != NULL ? &in->params : &sas[first].params;
 	ip_text(in != NULL ? p->dst : p->src, local);
 	ip_text(in != NULL ? p->src : p->dst, peer);
 
