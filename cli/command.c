@@ -12,16 +12,6 @@
 #include "cli/cmd_graph.h"
 #include "cli/vty.h"
 
-/*
- * The other modules' installers are weak references, so a program that
- * links only the engine (a test) still links. cmd_init_all() skips the
- * installers that are absent.
- */
-#pragma weak cmd_exec_install
-#pragma weak cmd_config_install
-#pragma weak cmd_show_datapath_install
-#pragma weak cmd_logging_install
-
 /* IOS wraps `?` help at 80 columns. */
 #define HELP_WIDTH 80
 
@@ -1099,12 +1089,9 @@ cmd_init_all(void)
 		return;
 	initialised = true;
 	cmd_install_standard();
-	if (cmd_exec_install)
-		cmd_exec_install();
-	if (cmd_config_install)
-		cmd_config_install();
-	if (cmd_show_datapath_install)
-		cmd_show_datapath_install();
-	if (cmd_logging_install)
-		cmd_logging_install();
+	cmd_exec_install();
+	cmd_config_install();
+	cmd_show_datapath_install();
+	cmd_show_interfaces_install();
+	cmd_logging_install();
 }

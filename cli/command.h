@@ -140,8 +140,7 @@ const struct cmd_def *cmd_nth(enum cmd_mode mode, size_t n);
 /*
  * Installs every command of every cli/ module; called once at start. The
  * engine installs exit, end and do itself, then calls the installers
- * below. Each one may be missing from a build (a test program that links
- * only the engine); cmd_init_all() then skips it.
+ * below.
  */
 void cmd_init_all(void);
 void cmd_free_all(void);
@@ -157,6 +156,7 @@ void cmd_exec_install(void);		/* cli/cmd_exec.c */
 void cmd_config_install(void);		/* cli/cmd_config_*.c */
 void cmd_show_datapath_install(void);	/* cli/show_datapath.c */
 void cmd_logging_install(void);		/* cli/cmd_logging.c */
+void cmd_show_interfaces_install(void);	/* cli/show_interfaces.c */
 /* ---- End of installers. */
 
 /*

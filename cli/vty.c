@@ -268,8 +268,6 @@ monitor_sink(void *ctx, enum log_severity sev, const char *line)
 int
 vty_set_monitor(struct vty *vty, bool on)
 {
-	struct log_stats stats;
-
 	if (on == vty->monitor)
 		return 0;
 	if (!on) {
@@ -278,9 +276,9 @@ vty_set_monitor(struct vty *vty, bool on)
 		return 0;
 	}
 
-	log_get_stats(&stats);
-	if (log_sink_add(monitor_sink, vty, vty->is_console ?
-			 stats.console_level : stats.monitor_level) < 0)
+	/* A kind sink follows later `logging console|monitor LEVEL` changes. */
+	if (log_sink_add_kind(monitor_sink, vty, vty->is_console ?
+			      LOG_SINK_CONSOLE : LOG_SINK_MONITOR) < 0)
 		return -1;
 	vty->monitor = true;
 	return 0;
