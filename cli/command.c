@@ -1093,5 +1093,6 @@ cmd_init_all(void)
 	cmd_config_install();
 	cmd_show_datapath_install();
 	cmd_show_interfaces_install();
+	cmd_replay_install();
 	cmd_logging_install();
 }
