@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
 
+#include "core/debug.h"
 #include "core/log.h"
 #include "core/msgq.h"
 #include "datapath/datapath.h"
@@ -337,10 +338,12 @@ dp_config_apply(void *ctx, const struct lyd_node *running)
 	struct dp_config cfg;
 	char err[256] = "";
 
-	if (dp_config_extract(running, &cfg, err, sizeof(err)) < 0)
-		fprintf(stderr, "datapath: %s\n", err);
+	/* Entries with unusable keys are left out; `debug crypto ipsec` says why. */
+	if (dp_config_extract(running, &cfg, err, sizeof(err)) < 0 &&
+	    debug_on(DEBUG_CRYPTO_IPSEC))
+		log_debug("IPSEC(manual_sa): not installed: %s", err);
 	if (dp_config_post(dp, &cfg) < 0)
-		fprintf(stderr, "datapath: config update lost: queue full\n");
+		log_debug("IPSEC(config): config update lost: datapath queue full");
 }
 
 static int

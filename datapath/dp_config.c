@@ -385,13 +385,14 @@ extract_sas(const struct lyd_node *tree, struct dp_config *cfg, char *err,
 
 		if (type == NULL || strcmp(type, "ipsec-manual") != 0)
 			continue;
+		/*
+		 * An entry being configured has no peer or transform set
+		 * yet; IOS leaves it disabled without a message, and `show
+		 * crypto map` marks it incomplete.
+		 */
 		if (peer_text == NULL || ts == NULL ||
-		    inet_pton(AF_INET, peer_text, &peer) != 1) {
-			add_err(err, errlen, "crypto map %s %s: peer or "
-				"transform set missing", map,
-				leaf(e, "sequence"));
+		    inet_pton(AF_INET, peer_text, &peer) != 1)
 			continue;
-		}
 		if (read_transform_set(tree, ts, &t, err, errlen) < 0)
 			continue;
 		for (size_t k = 0; k < cfg->n_ifs; k++) {
