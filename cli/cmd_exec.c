@@ -320,4 +320,5 @@ cmd_exec_install(void)
 		cmd_install(MODE_USER_EXEC, &user_cmds[i]);
 	for (i = 0; i < sizeof(priv_cmds) / sizeof(priv_cmds[0]); i++)
 		cmd_install(MODE_PRIV_EXEC, &priv_cmds[i]);
+	cmd_line_install();
 }

@@ -498,6 +498,7 @@ cfg_render_tree(const struct lyd_node *tree)
 		return NULL;
 	fprintf(f, "!\n");
 	render_hostname(f, tree);
+	cfg_render_access_users(f, tree);
 	render_isakmp(f, tree);
 	render_transform_sets(f, tree);
 	render_ipsec_profiles(f, tree);
@@ -505,6 +506,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	render_interfaces(f, tree);
 	render_routes(f, tree);
 	render_acls(f, tree);
+	cfg_render_access_lines(f, tree);
 	fprintf(f, "end\n");
 	if (fclose(f) != 0) {
 		free(buf);

@@ -30,4 +30,12 @@ void cfg_render_ace(FILE *f, const struct lyd_node *entry, bool extended);
 const char *cfg_port_name(const char *proto, unsigned port);
 int cfg_port_parse(const char *proto, const char *word);
 
+/*
+ * The access configuration (core/cfg_render_access.c): `enable secret`
+ * and `username` lines, printed after the hostname, and the `line`
+ * blocks, printed last before "end".
+ */
+void cfg_render_access_users(FILE *f, const struct lyd_node *tree);
+void cfg_render_access_lines(FILE *f, const struct lyd_node *tree);
+
 #endif

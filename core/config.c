@@ -15,6 +15,7 @@
 #include <libyang/libyang.h>
 
 #define CFG_MODULE "vrouter-config"
+#define CFG_ACCESS_MODULE "vrouter-access"
 #define CFG_ERR_MAX 256
 
 struct cfg_sub {
@@ -70,6 +71,12 @@ cfg_create(const char *yang_dir)
 	if (!ly_ctx_load_module(cfg->ctx, CFG_MODULE, NULL, NULL)) {
 		fprintf(stderr, "vrouter: failed to load YANG module %s from %s\n",
 			CFG_MODULE, yang_dir);
+		goto fail;
+	}
+	/* Users, secrets and lines live in a module of their own. */
+	if (!ly_ctx_load_module(cfg->ctx, CFG_ACCESS_MODULE, NULL, NULL)) {
+		fprintf(stderr, "vrouter: failed to load YANG module %s from %s\n",
+			CFG_ACCESS_MODULE, yang_dir);
 		goto fail;
 	}
 	pthread_rwlock_init(&cfg->lock, NULL);
