@@ -8,8 +8,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
+#include "cli/aaa.h"
 #include "cli/command.h"
-#include "cli/telnet.h"
 #include "cli/vty.h"
 #include "core/config.h"
 #include "core/router.h"
@@ -22,10 +24,29 @@
 #define IOS_XE_VERSION "17.03.04a"
 #define IOS_VERSION "17.3.4a"
 
+/* Tries `enable` allows for the enable secret, as IOS. */
+#define ENABLE_TRIES 3
+
 static enum cmd_result
 cmd_enable(struct vty *vty, const struct cmd_args *args)
 {
+	struct cfg *cfg = vty->router ? vty->router->cfg : NULL;
+	char password[AAA_PASSWORD_MAX + 1];
+	bool ok = !aaa_enable_secret_set(cfg);
+	int i;
+
 	(void)args;
+	for (i = 0; !ok && i < ENABLE_TRIES; i++) {
+		if (vty_ask_secret(vty, "Password: ", password,
+				   sizeof(password)) < 0)
+			return CMD_WARNING;
+		ok = aaa_check_enable(cfg, password);
+	}
+	OPENSSL_cleanse(password, sizeof(password));
+	if (!ok) {
+		vty_out(vty, "%% Bad secrets\n\n");
+		return CMD_WARNING;
+	}
 	vty->levels[0].mode = MODE_PRIV_EXEC;
 	vty->privilege = 15;
 	return CMD_SUCCESS;
@@ -230,31 +251,27 @@ cmd_show_history(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
-/* IOS numbers con 0 as line 0 and vty N as line N + 1. */
-static unsigned
-line_number(const struct vty *vty)
+/* Formats an idle time as IOS does: "00:01:05". */
+static void
+format_idle(time_t idle, char *buf, size_t len)
 {
-	unsigned n = 0;
-
-	if (vty->is_console)
-		return 0;
-	sscanf(vty->line_name, "vty %u", &n);
-	return n + 1;
+	snprintf(buf, len, "%02ld:%02ld:%02ld", (long)(idle / 3600 % 100),
+		 (long)(idle / 60 % 60), (long)(idle % 60));
 }
 
 /* Prints one `show users` row for VTY into the session OUT. */
 static void
-show_user_line(void *out_vty, const struct vty *vty, time_t idle)
+show_user_line(void *out_vty, const struct vty *vty)
 {
 	struct vty *out = out_vty;
+	time_t idle = time(NULL) -
+		      __atomic_load_n(&vty->last_input, __ATOMIC_RELAXED);
 	char idle_text[16];
 
-	snprintf(idle_text, sizeof(idle_text), "%02ld:%02ld:%02ld",
-		 (long)(idle / 3600 % 100), (long)(idle / 60 % 60),
-		 (long)(idle % 60));
-	vty_out(out, "%c%3u %-10s%-11s%-21s%s   %s\n", vty == out ? '*' : ' ',
-		line_number(vty), vty->line_name, "", "idle", idle_text,
-		vty->peer);
+	format_idle(vty == out ? 0 : idle, idle_text, sizeof(idle_text));
+	vty_out(out, "%c%3u %-10s%-11s%-21s%-11s%s\n",
+		vty == out ? '*' : ' ', vty_line_number(vty), vty->line_name,
+		vty->user, "idle", idle_text, vty->peer);
 }
 
 static enum cmd_result
@@ -262,11 +279,66 @@ cmd_show_users(struct vty *vty, const struct cmd_args *args)
 {
 	(void)args;
 	vty_out(vty, "    Line       User       Host(s)              Idle       Location\n");
-	/* NOTE: only the session itself and telnet sessions are listed. */
-	if (vty->is_console)
-		show_user_line(vty, vty, 0);
-	vty_telnet_foreach(show_user_line, vty);
+	vty_session_foreach(show_user_line, vty);
 	vty_out(vty, "\n  Interface    User               Mode         Idle     Peer Address\n\n");
+	return CMD_SUCCESS;
+}
+
+struct line_table {
+	struct vty *out;
+	bool active[VTY_LINES_MAX + 1];	/* by IOS line number */
+	unsigned self;
+};
+
+static void
+mark_active(void *ctx, const struct vty *vty)
+{
+	struct line_table *t = ctx;
+	unsigned n = vty_line_number(vty);
+
+	if (n <= VTY_LINES_MAX)
+		t->active[n] = true;
+}
+
+static enum cmd_result
+cmd_show_line(struct vty *vty, const struct cmd_args *args)
+{
+	struct line_table t = { .out = vty, .self = vty_line_number(vty) };
+	struct cfg *cfg = vty->router ? vty->router->cfg : NULL;
+	unsigned count = aaa_vty_count(cfg, VTY_LINES_MAX), n;
+
+	(void)args;
+	if (count > VTY_LINES_MAX)
+		count = VTY_LINES_MAX;
+	t.active[0] = vty->is_console;
+	vty_session_foreach(mark_active, &t);
+	vty_out(vty, "   Tty Typ     Tx/Rx    A Modem  Roty AccO AccI  Uses  "
+		"Noise Overruns  Int\n");
+	for (n = 0; n <= count; n++)
+		vty_out(vty, "%c%5u %-3s              -    -      -    -    -  "
+			"   -      0    0/0       -\n",
+			t.active[n] ? '*' : ' ', n, n == 0 ? "CTY" : "VTY");
+	vty_out(vty, "\nLine(s) not in async mode -or- with no hardware "
+		"support:\n\n");
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+cmd_clear_line(struct vty *vty, const struct cmd_args *args)
+{
+	unsigned n = (unsigned)strtoul(cmd_arg(args, "line"), NULL, 10);
+
+	if (n == vty_line_number(vty) && !vty->is_console) {
+		vty_out(vty, "%% Not allowed to clear current line\n");
+		return CMD_WARNING;
+	}
+	if (!vty_confirm(vty, ""))
+		return CMD_SUCCESS;
+	if (n == 0 || vty_session_clear(n) < 0) {
+		vty_out(vty, "%% Line %u is not in use\n", n);
+		return CMD_WARNING;
+	}
+	vty_out(vty, " [OK]\n");
 	return CMD_SUCCESS;
 }
 
@@ -303,12 +375,17 @@ static const struct cmd_def user_cmds[] = {
 	  cmd_show_users, 0, 1 },
 	{ "show history", SHOW_HELP "Display the session command history",
 	  cmd_show_history, 0, 1 },
+	{ "show line", SHOW_HELP "TTY line information", cmd_show_line, 0,
+	  1 },
 };
 
 static const struct cmd_def priv_cmds[] = {
 	{ "configure [terminal]$terminal",
 	  "Enter configuration mode\nConfigure from the terminal",
 	  cmd_configure, 0, 15 },
+	{ "clear line <0-16>$line",
+	  "Reset functions\nReset a terminal line\nLine number",
+	  cmd_clear_line, 0, 15 },
 };
 
 void

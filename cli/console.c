@@ -489,10 +489,12 @@ vty_console_run(struct router *r)
 	vty_set_monitor(&con->vty, true);
 
 	active = con;
+	vty_session_set_console(&con->vty);
 	if (con->tty)
 		run_tty(con);
 	else
 		run_pipe(con);
+	vty_session_set_console(NULL);
 	active = NULL;
 
 	vty_release(&con->vty);

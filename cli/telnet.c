@@ -43,7 +43,6 @@ struct session {
 	struct router *router;
 	struct vty vty;
 	struct vty_edit ed;
-	time_t last_input;
 
 	/* Decoded input bytes not yet read by the editor. */
 	unsigned char *in;
@@ -199,8 +198,11 @@ static bool
 idle_expired(const struct session *s)
 {
 	unsigned limit = __atomic_load_n(&srv.exec_timeout, __ATOMIC_RELAXED);
+	time_t last = __atomic_load_n(&s->vty.last_input, __ATOMIC_RELAXED);
 
-	return limit > 0 && time(NULL) - s->last_input >= (time_t)limit;
+	if (s->vty.exec_timeout_set)
+		return vty_session_idle_expired(&s->vty);
+	return limit > 0 && time(NULL) - last >= (time_t)limit;
 }
 
 /*
@@ -218,7 +220,7 @@ fill_input(struct session *s)
 
 	s->in_len = s->in_pos = 0;
 	while (s->in_len == 0) {
-		if (s->dead || stop_requested(s))
+		if (s->dead || s->vty.cleared || stop_requested(s))
 			return -1;
 		rc = poll(&pfd, 1, POLL_MS);
 		if (rc < 0 && errno != EINTR)
@@ -234,7 +236,8 @@ fill_input(struct session *s)
 		if (n <= 0)
 			return -1;
 
-		__atomic_store_n(&s->last_input, time(NULL), __ATOMIC_RELAXED);
+		__atomic_store_n(&s->vty.last_input, time(NULL),
+				 __ATOMIC_RELAXED);
 		pthread_mutex_lock(&s->vty.write_lock);
 		telnet_recv(s->tn, buf, (size_t)n);
 		pthread_mutex_unlock(&s->vty.write_lock);
@@ -242,30 +245,19 @@ fill_input(struct session *s)
 	return 0;
 }
 
-/*
- * Returns the next input byte. CR LF, CR NUL, a lone CR and a lone LF
- * each become one '\r', because telnet clients and scripts end lines in
- * all four ways (RFC 854 requires CR LF or CR NUL).
- */
+/* Returns the next input byte, line ends folded (vty_edit_fold_eol()). */
 static int
 session_getc(void *ctx)
 {
 	struct session *s = ctx;
-	unsigned char c;
+	int c;
 
-	for (;;) {
+	do {
 		if (s->in_pos == s->in_len && fill_input(s) < 0)
 			return -1;
-		c = s->in[s->in_pos++];
-		if (s->after_cr) {
-			s->after_cr = false;
-			if (c == '\n' || c == '\0')
-				continue;
-		}
-		if (c == '\r')
-			s->after_cr = true;
-		return c == '\n' ? '\r' : c;
-	}
+		c = vty_edit_fold_eol(&s->after_cr, s->in[s->in_pos++]);
+	} while (c < 0);
+	return c;
 }
 
 static int
@@ -285,34 +277,10 @@ io_read_key(struct vty *vty)
 	return session_getc(vty->io_ctx);
 }
 
-/* Reads a reply to a question, with Backspace and optional echo. */
 static int
 io_read_line(struct vty *vty, char *buf, size_t len, bool echo)
 {
-	size_t n = 0;
-	int c;
-
-	for (;;) {
-		c = session_getc(vty->io_ctx);
-		if (c < 0 || c == 0x03)
-			return -1;
-		if (c == '\r') {
-			vty_write_raw(vty, "\r\n", 2);
-			buf[n] = '\0';
-			return (int)n;
-		}
-		if (c == 0x08 || c == 0x7f) {
-			if (n > 0 && echo)
-				vty_write_raw(vty, "\b \b", 3);
-			n -= n > 0;
-			continue;
-		}
-		if (c < 0x20 || n + 1 >= len)
-			continue;
-		buf[n++] = (char)c;
-		if (echo)
-			vty_write_raw(vty, buf + n - 1, 1);
-	}
+	return vty_edit_read_reply(vty, session_getc, vty->io_ctx, buf, len, echo);
 }
 
 static void
@@ -377,54 +345,13 @@ session_register(struct session *s, bool add)
 	pthread_mutex_unlock(&srv.lock);
 }
 
-/* Runs a line: Enter, or the pending line of Ctrl-Z. Returns false to close. */
-static bool
-run_line(struct session *s)
-{
-	enum cmd_result res;
-
-	if (s->ed.buf[strspn(s->ed.buf, " \t")] == '\0')
-		return true;
-	vty_history_add(&s->vty, s->ed.buf);
-	res = cmd_execute(&s->vty, s->ed.buf, s->ed.prompt_len);
-	if (vty_flush(&s->vty) < 0 || s->dead)
-		return false;
-	return res != CMD_CLOSE;
-}
-
-static void
-session_loop(struct session *s)
-{
-	bool config;
-
-	for (;;) {
-		switch (vty_edit_line(&s->ed)) {
-		case VTY_EDIT_CLOSED:
-			return;
-		case VTY_EDIT_LINE:
-			if (!run_line(s))
-				return;
-			break;
-		case VTY_EDIT_ABORT:
-			vty_end_config(&s->vty);
-			break;
-		case VTY_EDIT_END:
-			/* IOS runs the pending line, then leaves config mode. */
-			if (s->ed.len > 0 && !run_line(s))
-				return;
-			config = cmd_mode_info(vty_mode(&s->vty))->config;
-			if (config)
-				vty_end_config(&s->vty);
-			break;
-		}
-	}
-}
+static unsigned bound_port(int fd);
 
 void
 vty_telnet_serve(struct router *r, int fd, const char *peer, unsigned index)
 {
 	struct session *s;
-	char line_name[16];
+	char line_name[16], reason[128];
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -433,7 +360,6 @@ vty_telnet_serve(struct router *r, int fd, const char *peer, unsigned index)
 	}
 	s->fd = fd;
 	s->router = r;
-	s->last_input = time(NULL);
 	snprintf(line_name, sizeof(line_name), "vty %u", index);
 	vty_init(&s->vty, r, &telnet_io, s, line_name, false);
 	snprintf(s->vty.peer, sizeof(s->vty.peer), "%s", peer);
@@ -450,9 +376,17 @@ vty_telnet_serve(struct router *r, int fd, const char *peer, unsigned index)
 	telnet_send(s->tn, "\r\n", 2);
 	pthread_mutex_unlock(&s->vty.write_lock);
 
+	if (vty_session_open(&s->vty, "telnet", bound_port(fd), reason,
+			     sizeof(reason)) < 0) {
+		vty_write_raw(&s->vty, reason, strlen(reason));
+		vty_write_raw(&s->vty, "\r\n", 2);
+		goto out;
+	}
 	session_register(s, true);
-	session_loop(s);
+	if (vty_session_login(&s->vty) == 0)
+		vty_session_loop(&s->vty, &s->ed);
 	session_register(s, false);
+	vty_session_close(&s->vty);
 
 out:
 	vty_release(&s->vty);
@@ -498,22 +432,6 @@ reap_sessions(bool all)
 }
 
 static void
-peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-	if (ss->ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
-			  (socklen_t)len);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)len);
-}
-
-static void
 reject_busy(int fd)
 {
 	char msg[96];
@@ -547,7 +465,7 @@ accept_one(void)
 		slot->used = true;
 		slot->done = false;
 		slot->fd = fd;
-		peer_name(&ss, slot->peer, sizeof(slot->peer));
+		vty_sockaddr_name(&ss, slot->peer, sizeof(slot->peer));
 		if (pthread_create(&slot->thread, NULL, session_thread,
 				   slot) != 0) {
 			slot->used = false;
@@ -616,9 +534,7 @@ bound_port(int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return vty_sockaddr_port(&ss);
 }
 
 int
@@ -693,6 +609,7 @@ vty_telnet_foreach(void (*fn)(void *ctx, const struct vty *vty, time_t idle),
 	pthread_mutex_lock(&srv.lock);
 	for (s = srv.sessions; s; s = s->next)
 		fn(ctx, &s->vty,
-		   now - __atomic_load_n(&s->last_input, __ATOMIC_RELAXED));
+		   now - __atomic_load_n(&s->vty.last_input,
+					 __ATOMIC_RELAXED));
 	pthread_mutex_unlock(&srv.lock);
 }

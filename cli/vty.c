@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -37,6 +38,8 @@ vty_init(struct vty *vty, struct router *router, const struct vty_io *io,
 	vty->is_console = is_console;
 	snprintf(vty->line_name, sizeof(vty->line_name), "%s",
 		 line_name ? line_name : (is_console ? "con 0" : "vty 0"));
+	vty->line_index = -1;
+	vty->last_input = time(NULL);
 	pthread_mutex_init(&vty->write_lock, NULL);
 }
 
@@ -339,8 +342,13 @@ log_config_done(struct vty *vty)
 		if (vty->line_name[i] != ' ')
 			name[n++] = vty->line_name[i];
 	name[n] = '\0';
-	log_msg(LOGMSG_SYS_CONFIG_I, "Configured from console by %s (%s)",
-		name, vty->peer);
+	if (vty->user[0])
+		log_msg(LOGMSG_SYS_CONFIG_I,
+			"Configured from console by %s on %s (%s)", vty->user,
+			name, vty->peer);
+	else
+		log_msg(LOGMSG_SYS_CONFIG_I,
+			"Configured from console by %s (%s)", name, vty->peer);
 }
 
 void
@@ -413,4 +421,15 @@ vty_ask(struct vty *vty, const char *prompt, char *buf, size_t len)
 	if (vty->io->read_line == NULL)
 		return -1;
 	return vty->io->read_line(vty, buf, len, true);
+}
+
+int
+vty_ask_secret(struct vty *vty, const char *prompt, char *buf, size_t len)
+{
+	if (vty_flush(vty) < 0)
+		return -1;
+	vty_write_raw(vty, prompt, strlen(prompt));
+	if (vty->io->read_line == NULL)
+		return -1;
+	return vty->io->read_line(vty, buf, len, false);
 }

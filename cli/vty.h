@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "command.h"
 
@@ -75,6 +76,17 @@ struct vty {
 	/* Commands entered in this session, oldest first (malloc'd). */
 	char *history[VTY_HISTORY_MAX];
 	int history_len;
+
+	/* Remote sessions (telnet, SSH); see vty_session_start(). */
+	char user[33];			/* "" before login or without one */
+	const char *transport;		/* "telnet", "ssh" or NULL */
+	unsigned local_port;		/* port the peer connected to */
+	int line_index;			/* vty line number, -1 when none */
+	time_t login_time;
+	time_t last_input;		/* updated by the front end */
+	unsigned exec_timeout;		/* idle seconds before closing; 0 never */
+	bool exec_timeout_set;		/* a `line` block set exec_timeout */
+	volatile bool cleared;		/* `clear line`: the front end closes */
 };
 
 /* Initialises a session in user EXEC with IOS terminal defaults. */
@@ -131,5 +143,82 @@ bool vty_confirm(struct vty *vty, const char *question);
 
 /* Prints PROMPT and reads a reply line; returns its length or -1. */
 int vty_ask(struct vty *vty, const char *prompt, char *buf, size_t len);
+
+/*
+ * Prints PROMPT and reads a reply without echo (passwords); returns its
+ * length or -1.
+ */
+int vty_ask_secret(struct vty *vty, const char *prompt, char *buf,
+		   size_t len);
+
+/* ---- Remote sessions: vty lines, login and logout (vty_session.c). */
+
+/* Most vty lines, as `line vty 0 15` allows. */
+#define VTY_LINES_MAX 16
+
+/*
+ * Takes the lowest free vty line for a new telnet or SSH session and
+ * records TRANSPORT and LOCAL_PORT. Returns the line number, or -1 with
+ * a one-line reason in REASON when every configured line is in use or
+ * the line does not accept TRANSPORT (`transport input`).
+ */
+int vty_session_open(struct vty *vty, const char *transport,
+		     unsigned local_port, char *reason, size_t len);
+
+/*
+ * Asks for credentials as the line's `login` setting requires ("User
+ * Access Verification", Username:, Password:, three tries) and sets the
+ * session's user and privilege. Returns 0 when the session may start,
+ * -1 to close it.
+ */
+int vty_session_login(struct vty *vty);
+
+/*
+ * Marks the session as logged in as USER with privilege PRIV (SSH, whose
+ * password was checked by the protocol) and logs LOGIN_SUCCESS.
+ */
+void vty_session_logged_in(struct vty *vty, const char *user, unsigned priv);
+
+/* Logs %SYS-6-LOGOUT for a logged-in session and frees its line. */
+void vty_session_close(struct vty *vty);
+
+/*
+ * Runs the command loop of a byte-stream session until the peer leaves,
+ * `exit` runs or the line is cleared.
+ */
+struct vty_edit;
+void vty_session_loop(struct vty *vty, struct vty_edit *ed);
+
+/* True when the session has been idle for its exec-timeout. */
+bool vty_session_idle_expired(const struct vty *vty);
+
+/*
+ * Calls FN for the console (when it runs) and each session on a vty line,
+ * under the registry lock: FN must not open or close sessions.
+ */
+void vty_session_foreach(void (*fn)(void *ctx, const struct vty *vty),
+			 void *ctx);
+
+/* Registers the console session for `show users`; NULL removes it. */
+void vty_session_set_console(struct vty *vty);
+
+/*
+ * `clear line N`: closes the session on IOS line N (vty K is line K + 1).
+ * Returns 0, or -1 when no session uses that line.
+ */
+int vty_session_clear(unsigned line);
+
+/* Logs %SEC_LOGIN-4-LOGIN_FAILED for USER with REASON. */
+void vty_session_login_failed(struct vty *vty, const char *user,
+			      const char *reason);
+
+/* Numeric address (IPv4-mapped IPv6 as IPv4) and port of SS. */
+struct sockaddr_storage;
+void vty_sockaddr_name(const struct sockaddr_storage *ss, char *buf,
+		       size_t len);
+unsigned vty_sockaddr_port(const struct sockaddr_storage *ss);
+
+/* IOS line number of a session: 0 for the console, vty N is N + 1. */
+unsigned vty_line_number(const struct vty *vty);
 
 #endif

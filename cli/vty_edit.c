@@ -391,3 +391,46 @@ vty_edit_async(struct vty_edit *ed, const char *line)
 	put(ed, "\r\n", 2);
 	draw(ed);
 }
+
+int
+vty_edit_fold_eol(bool *after_cr, unsigned char c)
+{
+	if (*after_cr) {
+		*after_cr = false;
+		if (c == '\n' || c == '\0')
+			return -1;
+	}
+	if (c == '\r')
+		*after_cr = true;
+	return c == '\n' ? '\r' : c;
+}
+
+int
+vty_edit_read_reply(struct vty *vty, int (*getc)(void *ctx), void *ctx,
+		    char *buf, size_t len, bool echo)
+{
+	size_t n = 0;
+	int c;
+
+	for (;;) {
+		c = getc(ctx);
+		if (c < 0 || c == 0x03)
+			return -1;
+		if (c == '\r') {
+			vty_write_raw(vty, "\r\n", 2);
+			buf[n] = '\0';
+			return (int)n;
+		}
+		if (c == 0x08 || c == 0x7f) {
+			if (n > 0 && echo)
+				vty_write_raw(vty, "\b \b", 3);
+			n -= n > 0;
+			continue;
+		}
+		if (c < 0x20 || n + 1 >= len)
+			continue;
+		buf[n++] = (char)c;
+		if (echo)
+			vty_write_raw(vty, buf + n - 1, 1);
+	}
+}

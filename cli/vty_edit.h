@@ -51,6 +51,21 @@ void vty_edit_init(struct vty_edit *ed, struct vty *vty,
 enum vty_edit_result vty_edit_line(struct vty_edit *ed);
 
 /*
+ * Folds the line ends of input byte C: CR LF, CR NUL, a lone CR and a lone
+ * LF each become one '\r', because clients and scripts end lines in all
+ * four ways (RFC 854 requires CR LF or CR NUL). Returns the byte to use,
+ * or -1 to drop C. AFTER_CR keeps the state between calls.
+ */
+int vty_edit_fold_eol(bool *after_cr, unsigned char c);
+
+/*
+ * Reads a reply to a question through GETC until Enter, with Backspace
+ * and echo when ECHO. Returns its length, or -1 on disconnect or Ctrl-C.
+ */
+int vty_edit_read_reply(struct vty *vty, int (*getc)(void *ctx), void *ctx,
+			char *buf, size_t len, bool echo);
+
+/*
  * Writes LINE from another thread: on a new line when the prompt is
  * shown, then the prompt and the input again. Call with write_lock held.
  */

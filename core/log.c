@@ -173,6 +173,29 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"Usually benign after one side restarted or cleared its IKE "
 		"SAs. If it persists, check the peer's state.",
 	},
+	[LOGMSG_SEC_LOGIN_SUCCESS] = {
+		"SEC_LOGIN", LOG_SEV_NOTIFICATIONS, "LOGIN_SUCCESS",
+		"Login Success [user: %s] [Source: %s] [localport: %u] at %s",
+		"A user logged in to a vty line over telnet or SSH.",
+		"No action is required.",
+	},
+	[LOGMSG_SEC_LOGIN_FAILED] = {
+		"SEC_LOGIN", LOG_SEV_WARNINGS, "LOGIN_FAILED",
+		"Login failed [user: %s] [Source: %s] [localport: %u] "
+		"[Reason: %s] at %s",
+		"A login on a vty line failed: the username or the secret did "
+		"not match the local users.",
+		"A few failures are typing mistakes. Many failures from one "
+		"source are a guessing attack: restrict the source with "
+		"`transport input` or an access list.",
+	},
+	[LOGMSG_SYS_LOGOUT] = {
+		"SYS", LOG_SEV_INFORMATIONAL, "LOGOUT",
+		"User %s has exited tty session %u(%s)",
+		"A user left a vty session, or the session was closed by "
+		"`clear line` or the exec-timeout.",
+		"No action is required.",
+	},
 };
 
 const struct log_catalogue_entry *

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/config_load.h"
 #include "cli/console.h"
+#include "cli/ssh.h"
 #include "cli/telnet.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,9 @@ struct options {
 	bool telnet;
 	char telnet_addr[64];
 	unsigned telnet_port;
+	bool ssh;
+	char ssh_addr[64];
+	unsigned ssh_port;
 	bool console;
 	struct attachment replays[MAX_ATTACHMENTS];
 	int nreplays;
@@ -62,6 +67,9 @@ usage(FILE *out)
 		"                        telnet listener (default %s:%u; without ADDR\n"
 		"                        it listens on %s only; IPv6 as [ADDR]:PORT)\n"
 		"      --no-telnet       run without a telnet listener\n"
+		"  -s, --ssh [ADDR:]PORT SSH listener (none by default; without ADDR it\n"
+		"                        listens on %s only); host keys are kept\n"
+		"                        beside the startup-config\n"
 		"  -r, --replay IFNAME=FILE\n"
 		"                        feed a pcap capture into IFNAME's ingress once\n"
 		"                        the router has started (repeatable)\n"
@@ -72,7 +80,7 @@ usage(FILE *out)
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n",
 		VR_DEFAULT_CONFIG, DEFAULT_TELNET_ADDR, DEFAULT_TELNET_PORT,
-		DEFAULT_TELNET_ADDR);
+		DEFAULT_TELNET_ADDR, DEFAULT_TELNET_ADDR);
 }
 
 /* Parses a port number 0-65535; 0 lets the kernel pick a free port. */
@@ -92,9 +100,9 @@ parse_port(const char *s, unsigned *port)
 	return true;
 }
 
-/* Parses --telnet's "PORT", "ADDR:PORT" or "[ADDR6]:PORT". */
+/* Parses --telnet's or --ssh's "PORT", "ADDR:PORT" or "[ADDR6]:PORT". */
 static bool
-parse_telnet(struct options *o, const char *arg)
+parse_listen(const char *arg, char *out_addr, size_t out_len, unsigned *out_port)
 {
 	const char *colon, *port = arg;
 	size_t addr_len = 0;
@@ -116,12 +124,19 @@ parse_telnet(struct options *o, const char *arg)
 	} else {
 		addr_len = strlen(addr);
 	}
-	if (addr_len == 0 || addr_len >= sizeof(o->telnet_addr))
+	if (addr_len == 0 || addr_len >= out_len)
 		return false;
-	memcpy(o->telnet_addr, addr, addr_len);
-	o->telnet_addr[addr_len] = '\0';
-	o->telnet = true;
-	return parse_port(port, &o->telnet_port);
+	memcpy(out_addr, addr, addr_len);
+	out_addr[addr_len] = '\0';
+	return parse_port(port, out_port);
+}
+
+static bool
+parse_telnet(struct options *o, const char *arg)
+{
+	o->telnet = parse_listen(arg, o->telnet_addr, sizeof(o->telnet_addr),
+				 &o->telnet_port);
+	return o->telnet;
 }
 
 /*
@@ -188,6 +203,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "telnet", required_argument, NULL, 't' },
 		{ "no-telnet", no_argument, NULL, 'T' },
+		{ "ssh", required_argument, NULL, 's' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "wire", required_argument, NULL, 'w' },
 		{ "no-console", no_argument, NULL, 'n' },
@@ -204,7 +220,7 @@ parse_options(struct options *o, int argc, char **argv)
 		.telnet_port = DEFAULT_TELNET_PORT,
 		.console = true,
 	};
-	while ((c = getopt_long(argc, argv, "c:t:r:w:nhV", longopts,
+	while ((c = getopt_long(argc, argv, "c:t:s:r:w:nhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -219,6 +235,15 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'T':
 			o->telnet = false;
+			break;
+		case 's':
+			o->ssh = parse_listen(optarg, o->ssh_addr,
+					      sizeof(o->ssh_addr), &o->ssh_port);
+			if (!o->ssh) {
+				fprintf(stderr, "vrouter: invalid --ssh '%s': expected PORT, ADDR:PORT or [ADDR6]:PORT with PORT 0-65535\n",
+					optarg);
+				return 1;
+			}
 			break;
 		case 'r':
 			if (!parse_replay(o, optarg)) {
@@ -326,7 +351,7 @@ queue_replays(struct router *r, const struct options *o)
 static void
 print_summary(const struct options *o, int rejected)
 {
-	char telnet[96];
+	char telnet[192];
 
 	if (!o->telnet)
 		snprintf(telnet, sizeof(telnet), "no telnet");
@@ -337,6 +362,14 @@ print_summary(const struct options *o, int rejected)
 		snprintf(telnet, sizeof(telnet), "telnet %s:%u",
 			 o->telnet_addr, vty_telnet_port());
 
+	if (o->ssh) {
+		size_t used = strlen(telnet);
+
+		snprintf(telnet + used, sizeof(telnet) - used,
+			 strchr(o->ssh_addr, ':') ? ", ssh [%s]:%u" :
+						    ", ssh %s:%u",
+			 o->ssh_addr, vty_ssh_port());
+	}
 	if (rejected < 0)
 		fprintf(stderr, "vrouter: started, %s, config %s not loaded\n",
 			telnet, o->config_path);
@@ -346,12 +379,32 @@ print_summary(const struct options *o, int rejected)
 			rejected == 1 ? "" : "s");
 }
 
+/* Starts the SSH server, with its host keys beside the startup-config. */
+static int
+start_ssh(struct router *r, const struct options *o)
+{
+	char *copy = strdup(o->config_path);
+	char err[256];
+	int rc;
+
+	if (copy == NULL)
+		return -1;
+	rc = vty_ssh_start(r, o->ssh_addr, o->ssh_port, dirname(copy), err,
+			   sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "vrouter: cannot listen for SSH on %s port %u: %s (pick another with --ssh)\n",
+			o->ssh_addr, o->ssh_port, err);
+	free(copy);
+	return rc;
+}
+
 /* Stops and frees every part that R holds, newest first. */
 static void
 stop_parts(struct router *r, bool telnet_started)
 {
 	if (telnet_started)
 		vty_telnet_stop();
+	vty_ssh_stop();
 	if (r->dp != NULL)
 		dp_stop(r->dp);
 	if (r->ike != NULL)
@@ -415,6 +468,8 @@ main(int argc, char **argv)
 		}
 		telnet_started = true;
 	}
+	if (o.ssh && start_ssh(&r, &o) < 0)
+		goto out;
 	if (attach_wires(&r, &o) < 0 || queue_replays(&r, &o) < 0)
 		goto out;
 
