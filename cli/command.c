@@ -1094,5 +1094,7 @@ cmd_init_all(void)
 	cmd_show_datapath_install();
 	cmd_show_interfaces_install();
 	cmd_replay_install();
+	cmd_ping_install();
+	cmd_show_route_install();
 	cmd_logging_install();
 }

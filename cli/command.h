@@ -158,6 +158,8 @@ void cmd_show_datapath_install(void);	/* cli/show_datapath.c */
 void cmd_logging_install(void);		/* cli/cmd_logging.c */
 void cmd_show_interfaces_install(void);	/* cli/show_interfaces.c */
 void cmd_replay_install(void);		/* cli/cmd_replay.c */
+void cmd_ping_install(void);		/* cli/cmd_ping.c */
+void cmd_show_route_install(void);	/* cli/show_route.c */
 void cmd_line_install(void);		/* cli/cmd_line.c, from cmd_exec */
 /* ---- End of installers. */
 

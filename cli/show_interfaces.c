@@ -1,7 +1,8 @@
 /*
- * `show ip interface brief`, rendered from the running config. Packet
- * counters and line state come with the forwarding work; until then an
- * interface is up unless it is shut down.
+ * `show interfaces [IF]`, `show ip interface brief` and `clear counters`.
+ * Names, addresses and state come from the running config (an interface
+ * is up unless it is shut down); packet and byte counters come from the
+ * datapath.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -14,10 +15,14 @@
 #include "cli/vty.h"
 #include "core/config.h"
 #include "core/router.h"
+#include "cli/cmd_config.h"
+#include "datapath/datapath.h"
 
 struct if_row {
 	char name[64];
 	char address[16];
+	char mask[16];
+	char description[256];
 	bool shutdown;
 };
 
@@ -68,11 +73,18 @@ collect_interfaces(struct cfg *cfg, struct if_row **rows_out)
 			const struct lyd_node *ifn = set->dnodes[i];
 			const char *name = cfg_get_value(ifn, "name");
 			const char *addr = cfg_get_value(ifn, "ipv4/address");
+			const char *mask = cfg_get_value(ifn, "ipv4/mask");
+			const char *descr = cfg_get_value(ifn, "description");
 
 			snprintf(rows[n].name, sizeof(rows[n].name), "%s",
 				 name != NULL ? name : "?");
 			snprintf(rows[n].address, sizeof(rows[n].address), "%s",
 				 addr != NULL ? addr : "unassigned");
+			snprintf(rows[n].mask, sizeof(rows[n].mask), "%s",
+				 mask != NULL ? mask : "");
+			snprintf(rows[n].description,
+				 sizeof(rows[n].description), "%s",
+				 descr != NULL ? descr : "");
 			rows[n].shutdown = cfg_get_value(ifn, "shutdown") != NULL;
 			n++;
 		}
@@ -122,8 +134,160 @@ static const struct cmd_def show_ip_interface_brief_def = {
 	.privilege = 1,
 };
 
+static unsigned
+prefix_len(const char *mask)
+{
+	unsigned a, b, c, d, n = 0;
+	uint32_t m;
+
+	if (sscanf(mask, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
+		return 0;
+	m = a << 24 | b << 16 | c << 8 | d;
+	while (m & 0x80000000U) {
+		n++;
+		m <<= 1;
+	}
+	return n;
+}
+
+/* The hardware line, MTU and delay IOS XE shows for each kind. */
+static void
+show_hardware(struct vty *vty, const struct if_row *r, unsigned idx)
+{
+	if (strncmp(r->name, "Loopback", 8) == 0) {
+		vty_out(vty, "  Hardware is Loopback\n");
+	} else if (strncmp(r->name, "Tunnel", 6) == 0) {
+		vty_out(vty, "  Hardware is Tunnel\n");
+	} else {
+		/* A stable locally administered MAC per interface. */
+		vty_out(vty, "  Hardware is CSR vNIC, address is 0200.0000.%04x "
+			"(bia 0200.0000.%04x)\n", idx + 1, idx + 1);
+	}
+	if (r->description[0] != '\0')
+		vty_out(vty, "  Description: %s\n", r->description);
+	if (strcmp(r->address, "unassigned") != 0)
+		vty_out(vty, "  Internet address is %s/%u\n", r->address,
+			prefix_len(r->mask));
+	if (strncmp(r->name, "Loopback", 8) == 0)
+		vty_out(vty, "  MTU 1514 bytes, BW 8000000 Kbit/sec, DLY 5000 "
+			"usec, \n");
+	else
+		vty_out(vty, "  MTU 1500 bytes, BW 1000000 Kbit/sec, DLY 10 "
+			"usec, \n");
+	vty_out(vty, "     reliability 255/255, txload 1/255, rxload 1/255\n");
+	vty_out(vty, "  Encapsulation %s, loopback not set\n",
+		strncmp(r->name, "Loopback", 8) == 0 ? "LOOPBACK" : "ARPA");
+	vty_out(vty, "  Keepalive set (10 sec)\n");
+}
+
+static void
+show_interface(struct vty *vty, const struct if_row *r, unsigned idx)
+{
+	struct dp_if_counters c = { 0 };
+
+	if (vty->router->dp != NULL)
+		dp_get_if_counters(vty->router->dp, r->name, &c);
+	vty_out(vty, "%s is %s, line protocol is %s \n", r->name,
+		r->shutdown ? "administratively down" : "up",
+		r->shutdown ? "down" : "up");
+	show_hardware(vty, r, idx);
+	vty_out(vty, "  Last input never, output never, output hang never\n");
+	vty_out(vty, "  Last clearing of \"show interface\" counters never\n");
+	vty_out(vty, "  Input queue: 0/375/%llu/0 (size/max/drops/flushes); "
+		"Total output drops: %llu\n", (unsigned long long)c.rx_drops,
+		(unsigned long long)c.tx_drops);
+	vty_out(vty, "  Queueing strategy: fifo\n");
+	vty_out(vty, "  Output queue: 0/40 (size/max)\n");
+	vty_out(vty, "  5 minute input rate 0 bits/sec, 0 packets/sec\n");
+	vty_out(vty, "  5 minute output rate 0 bits/sec, 0 packets/sec\n");
+	vty_out(vty, "     %llu packets input, %llu bytes, 0 no buffer\n",
+		(unsigned long long)c.rx_packets,
+		(unsigned long long)c.rx_octets);
+	vty_out(vty, "     Received 0 broadcasts (0 IP multicasts)\n");
+	vty_out(vty, "     0 runts, 0 giants, 0 throttles \n");
+	vty_out(vty, "     0 input errors, 0 CRC, 0 frame, 0 overrun, 0 "
+		"ignored\n");
+	vty_out(vty, "     0 watchdog, 0 multicast, 0 pause input\n");
+	vty_out(vty, "     %llu packets output, %llu bytes, 0 underruns\n",
+		(unsigned long long)c.tx_packets,
+		(unsigned long long)c.tx_octets);
+	vty_out(vty, "     Output 0 broadcasts (0 IP multicasts)\n");
+	vty_out(vty, "     0 output errors, 0 collisions, 0 interface "
+		"resets\n");
+	vty_out(vty, "     0 unknown protocol drops\n");
+	vty_out(vty, "     0 babbles, 0 late collision, 0 deferred\n");
+	vty_out(vty, "     0 lost carrier, 0 no carrier, 0 pause output\n");
+	vty_out(vty, "     0 output buffer failures, 0 output buffers swapped "
+		"out\n");
+}
+
+static enum cmd_result
+show_interfaces(struct vty *vty, const struct cmd_args *args)
+{
+	const char *type = cmd_arg(args, "type");
+	struct if_row *rows = NULL;
+	char want[64] = "";
+	size_t n;
+	bool found = false;
+
+	if (vty->router == NULL || vty->router->cfg == NULL)
+		return CMD_SUCCESS;
+	if (type != NULL && !cc_ifname(type, cmd_arg(args, "number"), want,
+				       sizeof(want))) {
+		vty_out(vty, "%% Invalid interface type and number\n");
+		return CMD_WARNING;
+	}
+	n = collect_interfaces(vty->router->cfg, &rows);
+	for (size_t i = 0; i < n; i++) {
+		if (want[0] != '\0' && strcmp(rows[i].name, want) != 0)
+			continue;
+		show_interface(vty, &rows[i], (unsigned)i);
+		found = true;
+	}
+	free(rows);
+	if (!found && want[0] != '\0') {
+		vty_out(vty, "%% Invalid input detected: interface %s does not "
+			"exist\n", want);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+clear_counters(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	if (vty->router == NULL || vty->router->dp == NULL)
+		return CMD_SUCCESS;
+	if (!vty_confirm(vty, "Clear \"show interface\" counters on all "
+			 "interfaces "))
+		return CMD_SUCCESS;
+	dp_clear_if_counters(vty->router->dp);
+	return CMD_SUCCESS;
+}
+
+static const struct cmd_def show_interfaces_def = {
+	.syntax = "show interfaces [WORD$type [WORD$number]]",
+	.help = "Show running system information\n"
+		"Interface status and configuration\n"
+		"Interface name, e.g. GigabitEthernet1 or gi1\n"
+		"Interface number when the name is given apart",
+	.fn = show_interfaces,
+	.privilege = 1,
+};
+
+static const struct cmd_def clear_counters_def = {
+	.syntax = "clear counters",
+	.help = "Reset functions\n"
+		"Clear counters on one or all interfaces",
+	.fn = clear_counters,
+	.privilege = 15,
+};
+
 void
 cmd_show_interfaces_install(void)
 {
 	cmd_install(MODE_USER_EXEC, &show_ip_interface_brief_def);
+	cmd_install(MODE_USER_EXEC, &show_interfaces_def);
+	cmd_install(MODE_PRIV_EXEC, &clear_counters_def);
 }

@@ -52,6 +52,8 @@ enum msg_type {
 	MSG_SA_ADD,
 	MSG_SA_DELETE,
 	MSG_WIRE,
+	MSG_PROBE,
+	MSG_PROBE_CANCEL,
 	MSG_STOP,
 };
 
@@ -106,6 +108,7 @@ dp_create(void)
 	pthread_mutex_init(&dp->base_lock, NULL);
 	dp->seed = seed;
 	dp->next_conn_id = 2001;
+	dp->rx_if = -1;
 	dp->q = msgq_create(QUEUE_LEN, sizeof(struct msg));
 	dp->reass = dp_reass_create(REASS_SLOTS, REASS_TIMEOUT_NS);
 	dp->log_lim = dp_limiter_create(14, INV_SPI_LOG_INTERVAL_NS,
@@ -188,6 +191,10 @@ discard_msg(struct msg *m)
 	case MSG_GET_SAS:
 		sem_post(&((struct sas_request *)m->ptr)->done);
 		break;
+	case MSG_PROBE:
+		((struct dp_probe_req *)m->ptr)->res.status = DP_PROBE_NOT_SENT;
+		sem_post(&((struct dp_probe_req *)m->ptr)->done);
+		break;
 	case MSG_SA_ADD:
 		OPENSSL_cleanse(m->ptr, sizeof(struct dp_sa_cfg));
 		free(m->ptr);
@@ -247,6 +254,7 @@ dp_destroy(struct dp *dp)
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
 	free(dp->map_sa);
+	free(dp->rib);
 	dp_sadb_free(dp->sadb);
 	dp_reass_free(dp->reass);
 	dp_limiter_free(dp->log_lim);
@@ -510,6 +518,12 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SA_DELETE:
 		dp_sa_delete_now(dp, m->outbound, m->dst, m->spi);
 		break;
+	case MSG_PROBE:
+		dp_probe_send(dp, m->ptr);
+		break;
+	case MSG_PROBE_CANCEL:
+		dp_probe_cancel(dp, m->ptr);
+		break;
 	case MSG_SYNC:
 	case MSG_STOP:
 		break;
@@ -577,6 +591,48 @@ dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 			 .dst = dst, .spi = spi };
 
 	return post(dp, &m);
+}
+
+int
+dp_probe_run(struct dp *dp, const struct dp_probe *p, uint32_t timeout_ms,
+	     struct dp_probe_result *res)
+{
+	struct dp_probe_req req = { .p = *p };
+	struct msg m = { .type = MSG_PROBE, .ptr = &req };
+	struct timespec ts;
+	sem_t done;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!dp->running)
+		return -1;
+	sem_init(&req.done, 0, 0);
+	if (!msgq_push(dp->q, &m)) {
+		sem_destroy(&req.done);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while ((rc = sem_timedwait(&req.done, &ts)) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		/* Make sure the datapath lets go of REQ before it goes. */
+		m = (struct msg){ .type = MSG_PROBE_CANCEL, .ptr = &req,
+				  .done = &done };
+		sem_init(&done, 0, 0);
+		post_wait(dp, &m, &done);
+		sem_destroy(&done);
+		if (!req.answered)
+			req.res.status = DP_PROBE_TIMEOUT;
+	}
+	sem_destroy(&req.done);
+	*res = req.res;
+	return 0;
 }
 
 void

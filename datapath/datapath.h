@@ -194,6 +194,10 @@ size_t dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner,
 			 size_t len, uint8_t *out, size_t cap,
 			 enum dp_esp_status *status);
 
+/* Length dp_esp_encap_ipv4() would return for INNER, without encrypting. */
+size_t dp_esp_encap_ipv4_len(const struct dp_esp_sa *sa, const uint8_t *inner,
+			     size_t len);
+
 /*
  * Computes the SA's truncated HMAC over DATA into ICV and returns the ICV
  * length (0 when the SA has no integrity algorithm).
@@ -303,6 +307,7 @@ enum dp_drop {
 	DP_DROP_REASS_NO_SLOT,		/* all reassembly slots in use */
 	DP_DROP_REASS_BAD_FRAG,		/* non-final fragment not 8-aligned */
 	DP_DROP_WIRE_TX,		/* sendto() on a wire failed */
+	DP_DROP_IPV4_FRAG_DF,		/* over the MTU with DF set */
 	DP_DROP_COUNT
 };
 
@@ -345,6 +350,9 @@ struct dp_stats {
 	uint64_t invalid_spi_suppressed; /* lines held back by the limiter */
 	uint64_t invalid_spi_events;	/* reports handed to the sink */
 	uint64_t replays_done;		/* capture files fully read */
+	uint64_t icmp_out;		/* ICMP messages the router sent */
+	uint64_t fragments_out;		/* fragments made at an egress MTU */
+	uint64_t mss_adjusted;		/* TCP SYNs whose MSS was lowered */
 };
 void dp_get_stats(struct dp *dp, struct dp_stats *out);
 
@@ -353,12 +361,23 @@ void dp_get_stats(struct dp *dp, struct dp_stats *out);
 #define DP_NAME_MAX 64
 #define DP_IFNAME_MAX 32
 
+#define DP_MTU_DEFAULT 1500
+
 struct dp_if_cfg {
 	char name[DP_IFNAME_MAX];
 	uint32_t addr;			/* network byte order; 0 when unset */
 	uint8_t plen;
 	bool shutdown;
 	char crypto_map[DP_NAME_MAX];	/* "" when none */
+	uint16_t mtu;			/* `ip mtu`; DP_MTU_DEFAULT when unset */
+	uint16_t tcp_mss;		/* `ip tcp adjust-mss`; 0 when unset */
+};
+
+/* `crypto ipsec df-bit`: the DF bit of the outer header of ESP packets. */
+enum dp_df_bit {
+	DP_DF_COPY,			/* from the inner header (the default) */
+	DP_DF_SET,
+	DP_DF_CLEAR,
 };
 
 struct dp_route_cfg {
@@ -413,6 +432,7 @@ struct dp_config {
 	size_t n_acl;
 	struct dp_map_cfg *maps;	/* by interface, map name, sequence */
 	size_t n_maps;
+	enum dp_df_bit df_bit;
 };
 
 /*
@@ -483,6 +503,102 @@ int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
  * done.
  */
 void dp_clear_sas(struct dp *dp);
+
+/* ---- Routing table ---- */
+
+enum dp_route_type {
+	DP_ROUTE_CONNECTED,		/* C: the subnet of an interface */
+	DP_ROUTE_LOCAL,			/* L: an interface's own address */
+	DP_ROUTE_STATIC,		/* S: `ip route` */
+};
+
+struct dp_route {
+	enum dp_route_type type;
+	uint32_t prefix;		/* network byte order, masked */
+	uint8_t plen;
+	uint8_t distance;		/* 0 connected, 1 static by default */
+	uint32_t next_hop;		/* network byte order; 0: none */
+	char ifname[DP_IFNAME_MAX];	/* egress, resolved for statics */
+	bool via_if;			/* static route given an interface */
+};
+
+/*
+ * Builds the routing table of CFG as IOS installs it: connected and
+ * local routes of interfaces that have an address and are not shut
+ * down, and the static routes whose next hop resolves, the lowest
+ * distance winning per prefix. The array (free() it) is ordered by
+ * prefix length, longest first, so the first match is the best.
+ * Returns the count, or -1 when out of memory.
+ */
+int dp_rib_build(const struct dp_config *cfg, struct dp_route **out);
+
+/* Longest-prefix match in a table from dp_rib_build(); NULL for none. */
+const struct dp_route *dp_rib_lookup(const struct dp_route *rib, size_t n,
+				     uint32_t dst);
+
+/* ---- Interface counters ---- */
+
+struct dp_if_counters {
+	uint64_t rx_packets, rx_octets;
+	uint64_t tx_packets, tx_octets;
+	uint64_t rx_drops;		/* input packets the datapath dropped */
+	uint64_t tx_drops;		/* output packets that failed to leave */
+};
+
+/*
+ * Reads IFNAME's counters since the last dp_clear_if_counters();
+ * returns -1 when IFNAME never carried a packet or a config.
+ */
+int dp_get_if_counters(struct dp *dp, const char *ifname,
+		       struct dp_if_counters *out);
+
+/* `clear counters`: zeroes every interface's counters. */
+void dp_clear_if_counters(struct dp *dp);
+
+/* ---- Probes: ping and traceroute ---- */
+
+enum dp_probe_kind {
+	DP_PROBE_ECHO,			/* ICMP echo request (ping) */
+	DP_PROBE_UDP,			/* UDP datagram (traceroute) */
+};
+
+struct dp_probe {
+	enum dp_probe_kind kind;
+	uint32_t dst;			/* network byte order */
+	uint32_t src;			/* 0: the egress interface's address */
+	uint8_t ttl;			/* 0 means 255 */
+	uint16_t size;			/* whole IP datagram, octets */
+	bool df;			/* set the DF bit */
+	uint16_t id;			/* ICMP identifier (echo) */
+	uint16_t seq;			/* ICMP sequence (echo) */
+	uint16_t dport;			/* UDP destination port */
+};
+
+enum dp_probe_status {
+	DP_PROBE_TIMEOUT,		/* nothing came back in time */
+	DP_PROBE_REPLY,			/* echo reply */
+	DP_PROBE_TTL_EXCEEDED,		/* ICMP time exceeded */
+	DP_PROBE_UNREACHABLE,		/* ICMP destination unreachable */
+	DP_PROBE_NO_ROUTE,		/* could not be sent: no route */
+	DP_PROBE_NOT_SENT,		/* could not be sent: other reason */
+};
+
+struct dp_probe_result {
+	enum dp_probe_status status;
+	uint32_t from;			/* sender of the answer */
+	uint8_t icmp_type, icmp_code;
+	uint16_t mtu;			/* next-hop MTU of a frag-needed */
+	uint64_t rtt_ns;
+};
+
+/*
+ * Sends probe P from the datapath thread and waits up to TIMEOUT_MS for
+ * the answer that matches it (echo reply, or an ICMP error quoting it).
+ * Blocks the caller, never the datapath. Returns -1 when the datapath
+ * thread is not running or its queue is full.
+ */
+int dp_probe_run(struct dp *dp, const struct dp_probe *p,
+		 uint32_t timeout_ms, struct dp_probe_result *res);
 
 /* ---- Direct input, for tests and benchmarks ---- */
 

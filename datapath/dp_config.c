@@ -112,6 +112,15 @@ extract_ifs(const struct lyd_node *tree, struct dp_config *cfg)
 		if (v != NULL && inet_pton(AF_INET, v, &mask) == 1)
 			ifc->plen = mask_len(mask);
 		ifc->shutdown = leaf(n, "shutdown") != NULL;
+		/* NOTE: `ip mtu` and `ip tcp adjust-mss` are read here once
+		 * the model has them; until then the defaults apply. */
+		ifc->mtu = DP_MTU_DEFAULT;
+		v = leaf(n, "ipv4/mtu");
+		if (v != NULL && atoi(v) >= 68 && atoi(v) <= 65535)
+			ifc->mtu = (uint16_t)atoi(v);
+		v = leaf(n, "ipv4/tcp-adjust-mss");
+		if (v != NULL && atoi(v) > 0 && atoi(v) <= 65535)
+			ifc->tcp_mss = (uint16_t)atoi(v);
 		v = leaf(n, "crypto-map");
 		if (v != NULL)
 			snprintf(ifc->crypto_map, sizeof(ifc->crypto_map),
@@ -564,6 +573,8 @@ int
 dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 		  char *err, size_t errlen)
 {
+	struct ly_set *df;
+
 	memset(cfg, 0, sizeof(*cfg));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -572,6 +583,16 @@ dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 	extract_sas(tree, cfg, err, errlen);
 	extract_acls(tree, cfg);
 	extract_maps(tree, cfg);
+	df = find_all(tree, MOD "crypto/ipsec/df-bit");
+	if (df != NULL && df->count > 0) {
+		const char *v = lyd_get_value(df->dnodes[0]);
+
+		if (strcmp(v, "set") == 0)
+			cfg->df_bit = DP_DF_SET;
+		else if (strcmp(v, "clear") == 0)
+			cfg->df_bit = DP_DF_CLEAR;
+	}
+	ly_set_free(df, NULL);
 	return err != NULL && err[0] != '\0' ? -1 : 0;
 }
 

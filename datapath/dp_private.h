@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "datapath/datapath.h"
@@ -36,6 +37,9 @@ enum dp_stat {
 	DP_STAT_INV_SPI_SUPPRESSED,
 	DP_STAT_INV_SPI_EVENTS,
 	DP_STAT_REPLAYS_DONE,
+	DP_STAT_ICMP_OUT,
+	DP_STAT_FRAGMENTS_OUT,
+	DP_STAT_MSS_ADJUSTED,
 	DP_STAT_COUNT
 };
 
@@ -45,6 +49,38 @@ struct dp_sa_entry {
 	uint32_t conn_id;
 	uint64_t installed_ns;
 	bool dynamic;			/* from dp_sa_add(), not the config */
+};
+
+/* Counters of one interface, in struct dp_if_counters order. */
+enum dp_ifc {
+	DP_IFC_RX_PACKETS,
+	DP_IFC_RX_OCTETS,
+	DP_IFC_TX_PACKETS,
+	DP_IFC_TX_OCTETS,
+	DP_IFC_RX_DROPS,
+	DP_IFC_TX_DROPS,
+	DP_IFC_COUNT
+};
+
+#define DP_MAX_IFSTATS 64
+
+/* Published by the datapath thread; the name never changes once set. */
+struct dp_ifstat {
+	char name[DP_IFNAME_MAX];
+	_Atomic uint64_t c[DP_IFC_COUNT];
+	uint64_t base[DP_IFC_COUNT];	/* values at the last clear */
+};
+
+#define DP_MAX_PROBES 16
+
+/* A ping or traceroute probe in flight; lives on the waiter's stack. */
+struct dp_probe_req {
+	struct dp_probe p;
+	struct dp_probe_result res;
+	uint16_t ip_id;			/* identification of the probe */
+	uint64_t sent_ns;
+	bool answered;
+	sem_t done;
 };
 
 /* A UDP socket that carries an interface's Ethernet frames. */
@@ -68,6 +104,8 @@ struct dp {
 	_Atomic uint64_t stats[DP_STAT_COUNT];
 	pthread_mutex_t base_lock;
 	struct dp_drop_stats drop_base;	/* values at the last clear */
+	struct dp_ifstat ifstats[DP_MAX_IFSTATS];
+	_Atomic size_t n_ifstats;
 
 	/* ---- thread-owned ---- */
 	struct dp_config cfg;		/* interfaces and routes in force */
@@ -87,6 +125,17 @@ struct dp {
 	uint8_t reass_pkt[DP_PKT_MAX];	/* a datagram just reassembled */
 	uint8_t rx_frame[DP_PKT_MAX];	/* a frame read from a wire */
 	uint8_t out_pkt[DP_PKT_MAX];	/* a packet just encapsulated */
+	struct dp_route *rib;		/* from dp_rib_build() */
+	size_t n_rib;
+	uint64_t now;			/* clock of the packet in hand */
+	int rx_if;			/* ifstats index of its input, or -1 */
+	uint16_t ip_id;			/* of packets the router originates */
+	uint64_t icmp_tokens;		/* ICMP error budget, see icmp_allow() */
+	uint64_t icmp_refill_ns;
+	struct dp_probe_req *probes[DP_MAX_PROBES];
+	uint8_t icmp_pkt[DP_PKT_MAX];	/* an ICMP message being sent */
+	uint8_t probe_pkt[DP_PKT_MAX];	/* a probe being sent */
+	uint8_t frag_pkt[DP_PKT_MAX];	/* one fragment being sent */
 };
 
 /* Single writer (the datapath thread), so no read-modify-write needed. */
@@ -99,9 +148,23 @@ dp_stat_add(struct dp *dp, enum dp_stat s, uint64_t n)
 }
 
 static inline void
+dp_ifstat_add(struct dp *dp, int idx, enum dp_ifc c, uint64_t n)
+{
+	_Atomic uint64_t *p;
+
+	if (idx < 0)
+		return;
+	p = &dp->ifstats[idx].c[c];
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed)
+			      + n, memory_order_relaxed);
+}
+
+static inline void
 dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
 {
 	uint64_t v;
+
+	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_DROPS, 1);
 
 	v = atomic_load_explicit(&dp->drop_pkts[d], memory_order_relaxed);
 	atomic_store_explicit(&dp->drop_pkts[d], v + 1, memory_order_relaxed);
@@ -113,6 +176,28 @@ dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
 /* input.c */
 void dp_input_frame(struct dp *dp, const char *ifname, int dlt,
 		    const uint8_t *frame, size_t len, uint64_t now);
+void dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt,
+		 size_t len, uint64_t now, int depth);
+int dp_local_if(const struct dp *dp, uint32_t addr);
+
+/* forward.c */
+int dp_ifstat_index(struct dp *dp, const char *ifname);
+void dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
+		int depth);
+/*
+ * Routes a packet the router sends or forwards (TTL already handled):
+ * crypto map, MTU and fragmentation, wire. Returns 0 when it left or
+ * was delivered locally, -1 with the drop counted.
+ */
+int dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth);
+void dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
+		   size_t len, uint8_t type, uint8_t code, uint16_t mtu,
+		   int depth);
+void dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt,
+		   size_t hlen, size_t len, int depth);
+void dp_probe_send(struct dp *dp, struct dp_probe_req *req);
+void dp_probe_cancel(struct dp *dp, struct dp_probe_req *req);
+void dp_rib_update(struct dp *dp);
 void dp_input_flush(struct dp *dp);
 void dp_input_expire(struct dp *dp, uint64_t now);
 

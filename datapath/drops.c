@@ -60,6 +60,7 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	[DP_DROP_REASS_NO_SLOT] = { "ReassNoFragInfo", 0, NULL },
 	[DP_DROP_REASS_BAD_FRAG] = { "ReassDrop", 0, NULL },
 	[DP_DROP_WIRE_TX] = { "Ipv4TxFail", 0, NULL },
+	[DP_DROP_IPV4_FRAG_DF] = { "Ipv4FragTooBig", 0, NULL },
 };
 
 const char *

@@ -609,6 +609,19 @@ fail:
 	return 0;
 }
 
+size_t
+dp_esp_encap_ipv4_len(const struct dp_esp_sa *sa, const uint8_t *inner,
+		      size_t len)
+{
+	size_t payload = len, pad;
+
+	if (!sa->p.tunnel && len >= 20)
+		payload = len - (size_t)(inner[0] & 0xf) * 4;
+	pad = (sa->block - (payload + 2) % sa->block) % sa->block;
+	return 20 + (sa->p.udp_encap ? 8 : 0) + ESP_HDR_LEN + sa->iv_len +
+	       payload + pad + 2 + sa->icv_len;
+}
+
 /* RFC 1071 checksum of an IPv4 header. */
 static uint16_t
 ip_checksum(const uint8_t *hdr, size_t len)

@@ -18,6 +18,7 @@
 #define ETHERTYPE_IPV4	0x0800
 #define ETHERTYPE_IPV6	0x86dd
 #define ETHERTYPE_VLAN	0x8100
+#define PROTO_ICMP	1
 #define PROTO_ESP	50
 #define PROTO_UDP	17
 #define PORT_IKE	500
@@ -26,8 +27,6 @@
 #define NH_IPV6		41
 #define NH_NONE		59
 
-static void input_ip(struct dp *dp, const char *ifname, uint8_t *pkt,
-		     size_t len, uint64_t now, int depth);
 
 /* Reads a 16-bit big-endian field. */
 static uint16_t
@@ -93,6 +92,10 @@ dp_input_frame(struct dp *dp, const char *ifname, int dlt,
 
 	dp_stat_add(dp, DP_STAT_RX_PACKETS, 1);
 	dp_stat_add(dp, DP_STAT_RX_OCTETS, len);
+	dp->now = now;
+	dp->rx_if = dp_ifstat_index(dp, ifname);
+	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_PACKETS, 1);
+	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_OCTETS, len);
 	l3 = strip_link(dlt, frame, len, &l3_len);
 	if (l3 == NULL || (l3[0] >> 4 != 4 && l3[0] >> 4 != 6)) {
 		dp_drop(dp, DP_DROP_L2_UNSUPPORTED, len);
@@ -102,7 +105,8 @@ dp_input_frame(struct dp *dp, const char *ifname, int dlt,
 		l3_len = sizeof(dp->pkt);
 	/* ESP decrypts in place, and the caller's frame is read-only. */
 	memcpy(dp->pkt, l3, l3_len);
-	input_ip(dp, ifname, dp->pkt, l3_len, now, 0);
+	dp_input_ip(dp, ifname, dp->pkt, l3_len, now, 0);
+	dp->rx_if = -1;
 }
 
 void
@@ -124,8 +128,8 @@ dp_input_expire(struct dp *dp, uint64_t now)
 }
 
 /* Returns the index of the interface that owns ADDR, or -1. */
-static int
-local_if(const struct dp *dp, uint32_t addr)
+int
+dp_local_if(const struct dp *dp, uint32_t addr)
 {
 	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
 		const struct dp_if_cfg *ifc = &dp->cfg.ifs[i];
@@ -256,7 +260,7 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 
 	if (dp_esp_sa_params(e->esp)->tunnel) {
 		if (res.next_header == NH_IPV4)
-			input_ip(dp, ifname, payload, res.payload_len, now,
+			dp_input_ip(dp, ifname, payload, res.payload_len, now,
 				 depth + 1);
 		else if (res.next_header == NH_IPV6)
 			dp_drop(dp, DP_DROP_IPV6, res.payload_len);
@@ -273,8 +277,8 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 	memcpy(pkt + 2, &tot, 2);
 	pkt[9] = res.next_header;
 	if (res.next_header == NH_IPV4 && depth < DP_MAX_NESTING)
-		input_ip(dp, ifname, pkt + hlen, res.payload_len, now,
-			 depth + 1);
+		dp_input_ip(dp, ifname, pkt + hlen, res.payload_len, now,
+			    depth + 1);
 	else
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
 }
@@ -300,7 +304,10 @@ udp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		return;
 	}
 	if (dport != PORT_NATT) {
+		/* No UDP service listens here: port unreachable, which
+		 * also ends a traceroute. */
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+		dp_icmp_error(dp, ifname, pkt, len, 3, 3, 0, depth);
 		return;
 	}
 	/* RFC 3948 2.2 and 2.3: a lone 0xFF is a NAT keepalive, and four
@@ -314,179 +321,6 @@ udp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		return;
 	}
 	esp_input(dp, ifname, local, pkt, hlen, hlen + 8, len, now, depth);
-}
-
-/* Longest-prefix match over connected and static routes. */
-static const char *
-route_lookup(const struct dp *dp, uint32_t dst)
-{
-	const char *best = NULL;
-	int best_plen = -1;
-	unsigned best_dist = 256;
-	uint32_t d = ntohl(dst);
-
-	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
-		const struct dp_if_cfg *ifc = &dp->cfg.ifs[i];
-		uint32_t mask = ifc->plen ? ~0U << (32 - ifc->plen) : 0;
-
-		if (ifc->addr == 0 || ifc->shutdown ||
-		    ((ntohl(ifc->addr) ^ d) & mask) != 0)
-			continue;
-		if (ifc->plen > best_plen) {
-			best = ifc->name;
-			best_plen = ifc->plen;
-			best_dist = 0;
-		}
-	}
-	for (size_t i = 0; i < dp->cfg.n_routes; i++) {
-		const struct dp_route_cfg *r = &dp->cfg.routes[i];
-		uint32_t mask = r->plen ? ~0U << (32 - r->plen) : 0;
-		const char *out = r->ifname[0] ? r->ifname : NULL;
-
-		if (((ntohl(r->prefix) ^ d) & mask) != 0)
-			continue;
-		if (r->plen < best_plen ||
-		    (r->plen == best_plen && r->distance >= best_dist))
-			continue;
-		if (out == NULL && r->next_hop != 0) {
-			/* Resolve the next hop through a connected route
-			 * only, so a static route cannot loop. */
-			for (size_t j = 0; j < dp->cfg.n_ifs; j++) {
-				const struct dp_if_cfg *ifc = &dp->cfg.ifs[j];
-				uint32_t m = ifc->plen ?
-				    ~0U << (32 - ifc->plen) : 0;
-
-				if (ifc->addr != 0 && !ifc->shutdown &&
-				    ((ifc->addr ^ r->next_hop) & htonl(m)) ==
-				    0) {
-					out = ifc->name;
-					break;
-				}
-			}
-		}
-		if (out == NULL)
-			continue;
-		best = out;
-		best_plen = r->plen;
-		best_dist = r->distance;
-	}
-	return best;
-}
-
-static bool
-port_match(uint16_t port, uint16_t lo, uint16_t hi, bool neq)
-{
-	bool in = port >= lo && port <= hi;
-
-	return neq ? !in : in;
-}
-
-static bool
-acl_entry_match(const struct dp_acl_entry *a, const uint8_t *pkt, size_t len)
-{
-	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
-	uint32_t src, dst;
-	bool ports;
-
-	memcpy(&src, pkt + 12, 4);
-	memcpy(&dst, pkt + 16, 4);
-	if ((a->proto >= 0 && a->proto != pkt[9]) ||
-	    ((src ^ a->src) & ~a->src_wild) != 0 ||
-	    ((dst ^ a->dst) & ~a->dst_wild) != 0)
-		return false;
-	ports = a->sport_lo != 0 || a->sport_hi != 65535 || a->sport_neq ||
-		a->dport_lo != 0 || a->dport_hi != 65535 || a->dport_neq;
-	if (!ports)
-		return true;
-	/* Ports are in the first fragment only. */
-	if ((get16(pkt + 6) & 0x1fff) != 0 || len < hlen + 4)
-		return false;
-	return port_match(get16(pkt + hlen), a->sport_lo, a->sport_hi,
-			  a->sport_neq) &&
-	       port_match(get16(pkt + hlen + 2), a->dport_lo, a->dport_hi,
-			  a->dport_neq);
-}
-
-/* Returns 1 when access list NAME permits the packet, 0 when an entry
- * denies it, -1 when no entry matches (the implicit deny). */
-static int
-acl_verdict(const struct dp *dp, const char *name, const uint8_t *pkt,
-	    size_t len)
-{
-	for (size_t i = 0; i < dp->cfg.n_acl; i++) {
-		const struct dp_acl_entry *a = &dp->cfg.acl[i];
-
-		if (strcmp(a->acl, name) == 0 && acl_entry_match(a, pkt, len))
-			return a->permit ? 1 : 0;
-	}
-	return -1;
-}
-
-/*
- * Applies the crypto map of interface EGRESS: the first entry whose ACL
- * permits the packet protects it with its outbound SA. Returns false
- * when no entry claims the packet, which then leaves in clear.
- */
-static bool
-crypto_output(struct dp *dp, const char *egress, const uint8_t *pkt,
-	      size_t len)
-{
-	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
-		const struct dp_map_cfg *m = &dp->cfg.maps[i];
-		struct dp_sa_entry *e;
-		enum dp_esp_status st;
-		size_t out_len;
-
-		if (strcmp(m->ifname, egress) != 0 || m->acl[0] == '\0' ||
-		    acl_verdict(dp, m->acl, pkt, len) != 1)
-			continue;
-		e = dp->map_sa != NULL ? dp->map_sa[i] : NULL;
-		if (e == NULL) {
-			dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
-						DP_DROP_ESP_IKE_START, len);
-			return true;
-		}
-		out_len = dp_esp_encap_ipv4(e->esp, pkt, len, dp->out_pkt,
-					    sizeof(dp->out_pkt), &st);
-		if (out_len == 0) {
-			dp_drop(dp, DP_DROP_ESP_ENCAP, len);
-			return true;
-		}
-		dp_stat_add(dp, DP_STAT_ENCRYPTED, 1);
-		if (dp_wire_send(dp, egress, dp->out_pkt, out_len) < 0)
-			dp_drop(dp, DP_DROP_WIRE_TX, out_len);
-		return true;
-	}
-	return false;
-}
-
-static void
-forward(struct dp *dp, uint8_t *pkt, size_t len)
-{
-	const char *out;
-	uint32_t dst, sum;
-
-	memcpy(&dst, pkt + 16, 4);
-	if (pkt[8] <= 1) {
-		dp_drop(dp, DP_DROP_IPV4_TTL, len);
-		return;
-	}
-	out = route_lookup(dp, dst);
-	if (out == NULL) {
-		dp_drop(dp, DP_DROP_IPV4_NO_ROUTE, len);
-		return;
-	}
-	/* TTL minus one, checksum adjusted incrementally (RFC 1624). */
-	pkt[8]--;
-	sum = (uint32_t)get16(pkt + 10) + 0x0100;
-	sum = (sum & 0xffff) + (sum >> 16);
-	pkt[10] = (uint8_t)(sum >> 8);
-	pkt[11] = (uint8_t)sum;
-	dp_stat_add(dp, DP_STAT_FORWARDED, 1);
-	if (crypto_output(dp, out, pkt, len))
-		return;
-	if (dp_wire_send(dp, out, pkt, len) < 0)
-		dp_drop(dp, DP_DROP_WIRE_TX, len);
 }
 
 static void
@@ -544,12 +378,12 @@ reassemble(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 	/* The slot is reused by the next fragment, which may be inside
 	 * this very datagram, so work on a copy. */
 	memcpy(dp->reass_pkt, whole, whole_len);
-	input_ip(dp, ifname, dp->reass_pkt, whole_len, now, depth);
+	dp_input_ip(dp, ifname, dp->reass_pkt, whole_len, now, depth);
 }
 
-static void
-input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
-	 uint64_t now, int depth)
+void
+dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
+	    uint64_t now, int depth)
 {
 	size_t hlen, tot;
 	uint32_t dst;
@@ -576,9 +410,9 @@ input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 	}
 
 	memcpy(&dst, pkt + 16, 4);
-	local = local_if(dp, dst);
+	local = dp_local_if(dp, dst);
 	if (local < 0) {
-		forward(dp, pkt, len);
+		dp_forward(dp, ifname, pkt, len, depth);
 		return;
 	}
 	dp_stat_add(dp, DP_STAT_FOR_US, 1);
@@ -588,6 +422,9 @@ input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		break;
 	case PROTO_UDP:
 		udp_input(dp, ifname, local, pkt, hlen, len, now, depth);
+		break;
+	case PROTO_ICMP:
+		dp_icmp_input(dp, ifname, pkt, hlen, len, depth);
 		break;
 	default:
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);

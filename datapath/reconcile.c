@@ -200,6 +200,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	if (rebuild(dp) < 0)
 		fprintf(stderr, "datapath: out of memory rebuilding the SA "
 			"database\n");
+	dp_rib_update(dp);
 }
 
 /* Index of the SA with this direction, destination and SPI, or -1. */

@@ -1,0 +1,735 @@
+/*
+ * IPv4 output and forwarding: the routing table lookup, crypto maps on
+ * the egress interface, `ip mtu` with fragmentation or ICMP
+ * "fragmentation needed" per the DF bit and `crypto ipsec df-bit`,
+ * `ip tcp adjust-mss`, TTL expiry, the ICMP messages the router sends
+ * and replies to, ping and traceroute probes, and interface counters.
+ * Runs on the datapath thread only.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath/dp_private.h"
+
+#define PROTO_ICMP	1
+#define PROTO_TCP	6
+#define PROTO_UDP	17
+#define ICMP_ECHO_REPLY	0
+#define ICMP_UNREACH	3
+#define ICMP_ECHO	8
+#define ICMP_TIME_EXCEEDED 11
+#define UNREACH_PORT	3
+#define UNREACH_NEEDFRAG 4
+#define IP_DF		0x4000
+#define IP_MF		0x2000
+#define IP_OFFMASK	0x1fff
+#define TCP_SYN		0x02
+#define TCPOPT_MSS	2
+/* ICMP errors the router may send: a burst, then a rate per second. */
+#define ICMP_BURST	100
+#define ICMP_RATE	1000
+#define NS_PER_SEC	1000000000ULL
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* RFC 1071 sum of LEN octets, not yet folded or inverted. */
+static uint32_t
+sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < len)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void
+ip_set_checksum(uint8_t *pkt, size_t hlen)
+{
+	put16(pkt + 10, 0);
+	put16(pkt + 10, fold(sum16(pkt, hlen, 0)));
+}
+
+/* Replaces OLD by NEW under checksum CK in place (RFC 1624). */
+static void
+checksum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~get16(ck) + (uint16_t)~old + new;
+
+	put16(ck, fold(sum));
+}
+
+/* ---- interface counters ---- */
+
+int
+dp_ifstat_index(struct dp *dp, const char *ifname)
+{
+	size_t n = atomic_load_explicit(&dp->n_ifstats, memory_order_relaxed);
+
+	if (ifname == NULL || ifname[0] == '\0')
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(dp->ifstats[i].name, ifname) == 0)
+			return (int)i;
+	}
+	if (n == DP_MAX_IFSTATS)
+		return -1;
+	snprintf(dp->ifstats[n].name, sizeof(dp->ifstats[n].name), "%s",
+		 ifname);
+	atomic_store_explicit(&dp->n_ifstats, n + 1, memory_order_release);
+	return (int)n;
+}
+
+int
+dp_get_if_counters(struct dp *dp, const char *ifname,
+		   struct dp_if_counters *out)
+{
+	size_t n = atomic_load_explicit(&dp->n_ifstats, memory_order_acquire);
+	uint64_t v[DP_IFC_COUNT];
+
+	_Static_assert(sizeof(v) == sizeof(*out),
+		       "struct dp_if_counters and enum dp_ifc disagree");
+	for (size_t i = 0; i < n; i++) {
+		struct dp_ifstat *s = &dp->ifstats[i];
+
+		if (strcmp(s->name, ifname) != 0)
+			continue;
+		pthread_mutex_lock(&dp->base_lock);
+		for (int c = 0; c < DP_IFC_COUNT; c++)
+			v[c] = atomic_load_explicit(&s->c[c],
+						    memory_order_relaxed) -
+			       s->base[c];
+		pthread_mutex_unlock(&dp->base_lock);
+		memcpy(out, v, sizeof(*out));
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+void
+dp_clear_if_counters(struct dp *dp)
+{
+	size_t n = atomic_load_explicit(&dp->n_ifstats, memory_order_acquire);
+
+	pthread_mutex_lock(&dp->base_lock);
+	for (size_t i = 0; i < n; i++) {
+		for (int c = 0; c < DP_IFC_COUNT; c++)
+			dp->ifstats[i].base[c] = atomic_load_explicit(
+			    &dp->ifstats[i].c[c], memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&dp->base_lock);
+}
+
+/* ---- routing table ---- */
+
+void
+dp_rib_update(struct dp *dp)
+{
+	struct dp_route *rib = NULL;
+	int n = dp_rib_build(&dp->cfg, &rib);
+
+	if (n < 0) {
+		fprintf(stderr, "datapath: out of memory building the routing "
+			"table\n");
+		return;
+	}
+	free(dp->rib);
+	dp->rib = rib;
+	dp->n_rib = (size_t)n;
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++)
+		dp_ifstat_index(dp, dp->cfg.ifs[i].name);
+}
+
+static const struct dp_if_cfg *
+find_if(const struct dp *dp, const char *name)
+{
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		if (strcmp(dp->cfg.ifs[i].name, name) == 0)
+			return &dp->cfg.ifs[i];
+	}
+	return NULL;
+}
+
+/* ---- crypto maps ---- */
+
+static bool
+port_match(uint16_t port, uint16_t lo, uint16_t hi, bool neq)
+{
+	bool in = port >= lo && port <= hi;
+
+	return neq ? !in : in;
+}
+
+static bool
+acl_entry_match(const struct dp_acl_entry *a, const uint8_t *pkt, size_t len)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	uint32_t src, dst;
+	bool ports;
+
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	if ((a->proto >= 0 && a->proto != pkt[9]) ||
+	    ((src ^ a->src) & ~a->src_wild) != 0 ||
+	    ((dst ^ a->dst) & ~a->dst_wild) != 0)
+		return false;
+	ports = a->sport_lo != 0 || a->sport_hi != 65535 || a->sport_neq ||
+		a->dport_lo != 0 || a->dport_hi != 65535 || a->dport_neq;
+	if (!ports)
+		return true;
+	/* Ports are in the first fragment only. */
+	if ((get16(pkt + 6) & IP_OFFMASK) != 0 || len < hlen + 4)
+		return false;
+	return port_match(get16(pkt + hlen), a->sport_lo, a->sport_hi,
+			  a->sport_neq) &&
+	       port_match(get16(pkt + hlen + 2), a->dport_lo, a->dport_hi,
+			  a->dport_neq);
+}
+
+/* Returns 1 when access list NAME permits the packet, 0 when an entry
+ * denies it, -1 when no entry matches (the implicit deny). */
+static int
+acl_verdict(const struct dp *dp, const char *name, const uint8_t *pkt,
+	    size_t len)
+{
+	for (size_t i = 0; i < dp->cfg.n_acl; i++) {
+		const struct dp_acl_entry *a = &dp->cfg.acl[i];
+
+		if (strcmp(a->acl, name) == 0 && acl_entry_match(a, pkt, len))
+			return a->permit ? 1 : 0;
+	}
+	return -1;
+}
+
+/*
+ * The crypto map entry of interface EGRESS whose ACL permits the packet:
+ * its index in dp->cfg.maps, or -1 when the packet leaves in clear.
+ */
+static int
+crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
+	     size_t len)
+{
+	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
+		const struct dp_map_cfg *m = &dp->cfg.maps[i];
+
+		if (strcmp(m->ifname, egress) == 0 && m->acl[0] != '\0' &&
+		    acl_verdict(dp, m->acl, pkt, len) == 1)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* ---- output ---- */
+
+static int
+if_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len)
+{
+	int idx = dp_ifstat_index(dp, ifname);
+
+	if (dp_wire_send(dp, ifname, pkt, len) < 0) {
+		dp_ifstat_add(dp, idx, DP_IFC_TX_DROPS, 1);
+		dp_drop(dp, DP_DROP_WIRE_TX, len);
+		return -1;
+	}
+	dp_ifstat_add(dp, idx, DP_IFC_TX_PACKETS, 1);
+	/* Counted as the Ethernet frame that leaves. */
+	dp_ifstat_add(dp, idx, DP_IFC_TX_OCTETS, len + 14);
+	return 0;
+}
+
+/* Sends PKT in fragments of at most MTU octets (RFC 791). */
+static int
+fragment(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
+	 size_t mtu)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	size_t chunk = (mtu - hlen) & ~(size_t)7;
+	uint16_t frag = get16(pkt + 6);
+	size_t base = (size_t)(frag & IP_OFFMASK) * 8;
+	int ret = 0;
+
+	if (mtu < hlen + 8) {
+		dp_drop(dp, DP_DROP_IPV4_FRAG_DF, len);
+		return -1;
+	}
+	for (size_t off = 0; off < len - hlen; off += chunk) {
+		size_t n = len - hlen - off;
+		bool last = n <= chunk;
+		uint8_t *f = dp->frag_pkt;
+
+		if (!last)
+			n = chunk;
+		memcpy(f, pkt, hlen);
+		memcpy(f + hlen, pkt + hlen + off, n);
+		put16(f + 2, (uint16_t)(hlen + n));
+		put16(f + 6, (uint16_t)(((base + off) / 8) |
+					(last ? frag & IP_MF : IP_MF)));
+		ip_set_checksum(f, hlen);
+		dp_stat_add(dp, DP_STAT_FRAGMENTS_OUT, 1);
+		if (if_send(dp, ifname, f, hlen + n) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+static uint16_t
+if_mtu(const struct dp *dp, const char *ifname)
+{
+	const struct dp_if_cfg *ifc = find_if(dp, ifname);
+
+	return ifc != NULL && ifc->mtu >= 68 ? ifc->mtu : DP_MTU_DEFAULT;
+}
+
+/*
+ * Sends PKT out of IFNAME within its MTU: fragments it, or drops it and
+ * sends the source ICMP "fragmentation needed" when DF is set.
+ */
+static int
+mtu_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
+	 int depth)
+{
+	size_t mtu = if_mtu(dp, ifname);
+
+	if (len <= mtu)
+		return if_send(dp, ifname, pkt, len);
+	if (get16(pkt + 6) & IP_DF) {
+		dp_drop(dp, DP_DROP_IPV4_FRAG_DF, len);
+		dp_icmp_error(dp, NULL, pkt, len, ICMP_UNREACH,
+			      UNREACH_NEEDFRAG, (uint16_t)mtu, depth);
+		return -1;
+	}
+	return fragment(dp, ifname, pkt, len, mtu);
+}
+
+/* Encrypts PKT with the outbound SA of crypto map entry MAP and sends it. */
+static int
+crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
+	    size_t len, int depth)
+{
+	const struct dp_map_cfg *m = &dp->cfg.maps[map];
+	struct dp_sa_entry *e = dp->map_sa != NULL ? dp->map_sa[map] : NULL;
+	size_t mtu = if_mtu(dp, egress), out_len;
+	bool inner_df = get16(pkt + 6) & IP_DF, df;
+	enum dp_esp_status st;
+	uint16_t frag;
+
+	if (e == NULL) {
+		dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
+					DP_DROP_ESP_IKE_START, len);
+		return -1;
+	}
+	df = dp->cfg.df_bit == DP_DF_SET ||
+	     (dp->cfg.df_bit == DP_DF_COPY && inner_df);
+	out_len = dp_esp_encap_ipv4_len(e->esp, pkt, len);
+	if (out_len > mtu && df) {
+		/* The source must send packets that fit once encrypted. */
+		size_t room = mtu - (out_len - len);
+
+		dp_drop(dp, DP_DROP_IPV4_FRAG_DF, len);
+		if (inner_df)
+			dp_icmp_error(dp, NULL, pkt, len, ICMP_UNREACH,
+				      UNREACH_NEEDFRAG,
+				      (uint16_t)(room > 68 ? room : 68), depth);
+		return -1;
+	}
+	out_len = dp_esp_encap_ipv4(e->esp, pkt, len, dp->out_pkt,
+				    sizeof(dp->out_pkt), &st);
+	if (out_len == 0) {
+		dp_drop(dp, DP_DROP_ESP_ENCAP, len);
+		return -1;
+	}
+	frag = get16(dp->out_pkt + 6);
+	put16(dp->out_pkt + 6, df ? frag | IP_DF : frag & ~IP_DF);
+	ip_set_checksum(dp->out_pkt, 20);
+	dp_stat_add(dp, DP_STAT_ENCRYPTED, 1);
+	return mtu_send(dp, egress, dp->out_pkt, out_len, depth);
+}
+
+int
+dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
+{
+	const struct dp_route *r;
+	uint32_t dst;
+	int map;
+
+	memcpy(&dst, pkt + 16, 4);
+	if (dp_local_if(dp, dst) >= 0) {
+		/* To ourselves: looped back into input. Each reply
+		 * increments DEPTH, which bounds the loop. */
+		dp_input_ip(dp, "", pkt, len, dp->now, depth);
+		return 0;
+	}
+	r = dp_rib_lookup(dp->rib, dp->n_rib, dst);
+	if (r == NULL) {
+		dp_drop(dp, DP_DROP_IPV4_NO_ROUTE, len);
+		return -1;
+	}
+	map = crypto_match(dp, r->ifname, pkt, len);
+	if (map >= 0)
+		return crypto_send(dp, (size_t)map, r->ifname, pkt, len,
+				   depth);
+	return mtu_send(dp, r->ifname, pkt, len, depth);
+}
+
+/* ---- forwarding ---- */
+
+/* Lowers the MSS option of a TCP SYN to MSS (`ip tcp adjust-mss`). */
+static void
+clamp_mss(struct dp *dp, uint8_t *pkt, size_t len, uint16_t mss)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4, thlen;
+	uint8_t *tcp = pkt + hlen;
+
+	if (pkt[9] != PROTO_TCP || (get16(pkt + 6) & IP_OFFMASK) != 0 ||
+	    len < hlen + 20 || !(tcp[13] & TCP_SYN))
+		return;
+	thlen = (size_t)(tcp[12] >> 4) * 4;
+	if (thlen < 20 || hlen + thlen > len)
+		return;
+	for (size_t i = 20; i + 1 < thlen;) {
+		uint8_t kind = tcp[i];
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (tcp[i + 1] < 2 || i + tcp[i + 1] > thlen)
+			break;
+		if (kind == TCPOPT_MSS && tcp[i + 1] == 4) {
+			uint16_t old = get16(tcp + i + 2);
+
+			if (old > mss) {
+				put16(tcp + i + 2, mss);
+				checksum_adjust(tcp + 16, old, mss);
+				dp_stat_add(dp, DP_STAT_MSS_ADJUSTED, 1);
+			}
+			return;
+		}
+		i += tcp[i + 1];
+	}
+}
+
+void
+dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
+	   int depth)
+{
+	const struct dp_if_cfg *in = find_if(dp, ifname);
+	const struct dp_route *r;
+	uint32_t dst;
+	uint16_t mss = 0;
+
+	memcpy(&dst, pkt + 16, 4);
+	if (pkt[8] <= 1) {
+		dp_drop(dp, DP_DROP_IPV4_TTL, len);
+		dp_icmp_error(dp, ifname, pkt, len, ICMP_TIME_EXCEEDED, 0, 0,
+			      depth);
+		return;
+	}
+	r = dp_rib_lookup(dp->rib, dp->n_rib, dst);
+	if (r == NULL) {
+		dp_drop(dp, DP_DROP_IPV4_NO_ROUTE, len);
+		/* Host unreachable, which IOS sends for a missing route. */
+		dp_icmp_error(dp, ifname, pkt, len, ICMP_UNREACH, 1, 0, depth);
+		return;
+	}
+	/* TTL minus one, checksum adjusted incrementally (RFC 1624). */
+	checksum_adjust(pkt + 10, get16(pkt + 8), get16(pkt + 8) - 0x100);
+	pkt[8]--;
+	if (in != NULL && in->tcp_mss)
+		mss = in->tcp_mss;
+	{
+		const struct dp_if_cfg *out = find_if(dp, r->ifname);
+
+		if (out != NULL && out->tcp_mss && (!mss || out->tcp_mss < mss))
+			mss = out->tcp_mss;
+	}
+	if (mss)
+		clamp_mss(dp, pkt, len, mss);
+	dp_stat_add(dp, DP_STAT_FORWARDED, 1);
+	dp_ip_output(dp, pkt, len, depth);
+}
+
+/* ---- ICMP ---- */
+
+/* Token bucket that bounds the ICMP errors the router sends. */
+static bool
+icmp_allow(struct dp *dp)
+{
+	uint64_t now = dp->now;
+
+	if (now > dp->icmp_refill_ns) {
+		uint64_t add = (now - dp->icmp_refill_ns) * ICMP_RATE /
+			       NS_PER_SEC;
+
+		if (add > 0 || dp->icmp_refill_ns == 0) {
+			dp->icmp_tokens += add;
+			if (dp->icmp_tokens > ICMP_BURST ||
+			    dp->icmp_refill_ns == 0)
+				dp->icmp_tokens = ICMP_BURST;
+			dp->icmp_refill_ns = now;
+		}
+	}
+	if (dp->icmp_tokens == 0)
+		return false;
+	dp->icmp_tokens--;
+	return true;
+}
+
+/* Our address to send from towards DST: the egress interface's. */
+static uint32_t
+source_for(const struct dp *dp, uint32_t dst)
+{
+	const struct dp_route *r = dp_rib_lookup(dp->rib, dp->n_rib, dst);
+	const struct dp_if_cfg *ifc = r != NULL ? find_if(dp, r->ifname) : NULL;
+
+	return ifc != NULL ? ifc->addr : 0;
+}
+
+static void
+ip_header(uint8_t *h, size_t total, uint16_t id, bool df, uint8_t ttl,
+	  uint8_t proto, uint32_t src, uint32_t dst)
+{
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	put16(h + 2, (uint16_t)total);
+	put16(h + 4, id);
+	put16(h + 6, df ? IP_DF : 0);
+	h[8] = ttl;
+	h[9] = proto;
+	memcpy(h + 12, &src, 4);
+	memcpy(h + 16, &dst, 4);
+	ip_set_checksum(h, 20);
+}
+
+void
+dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
+	      size_t len, uint8_t type, uint8_t code, uint16_t mtu, int depth)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	size_t quote = hlen + 8 < len ? hlen + 8 : len;
+	uint8_t *m = dp->icmp_pkt;
+	uint32_t src, dst;
+	const struct dp_if_cfg *in = ifname ? find_if(dp, ifname) : NULL;
+
+	memcpy(&dst, pkt + 12, 4);
+	/* RFC 1812 4.3.2.7: not about an ICMP error, a later fragment, or
+	 * a source that names no single host. */
+	if ((get16(pkt + 6) & IP_OFFMASK) != 0 || dst == 0 ||
+	    (ntohl(dst) >> 28) >= 14 || pkt == m)
+		return;
+	if (pkt[9] == PROTO_ICMP && len >= hlen + 1 &&
+	    pkt[hlen] != ICMP_ECHO && pkt[hlen] != ICMP_ECHO_REPLY)
+		return;
+	/* No way back: nothing to send, and nothing to count. */
+	if (dp_rib_lookup(dp->rib, dp->n_rib, dst) == NULL &&
+	    dp_local_if(dp, dst) < 0)
+		return;
+	if (depth > DP_MAX_NESTING || !icmp_allow(dp))
+		return;
+	/* From the address the packet was sent to when it is ours (port
+	 * unreachable), else the one it came in on, else the way back. */
+	memcpy(&src, pkt + 16, 4);
+	if (dp_local_if(dp, src) < 0)
+		src = in != NULL && in->addr != 0 ? in->addr :
+		      source_for(dp, dst);
+	if (src == 0)
+		return;
+	memset(m + 20, 0, 8);
+	m[20] = type;
+	m[21] = code;
+	put16(m + 26, mtu);
+	memcpy(m + 28, pkt, quote);
+	put16(m + 22, fold(sum16(m + 20, 8 + quote, 0)));
+	ip_header(m, 28 + quote, ++dp->ip_id, false, 255, PROTO_ICMP, src,
+		  dst);
+	dp_stat_add(dp, DP_STAT_ICMP_OUT, 1);
+	dp_ip_output(dp, m, 28 + quote, depth + 1);
+}
+
+static void
+probe_done(struct dp *dp, size_t slot, enum dp_probe_status st, uint32_t from,
+	   const uint8_t *icmp)
+{
+	struct dp_probe_req *req = dp->probes[slot];
+
+	dp->probes[slot] = NULL;
+	req->res.status = st;
+	req->res.from = from;
+	if (icmp != NULL) {
+		req->res.icmp_type = icmp[0];
+		req->res.icmp_code = icmp[1];
+		req->res.mtu = get16(icmp + 6);
+	}
+	req->res.rtt_ns = dp->now > req->sent_ns ? dp->now - req->sent_ns : 0;
+	req->answered = true;
+	sem_post(&req->done);
+}
+
+/* Matches an ICMP error quoting one of our probes. */
+static void
+probe_error(struct dp *dp, uint32_t from, const uint8_t *icmp, size_t len)
+{
+	const uint8_t *q = icmp + 8;
+	uint32_t qdst;
+	uint16_t qid;
+
+	if (len < 8 + 20)
+		return;
+	memcpy(&qdst, q + 16, 4);
+	qid = get16(q + 4);
+	for (size_t i = 0; i < DP_MAX_PROBES; i++) {
+		struct dp_probe_req *r = dp->probes[i];
+
+		if (r == NULL || r->ip_id != qid || r->p.dst != qdst)
+			continue;
+		probe_done(dp, i, icmp[0] == ICMP_TIME_EXCEEDED ?
+			   DP_PROBE_TTL_EXCEEDED : DP_PROBE_UNREACHABLE, from,
+			   icmp);
+		return;
+	}
+}
+
+void
+dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
+	      size_t len, int depth)
+{
+	uint8_t *icmp = pkt + hlen;
+	size_t ilen = len - hlen;
+	uint32_t src, dst;
+
+	(void)ifname;
+	if (ilen < 8 || fold(sum16(icmp, ilen, 0)) != 0) {
+		dp_drop(dp, DP_DROP_IPV4_MALFORMED, len);
+		return;
+	}
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	switch (icmp[0]) {
+	case ICMP_ECHO:
+		/* The reply is the request turned around, in place. */
+		memcpy(pkt + 12, &dst, 4);
+		memcpy(pkt + 16, &src, 4);
+		pkt[8] = 255;
+		ip_set_checksum(pkt, hlen);
+		checksum_adjust(icmp + 2, ICMP_ECHO << 8, ICMP_ECHO_REPLY << 8);
+		icmp[0] = ICMP_ECHO_REPLY;
+		dp_stat_add(dp, DP_STAT_ICMP_OUT, 1);
+		dp_ip_output(dp, pkt, len, depth + 1);
+		return;
+	case ICMP_ECHO_REPLY:
+		for (size_t i = 0; i < DP_MAX_PROBES; i++) {
+			struct dp_probe_req *r = dp->probes[i];
+
+			if (r != NULL && r->p.kind == DP_PROBE_ECHO &&
+			    r->p.dst == src && r->p.id == get16(icmp + 4) &&
+			    r->p.seq == get16(icmp + 6)) {
+				probe_done(dp, i, DP_PROBE_REPLY, src, icmp);
+				return;
+			}
+		}
+		break;
+	case ICMP_UNREACH:
+	case ICMP_TIME_EXCEEDED:
+		probe_error(dp, src, icmp, ilen);
+		break;
+	default:
+		break;
+	}
+	dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+}
+
+/* ---- probes ---- */
+
+void
+dp_probe_send(struct dp *dp, struct dp_probe_req *req)
+{
+	const struct dp_probe *p = &req->p;
+	size_t size = p->size, slot;
+	uint8_t *pkt = dp->probe_pkt;
+	uint32_t src = p->src;
+	uint8_t proto = p->kind == DP_PROBE_ECHO ? PROTO_ICMP : PROTO_UDP;
+
+	for (slot = 0; slot < DP_MAX_PROBES && dp->probes[slot]; slot++)
+		;
+	if (slot == DP_MAX_PROBES) {
+		req->res.status = DP_PROBE_NOT_SENT;
+		sem_post(&req->done);
+		return;
+	}
+	if (size < 28)
+		size = 28;
+	if (size > 18024)
+		size = 18024;
+	if (src == 0)
+		src = source_for(dp, p->dst);
+	if (src == 0 && dp_local_if(dp, p->dst) >= 0)
+		src = p->dst;
+	if (src == 0) {
+		req->res.status = DP_PROBE_NO_ROUTE;
+		sem_post(&req->done);
+		return;
+	}
+	/* IOS fills echo data with 0xABCD. */
+	for (size_t i = 28; i < size; i++)
+		pkt[i] = (i & 1) ? 0xcd : 0xab;
+	memset(pkt + 20, 0, 8);
+	if (p->kind == DP_PROBE_ECHO) {
+		pkt[20] = ICMP_ECHO;
+		put16(pkt + 24, p->id);
+		put16(pkt + 26, p->seq);
+		put16(pkt + 22, fold(sum16(pkt + 20, size - 20, 0)));
+	} else {
+		put16(pkt + 20, (uint16_t)(49152 + (p->id & 0x3fff)));
+		put16(pkt + 22, p->dport);
+		put16(pkt + 24, (uint16_t)(size - 20));
+	}
+	req->ip_id = ++dp->ip_id;
+	ip_header(pkt, size, req->ip_id, p->df, p->ttl ? p->ttl : 255, proto,
+		  src, p->dst);
+	dp->probes[slot] = req;
+	dp->now = dp_now_ns();
+	req->sent_ns = dp->now;
+	dp->rx_if = -1;
+	if (dp_ip_output(dp, pkt, size, 0) < 0 && dp->probes[slot] == req) {
+		/* Dropped here: IOS prints the ICMP code it would get. */
+		dp->probes[slot] = NULL;
+		req->res.status = dp_rib_lookup(dp->rib, dp->n_rib, p->dst) ?
+				  DP_PROBE_NOT_SENT : DP_PROBE_NO_ROUTE;
+		sem_post(&req->done);
+	}
+}
+
+void
+dp_probe_cancel(struct dp *dp, struct dp_probe_req *req)
+{
+	for (size_t i = 0; i < DP_MAX_PROBES; i++) {
+		if (dp->probes[i] == req)
+			dp->probes[i] = NULL;
+	}
+}
