@@ -56,7 +56,8 @@ cfg_render_access_users(FILE *f, const struct lyd_node *tree)
 	set = select_nodes(tree, A "/enable-secret");
 	if (set && set->count > 0) {
 		v = lyd_get_value(set->dnodes[0]);
-		fprintf(f, "enable secret %c %s\n!\n", v[1], v);
+		if (v != NULL && v[0] != '\0')
+			fprintf(f, "enable secret %c %s\n!\n", v[1], v);
 	}
 	ly_set_free(set, NULL);
 
