@@ -51,6 +51,8 @@ enum msg_type {
 	MSG_RESET_SAS,
 	MSG_SA_ADD,
 	MSG_SA_DELETE,
+	MSG_SA_INSTALL,
+	MSG_SA_REMOVE,
 	MSG_WIRE,
 	MSG_PROBE,
 	MSG_PROBE_CANCEL,
@@ -60,6 +62,15 @@ enum msg_type {
 struct sas_request {
 	struct dp_sa_info *sas;
 	int n;
+	sem_t done;
+};
+
+/* dp_sa_install() and dp_sa_remove(): on the caller's stack. */
+struct sa_request {
+	struct dp_sa_entry *entry;	/* install: prepared by the caller */
+	bool outbound;			/* remove */
+	uint32_t dst, spi;
+	int rc;
 	sem_t done;
 };
 
@@ -143,7 +154,7 @@ dp_thread(void *arg)
 			pfd[n].fd = dp->wires[i].fd;
 			pfd[n++].events = POLLIN;
 		}
-		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
+		if (poll(pfd, n, 100) < 0 && errno != EINTR)
 			break;
 
 		while (!atomic_load(&dp->stop) && msgq_pop(dp->q, &m))
@@ -156,6 +167,7 @@ dp_thread(void *arg)
 		}
 		dp_input_expire(dp, now);
 		dp_input_flush(dp);
+		dp_sa_expire(dp, now);
 	}
 	return NULL;
 }
@@ -190,6 +202,15 @@ discard_msg(struct msg *m)
 		break;
 	case MSG_GET_SAS:
 		sem_post(&((struct sas_request *)m->ptr)->done);
+		break;
+	case MSG_SA_INSTALL:
+		dp_sa_free_entry(((struct sa_request *)m->ptr)->entry);
+		((struct sa_request *)m->ptr)->rc = -1;
+		sem_post(&((struct sa_request *)m->ptr)->done);
+		break;
+	case MSG_SA_REMOVE:
+		((struct sa_request *)m->ptr)->rc = -1;
+		sem_post(&((struct sa_request *)m->ptr)->done);
 		break;
 	case MSG_PROBE:
 		((struct dp_probe_req *)m->ptr)->res.status = DP_PROBE_NOT_SENT;
@@ -518,6 +539,21 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SA_DELETE:
 		dp_sa_delete_now(dp, m->outbound, m->dst, m->spi);
 		break;
+	case MSG_SA_INSTALL: {
+		struct sa_request *r = m->ptr;
+
+		r->rc = dp_sa_link_now(dp, r->entry);
+		sem_post(&r->done);
+		break;
+	}
+	case MSG_SA_REMOVE: {
+		struct sa_request *r = m->ptr;
+
+		r->rc = dp_sa_delete_now(dp, r->outbound, r->dst, r->spi) ?
+			0 : -1;
+		sem_post(&r->done);
+		break;
+	}
 	case MSG_PROBE:
 		dp_probe_send(dp, m->ptr);
 		break;
@@ -528,7 +564,8 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_STOP:
 		break;
 	}
-	if (m->type != MSG_GET_SAS && m->done != NULL)
+	if (m->type != MSG_GET_SAS && m->type != MSG_SA_INSTALL &&
+	    m->type != MSG_SA_REMOVE && m->done != NULL)
 		sem_post(m->done);
 }
 
@@ -591,6 +628,54 @@ dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 			 .dst = dst, .spi = spi };
 
 	return post(dp, &m);
+}
+
+int
+dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
+	      size_t errlen)
+{
+	struct sa_request req = { .rc = -1 };
+	struct msg m = { .type = MSG_SA_INSTALL, .ptr = &req };
+
+	req.entry = calloc(1, sizeof(*req.entry));
+	if (req.entry == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	req.entry->esp = dp_esp_sa_create(&sa->params, err, errlen);
+	if (req.entry->esp == NULL) {
+		free(req.entry);
+		return -1;
+	}
+	req.entry->cfg = *sa;
+	req.entry->installed_ns = dp_now_ns();
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	if (req.rc < 0)
+		snprintf(err, errlen, "SA 0x%X not installed: out of memory "
+			 "or the datapath stopped", sa->params.spi);
+	return req.rc;
+}
+
+int
+dp_sa_remove(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
+{
+	struct sa_request req = { .outbound = outbound, .dst = dst,
+				  .spi = spi, .rc = -1 };
+	struct msg m = { .type = MSG_SA_REMOVE, .ptr = &req };
+
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	return req.rc;
+}
+
+void
+dp_set_sa_event_sink(struct dp *dp, dp_sa_event_fn fn, void *ctx)
+{
+	dp->sa_sink = fn;
+	dp->sa_sink_ctx = ctx;
 }
 
 int

@@ -213,11 +213,19 @@ struct dp_sadb;
 struct dp_sadb *dp_sadb_create(size_t nsa, uint64_t seed);
 void dp_sadb_free(struct dp_sadb *db);
 
-/* Inserts VALUE; returns -1 when the key is present or the table full. */
+/*
+ * Inserts VALUE, growing the table when needed; returns -1 when the key
+ * is present or memory runs out.
+ */
 int dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto,
 		   uint32_t spi, void *value);
 void *dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 		     uint32_t spi);
+
+/* Removes the key and returns its value, or NULL when it is absent. */
+void *dp_sadb_remove(struct dp_sadb *db, uint32_t dst, uint8_t proto,
+		     uint32_t spi);
+size_t dp_sadb_count(const struct dp_sadb *db);
 
 /* ---- Unknown-SPI report limiter ---- */
 
@@ -496,6 +504,48 @@ int dp_sa_add(struct dp *dp, const struct dp_sa_cfg *sa);
 /* Removes the SA with this direction, destination (network order) and
  * SPI; returns -1 when the queue is full. */
 int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
+
+/*
+ * Installs SA as dp_sa_add() does and returns only once the datapath
+ * uses it, so a packet for its SPI that arrives after the return is
+ * decrypted: the IKE manager calls this before it sends the message
+ * that lets the peer use the SA. Cipher and MAC contexts are keyed in
+ * the caller's thread, so the datapath pauses only to link the SA in.
+ * Any SPI other than 0 works, 0x80000000 and above included. Returns
+ * -1 with the reason in ERR when the SA cannot be created.
+ */
+int dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
+		  size_t errlen);
+
+/* Removes an SA like dp_sa_delete() and waits; -1 when it is not there. */
+int dp_sa_remove(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
+
+/* Lifetime events of SAs installed with dp_sa_add() or dp_sa_install(). */
+enum dp_sa_event_kind {
+	DP_SA_SOFT_EXPIRED,		/* time to rekey; the SA still works */
+	DP_SA_HARD_EXPIRED,		/* the SA was removed */
+};
+
+struct dp_sa_event {
+	enum dp_sa_event_kind kind;
+	bool outbound;
+	bool by_bytes;			/* the kilobyte limit, not the time */
+	uint32_t dst;			/* network byte order */
+	uint32_t spi;
+};
+
+typedef void (*dp_sa_event_fn)(void *ctx, const struct dp_sa_event *ev);
+
+/*
+ * Sets where SA lifetime events go; call before dp_start(). The soft
+ * limit is 90 percent of lifetime_kb and lifetime_sec (0: no limit).
+ * The datapath checks up to 4096 SAs per pass of its loop, which runs
+ * at least 10 times a second, and starts a new round at most every 0.1
+ * s; so an event comes up to 0.1 s late, or up to N / 40960 s late
+ * with N SAs on an idle router. A soft event always precedes the hard
+ * one. SAs from the config (ipsec-manual) never expire.
+ */
+void dp_set_sa_event_sink(struct dp *dp, dp_sa_event_fn fn, void *ctx);
 
 /*
  * `clear crypto sa`: deletes the negotiated SAs and re-creates the

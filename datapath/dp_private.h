@@ -49,6 +49,7 @@ struct dp_sa_entry {
 	uint32_t conn_id;
 	uint64_t installed_ns;
 	bool dynamic;			/* from dp_sa_add(), not the config */
+	bool soft_sent;			/* DP_SA_SOFT_EXPIRED reported */
 };
 
 /* Counters of one interface, in struct dp_if_counters order. */
@@ -112,6 +113,11 @@ struct dp {
 	bool *transport_only;		/* per cfg.ifs: all its SAs transport */
 	struct dp_sa_entry **sas;
 	size_t n_sas;
+	size_t sas_cap;
+	size_t life_cursor;		/* next SA the lifetime scan checks */
+	uint64_t life_pass_ns;		/* when the scan last wrapped */
+	dp_sa_event_fn sa_sink;
+	void *sa_sink_ctx;
 	struct dp_sa_entry **map_sa;	/* per cfg.maps: outbound SA or NULL */
 	struct dp_sadb *sadb;
 	uint32_t next_conn_id;
@@ -204,7 +210,11 @@ void dp_input_expire(struct dp *dp, uint64_t now);
 /* reconcile.c */
 void dp_reconcile(struct dp *dp, struct dp_config *cfg);
 void dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c);
-void dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
+/* Links an entry whose ESP context is ready; takes ownership of E. */
+int dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e);
+void dp_sa_free_entry(struct dp_sa_entry *e);
+void dp_sa_expire(struct dp *dp, uint64_t now);
+bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
 void dp_sa_reset_now(struct dp *dp);
 

@@ -111,12 +111,21 @@ link_map_sas(struct dp *dp)
 	}
 }
 
-static void
-free_entry(struct dp_sa_entry *e)
+void
+dp_sa_free_entry(struct dp_sa_entry *e)
 {
 	dp_esp_sa_free(e->esp);
 	OPENSSL_cleanse(e, sizeof(*e));
 	free(e);
+}
+
+#define free_entry dp_sa_free_entry
+
+/* Outbound SAs are indexed under protocol 0, inbound ones under ESP. */
+static uint8_t
+index_proto(bool outbound)
+{
+	return outbound ? 0 : 50;
 }
 
 /*
@@ -144,6 +153,10 @@ rebuild(struct dp *dp)
 			free_entry(e);
 			continue;
 		}
+		/* The same outbound SA may sit on several interfaces that
+		 * carry one map; the index finds the first. */
+		if (p->outbound)
+			dp_sadb_insert(db, p->dst, 0, p->spi, e);
 		dp->sas[n++] = e;
 	}
 	dp->n_sas = n;
@@ -158,9 +171,10 @@ void
 dp_reconcile(struct dp *dp, struct dp_config *cfg)
 {
 	struct dp_sa_entry **sas;
-	size_t n = 0;
+	size_t n = 0, cap;
 
-	sas = calloc(cfg->n_sas + dp->n_sas + 1, sizeof(sas[0]));
+	cap = cfg->n_sas + dp->n_sas + 1;
+	sas = calloc(cap, sizeof(sas[0]));
 	if (sas == NULL) {
 		fprintf(stderr, "datapath: out of memory applying config\n");
 		dp_config_free(cfg);
@@ -189,6 +203,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	free(dp->sas);
 	dp->sas = sas;
 	dp->n_sas = n;
+	dp->sas_cap = cap;
 
 	/* Keys now live in the SA entries only. */
 	dp_config_free(&dp->cfg);
@@ -203,61 +218,185 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	dp_rib_update(dp);
 }
 
-/* Index of the SA with this direction, destination and SPI, or -1. */
-static ssize_t
-find_sa(const struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
+/* Removes E from dp->sas (by swapping in the last entry), the index
+ * and the crypto map links, and frees it. */
+static void
+unlink_entry(struct dp *dp, struct dp_sa_entry *e)
 {
-	for (size_t i = 0; i < dp->n_sas; i++) {
-		const struct dp_sa_params *p = &dp->sas[i]->cfg.params;
+	const struct dp_sa_params *p = &e->cfg.params;
 
-		if (p->outbound == outbound && p->dst == dst && p->spi == spi)
-			return (ssize_t)i;
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		if (dp->sas[i] == e) {
+			dp->sas[i] = dp->sas[--dp->n_sas];
+			break;
+		}
 	}
-	return -1;
+	if (dp_sadb_lookup(dp->sadb, p->dst, index_proto(p->outbound),
+			   p->spi) == e)
+		dp_sadb_remove(dp->sadb, p->dst, index_proto(p->outbound),
+			       p->spi);
+	for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps; i++) {
+		if (dp->map_sa[i] != e)
+			continue;
+		/* Fall back on another SA of the same entry, if any. */
+		dp->map_sa[i] = NULL;
+		for (size_t j = 0; j < dp->n_sas; j++) {
+			const struct dp_sa_cfg *c = &dp->sas[j]->cfg;
+
+			if (c->params.outbound && c->map_seq == e->cfg.map_seq &&
+			    strcmp(c->map, e->cfg.map) == 0 &&
+			    strcmp(c->ifname, e->cfg.ifname) == 0) {
+				dp->map_sa[i] = dp->sas[j];
+				break;
+			}
+		}
+	}
+	free_entry(e);
 }
 
-static void
-remove_at(struct dp *dp, size_t i)
+int
+dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 {
-	free_entry(dp->sas[i]);
-	memmove(&dp->sas[i], &dp->sas[i + 1],
-		(dp->n_sas - i - 1) * sizeof(dp->sas[0]));
-	dp->n_sas--;
+	const struct dp_sa_params *p = &e->cfg.params;
+	uint8_t proto = index_proto(p->outbound);
+	struct dp_sa_entry *old = dp_sadb_lookup(dp->sadb, p->dst, proto,
+						 p->spi);
+
+	e->dynamic = true;
+	if (e->conn_id == 0)
+		e->conn_id = dp->next_conn_id++;
+	if (old != NULL)
+		unlink_entry(dp, old);
+	if (dp->n_sas == dp->sas_cap) {
+		size_t cap = dp->sas_cap ? dp->sas_cap * 2 : 16;
+		struct dp_sa_entry **sas = realloc(dp->sas,
+						   cap * sizeof(sas[0]));
+
+		if (sas == NULL) {
+			free_entry(e);
+			return -1;
+		}
+		dp->sas = sas;
+		dp->sas_cap = cap;
+	}
+	if (dp_sadb_insert(dp->sadb, p->dst, proto, p->spi, e) < 0) {
+		free_entry(e);
+		return -1;
+	}
+	dp->sas[dp->n_sas++] = e;
+	if (p->outbound) {
+		/* Only entries of its own map can start using it. */
+		for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps;
+		     i++) {
+			const struct dp_map_cfg *m = &dp->cfg.maps[i];
+
+			if (dp->map_sa[i] == NULL &&
+			    m->seq == e->cfg.map_seq &&
+			    strcmp(m->map, e->cfg.map) == 0 &&
+			    strcmp(m->ifname, e->cfg.ifname) == 0)
+				dp->map_sa[i] = e;
+		}
+	} else if (p->tunnel) {
+		for (size_t i = 0; dp->transport_only != NULL &&
+		     i < dp->cfg.n_ifs; i++) {
+			if (dp->cfg.ifs[i].addr == p->dst)
+				dp->transport_only[i] = false;
+		}
+	} else {
+		mark_transport_only(dp);
+	}
+	return 0;
 }
 
 void
 dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c)
 {
-	struct dp_sa_entry **sas;
-	struct dp_sa_entry *e;
-	ssize_t old = find_sa(dp, c->params.outbound, c->params.dst,
-			      c->params.spi);
+	struct dp_sa_entry *e = new_entry(dp, c);
 
-	e = new_entry(dp, c);
-	if (e == NULL)
-		return;
-	e->dynamic = true;
-	if (old >= 0)
-		remove_at(dp, (size_t)old);
-	sas = realloc(dp->sas, (dp->n_sas + 1) * sizeof(sas[0]));
-	if (sas == NULL) {
-		free_entry(e);
-		return;
-	}
-	dp->sas = sas;
-	dp->sas[dp->n_sas++] = e;
-	rebuild(dp);
+	if (e != NULL)
+		dp_sa_link_now(dp, e);
 }
 
-void
+bool
 dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 {
-	ssize_t i = find_sa(dp, outbound, dst, spi);
+	struct dp_sa_entry *e = dp_sadb_lookup(dp->sadb, dst,
+					       index_proto(outbound), spi);
 
-	if (i < 0)
-		return;
-	remove_at(dp, (size_t)i);
-	rebuild(dp);
+	if (e == NULL)
+		return false;
+	unlink_entry(dp, e);
+	return true;
+}
+
+static void
+sa_event(struct dp *dp, const struct dp_sa_entry *e,
+	 enum dp_sa_event_kind kind, bool by_bytes)
+{
+	struct dp_sa_event ev = {
+		.kind = kind,
+		.outbound = e->cfg.params.outbound,
+		.by_bytes = by_bytes,
+		.dst = e->cfg.params.dst,
+		.spi = e->cfg.params.spi,
+	};
+
+	if (dp->sa_sink != NULL)
+		dp->sa_sink(dp->sa_sink_ctx, &ev);
+}
+
+/* SAs the lifetime scan checks per call of dp_sa_expire(). */
+#define LIFE_SLICE 4096
+#define NS_PER_SEC 1000000000ULL
+
+/*
+ * Checks a slice of the negotiated SAs against their lifetimes: soft at
+ * 90 percent (an event), hard at 100 percent (an event, and the SA goes).
+ */
+void
+dp_sa_expire(struct dp *dp, uint64_t now)
+{
+	size_t budget = LIFE_SLICE;
+
+	/* A table that fits in one slice is checked 10 times a second. */
+	if (dp->life_cursor == 0) {
+		if (now - dp->life_pass_ns < NS_PER_SEC / 10)
+			return;
+		dp->life_pass_ns = now;
+	}
+	while (budget-- > 0 && dp->life_cursor < dp->n_sas) {
+		struct dp_sa_entry *e = dp->sas[dp->life_cursor];
+		struct dp_sa_counters c;
+		uint64_t kb, age, kb_max = e->cfg.lifetime_kb,
+			 ns_max = e->cfg.lifetime_sec * NS_PER_SEC;
+		bool hard_b, hard_t, soft_b, soft_t;
+
+		if (!e->dynamic) {
+			dp->life_cursor++;
+			continue;
+		}
+		dp_esp_sa_counters(e->esp, &c);
+		kb = (c.bytes_in + c.bytes_out) / 1024;
+		age = now > e->installed_ns ? now - e->installed_ns : 0;
+		hard_b = kb_max && kb >= kb_max;
+		hard_t = ns_max && age >= ns_max;
+		soft_b = kb_max && kb * 10 >= kb_max * 9;
+		soft_t = ns_max && age / 9 >= ns_max / 10;
+		if ((soft_b || soft_t) && !e->soft_sent) {
+			/* Also right before a hard expiry that came first. */
+			e->soft_sent = true;
+			sa_event(dp, e, DP_SA_SOFT_EXPIRED, soft_b);
+		}
+		if (hard_b || hard_t) {
+			sa_event(dp, e, DP_SA_HARD_EXPIRED, hard_b);
+			/* The last SA moves into this slot: check it next. */
+			unlink_entry(dp, e);
+			continue;
+		}
+		dp->life_cursor++;
+	}
+	if (dp->life_cursor >= dp->n_sas)
+		dp->life_cursor = 0;
 }
 
 /*
