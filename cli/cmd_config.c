@@ -92,19 +92,13 @@ bool
 cc_exists(struct cc_txn *t, const char *fmt, ...)
 {
 	char xpath[XPATH_MAX];
-	struct lyd_node *tree = cfg_txn_tree(t->txn);
-	struct ly_set *set = NULL;
 	va_list ap;
 	bool ok;
 
 	va_start(ap, fmt);
 	ok = format_xpath(t, xpath, fmt, ap);
 	va_end(ap);
-	if (!ok || !tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
-		return false;
-	ok = set->count > 0;
-	ly_set_free(set, NULL);
-	return ok;
+	return ok && cfg_find(cfg_txn_tree(t->txn), xpath) != NULL;
 }
 
 enum cmd_result
@@ -194,6 +188,7 @@ cmd_config_install(void)
 	cc_install_ipsec();
 	cc_install_cryptomap();
 	cc_install_route();
+	cc_install_keyring();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */

@@ -99,5 +99,6 @@ void cc_install_isakmp(void);
 void cc_install_ipsec(void);
 void cc_install_cryptomap(void);
 void cc_install_route(void);
+void cc_install_keyring(void);
 
 #endif

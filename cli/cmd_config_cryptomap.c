@@ -18,16 +18,16 @@
 bool
 cc_editing_manual_entry(struct vty *vty)
 {
-	char xpath[VTY_XPATH_MAX + 8];
 	const char *type;
+	struct cc_txn t;
 	bool manual;
 
-	if (vty_mode(vty) != MODE_CRYPTO_MAP)
+	/* The candidate, not the running tree: a file load batches lines. */
+	if (vty_mode(vty) != MODE_CRYPTO_MAP || !cc_begin(&t, vty))
 		return false;
-	snprintf(xpath, sizeof(xpath), "%s/type", vty_xpath(vty));
-	type = cfg_get_value(cfg_read_lock(vty->router->cfg), xpath);
+	type = cc_get(&t, "%s/type", vty_xpath(vty));
 	manual = type && !strcmp(type, "ipsec-manual");
-	cfg_read_unlock(vty->router->cfg);
+	cc_abort(&t);
 	return manual;
 }
 
@@ -48,8 +48,9 @@ map_entry(struct vty *vty, const struct cmd_args *args)
 		return CMD_WARNING;
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
-	created = !cc_exists(&t, ENTRY_XPATH, name, seq);
+	/* Every entry has its type set, so its absence means a new entry. */
 	old_type = cc_get(&t, ENTRY_XPATH "/type", name, seq);
+	created = !old_type;
 	if (!type)
 		type = old_type ? old_type : "ipsec-isakmp";
 	if (!created && strcmp(old_type, type)) {

@@ -11,10 +11,18 @@ struct router;
 
 /*
  * Runs each line of the file at PATH in (config) mode. Blank lines and
- * "!" comments are skipped and "end" stops the load. Each rejected line
- * is written to REPORT (when not NULL) and logged as
- * "line N: <text>: <IOS error>", and loading continues.
- * Returns the number of rejected lines, or -1 when PATH cannot be read.
+ * "!" comments are skipped and "end" stops the load. What a terminal
+ * paste adds is skipped too: a UTF-8 byte order mark, "Building
+ * configuration..." and "Current configuration :" lines, EXEC commands
+ * after a prompt ("R1#show run"); a config-mode prompt in front of a line
+ * ("R1(config)#") is removed. Each rejected line is written to REPORT
+ * (when not NULL) and logged as "line N: <text>: <IOS error>", and loading
+ * continues. Lines indented under a rejected line are skipped with it and
+ * counted in its report line, so a block that vrouter does not model
+ * (a crypto pki certificate chain with its hex lines, a routing process)
+ * is one rejection. All the lines are applied in one batch of the config
+ * store (see cfg_batch_begin()), and subscribers are notified once.
+ * Returns the number of rejections, or -1 when PATH cannot be read.
  */
 int config_load_file(struct router *r, const char *path, FILE *report);
 

@@ -499,7 +499,10 @@ cfg_render_tree(const struct lyd_node *tree)
 	fprintf(f, "!\n");
 	render_hostname(f, tree);
 	cfg_render_access_users(f, tree);
+	cfg_render_keyrings(f, tree);
 	render_isakmp(f, tree);
+	cfg_render_isakmp_profiles(f, tree);
+	cfg_render_ipsec_globals(f, tree);
 	render_transform_sets(f, tree);
 	render_ipsec_profiles(f, tree);
 	render_crypto_maps(f, tree);
@@ -513,6 +516,18 @@ cfg_render_tree(const struct lyd_node *tree)
 		return NULL;
 	}
 	return buf;
+}
+
+const char *
+cfg_node_val(const struct lyd_node *node, const char *path)
+{
+	return val(node, path);
+}
+
+bool
+cfg_node_has(const struct lyd_node *node, const char *path)
+{
+	return has(node, path);
 }
 
 char *

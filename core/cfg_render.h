@@ -38,4 +38,15 @@ int cfg_port_parse(const char *proto, const char *word);
 void cfg_render_access_users(FILE *f, const struct lyd_node *tree);
 void cfg_render_access_lines(FILE *f, const struct lyd_node *tree);
 
+/* Value of the leaf at relative PATH under NODE, or NULL (cfg_render.c). */
+const char *cfg_node_val(const struct lyd_node *node, const char *path);
+
+/* True when the relative XPath PATH selects a node under NODE. */
+bool cfg_node_has(const struct lyd_node *node, const char *path);
+
+/* Blocks of the crypto configuration (cfg_render_crypto.c). */
+void cfg_render_keyrings(FILE *f, const struct lyd_node *tree);
+void cfg_render_isakmp_profiles(FILE *f, const struct lyd_node *tree);
+void cfg_render_ipsec_globals(FILE *f, const struct lyd_node *tree);
+
 #endif

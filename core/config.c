@@ -35,11 +35,19 @@ struct cfg {
 	 */
 	pthread_rwlock_t lock;
 	pthread_mutex_t commit_lock;	/* one transaction commits at a time */
+
+	/* Open batch (cfg_batch_begin); set and read under LOCK. */
+	bool batching;
+	bool batch_tainted;
+	pthread_t batch_owner;
+	struct lyd_node *batch;		/* the batch's candidate tree */
 };
 
 struct cfg_txn {
 	struct cfg *cfg;
 	struct lyd_node *tree;
+	bool batched;		/* edits the open batch's tree in place */
+	unsigned edits;		/* cfg_txn_set/delete calls so far */
 	char err[CFG_ERR_MAX];
 };
 
@@ -121,6 +129,12 @@ cfg_txn_begin(struct cfg *cfg)
 		return NULL;
 	txn->cfg = cfg;
 	pthread_rwlock_rdlock(&cfg->lock);
+	if (cfg->batching && pthread_equal(cfg->batch_owner, pthread_self())) {
+		txn->batched = true;
+		txn->tree = cfg->batch;
+		pthread_rwlock_unlock(&cfg->lock);
+		return txn;
+	}
 	if (cfg->running &&
 	    lyd_dup_siblings(cfg->running, NULL, LYD_DUP_RECURSIVE,
 			     &txn->tree) != LY_SUCCESS) {
@@ -138,6 +152,7 @@ cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 	struct lyd_node *first = NULL;
 	LY_ERR rc;
 
+	txn->edits++;
 	rc = lyd_new_path(txn->tree, txn->cfg->ctx, xpath, value,
 			  LYD_NEW_PATH_UPDATE, &first);
 	if (rc != LY_SUCCESS) {
@@ -160,6 +175,7 @@ cfg_txn_delete(struct cfg_txn *txn, const char *xpath)
 
 	if (!txn->tree)
 		return 0;
+	txn->edits++;
 	if (lyd_find_xpath(txn->tree, xpath, &set) != LY_SUCCESS) {
 		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
 		return -1;
@@ -194,6 +210,17 @@ cfg_txn_abort(struct cfg_txn *txn)
 {
 	if (!txn)
 		return;
+	if (txn->batched) {
+		struct cfg *cfg = txn->cfg;
+
+		pthread_rwlock_wrlock(&cfg->lock);
+		cfg->batch = txn->tree;
+		if (txn->edits)
+			cfg->batch_tainted = true;
+		pthread_rwlock_unlock(&cfg->lock);
+		free(txn);
+		return;
+	}
 	lyd_free_all(txn->tree);
 	free(txn);
 }
@@ -214,6 +241,14 @@ cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen)
 	struct lyd_node *old;
 	int ret = -1;
 
+	if (txn->batched) {
+		/* Validated once, by cfg_batch_end(). */
+		pthread_rwlock_wrlock(&cfg->lock);
+		cfg->batch = txn->tree;
+		pthread_rwlock_unlock(&cfg->lock);
+		free(txn);
+		return 0;
+	}
 	pthread_mutex_lock(&cfg->commit_lock);
 	if (txn->tree &&
 	    lyd_validate_all(&txn->tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
@@ -238,6 +273,76 @@ out:
 	return ret;
 }
 
+int
+cfg_batch_begin(struct cfg *cfg)
+{
+	struct lyd_node *copy = NULL;
+
+	pthread_mutex_lock(&cfg->commit_lock);
+	pthread_rwlock_wrlock(&cfg->lock);
+	if (cfg->running &&
+	    lyd_dup_siblings(cfg->running, NULL, LYD_DUP_RECURSIVE,
+			     &copy) != LY_SUCCESS) {
+		pthread_rwlock_unlock(&cfg->lock);
+		pthread_mutex_unlock(&cfg->commit_lock);
+		return -1;
+	}
+	cfg->batch = copy;
+	cfg->batching = true;
+	cfg->batch_tainted = false;
+	cfg->batch_owner = pthread_self();
+	pthread_rwlock_unlock(&cfg->lock);
+	return 0;
+}
+
+bool
+cfg_batch_tainted(struct cfg *cfg)
+{
+	bool tainted;
+
+	pthread_rwlock_rdlock(&cfg->lock);
+	tainted = cfg->batch_tainted;
+	pthread_rwlock_unlock(&cfg->lock);
+	return tainted;
+}
+
+int
+cfg_batch_end(struct cfg *cfg, bool commit, char *err, size_t errlen)
+{
+	struct lyd_node *tree;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&cfg->lock);
+	tree = cfg->batch;
+	cfg->batch = NULL;
+	cfg->batching = false;
+	pthread_rwlock_unlock(&cfg->lock);
+
+	if (commit && tree &&
+	    lyd_validate_all(&tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
+			     NULL) != LY_SUCCESS) {
+		char msg[CFG_ERR_MAX];
+
+		copy_ly_error(cfg->ctx, msg, sizeof(msg));
+		if (err && errlen)
+			snprintf(err, errlen, "%s", msg);
+		commit = false;
+		ret = -1;
+	}
+	if (commit) {
+		pthread_rwlock_wrlock(&cfg->lock);
+		lyd_free_all(cfg->running);
+		cfg->running = tree;
+		tree = NULL;
+		cfg->generation++;
+		notify(cfg);
+		pthread_rwlock_unlock(&cfg->lock);
+	}
+	lyd_free_all(tree);
+	pthread_mutex_unlock(&cfg->commit_lock);
+	return ret;
+}
+
 const struct lyd_node *
 cfg_read_lock(struct cfg *cfg)
 {
@@ -251,20 +356,41 @@ cfg_read_unlock(struct cfg *cfg)
 	pthread_rwlock_unlock(&cfg->lock);
 }
 
+struct lyd_node *
+cfg_find(const struct lyd_node *tree, const char *xpath)
+{
+	struct lyd_node *found = NULL;
+	struct ly_set *set = NULL;
+	LY_ERR rc;
+
+	if (!tree)
+		return NULL;
+	/*
+	 * lyd_find_path() finds list entries by hash; it refuses paths that
+	 * are not plain data paths (a leaf-list without its value, a
+	 * predicate on a non-key), which XPath then evaluates.
+	 */
+	rc = lyd_find_path(tree, xpath, 0, &found);
+	if (rc == LY_SUCCESS)
+		return found;
+	if (rc == LY_ENOTFOUND || rc == LY_EINCOMPLETE)
+		return NULL;
+	if (lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return NULL;
+	found = set->count ? set->dnodes[0] : NULL;
+	ly_set_free(set, NULL);
+	return found;
+}
+
 /* XPath search, so that a leaf-list without a predicate is found too. */
 const char *
 cfg_get_value(const struct lyd_node *tree, const char *xpath)
 {
-	struct ly_set *set = NULL;
-	const char *value = NULL;
+	const struct lyd_node *node = cfg_find(tree, xpath);
 
-	if (!tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
-		return NULL;
-	if (set->count &&
-	    (set->dnodes[0]->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
-		value = lyd_get_value(set->dnodes[0]);
-	ly_set_free(set, NULL);
-	return value;
+	if (node && (node->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
+		return lyd_get_value(node);
+	return NULL;
 }
 
 int

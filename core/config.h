@@ -54,6 +54,25 @@ int cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen);
 /* Frees the transaction without changing the running config. */
 void cfg_txn_abort(struct cfg_txn *txn);
 
+/*
+ * Batches: one transaction for many commands, for loading whole files.
+ * cfg_batch_begin() copies the running tree once and holds the commit
+ * lock until cfg_batch_end(), so other threads' commits wait. While the
+ * batch is open, transactions begun by the same thread edit the batch tree
+ * in place: their commit skips validation and notifies nobody, and their
+ * abort leaves the edits they made. The batch is then "tainted": a failed
+ * command may have left part of its change behind, and the caller should
+ * end the batch without committing and apply the commands one by one.
+ *
+ * cfg_batch_end() with COMMIT validates the batch tree once, swaps it in
+ * and notifies the subscribers once. Returns 0, or -1 with a reason in
+ * ERR (the running config is then unchanged); without COMMIT it discards
+ * the batch and returns 0.
+ */
+int cfg_batch_begin(struct cfg *cfg);
+bool cfg_batch_tainted(struct cfg *cfg);
+int cfg_batch_end(struct cfg *cfg, bool commit, char *err, size_t errlen);
+
 /* Last error text of the transaction, or "" when none. */
 const char *cfg_txn_error(const struct cfg_txn *txn);
 
@@ -66,6 +85,13 @@ void cfg_read_unlock(struct cfg *cfg);
 
 /* Returns the value of the leaf at XPATH in TREE, or NULL. */
 const char *cfg_get_value(const struct lyd_node *tree, const char *xpath);
+
+/*
+ * Returns the first node at XPATH in TREE, or NULL. A data path with all
+ * its list keys is looked up through libyang's hashes; other XPaths are
+ * evaluated.
+ */
+struct lyd_node *cfg_find(const struct lyd_node *tree, const char *xpath);
 
 typedef void (*cfg_apply_fn)(void *ctx, const struct lyd_node *running);
 

@@ -494,8 +494,8 @@ Test(commands, static_routes)
 
 Test(commands, unsupported_command_rejected)
 {
-	assert_rejected("crypto isakmp nat keepalive 20");
-	assert_rejected("crypto keyring KR");
+	assert_rejected("crypto isakmp nat keepalive 2");
+	assert_rejected("crypto pki trustpoint TP");
 	fx_apply(&fx, "interface GigabitEthernet1");
 	assert_rejected("negotiation auto");
 }

@@ -327,12 +327,14 @@ Test(load, rejected_block_does_not_reuse_mode)
 		"crypto ipsec transform-set T esp-aes esp-sha-hmac\n"
 		"crypto map M 10 ipsec-isakmp\n"
 		" set peer 10.1.1.1\n"
-		"crypto dynamic-map D 10\n"
+		"crypto gdoi group D\n"
 		" set pfs group2\n";
 	char *render, *report;
 
-	cr_assert_eq(load_fresh(text, &render, &report), 2, "%s", report);
-	cr_assert_not_null(strstr(report, "line 5: set pfs group2: %"), "%s",
+	cr_assert_eq(load_fresh(text, &render, &report), 1, "%s", report);
+	cr_assert_not_null(strstr(report, "line 4: crypto gdoi group D: %"
+				  " Invalid input detected at '^' marker. "
+				  "(1 indented line skipped with it)\n"), "%s",
 			   report);
 	cr_assert_null(strstr(render, "set pfs"), "%s", render);
 	free(render);
