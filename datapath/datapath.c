@@ -197,7 +197,7 @@ discard_msg(struct msg *m)
 		pcap_close(m->ptr);
 		break;
 	case MSG_WIRE:
-		close(((struct dp_wire *)m->ptr)->fd);
+		dp_wire_close(m->ptr);
 		free(m->ptr);
 		break;
 	case MSG_GET_SAS:
@@ -270,7 +270,7 @@ dp_destroy(struct dp *dp)
 		msgq_destroy(dp->q);
 	}
 	for (size_t i = 0; i < dp->n_wires; i++)
-		close(dp->wires[i].fd);
+		dp_wire_close(&dp->wires[i]);
 	free_sas(dp->sas, dp->n_sas);
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
@@ -450,6 +450,7 @@ replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int dlt = pcap_datalink(p);
+	int stat = dp_ifstat_index(dp, ifname);
 	uint64_t now = 0;
 	unsigned n = 0;
 
@@ -458,7 +459,7 @@ replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
 			dp_input_flush(dp);
 			now = dp_now_ns();
 		}
-		dp_input_frame(dp, ifname, dlt, data, h->caplen, now);
+		dp_input_frame(dp, ifname, stat, dlt, data, h->caplen, now);
 	}
 	dp_input_flush(dp);
 	pcap_close(p);
@@ -470,10 +471,13 @@ dp_input_batch(struct dp *dp, const char *ifname, int dlt,
 	       const uint8_t *const *pkts, const size_t *lens, size_t n,
 	       uint64_t now_ns)
 {
+	int stat;
+
 	if (dp->running || !replay_link_ok(dlt))
 		return -1;
+	stat = dp_ifstat_index(dp, ifname);
 	for (size_t i = 0; i < n; i++)
-		dp_input_frame(dp, ifname, dlt, pkts[i], lens[i], now_ns);
+		dp_input_frame(dp, ifname, stat, dlt, pkts[i], lens[i], now_ns);
 	dp_input_expire(dp, now_ns);
 	dp_input_flush(dp);
 	return 0;

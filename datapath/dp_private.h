@@ -84,11 +84,21 @@ struct dp_probe_req {
 	sem_t done;
 };
 
+/* Frames a wire reads or queues per system call (recvmmsg, sendmmsg). */
+#define DP_WIRE_BATCH 32
+/* Largest frame a batch slot takes; a larger one is sent on its own. */
+#define DP_WIRE_SLOT 9216
+
 /* A UDP socket that carries an interface's Ethernet frames. */
 struct dp_wire {
 	char ifname[DP_IFNAME_MAX];
 	int fd;
+	int stat;			/* ifstats index of the interface */
 	struct sockaddr_in remote;
+	uint8_t (*rx)[DP_WIRE_SLOT];	/* DP_WIRE_BATCH receive slots */
+	uint8_t (*tx)[DP_WIRE_SLOT];	/* DP_WIRE_BATCH send slots */
+	size_t tx_len[DP_WIRE_BATCH];
+	size_t tx_n;			/* frames queued in tx */
 };
 
 struct dp {
@@ -180,7 +190,8 @@ dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
 }
 
 /* input.c */
-void dp_input_frame(struct dp *dp, const char *ifname, int dlt,
+/* STAT is dp_ifstat_index(dp, IFNAME), looked up once per batch. */
+void dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 		    const uint8_t *frame, size_t len, uint64_t now);
 void dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt,
 		 size_t len, uint64_t now, int depth);
@@ -223,7 +234,15 @@ int dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
 		 const char *remote, char *err, size_t errlen);
 void dp_wire_install(struct dp *dp, struct dp_wire *w);
 void dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now);
+/*
+ * Queues PKT on IFNAME's wire, which counts it once sent. Returns 1, or
+ * 0 when IFNAME has no wire, or -1 when a frame too large to queue
+ * failed to go out.
+ */
 int dp_wire_send(struct dp *dp, const char *ifname, const uint8_t *pkt,
 		 size_t len);
+/* Sends every queued frame of every wire. */
+void dp_wire_flush(struct dp *dp);
+void dp_wire_close(struct dp_wire *w);
 
 #endif

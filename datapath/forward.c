@@ -248,15 +248,20 @@ crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
 static int
 if_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len)
 {
-	int idx = dp_ifstat_index(dp, ifname);
+	int rc = dp_wire_send(dp, ifname, pkt, len);
+	int idx;
 
-	if (dp_wire_send(dp, ifname, pkt, len) < 0) {
+	if (rc > 0)
+		return 0;
+	idx = dp_ifstat_index(dp, ifname);
+	if (rc < 0) {
 		dp_ifstat_add(dp, idx, DP_IFC_TX_DROPS, 1);
 		dp_drop(dp, DP_DROP_WIRE_TX, len);
 		return -1;
 	}
+	/* No wire: the packet leaves into nothing, as on a router port
+	 * with no cable, and counts as the Ethernet frame it would be. */
 	dp_ifstat_add(dp, idx, DP_IFC_TX_PACKETS, 1);
-	/* Counted as the Ethernet frame that leaves. */
 	dp_ifstat_add(dp, idx, DP_IFC_TX_OCTETS, len + 14);
 	return 0;
 }
@@ -674,6 +679,7 @@ dp_probe_send(struct dp *dp, struct dp_probe_req *req)
 	uint8_t *pkt = dp->probe_pkt;
 	uint32_t src = p->src;
 	uint8_t proto = p->kind == DP_PROBE_ECHO ? PROTO_ICMP : PROTO_UDP;
+	int rc;
 
 	for (slot = 0; slot < DP_MAX_PROBES && dp->probes[slot]; slot++)
 		;
@@ -716,7 +722,9 @@ dp_probe_send(struct dp *dp, struct dp_probe_req *req)
 	dp->now = dp_now_ns();
 	req->sent_ns = dp->now;
 	dp->rx_if = -1;
-	if (dp_ip_output(dp, pkt, size, 0) < 0 && dp->probes[slot] == req) {
+	rc = dp_ip_output(dp, pkt, size, 0);
+	dp_wire_flush(dp);
+	if (rc < 0 && dp->probes[slot] == req) {
 		/* Dropped here: IOS prints the ICMP code it would get. */
 		dp->probes[slot] = NULL;
 		req->res.status = dp_rib_lookup(dp->rib, dp->n_rib, p->dst) ?

@@ -84,7 +84,7 @@ strip_link(int dlt, const uint8_t *frame, size_t len, size_t *l3_len)
 }
 
 void
-dp_input_frame(struct dp *dp, const char *ifname, int dlt,
+dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 	       const uint8_t *frame, size_t len, uint64_t now)
 {
 	const uint8_t *l3;
@@ -93,7 +93,7 @@ dp_input_frame(struct dp *dp, const char *ifname, int dlt,
 	dp_stat_add(dp, DP_STAT_RX_PACKETS, 1);
 	dp_stat_add(dp, DP_STAT_RX_OCTETS, len);
 	dp->now = now;
-	dp->rx_if = dp_ifstat_index(dp, ifname);
+	dp->rx_if = stat;
 	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_PACKETS, 1);
 	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_OCTETS, len);
 	l3 = strip_link(dlt, frame, len, &l3_len);
@@ -112,6 +112,7 @@ dp_input_frame(struct dp *dp, const char *ifname, int dlt,
 void
 dp_input_flush(struct dp *dp)
 {
+	dp_wire_flush(dp);
 	if (dp->suppressed_pending) {
 		log_count_rate_limited(dp->suppressed_pending);
 		dp->suppressed_pending = 0;

@@ -3,6 +3,7 @@
  * process, as dynamips and GNS3 UDP NIOs do, so router processes can be
  * cabled point to point over loopback.
  */
+#define _GNU_SOURCE		/* recvmmsg, sendmmsg */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,6 @@
 #include <pcap/pcap.h>
 
 #include "datapath/dp_private.h"
-
-#define WIRE_BATCH 32
 
 static int
 parse_endpoint(const char *text, struct sockaddr_in *sa, char *err,
@@ -57,26 +56,47 @@ dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
 	if (parse_endpoint(local, &la, err, errlen) < 0 ||
 	    parse_endpoint(remote, &w->remote, err, errlen) < 0)
 		return -1;
+	w->rx = malloc(DP_WIRE_BATCH * sizeof(w->rx[0]));
+	w->tx = malloc(DP_WIRE_BATCH * sizeof(w->tx[0]));
 	w->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (w->fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
+	if (w->rx == NULL || w->tx == NULL || w->fd < 0) {
+		snprintf(err, errlen, "socket: %s", w->fd < 0 ?
+			 strerror(errno) : "out of memory");
+		goto fail;
 	}
 	if (bind(w->fd, (struct sockaddr *)&la, sizeof(la)) < 0) {
 		snprintf(err, errlen, "bind %s: %s", local, strerror(errno));
-		close(w->fd);
-		return -1;
+		goto fail;
 	}
 	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	w->stat = -1;
+	w->tx_n = 0;
 	return 0;
+fail:
+	dp_wire_close(w);
+	return -1;
+}
+
+void
+dp_wire_close(struct dp_wire *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	free(w->rx);
+	free(w->tx);
+	w->rx = NULL;
+	w->tx = NULL;
 }
 
 void
 dp_wire_install(struct dp *dp, struct dp_wire *w)
 {
+	w->stat = dp_ifstat_index(dp, w->ifname);
 	for (size_t i = 0; i < dp->n_wires; i++) {
 		if (strcmp(dp->wires[i].ifname, w->ifname) == 0) {
-			close(dp->wires[i].fd);
+			dp_wire_flush(dp);
+			dp_wire_close(&dp->wires[i]);
 			dp->wires[i] = *w;
 			free(w);
 			return;
@@ -85,7 +105,7 @@ dp_wire_install(struct dp *dp, struct dp_wire *w)
 	if (dp->n_wires == DP_MAX_WIRES) {
 		fprintf(stderr, "datapath: wire for %s not attached: at most "
 			"%d wires\n", w->ifname, DP_MAX_WIRES);
-		close(w->fd);
+		dp_wire_close(w);
 		free(w);
 		return;
 	}
@@ -96,13 +116,75 @@ dp_wire_install(struct dp *dp, struct dp_wire *w)
 void
 dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 {
-	for (int i = 0; i < WIRE_BATCH; i++) {
-		ssize_t n = recv(w->fd, dp->rx_frame, sizeof(dp->rx_frame), 0);
+	struct mmsghdr mm[DP_WIRE_BATCH];
+	struct iovec iov[DP_WIRE_BATCH];
+	int n;
 
-		if (n <= 0)
+	for (int i = 0; i < DP_WIRE_BATCH; i++) {
+		iov[i].iov_base = w->rx[i];
+		iov[i].iov_len = DP_WIRE_SLOT;
+		memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(w->fd, mm, DP_WIRE_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			/* Larger than any MTU the router sends. */
+			dp_drop(dp, DP_DROP_L2_UNSUPPORTED, mm[i].msg_len);
+			continue;
+		}
+		dp_input_frame(dp, w->ifname, w->stat, DLT_EN10MB, w->rx[i],
+			       mm[i].msg_len, now);
+	}
+}
+
+/* Sends the frames queued on W with one sendmmsg() where it can. */
+static void
+flush_wire(struct dp *dp, struct dp_wire *w)
+{
+	struct mmsghdr mm[DP_WIRE_BATCH];
+	struct iovec iov[DP_WIRE_BATCH];
+	size_t done = 0;
+
+	for (size_t i = 0; i < w->tx_n; i++) {
+		iov[i].iov_base = w->tx[i];
+		iov[i].iov_len = w->tx_len[i];
+		memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+		mm[i].msg_hdr.msg_name = &w->remote;
+		mm[i].msg_hdr.msg_namelen = sizeof(w->remote);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < w->tx_n) {
+		int n = sendmmsg(w->fd, mm + done, (unsigned)(w->tx_n - done),
+				 MSG_DONTWAIT);
+
+		if (n <= 0) {
+			/* The socket buffer is full or the peer gone. */
+			for (; done < w->tx_n; done++) {
+				dp_drop(dp, DP_DROP_WIRE_TX, w->tx_len[done]);
+				dp_ifstat_add(dp, w->stat, DP_IFC_TX_DROPS, 1);
+			}
 			break;
-		dp_input_frame(dp, w->ifname, DLT_EN10MB, dp->rx_frame,
-			       (size_t)n, now);
+		}
+		for (int i = 0; i < n; i++) {
+			dp_stat_add(dp, DP_STAT_WIRE_TX, 1);
+			dp_ifstat_add(dp, w->stat, DP_IFC_TX_PACKETS, 1);
+			dp_ifstat_add(dp, w->stat, DP_IFC_TX_OCTETS,
+				      w->tx_len[done + (size_t)i]);
+		}
+		done += (size_t)n;
+	}
+	w->tx_n = 0;
+}
+
+void
+dp_wire_flush(struct dp *dp)
+{
+	for (size_t i = 0; i < dp->n_wires; i++) {
+		if (dp->wires[i].tx_n > 0)
+			flush_wire(dp, &dp->wires[i]);
 	}
 }
 
@@ -111,15 +193,22 @@ dp_wire_send(struct dp *dp, const char *ifname, const uint8_t *pkt,
 	     size_t len)
 {
 	/* Locally administered MACs; the peer does not check them. */
-	uint8_t eth[14] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1,
-			    0x08, 0x00 };
-	struct iovec iov[2] = {
-		{ .iov_base = eth, .iov_len = sizeof(eth) },
-		{ .iov_base = (void *)(uintptr_t)pkt, .iov_len = len },
-	};
+	static const uint8_t eth[14] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0,
+					 0, 1, 0x08, 0x00 };
+	struct dp_wire *w = NULL;
 
-	for (size_t i = 0; i < dp->n_wires; i++) {
-		struct dp_wire *w = &dp->wires[i];
+	for (size_t i = 0; i < dp->n_wires && w == NULL; i++) {
+		if (strcmp(dp->wires[i].ifname, ifname) == 0)
+			w = &dp->wires[i];
+	}
+	if (w == NULL)
+		return 0;
+	if (len + sizeof(eth) > DP_WIRE_SLOT) {
+		struct iovec iov[2] = {
+			{ .iov_base = (void *)(uintptr_t)eth,
+			  .iov_len = sizeof(eth) },
+			{ .iov_base = (void *)(uintptr_t)pkt, .iov_len = len },
+		};
 		struct msghdr mh = {
 			.msg_name = &w->remote,
 			.msg_namelen = sizeof(w->remote),
@@ -127,14 +216,18 @@ dp_wire_send(struct dp *dp, const char *ifname, const uint8_t *pkt,
 			.msg_iovlen = 2,
 		};
 
-		if (strcmp(w->ifname, ifname) != 0)
-			continue;
+		flush_wire(dp, w);
 		if (sendmsg(w->fd, &mh, MSG_DONTWAIT) < 0)
 			return -1;
 		dp_stat_add(dp, DP_STAT_WIRE_TX, 1);
-		return 0;
+		dp_ifstat_add(dp, w->stat, DP_IFC_TX_PACKETS, 1);
+		dp_ifstat_add(dp, w->stat, DP_IFC_TX_OCTETS, len + sizeof(eth));
+		return 1;
 	}
-	/* No wire on this interface: the packet leaves into nothing, as
-	 * on a router port with no cable. */
-	return 0;
+	if (w->tx_n == DP_WIRE_BATCH)
+		flush_wire(dp, w);
+	memcpy(w->tx[w->tx_n], eth, sizeof(eth));
+	memcpy(w->tx[w->tx_n] + sizeof(eth), pkt, len);
+	w->tx_len[w->tx_n++] = len + sizeof(eth);
+	return 1;
 }
