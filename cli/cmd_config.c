@@ -189,12 +189,13 @@ cmd_config_install(void)
 	cc_install_cryptomap();
 	cc_install_route();
 	cc_install_keyring();
+	cc_install_tunnel();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */
 static const char *const if_types[] = {
 	"GigabitEthernet", "TenGigabitEthernet", "FastEthernet", "Ethernet",
-	"Loopback", "Tunnel",
+	"Loopback", "Tunnel", "Virtual-Template",
 };
 
 /* True for "1", "0/0", "0/0/1", "1.100": slot numbers and a sub-interface. */

@@ -100,5 +100,6 @@ void cc_install_ipsec(void);
 void cc_install_cryptomap(void);
 void cc_install_route(void);
 void cc_install_keyring(void);
+void cc_install_tunnel(void);
 
 #endif

@@ -11,7 +11,8 @@
 static bool
 is_physical(const char *ifname)
 {
-	return strncmp(ifname, "Loopback", 8) && strncmp(ifname, "Tunnel", 6);
+	return strncmp(ifname, "Loopback", 8) && strncmp(ifname, "Tunnel", 6) &&
+	       strncmp(ifname, "Virtual-Template", 16);
 }
 
 /* Expands the interface argument or prints the IOS error. */
@@ -37,9 +38,15 @@ interface(struct vty *vty, const struct cmd_args *args)
 
 	if (!ifname_arg(vty, args, name, sizeof(name)))
 		return CMD_WARNING;
+	if (cmd_has(args, "tunnel") && strncmp(name, "Virtual-Template", 16)) {
+		cc_invalid_input(vty, cc_column(args, 2, 0));
+		return CMD_WARNING;
+	}
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_set(&t, NULL, IF_XPATH, name);
+	if (cmd_has(args, "tunnel"))
+		cc_set(&t, NULL, IF_XPATH "/template-type-tunnel", name);
 	ret = cc_commit(&t);
 	if (ret != CMD_SUCCESS)
 		return ret;
@@ -101,16 +108,28 @@ ip_address(struct vty *vty, const struct cmd_args *args)
 	}
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
-	cc_set(&t, addr, "%s/ipv4/address", vty_xpath(vty));
-	cc_set(&t, mask, "%s/ipv4/mask", vty_xpath(vty));
+	if (cmd_has(args, "secondary")) {
+		cc_set(&t, mask, "%s/secondary[address='%s']/mask",
+		       vty_xpath(vty), addr);
+	} else {
+		cc_set(&t, addr, "%s/ipv4/address", vty_xpath(vty));
+		cc_set(&t, mask, "%s/ipv4/mask", vty_xpath(vty));
+	}
 	return cc_commit(&t);
 }
 
 static enum cmd_result
 no_ip_address(struct vty *vty, const struct cmd_args *args)
 {
-	(void)args;
-	return cc_del_here(vty, "ipv4");
+	struct cc_txn t;
+
+	if (!cmd_has(args, "secondary"))
+		return cc_del_here(vty, "ipv4");
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/secondary[address='%s']", vty_xpath(vty),
+	       cmd_arg(args, "address"));
+	return cc_commit(&t);
 }
 
 static enum cmd_result
@@ -152,6 +171,14 @@ static const struct cmd_def cmd_interface = {
 	.fn = interface,
 };
 
+static const struct cmd_def cmd_template = {
+	.syntax = "interface WORD$type type tunnel$tunnel",
+	.help = "Select an interface to configure\n"
+		"Virtual-Template interface and number\n"
+		"type of the virtual-template\ntunnel interface",
+	.fn = interface,
+};
+
 static const struct cmd_def cmd_no_interface = {
 	.syntax = "no$no interface WORD$type [WORD$number]",
 	.help = "Negate a command or set its defaults\n"
@@ -179,19 +206,21 @@ static const struct cmd_def cmd_no_description = {
 };
 
 static const struct cmd_def cmd_ip_address = {
-	.syntax = "ip address A.B.C.D$address A.B.C.D$mask",
+	.syntax = "ip address A.B.C.D$address A.B.C.D$mask [secondary]",
 	.help = "Interface Internet Protocol config commands\n"
 		"Set the IP address of an interface\n"
-		"IP address\nIP subnet mask",
+		"IP address\nIP subnet mask\n"
+		"Make this IP address a secondary address",
 	.fn = ip_address,
 };
 
 static const struct cmd_def cmd_no_ip_address = {
-	.syntax = "no ip address [A.B.C.D A.B.C.D]",
+	.syntax = "no ip address [A.B.C.D$address A.B.C.D [secondary]]",
 	.help = "Negate a command or set its defaults\n"
 		"Interface Internet Protocol config commands\n"
 		"Set the IP address of an interface\n"
-		"IP address\nIP subnet mask",
+		"IP address\nIP subnet mask\n"
+		"Make this IP address a secondary address",
 	.fn = no_ip_address,
 };
 
@@ -227,6 +256,7 @@ void
 cc_install_interfaces(void)
 {
 	cmd_install(MODE_CONFIG, &cmd_interface);
+	cmd_install(MODE_CONFIG, &cmd_template);
 	cmd_install(MODE_CONFIG, &cmd_no_interface);
 	cmd_install(MODE_CONFIG_IF, &cmd_description);
 	cmd_install(MODE_CONFIG_IF, &cmd_no_description);

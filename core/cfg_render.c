@@ -361,18 +361,21 @@ render_interfaces(FILE *f, const struct lyd_node *tree)
 		const struct lyd_node *ifn = set->dnodes[i];
 		const char *v;
 
-		fprintf(f, "interface %s\n", val(ifn, "name"));
-		if ((v = val(ifn, "description")))
-			fprintf(f, " description %s\n", v);
+		fprintf(f, "interface %s", val(ifn, "name"));
+		cfg_render_if_header(f, ifn);
 		if (has(ifn, "ipv4"))
 			fprintf(f, " ip address %s %s\n",
 				val(ifn, "ipv4/address"), val(ifn, "ipv4/mask"));
+		else if ((v = val(ifn, "unnumbered")))
+			fprintf(f, " ip unnumbered %s\n", v);
 		else
 			fprintf(f, " no ip address\n");
+		cfg_render_if_ip(f, ifn);
 		if (has(ifn, "shutdown"))
 			fprintf(f, " shutdown\n");
 		if ((v = val(ifn, "crypto-map")))
 			fprintf(f, " crypto map %s\n", v);
+		cfg_render_if_tunnel(f, ifn);
 		fprintf(f, "!\n");
 	}
 	ly_set_free(set, NULL);

@@ -49,4 +49,13 @@ void cfg_render_keyrings(FILE *f, const struct lyd_node *tree);
 void cfg_render_isakmp_profiles(FILE *f, const struct lyd_node *tree);
 void cfg_render_ipsec_globals(FILE *f, const struct lyd_node *tree);
 
+/*
+ * Parts of an interface block (cfg_render_if.c): the end of the
+ * "interface NAME" line, description and vrf forwarding; the IP lines
+ * after the address; the tunnel lines at the end.
+ */
+void cfg_render_if_header(FILE *f, const struct lyd_node *ifn);
+void cfg_render_if_ip(FILE *f, const struct lyd_node *ifn);
+void cfg_render_if_tunnel(FILE *f, const struct lyd_node *ifn);
+
 #endif
