@@ -129,8 +129,10 @@ dp_create(void)
 					  INV_SPI_EVENT_BURST,
 					  INV_SPI_EVENT_RATE, seed * 31 + 7);
 	dp->sadb = dp_sadb_create(0, seed);
+	dp->sadb_out = dp_sadb_create(0, seed);
 	if (dp->q == NULL || dp->reass == NULL || dp->log_lim == NULL ||
-	    dp->event_lim == NULL || dp->sadb == NULL) {
+	    dp->event_lim == NULL || dp->sadb == NULL ||
+	    dp->sadb_out == NULL) {
 		dp_destroy(dp);
 		return NULL;
 	}
@@ -277,6 +279,7 @@ dp_destroy(struct dp *dp)
 	free(dp->map_sa);
 	free(dp->rib);
 	dp_sadb_free(dp->sadb);
+	dp_sadb_free(dp->sadb_out);
 	dp_reass_free(dp->reass);
 	dp_limiter_free(dp->log_lim);
 	dp_limiter_free(dp->event_lim);
@@ -546,7 +549,16 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SA_INSTALL: {
 		struct sa_request *r = m->ptr;
 
+		uint64_t t0 = dp_now_ns(), t;
+
 		r->rc = dp_sa_link_now(dp, r->entry);
+		t = dp_now_ns() - t0;
+		if (t > atomic_load_explicit(
+		    &dp->stats[DP_STAT_SA_INSTALL_MAX_NS],
+		    memory_order_relaxed))
+			atomic_store_explicit(
+			    &dp->stats[DP_STAT_SA_INSTALL_MAX_NS], t,
+			    memory_order_relaxed);
 		sem_post(&r->done);
 		break;
 	}

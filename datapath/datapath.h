@@ -205,7 +205,12 @@ size_t dp_esp_encap_ipv4_len(const struct dp_esp_sa *sa, const uint8_t *inner,
 size_t dp_esp_icv(struct dp_esp_sa *sa, const uint8_t *data, size_t len,
 		  uint8_t *icv);
 
-/* ---- SA database: inbound SAs by (destination, protocol, SPI) ---- */
+/*
+ * ---- SA database: SAs by (destination, SPI), one protocol per table ----
+ *
+ * The protocol of a table's first insert is its own; inserts of another
+ * protocol fail and lookups of another protocol miss.
+ */
 
 struct dp_sadb;
 
@@ -361,6 +366,8 @@ struct dp_stats {
 	uint64_t icmp_out;		/* ICMP messages the router sent */
 	uint64_t fragments_out;		/* fragments made at an egress MTU */
 	uint64_t mss_adjusted;		/* TCP SYNs whose MSS was lowered */
+	/* Longest time one dp_sa_install() held up packet processing. */
+	uint64_t sa_install_max_ns;
 };
 void dp_get_stats(struct dp *dp, struct dp_stats *out);
 

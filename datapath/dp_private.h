@@ -40,6 +40,7 @@ enum dp_stat {
 	DP_STAT_ICMP_OUT,
 	DP_STAT_FRAGMENTS_OUT,
 	DP_STAT_MSS_ADJUSTED,
+	DP_STAT_SA_INSTALL_MAX_NS,
 	DP_STAT_COUNT
 };
 
@@ -129,7 +130,8 @@ struct dp {
 	dp_sa_event_fn sa_sink;
 	void *sa_sink_ctx;
 	struct dp_sa_entry **map_sa;	/* per cfg.maps: outbound SA or NULL */
-	struct dp_sadb *sadb;
+	struct dp_sadb *sadb;		/* inbound SAs, for packets */
+	struct dp_sadb *sadb_out;	/* outbound SAs, for dp_sa_remove() */
 	uint32_t next_conn_id;
 	struct dp_wire wires[DP_MAX_WIRES];
 	size_t n_wires;

@@ -128,6 +128,12 @@ index_proto(bool outbound)
 	return outbound ? 0 : 50;
 }
 
+static struct dp_sadb *
+table_of(struct dp *dp, bool outbound)
+{
+	return outbound ? dp->sadb_out : dp->sadb;
+}
+
 /*
  * Rebuilds the SA database from dp->sas, dropping an inbound SA whose
  * destination and SPI an earlier one already uses, and relinks the
@@ -137,10 +143,14 @@ static int
 rebuild(struct dp *dp)
 {
 	struct dp_sadb *db = dp_sadb_create(dp->n_sas, dp->seed);
+	struct dp_sadb *out = dp_sadb_create(dp->n_sas, dp->seed);
 	size_t n = 0;
 
-	if (db == NULL)
+	if (db == NULL || out == NULL) {
+		dp_sadb_free(db);
+		dp_sadb_free(out);
 		return -1;
+	}
 	for (size_t i = 0; i < dp->n_sas; i++) {
 		struct dp_sa_entry *e = dp->sas[i];
 		const struct dp_sa_params *p = &e->cfg.params;
@@ -156,12 +166,14 @@ rebuild(struct dp *dp)
 		/* The same outbound SA may sit on several interfaces that
 		 * carry one map; the index finds the first. */
 		if (p->outbound)
-			dp_sadb_insert(db, p->dst, 0, p->spi, e);
+			dp_sadb_insert(out, p->dst, 0, p->spi, e);
 		dp->sas[n++] = e;
 	}
 	dp->n_sas = n;
 	dp_sadb_free(dp->sadb);
+	dp_sadb_free(dp->sadb_out);
 	dp->sadb = db;
+	dp->sadb_out = out;
 	mark_transport_only(dp);
 	link_map_sas(dp);
 	return 0;
@@ -231,10 +243,10 @@ unlink_entry(struct dp *dp, struct dp_sa_entry *e)
 			break;
 		}
 	}
-	if (dp_sadb_lookup(dp->sadb, p->dst, index_proto(p->outbound),
-			   p->spi) == e)
-		dp_sadb_remove(dp->sadb, p->dst, index_proto(p->outbound),
-			       p->spi);
+	if (dp_sadb_lookup(table_of(dp, p->outbound), p->dst,
+			   index_proto(p->outbound), p->spi) == e)
+		dp_sadb_remove(table_of(dp, p->outbound), p->dst,
+			       index_proto(p->outbound), p->spi);
 	for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps; i++) {
 		if (dp->map_sa[i] != e)
 			continue;
@@ -259,8 +271,8 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 {
 	const struct dp_sa_params *p = &e->cfg.params;
 	uint8_t proto = index_proto(p->outbound);
-	struct dp_sa_entry *old = dp_sadb_lookup(dp->sadb, p->dst, proto,
-						 p->spi);
+	struct dp_sa_entry *old = dp_sadb_lookup(table_of(dp, p->outbound),
+						 p->dst, proto, p->spi);
 
 	e->dynamic = true;
 	if (e->conn_id == 0)
@@ -279,7 +291,8 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 		dp->sas = sas;
 		dp->sas_cap = cap;
 	}
-	if (dp_sadb_insert(dp->sadb, p->dst, proto, p->spi, e) < 0) {
+	if (dp_sadb_insert(table_of(dp, p->outbound), p->dst, proto, p->spi,
+			   e) < 0) {
 		free_entry(e);
 		return -1;
 	}
@@ -320,7 +333,7 @@ dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c)
 bool
 dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 {
-	struct dp_sa_entry *e = dp_sadb_lookup(dp->sadb, dst,
+	struct dp_sa_entry *e = dp_sadb_lookup(table_of(dp, outbound), dst,
 					       index_proto(outbound), spi);
 
 	if (e == NULL)

@@ -1,7 +1,8 @@
 /*
  * SA database: open addressing with linear probing, keyed by
- * (destination, protocol, SPI) and hashed with a seeded multiply-xorshift
- * mixer so that an attacker who picks SPIs cannot predict collisions.
+ * (destination, SPI) and hashed with a seeded multiply-xorshift mixer so
+ * that an attacker who picks SPIs cannot predict collisions. A table
+ * holds the SAs of one protocol, which keeps a slot at 16 octets.
  * Deletion shifts the following entries of the probe run back (Knuth's
  * algorithm R), so lookups never meet tombstones. The table doubles
  * when an insert would take the load above one half. That rehash is the
@@ -13,35 +14,46 @@
 
 #define MIN_SLOTS 16
 
-struct slot {
-	uint64_t key;		/* dst << 32 | spi; proto checked apart */
-	uint8_t proto;
-	void *value;		/* NULL marks an empty slot */
-};
-
 struct dp_sadb {
 	size_t mask;
 	size_t used;
 	uint64_t seed;
-	struct slot *slots;
+	int proto;		/* of the first insert; -1 while empty */
+	/* Keys apart from values, so a probe run reads 8 keys per cache
+	 * line. Key 0 (SPI 0, which RFC 4303 reserves, to 0.0.0.0) marks
+	 * an empty slot and is never inserted. */
+	uint64_t *keys;		/* dst << 32 | spi */
+	void **values;
 };
 
-static uint64_t
-mix(uint64_t x, uint64_t seed)
+/* One round of the MurmurHash3 finalizer over the seeded key. */
+static size_t
+home(const struct dp_sadb *db, uint64_t key)
 {
-	x ^= seed;
+	uint64_t x = key ^ db->seed;
+
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
+	return x & db->mask;
 }
 
-static size_t
-home(const struct dp_sadb *db, uint64_t key, uint8_t proto)
+/* Allocates N empty slots into DB; returns -1 without memory. */
+static int
+alloc_slots(struct dp_sadb *db, size_t n)
 {
-	return mix(key ^ proto, db->seed) & db->mask;
+	uint64_t *keys = calloc(n, sizeof(*keys));
+	void **values = calloc(n, sizeof(*values));
+
+	if (keys == NULL || values == NULL) {
+		free(keys);
+		free(values);
+		return -1;
+	}
+	db->keys = keys;
+	db->values = values;
+	db->mask = n - 1;
+	return 0;
 }
 
 struct dp_sadb *
@@ -54,13 +66,12 @@ dp_sadb_create(size_t nsa, uint64_t seed)
 		return NULL;
 	while (n < nsa * 2)
 		n *= 2;
-	db->slots = calloc(n, sizeof(db->slots[0]));
-	if (db->slots == NULL) {
+	if (alloc_slots(db, n) < 0) {
 		free(db);
 		return NULL;
 	}
-	db->mask = n - 1;
 	db->seed = seed;
+	db->proto = -1;
 	return db;
 }
 
@@ -69,7 +80,8 @@ dp_sadb_free(struct dp_sadb *db)
 {
 	if (db == NULL)
 		return;
-	free(db->slots);
+	free(db->keys);
+	free(db->values);
 	free(db);
 }
 
@@ -83,25 +95,25 @@ dp_sadb_count(const struct dp_sadb *db)
 static int
 grow(struct dp_sadb *db)
 {
-	size_t n = (db->mask + 1) * 2;
-	struct slot *old = db->slots, *slots = calloc(n, sizeof(*slots));
+	uint64_t *old_keys = db->keys;
+	void **old_values = db->values;
 	size_t old_n = db->mask + 1;
 
-	if (slots == NULL)
+	if (alloc_slots(db, old_n * 2) < 0)
 		return -1;
-	db->slots = slots;
-	db->mask = n - 1;
 	for (size_t i = 0; i < old_n; i++) {
 		size_t j;
 
-		if (old[i].value == NULL)
+		if (old_keys[i] == 0)
 			continue;
-		for (j = home(db, old[i].key, old[i].proto);
-		     slots[j].value != NULL; j = (j + 1) & db->mask)
+		for (j = home(db, old_keys[i]); db->keys[j] != 0;
+		     j = (j + 1) & db->mask)
 			;
-		slots[j] = old[i];
+		db->keys[j] = old_keys[i];
+		db->values[j] = old_values[i];
 	}
-	free(old);
+	free(old_keys);
+	free(old_values);
 	return 0;
 }
 
@@ -112,18 +124,17 @@ dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto, uint32_t spi,
 	uint64_t key = (uint64_t)dst << 32 | spi;
 	size_t i;
 
-	if (value == NULL)
+	if (value == NULL || key == 0 || (db->proto >= 0 && db->proto != proto))
 		return -1;
 	if ((db->used + 1) * 2 > db->mask + 1 && grow(db) < 0)
 		return -1;
-	for (i = home(db, key, proto); db->slots[i].value;
-	     i = (i + 1) & db->mask) {
-		if (db->slots[i].key == key && db->slots[i].proto == proto)
+	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
+		if (db->keys[i] == key)
 			return -1;
 	}
-	db->slots[i].key = key;
-	db->slots[i].proto = proto;
-	db->slots[i].value = value;
+	db->proto = proto;
+	db->keys[i] = key;
+	db->values[i] = value;
 	db->used++;
 	return 0;
 }
@@ -135,10 +146,11 @@ dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 	uint64_t key = (uint64_t)dst << 32 | spi;
 	size_t i;
 
-	for (i = home(db, key, proto); db->slots[i].value;
-	     i = (i + 1) & db->mask) {
-		if (db->slots[i].key == key && db->slots[i].proto == proto)
-			return db->slots[i].value;
+	if (proto != db->proto || key == 0)
+		return NULL;
+	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
+		if (db->keys[i] == key)
+			return db->values[i];
 	}
 	return NULL;
 }
@@ -150,27 +162,30 @@ dp_sadb_remove(struct dp_sadb *db, uint32_t dst, uint8_t proto, uint32_t spi)
 	size_t i, j;
 	void *value;
 
-	for (i = home(db, key, proto); db->slots[i].value;
-	     i = (i + 1) & db->mask) {
-		if (db->slots[i].key == key && db->slots[i].proto == proto)
+	if (proto != db->proto || key == 0)
+		return NULL;
+	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
+		if (db->keys[i] == key)
 			break;
 	}
-	value = db->slots[i].value;
-	if (value == NULL)
+	if (db->keys[i] == 0)
 		return NULL;
+	value = db->values[i];
 	/* Move back each later entry of the run whose home slot does not
 	 * lie cyclically in (i, j], so every entry stays reachable. */
-	for (j = (i + 1) & db->mask; db->slots[j].value;
+	for (j = (i + 1) & db->mask; db->keys[j] != 0;
 	     j = (j + 1) & db->mask) {
-		size_t h = home(db, db->slots[j].key, db->slots[j].proto);
+		size_t h = home(db, db->keys[j]);
 		bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
 
 		if (stays)
 			continue;
-		db->slots[i] = db->slots[j];
+		db->keys[i] = db->keys[j];
+		db->values[i] = db->values[j];
 		i = j;
 	}
-	db->slots[i].value = NULL;
+	db->keys[i] = 0;
+	db->values[i] = NULL;
 	db->used--;
 	return value;
 }

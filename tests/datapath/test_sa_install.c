@@ -366,7 +366,9 @@ Test(sadb, remove_keeps_others_reachable)
 			cr_assert_eq(v, (void *)(uintptr_t)(i + 1),
 				     "SPI 0x%X lost", 0x80000000U + i);
 	}
-	cr_assert_null(dp_sadb_lookup(db, 0x0a000001, 0, 0x80000001U),
-		       "protocol is part of the key");
+	cr_assert_null(dp_sadb_lookup(db, 0x0a000001, 51, 0x80000001U),
+		       "a lookup of another protocol hit");
+	cr_assert_eq(dp_sadb_insert(db, 0x0a000001, 51, 7, db), -1,
+		     "a table took a second protocol");
 	dp_sadb_free(db);
 }
