@@ -305,7 +305,7 @@ cmd_show_line(struct vty *vty, const struct cmd_args *args)
 {
 	struct line_table t = { .out = vty, .self = vty_line_number(vty) };
 	struct cfg *cfg = vty->router ? vty->router->cfg : NULL;
-	unsigned count = aaa_vty_count(cfg, VTY_LINES_MAX), n;
+	unsigned count = aaa_vty_count(cfg, VTY_LINES_DEFAULT), n;
 
 	(void)args;
 	if (count > VTY_LINES_MAX)
@@ -383,7 +383,7 @@ static const struct cmd_def priv_cmds[] = {
 	{ "configure [terminal]$terminal",
 	  "Enter configuration mode\nConfigure from the terminal",
 	  cmd_configure, 0, 15 },
-	{ "clear line <0-16>$line",
+	{ "clear line <0-100>$line",
 	  "Reset functions\nReset a terminal line\nLine number",
 	  cmd_clear_line, 0, 15 },
 };

@@ -409,9 +409,9 @@ static const struct cmd_def config_cmds[] = {
 	  NO_HELP "Modify enable password parameters\nAssign the privileged "
 	  "level secret\nRest of the command",
 	  no_enable_secret, CMD_NO_PIPE, 15 },
-	{ "line (console|vty)$kind <0-15>$first [<0-15>$last]",
+	{ "line (console|vty)$kind <0-99>$first [<0-99>$last]",
 	  LINE_HELP, line, 0, 15 },
-	{ "no line (console|vty)$kind <0-15>$first [<0-15>$last]",
+	{ "no line (console|vty)$kind <0-99>$first [<0-99>$last]",
 	  NO_HELP LINE_HELP, no_line, 0, 15 },
 };
 

@@ -309,13 +309,15 @@ serve(struct conn *c)
 	};
 	char reason[128], cmd[VTY_EDIT_LINE_MAX];
 	long timeout = SETUP_TIMEOUT;
-	int kind;
+	int kind, nodelay = 1;
 
 	vty_init(&c->vty, c->router, &ssh_io, c, "vty 0", false);
 	snprintf(c->vty.peer, sizeof(c->vty.peer), "%s", c->peer);
 	c->vty.local_port = c->local_port;
 	vty_edit_init(&c->ed, &c->vty, conn_getc, c);
 	ssh_options_set(c->ssh, SSH_OPTIONS_TIMEOUT, &timeout);
+	/* As for telnet: echo and prompt must not wait for delayed ACKs. */
+	ssh_options_set(c->ssh, SSH_OPTIONS_NODELAY, &nodelay);
 
 	if (ssh_handle_key_exchange(c->ssh) != SSH_OK)
 		goto out;

@@ -10,6 +10,7 @@
 #include <libtelnet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -450,11 +451,16 @@ accept_one(void)
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	struct slot *slot = NULL;
-	int fd, i;
+	int fd, i, one = 1;
 
 	fd = accept(srv.listen_fd, (struct sockaddr *)&ss, &sslen);
 	if (fd < 0)
 		return;
+	/*
+	 * The echo, the output and the prompt leave in separate writes: with
+	 * Nagle's algorithm each would wait for the client's delayed ACK.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	pthread_mutex_lock(&srv.lock);
 	reap_sessions(false);

@@ -16,8 +16,11 @@
 struct router;
 struct vty;
 
-/* Sessions served at once, like IOS `line vty 0 15`. */
-#define VTY_TELNET_MAX_SESSIONS 16
+/*
+ * Telnet connections served at once; the vty lines configured (16 by
+ * default, see vty.h) limit sessions further.
+ */
+#define VTY_TELNET_MAX_SESSIONS 100
 
 /*
  * Listens on ADDR (numeric IPv4 or IPv6) and PORT (0 picks a free port,

@@ -153,8 +153,12 @@ int vty_ask_secret(struct vty *vty, const char *prompt, char *buf,
 
 /* ---- Remote sessions: vty lines, login and logout (vty_session.c). */
 
-/* Most vty lines, as `line vty 0 15` allows. */
-#define VTY_LINES_MAX 16
+/*
+ * Most vty lines (`line vty 0 99`), and the lines a router without any
+ * `line vty` block offers.
+ */
+#define VTY_LINES_MAX 100
+#define VTY_LINES_DEFAULT 16
 
 /*
  * Takes the lowest free vty line for a new telnet or SSH session and

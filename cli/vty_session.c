@@ -50,7 +50,7 @@ int
 vty_session_open(struct vty *vty, const char *transport, unsigned local_port,
 		 char *reason, size_t len)
 {
-	unsigned count = aaa_vty_count(vty_cfg(vty), VTY_LINES_MAX);
+	unsigned count = aaa_vty_count(vty_cfg(vty), VTY_LINES_DEFAULT);
 	unsigned want = strcmp(transport, "ssh") == 0 ? AAA_TRANSPORT_SSH :
 							AAA_TRANSPORT_TELNET;
 	struct aaa_line line;

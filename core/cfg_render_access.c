@@ -81,10 +81,14 @@ cfg_render_access_users(FILE *f, const struct lyd_node *tree)
 static void
 render_line(FILE *f, const struct lyd_node *e)
 {
-	const char *kind = leaf(e, "kind"), *last = leaf(e, "last"), *v;
+	const char *kind = leaf(e, "kind"), *first = leaf(e, "first");
+	const char *last = leaf(e, "last"), *v;
 	unsigned long secs;
 
-	fprintf(f, "line %s %s", kind, leaf(e, "first"));
+	/* Keys are always present; the check keeps printf away from NULL. */
+	if (kind == NULL || first == NULL)
+		return;
+	fprintf(f, "line %s %s", kind, first);
 	if (last)
 		fprintf(f, " %s", last);
 	fprintf(f, "\n");

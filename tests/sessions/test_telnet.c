@@ -427,7 +427,7 @@ TestSuite(telnet_server, .init = log_up, .fini = log_down, .timeout = 60);
 
 Test(telnet_server, seventeenth_session_rejected)
 {
-	int fds[VTY_TELNET_MAX_SESSIONS], extra, i;
+	int fds[VTY_LINES_DEFAULT], extra, i;
 	char err[128], *got;
 	size_t len;
 	unsigned port;
@@ -437,14 +437,14 @@ Test(telnet_server, seventeenth_session_rejected)
 	port = vty_telnet_port();
 	cr_assert_neq(port, 0);
 
-	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
+	for (i = 0; i < VTY_LINES_DEFAULT; i++) {
 		fds[i] = connect_port(port);
 		expect_greeting(fds[i]);
 	}
 
 	extra = connect_port(port);
 	got = read_until(extra, "later.\r\n", &len);
-	cr_expect_str_eq(got,
+	cr_expect_str_eq(got, NEGOTIATION
 		"\r\n% All 16 vty lines are in use; try again later.\r\n");
 	free(got);
 	expect_eof(extra, "rejected connection");
@@ -475,7 +475,7 @@ Test(telnet_server, seventeenth_session_rejected)
 	/* Stopping the server ends every session. */
 	vty_telnet_stop();
 	cr_expect_eq(vty_telnet_port(), 0);
-	for (i = 0; i < VTY_TELNET_MAX_SESSIONS; i++) {
+	for (i = 0; i < VTY_LINES_DEFAULT; i++) {
 		expect_eof(fds[i], "session after stop");
 		close(fds[i]);
 	}
