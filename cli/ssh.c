@@ -198,7 +198,8 @@ on_window_change(ssh_session session, ssh_channel channel, int width,
 }
 
 /*
- * Answers authentication requests until a password matches a local user.
+ * Replies to authentication requests until a password matches a local
+ * user.
  * Returns 0 with the user logged in, -1 after AUTH_TRIES failures.
  */
 static int

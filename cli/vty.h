@@ -77,7 +77,7 @@ struct vty {
 	char *history[VTY_HISTORY_MAX];
 	int history_len;
 
-	/* Remote sessions (telnet, SSH); see vty_session_start(). */
+	/* Remote sessions (telnet, SSH); see vty_session_open(). */
 	char user[33];			/* "" before login or without one */
 	const char *transport;		/* "telnet", "ssh" or NULL */
 	unsigned local_port;		/* port the peer connected to */

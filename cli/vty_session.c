@@ -1,6 +1,7 @@
 /*
- * What telnet and SSH sessions share: the registry of vty lines, the IOS
- * login dialogue, the login and logout messages, and the command loop.
+ * The parts that telnet and SSH sessions share: the registry of vty lines,
+ * the IOS login dialogue, the login and logout messages, and the command
+ * loop.
  */
 #include "cli/vty.h"
 

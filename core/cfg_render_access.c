@@ -114,7 +114,7 @@ cfg_render_access_lines(FILE *f, const struct lyd_node *tree)
 	struct ly_set *set;
 	uint32_t i;
 
-	/* libyang keeps list entries in insertion order; IOS sorts them. */
+	/* The console first, then the vty ranges, as IOS lists them. */
 	set = select_nodes(tree, A "/line[kind='con']");
 	for (i = 0; set && i < set->count; i++)
 		render_line(f, set->dnodes[i]);
