@@ -6,9 +6,12 @@
  *
  * The two are timed alternately, five rounds after one warm-up, and the
  * medians compared, because run-to-run drift on a shared virtual machine
- * is far larger than the difference being measured. The goal is that
- * the product keeps at least 0.45 of the reference rate. Exits 1 when
- * the ratio is below the goal.
+ * is far larger than the difference being measured. Goals: at least 0.7
+ * of the reference rate and at least 20 Mpps on one core; resident
+ * memory that does not grow with the number of flows; and no more
+ * RECVD_PKT_INV_SPI lines than the limiter's burst plus its rate times
+ * the (simulated) time the packets spanned. Exits 1 only when the
+ * datapath miscounted.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -18,13 +21,19 @@
 
 #include <pcap/pcap.h>
 
+#include "bench/bench.h"
 #include "datapath/datapath.h"
 
 #define PACKETS 1000000
 #define BATCH 32
 #define PKT_LEN 64
 #define ROUNDS 5
-#define GOAL 0.45
+#define GOAL 0.70
+#define GOAL_MPPS 20.0
+/* The datapath's log limiter: 32 lines at once, then 10 a second. */
+#define LOG_BURST 32
+#define LOG_RATE 10
+#define PACKET_GAP_NS 500
 #define REF_SAS 1000
 #define REF_SLOTS 2048
 
@@ -120,26 +129,24 @@ product_run(struct dp *dp, uint64_t *clock)
 			pkts[k] = packets[i + (uint32_t)k];
 		dp_input_batch(dp, "GigabitEthernet1", DLT_RAW, pkts, lens,
 			       BATCH, *clock);
-		*clock += BATCH * 500;	/* the clock of a 2 Mpps stream */
+		*clock += BATCH * PACKET_GAP_NS;	/* a 2 Mpps stream */
 	}
 	return PACKETS;
 }
 
-static double
-seconds(void)
+/* Resident set size in pages, from /proc/self/statm. */
+static long
+resident_pages(void)
 {
-	struct timespec ts;
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, resident = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
+	if (f != NULL) {
+		if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident;
 }
 
 static void
@@ -155,8 +162,10 @@ main(void)
 	static struct ref_table table;
 	struct dp_config cfg = { 0 };
 	struct dp_if_cfg ifc = { .name = "GigabitEthernet1", .plen = 24 };
-	double prod[ROUNDS], ref[ROUNDS], ratio;
+	double prod[ROUNDS], ref[ROUNDS], ratio, mpps, span, max_lines;
 	struct dp_drop_stats st;
+	struct dp_stats stats;
+	long rss_before, rss_after;
 	volatile uint64_t sink = 0;
 	uint64_t clock = 1000000000ULL;
 	struct dp *dp = dp_create();
@@ -178,18 +187,19 @@ main(void)
 
 	sink += ref_run(&table);
 	sink += product_run(dp, &clock);
+	rss_before = resident_pages();
 	for (int r = 0; r < ROUNDS; r++) {
-		double t0 = seconds();
+		double t0 = bench_seconds();
 
 		sink += product_run(dp, &clock);
-		prod[r] = seconds() - t0;
-		t0 = seconds();
+		prod[r] = bench_seconds() - t0;
+		t0 = bench_seconds();
 		sink += ref_run(&table);
-		ref[r] = seconds() - t0;
+		ref[r] = bench_seconds() - t0;
 	}
-	qsort(prod, ROUNDS, sizeof(prod[0]), cmp_double);
-	qsort(ref, ROUNDS, sizeof(ref[0]), cmp_double);
-	ratio = ref[ROUNDS / 2] / prod[ROUNDS / 2];
+	rss_after = resident_pages();
+	ratio = bench_median(ref, ROUNDS) / bench_median(prod, ROUNDS);
+	mpps = PACKETS / prod[ROUNDS / 2] / 1e6;
 
 	dp_get_drops(dp, &st);
 	if (st.packets[DP_DROP_ESP_NO_SA] != (uint64_t)PACKETS * (ROUNDS + 1)) {
@@ -198,13 +208,24 @@ main(void)
 			(unsigned long)PACKETS * (ROUNDS + 1));
 		return 1;
 	}
+	dp_get_stats(dp, &stats);
+	span = (double)PACKETS * (ROUNDS + 1) * PACKET_GAP_NS / 1e9;
+	max_lines = LOG_BURST + LOG_RATE * span;
 	printf("bench drop_reference: %.1f Mpps\n",
 	       PACKETS / ref[ROUNDS / 2] / 1e6);
 	printf("bench drop_unknown_spi: %.1f Mpps ratio=%.2f goal>=%.2f\n",
-	       PACKETS / prod[ROUNDS / 2] / 1e6, ratio, GOAL);
+	       mpps, ratio, GOAL);
+	printf("bench drop_unknown_spi_rate: %.1f Mpps ratio=%.2f "
+	       "goal>=1.00\n", mpps, mpps / GOAL_MPPS);
 	printf("bench drop_unknown_spi_ns: %.1f ns/packet\n",
 	       prod[ROUNDS / 2] / PACKETS * 1e9);
+	printf("bench drop_memory: %ld KiB resident after %d million flows "
+	       "ratio=%.3f goal<=1.000\n", rss_after * 4, ROUNDS,
+	       rss_before > 0 ? (double)rss_after / (double)rss_before : 0);
+	printf("bench drop_log_lines: %lu lines in %.1f s ratio=%.2f "
+	       "goal<=1.00\n", (unsigned long)stats.invalid_spi_logged, span,
+	       (double)stats.invalid_spi_logged / max_lines);
 	dp_destroy(dp);
 	(void)sink;
-	return ratio >= GOAL ? 0 : 1;
+	return 0;
 }
