@@ -5,7 +5,7 @@ BUILD ?= build
 SAN_BUILD ?= build-san
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
-RUN_ARGS ?=
+RUN_ARGS ?= --ssh 127.0.0.1:2222
 
 .PHONY: all deps test-deps build build-san run test test-fast bench clean
 
