@@ -215,8 +215,8 @@ cmd_print_ambiguous(struct vty *vty, const char *line)
 }
 
 /* IOS tries an unknown EXEC word as a host name to telnet to. */
-static void
-print_unknown_host(struct vty *vty, const char *word, size_t len)
+void
+cmd_print_unknown_host(struct vty *vty, const char *word, size_t len)
 {
 	vty_out(vty, "Translating \"%.*s\"\n\n"
 		"%% Bad IP address or host name\n"
@@ -345,7 +345,7 @@ report(struct vty *vty, const struct attempt *a, const char *line,
 		return;
 	case STATUS_NO_MATCH:
 		if (exec && nwords == 1) {
-			print_unknown_host(vty, line + w[0].start, w[0].len);
+			cmd_print_unknown_host(vty, line + w[0].start, w[0].len);
 			return;
 		}
 		cmd_print_invalid(vty, echo_width + a->m.err_offset);
@@ -1065,6 +1065,11 @@ static const struct cmd_def exit_defs[MODE_COUNT] = {
 	EXIT_DEF(MODE_CONFIG_ROUTER,
 		 "Exit from routing protocol configuration mode"),
 	EXIT_DEF(MODE_CONFIG_APPLET, "Exit from applet configuration mode"),
+	EXIT_DEF(MODE_CONFIG_VRF, "Exit from VRF configuration mode"),
+	EXIT_DEF(MODE_CONFIG_VRF_AF,
+		 "Exit from VRF address-family configuration mode"),
+	EXIT_DEF(MODE_ISAKMP_GROUP,
+		 "Exit from ISAKMP client group policy configuration mode"),
 };
 
 void
@@ -1096,5 +1101,6 @@ cmd_init_all(void)
 	cmd_replay_install();
 	cmd_ping_install();
 	cmd_show_route_install();
+	cmd_monitor_install();
 	cmd_logging_install();
 }

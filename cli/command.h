@@ -74,6 +74,9 @@ enum cmd_mode {
 	MODE_CONFIG_LINE,	/* (config-line) */
 	MODE_CONFIG_ROUTER,	/* (config-router) */
 	MODE_CONFIG_APPLET,	/* (config-applet) */
+	MODE_CONFIG_VRF,	/* (config-vrf): vrf definition, ip vrf */
+	MODE_CONFIG_VRF_AF,	/* (config-vrf-af): address-family ipv4 */
+	MODE_ISAKMP_GROUP,	/* (config-isakmp-group) */
 	MODE_COUNT
 };
 
@@ -160,6 +163,7 @@ void cmd_show_interfaces_install(void);	/* cli/show_interfaces.c */
 void cmd_replay_install(void);		/* cli/cmd_replay.c */
 void cmd_ping_install(void);		/* cli/cmd_ping.c */
 void cmd_show_route_install(void);	/* cli/show_route.c */
+void cmd_monitor_install(void);		/* cli/cmd_monitor.c */
 void cmd_line_install(void);		/* cli/cmd_line.c, from cmd_exec */
 /* ---- End of installers. */
 

@@ -56,6 +56,7 @@ enum msg_type {
 	MSG_WIRE,
 	MSG_PROBE,
 	MSG_PROBE_CANCEL,
+	MSG_CAPTURE,
 	MSG_STOP,
 };
 
@@ -71,6 +72,17 @@ struct sa_request {
 	bool outbound;			/* remove */
 	uint32_t dst, spi;
 	int rc;
+	sem_t done;
+};
+
+/* dp_capture_op() and dp_capture_snapshot(): on the caller's stack. */
+struct capture_request {
+	bool snapshot;
+	enum dp_capture_op op;
+	struct dp_capture_cfg cfg;
+	struct dp_capture_snapshot *out;
+	int rc;
+	char err[160];
 	sem_t done;
 };
 
@@ -214,6 +226,13 @@ discard_msg(struct msg *m)
 		((struct sa_request *)m->ptr)->rc = -1;
 		sem_post(&((struct sa_request *)m->ptr)->done);
 		break;
+	case MSG_CAPTURE:
+		((struct capture_request *)m->ptr)->rc = -1;
+		snprintf(((struct capture_request *)m->ptr)->err,
+			 sizeof(((struct capture_request *)m->ptr)->err),
+			 "The datapath stopped");
+		sem_post(&((struct capture_request *)m->ptr)->done);
+		break;
 	case MSG_PROBE:
 		((struct dp_probe_req *)m->ptr)->res.status = DP_PROBE_NOT_SENT;
 		sem_post(&((struct dp_probe_req *)m->ptr)->done);
@@ -278,6 +297,7 @@ dp_destroy(struct dp *dp)
 	free(dp->transport_only);
 	free(dp->map_sa);
 	free(dp->rib);
+	dp_capture_free_all(dp);
 	dp_sadb_free(dp->sadb);
 	dp_sadb_free(dp->sadb_out);
 	dp_reass_free(dp->reass);
@@ -576,12 +596,25 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_PROBE_CANCEL:
 		dp_probe_cancel(dp, m->ptr);
 		break;
+	case MSG_CAPTURE: {
+		struct capture_request *r = m->ptr;
+
+		if (r->snapshot)
+			r->rc = dp_capture_copy(dp, r->cfg.name, r->out, r->err,
+						sizeof(r->err));
+		else
+			r->rc = dp_capture_apply(dp, r->op, &r->cfg, r->err,
+						 sizeof(r->err));
+		sem_post(&r->done);
+		break;
+	}
 	case MSG_SYNC:
 	case MSG_STOP:
 		break;
 	}
 	if (m->type != MSG_GET_SAS && m->type != MSG_SA_INSTALL &&
-	    m->type != MSG_SA_REMOVE && m->done != NULL)
+	    m->type != MSG_SA_REMOVE && m->type != MSG_CAPTURE &&
+	    m->done != NULL)
 		sem_post(m->done);
 }
 
@@ -685,6 +718,40 @@ dp_sa_remove(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 	post_wait(dp, &m, &req.done);
 	sem_destroy(&req.done);
 	return req.rc;
+}
+
+static int
+capture_request(struct dp *dp, struct capture_request *req, char *err,
+		size_t errlen)
+{
+	struct msg m = { .type = MSG_CAPTURE, .ptr = req };
+
+	sem_init(&req->done, 0, 0);
+	post_wait(dp, &m, &req->done);
+	sem_destroy(&req->done);
+	if (req->rc < 0)
+		snprintf(err, errlen, "%s", req->err);
+	return req->rc;
+}
+
+int
+dp_capture_op(struct dp *dp, enum dp_capture_op op,
+	      const struct dp_capture_cfg *cfg, char *err, size_t errlen)
+{
+	struct capture_request req = { .op = op, .cfg = *cfg, .rc = -1 };
+
+	return capture_request(dp, &req, err, errlen);
+}
+
+int
+dp_capture_snapshot(struct dp *dp, const char *name,
+		    struct dp_capture_snapshot *out, char *err, size_t errlen)
+{
+	struct capture_request req = { .snapshot = true, .out = out,
+				       .rc = -1 };
+
+	snprintf(req.cfg.name, sizeof(req.cfg.name), "%s", name);
+	return capture_request(dp, &req, err, errlen);
 }
 
 void

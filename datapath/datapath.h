@@ -657,6 +657,73 @@ struct dp_probe_result {
 int dp_probe_run(struct dp *dp, const struct dp_probe *p,
 		 uint32_t timeout_ms, struct dp_probe_result *res);
 
+/* ---- Embedded packet capture (`monitor capture`) ---- */
+
+#define DP_CAPTURE_MAX 8
+#define DP_CAPTURE_BUFFER_DEFAULT (10u << 20)	/* IOS XE: 10 MB */
+
+enum dp_capture_dir {
+	DP_CAPTURE_IN = 1,
+	DP_CAPTURE_OUT = 2,
+	DP_CAPTURE_BOTH = 3,
+};
+
+/* What one capture point is set to; "" and 0 fields mean unset. */
+struct dp_capture_cfg {
+	char name[DP_NAME_MAX];
+	char ifname[DP_IFNAME_MAX];
+	enum dp_capture_dir dir;
+	bool match_any;			/* match ipv4 any any */
+	char acl[DP_NAME_MAX];		/* match by access list */
+	uint32_t buffer_bytes;		/* buffer size */
+};
+
+enum dp_capture_op {
+	DP_CAPTURE_SET,			/* merge the set fields of CFG */
+	DP_CAPTURE_START,
+	DP_CAPTURE_STOP,
+	DP_CAPTURE_CLEAR,		/* empty the buffer */
+	DP_CAPTURE_DELETE,		/* no monitor capture NAME */
+};
+
+/*
+ * Applies OP to capture point CFG->name, creating it on DP_CAPTURE_SET.
+ * Packets are copied at layer 3 as they enter (after the link header)
+ * or leave an interface, until the buffer is full. Returns -1 with the
+ * reason in ERR (an unknown capture, START without an interface or a
+ * match, too many capture points).
+ */
+int dp_capture_op(struct dp *dp, enum dp_capture_op op,
+		  const struct dp_capture_cfg *cfg, char *err, size_t errlen);
+
+struct dp_capture_pkt {
+	uint64_t time_ns;		/* CLOCK_REALTIME */
+	uint32_t len;
+	bool out;
+	const uint8_t *data;		/* IPv4 or IPv6 packet */
+};
+
+/* A copy of a capture point's state and buffer; free with
+ * dp_capture_snapshot_free(). */
+struct dp_capture_snapshot {
+	struct dp_capture_cfg cfg;
+	bool active;
+	bool full;			/* stopped adding: buffer full */
+	uint64_t dropped;		/* packets that found the buffer full */
+	size_t n;
+	struct dp_capture_pkt *pkts;
+	uint8_t *bytes;
+};
+
+int dp_capture_snapshot(struct dp *dp, const char *name,
+			struct dp_capture_snapshot *out, char *err,
+			size_t errlen);
+void dp_capture_snapshot_free(struct dp_capture_snapshot *s);
+
+/* Writes a snapshot as a pcap file (link type raw IP). */
+int dp_capture_export(const struct dp_capture_snapshot *s, const char *path,
+		      char *err, size_t errlen);
+
 /* ---- Direct input, for tests and benchmarks ---- */
 
 /*

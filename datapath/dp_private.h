@@ -90,6 +90,16 @@ struct dp_probe_req {
 /* Largest frame a batch slot takes; a larger one is sent on its own. */
 #define DP_WIRE_SLOT 9216
 
+/* One `monitor capture` point; see capture.c. */
+struct dp_capture {
+	bool defined, active, full;
+	struct dp_capture_cfg cfg;
+	int stat;			/* ifstats index of cfg.ifname */
+	uint8_t *buf;			/* records, see capture.c */
+	size_t cap, used, n;
+	uint64_t dropped;
+};
+
 /* A UDP socket that carries an interface's Ethernet frames. */
 struct dp_wire {
 	char ifname[DP_IFNAME_MAX];
@@ -151,6 +161,8 @@ struct dp {
 	uint64_t icmp_tokens;		/* ICMP error budget, see icmp_allow() */
 	uint64_t icmp_refill_ns;
 	struct dp_probe_req *probes[DP_MAX_PROBES];
+	struct dp_capture captures[DP_CAPTURE_MAX];
+	unsigned n_captures_active;
 	uint8_t icmp_pkt[DP_PKT_MAX];	/* an ICMP message being sent */
 	uint8_t probe_pkt[DP_PKT_MAX];	/* a probe being sent */
 	uint8_t frag_pkt[DP_PKT_MAX];	/* one fragment being sent */
@@ -201,6 +213,9 @@ int dp_local_if(const struct dp *dp, uint32_t addr);
 
 /* forward.c */
 int dp_ifstat_index(struct dp *dp, const char *ifname);
+/* 1 when access list NAME permits PKT, 0 when it denies, -1 no match. */
+int dp_acl_permits(const struct dp *dp, const char *name, const uint8_t *pkt,
+		   size_t len);
 void dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		int depth);
 /*
@@ -230,6 +245,17 @@ void dp_sa_expire(struct dp *dp, uint64_t now);
 bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
 void dp_sa_reset_now(struct dp *dp);
+
+/* capture.c */
+int dp_capture_apply(struct dp *dp, enum dp_capture_op op,
+		     const struct dp_capture_cfg *cfg, char *err,
+		     size_t errlen);
+/* Copies PKT into every active capture point that wants it. */
+void dp_capture_packet(struct dp *dp, int stat, bool out, const uint8_t *pkt,
+		       size_t len);
+int dp_capture_copy(struct dp *dp, const char *name,
+		    struct dp_capture_snapshot *out, char *err, size_t errlen);
+void dp_capture_free_all(struct dp *dp);
 
 /* wire.c */
 int dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,

@@ -212,9 +212,9 @@ acl_entry_match(const struct dp_acl_entry *a, const uint8_t *pkt, size_t len)
 
 /* Returns 1 when access list NAME permits the packet, 0 when an entry
  * denies it, -1 when no entry matches (the implicit deny). */
-static int
-acl_verdict(const struct dp *dp, const char *name, const uint8_t *pkt,
-	    size_t len)
+int
+dp_acl_permits(const struct dp *dp, const char *name, const uint8_t *pkt,
+	       size_t len)
 {
 	for (size_t i = 0; i < dp->cfg.n_acl; i++) {
 		const struct dp_acl_entry *a = &dp->cfg.acl[i];
@@ -237,7 +237,7 @@ crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
 		const struct dp_map_cfg *m = &dp->cfg.maps[i];
 
 		if (strcmp(m->ifname, egress) == 0 && m->acl[0] != '\0' &&
-		    acl_verdict(dp, m->acl, pkt, len) == 1)
+		    dp_acl_permits(dp, m->acl, pkt, len) == 1)
 			return (int)i;
 	}
 	return -1;
@@ -248,12 +248,17 @@ crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
 static int
 if_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len)
 {
-	int rc = dp_wire_send(dp, ifname, pkt, len);
-	int idx;
+	int rc, idx = -1;
 
+	if (dp->n_captures_active) {
+		idx = dp_ifstat_index(dp, ifname);
+		dp_capture_packet(dp, idx, true, pkt, len);
+	}
+	rc = dp_wire_send(dp, ifname, pkt, len);
 	if (rc > 0)
 		return 0;
-	idx = dp_ifstat_index(dp, ifname);
+	if (idx < 0)
+		idx = dp_ifstat_index(dp, ifname);
 	if (rc < 0) {
 		dp_ifstat_add(dp, idx, DP_IFC_TX_DROPS, 1);
 		dp_drop(dp, DP_DROP_WIRE_TX, len);

@@ -99,8 +99,11 @@ dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 	l3 = strip_link(dlt, frame, len, &l3_len);
 	if (l3 == NULL || (l3[0] >> 4 != 4 && l3[0] >> 4 != 6)) {
 		dp_drop(dp, DP_DROP_L2_UNSUPPORTED, len);
+		dp->rx_if = -1;
 		return;
 	}
+	if (dp->n_captures_active)
+		dp_capture_packet(dp, stat, false, l3, l3_len);
 	if (l3_len > sizeof(dp->pkt))
 		l3_len = sizeof(dp->pkt);
 	/* ESP decrypts in place, and the caller's frame is read-only. */
