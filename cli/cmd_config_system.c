@@ -70,7 +70,8 @@ show_running(struct vty *vty, const struct cmd_args *args)
 	}
 	vty_out(vty, "Building configuration...\n\n");
 	vty_out(vty, "Current configuration : %zu bytes\n", strlen(text));
-	vty_out(vty, "%s", text);
+	/* IOS ends the listing with an empty line after "end". */
+	vty_out(vty, "%s\n", text);
 	free(text);
 	return CMD_SUCCESS;
 }
