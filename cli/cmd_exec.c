@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/aaa.h"
+#include "cli/cmd_graph.h"
 #include "cli/command.h"
 #include "cli/vty.h"
 #include "core/config.h"
@@ -342,12 +343,28 @@ cmd_clear_line(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+/*
+ * `connect HOST` opens a telnet connection in IOS. vrouter has no name
+ * resolution or outgoing telnet, so it fails as IOS does for a host that
+ * does not resolve.
+ */
+static enum cmd_result
+cmd_connect(struct vty *vty, const struct cmd_args *args)
+{
+	const char *host = cmd_arg(args, "host");
+
+	cmd_print_unknown_host(vty, host, strlen(host));
+	return CMD_WARNING;
+}
+
 #define SHOW_HELP "Show running system information\n"
 #define TERM_HELP "Set terminal line parameters\n"
 
 static const struct cmd_def user_cmds[] = {
 	{ "enable", "Turn on privileged commands", cmd_enable, 0, 1 },
 	{ "disable", "Turn off privileged commands", cmd_disable, 0, 1 },
+	{ "connect WORD$host", "Open a terminal connection\n"
+	  "IP address or hostname of a remote system", cmd_connect, 0, 1 },
 	{ "logout", "Exit from the EXEC", cmd_logout, 0, 1 },
 	{ "quit", "Exit from the EXEC", cmd_logout, CMD_HIDDEN, 1 },
 	{ "terminal length <0-512>$lines",

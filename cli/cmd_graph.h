@@ -192,6 +192,7 @@ char *cmd_filter_complete(const char *word);
 void cmd_print_invalid(struct vty *vty, size_t column);
 void cmd_print_incomplete(struct vty *vty);
 void cmd_print_ambiguous(struct vty *vty, const char *line);
+void cmd_print_unknown_host(struct vty *vty, const char *word, size_t len);
 
 /* One row of `?` help after a space: a word and its help text. */
 struct cmd_help_row {
