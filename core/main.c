@@ -35,7 +35,7 @@ struct attachment {
 	char ifname[32];
 	char *path;		/* --replay: capture file */
 	char *local;		/* --wire: ADDR:PORT to listen on */
-	char *remote;		/* --wire: ADDR:PORT to send to */
+	char *remote;		/* --wire: ADDR:PORT to send to; NULL for --tun */
 };
 
 struct options {
@@ -59,7 +59,7 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: vrouter [--config FILE] [--telnet [ADDR:]PORT | --no-telnet]\n"
 		"               [--replay IFNAME=FILE.pcap]... [--wire IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT]...\n"
-		"               [--no-console] [--help] [--version]\n"
+		"               [--tun IFNAME=TUNDEV]... [--no-console] [--help] [--version]\n"
 		"\n"
 		"  -c, --config FILE     startup-config to load and `write memory` to\n"
 		"                        (default %s)\n"
@@ -76,6 +76,10 @@ usage(FILE *out)
 		"  -w, --wire IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT\n"
 		"                        carry IFNAME's packets over UDP to another\n"
 		"                        router process (repeatable)\n"
+		"  -u, --tun IFNAME=TUNDEV\n"
+		"                        exchange IFNAME's packets with Linux through\n"
+		"                        the TUN device TUNDEV, created if missing\n"
+		"                        (repeatable; needs CAP_NET_ADMIN)\n"
 		"  -n, --no-console      no console on stdin; run until SIGTERM or SIGINT\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n",
@@ -206,6 +210,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "ssh", required_argument, NULL, 's' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "wire", required_argument, NULL, 'w' },
+		{ "tun", required_argument, NULL, 'u' },
 		{ "no-console", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -220,7 +225,7 @@ parse_options(struct options *o, int argc, char **argv)
 		.telnet_port = DEFAULT_TELNET_PORT,
 		.console = true,
 	};
-	while ((c = getopt_long(argc, argv, "c:t:s:r:w:nhV", longopts,
+	while ((c = getopt_long(argc, argv, "c:t:s:r:w:u:nhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -258,6 +263,17 @@ parse_options(struct options *o, int argc, char **argv)
 					optarg, MAX_ATTACHMENTS);
 				return 1;
 			}
+			break;
+		case 'u':
+			if (o->nwires == MAX_ATTACHMENTS ||
+			    (o->wires[o->nwires].local =
+			     split_ifname(&o->wires[o->nwires], optarg)) ==
+			    NULL) {
+				fprintf(stderr, "vrouter: invalid --tun '%s': expected IFNAME=TUNDEV (at most %d)\n",
+					optarg, MAX_ATTACHMENTS);
+				return 1;
+			}
+			o->wires[o->nwires++].remote = NULL;
 			break;
 		case 'n':
 			o->console = false;
@@ -318,6 +334,15 @@ attach_wires(struct router *r, const struct options *o)
 	for (i = 0; i < o->nwires; i++) {
 		const struct attachment *a = &o->wires[i];
 
+		if (a->remote == NULL) {
+			if (dp_tun_attach(r->dp, a->ifname, a->local, err,
+					  sizeof(err)) < 0) {
+				fprintf(stderr, "vrouter: --tun %s=%s failed: %s\n",
+					a->ifname, a->local, err);
+				return -1;
+			}
+			continue;
+		}
 		if (dp_wire_attach(r->dp, a->ifname, a->local, a->remote, err,
 				   sizeof(err)) < 0) {
 			fprintf(stderr, "vrouter: --wire %s=%s,%s failed: %s\n",

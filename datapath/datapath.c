@@ -467,6 +467,30 @@ dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
 	return 0;
 }
 
+int
+dp_tun_attach(struct dp *dp, const char *ifname, const char *tundev,
+	      char *err, size_t errlen)
+{
+	struct dp_wire *w = calloc(1, sizeof(*w));
+	struct msg m = { .type = MSG_WIRE };
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dp_tun_open(w, ifname, tundev, err, errlen) < 0) {
+		free(w);
+		return -1;
+	}
+	m.ptr = w;
+	if (post(dp, &m) < 0) {
+		snprintf(err, errlen, "datapath queue full");
+		discard_msg(&m);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
 {

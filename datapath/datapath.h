@@ -58,6 +58,15 @@ int dp_replay(struct dp *dp, const char *ifname, const char *path,
 int dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
 		   const char *remote, char *err, size_t errlen);
 
+/*
+ * Binds IFNAME to the Linux TUN device TUNDEV, created when it does not
+ * exist (which needs CAP_NET_ADMIN): IP packets that Linux routes into
+ * TUNDEV arrive on IFNAME, and IFNAME's output goes to Linux. Addresses
+ * and routes on the Linux side are the caller's business.
+ */
+int dp_tun_attach(struct dp *dp, const char *ifname, const char *tundev,
+		  char *err, size_t errlen);
+
 /* Blocks until every message queued before this call has been handled. */
 void dp_sync(struct dp *dp);
 

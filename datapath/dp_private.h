@@ -104,6 +104,7 @@ struct dp_capture {
 struct dp_wire {
 	char ifname[DP_IFNAME_MAX];
 	int fd;
+	bool tun;			/* a TUN device: raw IP, no Ethernet */
 	int stat;			/* ifstats index of the interface */
 	struct sockaddr_in remote;
 	uint8_t (*rx)[DP_WIRE_SLOT];	/* DP_WIRE_BATCH receive slots */
@@ -260,6 +261,8 @@ void dp_capture_free_all(struct dp *dp);
 /* wire.c */
 int dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
 		 const char *remote, char *err, size_t errlen);
+int dp_tun_open(struct dp_wire *w, const char *ifname, const char *tundev,
+		char *err, size_t errlen);
 void dp_wire_install(struct dp *dp, struct dp_wire *w);
 void dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now);
 /*

@@ -1,7 +1,8 @@
 /*
  * UDP "wires": each carries one interface's Ethernet frames to a peer
  * process, as dynamips and GNS3 UDP NIOs do, so router processes can be
- * cabled point to point over loopback.
+ * cabled point to point over loopback. A TUN device takes the place of
+ * a wire to exchange raw IP packets with the Linux host.
  */
 #define _GNU_SOURCE		/* recvmmsg, sendmmsg */
 #include <arpa/inet.h>
@@ -10,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <pcap/pcap.h>
 
 #include "datapath/dp_private.h"
@@ -77,6 +81,41 @@ fail:
 	return -1;
 }
 
+int
+dp_tun_open(struct dp_wire *w, const char *ifname, const char *tundev,
+	    char *err, size_t errlen)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+
+	if (strlen(tundev) >= sizeof(ifr.ifr_name)) {
+		snprintf(err, errlen, "TUN device name \"%s\" is too long",
+			 tundev);
+		return -1;
+	}
+	memcpy(ifr.ifr_name, tundev, strlen(tundev) + 1);
+	w->rx = malloc(DP_WIRE_BATCH * sizeof(w->rx[0]));
+	w->tx = NULL;
+	w->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (w->rx == NULL || w->fd < 0) {
+		snprintf(err, errlen, "/dev/net/tun: %s", w->fd < 0 ?
+			 strerror(errno) : "out of memory");
+		goto fail;
+	}
+	if (ioctl(w->fd, TUNSETIFF, &ifr) < 0) {
+		snprintf(err, errlen, "TUNSETIFF %s: %s", tundev,
+			 strerror(errno));
+		goto fail;
+	}
+	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	w->tun = true;
+	w->stat = -1;
+	w->tx_n = 0;
+	return 0;
+fail:
+	dp_wire_close(w);
+	return -1;
+}
+
 void
 dp_wire_close(struct dp_wire *w)
 {
@@ -120,6 +159,18 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 	struct iovec iov[DP_WIRE_BATCH];
 	int n;
 
+	if (w->tun) {
+		/* A TUN device hands over one packet per read(). */
+		for (int i = 0; i < DP_WIRE_BATCH; i++) {
+			ssize_t len = read(w->fd, w->rx[0], DP_WIRE_SLOT);
+
+			if (len <= 0)
+				break;
+			dp_input_frame(dp, w->ifname, w->stat, DLT_RAW,
+				       w->rx[0], (size_t)len, now);
+		}
+		return;
+	}
 	for (int i = 0; i < DP_WIRE_BATCH; i++) {
 		iov[i].iov_base = w->rx[i];
 		iov[i].iov_len = DP_WIRE_SLOT;
@@ -203,6 +254,14 @@ dp_wire_send(struct dp *dp, const char *ifname, const uint8_t *pkt,
 	}
 	if (w == NULL)
 		return 0;
+	if (w->tun) {
+		if (write(w->fd, pkt, len) < 0)
+			return -1;
+		dp_stat_add(dp, DP_STAT_WIRE_TX, 1);
+		dp_ifstat_add(dp, w->stat, DP_IFC_TX_PACKETS, 1);
+		dp_ifstat_add(dp, w->stat, DP_IFC_TX_OCTETS, len);
+		return 1;
+	}
 	if (len + sizeof(eth) > DP_WIRE_SLOT) {
 		struct iovec iov[2] = {
 			{ .iov_base = (void *)(uintptr_t)eth,
