@@ -121,6 +121,35 @@ cc_commit(struct cc_txn *t)
 }
 
 enum cmd_result
+cc_enter(struct vty *vty, enum cmd_mode mode, const char *xpath)
+{
+	char copy[VTY_XPATH_MAX];
+	struct cc_txn t;
+	enum cmd_result ret;
+
+	/* XPATH may be the session's own, which vty_enter_mode() rewrites. */
+	snprintf(copy, sizeof(copy), "%s", xpath);
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, NULL, "%s", copy);
+	ret = cc_commit(&t);
+	if (ret == CMD_SUCCESS)
+		vty_enter_mode(vty, mode, copy);
+	return ret;
+}
+
+enum cmd_result
+cc_delete(struct vty *vty, const char *xpath)
+{
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s", xpath);
+	return cc_commit(&t);
+}
+
+enum cmd_result
 cc_abort(struct cc_txn *t)
 {
 	cfg_txn_abort(t->txn);
@@ -190,6 +219,8 @@ cmd_config_install(void)
 	cc_install_route();
 	cc_install_keyring();
 	cc_install_tunnel();
+	cc_install_ikev2();
+	cc_install_vrf();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */

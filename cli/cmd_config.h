@@ -53,6 +53,14 @@ enum cmd_result cc_set_here(struct vty *vty, const char *leaf,
 			    const char *value);
 enum cmd_result cc_del_here(struct vty *vty, const char *leaf);
 
+/*
+ * Creates the node at XPATH (a path, not a format) in a transaction of its
+ * own and enters MODE to edit it; cc_delete() deletes it.
+ */
+enum cmd_result cc_enter(struct vty *vty, enum cmd_mode mode,
+			 const char *xpath);
+enum cmd_result cc_delete(struct vty *vty, const char *xpath);
+
 /* Aborts and returns CMD_WARNING, for handlers that printed an error. */
 enum cmd_result cc_abort(struct cc_txn *t);
 
@@ -89,6 +97,14 @@ bool cc_ifname(const char *type, const char *number, char *out, size_t len);
 /* True when the session edits a crypto map entry of type ipsec-manual. */
 bool cc_editing_manual_entry(struct vty *vty);
 
+/* Installs every definition of the array DEFS in MODE. */
+#define CC_INSTALL(mode, defs)                                          \
+	do {                                                            \
+		size_t i_;                                              \
+		for (i_ = 0; i_ < sizeof(defs) / sizeof(defs[0]); i_++) \
+			cmd_install(mode, &defs[i_]);                   \
+	} while (0)
+
 /* Installs the `set` commands shared by ipsec profiles and crypto maps. */
 void cc_install_sa_settings(enum cmd_mode mode);
 
@@ -101,5 +117,7 @@ void cc_install_cryptomap(void);
 void cc_install_route(void);
 void cc_install_keyring(void);
 void cc_install_tunnel(void);
+void cc_install_ikev2(void);
+void cc_install_vrf(void);
 
 #endif

@@ -14,6 +14,7 @@
 
 #define MAP_XPATH CC_M "crypto/map[name='%s']"
 #define ENTRY_XPATH MAP_XPATH "/entry[sequence='%s']"
+#define DYN_XPATH CC_M "crypto/dynamic-map[name='%s']"
 
 bool
 cc_editing_manual_entry(struct vty *vty)
@@ -73,6 +74,70 @@ map_entry(struct vty *vty, const struct cmd_args *args)
 	snprintf(xpath, sizeof(xpath), ENTRY_XPATH, name, seq);
 	vty_enter_mode(vty, MODE_CRYPTO_MAP, xpath);
 	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+dynamic_map(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	const char *seq = cmd_arg(args, "seq");
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), DYN_XPATH "/entry[sequence='%s']",
+		 name, seq);
+	return cc_enter(vty, MODE_CRYPTO_MAP, xpath);
+}
+
+static enum cmd_result
+no_dynamic_map(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	const char *seq = cmd_arg(args, "seq");
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, name) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (seq)
+		cc_del(&t, DYN_XPATH "/entry[sequence='%s']", name, seq);
+	else
+		cc_del(&t, DYN_XPATH, name);
+	return cc_commit(&t);
+}
+
+/* crypto map NAME local-address|redundancy|client ...|isakmp ... */
+static enum cmd_result
+map_option(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	const char *leaf = cmd_arg(args, "leaf");
+	const char *value = cmd_arg(args, "value");
+	char ifname[64];
+	struct cc_txn t;
+
+	if (cmd_has(args, "authorization"))
+		leaf = "isakmp-authorization-list";
+	else if (cmd_has(args, "authentication"))
+		leaf = "client-authentication-list";
+	else if (cmd_has(args, "configuration"))
+		leaf = "client-configuration-address";
+	if (!cc_name_ok(vty, name) || (value && !cc_name_ok(vty, value)))
+		return CMD_WARNING;
+	if (!strcmp(leaf, "local-address") && value) {
+		if (!cc_ifname(value, NULL, ifname, sizeof(ifname))) {
+			cc_invalid_input(vty, cc_column(args, 4, 0));
+			return CMD_WARNING;
+		}
+		value = ifname;
+	}
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (cmd_has(args, "no"))
+		cc_del(&t, MAP_XPATH "/%s", name, leaf);
+	else
+		cc_set(&t, value, MAP_XPATH "/%s", name, leaf);
+	return cc_commit(&t);
 }
 
 static enum cmd_result
@@ -249,6 +314,45 @@ static const struct cmd_def cmd_map_dynamic = {
 	.fn = map_entry,
 };
 
+static const struct cmd_def map_defs[] = {
+	{ "crypto dynamic-map WORD$name <1-65535>$seq", H_CRYPTO
+	  "Enter a dynamic crypto map\nDynamic crypto map template tag\n"
+	  "Sequence to insert into dynamic crypto map entry",
+	  dynamic_map, 0, 0 },
+	{ "no crypto dynamic-map WORD$name [<1-65535>$seq]", H_NO H_CRYPTO
+	  "Enter a dynamic crypto map\nDynamic crypto map template tag\n"
+	  "Sequence to insert into dynamic crypto map entry",
+	  no_dynamic_map, 0, 0 },
+	{ "[no$no] crypto map WORD$name local-address$leaf [WORD$value]",
+	  H_NO H_CRYPTO "Enter a crypto map\nCrypto map tag\n"
+	  "Interface to use for local address for this crypto map\n"
+	  "Interface", map_option, 0, 0 },
+	{ "[no$no] crypto map WORD$name redundancy$leaf [LINE$value]",
+	  H_NO H_CRYPTO "Enter a crypto map\nCrypto map tag\n"
+	  "High availability options for this map\nOptions, kept as given",
+	  map_option, 0, 0 },
+	{ "[no$no] crypto map WORD$name isakmp authorization list "
+	  "[WORD$value]", H_NO H_CRYPTO "Enter a crypto map\nCrypto map tag\n"
+	  "Specify isakmp configuration parameters\nIKE authorization\n"
+	  "AAA authorization list\nList name", map_option, 0, 0 },
+	{ "[no$no] crypto map WORD$name client authentication list "
+	  "[WORD$value]", H_NO H_CRYPTO "Enter a crypto map\nCrypto map tag\n"
+	  "Specify client configuration settings\nUser authentication\n"
+	  "AAA authentication list\nList name", map_option, 0, 0 },
+	{ "[no$no] crypto map WORD$name client configuration address "
+	  "[(initiate|respond)$value]", H_NO H_CRYPTO "Enter a crypto map\n"
+	  "Crypto map tag\nSpecify client configuration settings\n"
+	  "Client configuration\nAddress assignment\nInitiate\nRespond",
+	  map_option, 0, 0 },
+};
+
+static const struct cmd_def cmd_reverse_route_static = {
+	.syntax = "reverse-route static",
+	.help = "Reverse Route Injection\n"
+		"Create routes even when no SA exists",
+	.fn = reverse_route,
+};
+
 static const struct cmd_def cmd_no_map = {
 	.syntax = "no crypto map WORD$name [<1-65535>$seq [LINE]]",
 	.help = H_NO H_CRYPTO H_MAP "Rest of the entry",
@@ -342,12 +446,14 @@ cc_install_cryptomap(void)
 {
 	cmd_install(MODE_CONFIG, &cmd_map_entry);
 	cmd_install(MODE_CONFIG, &cmd_map_dynamic);
+	CC_INSTALL(MODE_CONFIG, map_defs);
 	cmd_install(MODE_CONFIG, &cmd_no_map);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_set_peer);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_no_set_peer);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_match_address);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_no_match_address);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_reverse_route);
+	cmd_install(MODE_CRYPTO_MAP, &cmd_reverse_route_static);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_no_reverse_route);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_description);
 	cmd_install(MODE_CRYPTO_MAP, &cmd_no_description);

@@ -255,11 +255,10 @@ set_transform_set(struct vty *vty, const struct cmd_args *args)
 			break;
 		if (!cc_name_ok(vty, ts))
 			return cc_abort(&t);
-		if (!cc_exists(&t, TS_XPATH, ts)) {
-			vty_out(vty, "ERROR: transform set with tag \"%s\" does "
-				"not exist.\n", ts);
-			return cc_abort(&t);
-		}
+		/* IOS keeps the name, and uses the set once it exists. */
+		if (!cc_exists(&t, TS_XPATH, ts))
+			vty_out(vty, "%% Warning: transform set %s does not "
+				"exist yet\n", ts);
 		cc_set(&t, ts, "%s/transform-set", here);
 	}
 	return cc_commit(&t);

@@ -24,32 +24,26 @@ enter_entry(struct vty *vty, enum cmd_mode mode, const char *list,
 	    const char *name, const char *vrf)
 {
 	char xpath[VTY_XPATH_MAX];
-	struct cc_txn t;
 	enum cmd_result ret;
 
 	if (!cc_name_ok(vty, name) || (vrf && !cc_name_ok(vty, vrf)))
 		return CMD_WARNING;
 	snprintf(xpath, sizeof(xpath), "%s[name='%s']", list, name);
-	if (!cc_begin(&t, vty))
-		return CMD_WARNING;
-	cc_set(&t, NULL, "%s", xpath);
-	if (vrf)
-		cc_set(&t, vrf, "%s/vrf", xpath);
-	ret = cc_commit(&t);
-	if (ret == CMD_SUCCESS)
-		vty_enter_mode(vty, mode, xpath);
+	ret = cc_enter(vty, mode, xpath);
+	if (ret == CMD_SUCCESS && vrf)
+		ret = cc_set_here(vty, "vrf", vrf);
 	return ret;
 }
 
 static enum cmd_result
 delete_entry(struct vty *vty, const char *list, const char *name)
 {
-	struct cc_txn t;
+	char xpath[VTY_XPATH_MAX];
 
-	if (!cc_name_ok(vty, name) || !cc_begin(&t, vty))
+	if (!cc_name_ok(vty, name))
 		return CMD_WARNING;
-	cc_del(&t, "%s[name='%s']", list, name);
-	return cc_commit(&t);
+	snprintf(xpath, sizeof(xpath), "%s[name='%s']", list, name);
+	return cc_delete(vty, xpath);
 }
 
 static enum cmd_result

@@ -25,6 +25,9 @@ static const struct cmd_mode_info mode_table[MODE_COUNT] = {
 	[MODE_CONFIG_LINE] = { MODE_CONFIG, "(config-line)", true },
 	[MODE_CONFIG_ROUTER] = { MODE_CONFIG, "(config-router)", true },
 	[MODE_CONFIG_APPLET] = { MODE_CONFIG, "(config-applet)", true },
+	[MODE_CONFIG_VRF] = { MODE_CONFIG, "(config-vrf)", true },
+	[MODE_CONFIG_VRF_AF] = { MODE_CONFIG_VRF, "(config-vrf-af)", true },
+	[MODE_ISAKMP_GROUP] = { MODE_CONFIG, "(config-isakmp-group)", true },
 };
 
 const struct cmd_mode_info *

@@ -248,42 +248,85 @@ render_session_key(FILE *f, const struct lyd_node *e, const char *dir)
 	fprintf(f, "\n");
 }
 
+/*
+ * Orders map entries by map name, then sequence, so that the output does
+ * not depend on which line created a map first.
+ */
+static int
+node_map_entry_cmp(const void *pa, const void *pb)
+{
+	const struct lyd_node *a = *(const struct lyd_node *const *)pa;
+	const struct lyd_node *b = *(const struct lyd_node *const *)pb;
+	int c = strcmp(val(lyd_parent(a), "name"), val(lyd_parent(b), "name"));
+	unsigned long x, y;
+
+	if (c)
+		return c;
+	x = strtoul(val(a, "sequence"), NULL, 10);
+	y = strtoul(val(b, "sequence"), NULL, 10);
+	return x < y ? -1 : x > y;
+}
+
+/* Prints the lines of a crypto map or dynamic-map entry and its "!". */
+static void
+render_map_entry(FILE *f, const struct lyd_node *e)
+{
+	const char *v;
+	struct lyd_node *child;
+
+	if ((v = val(e, "description")))
+		fprintf(f, " description %s\n", v);
+	LY_LIST_FOR(lyd_child(e), child) {
+		if (strcmp(child->schema->name, "peer"))
+			continue;
+		v = lyd_get_value(child);
+		fprintf(f, " set peer %s\n", v);
+	}
+	if ((v = val(e, "default-peer")))
+		fprintf(f, " set peer %s default\n", v);
+	render_session_key(f, e, "inbound");
+	render_session_key(f, e, "outbound");
+	render_sa_settings(f, e);
+	if ((v = val(e, "match-address")))
+		fprintf(f, " match address %s\n", v);
+	if (has(e, "reverse-route"))
+		fprintf(f, " reverse-route\n");
+	fprintf(f, "!\n");
+}
+
 static void
 render_crypto_maps(FILE *f, const struct lyd_node *tree)
 {
-	struct ly_set *set = find_all(tree, M "crypto/map/entry");
+	struct ly_set *set = find_all(tree, M "crypto/dynamic-map/entry");
 	uint32_t i;
 
+	if (set)
+		qsort(set->dnodes, set->count, sizeof(set->dnodes[0]),
+		      node_map_entry_cmp);
 	for (i = 0; set && i < set->count; i++) {
 		const struct lyd_node *e = set->dnodes[i];
-		const char *type = val(e, "type");
+
+		fprintf(f, "crypto dynamic-map %s %s\n",
+			val(lyd_parent(e), "name"), val(e, "sequence"));
+		render_map_entry(f, e);
+	}
+	ly_set_free(set, NULL);
+	cfg_render_map_globals(f, tree);
+
+	set = find_all(tree, M "crypto/map/entry");
+	if (set)
+		qsort(set->dnodes, set->count, sizeof(set->dnodes[0]),
+		      node_map_entry_cmp);
+	for (i = 0; set && i < set->count; i++) {
+		const struct lyd_node *e = set->dnodes[i];
 		const char *dyn = val(e, "dynamic");
-		const char *v;
-		struct lyd_node *child;
 
 		fprintf(f, "crypto map %s %s %s", val(lyd_parent(e), "name"),
-			val(e, "sequence"), type);
+			val(e, "sequence"), val(e, "type"));
 		if (dyn)
 			fprintf(f, " dynamic %s", dyn);
 		fprintf(f, " \n");
-		if ((v = val(e, "description")))
-			fprintf(f, " description %s\n", v);
-		LY_LIST_FOR(lyd_child(e), child) {
-			if (strcmp(child->schema->name, "peer"))
-				continue;
-			v = lyd_get_value(child);
-			fprintf(f, " set peer %s\n", v);
-		}
-		if ((v = val(e, "default-peer")))
-			fprintf(f, " set peer %s default\n", v);
-		render_session_key(f, e, "inbound");
-		render_session_key(f, e, "outbound");
-		render_sa_settings(f, e);
-		if ((v = val(e, "match-address")))
-			fprintf(f, " match address %s\n", v);
-		if (has(e, "reverse-route"))
-			fprintf(f, " reverse-route\n");
-		fprintf(f, "!\n");
+		render_map_entry(f, e);
 	}
 	ly_set_free(set, NULL);
 }
@@ -501,15 +544,20 @@ cfg_render_tree(const struct lyd_node *tree)
 		return NULL;
 	fprintf(f, "!\n");
 	render_hostname(f, tree);
+	cfg_render_vrfs(f, tree);
+	cfg_render_aaa(f, tree);
 	cfg_render_access_users(f, tree);
 	cfg_render_keyrings(f, tree);
 	render_isakmp(f, tree);
 	cfg_render_isakmp_profiles(f, tree);
+	cfg_render_client_groups(f, tree);
+	cfg_render_ikev2(f, tree);
 	cfg_render_ipsec_globals(f, tree);
 	render_transform_sets(f, tree);
 	render_ipsec_profiles(f, tree);
 	render_crypto_maps(f, tree);
 	render_interfaces(f, tree);
+	cfg_render_pools(f, tree);
 	render_routes(f, tree);
 	render_acls(f, tree);
 	cfg_render_access_lines(f, tree);

@@ -48,6 +48,13 @@ bool cfg_node_has(const struct lyd_node *node, const char *path);
 void cfg_render_keyrings(FILE *f, const struct lyd_node *tree);
 void cfg_render_isakmp_profiles(FILE *f, const struct lyd_node *tree);
 void cfg_render_ipsec_globals(FILE *f, const struct lyd_node *tree);
+/* Lines of crypto map NAME that are not entries (local-address, ...). */
+void cfg_render_map_globals(FILE *f, const struct lyd_node *tree);
+void cfg_render_ikev2(FILE *f, const struct lyd_node *tree);
+void cfg_render_client_groups(FILE *f, const struct lyd_node *tree);
+void cfg_render_vrfs(FILE *f, const struct lyd_node *tree);
+void cfg_render_aaa(FILE *f, const struct lyd_node *tree);
+void cfg_render_pools(FILE *f, const struct lyd_node *tree);
 
 /*
  * Parts of an interface block (cfg_render_if.c): the end of the

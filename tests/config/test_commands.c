@@ -298,9 +298,13 @@ Test(commands, crypto_map_isakmp_entry)
 	out = fx_run(&fx, "crypto map VPNMAP 10");
 	cr_assert_str_eq(out, "");
 
-	assert_rejected("set transform-set NOPE");
+	/* A missing transform set is kept, with a warning, as in IOS. */
+	cr_assert_not_null(strstr(fx_run(&fx, "set transform-set NOPE"),
+				  "% Warning: transform set NOPE does not "
+				  "exist yet\n"));
+	cr_assert_eq(fx.result, CMD_SUCCESS);
 	cr_assert_str_eq(fx_get(&fx, ENTRY("VPNMAP", "10") "/transform-set"),
-			 "TS1");
+			 "NOPE");
 	assert_rejected("set session-key inbound esp 300 cipher 0011");
 
 	fx_apply(&fx, "no set peer 10.1.1.1\nno set pfs\nno match address\n"

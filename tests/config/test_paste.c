@@ -128,9 +128,9 @@ Test(paste, batch_notifies_once)
 }
 
 /*
- * `set transform-set` with an unknown name clears the list before it
- * finds the name missing: in a batch that leaves the edit behind, so the
- * load must fall back to one transaction per line and keep TS.
+ * `set transform-set` clears the list before it checks the names: a name
+ * with a quote in a batch leaves that edit behind, so the load must fall
+ * back to one transaction per line and keep TS.
  */
 Test(paste, half_failed_line_leaves_nothing)
 {
@@ -138,14 +138,14 @@ Test(paste, half_failed_line_leaves_nothing)
 		"crypto ipsec transform-set TS esp-aes esp-sha-hmac\n"
 		"crypto map M 10 ipsec-isakmp\n"
 		" set transform-set TS\n"
-		" set transform-set MISSING\n"
+		" set transform-set TS BAD'NAME\n"
 		" set peer 10.1.1.1\n";
 	char *report = NULL;
 
 	cr_assert_eq(load(text, &report), 1, "%s", report);
-	cr_assert_not_null(strstr(report, "line 4: set transform-set MISSING: "
-				  "ERROR: transform set with tag \"MISSING\" "
-				  "does not exist."), "%s", report);
+	cr_assert_not_null(strstr(report, "line 4: set transform-set TS "
+				  "BAD'NAME: % Invalid name \"BAD'NAME\": "
+				  "quotes are not allowed\n"), "%s", report);
 	free(report);
 	cr_assert_str_eq(fx_get(&fx, M "crypto/map[name='M']/"
 				"entry[sequence='10']/transform-set"), "TS");

@@ -1,0 +1,393 @@
+/*
+ * IKEv2: crypto ikev2 proposal, policy, keyring (with its peer blocks)
+ * and profile, their sub-mode commands, and crypto ikev2 dpd. Names that
+ * one object gives another (a policy's proposal, a profile's keyring) are
+ * kept even when that object does not exist yet, as IOS does.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd_config.h"
+#include "cli/vty.h"
+
+#define IKEV2 CC_M "crypto/ikev2/"
+
+/* Opens entry NAME of LIST (under crypto/ikev2) and enters MODE on it. */
+static enum cmd_result
+enter(struct vty *vty, enum cmd_mode mode, const char *list,
+      const char *name)
+{
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	/* "peer B" typed in the block of peer A opens a sibling. */
+	if (vty_mode(vty) == MODE_IKEV2_KEYRING_PEER)
+		vty_exit_mode(vty);
+	if (mode == MODE_IKEV2_KEYRING_PEER)
+		snprintf(xpath, sizeof(xpath), "%s/peer[name='%s']",
+			 vty_xpath(vty), name);
+	else
+		snprintf(xpath, sizeof(xpath), IKEV2 "%s[name='%s']", list,
+			 name);
+	return cc_enter(vty, mode, xpath);
+}
+
+static enum cmd_result
+proposal(struct vty *vty, const struct cmd_args *args)
+{
+	return enter(vty, MODE_IKEV2_PROPOSAL, "proposal",
+		     cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+policy(struct vty *vty, const struct cmd_args *args)
+{
+	return enter(vty, MODE_IKEV2_POLICY, "policy", cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+keyring(struct vty *vty, const struct cmd_args *args)
+{
+	return enter(vty, MODE_IKEV2_KEYRING, "keyring",
+		     cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+profile(struct vty *vty, const struct cmd_args *args)
+{
+	return enter(vty, MODE_IKEV2_PROFILE, "profile",
+		     cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+peer(struct vty *vty, const struct cmd_args *args)
+{
+	return enter(vty, MODE_IKEV2_KEYRING_PEER, NULL,
+		     cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+no_object(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), IKEV2 "%s[name='%s']",
+		 cmd_arg(args, "kind"), name);
+	return cc_delete(vty, xpath);
+}
+
+/*
+ * Replaces leaf-list LEAF of the edited node with the words of LINE, so
+ * that "encryption aes-cbc-256 aes-cbc-128" keeps both in order.
+ */
+static enum cmd_result
+set_words(struct vty *vty, const char *leaf, const char *line)
+{
+	char copy[256], *word, *save = NULL;
+	struct cc_txn t;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/%s", vty_xpath(vty), leaf);
+	for (word = strtok_r(copy, " ", &save); word;
+	     word = strtok_r(NULL, " ", &save)) {
+		if (!cc_name_ok(vty, word))
+			return cc_abort(&t);
+		cc_set(&t, word, "%s/%s", vty_xpath(vty), leaf);
+	}
+	return cc_commit(&t);
+}
+
+/* encryption|integrity|prf|group ALG... in a proposal. */
+static enum cmd_result
+proposal_list(struct vty *vty, const struct cmd_args *args)
+{
+	return set_words(vty, cmd_arg(args, "leaf"), cmd_arg(args, "algs"));
+}
+
+static enum cmd_result
+no_leaf(struct vty *vty, const struct cmd_args *args)
+{
+	return cc_del_here(vty, cmd_arg(args, "leaf"));
+}
+
+/* Appends VALUE to leaf-list LEAF of the edited node. */
+static enum cmd_result
+add_value(struct vty *vty, const char *leaf, const char *value)
+{
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, value) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, value, "%s/%s", vty_xpath(vty), leaf);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+policy_proposal(struct vty *vty, const struct cmd_args *args)
+{
+	return add_value(vty, "proposal", cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+match_fvrf(struct vty *vty, const struct cmd_args *args)
+{
+	const char *vrf = cmd_arg(args, "vrf");
+
+	if (!cc_name_ok(vty, vrf))
+		return CMD_WARNING;
+	return cc_set_here(vty, "match-fvrf", vrf);
+}
+
+static enum cmd_result
+match_address_local(struct vty *vty, const struct cmd_args *args)
+{
+	const char *ifname = cmd_arg(args, "ifname");
+	char value[96], full[64];
+
+	if (ifname) {
+		if (!cc_ifname(ifname, NULL, full, sizeof(full))) {
+			cc_invalid_input(vty, cc_column(args, 4, 0));
+			return CMD_WARNING;
+		}
+		snprintf(value, sizeof(value), "interface %s", full);
+	} else {
+		snprintf(value, sizeof(value), "%s", cmd_arg(args, "address"));
+	}
+	return add_value(vty, "match-address-local", value);
+}
+
+/* Sets leaf LEAF of the edited node to the text of argument "value". */
+static enum cmd_result
+set_text(struct vty *vty, const struct cmd_args *args)
+{
+	return cc_set_here(vty, cmd_arg(args, "leaf"), cmd_arg(args, "value"));
+}
+
+static enum cmd_result
+lifetime(struct vty *vty, const struct cmd_args *args)
+{
+	return cc_set_here(vty, "lifetime", cmd_arg(args, "value"));
+}
+
+static enum cmd_result
+peer_address(struct vty *vty, const struct cmd_args *args)
+{
+	const char *mask = cmd_arg(args, "mask");
+	char value[64];
+
+	snprintf(value, sizeof(value), "%s%s%s", cmd_arg(args, "address"),
+		 mask ? " " : "", mask ? mask : "");
+	return cc_set_here(vty, "address", value);
+}
+
+static enum cmd_result
+peer_identity(struct vty *vty, const struct cmd_args *args)
+{
+	char value[160];
+
+	snprintf(value, sizeof(value), "%s %s", cmd_arg(args, "kind"),
+		 cmd_arg(args, "value"));
+	return cc_set_here(vty, "identity", value);
+}
+
+static enum cmd_result
+peer_psk(struct vty *vty, const struct cmd_args *args)
+{
+	const char *dir = cmd_arg(args, "dir");
+
+	if (!dir)
+		return cc_set_here(vty, "pre-shared-key", cmd_arg(args, "key"));
+	return cc_set_here(vty, !strcmp(dir, "local") ?
+			   "pre-shared-key-local" : "pre-shared-key-remote",
+			   cmd_arg(args, "key"));
+}
+
+static enum cmd_result
+match_remote(struct vty *vty, const struct cmd_args *args)
+{
+	char value[200];
+
+	snprintf(value, sizeof(value), "%s %s", cmd_arg(args, "kind"),
+		 cmd_arg(args, "value"));
+	return add_value(vty, "match-identity-remote", value);
+}
+
+static enum cmd_result
+identity_local(struct vty *vty, const struct cmd_args *args)
+{
+	const char *value = cmd_arg(args, "value");
+	char text[160];
+
+	snprintf(text, sizeof(text), "%s%s%s", cmd_arg(args, "kind"),
+		 value ? " " : "", value ? value : "");
+	return cc_set_here(vty, "identity-local", text);
+}
+
+static enum cmd_result
+authentication(struct vty *vty, const struct cmd_args *args)
+{
+	char leaf[32];
+
+	snprintf(leaf, sizeof(leaf), "authentication-%s",
+		 cmd_arg(args, "side"));
+	return add_value(vty, leaf, cmd_arg(args, "method"));
+}
+
+static enum cmd_result
+keyring_local(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	return cc_set_here(vty, "keyring-local", name);
+}
+
+/* dpd INTERVAL RETRY MODE, in a profile or globally. */
+static enum cmd_result
+dpd(struct vty *vty, const struct cmd_args *args)
+{
+	char base[VTY_XPATH_MAX];
+	struct cc_txn t;
+
+	if (vty_mode(vty) == MODE_IKEV2_PROFILE)
+		snprintf(base, sizeof(base), "%s/dpd", vty_xpath(vty));
+	else
+		snprintf(base, sizeof(base), IKEV2 "dpd");
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s", base);
+	if (!cmd_has(args, "no")) {
+		cc_set(&t, cmd_arg(args, "interval"), "%s/interval", base);
+		cc_set(&t, cmd_arg(args, "retry"), "%s/retry", base);
+		cc_set(&t, cmd_arg(args, "mode"), "%s/mode", base);
+	}
+	return cc_commit(&t);
+}
+
+#define H_NO "Negate a command or set its defaults\n"
+#define H_IKEV2 "Encryption module\nConfigure IKEv2 Options\n"
+#define H_OBJ "Define IKEV2 proposals\nDefine IKEV2 policies\n" \
+	"Define IKEv2 Keyrings\nDefine IKEv2 profiles\nName"
+#define H_DPD "Enable IKE liveness check for peers\n" \
+	"DPD retry interval in seconds\nDPD retry count\n" \
+	"Send probe if there is no incoming data traffic\n" \
+	"Send probe periodically"
+
+static const struct cmd_def defs_config[] = {
+	{ "crypto ikev2 proposal WORD$name", H_IKEV2
+	  "Define IKEV2 proposals\nProposal name", proposal, 0, 0 },
+	{ "crypto ikev2 policy WORD$name", H_IKEV2
+	  "Define IKEV2 policies\nPolicy name", policy, 0, 0 },
+	{ "crypto ikev2 keyring WORD$name", H_IKEV2
+	  "Define IKEv2 Keyrings\nKeyring name", keyring, 0, 0 },
+	{ "crypto ikev2 profile WORD$name", H_IKEV2
+	  "Define IKEv2 profiles\nProfile name", profile, 0, 0 },
+	{ "no crypto ikev2 (proposal|policy|keyring|profile)$kind WORD$name",
+	  H_NO H_IKEV2 H_OBJ, no_object, 0, 0 },
+	{ "crypto ikev2 dpd <10-3600>$interval <2-60>$retry "
+	  "(on-demand|periodic)$mode", H_IKEV2 H_DPD, dpd, 0, 0 },
+	{ "no$no crypto ikev2 dpd [LINE]", H_NO H_IKEV2
+	  "Enable IKE liveness check for peers\nValues", dpd, 0, 0 },
+};
+
+static const struct cmd_def defs_proposal[] = {
+	{ "(encryption|integrity|prf|group)$leaf LINE$algs",
+	  "Set encryption algorithm(s)\nSet integrity hash algorithm(s)\n"
+	  "Set pseudo-random function algorithm(s)\n"
+	  "Set the Diffie-Hellman group(s)\nAlgorithms or groups",
+	  proposal_list, 0, 0 },
+	{ "no (encryption|integrity|prf|group)$leaf [LINE]", H_NO
+	  "Set encryption algorithm(s)\nSet integrity hash algorithm(s)\n"
+	  "Set pseudo-random function algorithm(s)\n"
+	  "Set the Diffie-Hellman group(s)\nAlgorithms or groups",
+	  no_leaf, 0, 0 },
+};
+
+static const struct cmd_def defs_policy[] = {
+	{ "proposal WORD$name", "Specify Proposal\nProposal name",
+	  policy_proposal, 0, 0 },
+	{ "match fvrf WORD$vrf", "Match values of local or remote peer\n"
+	  "Match a front-door VRF\nVRF name or any", match_fvrf, 0, 0 },
+	{ "match address local A.B.C.D$address",
+	  "Match values of local or remote peer\nLocal address\n"
+	  "Local address\nIP address", match_address_local, 0, 0 },
+	{ "no (proposal|match-fvrf|match-address-local)$leaf [LINE]", H_NO
+	  "Specify Proposal\nMatch a front-door VRF\nLocal address\nValue",
+	  no_leaf, 0, 0 },
+};
+
+static const struct cmd_def defs_keyring[] = {
+	{ "peer WORD$name", "Configure a Peer and associated keys\nPeer name",
+	  peer, 0, 0 },
+};
+
+static const struct cmd_def defs_peer[] = {
+	{ "address A.B.C.D$address [A.B.C.D$mask]", "IP address of peer\n"
+	  "IPv4 address\nMask", peer_address, 0, 0 },
+	{ "(hostname|description)$leaf LINE$value",
+	  "Hostname of peer\nSpecify a description of this peer\nText",
+	  set_text, 0, 0 },
+	{ "identity (address|fqdn|email|key-id)$kind WORD$value",
+	  "Identity of peer\nIP address\nFully qualified domain name\n"
+	  "Email\nKey id\nValue", peer_identity, 0, 0 },
+	{ "pre-shared-key [(local|remote)$dir] LINE$key",
+	  "Configure pre-shared key\nLocal key\nRemote key\nThe key",
+	  peer_psk, 0, 0 },
+	{ "no (address|hostname|description|identity|pre-shared-key)$leaf "
+	  "[LINE]", H_NO "IP address of peer\nHostname of peer\nDescription"
+	  "\nIdentity of peer\nPre-shared key\nValue", no_leaf, 0, 0 },
+};
+
+static const struct cmd_def defs_profile[] = {
+	{ "match identity remote (address|fqdn|email|key-id)$kind LINE$value",
+	  "Match values of peer\nPeer identity\nRemote identity\n"
+	  "IP address\nFully qualified domain name\nEmail\nKey id\nValue",
+	  match_remote, 0, 0 },
+	{ "match fvrf WORD$vrf", "Match values of peer\n"
+	  "Match a front-door VRF\nVRF name or any", match_fvrf, 0, 0 },
+	{ "match address local A.B.C.D$address",
+	  "Match values of peer\nLocal address\nLocal address\nIP address",
+	  match_address_local, 0, 0 },
+	{ "match address local interface WORD$ifname",
+	  "Match values of peer\nLocal address\nLocal address\n"
+	  "Interface\nInterface name", match_address_local, 0, 0 },
+	{ "identity local (address|fqdn|email|key-id|dn)$kind [WORD$value]",
+	  "Specify the identity\nLocal identity\nIP address\n"
+	  "Fully qualified domain name\nEmail\nKey id\nDistinguished name\n"
+	  "Value", identity_local, 0, 0 },
+	{ "authentication (local|remote)$side "
+	  "(pre-share|rsa-sig|ecdsa-sig)$method",
+	  "Set authentication method\nLocal\nRemote\nPre-Shared Key\n"
+	  "RSA signature\nECDSA signature", authentication, 0, 0 },
+	{ "keyring local WORD$name", "Specify keyring\nLocal keyring\n"
+	  "Keyring name", keyring_local, 0, 0 },
+	{ "lifetime <120-86400>$value", "Specify lifetime for IKE SAs\n"
+	  "Lifetime in seconds", lifetime, 0, 0 },
+	{ "dpd <10-3600>$interval <2-60>$retry (on-demand|periodic)$mode",
+	  H_DPD, dpd, 0, 0 },
+	{ "(description|ivrf|virtual-template)$leaf WORD$value",
+	  "Specify a description of this profile\nInside VRF\n"
+	  "Virtual template to clone\nValue", set_text, 0, 0 },
+	{ "no (description|match-fvrf|identity-local|keyring-local|lifetime|"
+	  "dpd|ivrf|virtual-template)$leaf [LINE]", H_NO
+	  "Description\nFront-door VRF\nLocal identity\nKeyring\nLifetime\n"
+	  "DPD\nInside VRF\nVirtual template\nValue", no_leaf, 0, 0 },
+};
+
+void
+cc_install_ikev2(void)
+{
+	CC_INSTALL(MODE_CONFIG, defs_config);
+	CC_INSTALL(MODE_IKEV2_PROPOSAL, defs_proposal);
+	CC_INSTALL(MODE_IKEV2_POLICY, defs_policy);
+	CC_INSTALL(MODE_IKEV2_KEYRING, defs_keyring);
+	CC_INSTALL(MODE_IKEV2_KEYRING_PEER, defs_peer);
+	CC_INSTALL(MODE_IKEV2_PROFILE, defs_profile);
+}
