@@ -423,13 +423,16 @@ dp_replay(struct dp *dp, const char *ifname, const char *path, char *err,
 
 	p = pcap_open_offline(path, perr);
 	if (p == NULL) {
-		snprintf(err, errlen, "%s: %s", path, perr);
+		/* libpcap's message names the file already. */
+		snprintf(err, errlen, "%s", perr);
 		return -1;
 	}
 	if (!replay_link_ok(pcap_datalink(p))) {
-		snprintf(err, errlen, "%s: unsupported link type %s", path,
-			 pcap_datalink_val_to_name(pcap_datalink(p)) ?
-			 pcap_datalink_val_to_name(pcap_datalink(p)) : "?");
+		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
+
+		snprintf(err, errlen, "%s: unsupported link type %d (%s); "
+			 "use Ethernet, raw IP or BSD loopback captures", path,
+			 pcap_datalink(p), name != NULL ? name : "unknown");
 		pcap_close(p);
 		return -1;
 	}

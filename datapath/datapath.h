@@ -330,6 +330,8 @@ enum dp_drop {
 	DP_DROP_REASS_BAD_FRAG,		/* non-final fragment not 8-aligned */
 	DP_DROP_WIRE_TX,		/* sendto() on a wire failed */
 	DP_DROP_IPV4_FRAG_DF,		/* over the MTU with DF set */
+	DP_DROP_TUNNEL_NO_PEER,		/* no tunnel, source or NHRP map */
+	DP_DROP_TUNNEL_UNPROTECTED,	/* clear GRE on a protected tunnel */
 	DP_DROP_COUNT
 };
 
@@ -386,6 +388,20 @@ void dp_get_stats(struct dp *dp, struct dp_stats *out);
 #define DP_IFNAME_MAX 32
 
 #define DP_MTU_DEFAULT 1500
+#define DP_NHRP_MAX 16
+
+enum dp_tunnel_mode {
+	DP_TUNNEL_NONE,			/* not a Tunnel interface */
+	DP_TUNNEL_GRE,			/* tunnel mode gre ip (the default) */
+	DP_TUNNEL_MGRE,			/* tunnel mode gre multipoint */
+	DP_TUNNEL_IPSEC,		/* tunnel mode ipsec ipv4 (sVTI) */
+};
+
+/* ip nhrp map ADDRESS NBMA */
+struct dp_nhrp_map {
+	uint32_t addr;			/* tunnel address, network order */
+	uint32_t nbma;			/* transport address */
+};
 
 struct dp_if_cfg {
 	char name[DP_IFNAME_MAX];
@@ -395,6 +411,16 @@ struct dp_if_cfg {
 	char crypto_map[DP_NAME_MAX];	/* "" when none */
 	uint16_t mtu;			/* `ip mtu`; DP_MTU_DEFAULT when unset */
 	uint16_t tcp_mss;		/* `ip tcp adjust-mss`; 0 when unset */
+	/* Tunnel interfaces only. */
+	enum dp_tunnel_mode tunnel;
+	uint32_t tunnel_src;		/* tunnel source as an address */
+	char tunnel_src_if[DP_IFNAME_MAX]; /* tunnel source as an interface */
+	uint32_t tunnel_dst;		/* tunnel destination; 0 for mGRE */
+	uint32_t tunnel_key;
+	bool has_key;
+	char protection[DP_NAME_MAX];	/* tunnel protection ipsec profile */
+	struct dp_nhrp_map nhrp[DP_NHRP_MAX];
+	size_t n_nhrp;
 };
 
 /* `crypto ipsec df-bit`: the DF bit of the outer header of ESP packets. */

@@ -88,6 +88,55 @@ mask_len(uint32_t mask_n)
 	return n;
 }
 
+/* Tunnel mode, ends, key, protection and static NHRP maps. */
+static void
+extract_tunnel(const struct lyd_node *n, struct dp_if_cfg *ifc)
+{
+	const char *v;
+	struct lyd_node *c;
+	struct lyd_node *nhrp = NULL;
+
+	if (strncmp(ifc->name, "Tunnel", 6) != 0)
+		return;
+	v = leaf(n, "tunnel/mode");
+	ifc->tunnel = DP_TUNNEL_GRE;
+	if (v != NULL && strcmp(v, "ipsec-ipv4") == 0)
+		ifc->tunnel = DP_TUNNEL_IPSEC;
+	else if (v != NULL && strcmp(v, "gre-multipoint") == 0)
+		ifc->tunnel = DP_TUNNEL_MGRE;
+	v = leaf(n, "tunnel/source");
+	if (v != NULL && inet_pton(AF_INET, v, &ifc->tunnel_src) != 1)
+		snprintf(ifc->tunnel_src_if, sizeof(ifc->tunnel_src_if), "%s",
+			 v);
+	v = leaf(n, "tunnel/destination");
+	if (v != NULL)
+		inet_pton(AF_INET, v, &ifc->tunnel_dst);
+	v = leaf(n, "tunnel/key");
+	if (v != NULL) {
+		ifc->tunnel_key = (uint32_t)strtoul(v, NULL, 10);
+		ifc->has_key = true;
+	}
+	v = leaf(n, "tunnel/protection/profile");
+	if (v != NULL)
+		snprintf(ifc->protection, sizeof(ifc->protection), "%s", v);
+	if (lyd_find_path(n, "nhrp", 0, &nhrp) != LY_SUCCESS || nhrp == NULL)
+		return;
+	LY_LIST_FOR(lyd_child(nhrp), c) {
+		const char *addr, *nbma;
+
+		if (strcmp(LYD_NAME(c), "map") != 0 ||
+		    ifc->n_nhrp == DP_NHRP_MAX)
+			continue;
+		addr = leaf(c, "address");
+		nbma = leaf(c, "nbma");
+		if (addr == NULL || nbma == NULL ||
+		    inet_pton(AF_INET, addr, &ifc->nhrp[ifc->n_nhrp].addr) != 1 ||
+		    inet_pton(AF_INET, nbma, &ifc->nhrp[ifc->n_nhrp].nbma) != 1)
+			continue;
+		ifc->n_nhrp++;
+	}
+}
+
 static void
 extract_ifs(const struct lyd_node *tree, struct dp_config *cfg)
 {
@@ -112,15 +161,14 @@ extract_ifs(const struct lyd_node *tree, struct dp_config *cfg)
 		if (v != NULL && inet_pton(AF_INET, v, &mask) == 1)
 			ifc->plen = mask_len(mask);
 		ifc->shutdown = leaf(n, "shutdown") != NULL;
-		/* NOTE: `ip mtu` and `ip tcp adjust-mss` are read here once
-		 * the model has them; until then the defaults apply. */
 		ifc->mtu = DP_MTU_DEFAULT;
-		v = leaf(n, "ipv4/mtu");
+		v = leaf(n, "ip-mtu");
 		if (v != NULL && atoi(v) >= 68 && atoi(v) <= 65535)
 			ifc->mtu = (uint16_t)atoi(v);
-		v = leaf(n, "ipv4/tcp-adjust-mss");
+		v = leaf(n, "tcp-adjust-mss");
 		if (v != NULL && atoi(v) > 0 && atoi(v) <= 65535)
 			ifc->tcp_mss = (uint16_t)atoi(v);
+		extract_tunnel(n, ifc);
 		v = leaf(n, "crypto-map");
 		if (v != NULL)
 			snprintf(ifc->crypto_map, sizeof(ifc->crypto_map),

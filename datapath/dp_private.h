@@ -158,6 +158,7 @@ struct dp {
 	size_t n_rib;
 	uint64_t now;			/* clock of the packet in hand */
 	int rx_if;			/* ifstats index of its input, or -1 */
+	bool decrypted;			/* it came out of a tunnel's SA */
 	uint16_t ip_id;			/* of packets the router originates */
 	uint64_t icmp_tokens;		/* ICMP error budget, see icmp_allow() */
 	uint64_t icmp_refill_ns;
@@ -167,7 +168,36 @@ struct dp {
 	uint8_t icmp_pkt[DP_PKT_MAX];	/* an ICMP message being sent */
 	uint8_t probe_pkt[DP_PKT_MAX];	/* a probe being sent */
 	uint8_t frag_pkt[DP_PKT_MAX];	/* one fragment being sent */
+	uint8_t tun_pkt[DP_PKT_MAX];	/* a packet leaving a tunnel */
+	uint8_t tun_plain[DP_PKT_MAX];	/* GRE before tunnel protection */
 };
+
+/* Big-endian 16-bit fields of packet headers. */
+static inline uint16_t
+dp_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+dp_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* RFC 1071 checksum of an IPv4 header of HLEN octets (field included). */
+static inline uint16_t
+dp_ip_checksum(const uint8_t *h, size_t hlen)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < hlen; i += 2)
+		sum += (uint32_t)h[i] << 8 | h[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 /* Single writer (the datapath thread), so no read-modify-write needed. */
 static inline void
@@ -229,7 +259,7 @@ void dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 		   size_t len, uint8_t type, uint8_t code, uint16_t mtu,
 		   int depth);
 void dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt,
-		   size_t hlen, size_t len, int depth);
+		   size_t hlen, size_t len);
 void dp_probe_send(struct dp *dp, struct dp_probe_req *req);
 void dp_probe_cancel(struct dp *dp, struct dp_probe_req *req);
 void dp_rib_update(struct dp *dp);
@@ -246,6 +276,20 @@ void dp_sa_expire(struct dp *dp, uint64_t now);
 bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
 void dp_sa_reset_now(struct dp *dp);
+
+/* tunnel.c */
+/* The Tunnel interface NAME when it is one and not shut down. */
+const struct dp_if_cfg *dp_tunnel_if(const struct dp *dp, const char *name);
+/* Encapsulates PKT for tunnel T and routes the result. */
+int dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
+		     const uint8_t *pkt, size_t len, uint32_t next_hop,
+		     int depth);
+/* Feeds PKT, just taken out of a tunnel, into TUNNEL's input. */
+void dp_tunnel_deliver(struct dp *dp, const char *tunnel, uint8_t *pkt,
+		       size_t len, int depth);
+/* Handles a GRE packet for us; DECRYPTED when it came out of ESP. */
+void dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
+		  bool decrypted, int depth);
 
 /* capture.c */
 int dp_capture_apply(struct dp *dp, enum dp_capture_op op,

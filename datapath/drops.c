@@ -61,6 +61,8 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	[DP_DROP_REASS_BAD_FRAG] = { "ReassDrop", 0, NULL },
 	[DP_DROP_WIRE_TX] = { "Ipv4TxFail", 0, NULL },
 	[DP_DROP_IPV4_FRAG_DF] = { "Ipv4FragTooBig", 0, NULL },
+	[DP_DROP_TUNNEL_NO_PEER] = { "TunnelNoPeer", 0, NULL },
+	[DP_DROP_TUNNEL_UNPROTECTED] = { "TunnelUnprotected", 0, NULL },
 };
 
 const char *

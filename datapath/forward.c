@@ -32,19 +32,6 @@
 #define ICMP_RATE	1000
 #define NS_PER_SEC	1000000000ULL
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* RFC 1071 sum of LEN octets, not yet folded or inverted. */
 static uint32_t
 sum16(const uint8_t *p, size_t len, uint32_t sum)
@@ -69,17 +56,17 @@ fold(uint32_t sum)
 static void
 ip_set_checksum(uint8_t *pkt, size_t hlen)
 {
-	put16(pkt + 10, 0);
-	put16(pkt + 10, fold(sum16(pkt, hlen, 0)));
+	dp_put16(pkt + 10, 0);
+	dp_put16(pkt + 10, fold(sum16(pkt, hlen, 0)));
 }
 
 /* Replaces OLD by NEW under checksum CK in place (RFC 1624). */
 static void
 checksum_adjust(uint8_t *ck, uint16_t old, uint16_t new)
 {
-	uint32_t sum = (uint16_t)~get16(ck) + (uint16_t)~old + new;
+	uint32_t sum = (uint16_t)~dp_get16(ck) + (uint16_t)~old + new;
 
-	put16(ck, fold(sum));
+	dp_put16(ck, fold(sum));
 }
 
 /* ---- interface counters ---- */
@@ -202,11 +189,11 @@ acl_entry_match(const struct dp_acl_entry *a, const uint8_t *pkt, size_t len)
 	if (!ports)
 		return true;
 	/* Ports are in the first fragment only. */
-	if ((get16(pkt + 6) & IP_OFFMASK) != 0 || len < hlen + 4)
+	if ((dp_get16(pkt + 6) & IP_OFFMASK) != 0 || len < hlen + 4)
 		return false;
-	return port_match(get16(pkt + hlen), a->sport_lo, a->sport_hi,
+	return port_match(dp_get16(pkt + hlen), a->sport_lo, a->sport_hi,
 			  a->sport_neq) &&
-	       port_match(get16(pkt + hlen + 2), a->dport_lo, a->dport_hi,
+	       port_match(dp_get16(pkt + hlen + 2), a->dport_lo, a->dport_hi,
 			  a->dport_neq);
 }
 
@@ -278,7 +265,7 @@ fragment(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 {
 	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
 	size_t chunk = (mtu - hlen) & ~(size_t)7;
-	uint16_t frag = get16(pkt + 6);
+	uint16_t frag = dp_get16(pkt + 6);
 	size_t base = (size_t)(frag & IP_OFFMASK) * 8;
 	int ret = 0;
 
@@ -295,8 +282,8 @@ fragment(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 			n = chunk;
 		memcpy(f, pkt, hlen);
 		memcpy(f + hlen, pkt + hlen + off, n);
-		put16(f + 2, (uint16_t)(hlen + n));
-		put16(f + 6, (uint16_t)(((base + off) / 8) |
+		dp_put16(f + 2, (uint16_t)(hlen + n));
+		dp_put16(f + 6, (uint16_t)(((base + off) / 8) |
 					(last ? frag & IP_MF : IP_MF)));
 		ip_set_checksum(f, hlen);
 		dp_stat_add(dp, DP_STAT_FRAGMENTS_OUT, 1);
@@ -326,7 +313,7 @@ mtu_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 
 	if (len <= mtu)
 		return if_send(dp, ifname, pkt, len);
-	if (get16(pkt + 6) & IP_DF) {
+	if (dp_get16(pkt + 6) & IP_DF) {
 		dp_drop(dp, DP_DROP_IPV4_FRAG_DF, len);
 		dp_icmp_error(dp, NULL, pkt, len, ICMP_UNREACH,
 			      UNREACH_NEEDFRAG, (uint16_t)mtu, depth);
@@ -343,7 +330,7 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 	const struct dp_map_cfg *m = &dp->cfg.maps[map];
 	struct dp_sa_entry *e = dp->map_sa != NULL ? dp->map_sa[map] : NULL;
 	size_t mtu = if_mtu(dp, egress), out_len;
-	bool inner_df = get16(pkt + 6) & IP_DF, df;
+	bool inner_df = dp_get16(pkt + 6) & IP_DF, df;
 	enum dp_esp_status st;
 	uint16_t frag;
 
@@ -372,8 +359,8 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 		dp_drop(dp, DP_DROP_ESP_ENCAP, len);
 		return -1;
 	}
-	frag = get16(dp->out_pkt + 6);
-	put16(dp->out_pkt + 6, df ? frag | IP_DF : frag & ~IP_DF);
+	frag = dp_get16(dp->out_pkt + 6);
+	dp_put16(dp->out_pkt + 6, df ? frag | IP_DF : frag & ~IP_DF);
 	ip_set_checksum(dp->out_pkt, 20);
 	dp_stat_add(dp, DP_STAT_ENCRYPTED, 1);
 	return mtu_send(dp, egress, dp->out_pkt, out_len, depth);
@@ -383,13 +370,14 @@ int
 dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
 {
 	const struct dp_route *r;
+	const struct dp_if_cfg *tun;
 	uint32_t dst;
 	int map;
 
 	memcpy(&dst, pkt + 16, 4);
 	if (dp_local_if(dp, dst) >= 0) {
-		/* To ourselves: looped back into input. Each reply
-		 * increments DEPTH, which bounds the loop. */
+		/* To ourselves: looped back into input. Replies and
+		 * errors are never answered, which bounds the loop. */
 		dp_input_ip(dp, "", pkt, len, dp->now, depth);
 		return 0;
 	}
@@ -398,6 +386,9 @@ dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
 		dp_drop(dp, DP_DROP_IPV4_NO_ROUTE, len);
 		return -1;
 	}
+	tun = dp_tunnel_if(dp, r->ifname);
+	if (tun != NULL)
+		return dp_tunnel_output(dp, tun, pkt, len, r->next_hop, depth);
 	map = crypto_match(dp, r->ifname, pkt, len);
 	if (map >= 0)
 		return crypto_send(dp, (size_t)map, r->ifname, pkt, len,
@@ -414,7 +405,7 @@ clamp_mss(struct dp *dp, uint8_t *pkt, size_t len, uint16_t mss)
 	size_t hlen = (size_t)(pkt[0] & 0xf) * 4, thlen;
 	uint8_t *tcp = pkt + hlen;
 
-	if (pkt[9] != PROTO_TCP || (get16(pkt + 6) & IP_OFFMASK) != 0 ||
+	if (pkt[9] != PROTO_TCP || (dp_get16(pkt + 6) & IP_OFFMASK) != 0 ||
 	    len < hlen + 20 || !(tcp[13] & TCP_SYN))
 		return;
 	thlen = (size_t)(tcp[12] >> 4) * 4;
@@ -432,10 +423,10 @@ clamp_mss(struct dp *dp, uint8_t *pkt, size_t len, uint16_t mss)
 		if (tcp[i + 1] < 2 || i + tcp[i + 1] > thlen)
 			break;
 		if (kind == TCPOPT_MSS && tcp[i + 1] == 4) {
-			uint16_t old = get16(tcp + i + 2);
+			uint16_t old = dp_get16(tcp + i + 2);
 
 			if (old > mss) {
-				put16(tcp + i + 2, mss);
+				dp_put16(tcp + i + 2, mss);
 				checksum_adjust(tcp + 16, old, mss);
 				dp_stat_add(dp, DP_STAT_MSS_ADJUSTED, 1);
 			}
@@ -469,7 +460,7 @@ dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		return;
 	}
 	/* TTL minus one, checksum adjusted incrementally (RFC 1624). */
-	checksum_adjust(pkt + 10, get16(pkt + 8), get16(pkt + 8) - 0x100);
+	checksum_adjust(pkt + 10, dp_get16(pkt + 8), dp_get16(pkt + 8) - 0x100);
 	pkt[8]--;
 	if (in != NULL && in->tcp_mss)
 		mss = in->tcp_mss;
@@ -527,9 +518,9 @@ ip_header(uint8_t *h, size_t total, uint16_t id, bool df, uint8_t ttl,
 {
 	memset(h, 0, 20);
 	h[0] = 0x45;
-	put16(h + 2, (uint16_t)total);
-	put16(h + 4, id);
-	put16(h + 6, df ? IP_DF : 0);
+	dp_put16(h + 2, (uint16_t)total);
+	dp_put16(h + 4, id);
+	dp_put16(h + 6, df ? IP_DF : 0);
 	h[8] = ttl;
 	h[9] = proto;
 	memcpy(h + 12, &src, 4);
@@ -550,7 +541,7 @@ dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 	memcpy(&dst, pkt + 12, 4);
 	/* RFC 1812 4.3.2.7: not about an ICMP error, a later fragment, or
 	 * a source that names no single host. */
-	if ((get16(pkt + 6) & IP_OFFMASK) != 0 || dst == 0 ||
+	if ((dp_get16(pkt + 6) & IP_OFFMASK) != 0 || dst == 0 ||
 	    (ntohl(dst) >> 28) >= 14 || pkt == m)
 		return;
 	if (pkt[9] == PROTO_ICMP && len >= hlen + 1 &&
@@ -573,13 +564,14 @@ dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 	memset(m + 20, 0, 8);
 	m[20] = type;
 	m[21] = code;
-	put16(m + 26, mtu);
+	dp_put16(m + 26, mtu);
 	memcpy(m + 28, pkt, quote);
-	put16(m + 22, fold(sum16(m + 20, 8 + quote, 0)));
+	dp_put16(m + 22, fold(sum16(m + 20, 8 + quote, 0)));
 	ip_header(m, 28 + quote, ++dp->ip_id, false, 255, PROTO_ICMP, src,
 		  dst);
 	dp_stat_add(dp, DP_STAT_ICMP_OUT, 1);
-	dp_ip_output(dp, m, 28 + quote, depth + 1);
+	/* No error is sent about an error, so this cannot loop either. */
+	dp_ip_output(dp, m, 28 + quote, 0);
 }
 
 static void
@@ -594,7 +586,7 @@ probe_done(struct dp *dp, size_t slot, enum dp_probe_status st, uint32_t from,
 	if (icmp != NULL) {
 		req->res.icmp_type = icmp[0];
 		req->res.icmp_code = icmp[1];
-		req->res.mtu = get16(icmp + 6);
+		req->res.mtu = dp_get16(icmp + 6);
 	}
 	req->res.rtt_ns = dp->now > req->sent_ns ? dp->now - req->sent_ns : 0;
 	req->answered = true;
@@ -612,7 +604,7 @@ probe_error(struct dp *dp, uint32_t from, const uint8_t *icmp, size_t len)
 	if (len < 8 + 20)
 		return;
 	memcpy(&qdst, q + 16, 4);
-	qid = get16(q + 4);
+	qid = dp_get16(q + 4);
 	for (size_t i = 0; i < DP_MAX_PROBES; i++) {
 		struct dp_probe_req *r = dp->probes[i];
 
@@ -627,7 +619,7 @@ probe_error(struct dp *dp, uint32_t from, const uint8_t *icmp, size_t len)
 
 void
 dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
-	      size_t len, int depth)
+	      size_t len)
 {
 	uint8_t *icmp = pkt + hlen;
 	size_t ilen = len - hlen;
@@ -650,15 +642,17 @@ dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 		checksum_adjust(icmp + 2, ICMP_ECHO << 8, ICMP_ECHO_REPLY << 8);
 		icmp[0] = ICMP_ECHO_REPLY;
 		dp_stat_add(dp, DP_STAT_ICMP_OUT, 1);
-		dp_ip_output(dp, pkt, len, depth + 1);
+		/* A new packet: its own tunnels may nest as deep as any. A
+		 * reply is never answered, so this cannot loop. */
+		dp_ip_output(dp, pkt, len, 0);
 		return;
 	case ICMP_ECHO_REPLY:
 		for (size_t i = 0; i < DP_MAX_PROBES; i++) {
 			struct dp_probe_req *r = dp->probes[i];
 
 			if (r != NULL && r->p.kind == DP_PROBE_ECHO &&
-			    r->p.dst == src && r->p.id == get16(icmp + 4) &&
-			    r->p.seq == get16(icmp + 6)) {
+			    r->p.dst == src && r->p.id == dp_get16(icmp + 4) &&
+			    r->p.seq == dp_get16(icmp + 6)) {
 				probe_done(dp, i, DP_PROBE_REPLY, src, icmp);
 				return;
 			}
@@ -712,13 +706,13 @@ dp_probe_send(struct dp *dp, struct dp_probe_req *req)
 	memset(pkt + 20, 0, 8);
 	if (p->kind == DP_PROBE_ECHO) {
 		pkt[20] = ICMP_ECHO;
-		put16(pkt + 24, p->id);
-		put16(pkt + 26, p->seq);
-		put16(pkt + 22, fold(sum16(pkt + 20, size - 20, 0)));
+		dp_put16(pkt + 24, p->id);
+		dp_put16(pkt + 26, p->seq);
+		dp_put16(pkt + 22, fold(sum16(pkt + 20, size - 20, 0)));
 	} else {
-		put16(pkt + 20, (uint16_t)(49152 + (p->id & 0x3fff)));
-		put16(pkt + 22, p->dport);
-		put16(pkt + 24, (uint16_t)(size - 20));
+		dp_put16(pkt + 20, (uint16_t)(49152 + (p->id & 0x3fff)));
+		dp_put16(pkt + 22, p->dport);
+		dp_put16(pkt + 24, (uint16_t)(size - 20));
 	}
 	req->ip_id = ++dp->ip_id;
 	ip_header(pkt, size, req->ip_id, p->df, p->ttl ? p->ttl : 255, proto,

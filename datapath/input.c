@@ -20,6 +20,7 @@
 #define ETHERTYPE_VLAN	0x8100
 #define PROTO_ICMP	1
 #define PROTO_ESP	50
+#define PROTO_GRE	47
 #define PROTO_UDP	17
 #define PORT_IKE	500
 #define PORT_NATT	4500
@@ -228,6 +229,7 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 	struct dp_sa_entry *e;
 	uint32_t src, dst, spi;
 	bool udp = esp_off != hlen;
+	const struct dp_if_cfg *bound;
 
 	dp_stat_add(dp, DP_STAT_ESP_IN, 1);
 	memcpy(&src, pkt + 12, 4);
@@ -262,14 +264,26 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 
 	uint8_t *payload = esp + res.payload_off;
 
+	/* An sVTI's SA decrypts the packets of its tunnel interface; a
+	 * GRE tunnel's SA decrypts GRE, which then finds its tunnel. */
+	bound = dp_tunnel_if(dp, e->cfg.ifname);
 	if (dp_esp_sa_params(e->esp)->tunnel) {
-		if (res.next_header == NH_IPV4)
+		if (res.next_header == NH_IPV4 && bound != NULL &&
+		    bound->tunnel == DP_TUNNEL_IPSEC) {
+			dp_tunnel_deliver(dp, e->cfg.ifname, payload,
+					  res.payload_len, depth);
+		} else if (res.next_header == NH_IPV4) {
+			bool was = dp->decrypted;
+
+			dp->decrypted = bound != NULL;
 			dp_input_ip(dp, ifname, payload, res.payload_len, now,
-				 depth + 1);
-		else if (res.next_header == NH_IPV6)
+				    depth + 1);
+			dp->decrypted = was;
+		} else if (res.next_header == NH_IPV6) {
 			dp_drop(dp, DP_DROP_IPV6, res.payload_len);
-		else
+		} else {
 			dp_drop(dp, DP_DROP_ESP_NEXT_HEADER, len);
+		}
 		return;
 	}
 
@@ -280,7 +294,10 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 	memmove(pkt + hlen, payload, res.payload_len);
 	memcpy(pkt + 2, &tot, 2);
 	pkt[9] = res.next_header;
-	if (res.next_header == NH_IPV4 && depth < DP_MAX_NESTING)
+	if (res.next_header == PROTO_GRE && depth < DP_MAX_NESTING)
+		dp_gre_input(dp, pkt, hlen, hlen + res.payload_len, true,
+			     depth + 1);
+	else if (res.next_header == NH_IPV4 && depth < DP_MAX_NESTING)
 		dp_input_ip(dp, ifname, pkt + hlen, res.payload_len, now,
 			    depth + 1);
 	else
@@ -428,7 +445,12 @@ dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		udp_input(dp, ifname, local, pkt, hlen, len, now, depth);
 		break;
 	case PROTO_ICMP:
-		dp_icmp_input(dp, ifname, pkt, hlen, len, depth);
+		dp_icmp_input(dp, ifname, pkt, hlen, len);
+		break;
+	case PROTO_GRE:
+		/* Decrypted GRE in tunnel-mode ESP arrives here too, on the
+		 * interface of the SA's crypto map. */
+		dp_gre_input(dp, pkt, hlen, len, dp->decrypted, depth);
 		break;
 	default:
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
