@@ -70,15 +70,23 @@ proc output {line prompt} {
 	}
 }
 
-# Returns the configuration lines of `show running-config` (without the
-# two header lines), with line ends as "\n".
+# Returns the output of `show running-config`, header lines included,
+# with line ends as "\n".
 proc running_config {prompt} {
 	set out [output "show running-config" $prompt]
 	set out [string map {"\r\n" "\n"} $out]
-	if {![regexp {^Building configuration\.\.\.\n\nCurrent configuration : ([0-9]+) bytes\n(.*)$} \
-	    $out -> bytes body]} {
+	if {![regexp {^Building configuration\.\.\.\n\nCurrent configuration : [0-9]+ bytes\n} \
+	    $out]} {
 		fail "show running-config has no IOS header:\n$out"
 	}
+	return $out
+}
+
+# Returns the configuration lines of running_config output OUT, without
+# the "Building configuration..." and "Current configuration" lines.
+proc config_body {out} {
+	regexp {^Building configuration\.\.\.\n\nCurrent configuration : [0-9]+ bytes\n(.*)$} \
+	    $out -> body
 	return $body
 }
 
