@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
@@ -108,6 +109,12 @@ save_running(struct vty *vty)
 	if (!path) {
 		vty_out(vty, "%% No startup-config file is configured; "
 			"start vrouter with --config FILE\n");
+		return CMD_ERROR;
+	}
+	if (vty->router->startup_config_unread && access(path, F_OK) == 0) {
+		vty_out(vty, "%% Not saved: %s was not loaded at start-up, "
+			"so saving would overwrite it; move or repair it, then "
+			"save again\n", path);
 		return CMD_ERROR;
 	}
 	text = cfg_render_ios(vty->router->cfg);

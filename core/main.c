@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/config_load.h"
 #include "cli/console.h"
+#include "cli/cmd_config.h"
 #include "cli/ssh.h"
 #include "cli/telnet.h"
 #include "core/config.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef VROUTER_VERSION
 #define VROUTER_VERSION "0.1"
@@ -40,6 +42,7 @@ struct attachment {
 
 struct options {
 	const char *config_path;
+	bool config_given;	/* --config was used, so saves may write it */
 	bool telnet;
 	char telnet_addr[64];
 	unsigned telnet_port;
@@ -230,6 +233,7 @@ parse_options(struct options *o, int argc, char **argv)
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
+			o->config_given = true;
 			break;
 		case 't':
 			if (!parse_telnet(o, optarg)) {
@@ -353,6 +357,26 @@ attach_wires(struct router *r, const struct options *o)
 	return 0;
 }
 
+/*
+ * Expands NAME as IOS does ("gi1" to "GigabitEthernet1") into OUT and
+ * returns true when the running config has that interface.
+ */
+static bool
+configured_interface(struct router *r, const char *name, char *out,
+		     size_t len)
+{
+	char xpath[160];
+	bool found;
+
+	if (!cc_ifname(name, NULL, out, len))
+		return false;
+	snprintf(xpath, sizeof(xpath),
+		 "/vrouter-config:interfaces/interface[name='%s']/name", out);
+	found = cfg_get_value(cfg_read_lock(r->cfg), xpath) != NULL;
+	cfg_read_unlock(r->cfg);
+	return found;
+}
+
 static int
 queue_replays(struct router *r, const struct options *o)
 {
@@ -361,8 +385,16 @@ queue_replays(struct router *r, const struct options *o)
 
 	for (i = 0; i < o->nreplays; i++) {
 		const struct attachment *a = &o->replays[i];
+		char ifname[64];
 
-		if (dp_replay(r->dp, a->ifname, a->path, err,
+		if (!configured_interface(r, a->ifname, ifname,
+					  sizeof(ifname))) {
+			fprintf(stderr, "vrouter: --replay %s=%s failed: "
+				"interface %s is not in the config\n",
+				a->ifname, a->path, a->ifname);
+			return -1;
+		}
+		if (dp_replay(r->dp, ifname, a->path, err,
 			      sizeof(err)) < 0) {
 			fprintf(stderr, "vrouter: --replay %s=%s failed: %s\n",
 				a->ifname, a->path, err);
@@ -459,7 +491,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	if (router_init(&r, o.config_path) < 0) {
+	/*
+	 * Without --config the shipped default is loaded but never written:
+	 * `write memory` must not edit a file of the source tree.
+	 */
+	if (router_init(&r, o.config_given ? o.config_path : NULL) < 0) {
 		fprintf(stderr, "vrouter: cannot set up signal handling: %s\n",
 			strerror(errno));
 		return 1;
@@ -481,6 +517,8 @@ main(int argc, char **argv)
 
 	/* A missing or broken startup-config is reported, not fatal. */
 	rejected = config_load_file(&r, o.config_path, stderr);
+	if (rejected < 0 && access(o.config_path, F_OK) == 0)
+		r.startup_config_unread = true;
 
 	if (start_parts(&r) < 0)
 		goto out;

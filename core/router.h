@@ -19,6 +19,12 @@ struct router {
 	struct dp *dp;
 	struct ikemgr *ike;
 	const char *startup_config_path;	/* file that write memory saves */
+
+	/*
+	 * The startup-config file exists but could not be loaded at boot
+	 * (unreadable, not text). Saving over it would destroy it.
+	 */
+	bool startup_config_unread;
 	time_t boot_time;
 	volatile bool stopping;			/* set by SIGTERM/SIGINT */
 

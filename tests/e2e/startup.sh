@@ -58,10 +58,34 @@ expect_exit 2 "stray argument" -- --no-telnet extra
 grep -q "unexpected argument 'extra'" "$tmp/err" ||
 	fail "stray argument: no message"
 
-expect_exit 1 "unreadable capture" -- --no-telnet --config /dev/null \
+printf 'interface GigabitEthernet1\n ip address 10.10.1.2 255.255.255.0\n' \
+	>"$tmp/one-if.cfg"
+expect_exit 1 "unreadable capture" -- --no-telnet --config "$tmp/one-if.cfg" \
 	--replay "GigabitEthernet1=$tmp/missing.pcap"
-grep -q "replay GigabitEthernet1=$tmp/missing.pcap failed" "$tmp/err" ||
-	fail "unreadable capture: no message naming the file"
+grep -q "replay GigabitEthernet1=$tmp/missing.pcap failed: $tmp/missing.pcap: No such file" "$tmp/err" ||
+	fail "unreadable capture: no message naming the file: $(cat "$tmp/err")"
+
+expect_exit 1 "replay into an unknown interface" -- --no-telnet \
+	--config "$tmp/one-if.cfg" --replay "Gi9=$tmp/missing.pcap"
+grep -q "interface Gi9 is not in the config" "$tmp/err" ||
+	fail "unknown replay interface: no message: $(cat "$tmp/err")"
+
+# Without --config the shipped default loads, and saving is refused so
+# the source tree is never written.
+printf 'enable\nwrite memory\n' | "$VR_BINARY" --no-telnet \
+	>"$tmp/out" 2>"$tmp/err"
+grep -q "No startup-config file is configured" "$tmp/out" ||
+	fail "write memory without --config was not refused: $(cat "$tmp/out")"
+
+# A startup-config that exists but cannot be loaded is never overwritten.
+printf 'hostname KEEP\n\000\nend\n' >"$tmp/binary.cfg"
+cp "$tmp/binary.cfg" "$tmp/binary.orig"
+printf 'enable\nwrite memory\n' | "$VR_BINARY" --no-telnet \
+	--config "$tmp/binary.cfg" >"$tmp/out" 2>"$tmp/err"
+grep -q "Not saved: $tmp/binary.cfg was not loaded at start-up" "$tmp/out" ||
+	fail "write memory over an unloaded config was not refused: $(cat "$tmp/out")"
+cmp -s "$tmp/binary.cfg" "$tmp/binary.orig" ||
+	fail "write memory changed a startup-config it had not loaded"
 
 # A startup-config with two bad lines: the router starts, reports both
 # lines and logs them as %PARSER-4-BADCFG.
@@ -69,8 +93,8 @@ cat >"$tmp/startup-config" <<'CFG'
 hostname EDGE1
 interface GigabitEthernet1
  ip address 10.10.1.2 255.255.255.0
-bogus command here
  ip adress 10.9.9.9 255.255.255.0
+bogus command here
 end
 CFG
 printf 'enable\nshow logging | include BADCFG|RESTART\nshow running-config | include ^hostname\n' |
@@ -80,10 +104,10 @@ status=$?
 [ "$status" -eq 0 ] || fail "console on a pipe: exit status $status"
 grep -q "config $tmp/startup-config (2 lines rejected)" "$tmp/err" ||
 	fail "summary does not count 2 rejected lines: $(cat "$tmp/err")"
-grep -q "^line 4: bogus command here: " "$tmp/err" ||
-	fail "rejected line 4 is not reported on stderr"
-grep -q "%PARSER-4-BADCFG: $tmp/startup-config line 5 rejected: ip adress" \
-	"$tmp/out" || fail "show logging lacks the BADCFG line of line 5"
+grep -q "^line 5: bogus command here: " "$tmp/err" ||
+	fail "rejected line 5 is not reported on stderr"
+grep -q "%PARSER-4-BADCFG: $tmp/startup-config line 4 rejected: ip adress" \
+	"$tmp/out" || fail "show logging lacks the BADCFG line of line 4"
 grep -q "%SYS-5-RESTART: System restarted --" "$tmp/out" ||
 	fail "show logging lacks %SYS-5-RESTART"
 grep -q "^hostname EDGE1" "$tmp/out" ||
