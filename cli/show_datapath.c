@@ -216,6 +216,30 @@ flow_idents(struct vty *vty, const char *map, uint32_t seq, char *local,
 	cfg_read_unlock(vty->router->cfg);
 }
 
+/* True when IFNAME is a Tunnel interface in a GRE mode. */
+static bool
+gre_tunnel(struct vty *vty, const char *ifname)
+{
+	const struct lyd_node *tree;
+	const char *mode;
+	char xpath[160];
+	bool found, gre;
+
+	if (strncmp(ifname, "Tunnel", 6) != 0 || vty->router == NULL ||
+	    vty->router->cfg == NULL)
+		return false;
+	tree = cfg_read_lock(vty->router->cfg);
+	snprintf(xpath, sizeof(xpath), MOD "interfaces/interface[name='%s']"
+		 "/name", ifname);
+	found = tree != NULL && cfg_get_value(tree, xpath) != NULL;
+	snprintf(xpath, sizeof(xpath), MOD "interfaces/interface[name='%s']"
+		 "/tunnel/mode", ifname);
+	mode = tree != NULL ? cfg_get_value(tree, xpath) : NULL;
+	gre = found && (mode == NULL || strncmp(mode, "gre", 3) == 0);
+	cfg_read_unlock(vty->router->cfg);
+	return gre;
+}
+
 /* ---- show crypto ipsec sa ---- */
 
 static size_t
@@ -393,6 +417,13 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 
 	flow_idents(vty, sas[first].map, sas[first].map_seq, lident, rident,
 		    sizeof(lident));
+	if (gre_tunnel(vty, sas[first].ifname)) {
+		/* GRE tunnel protection protects GRE between the ends. */
+		snprintf(lident, sizeof(lident), "(%s/255.255.255.255/47/0)",
+			 local);
+		snprintf(rident, sizeof(rident), "(%s/255.255.255.255/47/0)",
+			 peer);
+	}
 	vty_out(vty, "   protected vrf: (none)\n");
 	vty_out(vty, "   local  ident (addr/mask/prot/port): %s\n", lident);
 	vty_out(vty, "   remote ident (addr/mask/prot/port): %s\n", rident);

@@ -24,6 +24,10 @@ struct if_row {
 	char mask[16];
 	char description[256];
 	bool shutdown;
+	/* Tunnel interfaces: tunnel source, destination, mode, key,
+	 * protection profile, as configured ("" when unset). */
+	char tun_src[64], tun_dst[64], tun_mode[32], tun_key[16];
+	char tun_profile[64];
 };
 
 /*
@@ -57,6 +61,15 @@ compare_if_names(const void *a, const void *b)
 	return (unsigned char)*x - (unsigned char)*y;
 }
 
+static void
+copy_value(char *buf, size_t len, const struct lyd_node *node,
+	   const char *path)
+{
+	const char *v = cfg_get_value(node, path);
+
+	snprintf(buf, len, "%s", v != NULL ? v : "");
+}
+
 static size_t
 collect_interfaces(struct cfg *cfg, struct if_row **rows_out)
 {
@@ -86,6 +99,17 @@ collect_interfaces(struct cfg *cfg, struct if_row **rows_out)
 				 sizeof(rows[n].description), "%s",
 				 descr != NULL ? descr : "");
 			rows[n].shutdown = cfg_get_value(ifn, "shutdown") != NULL;
+			copy_value(rows[n].tun_src, sizeof(rows[n].tun_src), ifn,
+				   "tunnel/source");
+			copy_value(rows[n].tun_dst, sizeof(rows[n].tun_dst), ifn,
+				   "tunnel/destination");
+			copy_value(rows[n].tun_mode, sizeof(rows[n].tun_mode),
+				   ifn, "tunnel/mode");
+			copy_value(rows[n].tun_key, sizeof(rows[n].tun_key), ifn,
+				   "tunnel/key");
+			copy_value(rows[n].tun_profile,
+				   sizeof(rows[n].tun_profile), ifn,
+				   "tunnel/protection/profile");
 			n++;
 		}
 	}
@@ -150,6 +174,49 @@ prefix_len(const char *mask)
 	return n;
 }
 
+/* The tunnel lines of `show interfaces TunnelN`, as IOS XE prints them. */
+static void
+show_tunnel(struct vty *vty, const struct if_row *r)
+{
+	const char *proto = "GRE/IP";
+	unsigned overhead = r->tun_key[0] != '\0' ? 28 : 24;
+
+	if (strcmp(r->tun_mode, "ipsec-ipv4") == 0) {
+		proto = "IPSEC/IP";
+		overhead = 62;
+	} else if (strcmp(r->tun_mode, "gre-multipoint") == 0) {
+		proto = "multi-GRE/IP";
+	}
+	if (r->description[0] != '\0')
+		vty_out(vty, "  Description: %s\n", r->description);
+	if (strcmp(r->address, "unassigned") != 0)
+		vty_out(vty, "  Internet address is %s/%u\n", r->address,
+			prefix_len(r->mask));
+	vty_out(vty, "  MTU 9976 bytes, BW 100 Kbit/sec, DLY 50000 usec, \n");
+	vty_out(vty, "     reliability 255/255, txload 1/255, rxload 1/255\n");
+	vty_out(vty, "  Encapsulation TUNNEL, loopback not set\n");
+	vty_out(vty, "  Keepalive not set\n");
+	vty_out(vty, "  Tunnel linestate evaluation %s\n",
+		r->shutdown ? "down" : "up");
+	vty_out(vty, "  Tunnel source %s, destination %s\n",
+		r->tun_src[0] ? r->tun_src : "UNKNOWN",
+		r->tun_dst[0] ? r->tun_dst : "UNKNOWN");
+	vty_out(vty, "  Tunnel protocol/transport %s\n", proto);
+	if (strcmp(proto, "IPSEC/IP") != 0) {
+		if (r->tun_key[0] != '\0')
+			vty_out(vty, "    Key %s, sequencing disabled\n",
+				r->tun_key);
+		else
+			vty_out(vty, "    Key disabled, sequencing disabled\n");
+		vty_out(vty, "    Checksumming of packets disabled\n");
+	}
+	vty_out(vty, "  Tunnel TTL 255, Fast tunneling enabled\n");
+	vty_out(vty, "  Tunnel transport MTU %u bytes\n", 1500 - overhead);
+	if (r->tun_profile[0] != '\0')
+		vty_out(vty, "  Tunnel protection via IPSec (profile \"%s\")\n",
+			r->tun_profile);
+}
+
 /* The hardware line, MTU and delay IOS XE shows for each kind. */
 static void
 show_hardware(struct vty *vty, const struct if_row *r, unsigned idx)
@@ -158,6 +225,8 @@ show_hardware(struct vty *vty, const struct if_row *r, unsigned idx)
 		vty_out(vty, "  Hardware is Loopback\n");
 	} else if (strncmp(r->name, "Tunnel", 6) == 0) {
 		vty_out(vty, "  Hardware is Tunnel\n");
+		show_tunnel(vty, r);
+		return;
 	} else {
 		/* A stable locally administered MAC per interface. */
 		vty_out(vty, "  Hardware is CSR vNIC, address is 0200.0000.%04x "

@@ -3,6 +3,7 @@
  * on a router whose datapath has replayed a reference capture.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,4 +308,107 @@ Test(show_datapath, qfp_drops_all_lists_zero_rows)
 			 "0                     0  \n") != NULL, "%s", o);
 	cr_assert(strstr(o, "\nIpv4NoRoute ") != NULL, "%s", o);
 	cr_assert(strstr(o, "were all zero") == NULL, "%s", o);
+}
+
+/* ---- tunnel interfaces ---- */
+
+#define TU1 "/vrouter-config:interfaces/interface[name='Tunnel1']"
+
+static void
+configure_gre_tunnel(const char *mode)
+{
+	const char *pairs[] = {
+		IF "/ipv4/address", "10.0.0.1",
+		IF "/ipv4/mask", "255.255.255.0",
+		TU1 "/ipv4/address", "172.16.0.1",
+		TU1 "/ipv4/mask", "255.255.255.252",
+		TU1 "/tunnel/source", "GigabitEthernet1",
+		TU1 "/tunnel/destination", "10.0.0.2",
+		TU1 "/tunnel/protection/profile", "P",
+		mode ? TU1 "/tunnel/mode" : NULL, mode,
+		NULL, NULL,
+	};
+	struct dp_sa_cfg c = { .map = "Tunnel1-head-0", .map_seq = 1,
+			       .ifname = "Tunnel1", .transform = "esp-gcm" };
+	char err[128] = "";
+
+	dpt_commit(&r, pairs);
+	c.params.outbound = true;
+	c.params.spi = 0x80000001;
+	c.params.tunnel = mode != NULL;
+	c.params.cipher = DP_CIPHER_AES_GCM;
+	c.params.cipher_key_len = 20;
+	c.params.src = htonl(0x0a000001);
+	c.params.dst = htonl(0x0a000002);
+	cr_assert_eq(dp_sa_install(r.dp, &c, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(show_datapath, gre_protection_flow)
+{
+	const char *o;
+
+	configure_gre_tunnel(NULL);
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "interface: Tunnel1\n    Crypto map tag: "
+			 "Tunnel1-head-0, local addr 10.0.0.1\n") != NULL,
+		  "%s", o);
+	cr_assert(strstr(o, "   local  ident (addr/mask/prot/port): "
+			 "(10.0.0.1/255.255.255.255/47/0)\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "   remote ident (addr/mask/prot/port): "
+			 "(10.0.0.2/255.255.255.255/47/0)\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "current outbound spi: 0x80000001(2147483649)")
+		  != NULL, "%s", o);
+
+	o = run("show interfaces Tunnel1");
+	cr_assert(strstr(o, "Tunnel1 is up, line protocol is up \n"
+			 "  Hardware is Tunnel\n"
+			 "  Internet address is 172.16.0.1/30\n") != NULL,
+		  "%s", o);
+	cr_assert(strstr(o, "  Tunnel source GigabitEthernet1, destination "
+			 "10.0.0.2\n  Tunnel protocol/transport GRE/IP\n")
+		  != NULL, "%s", o);
+	cr_assert(strstr(o, "  Tunnel protection via IPSec (profile \"P\")\n")
+		  != NULL, "%s", o);
+}
+
+Test(show_datapath, svti_flow)
+{
+	const char *o;
+
+	configure_gre_tunnel("ipsec-ipv4");
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "   local  ident (addr/mask/prot/port): "
+			 "(0.0.0.0/0.0.0.0/0/0)\n") != NULL, "%s", o);
+	o = run("show interfaces Tunnel1");
+	cr_assert(strstr(o, "  Tunnel protocol/transport IPSEC/IP\n") != NULL,
+		  "%s", o);
+}
+
+Test(show_datapath, ip_route_layout)
+{
+	static const char *const pairs[] = {
+		IF "/ipv4/address", "10.0.0.1",
+		IF "/ipv4/mask", "255.255.255.0",
+		"/vrouter-config:routing/static-route[prefix='0.0.0.0']"
+		"[mask='0.0.0.0'][next-hop='10.0.0.254']", NULL,
+		"/vrouter-config:routing/static-route[prefix='192.168.0.0']"
+		"[mask='255.255.0.0'][next-hop='GigabitEthernet1']", NULL,
+		NULL, NULL,
+	};
+	const char *o;
+
+	dpt_commit(&r, pairs);
+	o = run("show ip route");
+	cr_assert(strstr(o, "Gateway of last resort is 10.0.0.254 to network "
+			 "0.0.0.0\n\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "S*    0.0.0.0/0 [1/0] via 10.0.0.254\n") != NULL,
+		  "%s", o);
+	cr_assert(strstr(o, "      10.0.0.0/8 is variably subnetted, 2 "
+			 "subnets, 2 masks\n"
+			 "C        10.0.0.0/24 is directly connected, "
+			 "GigabitEthernet1\n"
+			 "L        10.0.0.1/32 is directly connected, "
+			 "GigabitEthernet1\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "S     192.168.0.0/16 is directly connected, "
+			 "GigabitEthernet1\n") != NULL, "%s", o);
 }
