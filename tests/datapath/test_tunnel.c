@@ -87,6 +87,8 @@ configure(struct dpt_router *r, int x, const char *mode, bool protect)
 }
 
 /* Installs R's SAs for Tunnel1: out with SPI_OUT, in with SPI_IN. */
+static bool udp_encap;		/* install_sas(): ESP in UDP 4500 */
+
 static void
 install_sas(struct dpt_router *r, int x, uint32_t spi_out, uint32_t spi_in,
 	    bool tunnel_mode)
@@ -102,6 +104,7 @@ install_sas(struct dpt_router *r, int x, uint32_t spi_out, uint32_t spi_in,
 		c.params.outbound = dir == 0;
 		c.params.spi = dir == 0 ? spi_out : spi_in;
 		c.params.tunnel = tunnel_mode;
+		c.params.udp_encap = udp_encap;
 		c.params.cipher = DP_CIPHER_AES_GCM;
 		c.params.cipher_key_len = 20;
 		/* Each direction has its own key, equal on both routers. */
@@ -264,4 +267,42 @@ Test(tunnel, mgre_static_nhrp)
 	ping_b();
 	check_tunnel_counters(&a, "A");
 	check_tunnel_counters(&b, "B");
+}
+
+/* NAT-T: the same sVTI with SAs that encapsulate ESP in UDP 4500. */
+Test(tunnel, svti_nat_t)
+{
+	struct dp_capture_cfg c = { .name = "NATT", .dir = DP_CAPTURE_OUT,
+				    .match_any = true,
+				    .ifname = "GigabitEthernet1" };
+	struct dp_capture_snapshot s;
+	char err[160] = "";
+
+	udp_encap = true;
+	configure(&a, 1, "ipsec-ipv4", true);
+	configure(&b, 2, "ipsec-ipv4", true);
+	install_sas(&a, 1, 0x80000004, 0xFF000004, true);
+	install_sas(&b, 2, 0xFF000004, 0x80000004, true);
+	udp_encap = false;
+	cr_assert_eq(dp_capture_op(a.dp, DP_CAPTURE_SET, &c, err,
+				   sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp_capture_op(a.dp, DP_CAPTURE_START, &c, err,
+				   sizeof(err)), 0, "%s", err);
+	ping_b();
+	check_sas(&a, "A", PINGS);
+	check_sas(&b, "B", PINGS);
+	cr_assert_eq(dp_capture_snapshot(a.dp, "NATT", &s, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(s.n, PINGS);
+	for (size_t i = 0; i < s.n; i++) {
+		const uint8_t *p = s.pkts[i].data;
+
+		cr_assert_eq(p[9], 17, "packet %zu is not UDP", i);
+		cr_assert_eq(p[20] << 8 | p[21], 4500);
+		cr_assert_eq(p[22] << 8 | p[23], 4500);
+		cr_assert_eq((uint32_t)p[28] << 24 | (uint32_t)p[29] << 16 |
+			     (uint32_t)p[30] << 8 | p[31], 0x80000004U,
+			     "SPI after the UDP header");
+	}
+	dp_capture_snapshot_free(&s);
 }
