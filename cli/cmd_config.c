@@ -221,6 +221,7 @@ cmd_config_install(void)
 	cc_install_tunnel();
 	cc_install_ikev2();
 	cc_install_vrf();
+	cc_install_copy();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */

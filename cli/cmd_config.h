@@ -119,5 +119,6 @@ void cc_install_keyring(void);
 void cc_install_tunnel(void);
 void cc_install_ikev2(void);
 void cc_install_vrf(void);
+void cc_install_copy(void);
 
 #endif

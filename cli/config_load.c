@@ -295,7 +295,19 @@ config_load_text(struct router *r, const char *name, const char *text,
 	struct rejects rj = { 0 };
 	char err[256];
 	size_t i;
-	int rejected;
+	int rejected, format = cfg_detect_format(text);
+
+	/* JSON or XML (the `| format` exports) is one YANG document. */
+	if (format >= 0) {
+		if (cfg_import(r->cfg, text, (enum cfg_format)format, false,
+			       err, sizeof(err)) == 0)
+			return 0;
+		if (report)
+			fprintf(report, "%% %s: %s\n", name, err);
+		log_msg(LOGMSG_PARSER_CONFIG_LINE, "%s rejected: %s", name,
+			err);
+		return 1;
+	}
 
 	/*
 	 * One batch for the whole text, so that each line costs an edit and

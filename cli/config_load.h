@@ -22,6 +22,9 @@ struct router;
  * (a crypto pki certificate chain with its hex lines, a routing process)
  * is one rejection. All the lines are applied in one batch of the config
  * store (see cfg_batch_begin()), and subscribers are notified once.
+ * A file whose first character is '{' or '<' is YANG data instead (JSON
+ * or XML, as `show running-config | format` prints it): it is validated
+ * and merged as a whole, or rejected as a whole with one report line.
  * Returns the number of rejections, or -1 when PATH cannot be read.
  */
 int config_load_file(struct router *r, const char *path, FILE *report);

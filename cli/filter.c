@@ -1,5 +1,9 @@
 /*
- * IOS output modifiers: `| include|exclude|begin|section|count REGEX`.
+ * IOS output modifiers: `| include|exclude|begin|section|count REGEX`,
+ * and `| format restconf-json|netconf-xml`, which prints the running
+ * configuration in YANG form through libyang in place of the output.
+ * NOTE: format replaces the output of any command with the running
+ * configuration; IOS XE offers it after show running-config only.
  * The keyword may be abbreviated; the regular expression is the rest of
  * the line (POSIX extended, case-sensitive), so a `|` inside it is an
  * alternation. The engine runs the command, then filters the output it
@@ -13,11 +17,14 @@
 #include <string.h>
 
 #include "cli/vty.h"
+#include "core/config.h"
+#include "core/router.h"
 
 enum filter_kind {
 	FILTER_BEGIN,
 	FILTER_COUNT,
 	FILTER_EXCLUDE,
+	FILTER_FORMAT,
 	FILTER_INCLUDE,
 	FILTER_SECTION,
 };
@@ -31,6 +38,8 @@ static const struct {
 	{ "begin", "Begin with the line that matches", FILTER_BEGIN },
 	{ "count", "Count number of lines which match regexp", FILTER_COUNT },
 	{ "exclude", "Exclude lines that match", FILTER_EXCLUDE },
+	{ "format", "Format the output using the specified spec file",
+	  FILTER_FORMAT },
 	{ "include", "Include lines that match", FILTER_INCLUDE },
 	{ "section", "Filter a section of output", FILTER_SECTION },
 };
@@ -39,7 +48,17 @@ static const struct {
 
 struct cmd_filter {
 	enum filter_kind kind;
-	regex_t re;
+	regex_t re;		/* unused by FILTER_FORMAT */
+	enum cfg_format format;
+};
+
+/* YANG encodings of `| format`, by the names IOS XE gives them. */
+static const struct {
+	const char *word;
+	enum cfg_format format;
+} formats[] = {
+	{ "netconf-xml", CFG_FORMAT_XML },
+	{ "restconf-json", CFG_FORMAT_JSON },
 };
 
 static bool
@@ -115,6 +134,21 @@ cmd_filter_parse(struct vty *vty, const char *line, size_t base,
 		return NULL;
 	}
 	f->kind = filters[idx].kind;
+	if (f->kind == FILTER_FORMAT) {
+		size_t i, n = strcspn(line + re, " \t");
+
+		for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+			if (!strncmp(line + re, formats[i].word, n))
+				break;
+		if (i == sizeof(formats) / sizeof(formats[0]) ||
+		    line[re + n + strspn(line + re + n, " \t")] != '\0') {
+			free(f);
+			cmd_print_invalid(vty, echo_width + re);
+			return NULL;
+		}
+		f->format = formats[i].format;
+		return f;
+	}
 	if (regcomp(&f->re, line + re, REG_EXTENDED | REG_NOSUB) != 0) {
 		free(f);
 		cmd_print_invalid(vty, echo_width + re);
@@ -128,7 +162,8 @@ cmd_filter_free(struct cmd_filter *filter)
 {
 	if (filter == NULL)
 		return;
-	regfree(&filter->re);
+	if (filter->kind != FILTER_FORMAT)
+		regfree(&filter->re);
 	free(filter);
 }
 
@@ -216,6 +251,16 @@ cmd_filter_apply(struct cmd_filter *filter, struct vty *vty)
 		n = split_lines(buf, len, &v);
 
 	switch (filter->kind) {
+	case FILTER_FORMAT: {
+		char *text = cfg_export(vty->router->cfg, filter->format);
+
+		if (text == NULL)
+			vty_out(vty, "%% Not enough memory for the export\n");
+		else
+			vty_write_raw(vty, text, strlen(text));
+		free(text);
+		break;
+	}
 	case FILTER_SECTION:
 		print_sections(vty, filter, v, n);
 		break;

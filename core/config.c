@@ -411,6 +411,70 @@ cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx)
 	return 0;
 }
 
+char *
+cfg_export(struct cfg *cfg, enum cfg_format format)
+{
+	char *text = NULL;
+	LY_ERR rc;
+
+	pthread_rwlock_rdlock(&cfg->lock);
+	rc = lyd_print_mem(&text, cfg->running,
+			   format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
+			   LYD_PRINT_WITHSIBLINGS);
+	pthread_rwlock_unlock(&cfg->lock);
+	if (rc != LY_SUCCESS)
+		return NULL;
+	return text ? text : strdup("");
+}
+
+int
+cfg_detect_format(const char *text)
+{
+	/* A UTF-8 byte order mark may precede either. */
+	if (!strncmp(text, "\xEF\xBB\xBF", 3))
+		text += 3;
+	text += strspn(text, " \t\r\n");
+	if (*text == '{')
+		return CFG_FORMAT_JSON;
+	if (*text == '<')
+		return CFG_FORMAT_XML;
+	return -1;
+}
+
+int
+cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
+	   bool replace, char *err, size_t errlen)
+{
+	struct lyd_node *parsed = NULL;
+	struct cfg_txn *txn;
+
+	if (lyd_parse_data_mem(cfg->ctx, text,
+			       format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
+			       LYD_PARSE_STRICT | LYD_PARSE_ONLY, 0,
+			       &parsed) != LY_SUCCESS) {
+		copy_ly_error(cfg->ctx, err, errlen);
+		return -1;
+	}
+	txn = cfg_txn_begin(cfg);
+	if (!txn) {
+		lyd_free_all(parsed);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (replace) {
+		lyd_free_all(txn->tree);
+		txn->tree = parsed;
+	} else if (parsed) {
+		if (lyd_merge_siblings(&txn->tree, parsed,
+				       LYD_MERGE_DESTRUCT) != LY_SUCCESS) {
+			copy_ly_error(cfg->ctx, err, errlen);
+			cfg_txn_abort(txn);
+			return -1;
+		}
+	}
+	return cfg_txn_commit(txn, err, errlen);
+}
+
 void
 cfg_hostname(struct cfg *cfg, char *buf, size_t len)
 {

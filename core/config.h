@@ -108,6 +108,33 @@ int cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx);
  */
 char *cfg_render_ios(struct cfg *cfg);
 
+/* YANG data encodings for export and import. */
+enum cfg_format {
+	CFG_FORMAT_JSON,	/* RFC 7951 JSON, as RESTCONF returns it */
+	CFG_FORMAT_XML,		/* XML, as NETCONF <get-config> returns it */
+};
+
+/*
+ * Prints the running tree in FORMAT through libyang. Returns a malloc'd
+ * string ("" for an empty config) or NULL when out of memory.
+ */
+char *cfg_export(struct cfg *cfg, enum cfg_format format);
+
+/*
+ * Returns the format TEXT is written in: JSON when its first non-blank
+ * character is '{', XML when it is '<', and -1 for anything else (IOS
+ * text).
+ */
+int cfg_detect_format(const char *text);
+
+/*
+ * Parses TEXT (FORMAT) as vrouter data, validates it and commits it:
+ * merged into the running config, or replacing it when REPLACE. Returns
+ * 0, or -1 with libyang's reason in ERR and the running config unchanged.
+ */
+int cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
+	       bool replace, char *err, size_t errlen);
+
 /* Hostname from the running config ("Router" when unset); copies into BUF. */
 void cfg_hostname(struct cfg *cfg, char *buf, size_t len);
 

@@ -122,8 +122,9 @@ Test(filter, unknown_filter_gets_caret)
 	cr_expect_str_eq(run("sh run | incx a"),
 			 "               ^\r\n"
 			 "% Invalid input detected at '^' marker.\r\n\r\n");
+	/* "fo" starts "format": the caret goes under the second 'o'. */
 	cr_expect_str_eq(run("sh run | foo a"),
-			 "            ^\r\n"
+			 "              ^\r\n"
 			 "% Invalid input detected at '^' marker.\r\n\r\n");
 }
 
@@ -142,6 +143,8 @@ Test(filter, describe_lists_filters)
 			 "  count    Count number of lines which match "
 			 "regexp\r\n"
 			 "  exclude  Exclude lines that match\r\n"
+			 "  format   Format the output using the specified "
+			 "spec file\r\n"
 			 "  include  Include lines that match\r\n"
 			 "  section  Filter a section of output\r\n"
 			 "\r\n");

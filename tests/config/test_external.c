@@ -192,7 +192,41 @@ Test(external, objects_per_file)
 	}
 }
 
-/* Every file renders, and the render reloads cleanly into itself. */
+/*
+ * Exports CFG in FORMAT, checks that libyang parses and validates it
+ * against the modules, and that it imports into a store rendering RENDER.
+ */
+static void
+check_export(struct cfg *cfg, enum cfg_format format, const char *render,
+	     const char *file)
+{
+	char *text = cfg_export(cfg, format), *again, err[256];
+	struct lyd_node *tree = NULL;
+	struct cfg *fresh;
+
+	cr_assert_not_null(text);
+	cr_expect_eq(lyd_parse_data_mem(cfg_ly_ctx(cfg), text,
+					format == CFG_FORMAT_JSON ? LYD_JSON :
+					LYD_XML, LYD_PARSE_STRICT,
+					LYD_VALIDATE_PRESENT, &tree),
+		     LY_SUCCESS, "%s: export %d does not validate", file,
+		     format);
+	lyd_free_all(tree);
+	fresh = cfg_create(VR_YANG_DIR);
+	cr_assert_not_null(fresh);
+	cr_expect_eq(cfg_import(fresh, text, format, false, err, sizeof(err)),
+		     0, "%s: %s", file, err);
+	again = cfg_render_ios(fresh);
+	cr_expect_str_eq(again, render, "%s: export %d", file, format);
+	free(again);
+	cfg_destroy(fresh);
+	free(text);
+}
+
+/*
+ * Every file renders, the render reloads cleanly into itself, and the
+ * JSON and XML exports validate and reload into the same config.
+ */
 Test(external, round_trip_per_file)
 {
 	const char *last = NULL;
@@ -209,6 +243,8 @@ Test(external, round_trip_per_file)
 		text = read_config(last);
 		cfg = load(text, &rejected);
 		render = cfg_render_ios(cfg);
+		check_export(cfg, CFG_FORMAT_JSON, render, last);
+		check_export(cfg, CFG_FORMAT_XML, render, last);
 		cfg_destroy(cfg);
 		cfg = load(render, &rejected);
 		cr_expect_eq(rejected, 0, "%s: render rejected %d lines", last,
