@@ -254,7 +254,8 @@ icv_len(const struct dp_sa_params *p)
 		[DP_INTEG_HMAC_SHA512_256] = 32,
 	};
 
-	if (p->cipher == DP_CIPHER_AES_GCM)
+	if (p->cipher == DP_CIPHER_AES_GCM ||
+	    p->cipher == DP_CIPHER_CHACHA20_POLY1305)
 		return 16;
 	return (size_t)p->integ < sizeof(lens) / sizeof(lens[0]) ?
 	       lens[p->integ] : 0;

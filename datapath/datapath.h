@@ -84,6 +84,8 @@ enum dp_cipher {
 	DP_CIPHER_AES_CBC,	/* 128, 192 or 256 by key length */
 	/* RFC 4106 with a 16-octet ICV; the key ends in a 4-octet salt. */
 	DP_CIPHER_AES_GCM,
+	/* RFC 7634: a 32-octet key followed by a 4-octet salt. */
+	DP_CIPHER_CHACHA20_POLY1305,
 };
 
 enum dp_integ {

@@ -1,7 +1,9 @@
 /*
  * ESP (RFC 4303) on one SA: anti-replay window with optional extended
  * sequence numbers (Appendix A), HMAC integrity (RFC 2404, RFC 2403,
- * RFC 4868), CBC ciphers (RFC 3602, RFC 2451) and AES-GCM (RFC 4106).
+ * RFC 4868), CBC ciphers (RFC 3602, RFC 2451), AES-GCM (RFC 4106) and
+ * ChaCha20-Poly1305 (RFC 7634), whose nonce, AAD and ICV are built the
+ * same way as GCM's.
  *
  * Each SA fetches its algorithms and keys its EVP contexts once, at
  * creation; per packet only the IV is set and the MAC re-initialised with
@@ -64,12 +66,21 @@ static const struct integ_alg integ_algs[] = {
 	[DP_INTEG_HMAC_SHA512_256] = { "SHA2-512", 32, 64 },
 };
 
+/* AES-GCM and ChaCha20-Poly1305: salted nonce, AAD and a 16-octet ICV. */
+static bool
+is_aead(enum dp_cipher cipher)
+{
+	return cipher == DP_CIPHER_AES_GCM ||
+	       cipher == DP_CIPHER_CHACHA20_POLY1305;
+}
+
 size_t
 dp_esp_iv_len(enum dp_cipher cipher)
 {
 	switch (cipher) {
 	case DP_CIPHER_3DES_CBC:
 	case DP_CIPHER_AES_GCM:
+	case DP_CIPHER_CHACHA20_POLY1305:
 		return 8;
 	case DP_CIPHER_AES_CBC:
 		return 16;
@@ -97,6 +108,9 @@ cipher_name(enum dp_cipher cipher, size_t key_len)
 		if (key_len == 24 + GCM_SALT_LEN)
 			return "AES-192-GCM";
 		return key_len == 32 + GCM_SALT_LEN ? "AES-256-GCM" : NULL;
+	case DP_CIPHER_CHACHA20_POLY1305:
+		return key_len == 32 + GCM_SALT_LEN ? "ChaCha20-Poly1305" :
+		       NULL;
 	case DP_CIPHER_NULL:
 		break;
 	}
@@ -127,7 +141,7 @@ setup_cipher(struct dp_esp_sa *sa, char *err, size_t errlen)
 		snprintf(err, errlen, "cipher %s not available", name);
 		return -1;
 	}
-	if (p->cipher == DP_CIPHER_AES_GCM) {
+	if (is_aead(p->cipher)) {
 		key_len -= GCM_SALT_LEN;
 		memcpy(sa->salt, p->cipher_key + key_len, GCM_SALT_LEN);
 	} else {
@@ -137,7 +151,7 @@ setup_cipher(struct dp_esp_sa *sa, char *err, size_t errlen)
 	 * padding, and setting it anyway costs a parameter call per IV. */
 	if (!EVP_CipherInit_ex2(sa->cctx, sa->cipher, p->cipher_key, NULL,
 				enc, NULL) ||
-	    (p->cipher != DP_CIPHER_AES_GCM &&
+	    (!is_aead(p->cipher) &&
 	     !EVP_CIPHER_CTX_set_padding(sa->cctx, 0))) {
 		snprintf(err, errlen, "cipher %s key set-up failed", name);
 		return -1;
@@ -152,10 +166,11 @@ setup_integ(struct dp_esp_sa *sa, char *err, size_t errlen)
 	const struct integ_alg *alg;
 	OSSL_PARAM params[2];
 
-	if (p->cipher == DP_CIPHER_AES_GCM) {
+	if (is_aead(p->cipher)) {
 		if (p->integ != DP_INTEG_NONE) {
-			snprintf(err, errlen,
-				 "AES-GCM takes no separate integrity algorithm");
+			snprintf(err, errlen, "%s takes no separate integrity "
+				 "algorithm", p->cipher == DP_CIPHER_AES_GCM ?
+				 "AES-GCM" : "ChaCha20-Poly1305");
 			return -1;
 		}
 		sa->icv_len = GCM_ICV_LEN;
@@ -480,7 +495,7 @@ dp_esp_decap(struct dp_esp_sa *sa, uint8_t *esp, size_t len,
 	if (st != DP_ESP_OK)
 		goto fail;
 
-	if (sa->p.cipher == DP_CIPHER_AES_GCM) {
+	if (is_aead(sa->p.cipher)) {
 		st = decrypt_gcm(sa, esp, ct_len, seq);
 	} else {
 		st = verify_icv(sa, esp, len - sa->icv_len, seq);
@@ -521,7 +536,7 @@ encrypt_payload(struct dp_esp_sa *sa, uint8_t *esp, size_t pt_len)
 	uint8_t *pt = iv + sa->iv_len;
 	int outl;
 
-	if (sa->p.cipher == DP_CIPHER_AES_GCM) {
+	if (is_aead(sa->p.cipher)) {
 		uint8_t nonce[GCM_SALT_LEN + GCM_IV_LEN];
 		uint8_t aad[12];
 		size_t aad_len;

@@ -28,7 +28,8 @@ static const char usage_text[] =
 "      --dst ADDR          outer destination address (the router)\n"
 "      --spi SPI           SPI, decimal or 0x-prefixed hex\n"
 "      --enc ALG           null, 3des-cbc, aes-128-cbc, aes-192-cbc,\n"
-"                          aes-256-cbc, aes-128-gcm, aes-256-gcm\n"
+"                          aes-256-cbc, aes-128-gcm, aes-256-gcm,\n"
+"                          chacha20-poly1305\n"
 "                          (default aes-128-cbc)\n"
 "      --enc-key HEX       cipher key; for GCM the 4-octet salt follows\n"
 "                          the key. Random (and printed) when omitted\n"
@@ -80,6 +81,7 @@ static const struct alg_name ciphers[] = {
 	{ "aes-256-cbc", DP_CIPHER_AES_CBC, 32 },
 	{ "aes-128-gcm", DP_CIPHER_AES_GCM, 20 },
 	{ "aes-256-gcm", DP_CIPHER_AES_GCM, 36 },
+	{ "chacha20-poly1305", DP_CIPHER_CHACHA20_POLY1305, 36 },
 };
 
 static const struct alg_name integs[] = {
@@ -337,7 +339,8 @@ parse_args(int argc, char **argv, struct options *o)
 			"required\n\n%s", usage_text);
 		return -1;
 	}
-	if (o->sa.cipher == DP_CIPHER_AES_GCM && !o->auth_given)
+	if ((o->sa.cipher == DP_CIPHER_AES_GCM ||
+	     o->sa.cipher == DP_CIPHER_CHACHA20_POLY1305) && !o->auth_given)
 		o->sa.integ = DP_INTEG_NONE;
 	return complete_keys(o, want_key_len);
 }
