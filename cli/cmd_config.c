@@ -222,6 +222,7 @@ cmd_config_install(void)
 	cc_install_ikev2();
 	cc_install_vrf();
 	cc_install_copy();
+	cc_install_show();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */

@@ -120,5 +120,6 @@ void cc_install_tunnel(void);
 void cc_install_ikev2(void);
 void cc_install_vrf(void);
 void cc_install_copy(void);
+void cc_install_show(void);
 
 #endif
