@@ -4,21 +4,22 @@
  * that an attacker who picks SPIs cannot predict collisions. A table
  * holds the SAs of one protocol, which keeps a slot at 16 octets.
  * Deletion shifts the following entries of the probe run back (Knuth's
- * algorithm R), so lookups never meet tombstones. The table doubles
- * when an insert would take the load above one half. That rehash is the
- * only step whose cost grows with the number of SAs.
+ * algorithm R), so lookups in the current array never meet tombstones.
+ * The table doubles when an insert would take the load above one half,
+ * and the old entries move over a few per insert, so no single call
+ * rehashes the whole table.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "datapath/datapath.h"
 
 #define MIN_SLOTS 16
 
-struct dp_sadb {
+/* One open-addressing array of keys and values. */
+struct table {
 	size_t mask;
-	size_t used;
-	uint64_t seed;
-	int proto;		/* of the first insert; -1 while empty */
 	/* Keys apart from values, so a probe run reads 8 keys per cache
 	 * line. Key 0 (SPI 0, which RFC 4303 reserves, to 0.0.0.0) marks
 	 * an empty slot and is never inserted. */
@@ -26,34 +27,108 @@ struct dp_sadb {
 	void **values;
 };
 
+struct dp_sadb {
+	size_t used;
+	uint64_t seed;
+	int proto;		/* of the first insert; -1 while empty */
+	struct table cur;
+	/*
+	 * While the table grows, the entries of the previous array move to
+	 * CUR a few slots per insert (from OLD_NEXT on), so no single insert
+	 * rehashes everything. A moved or deleted entry of OLD keeps its key
+	 * and gets the value MOVED, so probe runs through it stay intact.
+	 */
+	struct table old;
+	size_t old_next;
+};
+
+/* Old slots moved per insert while growing: the old array is done long
+ * before the new one fills to half (it takes half as many inserts). */
+#define MOVE_PER_INSERT 8
+
+static char moved_marker;
+#define MOVED ((void *)&moved_marker)
+
 /* One round of the MurmurHash3 finalizer over the seeded key. */
 static size_t
-home(const struct dp_sadb *db, uint64_t key)
+home(const struct dp_sadb *db, const struct table *t, uint64_t key)
 {
 	uint64_t x = key ^ db->seed;
 
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
-	return x & db->mask;
+	return x & t->mask;
 }
 
-/* Allocates N empty slots into DB; returns -1 without memory. */
 static int
-alloc_slots(struct dp_sadb *db, size_t n)
+alloc_table(struct table *t, size_t n)
 {
-	uint64_t *keys = calloc(n, sizeof(*keys));
-	void **values = calloc(n, sizeof(*values));
-
-	if (keys == NULL || values == NULL) {
-		free(keys);
-		free(values);
+	t->keys = calloc(n, sizeof(*t->keys));
+	t->values = calloc(n, sizeof(*t->values));
+	if (t->keys == NULL || t->values == NULL) {
+		free(t->keys);
+		free(t->values);
+		t->keys = NULL;
+		t->values = NULL;
 		return -1;
 	}
-	db->keys = keys;
-	db->values = values;
-	db->mask = n - 1;
+	t->mask = n - 1;
 	return 0;
+}
+
+static void
+free_table(struct table *t)
+{
+	free(t->keys);
+	free(t->values);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The slot of KEY in T, or -1; MOVED entries do not count. */
+static ssize_t
+find(const struct dp_sadb *db, const struct table *t, uint64_t key)
+{
+	if (t->keys == NULL)
+		return -1;
+	for (size_t i = home(db, t, key); t->keys[i] != 0;
+	     i = (i + 1) & t->mask) {
+		if (t->keys[i] == key)
+			return t->values[i] == MOVED ? -1 : (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Puts KEY into T, which has room and does not hold it. */
+static void
+place(const struct dp_sadb *db, struct table *t, uint64_t key, void *value)
+{
+	size_t i = home(db, t, key);
+
+	while (t->keys[i] != 0)
+		i = (i + 1) & t->mask;
+	t->keys[i] = key;
+	t->values[i] = value;
+}
+
+/* Moves up to N entries of the old array into the current one. */
+static void
+move_some(struct dp_sadb *db, size_t n)
+{
+	struct table *o = &db->old;
+
+	while (o->keys != NULL && n-- > 0) {
+		size_t i = db->old_next++;
+
+		if (o->keys[i] != 0 && o->values[i] != MOVED) {
+			place(db, &db->cur, o->keys[i], o->values[i]);
+			o->values[i] = MOVED;
+		}
+		if (db->old_next > o->mask) {
+			free_table(o);
+			db->old_next = 0;
+		}
+	}
 }
 
 struct dp_sadb *
@@ -66,7 +141,7 @@ dp_sadb_create(size_t nsa, uint64_t seed)
 		return NULL;
 	while (n < nsa * 2)
 		n *= 2;
-	if (alloc_slots(db, n) < 0) {
+	if (alloc_table(&db->cur, n) < 0) {
 		free(db);
 		return NULL;
 	}
@@ -80,8 +155,8 @@ dp_sadb_free(struct dp_sadb *db)
 {
 	if (db == NULL)
 		return;
-	free(db->keys);
-	free(db->values);
+	free_table(&db->cur);
+	free_table(&db->old);
 	free(db);
 }
 
@@ -91,29 +166,19 @@ dp_sadb_count(const struct dp_sadb *db)
 	return db->used;
 }
 
-/* Doubles the table; returns -1, leaving it as it was, without memory. */
+/* Starts moving to an array twice the size; -1 without memory. */
 static int
 grow(struct dp_sadb *db)
 {
-	uint64_t *old_keys = db->keys;
-	void **old_values = db->values;
-	size_t old_n = db->mask + 1;
+	struct table bigger;
 
-	if (alloc_slots(db, old_n * 2) < 0)
+	/* A previous move still running finishes first. */
+	move_some(db, (size_t)-1);
+	if (alloc_table(&bigger, (db->cur.mask + 1) * 2) < 0)
 		return -1;
-	for (size_t i = 0; i < old_n; i++) {
-		size_t j;
-
-		if (old_keys[i] == 0)
-			continue;
-		for (j = home(db, old_keys[i]); db->keys[j] != 0;
-		     j = (j + 1) & db->mask)
-			;
-		db->keys[j] = old_keys[i];
-		db->values[j] = old_values[i];
-	}
-	free(old_keys);
-	free(old_values);
+	db->old = db->cur;
+	db->cur = bigger;
+	db->old_next = 0;
 	return 0;
 }
 
@@ -122,19 +187,18 @@ dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto, uint32_t spi,
 	       void *value)
 {
 	uint64_t key = (uint64_t)dst << 32 | spi;
-	size_t i;
 
-	if (value == NULL || key == 0 || (db->proto >= 0 && db->proto != proto))
+	if (value == NULL || value == MOVED || key == 0 ||
+	    (db->proto >= 0 && db->proto != proto))
 		return -1;
-	if ((db->used + 1) * 2 > db->mask + 1 && grow(db) < 0)
+	if (find(db, &db->cur, key) >= 0 || find(db, &db->old, key) >= 0)
 		return -1;
-	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
-		if (db->keys[i] == key)
-			return -1;
-	}
+	/* Entries in CUR plus those still to move must stay below half. */
+	if ((db->used + 1) * 2 > db->cur.mask + 1 && grow(db) < 0)
+		return -1;
+	move_some(db, MOVE_PER_INSERT);
 	db->proto = proto;
-	db->keys[i] = key;
-	db->values[i] = value;
+	place(db, &db->cur, key, value);
 	db->used++;
 	return 0;
 }
@@ -144,48 +208,65 @@ dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 	       uint32_t spi)
 {
 	uint64_t key = (uint64_t)dst << 32 | spi;
-	size_t i;
+	const struct table *t = &db->cur;
 
 	if (proto != db->proto || key == 0)
 		return NULL;
-	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
-		if (db->keys[i] == key)
-			return db->values[i];
+	for (size_t i = home(db, t, key); t->keys[i] != 0;
+	     i = (i + 1) & t->mask) {
+		if (t->keys[i] == key)
+			return t->values[i];
+	}
+	if (db->old.keys != NULL) {
+		ssize_t i = find(db, &db->old, key);
+
+		return i >= 0 ? db->old.values[i] : NULL;
 	}
 	return NULL;
+}
+
+/* Deletes slot I of T, moving back the later entries of its run whose
+ * home slot does not lie cyclically in (i, j], so all stay reachable. */
+static void
+remove_at(const struct dp_sadb *db, struct table *t, size_t i)
+{
+	size_t j;
+
+	for (j = (i + 1) & t->mask; t->keys[j] != 0; j = (j + 1) & t->mask) {
+		size_t h = home(db, t, t->keys[j]);
+		bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+
+		if (stays)
+			continue;
+		t->keys[i] = t->keys[j];
+		t->values[i] = t->values[j];
+		i = j;
+	}
+	t->keys[i] = 0;
+	t->values[i] = NULL;
 }
 
 void *
 dp_sadb_remove(struct dp_sadb *db, uint32_t dst, uint8_t proto, uint32_t spi)
 {
 	uint64_t key = (uint64_t)dst << 32 | spi;
-	size_t i, j;
+	ssize_t i;
 	void *value;
 
 	if (proto != db->proto || key == 0)
 		return NULL;
-	for (i = home(db, key); db->keys[i] != 0; i = (i + 1) & db->mask) {
-		if (db->keys[i] == key)
-			break;
+	i = find(db, &db->cur, key);
+	if (i >= 0) {
+		value = db->cur.values[i];
+		remove_at(db, &db->cur, (size_t)i);
+	} else {
+		/* Not moved yet: mark it, which keeps the run intact. */
+		i = find(db, &db->old, key);
+		if (i < 0)
+			return NULL;
+		value = db->old.values[i];
+		db->old.values[i] = MOVED;
 	}
-	if (db->keys[i] == 0)
-		return NULL;
-	value = db->values[i];
-	/* Move back each later entry of the run whose home slot does not
-	 * lie cyclically in (i, j], so every entry stays reachable. */
-	for (j = (i + 1) & db->mask; db->keys[j] != 0;
-	     j = (j + 1) & db->mask) {
-		size_t h = home(db, db->keys[j]);
-		bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-
-		if (stays)
-			continue;
-		db->keys[i] = db->keys[j];
-		db->values[i] = db->values[j];
-		i = j;
-	}
-	db->keys[i] = 0;
-	db->values[i] = NULL;
 	db->used--;
 	return value;
 }
