@@ -357,11 +357,13 @@ flow_counters(const struct dp_sa_info *sas, size_t first, size_t last,
 		c->invalid_prot += s->invalid_prot;
 		c->replay_rollover_send += s->replay_rollover_send;
 		c->replay_rollover_rcv += s->replay_rollover_rcv;
+		c->no_sa_send += s->no_sa_send;
 	}
 }
 
 static void
-show_flow_counters(struct vty *vty, const struct dp_sa_counters *c)
+show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
+		   bool detail)
 {
 	vty_out(vty, "    #pkts encaps: %lu, #pkts encrypt: %lu, #pkts "
 		"digest: %lu\n", (unsigned long)c->encaps,
@@ -373,7 +375,14 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c)
 	vty_out(vty, "    #pkts not compressed: 0, #pkts compr. failed: 0\n");
 	vty_out(vty, "    #pkts not decompressed: 0, #pkts decompress "
 		"failed: 0\n");
-	vty_out(vty, "    #pkts no sa (send) 0, #pkts invalid sa (rcv) 0\n");
+	if (!detail) {
+		vty_out(vty, "    #send errors %lu, #recv errors %lu\n\n",
+			(unsigned long)(c->encaps_failed + c->no_sa_send),
+			(unsigned long)c->decaps_failed);
+		return;
+	}
+	vty_out(vty, "    #pkts no sa (send) %lu, #pkts invalid sa (rcv) 0\n",
+		(unsigned long)c->no_sa_send);
 	vty_out(vty, "    #pkts encaps failed (send) %lu, #pkts decaps "
 		"failed (rcv) %lu\n", (unsigned long)c->encaps_failed,
 		(unsigned long)c->decaps_failed);
@@ -397,7 +406,7 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c)
 /* One flow: the SAs [FIRST, LAST) of one crypto map entry. */
 static void
 show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
-	  size_t last)
+	  size_t last, bool detail)
 {
 	const struct dp_sa_info *in = NULL, *out = NULL;
 	const struct dp_sa_params *p;
@@ -432,7 +441,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 		p->udp_encap ? 4500 : 500);
 	vty_out(vty, "     PERMIT, flags={origin_is_acl,}\n");
 	flow_counters(sas, first, last, &c);
-	show_flow_counters(vty, &c);
+	show_flow_counters(vty, &c, detail);
 
 	vty_out(vty, "     local crypto endpt.: %s, remote crypto endpt.: "
 		"%s\n", local, peer);
@@ -482,8 +491,9 @@ flow_selected(const struct cmd_args *args, const struct dp_sa_info *s)
 }
 
 /*
- * NOTE: IOS XE prints the detailed error counters with or without
- * "detail", so the keyword changes nothing here.
+ * Without "detail" the error counters are summed into "#send errors"
+ * and "#recv errors", as IOS prints them; "detail" lists each one.
+ * NOTE: some IOS XE releases print the detailed list either way.
  */
 static enum cmd_result
 cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
@@ -520,7 +530,7 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 			last_if = sas[first].ifname;
 		}
 		vty_out(vty, "\n");
-		show_flow(vty, sas, first, i);
+		show_flow(vty, sas, first, i, cmd_has(args, "detail"));
 		first = i;
 	}
 	vty_out(vty, "\n");

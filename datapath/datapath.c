@@ -541,6 +541,7 @@ copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
 	memset(out->params.cipher_key, 0, sizeof(out->params.cipher_key));
 	memset(out->params.integ_key, 0, sizeof(out->params.integ_key));
 	dp_esp_sa_counters(e->esp, &out->counters);
+	out->counters.no_sa_send = e->no_sa_send;
 	memcpy(out->map, e->cfg.map, sizeof(out->map));
 	out->map_seq = e->cfg.map_seq;
 	memcpy(out->ifname, e->cfg.ifname, sizeof(out->ifname));
@@ -576,8 +577,10 @@ handle_msg(struct dp *dp, struct msg *m)
 		handle_get_sas(dp, m->ptr);
 		break;
 	case MSG_CLEAR_SA:
-		for (size_t i = 0; i < dp->n_sas; i++)
+		for (size_t i = 0; i < dp->n_sas; i++) {
 			dp_esp_sa_clear_counters(dp->sas[i]->esp);
+			dp->sas[i]->no_sa_send = 0;
+		}
 		break;
 	case MSG_WIRE:
 		dp_wire_install(dp, m->ptr);

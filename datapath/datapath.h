@@ -138,6 +138,10 @@ struct dp_sa_counters {
 	uint64_t replay_rollover_send;	/* sequence number space exhausted */
 	uint64_t replay_rollover_rcv;
 	uint64_t dummy;			/* next header 59 (RFC 4303 2.6) */
+	/* Outbound packets of this SA's crypto map entry or tunnel that
+	 * found no outbound SA (#pkts no sa (send)); kept by the datapath,
+	 * not by dp_esp_decap() or dp_esp_encap(). */
+	uint64_t no_sa_send;
 };
 
 enum dp_esp_status {

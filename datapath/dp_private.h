@@ -51,6 +51,7 @@ struct dp_sa_entry {
 	uint64_t installed_ns;
 	bool dynamic;			/* from dp_sa_add(), not the config */
 	bool soft_sent;			/* DP_SA_SOFT_EXPIRED reported */
+	uint64_t no_sa_send;		/* see struct dp_sa_counters */
 };
 
 /* Counters of one interface, in struct dp_if_counters order. */
@@ -255,6 +256,13 @@ void dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
  * was delivered locally, -1 with the drop counted.
  */
 int dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth);
+/*
+ * Counts #pkts no sa (send) on the flow of crypto map MAP entry SEQ on
+ * IFNAME (its inbound SA), when it has one; MAP NULL matches any SA on
+ * IFNAME, as for a tunnel interface.
+ */
+void dp_count_no_sa(struct dp *dp, const char *map, uint32_t seq,
+		    const char *ifname);
 void dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 		   size_t len, uint8_t type, uint8_t code, uint16_t mtu,
 		   int depth);

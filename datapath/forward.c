@@ -322,6 +322,24 @@ mtu_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 	return fragment(dp, ifname, pkt, len, mtu);
 }
 
+void
+dp_count_no_sa(struct dp *dp, const char *map, uint32_t seq,
+	       const char *ifname)
+{
+	/* NOTE: a linear scan, on a path that is already a drop. */
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		struct dp_sa_entry *e = dp->sas[i];
+
+		if (!e->cfg.params.outbound &&
+		    (map == NULL || (e->cfg.map_seq == seq &&
+				     strcmp(e->cfg.map, map) == 0)) &&
+		    strcmp(e->cfg.ifname, ifname) == 0) {
+			e->no_sa_send++;
+			return;
+		}
+	}
+}
+
 /* Encrypts PKT with the outbound SA of crypto map entry MAP and sends it. */
 static int
 crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
@@ -337,6 +355,7 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 	if (e == NULL) {
 		dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
 					DP_DROP_ESP_IKE_START, len);
+		dp_count_no_sa(dp, m->map, m->seq, m->ifname);
 		return -1;
 	}
 	df = dp->cfg.df_bit == DP_DF_SET ||

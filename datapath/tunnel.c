@@ -96,6 +96,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	if (t->tunnel == DP_TUNNEL_IPSEC) {
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
+			dp_count_no_sa(dp, NULL, 0, t->name);
 			return -1;
 		}
 		n = dp_esp_encap_ipv4(e->esp, pkt, len, out, DP_PKT_MAX, &st);
@@ -133,6 +134,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	if (t->protection[0] != '\0') {
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
+			dp_count_no_sa(dp, NULL, 0, t->name);
 			return -1;
 		}
 		memcpy(dp->tun_plain, out, n);
