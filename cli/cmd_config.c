@@ -80,12 +80,17 @@ cc_get(struct cc_txn *t, const char *fmt, ...)
 	va_list ap;
 	bool ok;
 
+	const struct lyd_node *node;
+
 	va_start(ap, fmt);
 	ok = format_xpath(t, xpath, fmt, ap);
 	va_end(ap);
 	if (!ok)
 		return NULL;
-	return cfg_get_value(cfg_txn_tree(t->txn), xpath);
+	node = cfg_txn_find(t->txn, xpath);
+	if (!node || !(node->schema->nodetype & (LYS_LEAF | LYS_LEAFLIST)))
+		return NULL;
+	return lyd_get_value(node);
 }
 
 bool
@@ -98,7 +103,7 @@ cc_exists(struct cc_txn *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	ok = format_xpath(t, xpath, fmt, ap);
 	va_end(ap);
-	return ok && cfg_find(cfg_txn_tree(t->txn), xpath) != NULL;
+	return ok && cfg_txn_find(t->txn, xpath) != NULL;
 }
 
 enum cmd_result

@@ -17,6 +17,7 @@
 #define CFG_MODULE "vrouter-config"
 #define CFG_ACCESS_MODULE "vrouter-access"
 #define CFG_ERR_MAX 256
+#define CFG_PATH_MAX 1024
 
 struct cfg_sub {
 	cfg_apply_fn fn;
@@ -41,6 +42,14 @@ struct cfg {
 	bool batch_tainted;
 	pthread_t batch_owner;
 	struct lyd_node *batch;		/* the batch's candidate tree */
+	/*
+	 * The parent node a batch edited last and its path, so that the
+	 * next command on the same node (the lines of one sub-mode) resolves
+	 * a short relative path; LAST_NODE is NULL when LAST_PATH is known
+	 * to be absent. Both are cleared by deletes, which may free nodes.
+	 */
+	struct lyd_node *last_node;
+	char last_path[CFG_PATH_MAX];
 };
 
 struct cfg_txn {
@@ -146,15 +155,93 @@ cfg_txn_begin(struct cfg *cfg)
 	return txn;
 }
 
+/* Offset of the last '/' of XPATH outside quoted predicate values. */
+static size_t
+last_step(const char *xpath)
+{
+	size_t i, last = 0;
+	char quote = 0;
+
+	for (i = 0; xpath[i]; i++) {
+		if (quote) {
+			if (xpath[i] == quote)
+				quote = 0;
+		} else if (xpath[i] == '\'' || xpath[i] == '"') {
+			quote = xpath[i];
+		} else if (xpath[i] == '/') {
+			last = i;
+		}
+	}
+	return last;
+}
+
+/*
+ * In a batch, returns the existing parent node of the last step of XPATH
+ * and points *REST at that step, or returns NULL. The parent found last
+ * is kept, so the lines of one sub-mode resolve it once.
+ */
+static struct lyd_node *
+batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
+{
+	struct cfg *cfg = txn->cfg;
+	size_t split = last_step(xpath);
+	struct lyd_node *node = NULL;
+
+	if (!txn->batched || !txn->tree || split == 0 ||
+	    split >= sizeof(cfg->last_path) || strchr(xpath + split, '['))
+		return NULL;
+	if (strncmp(cfg->last_path, xpath, split) ||
+	    cfg->last_path[split] != '\0') {
+		memcpy(cfg->last_path, xpath, split);
+		cfg->last_path[split] = '\0';
+		cfg->last_node = NULL;
+		if (lyd_find_path(txn->tree, cfg->last_path, 0, &node) ==
+		    LY_SUCCESS)
+			cfg->last_node = node;
+	}
+	*rest = xpath + split + 1;
+	return cfg->last_node;
+}
+
+struct lyd_node *
+cfg_txn_find(struct cfg_txn *txn, const char *xpath)
+{
+	struct lyd_node *parent, *found = NULL;
+	const char *rest;
+	LY_ERR rc;
+
+	parent = batch_parent(txn, xpath, &rest);
+	if (parent) {
+		rc = lyd_find_path(parent, rest, 0, &found);
+		if (rc == LY_SUCCESS)
+			return found;
+		if (rc == LY_ENOTFOUND || rc == LY_EINCOMPLETE)
+			return NULL;
+	}
+	/* Not a plain data path (a leaf-list without its value). */
+	return cfg_find(txn->tree, xpath);
+}
+
 int
 cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 {
-	struct lyd_node *first = NULL;
+	struct lyd_node *first = NULL, *last = NULL, *parent;
+	const char *rest = NULL;
 	LY_ERR rc;
 
 	txn->edits++;
-	rc = lyd_new_path(txn->tree, txn->cfg->ctx, xpath, value,
-			  LYD_NEW_PATH_UPDATE, &first);
+	parent = batch_parent(txn, xpath, &rest);
+	if (parent) {
+		rc = lyd_new_path(parent, NULL, rest, value,
+				  LYD_NEW_PATH_UPDATE, &first);
+	} else {
+		rc = lyd_new_path2(txn->tree, txn->cfg->ctx, xpath, value, 0,
+				   LYD_ANYDATA_STRING, LYD_NEW_PATH_UPDATE,
+				   &first, &last);
+		/* The parent that was absent exists now. */
+		if (rc == LY_SUCCESS && rest && last && lyd_parent(last))
+			txn->cfg->last_node = lyd_parent(last);
+	}
 	if (rc != LY_SUCCESS) {
 		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
 		return -1;
@@ -176,6 +263,8 @@ cfg_txn_delete(struct cfg_txn *txn, const char *xpath)
 	if (!txn->tree)
 		return 0;
 	txn->edits++;
+	txn->cfg->last_node = NULL;
+	txn->cfg->last_path[0] = '\0';
 	if (lyd_find_xpath(txn->tree, xpath, &set) != LY_SUCCESS) {
 		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
 		return -1;
@@ -316,6 +405,8 @@ cfg_batch_end(struct cfg *cfg, bool commit, char *err, size_t errlen)
 	tree = cfg->batch;
 	cfg->batch = NULL;
 	cfg->batching = false;
+	cfg->last_node = NULL;
+	cfg->last_path[0] = '\0';
 	pthread_rwlock_unlock(&cfg->lock);
 
 	if (commit && tree &&
@@ -464,6 +555,8 @@ cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
 	if (replace) {
 		lyd_free_all(txn->tree);
 		txn->tree = parsed;
+		cfg->last_node = NULL;
+		cfg->last_path[0] = '\0';
 	} else if (parsed) {
 		if (lyd_merge_siblings(&txn->tree, parsed,
 				       LYD_MERGE_DESTRUCT) != LY_SUCCESS) {

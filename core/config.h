@@ -42,6 +42,13 @@ int cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value);
 /* Removes the node at XPATH and its children; absent nodes are not errors. */
 int cfg_txn_delete(struct cfg_txn *txn, const char *xpath);
 
+/*
+ * Returns the first candidate node at XPATH, like cfg_find() on
+ * cfg_txn_tree(); in a batch, a path under the node looked up last is
+ * resolved from that node.
+ */
+struct lyd_node *cfg_txn_find(struct cfg_txn *txn, const char *xpath);
+
 /* Returns the candidate tree, for reads within the transaction. */
 struct lyd_node *cfg_txn_tree(struct cfg_txn *txn);
 
