@@ -51,6 +51,15 @@ parse_endpoint(const char *text, struct sockaddr_in *sa, char *err,
 	return 0;
 }
 
+/* Gives a freshly opened wire its interface and an empty send queue. */
+static void
+named(struct dp_wire *w, const char *ifname)
+{
+	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	w->stat = -1;
+	w->tx_n = 0;
+}
+
 int
 dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
 	     const char *remote, char *err, size_t errlen)
@@ -72,9 +81,7 @@ dp_wire_open(struct dp_wire *w, const char *ifname, const char *local,
 		snprintf(err, errlen, "bind %s: %s", local, strerror(errno));
 		goto fail;
 	}
-	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
-	w->stat = -1;
-	w->tx_n = 0;
+	named(w, ifname);
 	return 0;
 fail:
 	dp_wire_close(w);
@@ -106,10 +113,8 @@ dp_tun_open(struct dp_wire *w, const char *ifname, const char *tundev,
 			 strerror(errno));
 		goto fail;
 	}
-	snprintf(w->ifname, sizeof(w->ifname), "%s", ifname);
+	named(w, ifname);
 	w->tun = true;
-	w->stat = -1;
-	w->tx_n = 0;
 	return 0;
 fail:
 	dp_wire_close(w);

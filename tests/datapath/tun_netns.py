@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """A vrouter in a network namespace exchanges real packets with Linux
-through a TUN device: Linux pings the router's interface and loopback
-addresses through it, gets ICMP unreachables for a network the router
-has no route to and for a closed UDP port, and `show interfaces` counts
-the packets. The namespace, the TUN device and the router process are
-the test's own and are removed at the end.
+through a TUN device. Linux pings the router's interface and loopback
+addresses through it. It gets ICMP unreachables for a network the
+router has no route to and for a closed UDP port, and `show interfaces`
+counts the packets. The namespace, the TUN device and the router
+process are the test's own and are removed at the end.
 
 Exits 77 (skipped) without root or /dev/net/tun.
 """
@@ -56,8 +56,8 @@ def checksum(data):
 
 
 def icmp_exchange(dst, ident, seq, timeout=2.0):
-    """Sends one echo request to DST; returns (type, code, source) of the
-    first ICMP message that answers it, or None on timeout."""
+    """Sends one echo request to DST. Returns (type, code, source) of the
+    first ICMP reply or error about it, or None on timeout."""
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.settimeout(0.2)
     payload = b"vrouter-tun-test" * 4
@@ -89,7 +89,7 @@ def icmp_exchange(dst, ident, seq, timeout=2.0):
 
 def udp_port_unreachable(dst, port):
     """Sends a UDP datagram to DST:PORT and returns the source of the ICMP
-    port unreachable that answers it, or None."""
+    port unreachable sent back, or None."""
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     r.settimeout(0.2)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
