@@ -247,6 +247,12 @@ self_identity(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, "self-identity", cmd_arg(args, "kind"));
 }
 
+static enum cmd_result
+virtual_template(struct vty *vty, const struct cmd_args *args)
+{
+	return cc_set_here(vty, "virtual-template", cmd_arg(args, "number"));
+}
+
 /* Sets or deletes the global leaf XPATH to the argument VALUE names. */
 static enum cmd_result
 set_global(struct vty *vty, const char *xpath, const char *value, bool no)
@@ -462,10 +468,14 @@ static const struct cmd_def defs_profile[] = {
 	{ "local-address WORD$where",
 	  "Interface to use as local address for this isakmp profile\n"
 	  "IP address or interface", local_address, 0, 0 },
+	{ "virtual-template <0-65535>$number",
+	  "Specify the virtual-template for dynamic interface creation.\n"
+	  "The virtual template number", virtual_template, 0, 0 },
 	{ "no (local-address|vrf|keepalive|self-identity|"
-	  "initiate-aggressive)$leaf [LINE]",
+	  "initiate-aggressive|virtual-template)$leaf [LINE]",
 	  H_NO "Interface to use as local address\nVRF\nKeepalive\n"
-	  "Identity\nAggressive initiation\nValue", no_leaf, 0, 0 },
+	  "Identity\nAggressive initiation\nVirtual template\nValue",
+	  no_leaf, 0, 0 },
 };
 
 void

@@ -124,6 +124,8 @@ isakmp_profile(FILE *f, const struct lyd_node *p)
 		fprintf(f, "   local-address %s\n", v);
 	if (cfg_node_has(p, "initiate-aggressive"))
 		fprintf(f, "   initiate mode aggressive\n");
+	if ((v = cfg_node_val(p, "virtual-template")))
+		fprintf(f, "   virtual-template %s\n", v);
 	fprintf(f, "!\n");
 }
 

@@ -111,6 +111,8 @@ static const struct expect expects[] = {
 	{ "clarkson-l2l-ezvpn-R1.cfg",
 	  M "interfaces/interface[name='Virtual-Template1']/"
 	  "template-type-tunnel", NULL },
+	{ "clarkson-l2l-ezvpn-R1.cfg",
+	  M "crypto/isakmp/profile[name='EZVPN-DVTI']/virtual-template", "1" },
 	{ "clarkson-svti-CE.txt",
 	  M "crypto/keyring[name='IPV4']/pre-shared-key"
 	  "[address='102.1.1.1'][mask='255.255.255.255']/key", "somesayERS" },
