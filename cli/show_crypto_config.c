@@ -6,12 +6,14 @@
  * not configured is printed as it is, as IOS does.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libyang/libyang.h>
 
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
+#include "core/cfg_render.h"
 #include "core/config.h"
 #include "core/router.h"
 #include "datapath/datapath.h"
@@ -510,6 +512,67 @@ show_nhrp(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+/*
+ * Prints one access list as show access-lists does: entries by sequence,
+ * remarks left out, and a standard entry's wildcard as "A, wildcard bits W".
+ */
+static void
+access_list(struct vty *vty, const struct lyd_node *tree,
+	    const struct lyd_node *acl)
+{
+	bool extended = !strcmp(get(acl, "type"), "extended");
+	const struct lyd_node *c;
+
+	(void)tree;
+	vty_out(vty, "%s IP access list %s\n",
+		extended ? "Extended" : "Standard", get(acl, "name"));
+	LY_LIST_FOR(lyd_child(acl), c) {
+		const char *wild = get(c, "source/wildcard");
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if (strcmp(LYD_NAME(c), "entry") ||
+		    !strcmp(get(c, "action"), "remark"))
+			continue;
+		f = open_memstream(&text, &len);
+		if (!f)
+			continue;
+		if (!extended && wild) {
+			const char *log = cfg_find(c, "log") ? " log" : "";
+
+			fprintf(f, "%s %s, wildcard bits %s%s",
+				get(c, "action"), get(c, "source/address"),
+				wild, log);
+		} else {
+			cfg_render_ace(f, c, extended);
+		}
+		fclose(f);
+		vty_out(vty, "    %s %s\n", get(c, "sequence"), text);
+		free(text);
+	}
+}
+
+static enum cmd_result
+show_access_lists(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	const struct lyd_node *tree;
+	char xpath[256];
+
+	if (name && !cc_name_ok(vty, name))
+		return CMD_WARNING;
+	if (name)
+		snprintf(xpath, sizeof(xpath), M "access-lists/access-list"
+			 "[name='%s']", name);
+	else
+		snprintf(xpath, sizeof(xpath), M "access-lists/access-list");
+	tree = cfg_read_lock(vty->router->cfg);
+	each(vty, tree, xpath, access_list);
+	cfg_read_unlock(vty->router->cfg);
+	return CMD_SUCCESS;
+}
+
 #define H_SHOW "Show running system information\n"
 #define H_CRYPTO "Encryption module\n"
 
@@ -529,6 +592,8 @@ static const struct cmd_def defs[] = {
 	  "Show IKEv2 policies\nShows ikev2 profiles\nName", show_ikev2, 0, 0 },
 	{ "show ip nhrp", H_SHOW "IP information\nNHRP information",
 	  show_nhrp, 0, 0 },
+	{ "show access-lists [WORD$name]", H_SHOW "List access lists\n"
+	  "ACL name or number", show_access_lists, 0, 0 },
 };
 
 void

@@ -28,7 +28,12 @@ setup(void)
 		 " match address VPN-ACL\nexit\n"
 		 "crypto ikev2 proposal P1\n encryption aes-cbc-256\n"
 		 " integrity sha256\n group 14 19\nexit\n"
-		 "interface Tunnel0\n ip nhrp map 10.0.0.2 192.0.2.2\n"
+		 "interface Tunnel0\n ip nhrp map 10.0.0.2 192.0.2.2\nexit\n"
+		 "ip access-list extended VPN-ACL\n remark protected\n"
+		 " permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255\n"
+		 " deny tcp any host 10.1.1.1 eq www log\nexit\n"
+		 "access-list 5 permit 10.0.0.0 0.255.255.255\n"
+		 "access-list 5 deny host 10.9.9.9\n"
 		 "end");
 }
 
@@ -117,4 +122,21 @@ Test(show, nhrp_static_entries)
 		"   Tunnel0 created never, never expire \n"
 		"   Type: static, Flags: used \n"
 		"   NBMA address: 192.0.2.2 \n");
+}
+
+Test(show, access_lists)
+{
+	/* Lists in the order they were created; remarks are not shown. */
+	cr_assert_str_eq(fx_run(&fx, "show access-lists"),
+		"Extended IP access list VPN-ACL\n"
+		"    20 permit ip 192.168.2.0 0.0.0.255 192.168.1.0 "
+		"0.0.0.255\n"
+		"    30 deny tcp any host 10.1.1.1 eq www log\n"
+		"Standard IP access list 5\n"
+		"    10 permit 10.0.0.0, wildcard bits 0.255.255.255\n"
+		"    20 deny 10.9.9.9\n");
+	cr_assert_str_eq(fx_run(&fx, "show access-lists 5"),
+		"Standard IP access list 5\n"
+		"    10 permit 10.0.0.0, wildcard bits 0.255.255.255\n"
+		"    20 deny 10.9.9.9\n");
 }
