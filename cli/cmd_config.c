@@ -228,6 +228,7 @@ cmd_config_install(void)
 	cc_install_vrf();
 	cc_install_copy();
 	cc_install_show();
+	cc_install_ezvpn();
 }
 
 /* Interface types that vrouter models; a prefix must name exactly one. */

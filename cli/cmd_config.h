@@ -121,5 +121,6 @@ void cc_install_ikev2(void);
 void cc_install_vrf(void);
 void cc_install_copy(void);
 void cc_install_show(void);
+void cc_install_ezvpn(void);
 
 #endif

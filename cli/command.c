@@ -1070,6 +1070,7 @@ static const struct cmd_def exit_defs[MODE_COUNT] = {
 		 "Exit from VRF address-family configuration mode"),
 	EXIT_DEF(MODE_ISAKMP_GROUP,
 		 "Exit from ISAKMP client group policy configuration mode"),
+	EXIT_DEF(MODE_EZVPN, "Exit from Easy VPN remote configuration mode"),
 };
 
 void

@@ -28,6 +28,7 @@ static const struct cmd_mode_info mode_table[MODE_COUNT] = {
 	[MODE_CONFIG_VRF] = { MODE_CONFIG, "(config-vrf)", true },
 	[MODE_CONFIG_VRF_AF] = { MODE_CONFIG_VRF, "(config-vrf-af)", true },
 	[MODE_ISAKMP_GROUP] = { MODE_CONFIG, "(config-isakmp-group)", true },
+	[MODE_EZVPN] = { MODE_CONFIG, "(config-crypto-ezvpn)", true },
 };
 
 const struct cmd_mode_info *

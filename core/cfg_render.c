@@ -555,6 +555,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	cfg_render_ipsec_globals(f, tree);
 	render_transform_sets(f, tree);
 	render_ipsec_profiles(f, tree);
+	cfg_render_ezvpn(f, tree);
 	render_crypto_maps(f, tree);
 	render_interfaces(f, tree);
 	cfg_render_pools(f, tree);

@@ -55,6 +55,7 @@ void cfg_render_client_groups(FILE *f, const struct lyd_node *tree);
 void cfg_render_vrfs(FILE *f, const struct lyd_node *tree);
 void cfg_render_aaa(FILE *f, const struct lyd_node *tree);
 void cfg_render_pools(FILE *f, const struct lyd_node *tree);
+void cfg_render_ezvpn(FILE *f, const struct lyd_node *tree);
 
 /*
  * Parts of an interface block (cfg_render_if.c): the end of the

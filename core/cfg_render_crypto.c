@@ -453,3 +453,30 @@ cfg_render_pools(FILE *f, const struct lyd_node *tree)
 {
 	each(f, tree, M "address-pools/pool", pool);
 }
+
+static void
+ezvpn_client(FILE *f, const struct lyd_node *e)
+{
+	const char *v;
+
+	fprintf(f, "crypto ipsec client ezvpn %s\n", cfg_node_val(e, "name"));
+	if ((v = cfg_node_val(e, "connect")))
+		fprintf(f, " connect %s\n", v);
+	if ((v = cfg_node_val(e, "group")))
+		fprintf(f, " group %s key %s\n", v, cfg_node_val(e, "key"));
+	if ((v = cfg_node_val(e, "mode")))
+		fprintf(f, " mode %s\n", v);
+	print_list_line(f, e, " ", "peer", "peer");
+	if ((v = cfg_node_val(e, "username")))
+		fprintf(f, " username %s password %s\n", v,
+			cfg_node_val(e, "password"));
+	if ((v = cfg_node_val(e, "xauth-userid-mode")))
+		fprintf(f, " xauth userid mode %s\n", v);
+	fprintf(f, "!\n");
+}
+
+void
+cfg_render_ezvpn(FILE *f, const struct lyd_node *tree)
+{
+	each(f, tree, M "crypto/ipsec/client-ezvpn", ezvpn_client);
+}

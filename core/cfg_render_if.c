@@ -101,6 +101,15 @@ cfg_render_if_ip(FILE *f, const struct lyd_node *ifn)
 		fprintf(f, " ip tcp adjust-mss %s\n", v);
 }
 
+static void
+ezvpn(FILE *f, const struct lyd_node *e)
+{
+	const char *side = cfg_node_val(e, "side");
+
+	fprintf(f, " crypto ipsec client ezvpn %s%s\n", cfg_node_val(e, "name"),
+		side && !strcmp(side, "inside") ? " inside" : "");
+}
+
 void
 cfg_render_if_tunnel(FILE *f, const struct lyd_node *ifn)
 {
@@ -124,4 +133,5 @@ cfg_render_if_tunnel(FILE *f, const struct lyd_node *ifn)
 		fprintf(f, " tunnel protection ipsec profile %s%s\n", v,
 			cfg_node_has(ifn, "tunnel/protection/shared") ?
 			" shared" : "");
+	each(f, ifn, "client-ezvpn", ezvpn);
 }

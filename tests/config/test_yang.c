@@ -250,3 +250,50 @@ Test(yang, show_running_config_parts)
 			 "  pre-shared-key address 10.0.0.0 255.0.0.0 key "
 			 "secret\n");
 }
+
+Test(yang, ezvpn_client_round_trip)
+{
+	static const char block[] =
+		"crypto ipsec client ezvpn REMOTE\n"
+		" connect auto\n"
+		" group ezvpn key cisco123\n"
+		" mode network-extension\n"
+		" peer 202.100.1.1 vpn.example.net\n"
+		" username bob password secret\n"
+		" xauth userid mode local\n"
+		"!\n";
+	char *render, *again;
+	struct cfg *fresh;
+	char *json;
+	char err[256];
+
+	fx_apply(&fx, "crypto ipsec client ezvpn REMOTE\n"
+		 "connect auto\ngroup ezvpn key cisco123\n"
+		 "mode network-extension\npeer 202.100.1.1\n"
+		 "peer vpn.example.net\nusername bob password secret\n"
+		 "xauth userid mode local\nexit\n"
+		 "interface GigabitEthernet1\n"
+		 "crypto ipsec client ezvpn REMOTE\nexit\n"
+		 "interface GigabitEthernet2\n"
+		 "crypto ipsec client ezvpn REMOTE inside\nend");
+	render = strdup(fx_render(&fx));
+	cr_assert_not_null(strstr(render, block), "%s", render);
+	cr_assert_not_null(strstr(render, "interface GigabitEthernet1\n"
+				  " no ip address\n"
+				  " crypto ipsec client ezvpn REMOTE\n!\n"),
+			   "%s", render);
+	cr_assert_not_null(strstr(render, " crypto ipsec client ezvpn REMOTE "
+				  "inside\n"), "%s", render);
+
+	/* The render and the JSON export both rebuild the same config. */
+	json = cfg_export(fx.router.cfg, CFG_FORMAT_JSON);
+	fresh = cfg_create(VR_YANG_DIR);
+	cr_assert_eq(cfg_import(fresh, json, CFG_FORMAT_JSON, false, err,
+				sizeof(err)), 0, "%s", err);
+	again = cfg_render_ios(fresh);
+	cr_assert_str_eq(again, render);
+	free(again);
+	cfg_destroy(fresh);
+	free(json);
+	free(render);
+}

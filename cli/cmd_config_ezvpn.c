@@ -1,0 +1,151 @@
+/*
+ * Easy VPN remote (client side): crypto ipsec client ezvpn NAME and its
+ * (config-crypto-ezvpn) commands, and the interface command that applies
+ * a profile to an inside or outside interface.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd_config.h"
+#include "cli/vty.h"
+
+#define EZVPN_XPATH CC_M "crypto/ipsec/client-ezvpn[name='%s']"
+
+static enum cmd_result
+ezvpn(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), EZVPN_XPATH, name);
+	if (cmd_has(args, "no"))
+		return cc_delete(vty, xpath);
+	return cc_enter(vty, MODE_EZVPN, xpath);
+}
+
+/* connect|mode|xauth userid mode VALUE. */
+static enum cmd_result
+ezvpn_value(struct vty *vty, const struct cmd_args *args)
+{
+	const char *leaf = cmd_has(args, "xauth") ? "xauth-userid-mode" :
+			   cmd_arg(args, "leaf");
+
+	return cc_set_here(vty, leaf, cmd_arg(args, "value"));
+}
+
+/* group NAME key KEY, username NAME password PASSWORD. */
+static enum cmd_result
+ezvpn_pair(struct vty *vty, const struct cmd_args *args)
+{
+	bool group = cmd_has(args, "group");
+	const char *name = cmd_arg(args, "name");
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, name) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, name, "%s/%s", vty_xpath(vty), group ? "group" : "username");
+	cc_set(&t, cmd_arg(args, "secret"), "%s/%s", vty_xpath(vty),
+	       group ? "key" : "password");
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+ezvpn_peer(struct vty *vty, const struct cmd_args *args)
+{
+	const char *peer = cmd_arg(args, "peer");
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, peer) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (cmd_has(args, "no"))
+		cc_del(&t, "%s/peer[.='%s']", vty_xpath(vty), peer);
+	else
+		cc_set(&t, peer, "%s/peer", vty_xpath(vty));
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+no_ezvpn_value(struct vty *vty, const struct cmd_args *args)
+{
+	const char *leaf = cmd_arg(args, "leaf");
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (!strcmp(leaf, "group") || !strcmp(leaf, "username")) {
+		cc_del(&t, "%s/%s", vty_xpath(vty),
+		       !strcmp(leaf, "group") ? "key" : "password");
+	}
+	cc_del(&t, "%s/%s", vty_xpath(vty),
+	       !strcmp(leaf, "xauth") ? "xauth-userid-mode" : leaf);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+interface_ezvpn(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	const char *side = cmd_arg(args, "side");
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, name) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (cmd_has(args, "no")) {
+		cc_del(&t, "%s/client-ezvpn[name='%s']", vty_xpath(vty), name);
+	} else {
+		cc_del(&t, "%s/client-ezvpn[name='%s']", vty_xpath(vty), name);
+		cc_set(&t, NULL, "%s/client-ezvpn[name='%s']", vty_xpath(vty),
+		       name);
+		if (side)
+			cc_set(&t, side, "%s/client-ezvpn[name='%s']/side",
+			       vty_xpath(vty), name);
+	}
+	return cc_commit(&t);
+}
+
+#define H_NO "Negate a command or set its defaults\n"
+#define H_EZVPN "Encryption module\nConfigure IPSEC policy\n" \
+	"Configure a Remote client\nConfigure Easy VPN Remote\n" \
+	"Easy VPN Remote profile name"
+
+static const struct cmd_def defs_config[] = {
+	{ "[no$no] crypto ipsec client ezvpn WORD$name", H_NO H_EZVPN,
+	  ezvpn, 0, 0 },
+};
+
+static const struct cmd_def defs_ezvpn[] = {
+	{ "(connect)$leaf (auto|manual|acl)$value",
+	  "Specify how to start the VPN tunnel\nAutomatic\nManual\n"
+	  "Access list", ezvpn_value, 0, 0 },
+	{ "(mode)$leaf (client|network-extension|network-plus)$value",
+	  "Specify the Easy VPN mode\nClient mode\nNetwork extension mode\n"
+	  "Network extension plus mode", ezvpn_value, 0, 0 },
+	{ "xauth userid mode (interactive|local|http-intercept)$value",
+	  "Xauth parameters\nUser identity\nMode\nInteractive\nLocal\n"
+	  "HTTP intercept", ezvpn_value, 0, 0 },
+	{ "group$group WORD$name key LINE$secret", "Group name\nGroup name\n"
+	  "Group key\nThe key", ezvpn_pair, 0, 0 },
+	{ "username WORD$name password LINE$secret", "Username\nUser name\n"
+	  "Password\nThe password", ezvpn_pair, 0, 0 },
+	{ "[no$no] peer WORD$peer", H_NO "Peer\nIP address or host name",
+	  ezvpn_peer, 0, 0 },
+	{ "no (connect|mode|xauth|group|username)$leaf [LINE]", H_NO
+	  "Connect\nMode\nXauth\nGroup\nUsername\nValue", no_ezvpn_value,
+	  0, 0 },
+};
+
+static const struct cmd_def defs_if[] = {
+	{ "[no$no] crypto ipsec client ezvpn WORD$name "
+	  "[(inside|outside)$side]", H_NO H_EZVPN "\nInside interface\n"
+	  "Outside interface", interface_ezvpn, 0, 0 },
+};
+
+void
+cc_install_ezvpn(void)
+{
+	CC_INSTALL(MODE_CONFIG, defs_config);
+	CC_INSTALL(MODE_EZVPN, defs_ezvpn);
+	CC_INSTALL(MODE_CONFIG_IF, defs_if);
+}
