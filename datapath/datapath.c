@@ -68,7 +68,8 @@ struct sas_request {
 
 /* dp_sa_install() and dp_sa_remove(): on the caller's stack. */
 struct sa_request {
-	struct dp_sa_entry *entry;	/* install: prepared by the caller */
+	struct dp_sa_entry **entries;	/* install: prepared by the caller */
+	size_t n;
 	bool outbound;			/* remove */
 	uint32_t dst, spi;
 	int rc;
@@ -218,7 +219,9 @@ discard_msg(struct msg *m)
 		sem_post(&((struct sas_request *)m->ptr)->done);
 		break;
 	case MSG_SA_INSTALL:
-		dp_sa_free_entry(((struct sa_request *)m->ptr)->entry);
+		for (size_t i = 0; i < ((struct sa_request *)m->ptr)->n; i++)
+			dp_sa_free_entry(
+			    ((struct sa_request *)m->ptr)->entries[i]);
 		((struct sa_request *)m->ptr)->rc = -1;
 		sem_post(&((struct sa_request *)m->ptr)->done);
 		break;
@@ -601,7 +604,11 @@ handle_msg(struct dp *dp, struct msg *m)
 
 		uint64_t t0 = dp_now_ns(), t;
 
-		r->rc = dp_sa_link_now(dp, r->entry);
+		r->rc = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			if (dp_sa_link_now(dp, r->entries[i]) < 0)
+				r->rc = -1;
+		}
 		t = dp_now_ns() - t0;
 		if (t > atomic_load_explicit(
 		    &dp->stats[DP_STAT_SA_INSTALL_MAX_NS],
@@ -710,31 +717,54 @@ dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 }
 
 int
-dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
-	      size_t errlen)
+dp_sa_install_n(struct dp *dp, const struct dp_sa_cfg *sas, size_t n,
+		char *err, size_t errlen)
 {
-	struct sa_request req = { .rc = -1 };
+	struct sa_request req = { .n = n, .rc = -1 };
 	struct msg m = { .type = MSG_SA_INSTALL, .ptr = &req };
+	size_t i;
 
-	req.entry = calloc(1, sizeof(*req.entry));
-	if (req.entry == NULL) {
+	req.entries = calloc(n ? n : 1, sizeof(req.entries[0]));
+	if (req.entries == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	req.entry->esp = dp_esp_sa_create(&sa->params, err, errlen);
-	if (req.entry->esp == NULL) {
-		free(req.entry);
-		return -1;
+	for (i = 0; i < n; i++) {
+		struct dp_sa_entry *e = calloc(1, sizeof(*e));
+
+		if (e == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		e->esp = dp_esp_sa_create(&sas[i].params, err, errlen);
+		if (e->esp == NULL) {
+			free(e);
+			goto fail;
+		}
+		e->cfg = sas[i];
+		e->installed_ns = dp_now_ns();
+		req.entries[i] = e;
 	}
-	req.entry->cfg = *sa;
-	req.entry->installed_ns = dp_now_ns();
 	sem_init(&req.done, 0, 0);
 	post_wait(dp, &m, &req.done);
 	sem_destroy(&req.done);
+	free(req.entries);
 	if (req.rc < 0)
-		snprintf(err, errlen, "SA 0x%X not installed: out of memory "
-			 "or the datapath stopped", sa->params.spi);
+		snprintf(err, errlen, "SAs not all installed: out of memory "
+			 "or the datapath stopped");
 	return req.rc;
+fail:
+	while (i-- > 0)
+		dp_sa_free_entry(req.entries[i]);
+	free(req.entries);
+	return -1;
+}
+
+int
+dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
+	      size_t errlen)
+{
+	return dp_sa_install_n(dp, sa, 1, err, errlen);
 }
 
 int

@@ -565,6 +565,15 @@ int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
 int dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
 		  size_t errlen);
 
+/*
+ * Installs the N SAs at SAS as dp_sa_install() does, with one pause of
+ * the datapath for all of them: an IKE exchange installs its inbound
+ * and outbound SA together. Nothing is installed when one cannot be
+ * created.
+ */
+int dp_sa_install_n(struct dp *dp, const struct dp_sa_cfg *sas, size_t n,
+		    char *err, size_t errlen);
+
 /* Removes an SA like dp_sa_delete() and waits; -1 when it is not there. */
 int dp_sa_remove(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
 
@@ -587,11 +596,11 @@ typedef void (*dp_sa_event_fn)(void *ctx, const struct dp_sa_event *ev);
 /*
  * Sets where SA lifetime events go; call before dp_start(). The soft
  * limit is 90 percent of lifetime_kb and lifetime_sec (0: no limit).
- * The datapath checks up to 4096 SAs per pass of its loop, which runs
+ * The datapath checks up to 256 SAs per pass of its loop, which runs
  * at least 10 times a second, and starts a new round at most every 0.1
- * s; so an event comes up to 0.1 s late, or up to N / 40960 s late
- * with N SAs on an idle router. A soft event always precedes the hard
- * one. SAs from the config (ipsec-manual) never expire.
+ * s; so an event comes up to 0.1 s late, or up to N / 2560 s late with
+ * N SAs on an idle router. A soft event always precedes the hard one.
+ * SAs from the config (ipsec-manual) never expire.
  */
 void dp_set_sa_event_sink(struct dp *dp, dp_sa_event_fn fn, void *ctx);
 

@@ -358,8 +358,9 @@ sa_event(struct dp *dp, const struct dp_sa_entry *e,
 		dp->sa_sink(dp->sa_sink_ctx, &ev);
 }
 
-/* SAs the lifetime scan checks per call of dp_sa_expire(). */
-#define LIFE_SLICE 4096
+/* SAs the lifetime scan checks per call of dp_sa_expire(), a few
+ * microseconds' work so the loop that calls it stays responsive. */
+#define LIFE_SLICE 256
 #define NS_PER_SEC 1000000000ULL
 
 /*
