@@ -372,3 +372,25 @@ Test(sadb, remove_keeps_others_reachable)
 		     "a table took a second protocol");
 	dp_sadb_free(db);
 }
+
+Test(sa_install, pair_all_or_nothing)
+{
+	struct dp_sa_cfg pair[2] = { sa_cfg(0x90000001, false),
+				     sa_cfg(0x90000002, true) };
+	struct dp_sa_info *sas = NULL;
+	char err[128] = "";
+
+	cr_assert_eq(dp_sa_install_n(router.dp, pair, 2, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(dp_get_sas(router.dp, &sas), 2);
+	free(sas);
+	/* A bad key in the second SA: the first is not installed either. */
+	pair[0].params.spi = 0x90000003;
+	pair[1].params.spi = 0x90000004;
+	pair[1].params.cipher_key_len = 7;
+	cr_assert_eq(dp_sa_install_n(router.dp, pair, 2, err, sizeof(err)),
+		     -1);
+	cr_assert_eq(dp_get_sas(router.dp, &sas), 2,
+		     "an SA of a failed pair was installed");
+	free(sas);
+}
