@@ -648,7 +648,9 @@ const struct dp_route *dp_rib_lookup(const struct dp_route *rib, size_t n,
 struct dp_if_counters {
 	uint64_t rx_packets, rx_octets;
 	uint64_t tx_packets, tx_octets;
-	uint64_t rx_drops;		/* input packets the datapath dropped */
+	/* Frames dropped before any feature saw them (too large for a
+	 * receive slot); feature drops are counted per reason instead. */
+	uint64_t rx_drops;
 	uint64_t tx_drops;		/* output packets that failed to leave */
 };
 

@@ -226,7 +226,6 @@ dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
 {
 	uint64_t v;
 
-	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_DROPS, 1);
 
 	v = atomic_load_explicit(&dp->drop_pkts[d], memory_order_relaxed);
 	atomic_store_explicit(&dp->drop_pkts[d], v + 1, memory_order_relaxed);

@@ -188,6 +188,7 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			/* Larger than any MTU the router sends. */
 			dp_drop(dp, DP_DROP_L2_UNSUPPORTED, mm[i].msg_len);
+			dp_ifstat_add(dp, w->stat, DP_IFC_RX_DROPS, 1);
 			continue;
 		}
 		dp_input_frame(dp, w->ifname, w->stat, DLT_EN10MB, w->rx[i],
