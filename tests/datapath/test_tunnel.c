@@ -306,3 +306,33 @@ Test(tunnel, svti_nat_t)
 	}
 	dp_capture_snapshot_free(&s);
 }
+
+/* ip route PREFIX MASK Tunnel1 sends a remote loopback into the sVTI. */
+Test(tunnel, static_route_into_tunnel)
+{
+	static const char *const route_a[] = {
+		"/vrouter-config:routing/static-route[prefix='192.168.99.1']"
+		"[mask='255.255.255.255'][next-hop='Tunnel1']", NULL,
+		NULL, NULL,
+	};
+	static const char *const loopback_b[] = {
+		IF("Loopback0") "/ipv4/address", "192.168.99.1",
+		IF("Loopback0") "/ipv4/mask", "255.255.255.255",
+		NULL, NULL,
+	};
+	struct dp_probe p = { .kind = DP_PROBE_ECHO, .size = 100, .id = 21 };
+	struct dp_probe_result r;
+
+	configure(&a, 1, "ipsec-ipv4", true);
+	configure(&b, 2, "ipsec-ipv4", true);
+	dpt_commit(&a, route_a);
+	dpt_commit(&b, loopback_b);
+	install_sas(&a, 1, 0x80000005, 0xFF000005, true);
+	install_sas(&b, 2, 0xFF000005, 0x80000005, true);
+	inet_pton(AF_INET, "192.168.99.1", &p.dst);
+	cr_assert_eq(dp_probe_run(a.dp, &p, 2000, &r), 0);
+	cr_assert_eq(r.status, DP_PROBE_REPLY, "status %d", r.status);
+	cr_assert_eq(r.from, p.dst);
+	check_sas(&a, "A", 1);
+	check_sas(&b, "B", 1);
+}
