@@ -1,15 +1,19 @@
 /*
  * Loading a large crypto config: a generated file of 10,000 lines (5,000
- * crypto map entries, named access lists and keyrings) loaded into a
- * fresh router by config_load_file(), against a reference that reads the
- * same file and splits it into lines and words.
+ * crypto map entries, named access lists and keyrings) is loaded into a
+ * fresh router by config_load_file(). The reference reads the same file
+ * and splits it into lines and words.
  *
  * Each round creates a new config store, loads the file (timed) and
- * destroys the store; the reference and the load are timed alternately, three rounds
- * after one warm-up, and the medians compared. Prints the whole load time,
- * the time per line and the ratio of the two medians. Exits 1 when a line
- * is rejected, when the load misses an object, or when the whole load
- * takes 100 ms or more.
+ * destroys the store. The reference and the load are timed alternately,
+ * three rounds after one warm-up, and the medians compared. Prints both
+ * times, the time per line and their ratio. Exits 1 when a line is
+ * rejected, when the load misses an object, or when the whole load takes
+ * 100 ms or more.
+ *
+ * NOTE: perf on a Release build puts about 40% of the load in libyang
+ * (path parsing, node creation, one final validation), a third in malloc
+ * and string functions, and 15% in command matching.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,11 +192,12 @@ main(void)
 	qsort(ref, ROUNDS, sizeof(ref[0]), cmp_double);
 	qsort(prod, ROUNDS, sizeof(prod[0]), cmp_double);
 
-	printf("bench config_load: %u lines (%lu words) in %.1f ms, "
-	       "%.2f us/line; tokenize %.3f ms, %.3f us/line; "
-	       "ratio=%.0f goal<%.0fms\n", lines, words / ROUNDS,
-	       prod[ROUNDS / 2], prod[ROUNDS / 2] * 1e3 / lines,
-	       ref[ROUNDS / 2], ref[ROUNDS / 2] * 1e3 / lines,
+	printf("bench config_tokenize: %.2f ms (%.3f us/line, %u lines, "
+	       "%lu words)\n", ref[ROUNDS / 2], ref[ROUNDS / 2] * 1e3 / lines,
+	       lines, words / ROUNDS);
+	printf("bench config_load: %.1f ms (%.2f us/line) ratio=%.0f "
+	       "goal<%.0fms\n", prod[ROUNDS / 2],
+	       prod[ROUNDS / 2] * 1e3 / lines,
 	       prod[ROUNDS / 2] / ref[ROUNDS / 2], GOAL_MS);
 	return prod[ROUNDS / 2] < GOAL_MS ? 0 : 1;
 }
