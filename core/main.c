@@ -525,8 +525,8 @@ main(int argc, char **argv)
 	if (o.telnet) {
 		if (vty_telnet_start(&r, o.telnet_addr, o.telnet_port, err,
 				     sizeof(err)) < 0) {
-			fprintf(stderr, "vrouter: cannot listen for telnet on %s port %u: %s (pick another with --telnet or use --no-telnet)\n",
-				o.telnet_addr, o.telnet_port, err);
+			fprintf(stderr, "vrouter: %s (pick another port with --telnet or use --no-telnet)\n",
+				err);
 			goto out;
 		}
 		telnet_started = true;
