@@ -82,6 +82,12 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	uint8_t *out = dp->tun_pkt;
 	size_t n, gre;
 
+	/* A tunnel routed through another tunnel: the packet is the
+	 * output of the first, in the buffer this one writes. */
+	if (pkt == dp->tun_pkt) {
+		memcpy(dp->frag_pkt, pkt, len);
+		pkt = dp->frag_pkt;
+	}
 	if (t->tunnel == DP_TUNNEL_MGRE) {
 		uint32_t dst;
 

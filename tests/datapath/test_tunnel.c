@@ -336,3 +336,40 @@ Test(tunnel, static_route_into_tunnel)
 	check_sas(&a, "A", 1);
 	check_sas(&b, "B", 1);
 }
+
+/* GRE Tunnel2 whose ends are reached through the sVTI Tunnel1. */
+Test(tunnel, gre_through_svti)
+{
+	const char *tu2_a[] = {
+		IF("Tunnel2") "/ipv4/address", "172.17.0.1",
+		IF("Tunnel2") "/ipv4/mask", "255.255.255.252",
+		IF("Tunnel2") "/tunnel/source", "172.16.0.1",
+		IF("Tunnel2") "/tunnel/destination", "172.16.0.2",
+		NULL, NULL,
+	};
+	const char *tu2_b[] = {
+		IF("Tunnel2") "/ipv4/address", "172.17.0.2",
+		IF("Tunnel2") "/ipv4/mask", "255.255.255.252",
+		IF("Tunnel2") "/tunnel/source", "172.16.0.2",
+		IF("Tunnel2") "/tunnel/destination", "172.16.0.1",
+		NULL, NULL,
+	};
+	struct dp_probe p = { .kind = DP_PROBE_ECHO, .size = 200, .id = 23 };
+	struct dp_probe_result r;
+	struct dp_if_counters c;
+
+	configure(&a, 1, "ipsec-ipv4", true);
+	configure(&b, 2, "ipsec-ipv4", true);
+	dpt_commit(&a, tu2_a);
+	dpt_commit(&b, tu2_b);
+	install_sas(&a, 1, 0x80000006, 0xFF000006, true);
+	install_sas(&b, 2, 0xFF000006, 0x80000006, true);
+	inet_pton(AF_INET, "172.17.0.2", &p.dst);
+	cr_assert_eq(dp_probe_run(a.dp, &p, 2000, &r), 0);
+	cr_assert_eq(r.status, DP_PROBE_REPLY, "status %d", r.status);
+	check_sas(&a, "A", 1);
+	check_sas(&b, "B", 1);
+	cr_assert_eq(dp_get_if_counters(b.dp, "Tunnel2", &c), 0);
+	cr_assert_eq(c.rx_packets, 1);
+	cr_assert_eq(c.tx_packets, 1);
+}
