@@ -46,6 +46,7 @@ struct console {
 	/* Pipe mode: bytes read from stdin but not yet used. */
 	char in[LINE_MAX_LEN];
 	size_t in_len;
+	bool in_eof;		/* stdin reached its end */
 };
 
 /* readline callbacks take no context, and there is one console. */
@@ -141,8 +142,10 @@ pipe_read_line(struct console *con, char *buf, size_t len)
 			continue;
 		if (got <= 0) {
 			/* A last line without "\n" still runs. */
-			if (con->in_len == 0)
+			if (con->in_len == 0) {
+				con->in_eof = true;
 				return -1;
+			}
 			n = con->in_len;
 			break;
 		}
@@ -490,10 +493,22 @@ vty_console_run(struct router *r)
 
 	active = con;
 	vty_session_set_console(&con->vty);
+
+	/*
+	 * `line con 0` with `login` or `login local` asks for credentials
+	 * first. Like an IOS console, it asks again after three failures
+	 * rather than closing, until input ends or the router stops.
+	 */
+	while (vty_session_login(&con->vty) < 0) {
+		if (feof(stdin) || con->in_eof ||
+		    (r != NULL && r->stopping))
+			goto logged_out;
+	}
 	if (con->tty)
 		run_tty(con);
 	else
 		run_pipe(con);
+logged_out:
 	vty_session_set_console(NULL);
 	active = NULL;
 

@@ -220,7 +220,7 @@ vty_session_login(struct vty *vty)
 {
 	struct aaa_line line;
 
-	aaa_line_get(vty_cfg(vty), false,
+	aaa_line_get(vty_cfg(vty), vty->is_console,
 		     vty->line_index >= 0 ? (unsigned)vty->line_index : 0,
 		     &line);
 	switch (line.login) {
