@@ -35,7 +35,14 @@ struct cfg {
 	 * it for reading. Subscribers run with the write lock held.
 	 */
 	pthread_rwlock_t lock;
-	pthread_mutex_t commit_lock;	/* one transaction commits at a time */
+	/*
+	 * Held by an open transaction from cfg_txn_begin() to its commit or
+	 * abort, and by an open batch, so that transactions apply one after
+	 * another: one that copied the running tree before another's commit
+	 * would otherwise swap in a tree without that commit's edits.
+	 * Error-checking, so a nested begin in one thread fails, not hangs.
+	 */
+	pthread_mutex_t commit_lock;
 
 	/* Open batch (cfg_batch_begin); set and read under LOCK. */
 	bool batching;
@@ -56,6 +63,7 @@ struct cfg_txn {
 	struct cfg *cfg;
 	struct lyd_node *tree;
 	bool batched;		/* edits the open batch's tree in place */
+	bool holds_commit_lock;
 	unsigned edits;		/* cfg_txn_set/delete calls so far */
 	char err[CFG_ERR_MAX];
 };
@@ -78,6 +86,7 @@ struct cfg *
 cfg_create(const char *yang_dir)
 {
 	struct cfg *cfg = calloc(1, sizeof(*cfg));
+	pthread_mutexattr_t attr;
 
 	if (!cfg)
 		return NULL;
@@ -97,7 +106,10 @@ cfg_create(const char *yang_dir)
 		goto fail;
 	}
 	pthread_rwlock_init(&cfg->lock, NULL);
-	pthread_mutex_init(&cfg->commit_lock, NULL);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&cfg->commit_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	return cfg;
 fail:
 	ly_ctx_destroy(cfg->ctx);
@@ -144,10 +156,20 @@ cfg_txn_begin(struct cfg *cfg)
 		pthread_rwlock_unlock(&cfg->lock);
 		return txn;
 	}
+	pthread_rwlock_unlock(&cfg->lock);
+
+	/* Taken before the read lock, in the order cfg_batch_begin() uses. */
+	if (pthread_mutex_lock(&cfg->commit_lock) != 0) {
+		free(txn);
+		return NULL;
+	}
+	txn->holds_commit_lock = true;
+	pthread_rwlock_rdlock(&cfg->lock);
 	if (cfg->running &&
 	    lyd_dup_siblings(cfg->running, NULL, LYD_DUP_RECURSIVE,
 			     &txn->tree) != LY_SUCCESS) {
 		pthread_rwlock_unlock(&cfg->lock);
+		pthread_mutex_unlock(&cfg->commit_lock);
 		free(txn);
 		return NULL;
 	}
@@ -311,6 +333,8 @@ cfg_txn_abort(struct cfg_txn *txn)
 		return;
 	}
 	lyd_free_all(txn->tree);
+	if (txn->holds_commit_lock)
+		pthread_mutex_unlock(&txn->cfg->commit_lock);
 	free(txn);
 }
 
@@ -338,7 +362,7 @@ cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen)
 		free(txn);
 		return 0;
 	}
-	pthread_mutex_lock(&cfg->commit_lock);
+	/* The commit lock is held since cfg_txn_begin(); abort releases it. */
 	if (txn->tree &&
 	    lyd_validate_all(&txn->tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
 			     NULL) != LY_SUCCESS) {
@@ -357,7 +381,6 @@ cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen)
 	pthread_rwlock_unlock(&cfg->lock);
 	ret = 0;
 out:
-	pthread_mutex_unlock(&cfg->commit_lock);
 	cfg_txn_abort(txn);
 	return ret;
 }

@@ -1,5 +1,7 @@
 /* The configuration store: transactions, validation, subscribers. */
 #include <criterion/criterion.h>
+#include <libyang/libyang.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +181,69 @@ Test(store, render_empty_config)
 
 	cr_assert_str_eq(text, "!\nhostname Router\n!\nend\n");
 	free(text);
+}
+
+#define WRITER_COMMITS 150
+
+/* Commits WRITER_COMMITS static routes of its own, one per transaction. */
+static void *
+route_writer(void *arg)
+{
+	unsigned id = *(unsigned *)arg;
+	char xpath[256], err[256];
+
+	for (unsigned i = 0; i < WRITER_COMMITS; i++) {
+		struct cfg_txn *txn = cfg_txn_begin(cfg);
+
+		if (txn == NULL)
+			return (void *)1;
+		snprintf(xpath, sizeof(xpath),
+			 M "routing/static-route[prefix='10.%u.%u.0']"
+			 "[mask='255.255.255.0'][next-hop='192.0.2.1']",
+			 id, i);
+		if (cfg_txn_set(txn, xpath, NULL) < 0 ||
+		    cfg_txn_commit(txn, err, sizeof(err)) < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+Test(store, concurrent_commits_keep_every_edit)
+{
+	unsigned ids[4] = { 1, 2, 3, 4 };
+	pthread_t threads[4];
+	struct ly_set *set = NULL;
+	void *failed;
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&threads[i], NULL, route_writer,
+					    &ids[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(pthread_join(threads[i], &failed), 0);
+		cr_assert_null(failed, "writer %d failed a commit", i);
+	}
+
+	cr_assert_eq(lyd_find_xpath(cfg_read_lock(cfg),
+				    M "routing/static-route", &set),
+		     LY_SUCCESS);
+	cr_assert_eq(set->count, 4 * WRITER_COMMITS,
+		     "%u routes in the running config, expected %u",
+		     set->count, 4 * WRITER_COMMITS);
+	ly_set_free(set, NULL);
+	cfg_read_unlock(cfg);
+	cr_assert_eq(cfg_generation(cfg), 4 * WRITER_COMMITS);
+}
+
+Test(store, nested_begin_fails_instead_of_hanging)
+{
+	struct cfg_txn *outer = cfg_txn_begin(cfg);
+
+	cr_assert_not_null(outer);
+	cr_assert_null(cfg_txn_begin(cfg),
+		       "a second open transaction in one thread was allowed");
+	cfg_txn_abort(outer);
+
+	outer = cfg_txn_begin(cfg);
+	cr_assert_not_null(outer, "the store stayed locked after an abort");
+	cfg_txn_abort(outer);
 }
