@@ -1,7 +1,7 @@
 /*
  * `ping` and `traceroute` as IOS XE prints them. The probes are built and
  * sent by the datapath thread (dp_probe_run()); this file parses the
- * options, waits for each answer in the session's thread and prints one
+ * options, waits for each reply or error in the session's thread and prints one
  * character (ping) or one field (traceroute) per probe as it completes.
  *
  * Options may come in any order and be abbreviated, as on IOS:

@@ -381,6 +381,8 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 			(unsigned long)c->decaps_failed);
 		return;
 	}
+	/* NOTE: invalid sa (rcv) stays 0: an SA here is removed, not kept
+	 * invalid, and unknown SPIs are counted per reason instead. */
 	vty_out(vty, "    #pkts no sa (send) %lu, #pkts invalid sa (rcv) 0\n",
 		(unsigned long)c->no_sa_send);
 	vty_out(vty, "    #pkts encaps failed (send) %lu, #pkts decaps "

@@ -1,10 +1,10 @@
 /*
- * IPv4 output and forwarding: the routing table lookup, crypto maps on
- * the egress interface, `ip mtu` with fragmentation or ICMP
- * "fragmentation needed" per the DF bit and `crypto ipsec df-bit`,
- * `ip tcp adjust-mss`, TTL expiry, the ICMP messages the router sends
- * and replies to, ping and traceroute probes, and interface counters.
- * Runs on the datapath thread only.
+ * IPv4 output and forwarding. This covers the routing table lookup,
+ * crypto maps on the egress interface, and `ip mtu` with fragmentation
+ * or ICMP "fragmentation needed" per the DF bit and `crypto ipsec
+ * df-bit`. It also covers `ip tcp adjust-mss`, TTL expiry, the ICMP
+ * messages the router sends and replies to, ping and traceroute probes,
+ * and interface counters. Runs on the datapath thread only.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -395,8 +395,8 @@ dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
 
 	memcpy(&dst, pkt + 16, 4);
 	if (dp_local_if(dp, dst) >= 0) {
-		/* To ourselves: looped back into input. Replies and
-		 * errors are never answered, which bounds the loop. */
+		/* To ourselves: looped back into input. No reply or
+		 * error gets a reply, which bounds the loop. */
 		dp_input_ip(dp, "", pkt, len, dp->now, depth);
 		return 0;
 	}
@@ -661,8 +661,8 @@ dp_icmp_input(struct dp *dp, const char *ifname, uint8_t *pkt, size_t hlen,
 		checksum_adjust(icmp + 2, ICMP_ECHO << 8, ICMP_ECHO_REPLY << 8);
 		icmp[0] = ICMP_ECHO_REPLY;
 		dp_stat_add(dp, DP_STAT_ICMP_OUT, 1);
-		/* A new packet: its own tunnels may nest as deep as any. A
-		 * reply is never answered, so this cannot loop. */
+		/* A new packet: its own tunnels may nest as deep as any.
+		 * No reply gets a reply, so this cannot loop. */
 		dp_ip_output(dp, pkt, len, 0);
 		return;
 	case ICMP_ECHO_REPLY:

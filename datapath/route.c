@@ -1,8 +1,8 @@
 /*
  * The IPv4 routing table: connected and local routes of the interfaces,
- * and static routes resolved to an egress interface. Built whole from a
- * config by whoever needs it (the datapath thread on each reconcile,
- * `show ip route` in a CLI thread), so it needs no locking.
+ * and static routes resolved to an egress interface. The datapath
+ * thread builds its own copy on each reconcile and `show ip route`
+ * builds one in the CLI thread, so no copy is shared or locked.
  */
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * SA database: open addressing with linear probing, keyed by
  * (destination, SPI) and hashed with a seeded multiply-xorshift mixer so
  * that an attacker who picks SPIs cannot predict collisions. A table
- * holds the SAs of one protocol, which keeps a slot at 16 octets.
+ * contains the SAs of one protocol, so a key fits in 8 octets.
  * Deletion shifts the following entries of the probe run back (Knuth's
  * algorithm R), so lookups in the current array never meet tombstones.
  * The table doubles when an insert would take the load above one half,
