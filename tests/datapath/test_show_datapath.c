@@ -398,12 +398,19 @@ Test(show_datapath, ip_route_layout)
 		"[mask='0.0.0.0'][next-hop='10.0.0.254']", NULL,
 		"/vrouter-config:routing/static-route[prefix='192.168.0.0']"
 		"[mask='255.255.0.0'][next-hop='GigabitEthernet1']", NULL,
+		TU1 "/ipv4/address", "172.16.0.1",
+		TU1 "/ipv4/mask", "255.255.255.252",
 		NULL, NULL,
 	};
 	const char *o;
 
 	dpt_commit(&r, pairs);
 	o = run("show ip route");
+	cr_assert(strstr(o, "      172.16.0.0/16 is variably subnetted, 2 "
+			 "subnets, 2 masks\n"
+			 "C        172.16.0.0/30 is directly connected, Tunnel1\n"
+			 "L        172.16.0.1/32 is directly connected, Tunnel1\n")
+		  != NULL, "%s", o);
 	cr_assert(strstr(o, "Gateway of last resort is 10.0.0.254 to network "
 			 "0.0.0.0\n\n") != NULL, "%s", o);
 	cr_assert(strstr(o, "S*    0.0.0.0/0 [1/0] via 10.0.0.254\n") != NULL,
