@@ -94,7 +94,10 @@ bool cc_mask_ok(unsigned mask);
  */
 bool cc_ifname(const char *type, const char *number, char *out, size_t len);
 
-/* True when the session edits a crypto map entry of type ipsec-manual. */
+/*
+ * True when the session edits a crypto map entry of type ipsec-manual.
+ * It opens a transaction of its own, so call it before cc_begin().
+ */
 bool cc_editing_manual_entry(struct vty *vty);
 
 /* Installs every definition of the array DEFS in MODE. */

@@ -165,11 +165,13 @@ set_peer(struct vty *vty, const struct cmd_args *args)
 {
 	const char *peer = cmd_arg(args, "peer");
 	const char *here = vty_xpath(vty);
+	bool manual = cc_editing_manual_entry(vty);
 	struct cc_txn t;
 
+	/* Asked before cc_begin(): a thread has one transaction at a time. */
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
-	if (cc_editing_manual_entry(vty)) {
+	if (manual) {
 		/* A manual entry has one peer; a new one replaces it. */
 		cc_del(&t, "%s/peer", here);
 	}
