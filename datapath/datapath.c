@@ -512,6 +512,8 @@ replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
 			dp_input_flush(dp);
 			now = dp_now_ns();
 		}
+		dp_ifstat_add(dp, stat, DP_IFC_RX_PACKETS, 1);
+		dp_ifstat_add(dp, stat, DP_IFC_RX_OCTETS, h->caplen);
 		dp_input_frame(dp, ifname, stat, dlt, data, h->caplen, now);
 	}
 	dp_input_flush(dp);
@@ -529,6 +531,14 @@ dp_input_batch(struct dp *dp, const char *ifname, int dlt,
 	if (dp->running || !replay_link_ok(dlt))
 		return -1;
 	stat = dp_ifstat_index(dp, ifname);
+	if (stat >= 0) {
+		uint64_t octets = 0;
+
+		for (size_t i = 0; i < n; i++)
+			octets += lens[i];
+		dp_ifstat_add(dp, stat, DP_IFC_RX_PACKETS, n);
+		dp_ifstat_add(dp, stat, DP_IFC_RX_OCTETS, octets);
+	}
 	for (size_t i = 0; i < n; i++)
 		dp_input_frame(dp, ifname, stat, dlt, pkts[i], lens[i], now_ns);
 	dp_input_expire(dp, now_ns);

@@ -235,7 +235,10 @@ dp_drop(struct dp *dp, enum dp_drop d, size_t octets)
 }
 
 /* input.c */
-/* STAT is dp_ifstat_index(dp, IFNAME), looked up once per batch. */
+/*
+ * STAT is dp_ifstat_index(dp, IFNAME), looked up once per batch; the
+ * caller adds the batch to the interface's receive counters.
+ */
 void dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 		    const uint8_t *frame, size_t len, uint64_t now);
 void dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt,

@@ -95,8 +95,6 @@ dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 	dp_stat_add(dp, DP_STAT_RX_OCTETS, len);
 	dp->now = now;
 	dp->rx_if = stat;
-	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_PACKETS, 1);
-	dp_ifstat_add(dp, dp->rx_if, DP_IFC_RX_OCTETS, len);
 	l3 = strip_link(dlt, frame, len, &l3_len);
 	if (l3 == NULL || (l3[0] >> 4 != 4 && l3[0] >> 4 != 6)) {
 		dp_drop(dp, DP_DROP_L2_UNSUPPORTED, len);

@@ -171,6 +171,9 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 
 			if (len <= 0)
 				break;
+			dp_ifstat_add(dp, w->stat, DP_IFC_RX_PACKETS, 1);
+			dp_ifstat_add(dp, w->stat, DP_IFC_RX_OCTETS,
+				      (uint64_t)len);
 			dp_input_frame(dp, w->ifname, w->stat, DLT_RAW,
 				       w->rx[0], (size_t)len, now);
 		}
@@ -184,6 +187,14 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	n = recvmmsg(w->fd, mm, DP_WIRE_BATCH, MSG_DONTWAIT, NULL);
+	if (n > 0) {
+		uint64_t octets = 0;
+
+		for (int i = 0; i < n; i++)
+			octets += mm[i].msg_len;
+		dp_ifstat_add(dp, w->stat, DP_IFC_RX_PACKETS, (uint64_t)n);
+		dp_ifstat_add(dp, w->stat, DP_IFC_RX_OCTETS, octets);
+	}
 	for (int i = 0; i < n; i++) {
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			/* Larger than any MTU the router sends. */
