@@ -357,6 +357,28 @@ cmd_connect(struct vty *vty, const struct cmd_args *args)
 	return CMD_WARNING;
 }
 
+/*
+ * `show clock`, e.g. "*17:02:11.482 UTC Fri Dec 4 2026". The leading '*'
+ * is IOS's mark for a clock that no NTP server set, which is always so
+ * here: the time comes from the host.
+ */
+static enum cmd_result
+cmd_show_clock(struct vty *vty, const struct cmd_args *args)
+{
+	struct timespec now;
+	struct tm tm;
+	char day[32];
+
+	(void)args;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(day, sizeof(day), "%a %b", &tm);
+	vty_out(vty, "*%02d:%02d:%02d.%03ld UTC %s %d %d\n", tm.tm_hour,
+		tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, day, tm.tm_mday,
+		tm.tm_year + 1900);
+	return CMD_SUCCESS;
+}
+
 #define SHOW_HELP "Show running system information\n"
 #define TERM_HELP "Set terminal line parameters\n"
 
@@ -394,6 +416,8 @@ static const struct cmd_def user_cmds[] = {
 	  cmd_show_history, 0, 1 },
 	{ "show line", SHOW_HELP "TTY line information", cmd_show_line, 0,
 	  1 },
+	{ "show clock", SHOW_HELP "Display the system clock", cmd_show_clock,
+	  0, 1 },
 };
 
 static const struct cmd_def priv_cmds[] = {

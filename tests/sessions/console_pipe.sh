@@ -57,4 +57,14 @@ if [ "$(cat "$tmp/out")" != "Current privilege level is 15" ]; then
 	cat "$tmp/out" "$tmp/err" >&2
 	exit 1
 fi
+# show clock: IOS layout, '*' for a clock no NTP server set, and today.
+printf 'show clock\n' |
+	"$VR_BINARY" --config "$tmp/startup-config" --no-telnet \
+		> "$tmp/out" 2> "$tmp/err"
+today=$(date -u '+%a %b %-d %Y')
+if ! grep -Eq "^\*[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3} UTC $today\$" \
+	"$tmp/out"; then
+	echo "FAIL: show clock printed: $(cat "$tmp/out") (expected today, $today)" >&2
+	exit 1
+fi
 echo PASS
