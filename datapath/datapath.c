@@ -449,18 +449,26 @@ dp_replay(struct dp *dp, const char *ifname, const char *path, char *err,
 	return 0;
 }
 
-int
-dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
-	       const char *remote, char *err, size_t errlen)
+/*
+ * Opens a UDP wire from LOCAL to REMOTE, or the TUN device LOCAL when
+ * REMOTE is NULL, and hands it to the datapath thread.
+ */
+static int
+attach(struct dp *dp, const char *ifname, const char *local,
+       const char *remote, char *err, size_t errlen)
 {
 	struct dp_wire *w = calloc(1, sizeof(*w));
 	struct msg m = { .type = MSG_WIRE };
+	int rc;
 
 	if (w == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (dp_wire_open(w, ifname, local, remote, err, errlen) < 0) {
+	rc = remote != NULL ?
+	     dp_wire_open(w, ifname, local, remote, err, errlen) :
+	     dp_tun_open(w, ifname, local, err, errlen);
+	if (rc < 0) {
 		free(w);
 		return -1;
 	}
@@ -474,27 +482,17 @@ dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
 }
 
 int
+dp_wire_attach(struct dp *dp, const char *ifname, const char *local,
+	       const char *remote, char *err, size_t errlen)
+{
+	return attach(dp, ifname, local, remote, err, errlen);
+}
+
+int
 dp_tun_attach(struct dp *dp, const char *ifname, const char *tundev,
 	      char *err, size_t errlen)
 {
-	struct dp_wire *w = calloc(1, sizeof(*w));
-	struct msg m = { .type = MSG_WIRE };
-
-	if (w == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (dp_tun_open(w, ifname, tundev, err, errlen) < 0) {
-		free(w);
-		return -1;
-	}
-	m.ptr = w;
-	if (post(dp, &m) < 0) {
-		snprintf(err, errlen, "datapath queue full");
-		discard_msg(&m);
-		return -1;
-	}
-	return 0;
+	return attach(dp, ifname, tundev, NULL, err, errlen);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "datapath/datapath.h"
+#include "datapath/dp_private.h"
 
 #define ESP_HDR_LEN	8
 #define GCM_SALT_LEN	4
@@ -637,19 +638,6 @@ dp_esp_encap_ipv4_len(const struct dp_esp_sa *sa, const uint8_t *inner,
 	       payload + pad + 2 + sa->icv_len;
 }
 
-/* RFC 1071 checksum of an IPv4 header. */
-static uint16_t
-ip_checksum(const uint8_t *hdr, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)hdr[i] << 8 | hdr[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 size_t
 dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner, size_t len,
 		  uint8_t *out, size_t cap, enum dp_esp_status *status)
@@ -702,7 +690,7 @@ dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner, size_t len,
 	out[9] = udp ? 17 : 50;
 	memcpy(out + 12, &sa->p.src, 4);
 	memcpy(out + 16, &sa->p.dst, 4);
-	v16 = htons(ip_checksum(out, hdr));
+	v16 = htons(dp_ip_checksum(out, hdr));
 	memcpy(out + 10, &v16, 2);
 	if (udp) {
 		uint8_t *u = out + hdr;
