@@ -6,7 +6,7 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config libssl-dev libyang2-dev libreadline-dev \
 libcriterion-dev libssh-dev libpcap-dev libtelnet-dev"
 TEST_PKGS="expect telnet tcpdump iproute2 python3 openssh-client sshpass \
-python3-netmiko python3-textfsm ansible"
+python3-netmiko python3-textfsm ansible tshark"
 
 want="$BUILD_PKGS"
 if [ "${1:-}" = "--test" ]; then
@@ -31,4 +31,4 @@ fi
 
 echo "install-deps: installing$missing"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

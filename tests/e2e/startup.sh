@@ -122,7 +122,10 @@ status=$?
 grep -q "config $tmp/none.cfg not loaded" "$tmp/err" ||
 	fail "missing config: summary does not say so: $(cat "$tmp/err")"
 
-# Without a console the router runs until SIGTERM, then exits 0.
+# Without a console the router runs until SIGTERM, then exits 0. The
+# previous step's stderr is removed first, or its "started" line would
+# count as this router's.
+rm -f "$tmp/err"
 "$VR_BINARY" --no-console --telnet 127.0.0.1:0 \
 	--config "$tmp/startup-config" >"$tmp/out" 2>"$tmp/err" &
 vr_pid=$!
