@@ -323,10 +323,14 @@ show_esp_sa(struct vty *vty, const struct dp_sa_info *s)
 	vty_out(vty, "        sa timing: remaining key lifetime (k/sec): "
 		"(%u/%u)\n", s->lifetime_kb, s->lifetime_sec);
 	vty_out(vty, "        IV size: %zu bytes\n", dp_esp_iv_len(p->cipher));
-	if (p->outbound || p->replay_window == 0)
-		vty_out(vty, "        replay detection support: %s\n",
-			p->outbound || p->replay_window ? "Y" : "N");
-	else if (p->replay_window == DP_REPLAY_WINDOW_DEFAULT)
+	/*
+	 * A configured window shows on both directions, as IOS XE prints
+	 * it; an outbound SA installed without a window still says Y.
+	 */
+	if (p->replay_window == 0 && !p->outbound)
+		vty_out(vty, "        replay detection support: N\n");
+	else if (p->replay_window == 0 ||
+		 p->replay_window == DP_REPLAY_WINDOW_DEFAULT)
 		vty_out(vty, "        replay detection support: Y\n");
 	else
 		vty_out(vty, "        replay detection support: Y  replay "

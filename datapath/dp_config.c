@@ -14,6 +14,7 @@
 #include <libyang/libyang.h>
 #include <openssl/crypto.h>
 
+#include "core/config.h"
 #include "datapath/datapath.h"
 
 #define MOD "/vrouter-config:"
@@ -373,6 +374,24 @@ grow_sas(struct dp_config *cfg, size_t *cap)
 	return 0;
 }
 
+/*
+ * Anti-replay window from `crypto ipsec security-association replay
+ * window-size N` or `replay disable` (0), read from any node of the tree.
+ */
+static unsigned
+global_replay_window(const struct lyd_node *node)
+{
+	const char *size;
+
+	if (cfg_get_value(node, "/vrouter-config:crypto/ipsec/"
+			  "security-association/replay-disable") != NULL)
+		return 0;
+	size = cfg_get_value(node, "/vrouter-config:crypto/ipsec/"
+			     "security-association/replay-window-size");
+	return size != NULL ? (unsigned)strtoul(size, NULL, 10) :
+			      DP_REPLAY_WINDOW_DEFAULT;
+}
+
 /* Adds the inbound and outbound SAs of one manual entry on one interface. */
 static void
 add_entry_sas(struct dp_config *cfg, size_t *cap, const struct lyd_node *e,
@@ -405,7 +424,7 @@ add_entry_sas(struct dp_config *cfg, size_t *cap, const struct lyd_node *e,
 		c->params.tunnel = t->tunnel;
 		c->params.cipher = t->cipher;
 		c->params.integ = t->integ;
-		c->params.replay_window = DP_REPLAY_WINDOW_DEFAULT;
+		c->params.replay_window = global_replay_window(e);
 		if (fill_keys(&c->params, esp, t, err, errlen, map, seq) < 0) {
 			OPENSSL_cleanse(c, sizeof(*c));
 			continue;

@@ -21,6 +21,15 @@ interface GigabitEthernet2
  ip address 192.168.50.1 255.255.255.0
  shutdown
 ip route 10.2.2.0 255.255.255.0 10.10.1.1
+crypto ipsec security-association replay window-size 1024
+crypto ipsec transform-set TS esp-aes esp-sha-hmac
+crypto map VPN 10 ipsec-manual
+ set peer 10.10.1.1
+ set transform-set TS
+ set session-key inbound esp 4096 cipher 00112233445566778899aabbccddeeff authenticator 0102030405060708090a0b0c0d0e0f1011121314
+ set session-key outbound esp 8192 cipher ffeeddccbbaa99887766554433221100 authenticator 1112131415161718191a1b1c1d1e1f2021222324
+interface GigabitEthernet1
+ crypto map VPN
 line vty 0 4
  login local
 end
@@ -125,9 +134,27 @@ def main():
                 "[user: admin]" not in logins[0]["MESSAGE"][0]:
             fail(f"{cmd}: no single LOGIN_SUCCESS row of admin: {rows}")
 
+        cmd = "show crypto ipsec sa detail"
+        rows = parse(t, templates, cmd,
+                     "cisco_ios_show_crypto_ipsec_sa_detail")
+        common = {"INTERFACE": "GigabitEthernet1", "CRYPTO_MAP_TAG": "VPN",
+                  "LOCAL_ADDR": "10.10.1.2", "CURRENT_PEER": "10.10.1.1",
+                  "LOCAL_CRYPTO_ENDPT": "10.10.1.2",
+                  "REMOTE_CRYPTO_ENDPT": "10.10.1.1",
+                  "CURRENT_OUTBOUND_SPI_HEX": "0x2000",
+                  "CURRENT_OUTBOUND_SPI_DEC": "8192", "PKTS_DECAPS": "0",
+                  "SA_CRYPTO_MAP": "VPN", "SA_STATUS": "ACTIVE(ACTIVE)",
+                  "SA_IV_SIZE": "16"}
+        expect(cmd, rows, "SA_SPI_DEC", "4096",
+               dict(common, SA_ORIENTATION="inbound",
+                    SA_REPLAY_DETECTION_SUPPORT="Y",
+                    SA_REPLAY_WINDOW_SIZE="1024"))
+        expect(cmd, rows, "SA_SPI_DEC", "8192",
+               dict(common, SA_ORIENTATION="outbound"))
+
         print("textfsm: show version, show ip interface brief, show "
-              "interfaces, show ip route, show users and show logging "
-              "parse with the expected values")
+              "interfaces, show ip route, show users, show logging and "
+              "show crypto ipsec sa detail parse with the expected values")
         t.close()
     finally:
         router.stop()
