@@ -250,7 +250,7 @@ cmd_ping(struct vty *vty, const struct cmd_args *args)
 	struct dp *dp = datapath(vty);
 	char dst[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN];
 	uint64_t min = UINT64_MAX, max = 0, sum = 0;
-	unsigned long ok = 0;
+	unsigned long ok = 0, sent = 0;
 	uint16_t id = (uint16_t)atomic_fetch_add(&next_echo_id, 1);
 
 	if (dp == NULL)
@@ -287,15 +287,17 @@ cmd_ping(struct vty *vty, const struct cmd_args *args)
 			min = ms < min ? ms : min;
 			max = ms > max ? ms : max;
 		}
+		sent++;
 		vty_out(vty, "%c", ping_char(&r));
 		if ((i + 1) % PING_LINE == 0 && i + 1 < o.repeat)
 			vty_out(vty, "\n");
 		vty_flush(vty);
-		if (vty->router->stopping)
+		/* Ctrl-Shift-6 ends the ping; the summary counts what was sent. */
+		if (vty->router->stopping || vty_break_requested(vty))
 			break;
 	}
 	vty_out(vty, "\nSuccess rate is %lu percent (%lu/%lu)",
-		ok * 100 / o.repeat, ok, o.repeat);
+		sent > 0 ? ok * 100 / sent : 0, ok, sent);
 	if (ok > 0)
 		vty_out(vty, ", round-trip min/avg/max = %llu/%llu/%llu ms",
 			(unsigned long long)min, (unsigned long long)(sum / ok),
@@ -383,7 +385,7 @@ cmd_traceroute(struct vty *vty, const struct cmd_args *args)
 		}
 		vty_out(vty, "\n");
 		vty_flush(vty);
-		if (vty->router->stopping)
+		if (vty->router->stopping || vty_break_requested(vty))
 			break;
 	}
 	return CMD_SUCCESS;

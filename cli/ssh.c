@@ -158,6 +158,25 @@ io_read_line(struct vty *vty, char *buf, size_t len, bool echo)
 	return vty_edit_read_reply(vty, conn_getc, vty->io_ctx, buf, len, echo);
 }
 
+static bool
+io_poll_break(struct vty *vty)
+{
+	struct conn *c = vty->io_ctx;
+	int n;
+
+	if (c->in_pos == c->in_len) {
+		pthread_mutex_lock(&c->vty.write_lock);
+		n = ssh_channel_read_nonblocking(c->chan, c->in,
+						 sizeof(c->in), 0);
+		pthread_mutex_unlock(&c->vty.write_lock);
+		if (n <= 0)
+			return false;
+		c->in_pos = 0;
+		c->in_len = (size_t)n;
+	}
+	return vty_take_break(c->in, &c->in_pos, c->in_len);
+}
+
 static void
 io_write_async(struct vty *vty, const char *line)
 {
@@ -170,6 +189,7 @@ static const struct vty_io ssh_io = {
 	.write = io_write,
 	.read_line = io_read_line,
 	.read_key = io_read_key,
+	.poll_break = io_poll_break,
 	.write_async = io_write_async,
 };
 

@@ -284,6 +284,18 @@ io_read_line(struct vty *vty, char *buf, size_t len, bool echo)
 	return vty_edit_read_reply(vty, session_getc, vty->io_ctx, buf, len, echo);
 }
 
+static bool
+io_poll_break(struct vty *vty)
+{
+	struct session *s = vty->io_ctx;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+
+	if (s->in_pos == s->in_len && poll(&pfd, 1, 0) > 0 &&
+	    fill_input(s) < 0)
+		return false;
+	return vty_take_break(s->in, &s->in_pos, s->in_len);
+}
+
 static void
 io_write_async(struct vty *vty, const char *line)
 {
@@ -298,6 +310,7 @@ static const struct vty_io telnet_io = {
 	.write = io_write,
 	.read_line = io_read_line,
 	.read_key = io_read_key,
+	.poll_break = io_poll_break,
 	.write_async = io_write_async,
 };
 

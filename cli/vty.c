@@ -433,3 +433,24 @@ vty_ask_secret(struct vty *vty, const char *prompt, char *buf, size_t len)
 		return -1;
 	return vty->io->read_line(vty, buf, len, false);
 }
+
+bool
+vty_break_requested(struct vty *vty)
+{
+	return vty->io != NULL && vty->io->poll_break != NULL &&
+	       vty->io->poll_break(vty);
+}
+
+bool
+vty_take_break(const unsigned char *in, size_t *pos, size_t len)
+{
+	const unsigned char *esc;
+
+	if (*pos >= len)
+		return false;
+	esc = memchr(in + *pos, VTY_ESCAPE_CHAR, len - *pos);
+	if (esc == NULL)
+		return false;
+	*pos = (size_t)(esc - in) + 1;
+	return true;
+}

@@ -42,6 +42,12 @@ struct vty_io {
 	/* Reads one key for --More-- and [confirm]; -1 on disconnect. */
 	int (*read_key)(struct vty *vty);
 	/*
+	 * Optional. Returns true, without blocking, when the user typed the
+	 * IOS escape sequence (Ctrl-Shift-6, byte 0x1E) since the command
+	 * started; input up to and including it is discarded.
+	 */
+	bool (*poll_break)(struct vty *vty);
+	/*
 	 * Optional. Writes LINE (no line end) from another thread without
 	 * corrupting the line being edited: the line editor moves to a new
 	 * line, writes LINE and redraws prompt and input. Called with
@@ -118,6 +124,21 @@ void vty_async_write(struct vty *vty, const char *line);
  * logger cannot add the session.
  */
 int vty_set_monitor(struct vty *vty, bool on);
+
+/* The IOS escape character, typed as Ctrl-Shift-6 (Ctrl-^). */
+#define VTY_ESCAPE_CHAR 0x1e
+
+/*
+ * True when the user asked to interrupt the running command (ping,
+ * traceroute) with Ctrl-Shift-6; false on transports that cannot tell.
+ */
+bool vty_break_requested(struct vty *vty);
+
+/*
+ * Looks for VTY_ESCAPE_CHAR in IN[*POS..LEN). When found, moves *POS past
+ * it and returns true. For the transports' poll_break hooks.
+ */
+bool vty_take_break(const unsigned char *in, size_t *pos, size_t len);
 
 /* Current mode and the config node that it edits. */
 enum cmd_mode vty_mode(const struct vty *vty);
