@@ -204,6 +204,25 @@ set_size(struct conn *c, int width, int height)
 							     TERM_DIM_MAX;
 }
 
+/*
+ * Message callback for the session once the shell runs: a window change
+ * after the shell started reaches the server as a message, not through
+ * the channel callback. Returns 1 for other messages, which libssh then
+ * answers with its default reply. Runs inside libssh's packet handling,
+ * with write_lock held.
+ */
+static int
+on_message(ssh_session session, ssh_message msg, void *userdata)
+{
+	(void)session;
+	if (ssh_message_type(msg) != SSH_REQUEST_CHANNEL ||
+	    ssh_message_subtype(msg) != SSH_CHANNEL_REQUEST_WINDOW_CHANGE)
+		return 1;
+	set_size(userdata, ssh_message_channel_request_pty_width(msg),
+		 ssh_message_channel_request_pty_height(msg));
+	return 0;
+}
+
 /* Runs from inside libssh's packet handling, with write_lock held. */
 static int
 on_window_change(ssh_session session, ssh_channel channel, int width,
@@ -355,6 +374,7 @@ serve(struct conn *c)
 
 	ssh_callbacks_init(&cb);
 	ssh_set_channel_callbacks(c->chan, &cb);
+	ssh_set_message_callback(c->ssh, on_message, c);
 	if (kind == 2) {
 		run_exec(c, cmd);
 	} else {
