@@ -268,8 +268,13 @@ show_run_interface(struct vty *vty, const struct cmd_args *args)
 		if (start[len] == '\n' || start[len] == ' ')
 			break;
 	if (!start) {
+		/* As IOS: the caret under the number that names no interface. */
 		free(text);
-		cc_invalid_input(vty, cc_column(args, 2, 0));
+		if (cmd_arg(args, "number") != NULL)
+			cc_invalid_input(vty, cc_column(args, 4, 0));
+		else
+			cc_invalid_input(vty, cc_column(args, 3,
+				strcspn(cmd_arg(args, "type"), "0123456789")));
 		return CMD_WARNING;
 	}
 	start++;

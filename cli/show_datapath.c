@@ -13,6 +13,7 @@
 
 #include <libyang/libyang.h>
 
+#include "cli/cmd_config.h"
 #include "cli/command.h"
 #include "cli/vty.h"
 #include "core/config.h"
@@ -479,12 +480,13 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 }
 
 /* True when the flow of S passes the peer, map or interface filter. */
+/* IFNAME is the full interface name the user selected, or NULL. */
 static bool
-flow_selected(const struct cmd_args *args, const struct dp_sa_info *s)
+flow_selected(const struct cmd_args *args, const char *ifname,
+	      const struct dp_sa_info *s)
 {
 	const char *peer = cmd_arg(args, "peer");
 	const char *map = cmd_arg(args, "map");
-	const char *ifname = cmd_arg(args, "ifname");
 	char remote[INET_ADDRSTRLEN];
 
 	ip_text(s->params.outbound ? s->params.dst : s->params.src, remote);
@@ -492,8 +494,39 @@ flow_selected(const struct cmd_args *args, const struct dp_sa_info *s)
 		return false;
 	if (map != NULL && strcmp(map, s->map) != 0)
 		return false;
-	/* IOS accepts the interface name in any letter case. */
-	return ifname == NULL || strcasecmp(ifname, s->ifname) == 0;
+	return ifname == NULL || strcmp(ifname, s->ifname) == 0;
+}
+
+/*
+ * Expands the `interface X` argument ("gi1") into OUT. An interface the
+ * config does not have gets IOS's caret error, as IOS parses only
+ * existing interfaces. Returns false after printing that error.
+ */
+static bool
+selected_interface(struct vty *vty, const struct cmd_args *args, char *out,
+		   size_t len)
+{
+	const char *name = cmd_arg(args, "ifname");
+	char xpath[160];
+	bool found = false;
+
+	if (!cc_ifname(name, NULL, out, len)) {
+		cc_invalid_input(vty, cc_column(args, 5, 0));
+		return false;
+	}
+	snprintf(xpath, sizeof(xpath),
+		 "/vrouter-config:interfaces/interface[name='%s']/name", out);
+	if (vty->router != NULL && vty->router->cfg != NULL) {
+		found = cfg_get_value(cfg_read_lock(vty->router->cfg),
+				      xpath) != NULL;
+		cfg_read_unlock(vty->router->cfg);
+	}
+	if (!found) {
+		cc_invalid_input(vty, cc_column(args, 5,
+			strcspn(name, "0123456789")));
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -507,10 +540,14 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 	struct dp *dp = router_dp(vty);
 	struct dp_sa_info *sas = NULL;
 	const char *last_if = "";
+	char ifname[64] = "";
 	size_t first = 0;
 	int n;
 
 	if (dp == NULL)
+		return CMD_WARNING;
+	if (cmd_arg(args, "ifname") != NULL &&
+	    !selected_interface(vty, args, ifname, sizeof(ifname)))
 		return CMD_WARNING;
 	n = dp_get_sas(dp, &sas);
 	if (n < 0) {
@@ -524,7 +561,8 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 
 		if (i < (size_t)n && same_flow(&sas[first], &sas[i]))
 			continue;
-		if (!flow_selected(args, &sas[first])) {
+		if (!flow_selected(args, ifname[0] != '\0' ? ifname : NULL,
+				   &sas[first])) {
 			first = i;
 			continue;
 		}

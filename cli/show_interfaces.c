@@ -303,7 +303,7 @@ show_interfaces(struct vty *vty, const struct cmd_args *args)
 		return CMD_SUCCESS;
 	if (type != NULL && !cc_ifname(type, cmd_arg(args, "number"), want,
 				       sizeof(want))) {
-		vty_out(vty, "%% Invalid interface type and number\n");
+		cc_invalid_input(vty, cc_column(args, 2, 0));
 		return CMD_WARNING;
 	}
 	n = collect_interfaces(vty->router->cfg, &rows);
@@ -315,8 +315,15 @@ show_interfaces(struct vty *vty, const struct cmd_args *args)
 	}
 	free(rows);
 	if (!found && want[0] != '\0') {
-		vty_out(vty, "%% Invalid input detected: interface %s does not "
-			"exist\n", want);
+		/*
+		 * IOS parses only existing interfaces, so the caret goes under
+		 * the number that names none.
+		 */
+		if (cmd_arg(args, "number") != NULL)
+			cc_invalid_input(vty, cc_column(args, 3, 0));
+		else
+			cc_invalid_input(vty, cc_column(args, 2,
+				strcspn(type, "0123456789")));
 		return CMD_WARNING;
 	}
 	return CMD_SUCCESS;

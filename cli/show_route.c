@@ -80,27 +80,37 @@ show_route(struct vty *vty, const struct dp_route *r, bool indented)
 	vty_out(vty, "\n");
 }
 
+/* Builds the table that the datapath forwards with; -1 when unavailable. */
+static int
+build_rib(struct vty *vty, struct dp_route **rib)
+{
+	struct dp_config cfg;
+	int n;
+
+	if (vty->router == NULL || vty->router->cfg == NULL) {
+		vty_out(vty, "%% The routing table is not available\n");
+		return -1;
+	}
+	dp_config_extract(cfg_read_lock(vty->router->cfg), &cfg, NULL, 0);
+	cfg_read_unlock(vty->router->cfg);
+	n = dp_rib_build(&cfg, rib);
+	dp_config_free(&cfg);
+	if (n < 0)
+		vty_out(vty, "%% Out of memory\n");
+	return n;
+}
+
 static enum cmd_result
 cmd_show_ip_route(struct vty *vty, const struct cmd_args *args)
 {
-	struct dp_config cfg;
 	struct dp_route *rib = NULL;
 	const struct dp_route *dflt = NULL;
 	int n;
 
 	(void)args;
-	if (vty->router == NULL || vty->router->cfg == NULL) {
-		vty_out(vty, "%% The routing table is not available\n");
+	n = build_rib(vty, &rib);
+	if (n < 0)
 		return CMD_ERROR;
-	}
-	dp_config_extract(cfg_read_lock(vty->router->cfg), &cfg, NULL, 0);
-	cfg_read_unlock(vty->router->cfg);
-	n = dp_rib_build(&cfg, &rib);
-	dp_config_free(&cfg);
-	if (n < 0) {
-		vty_out(vty, "%% Out of memory\n");
-		return CMD_ERROR;
-	}
 	qsort(rib, (size_t)n, sizeof(*rib), display_order);
 	for (int i = 0; i < n; i++) {
 		if (rib[i].plen == 0 && rib[i].next_hop != 0)
@@ -153,6 +163,60 @@ cmd_show_ip_route(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+/* `show ip route A.B.C.D`: the route that forwards to that address. */
+static enum cmd_result
+cmd_show_ip_route_address(struct vty *vty, const struct cmd_args *args)
+{
+	struct dp_route *rib = NULL;
+	const struct dp_route *r;
+	char net[INET_ADDRSTRLEN], nh[INET_ADDRSTRLEN];
+	uint32_t dst;
+	int n;
+
+	if (inet_pton(AF_INET, cmd_arg(args, "address"), &dst) != 1)
+		return CMD_WARNING;
+	n = build_rib(vty, &rib);
+	if (n < 0)
+		return CMD_ERROR;
+	r = dp_rib_lookup(rib, (size_t)n, dst);
+	if (r == NULL) {
+		vty_out(vty, "%% Network not in table\n");
+		free(rib);
+		return CMD_SUCCESS;
+	}
+	inet_ntop(AF_INET, &r->prefix, net, sizeof(net));
+	vty_out(vty, "Routing entry for %s/%u%s\n", net, r->plen,
+		r->plen == 0 ? ", supernet" : "");
+	if (r->type == DP_ROUTE_STATIC)
+		vty_out(vty, "  Known via \"static\", distance %u, metric 0%s\n",
+			r->distance, r->next_hop == 0 ? " (connected)" : "");
+	else
+		vty_out(vty, "  Known via \"connected\", distance 0, metric 0 "
+			"(connected%s)\n",
+			r->type == DP_ROUTE_CONNECTED ? ", via interface" : "");
+	vty_out(vty, "  Routing Descriptor Blocks:\n");
+	if (r->type == DP_ROUTE_STATIC && r->next_hop != 0) {
+		inet_ntop(AF_INET, &r->next_hop, nh, sizeof(nh));
+		vty_out(vty, "  * %s%s%s\n", nh, r->via_if ? ", via " : "",
+			r->via_if ? r->ifname : "");
+	} else {
+		vty_out(vty, "  * directly connected, via %s\n", r->ifname);
+	}
+	vty_out(vty, "      Route metric is 0, traffic share count is 1\n");
+	free(rib);
+	return CMD_SUCCESS;
+}
+
+static const struct cmd_def show_ip_route_address_def = {
+	.syntax = "show ip route A.B.C.D$address",
+	.help = "Show running system information\n"
+		"IP information\n"
+		"IP routing table\n"
+		"Network to display information about or host name",
+	.fn = cmd_show_ip_route_address,
+	.privilege = 1,
+};
+
 static const struct cmd_def show_ip_route_def = {
 	.syntax = "show ip route",
 	.help = "Show running system information\n"
@@ -166,4 +230,5 @@ void
 cmd_show_route_install(void)
 {
 	cmd_install(MODE_USER_EXEC, &show_ip_route_def);
+	cmd_install(MODE_USER_EXEC, &show_ip_route_address_def);
 }
