@@ -88,6 +88,15 @@ vty_session_open(struct vty *vty, const char *transport, unsigned local_port,
 	if (line.configured) {
 		vty->exec_timeout = line.exec_timeout;
 		vty->exec_timeout_set = true;
+		/*
+		 * `session-timeout` closes a session that sends no input for
+		 * that long, whatever exec-timeout says, so the shorter of the
+		 * two non-zero limits applies.
+		 */
+		if (line.session_timeout > 0 &&
+		    (vty->exec_timeout == 0 ||
+		     line.session_timeout < vty->exec_timeout))
+			vty->exec_timeout = line.session_timeout;
 	}
 	return n;
 }

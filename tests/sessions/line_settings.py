@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Line settings that act on a live session: `exec-timeout` closes an
-idle telnet or SSH session, and an SSH window change reaches the
-session's terminal width and length (`show terminal`)."""
+idle telnet or SSH session, `session-timeout` closes a session with no
+input even when exec-timeout never would, and an SSH window change
+reaches the session's terminal width and length (`show terminal`)."""
 
 import re
 import sys
@@ -13,8 +14,12 @@ from vrlib import PASSWORD, Router, Telnet, fail
 
 CONFIG = f"""hostname vr-test
 username admin privilege 15 secret 0 {PASSWORD}
-line vty 0 15
+line vty 0 14
  exec-timeout 0 2
+ login local
+line vty 15
+ exec-timeout 0 0
+ session-timeout 1
  login local
 end
 """
@@ -59,6 +64,28 @@ def telnet_idle_timeout(router):
     t.close()
 
 
+def telnet_session_timeout(router):
+    """Fills lines 0-14 so that the next session gets line vty 15."""
+    held = []
+    for _ in range(15):
+        t = Telnet(router.telnet_port)
+        t.login()
+        held.append(t)
+    t = Telnet(router.telnet_port)
+    t.login()
+    for h in held:
+        h.close()
+    started = time.monotonic()
+    t.sock.settimeout(90)
+    while t.sock.recv(4096):
+        pass
+    idle = time.monotonic() - started
+    if not 59 <= idle <= 75:
+        fail(f"telnet: session-timeout 1 closed the session after "
+             f"{idle:.1f} s")
+    t.close()
+
+
 def ssh_window_change(router):
     client, chan = ssh_shell(router, width=100, height=30)
     read_until(chan, r"vr-test#")
@@ -90,9 +117,11 @@ def main():
     try:
         telnet_idle_timeout(router)
         ssh_window_change(router)
+        telnet_session_timeout(router)
     finally:
         router.stop()
-    print("line_settings: exec-timeout and SSH window changes work")
+    print("line_settings: exec-timeout, session-timeout and SSH window "
+          "changes work")
     return 0
 
 
