@@ -594,6 +594,9 @@ static const struct cmd_def defs[] = {
 	  show_nhrp, 0, 0 },
 	{ "show access-lists [WORD$name]", H_SHOW "List access lists\n"
 	  "ACL name or number", show_access_lists, 0, 0 },
+	{ "show ip access-lists [WORD$name]", H_SHOW "IP information\n"
+	  "List IP access lists\nACL name or number", show_access_lists, 0,
+	  0 },
 };
 
 void

@@ -30,6 +30,9 @@ crypto map VPN 10 ipsec-manual
  set session-key outbound esp 8192 cipher ffeeddccbbaa99887766554433221100 authenticator 1112131415161718191a1b1c1d1e1f2021222324
 interface GigabitEthernet1
  crypto map VPN
+ip access-list extended VPN-ACL
+ permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255
+ deny tcp any host 10.1.1.1 eq 22
 line vty 0 4
  login local
 end
@@ -152,9 +155,32 @@ def main():
         expect(cmd, rows, "SA_SPI_DEC", "8192",
                dict(common, SA_ORIENTATION="outbound"))
 
-        print("textfsm: show version, show ip interface brief, show "
-              "interfaces, show ip route, show users, show logging and "
-              "show crypto ipsec sa detail parse with the expected values")
+        cmd = "show ip access-lists"
+        rows = parse(t, templates, cmd, "cisco_ios_show_ip_access-lists")
+        expect(cmd, rows, "LINE_NUM", "10",
+               {"ACL_TYPE": "Extended", "ACL_NAME": "VPN-ACL",
+                "ACTION": "permit", "PROTOCOL": "ip",
+                "SRC_NETWORK": "192.168.2.0", "SRC_WILDCARD": "0.0.0.255",
+                "DST_NETWORK": "192.168.1.0", "DST_WILDCARD": "0.0.0.255"})
+        expect(cmd, rows, "LINE_NUM", "20",
+               {"ACTION": "deny", "PROTOCOL": "tcp", "SRC_ANY": "any",
+                "DST_HOST": "10.1.1.1", "DST_PORT_MATCH": "eq",
+                "DST_PORT": "22"})
+
+        cmd = "show access-lists"
+        rows = parse(t, templates, cmd, "cisco_ios_show_access-list")
+        expect(cmd, rows, "SN", "20",
+               {"NAME": "VPN-ACL", "ACTION": "deny", "PROTOCOL": "tcp",
+                "SOURCE": "any", "DESTINATION": "host 10.1.1.1"})
+
+        # show running-config interface is left out: IOS ends that output
+        # with "end", which the ntc template rejects (its fixture was cut
+        # before it).
+
+        print("textfsm: show version, ip interface brief, interfaces, ip "
+              "route, users, logging, crypto ipsec sa detail, ip "
+              "access-lists and access-lists parse with the expected "
+              "values")
         t.close()
     finally:
         router.stop()
