@@ -317,6 +317,7 @@ start_parts(struct router *r)
 		return -1;
 	}
 	dp_set_invalid_spi_sink(r->dp, ike_post_invalid_spi, r->ike);
+	dp_set_sa_event_sink(r->dp, ike_post_sa_event, r->ike);
 	if (cfg_subscribe(r->cfg, dp_config_apply, r->dp) < 0 ||
 	    cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0) {
 		fprintf(stderr, "vrouter: cannot subscribe to config changes\n");

@@ -51,6 +51,15 @@ struct ike_sa {
 	uint32_t peer;
 };
 
+/* One message of the event queue: a datapath report of either kind. */
+struct ike_event {
+	enum { IKE_EV_INVALID_SPI, IKE_EV_SA_LIFETIME } kind;
+	union {
+		struct dp_invalid_spi_event spi;
+		struct dp_sa_event sa;
+	} u;
+};
+
 struct ikemgr {
 	struct msgq *events;
 	int stop_fd;
@@ -81,6 +90,8 @@ struct ikemgr {
 	atomic_uint_fast64_t delete_notify_ignored;
 	atomic_uint_fast64_t recovery_started;
 	atomic_uint_fast64_t recovery_suppressed;
+	atomic_uint_fast64_t sa_soft_expired;
+	atomic_uint_fast64_t sa_hard_expired;
 };
 
 static double
@@ -110,8 +121,7 @@ ike_create(void)
 	ike = calloc(1, sizeof(*ike));
 	if (ike == NULL)
 		return NULL;
-	ike->events = msgq_create(IKE_EVENT_QUEUE_LEN,
-				  sizeof(struct dp_invalid_spi_event));
+	ike->events = msgq_create(IKE_EVENT_QUEUE_LEN, sizeof(struct ike_event));
 	ike->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ike->events == NULL || ike->stop_fd < 0) {
 		msgq_destroy(ike->events);
@@ -411,11 +421,37 @@ mark_handled(struct ikemgr *ike, uint64_t n)
 	pthread_mutex_unlock(&ike->sync_lock);
 }
 
+/*
+ * An SA reached its soft or hard lifetime. The soft limit is where IOS
+ * starts a rekey; the hard one is where the datapath stopped the SA.
+ * TODO: start Quick Mode or CREATE_CHILD_SA at the soft limit once IKE
+ * negotiates SAs; until then the event is counted and shown by
+ * `debug crypto ipsec`.
+ */
+static void
+handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
+{
+	char dst[INET_ADDRSTRLEN];
+
+	if (ev->kind == DP_SA_SOFT_EXPIRED)
+		atomic_fetch_add(&ike->sa_soft_expired, 1);
+	else
+		atomic_fetch_add(&ike->sa_hard_expired, 1);
+	if (!debug_on(DEBUG_CRYPTO_IPSEC))
+		return;
+	inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
+	log_debug("IPSEC(sa_lifetime): %s %s lifetime of %s SA reached, "
+		  "sa_dest= %s, sa_spi= 0x%X(%u)",
+		  ev->kind == DP_SA_SOFT_EXPIRED ? "soft" : "hard",
+		  ev->by_bytes ? "kilobyte" : "time",
+		  ev->outbound ? "outbound" : "inbound", dst, ev->spi, ev->spi);
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct ikemgr *ike = arg;
-	struct dp_invalid_spi_event ev;
+	struct ike_event ev;
 	struct pollfd pfd[2];
 
 	pfd[0] = (struct pollfd){ .fd = msgq_fd(ike->events), .events = POLLIN };
@@ -432,7 +468,10 @@ thread_main(void *arg)
 		 */
 		while (msgq_pop(ike->events, &ev)) {
 			take_pending_config(ike);
-			handle_invalid_spi(ike, &ev);
+			if (ev.kind == IKE_EV_INVALID_SPI)
+				handle_invalid_spi(ike, &ev.u.spi);
+			else
+				handle_sa_lifetime(ike, &ev.u.sa);
 			mark_handled(ike, 1);
 		}
 	}
@@ -460,7 +499,7 @@ void
 ike_stop(struct ikemgr *ike)
 {
 	uint64_t one = 1;
-	struct dp_invalid_spi_event ev;
+	struct ike_event ev;
 	uint64_t dropped = 0;
 
 	if (!ike->running)
@@ -479,16 +518,30 @@ ike_stop(struct ikemgr *ike)
 	pthread_mutex_unlock(&ike->sync_lock);
 }
 
-void
-ike_post_invalid_spi(void *arg, const struct dp_invalid_spi_event *ev)
+static void
+post_event(struct ikemgr *ike, const struct ike_event *ev)
 {
-	struct ikemgr *ike = arg;
-
 	if (!msgq_push(ike->events, ev))
 		return;
 	pthread_mutex_lock(&ike->sync_lock);
 	ike->posted++;
 	pthread_mutex_unlock(&ike->sync_lock);
+}
+
+void
+ike_post_invalid_spi(void *arg, const struct dp_invalid_spi_event *ev)
+{
+	struct ike_event e = { .kind = IKE_EV_INVALID_SPI, .u.spi = *ev };
+
+	post_event(arg, &e);
+}
+
+void
+ike_post_sa_event(void *arg, const struct dp_sa_event *ev)
+{
+	struct ike_event e = { .kind = IKE_EV_SA_LIFETIME, .u.sa = *ev };
+
+	post_event(arg, &e);
 }
 
 void
@@ -512,5 +565,7 @@ ike_get_stats(struct ikemgr *ike, struct ike_stats *out)
 		.delete_notify_ignored = atomic_load(&ike->delete_notify_ignored),
 		.recovery_started = atomic_load(&ike->recovery_started),
 		.recovery_suppressed = atomic_load(&ike->recovery_suppressed),
+		.sa_soft_expired = atomic_load(&ike->sa_soft_expired),
+		.sa_hard_expired = atomic_load(&ike->sa_hard_expired),
 	};
 }

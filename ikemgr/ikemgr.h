@@ -10,6 +10,7 @@
 struct ikemgr;
 struct lyd_node;
 struct dp_invalid_spi_event;
+struct dp_sa_event;
 
 struct ikemgr *ike_create(void);
 int ike_start(struct ikemgr *ike);
@@ -25,12 +26,21 @@ void ike_config_apply(void *ike, const struct lyd_node *running);
  */
 void ike_post_invalid_spi(void *ike, const struct dp_invalid_spi_event *ev);
 
+/*
+ * dp_sa_event_fn: queues an SA lifetime report (soft or hard limit)
+ * without blocking; shares the queue and its drop count with
+ * ike_post_invalid_spi().
+ */
+void ike_post_sa_event(void *ike, const struct dp_sa_event *ev);
+
 struct ike_stats {
 	uint64_t invalid_spi_events;	/* reports handled */
 	uint64_t invalid_spi_dropped;	/* reports lost to a full queue */
 	uint64_t delete_notify_ignored;	/* no IKE SA to send a DELETE over */
 	uint64_t recovery_started;	/* IKE started by invalid-spi-recovery */
 	uint64_t recovery_suppressed;	/* held back: attempt within 10 s */
+	uint64_t sa_soft_expired;	/* SAs past their soft lifetime */
+	uint64_t sa_hard_expired;	/* SAs stopped at their hard lifetime */
 };
 void ike_get_stats(struct ikemgr *ike, struct ike_stats *out);
 

@@ -316,3 +316,50 @@ Test(ikemgr, config_change_reaches_running_thread)
 	st = stats_after_sync();
 	cr_assert_eq(st.recovery_started, 1);
 }
+
+static void
+post_lifetime(enum dp_sa_event_kind kind, bool by_bytes, uint32_t spi)
+{
+	struct dp_sa_event ev = {
+		.kind = kind, .by_bytes = by_bytes, .spi = spi,
+	};
+
+	cr_assert_eq(inet_pton(AF_INET, OUR_ADDR, &ev.dst), 1);
+	ike_post_sa_event(ike, &ev);
+}
+
+Test(ikemgr, sa_lifetime_events_counted)
+{
+	struct ike_stats st;
+	struct found f;
+
+	cr_assert_eq(ike_start(ike), 0);
+	post_lifetime(DP_SA_SOFT_EXPIRED, false, 0x1234);
+	post_lifetime(DP_SA_SOFT_EXPIRED, true, 0x1235);
+	post_lifetime(DP_SA_HARD_EXPIRED, false, 0x1234);
+	st = stats_after_sync();
+	cr_assert_eq(st.sa_soft_expired, 2);
+	cr_assert_eq(st.sa_hard_expired, 1);
+	cr_assert_eq(st.invalid_spi_events, 0, "a lifetime event was taken "
+		     "for an unknown-SPI report");
+
+	/* Without `debug crypto ipsec` nothing is logged. */
+	f = buffered_lines_with("IPSEC(sa_lifetime)");
+	cr_assert_eq(f.count, 0);
+}
+
+Test(ikemgr, sa_lifetime_debug_line)
+{
+	struct found f;
+
+	debug_set(DEBUG_CRYPTO_IPSEC, true);
+	cr_assert_eq(ike_start(ike), 0);
+	post_lifetime(DP_SA_HARD_EXPIRED, true, 0xFF000001u);
+	stats_after_sync();
+
+	f = buffered_lines_with("IPSEC(sa_lifetime)");
+	cr_assert_eq(f.count, 1);
+	cr_assert_str_eq(strstr(f.line, ": ") + 2,
+		"IPSEC(sa_lifetime): hard kilobyte lifetime of inbound SA "
+		"reached, sa_dest= 10.10.1.2, sa_spi= 0xFF000001(4278190081)");
+}
