@@ -211,6 +211,40 @@ group_backup(struct vty *vty, const struct cmd_args *args)
 	return cc_commit(&t);
 }
 
+/*
+ * banner DTEXTD: a one-line group banner between two copies of the
+ * delimiter D. IOS configs use ETX (0x03), which terminals show as ^C;
+ * both that byte and the two characters "^C" are accepted, and "^C" is
+ * stored, because the YANG exports (XML) cannot carry control bytes.
+ * NOTE: IOS also takes a banner spread over several lines up to the
+ * closing delimiter; vrouter takes the one-line form only.
+ */
+static enum cmd_result
+group_banner(struct vty *vty, const struct cmd_args *args)
+{
+	const char *text = cmd_arg(args, "text");
+	size_t len = strlen(text);
+	char stored[1100];
+	const char *close = len >= 4 ? strstr(text + 2, "^C") : NULL;
+
+	/* "^C...^C" with no "^C" inside: the closing pair ends the line. */
+	if (strncmp(text, "^C", 2) == 0 && close == text + len - 2) {
+		snprintf(stored, sizeof(stored), "%s", text);
+	} else if (len >= 2 && strchr(text + 1, text[0]) == text + len - 1 &&
+		   len < sizeof(stored) - 4) {
+		if (text[0] == '\003')
+			snprintf(stored, sizeof(stored), "^C%.*s^C",
+				 (int)(len - 2), text + 1);
+		else
+			snprintf(stored, sizeof(stored), "%s", text);
+	} else {
+		vty_out(vty, "%% Invalid banner: give it on one line, between "
+			"two copies of its delimiter, e.g. banner ^Cmessage^C\n");
+		return CMD_WARNING;
+	}
+	return cc_set_here(vty, "banner", stored);
+}
+
 static enum cmd_result
 no_group_value(struct vty *vty, const struct cmd_args *args)
 {
@@ -287,9 +321,12 @@ static const struct cmd_def defs_group[] = {
 	  group_flag, 0, 0 },
 	{ "backup-gateway WORD$gw", "Specify backup gateway\n"
 	  "Gateway address or name", group_backup, 0, 0 },
-	{ "no (key|pool|acl|netmask|dns|save-password|backup-gateway)$leaf "
+	{ "banner LINE$text", "Specify mode config banner\n"
+	  "c banner-text c, where 'c' is a delimiting character",
+	  group_banner, CMD_NO_PIPE, 0 },
+	{ "no (key|pool|acl|netmask|dns|save-password|backup-gateway|banner)$leaf "
 	  "[LINE]", H_NO "Key\nPool\nACL\nNetmask\nDNS\nSave password\n"
-	  "Backup gateway\nValue", no_group_value, 0, 0 },
+	  "Backup gateway\nBanner\nValue", no_group_value, 0, 0 },
 };
 
 void

@@ -372,6 +372,8 @@ client_group(FILE *f, const struct lyd_node *g)
 	print_list_line(f, g, " ", "backup-gateway", "backup-gateway");
 	if ((v = cfg_node_val(g, "netmask")))
 		fprintf(f, " netmask %s\n", v);
+	if ((v = cfg_node_val(g, "banner")))
+		fprintf(f, " banner %s\n", v);
 	fprintf(f, "!\n");
 }
 

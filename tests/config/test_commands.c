@@ -558,3 +558,24 @@ Test(commands, wildcard_shorthands_normalised)
 		 "2.2.2.2 255.255.255.255");
 	assert_render_has("access-list 150 permit ip host 1.1.1.1 any\n");
 }
+
+Test(commands, isakmp_group_banner)
+{
+	/* The ETX delimiter of real configs is stored as the text "^C". */
+	fx_apply(&fx, "crypto isakmp client configuration group EZ\n"
+		 "key cisco\nbanner \003WELCOME TO EZVPN\003");
+	cr_assert_str_eq(fx_get(&fx, "/vrouter-config:crypto/isakmp/"
+				"client-group[name='EZ']/banner"),
+			 "^CWELCOME TO EZVPN^C");
+	assert_render_has("crypto isakmp client configuration group EZ\n"
+			  " key cisco\n"
+			  " banner ^CWELCOME TO EZVPN^C\n");
+
+	fx_apply(&fx, "banner #OTHER#");
+	assert_render_has(" banner #OTHER#\n");
+	assert_rejected("banner no-closing-delimiter");
+	assert_rejected("banner ^CA^CB^C");
+
+	fx_apply(&fx, "no banner");
+	assert_render_lacks(" banner ");
+}
