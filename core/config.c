@@ -57,6 +57,17 @@ struct cfg {
 	 */
 	struct lyd_node *last_node;
 	char last_path[CFG_PATH_MAX];
+	/* LAST_PATH was looked up and is not in the tree. */
+	bool last_absent;
+	/*
+	 * The parent of LAST_PATH's node and its path, so that the next
+	 * entry of the same list (crypto map VPN 1, VPN 2, ...) is looked up
+	 * and created by its last step alone. UP_NODE is NULL when UP_PATH
+	 * is absent or not yet looked up; cleared with LAST_NODE.
+	 */
+	struct lyd_node *up_node;
+	char up_path[CFG_PATH_MAX];
+	size_t up_len;
 };
 
 struct cfg_txn {
@@ -197,10 +208,54 @@ last_step(const char *xpath)
 	return last;
 }
 
+/* Forgets the nodes a batch found last: a delete may have freed them. */
+static void
+forget_parents(struct cfg *cfg)
+{
+	cfg->last_node = NULL;
+	cfg->last_path[0] = '\0';
+	cfg->last_absent = false;
+	cfg->up_node = NULL;
+	cfg->up_path[0] = '\0';
+	cfg->up_len = 0;
+}
+
+/*
+ * Looks up PATH, the parent path a batch edits, through the parent of
+ * PATH's last step when that is the one looked up last.
+ */
+static LY_ERR
+find_parent(struct cfg_txn *txn, const char *path, struct lyd_node **node)
+{
+	struct cfg *cfg = txn->cfg;
+	size_t split = last_step(path);
+	struct lyd_node *up = NULL;
+
+	if (split == 0) {
+		cfg->up_node = NULL;
+		cfg->up_path[0] = '\0';
+		cfg->up_len = 0;
+		return lyd_find_path(txn->tree, path, 0, node);
+	}
+	if (cfg->up_len != split || strncmp(cfg->up_path, path, split)) {
+		memcpy(cfg->up_path, path, split);
+		cfg->up_path[split] = '\0';
+		cfg->up_len = split;
+		cfg->up_node = NULL;
+		if (lyd_find_path(txn->tree, cfg->up_path, 0, &up) ==
+		    LY_SUCCESS)
+			cfg->up_node = up;
+	}
+	if (!cfg->up_node)
+		return lyd_find_path(txn->tree, path, 0, node);
+	return lyd_find_path(cfg->up_node, path + split + 1, 0, node);
+}
+
 /*
  * In a batch, returns the existing parent node of the last step of XPATH
  * and points *REST at that step, or returns NULL. The parent found last
- * is kept, so the lines of one sub-mode resolve it once.
+ * is kept, so the lines of one sub-mode resolve it once; LAST_ABSENT
+ * tells a parent known to be absent from one that was not looked up.
  */
 static struct lyd_node *
 batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
@@ -208,6 +263,7 @@ batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
 	struct cfg *cfg = txn->cfg;
 	size_t split = last_step(xpath);
 	struct lyd_node *node = NULL;
+	LY_ERR rc;
 
 	if (!txn->batched || !txn->tree || split == 0 ||
 	    split >= sizeof(cfg->last_path) || strchr(xpath + split, '['))
@@ -217,9 +273,10 @@ batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
 		memcpy(cfg->last_path, xpath, split);
 		cfg->last_path[split] = '\0';
 		cfg->last_node = NULL;
-		if (lyd_find_path(txn->tree, cfg->last_path, 0, &node) ==
-		    LY_SUCCESS)
+		rc = find_parent(txn, cfg->last_path, &node);
+		if (rc == LY_SUCCESS)
 			cfg->last_node = node;
+		cfg->last_absent = rc == LY_ENOTFOUND;
 	}
 	*rest = xpath + split + 1;
 	return cfg->last_node;
@@ -229,7 +286,7 @@ struct lyd_node *
 cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 {
 	struct lyd_node *parent, *found = NULL;
-	const char *rest;
+	const char *rest = NULL;
 	LY_ERR rc;
 
 	parent = batch_parent(txn, xpath, &rest);
@@ -239,6 +296,8 @@ cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 			return found;
 		if (rc == LY_ENOTFOUND || rc == LY_EINCOMPLETE)
 			return NULL;
+	} else if (rest && txn->cfg->last_absent) {
+		return NULL;	/* nothing below an absent parent */
 	}
 	/* Not a plain data path (a leaf-list without its value). */
 	return cfg_find(txn->tree, xpath);
@@ -247,7 +306,8 @@ cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 int
 cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 {
-	struct lyd_node *first = NULL, *last = NULL, *parent;
+	struct lyd_node *first = NULL, *last = NULL, *parent, *up = NULL;
+	struct cfg *cfg = txn->cfg;
 	const char *rest = NULL;
 	LY_ERR rc;
 
@@ -257,12 +317,21 @@ cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 		rc = lyd_new_path(parent, NULL, rest, value,
 				  LYD_NEW_PATH_UPDATE, &first);
 	} else {
-		rc = lyd_new_path2(txn->tree, txn->cfg->ctx, xpath, value, 0,
-				   LYD_ANYDATA_STRING, LYD_NEW_PATH_UPDATE,
+		/* An absent parent is created below its own parent if known. */
+		if (rest && cfg->last_absent)
+			up = cfg->up_node;
+		rc = lyd_new_path2(up ? up : txn->tree, cfg->ctx,
+				   up ? xpath + cfg->up_len + 1 : xpath, value,
+				   0, LYD_ANYDATA_STRING, LYD_NEW_PATH_UPDATE,
 				   &first, &last);
 		/* The parent that was absent exists now. */
-		if (rc == LY_SUCCESS && rest && last && lyd_parent(last))
-			txn->cfg->last_node = lyd_parent(last);
+		if (rc == LY_SUCCESS && rest && last && lyd_parent(last)) {
+			cfg->last_node = lyd_parent(last);
+			cfg->last_absent = false;
+			/* UP_PATH, when kept, is LAST_PATH's parent. */
+			if (cfg->up_len && !cfg->up_node)
+				cfg->up_node = lyd_parent(cfg->last_node);
+		}
 	}
 	if (rc != LY_SUCCESS) {
 		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
@@ -285,8 +354,7 @@ cfg_txn_delete(struct cfg_txn *txn, const char *xpath)
 	if (!txn->tree)
 		return 0;
 	txn->edits++;
-	txn->cfg->last_node = NULL;
-	txn->cfg->last_path[0] = '\0';
+	forget_parents(txn->cfg);
 	if (lyd_find_xpath(txn->tree, xpath, &set) != LY_SUCCESS) {
 		copy_ly_error(txn->cfg->ctx, txn->err, sizeof(txn->err));
 		return -1;
@@ -428,8 +496,7 @@ cfg_batch_end(struct cfg *cfg, bool commit, char *err, size_t errlen)
 	tree = cfg->batch;
 	cfg->batch = NULL;
 	cfg->batching = false;
-	cfg->last_node = NULL;
-	cfg->last_path[0] = '\0';
+	forget_parents(cfg);
 	pthread_rwlock_unlock(&cfg->lock);
 
 	if (commit && tree &&
@@ -578,8 +645,7 @@ cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
 	if (replace) {
 		lyd_free_all(txn->tree);
 		txn->tree = parsed;
-		cfg->last_node = NULL;
-		cfg->last_path[0] = '\0';
+		forget_parents(cfg);
 	} else if (parsed) {
 		if (lyd_merge_siblings(&txn->tree, parsed,
 				       LYD_MERGE_DESTRUCT) != LY_SUCCESS) {
