@@ -50,13 +50,18 @@ path_push(struct cmd_matcher *m, const struct cmd_node *node, int word,
 	return p;
 }
 
+/*
+ * Appends S to V unless its token is there already. Every command has
+ * tokens of its own, so only the states from FROM on, those of S's
+ * command, need comparing.
+ */
 static void
 state_add(struct cmd_matcher *m, struct cmd_state **v, size_t *n,
-	  size_t *cap, const struct cmd_state *s)
+	  size_t *cap, size_t from, const struct cmd_state *s)
 {
 	size_t i;
 
-	for (i = 0; i < *n; i++)
+	for (i = from; i < *n; i++)
 		if ((*v)[i].node == s->node)
 			return;
 	if (*n == *cap) {
@@ -73,11 +78,14 @@ state_add(struct cmd_matcher *m, struct cmd_state **v, size_t *n,
 	(*v)[(*n)++] = *s;
 }
 
-/* Adds the tokens reachable from NODE through forks. */
+/*
+ * Adds the tokens reachable from NODE through forks; the states of
+ * ENTRY in V start at FROM.
+ */
 static void
 closure(struct cmd_matcher *m, const struct cmd_node *node,
 	const struct cmd_entry *entry, const struct cmd_path *path,
-	struct cmd_state **v, size_t *n, size_t *cap)
+	struct cmd_state **v, size_t *n, size_t *cap, size_t from)
 {
 	size_t i;
 
@@ -86,12 +94,12 @@ closure(struct cmd_matcher *m, const struct cmd_node *node,
 		struct cmd_state s = { next, entry, path, LEVEL_NONE };
 
 		if (next->type != TOK_FORK) {
-			state_add(m, v, n, cap, &s);
+			state_add(m, v, n, cap, from, &s);
 			continue;
 		}
 		closure(m, next, entry,
 			next->name ? path_push(m, next, -1, path) : path,
-			v, n, cap);
+			v, n, cap, from);
 	}
 }
 
@@ -144,7 +152,7 @@ cmd_matcher_init(struct cmd_matcher *m, const char *line,
 	m->err_word = -1;
 	for (i = 0; i < nentries; i++)
 		closure(m, entries[i]->start, entries[i], NULL, &m->states,
-			&m->nstates, &m->states_cap);
+			&m->nstates, &m->states_cap, m->nstates);
 }
 
 void
@@ -230,7 +238,8 @@ enum cmd_status
 cmd_matcher_step(struct cmd_matcher *m, int i)
 {
 	struct cmd_state *next = NULL;
-	size_t nnext = 0, cap = 0, j, reached;
+	size_t nnext = 0, cap = 0, j, reached, from = 0;
+	const struct cmd_entry *entry = NULL;
 	enum cmd_level best;
 
 	best = rate(m, i, &reached);
@@ -252,12 +261,18 @@ cmd_matcher_step(struct cmd_matcher *m, int i)
 
 		if (s->level != best)
 			continue;
+		/* The states keep the order of their commands. */
+		if (s->entry != entry) {
+			entry = s->entry;
+			from = nnext;
+		}
 		p = path_push(m, s->node, i, s->path);
 		if (s->node->type == TOK_LINE)
 			closure(m, s->node, s->entry, p, &m->done, &m->ndone,
-				&m->done_cap);
+				&m->done_cap, 0);
 		else
-			closure(m, s->node, s->entry, p, &next, &nnext, &cap);
+			closure(m, s->node, s->entry, p, &next, &nnext, &cap,
+				from);
 	}
 	free(m->states);
 	m->states = next;
