@@ -263,23 +263,59 @@ write_ace(struct cc_txn *t, const char *entry, const struct ace *ace,
 		cc_set(t, NULL, "%s/log", entry);
 }
 
-/* Renders the candidate entry at XPATH as text; caller frees. */
+/* Renders entry NODE as text; caller frees. */
 static char *
-render_entry(struct cc_txn *t, const char *xpath, bool extended)
+render_node(const struct lyd_node *node, bool extended)
 {
-	struct lyd_node *tree = cfg_txn_tree(t->txn), *node = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	if (!tree || lyd_find_path(tree, xpath, 0, &node) != LY_SUCCESS)
-		return NULL;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
 	cfg_render_ace(f, node, extended);
 	fclose(f);
 	return buf;
+}
+
+/* Renders the candidate entry at XPATH as text; caller frees. */
+static char *
+render_entry(struct cc_txn *t, const char *xpath, bool extended)
+{
+	struct lyd_node *tree = cfg_txn_tree(t->txn), *node = NULL;
+
+	if (!tree || lyd_find_path(tree, xpath, 0, &node) != LY_SUCCESS)
+		return NULL;
+	return render_node(node, extended);
+}
+
+/* The first child of list NAME in the candidate, or NULL. */
+static struct lyd_node *
+acl_children(struct cc_txn *t, const char *name)
+{
+	char xpath[VTY_XPATH_MAX];
+	struct lyd_node *tree = cfg_txn_tree(t->txn), *acl = NULL;
+
+	snprintf(xpath, sizeof(xpath), ACL_XPATH, name);
+	if (!tree || lyd_find_path(tree, xpath, 0, &acl) != LY_SUCCESS)
+		return NULL;
+	return lyd_child(acl);
+}
+
+/* The sequence of NODE when it is an entry, else 0. */
+static unsigned long
+entry_sequence(const struct lyd_node *node)
+{
+	const struct lyd_node *key;
+
+	if (strcmp(LYD_NAME(node), "entry"))
+		return 0;
+	/* A list instance holds its keys first. */
+	key = lyd_child(node);
+	if (!key || strcmp(LYD_NAME(key), "sequence"))
+		return 0;
+	return strtoul(lyd_get_value(key), NULL, 10);
 }
 
 /*
@@ -290,27 +326,19 @@ static unsigned long
 find_same_entry(struct cc_txn *t, const char *name, const char *text,
 		unsigned long skip_seq, bool extended)
 {
-	char xpath[VTY_XPATH_MAX], *other;
-	struct ly_set *set = NULL;
-	struct lyd_node *tree = cfg_txn_tree(t->txn);
+	const struct lyd_node *node;
 	unsigned long found = 0, seq;
-	uint32_t i;
+	char *other;
 
-	snprintf(xpath, sizeof(xpath), ACL_XPATH "/entry/sequence", name);
-	if (!tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
-		return 0;
-	for (i = 0; i < set->count && !found; i++) {
-		seq = strtoul(lyd_get_value(set->dnodes[i]), NULL, 10);
-		if (seq == skip_seq)
+	for (node = acl_children(t, name); node && !found; node = node->next) {
+		seq = entry_sequence(node);
+		if (seq == 0 || seq == skip_seq)
 			continue;
-		snprintf(xpath, sizeof(xpath), ACL_XPATH "/entry[sequence='%lu']",
-			 name, seq);
-		other = render_entry(t, xpath, extended);
+		other = render_node(node, extended);
 		if (other && !strcmp(other, text))
 			found = seq;
 		free(other);
 	}
-	ly_set_free(set, NULL);
 	return found;
 }
 
@@ -318,21 +346,14 @@ find_same_entry(struct cc_txn *t, const char *name, const char *text,
 static unsigned long
 next_sequence(struct cc_txn *t, const char *name)
 {
-	char xpath[VTY_XPATH_MAX];
-	struct ly_set *set = NULL;
-	struct lyd_node *tree = cfg_txn_tree(t->txn);
+	const struct lyd_node *node;
 	unsigned long max = 0, seq;
-	uint32_t i;
 
-	snprintf(xpath, sizeof(xpath), ACL_XPATH "/entry/sequence", name);
-	if (!tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
-		return SEQ_STEP;
-	for (i = 0; i < set->count; i++) {
-		seq = strtoul(lyd_get_value(set->dnodes[i]), NULL, 10);
+	for (node = acl_children(t, name); node; node = node->next) {
+		seq = entry_sequence(node);
 		if (seq > max)
 			max = seq;
 	}
-	ly_set_free(set, NULL);
 	return max + SEQ_STEP;
 }
 
