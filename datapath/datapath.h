@@ -239,8 +239,71 @@ void dp_sadb_free(struct dp_sadb *db);
  */
 int dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto,
 		   uint32_t spi, void *value);
-void *dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
-		     uint32_t spi);
+
+/*
+ * The table's layout is here only so that dp_sadb_lookup(), which runs
+ * once per ESP packet, can be inlined; only sadb.c changes it.
+ */
+struct dp_sadb_table {
+	size_t mask;
+	/* Keys apart from values, so a probe run reads 8 keys per cache
+	 * line. Key 0 (SPI 0, which RFC 4303 reserves, to 0.0.0.0) marks
+	 * an empty slot and is never inserted. */
+	uint64_t *keys;		/* dst << 32 | spi */
+	void **values;
+};
+
+struct dp_sadb {
+	struct dp_sadb_table cur;
+	uint64_t seed;
+	int proto;		/* of the first insert; -1 while empty */
+	size_t used;
+	/*
+	 * While the table grows, the entries of the previous array move to
+	 * CUR a few slots per insert (from OLD_NEXT on), so no single insert
+	 * rehashes everything. A moved or deleted entry of OLD keeps its key
+	 * and gets a marker value, so probe runs through it stay intact.
+	 */
+	struct dp_sadb_table old;
+	size_t old_next;
+};
+
+/* Returns the home slot of KEY in T: one round of the MurmurHash3
+ * finalizer over the seeded key. */
+static inline size_t
+dp_sadb_home(const struct dp_sadb *db, const struct dp_sadb_table *t,
+	     uint64_t key)
+{
+	uint64_t x = key ^ db->seed;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x & t->mask;
+}
+
+/* Looks KEY up in the previous array while the table grows. */
+void *dp_sadb_lookup_old(const struct dp_sadb *db, uint64_t key);
+
+static inline void *
+dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
+	       uint32_t spi)
+{
+	uint64_t key = (uint64_t)dst << 32 | spi;
+	const struct dp_sadb_table *t = &db->cur;
+
+	if (proto != db->proto)
+		return NULL;
+	/* Key 0 needs no test: the loop ends at an empty slot first. */
+	for (size_t i = dp_sadb_home(db, t, key); t->keys[i] != 0;
+	     i = (i + 1) & t->mask) {
+		if (t->keys[i] == key)
+			return t->values[i];
+	}
+	if (db->old.keys != NULL)
+		return dp_sadb_lookup_old(db, key);
+	return NULL;
+}
 
 /* Removes the key and returns its value, or NULL when it is absent. */
 void *dp_sadb_remove(struct dp_sadb *db, uint32_t dst, uint8_t proto,

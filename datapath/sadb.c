@@ -17,31 +17,6 @@
 
 #define MIN_SLOTS 16
 
-/* One open-addressing array of keys and values. */
-struct table {
-	size_t mask;
-	/* Keys apart from values, so a probe run reads 8 keys per cache
-	 * line. Key 0 (SPI 0, which RFC 4303 reserves, to 0.0.0.0) marks
-	 * an empty slot and is never inserted. */
-	uint64_t *keys;		/* dst << 32 | spi */
-	void **values;
-};
-
-struct dp_sadb {
-	size_t used;
-	uint64_t seed;
-	int proto;		/* of the first insert; -1 while empty */
-	struct table cur;
-	/*
-	 * While the table grows, the entries of the previous array move to
-	 * CUR a few slots per insert (from OLD_NEXT on), so no single insert
-	 * rehashes everything. A moved or deleted entry of OLD keeps its key
-	 * and gets the value MOVED, so probe runs through it stay intact.
-	 */
-	struct table old;
-	size_t old_next;
-};
-
 /* Old slots moved per insert while growing: the old array is done long
  * before the new one fills to half (it takes half as many inserts). */
 #define MOVE_PER_INSERT 8
@@ -49,20 +24,8 @@ struct dp_sadb {
 static char moved_marker;
 #define MOVED ((void *)&moved_marker)
 
-/* One round of the MurmurHash3 finalizer over the seeded key. */
-static size_t
-home(const struct dp_sadb *db, const struct table *t, uint64_t key)
-{
-	uint64_t x = key ^ db->seed;
-
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x & t->mask;
-}
-
 static int
-alloc_table(struct table *t, size_t n)
+alloc_table(struct dp_sadb_table *t, size_t n)
 {
 	t->keys = calloc(n, sizeof(*t->keys));
 	t->values = calloc(n, sizeof(*t->values));
@@ -78,7 +41,7 @@ alloc_table(struct table *t, size_t n)
 }
 
 static void
-free_table(struct table *t)
+free_table(struct dp_sadb_table *t)
 {
 	free(t->keys);
 	free(t->values);
@@ -87,11 +50,11 @@ free_table(struct table *t)
 
 /* The slot of KEY in T, or -1; MOVED entries do not count. */
 static ssize_t
-find(const struct dp_sadb *db, const struct table *t, uint64_t key)
+find(const struct dp_sadb *db, const struct dp_sadb_table *t, uint64_t key)
 {
 	if (t->keys == NULL)
 		return -1;
-	for (size_t i = home(db, t, key); t->keys[i] != 0;
+	for (size_t i = dp_sadb_home(db, t, key); t->keys[i] != 0;
 	     i = (i + 1) & t->mask) {
 		if (t->keys[i] == key)
 			return t->values[i] == MOVED ? -1 : (ssize_t)i;
@@ -101,9 +64,9 @@ find(const struct dp_sadb *db, const struct table *t, uint64_t key)
 
 /* Puts KEY into T, which has room and does not hold it. */
 static void
-place(const struct dp_sadb *db, struct table *t, uint64_t key, void *value)
+place(const struct dp_sadb *db, struct dp_sadb_table *t, uint64_t key, void *value)
 {
-	size_t i = home(db, t, key);
+	size_t i = dp_sadb_home(db, t, key);
 
 	while (t->keys[i] != 0)
 		i = (i + 1) & t->mask;
@@ -115,7 +78,7 @@ place(const struct dp_sadb *db, struct table *t, uint64_t key, void *value)
 static void
 move_some(struct dp_sadb *db, size_t n)
 {
-	struct table *o = &db->old;
+	struct dp_sadb_table *o = &db->old;
 
 	while (o->keys != NULL && n-- > 0) {
 		size_t i = db->old_next++;
@@ -170,7 +133,7 @@ dp_sadb_count(const struct dp_sadb *db)
 static int
 grow(struct dp_sadb *db)
 {
-	struct table bigger;
+	struct dp_sadb_table bigger;
 
 	/* A previous move still running finishes first. */
 	move_some(db, (size_t)-1);
@@ -204,36 +167,22 @@ dp_sadb_insert(struct dp_sadb *db, uint32_t dst, uint8_t proto, uint32_t spi,
 }
 
 void *
-dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
-	       uint32_t spi)
+dp_sadb_lookup_old(const struct dp_sadb *db, uint64_t key)
 {
-	uint64_t key = (uint64_t)dst << 32 | spi;
-	const struct table *t = &db->cur;
+	ssize_t i = find(db, &db->old, key);
 
-	if (proto != db->proto || key == 0)
-		return NULL;
-	for (size_t i = home(db, t, key); t->keys[i] != 0;
-	     i = (i + 1) & t->mask) {
-		if (t->keys[i] == key)
-			return t->values[i];
-	}
-	if (db->old.keys != NULL) {
-		ssize_t i = find(db, &db->old, key);
-
-		return i >= 0 ? db->old.values[i] : NULL;
-	}
-	return NULL;
+	return i >= 0 ? db->old.values[i] : NULL;
 }
 
 /* Deletes slot I of T, moving back the later entries of its run whose
  * home slot does not lie cyclically in (i, j], so all stay reachable. */
 static void
-remove_at(const struct dp_sadb *db, struct table *t, size_t i)
+remove_at(const struct dp_sadb *db, struct dp_sadb_table *t, size_t i)
 {
 	size_t j;
 
 	for (j = (i + 1) & t->mask; t->keys[j] != 0; j = (j + 1) & t->mask) {
-		size_t h = home(db, t, t->keys[j]);
+		size_t h = dp_sadb_home(db, t, t->keys[j]);
 		bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
 
 		if (stays)
