@@ -9,6 +9,7 @@
  * SPIs costs evictions and suppressed reports, never memory.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "datapath/datapath.h"
 
@@ -49,6 +50,22 @@ flow_hash(uint32_t src, uint32_t dst, uint32_t spi, uint64_t seed)
 	return x ? x : 1;
 }
 
+/*
+ * Touches every page of a fresh zeroed allocation, so the table is
+ * resident from the start: otherwise each newly remembered flow may
+ * fault in another page, and memory grows with the flows seen.
+ */
+static void
+prefault(void *p, size_t bytes)
+{
+	volatile uint8_t *b = p;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t step = page > 0 ? (size_t)page : 4096;
+
+	for (size_t off = 0; off < bytes; off += step)
+		b[off] = 0;
+}
+
 struct dp_limiter *
 dp_limiter_create(unsigned sets_log2, uint64_t interval_ns, uint32_t burst,
 		  uint32_t rate_per_sec, uint64_t seed)
@@ -62,6 +79,7 @@ dp_limiter_create(unsigned sets_log2, uint64_t interval_ns, uint32_t burst,
 	lim = calloc(1, bytes);
 	if (lim == NULL)
 		return NULL;
+	prefault(lim, bytes);
 	lim->interval_ns = interval_ns;
 	lim->seed = seed;
 	lim->set_mask = sets - 1;
