@@ -568,13 +568,14 @@ parse_hex(const char *word, size_t len)
 static enum cmd_level
 match_keyword(const char *kw, const char *word, size_t len, size_t *reached)
 {
-	size_t klen = strlen(kw), n = 0;
+	size_t n = 0;
 
-	while (n < len && n < klen &&
+	/* Also stops at the end of KW: the LEN bytes of WORD contain no NUL. */
+	while (n < len && kw[n] != '\0' &&
 	       tolower((unsigned char)word[n]) == (unsigned char)kw[n])
 		n++;
 	if (n == len)
-		return len == klen ? LEVEL_EXACT : LEVEL_PARTIAL;
+		return kw[n] == '\0' ? LEVEL_EXACT : LEVEL_PARTIAL;
 	*reached = n;
 	return LEVEL_NONE;
 }

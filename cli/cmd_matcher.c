@@ -35,11 +35,13 @@ path_push(struct cmd_matcher *m, const struct cmd_node *node, int word,
 	struct cmd_path *p;
 
 	if (a == NULL || a->used == ARENA_PATHS) {
-		a = calloc(1, sizeof(*a));
+		/* Not zeroed: a path is written before it is read. */
+		a = malloc(sizeof(*a));
 		if (a == NULL) {
 			m->nomem = true;
 			return prev;
 		}
+		a->used = 0;
 		a->next = m->arena;
 		m->arena = a;
 	}
