@@ -282,6 +282,26 @@ batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
 	return cfg->last_node;
 }
 
+/*
+ * Finds child NAME of PARENT by its schema node when NAME is the bare name
+ * of a leaf or container of PARENT's module, without parsing a path.
+ * Returns LY_EINVAL when NAME is anything else.
+ */
+static LY_ERR
+find_child(const struct lyd_node *parent, const char *name,
+	   struct lyd_node **found)
+{
+	const struct lysc_node *snode;
+
+	if (!parent->schema || strpbrk(name, ":/[.*"))
+		return LY_EINVAL;
+	snode = lys_find_child(parent->schema, parent->schema->module, name,
+			       0, LYS_LEAF | LYS_CONTAINER, 0);
+	if (!snode)
+		return LY_EINVAL;
+	return lyd_find_sibling_val(lyd_child(parent), snode, NULL, 0, found);
+}
+
 struct lyd_node *
 cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 {
@@ -291,7 +311,9 @@ cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 
 	parent = batch_parent(txn, xpath, &rest);
 	if (parent) {
-		rc = lyd_find_path(parent, rest, 0, &found);
+		rc = find_child(parent, rest, &found);
+		if (rc == LY_EINVAL)
+			rc = lyd_find_path(parent, rest, 0, &found);
 		if (rc == LY_SUCCESS)
 			return found;
 		if (rc == LY_ENOTFOUND || rc == LY_EINCOMPLETE)
