@@ -208,7 +208,7 @@ last_step(const char *xpath)
 	return last;
 }
 
-/* Forgets the nodes a batch found last: a delete may have freed them. */
+/* Forgets the nodes a batch found last, because a delete may free them. */
 static void
 forget_parents(struct cfg *cfg)
 {
@@ -254,8 +254,8 @@ find_parent(struct cfg_txn *txn, const char *path, struct lyd_node **node)
 /*
  * In a batch, returns the existing parent node of the last step of XPATH
  * and points *REST at that step, or returns NULL. The parent found last
- * is kept, so the lines of one sub-mode resolve it once; LAST_ABSENT
- * tells a parent known to be absent from one that was not looked up.
+ * is kept, so the lines of one sub-mode resolve it once. LAST_ABSENT
+ * distinguishes a parent known to be absent from one not looked up.
  */
 static struct lyd_node *
 batch_parent(struct cfg_txn *txn, const char *xpath, const char **rest)
