@@ -195,9 +195,15 @@ main(void)
 	printf("bench config_tokenize: %.2f ms (%.3f us/line, %u lines, "
 	       "%lu words)\n", ref[ROUNDS / 2], ref[ROUNDS / 2] * 1e3 / lines,
 	       lines, words / ROUNDS);
-	printf("bench config_load: %.1f ms (%.2f us/line) ratio=%.0f "
-	       "goal<%.0fms\n", prod[ROUNDS / 2],
-	       prod[ROUNDS / 2] * 1e3 / lines,
-	       prod[ROUNDS / 2] / ref[ROUNDS / 2], GOAL_MS);
+	/*
+	 * The goal is absolute (the whole load under GOAL_MS); as a ratio
+	 * it is GOAL_MS over this run's tokenizer time, so the line reads
+	 * like the others: ratio against the reference, and its bound.
+	 */
+	printf("bench config_load: %.1f ms ratio=%.0f goal<=%.0f "
+	       "(%.2f us/line; goal %.0f ms)\n", prod[ROUNDS / 2],
+	       prod[ROUNDS / 2] / ref[ROUNDS / 2],
+	       GOAL_MS / ref[ROUNDS / 2], prod[ROUNDS / 2] * 1e3 / lines,
+	       GOAL_MS);
 	return prod[ROUNDS / 2] < GOAL_MS ? 0 : 1;
 }
