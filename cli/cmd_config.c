@@ -183,6 +183,32 @@ cc_column(const struct cmd_args *args, int word_index, size_t offset)
 }
 
 bool
+cc_interface_exists(struct cfg *cfg, const char *name)
+{
+	char xpath[XPATH_MAX];
+	bool found;
+
+	if (cfg == NULL)
+		return false;
+	snprintf(xpath, sizeof(xpath),
+		 CC_M "interfaces/interface[name='%s']/name", name);
+	found = cfg_get_value(cfg_read_lock(cfg), xpath) != NULL;
+	cfg_read_unlock(cfg);
+	return found;
+}
+
+void
+cc_invalid_interface(struct vty *vty, const struct cmd_args *args,
+		     int type_word, bool number_apart)
+{
+	if (number_apart)
+		cc_invalid_input(vty, cc_column(args, type_word + 1, 0));
+	else
+		cc_invalid_input(vty, cc_column(args, type_word,
+			strcspn(cmd_argv(args, type_word), "0123456789")));
+}
+
+bool
 cc_name_ok(struct vty *vty, const char *name)
 {
 	if (strchr(name, '\'') || strchr(name, '"')) {

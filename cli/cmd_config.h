@@ -15,6 +15,7 @@
 #define CC_M "/vrouter-config:"
 
 struct vty;
+struct cfg;
 struct cfg_txn;
 
 struct cc_txn {
@@ -76,6 +77,17 @@ void cc_invalid_input(struct vty *vty, size_t column);
  * NOTE: assumes single spaces between the words that precede it.
  */
 size_t cc_column(const struct cmd_args *args, int word_index, size_t offset);
+
+/* True when the running config has the interface of full name NAME. */
+bool cc_interface_exists(struct cfg *cfg, const char *name);
+
+/*
+ * Prints IOS's caret error for an interface that does not exist, since
+ * IOS parses only existing ones. The caret goes under the number: the
+ * word after TYPE_WORD when NUMBER_APART, else the digits in TYPE_WORD.
+ */
+void cc_invalid_interface(struct vty *vty, const struct cmd_args *args,
+			  int type_word, bool number_apart);
 
 /* True when NAME can be used inside an XPath predicate ('...'). */
 bool cc_name_ok(struct vty *vty, const char *name);

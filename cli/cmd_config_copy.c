@@ -268,13 +268,9 @@ show_run_interface(struct vty *vty, const struct cmd_args *args)
 		if (start[len] == '\n' || start[len] == ' ')
 			break;
 	if (!start) {
-		/* As IOS: the caret under the number that names no interface. */
 		free(text);
-		if (cmd_arg(args, "number") != NULL)
-			cc_invalid_input(vty, cc_column(args, 4, 0));
-		else
-			cc_invalid_input(vty, cc_column(args, 3,
-				strcspn(cmd_arg(args, "type"), "0123456789")));
+		cc_invalid_interface(vty, args, 3,
+				     cmd_arg(args, "number") != NULL);
 		return CMD_WARNING;
 	}
 	start++;

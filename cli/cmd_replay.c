@@ -9,22 +9,8 @@
 #include "cli/cmd_config.h"
 #include "cli/command.h"
 #include "cli/vty.h"
-#include "core/config.h"
 #include "core/router.h"
 #include "datapath/datapath.h"
-
-static bool
-interface_exists(struct cfg *cfg, const char *ifname)
-{
-	char xpath[160];
-	bool found;
-
-	snprintf(xpath, sizeof(xpath),
-		 "/vrouter-config:interfaces/interface[name='%s']/name", ifname);
-	found = cfg_get_value(cfg_read_lock(cfg), xpath) != NULL;
-	cfg_read_unlock(cfg);
-	return found;
-}
 
 static enum cmd_result
 replay_capture(struct vty *vty, const struct cmd_args *args)
@@ -43,7 +29,7 @@ replay_capture(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "%% The datapath is not running\n");
 		return CMD_ERROR;
 	}
-	if (!interface_exists(vty->router->cfg, ifname)) {
+	if (!cc_interface_exists(vty->router->cfg, ifname)) {
 		vty_out(vty, "%% Interface %s does not exist; configure it "
 			"first\n", ifname);
 		return CMD_WARNING;

@@ -506,24 +506,13 @@ static bool
 selected_interface(struct vty *vty, const struct cmd_args *args, char *out,
 		   size_t len)
 {
-	const char *name = cmd_arg(args, "ifname");
-	char xpath[160];
-	bool found = false;
-
-	if (!cc_ifname(name, NULL, out, len)) {
+	if (!cc_ifname(cmd_arg(args, "ifname"), NULL, out, len)) {
 		cc_invalid_input(vty, cc_column(args, 5, 0));
 		return false;
 	}
-	snprintf(xpath, sizeof(xpath),
-		 "/vrouter-config:interfaces/interface[name='%s']/name", out);
-	if (vty->router != NULL && vty->router->cfg != NULL) {
-		found = cfg_get_value(cfg_read_lock(vty->router->cfg),
-				      xpath) != NULL;
-		cfg_read_unlock(vty->router->cfg);
-	}
-	if (!found) {
-		cc_invalid_input(vty, cc_column(args, 5,
-			strcspn(name, "0123456789")));
+	if (vty->router == NULL ||
+	    !cc_interface_exists(vty->router->cfg, out)) {
+		cc_invalid_interface(vty, args, 5, false);
 		return false;
 	}
 	return true;

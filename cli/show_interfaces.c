@@ -315,15 +315,8 @@ show_interfaces(struct vty *vty, const struct cmd_args *args)
 	}
 	free(rows);
 	if (!found && want[0] != '\0') {
-		/*
-		 * IOS parses only existing interfaces, so the caret goes under
-		 * the number that names none.
-		 */
-		if (cmd_arg(args, "number") != NULL)
-			cc_invalid_input(vty, cc_column(args, 3, 0));
-		else
-			cc_invalid_input(vty, cc_column(args, 2,
-				strcspn(type, "0123456789")));
+		cc_invalid_interface(vty, args, 2,
+				     cmd_arg(args, "number") != NULL);
 		return CMD_WARNING;
 	}
 	return CMD_SUCCESS;

@@ -367,16 +367,8 @@ static bool
 configured_interface(struct router *r, const char *name, char *out,
 		     size_t len)
 {
-	char xpath[160];
-	bool found;
-
-	if (!cc_ifname(name, NULL, out, len))
-		return false;
-	snprintf(xpath, sizeof(xpath),
-		 "/vrouter-config:interfaces/interface[name='%s']/name", out);
-	found = cfg_get_value(cfg_read_lock(r->cfg), xpath) != NULL;
-	cfg_read_unlock(r->cfg);
-	return found;
+	return cc_ifname(name, NULL, out, len) &&
+	       cc_interface_exists(r->cfg, out);
 }
 
 static int
