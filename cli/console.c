@@ -495,9 +495,10 @@ vty_console_run(struct router *r)
 	vty_session_set_console(&con->vty);
 
 	/*
-	 * `line con 0` with `login` or `login local` asks for credentials
-	 * first. Like an IOS console, it asks again after three failures
-	 * rather than closing, until input ends or the router stops.
+	 * `line con 0` with `login` or `login local` prompts for
+	 * credentials first. Like an IOS console, it prompts again after
+	 * three failures rather than closing, until input ends or the
+	 * router stops.
 	 */
 	while (vty_session_login(&con->vty) < 0) {
 		if (feof(stdin) || con->in_eof ||

@@ -326,7 +326,7 @@ show_esp_sa(struct vty *vty, const struct dp_sa_info *s)
 	vty_out(vty, "        IV size: %zu bytes\n", dp_esp_iv_len(p->cipher));
 	/*
 	 * A configured window shows on both directions, as IOS XE prints
-	 * it; an outbound SA installed without a window still says Y.
+	 * it; an outbound SA installed without a window still prints Y.
 	 */
 	if (p->replay_window == 0 && !p->outbound)
 		vty_out(vty, "        replay detection support: N\n");

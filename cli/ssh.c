@@ -207,8 +207,8 @@ set_size(struct conn *c, int width, int height)
 /*
  * Message callback for the session once the shell runs: a window change
  * after the shell started reaches the server as a message, not through
- * the channel callback. Returns 1 for other messages, which libssh then
- * answers with its default reply. Runs inside libssh's packet handling,
+ * the channel callback. Returns 1 for other messages, to which libssh then
+ * sends its default reply. Runs inside libssh's packet handling,
  * with write_lock held.
  */
 static int

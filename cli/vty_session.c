@@ -90,8 +90,8 @@ vty_session_open(struct vty *vty, const char *transport, unsigned local_port,
 		vty->exec_timeout_set = true;
 		/*
 		 * `session-timeout` closes a session that sends no input for
-		 * that long, whatever exec-timeout says, so the shorter of the
-		 * two non-zero limits applies.
+		 * that long, whatever exec-timeout is set to, so the shorter
+		 * of the two non-zero limits applies.
 		 */
 		if (line.session_timeout > 0 &&
 		    (vty->exec_timeout == 0 ||

@@ -393,7 +393,7 @@ dp_config_apply(void *ctx, const struct lyd_node *running)
 	struct dp_config cfg;
 	char err[256] = "";
 
-	/* Entries with unusable keys are left out; `debug crypto ipsec` says why. */
+	/* Entries with unusable keys are left out, and `debug crypto ipsec` logs why. */
 	if (dp_config_extract(running, &cfg, err, sizeof(err)) < 0 &&
 	    debug_on(DEBUG_CRYPTO_IPSEC))
 		log_debug("IPSEC(manual_sa): not installed: %s", err);

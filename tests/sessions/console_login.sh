@@ -1,7 +1,7 @@
 #!/bin/sh
-# `line con 0` with `login local`: the console asks for a username and
-# password before the first prompt, rejects a wrong secret with
-# "% Login invalid", asks again, and runs commands once logged in. Input
+# `line con 0` with `login local`: the console prompts for a username
+# and password before the first prompt, rejects a wrong secret with
+# "% Login invalid", prompts again, and runs commands once logged in. Input
 # that ends at the login prompt stops the router cleanly.
 
 set -u
@@ -39,7 +39,7 @@ grep -q "^Current privilege level is 15" "$tmp/out" ||
 grep -q "s3cret\|wrong" "$tmp/out" &&
 	fail "a password was echoed: $(cat "$tmp/out")"
 
-# Input ends while the console still asks for credentials.
+# Input ends while the console still prompts for credentials.
 printf 'admin\nwrong\n' |
 	timeout 20 "$VR_BINARY" --no-telnet --config "$tmp/startup-config" \
 	>"$tmp/out" 2>"$tmp/err"

@@ -66,15 +66,15 @@ def telnet_idle_timeout(router):
 
 def telnet_session_timeout(router):
     """Fills lines 0-14 so that the next session gets line vty 15."""
-    held = []
+    busy_sessions = []
     for _ in range(15):
         t = Telnet(router.telnet_port)
         t.login()
-        held.append(t)
+        busy_sessions.append(t)
     t = Telnet(router.telnet_port)
     t.login()
-    for h in held:
-        h.close()
+    for busy in busy_sessions:
+        busy.close()
     started = time.monotonic()
     t.sock.settimeout(90)
     while t.sock.recv(4096):
