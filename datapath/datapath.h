@@ -674,6 +674,56 @@ void dp_set_sa_event_sink(struct dp *dp, dp_sa_event_fn fn, void *ctx);
  */
 void dp_clear_sas(struct dp *dp);
 
+/* ---- IKE messages to and from the router's own addresses ---- */
+
+#define DP_IKE_MSG_MAX 8192
+
+/*
+ * An IKE message on UDP. Inbound, the datapath fills it for UDP 500 and
+ * for UDP 4500 with the non-ESP marker (removed, natt set) addressed to
+ * one of the router's interface addresses. Outbound, the IKE manager
+ * fills it and the datapath adds IPv4 and UDP headers (and the marker
+ * when natt is set), routes it and sends it; ifname is ignored then.
+ */
+struct dp_ike_packet {
+	uint32_t src, dst;		/* network byte order */
+	uint16_t sport, dport;		/* host byte order */
+	bool natt;			/* non-ESP marker on the wire */
+	char ifname[DP_IFNAME_MAX];	/* input interface */
+	uint16_t len;
+	uint8_t data[DP_IKE_MSG_MAX];
+};
+
+typedef void (*dp_ike_rx_fn)(void *ctx, const struct dp_ike_packet *pkt);
+
+/* Sets where inbound IKE messages go; call before dp_start(). Without a
+ * sink they are counted and dropped. FN must not block. */
+void dp_set_ike_sink(struct dp *dp, dp_ike_rx_fn fn, void *ctx);
+
+/* Queues PKT for sending; returns -1 when the queue is full or PKT is
+ * malformed (len 0 or above DP_IKE_MSG_MAX). Never blocks. */
+int dp_ike_send(struct dp *dp, const struct dp_ike_packet *pkt);
+
+/*
+ * Traffic that needs an SA that does not exist yet: a packet matched a
+ * crypto map entry of type ipsec-isakmp with no outbound SA (counted as
+ * `#pkts no sa (send)` and dropped), or was routed into a protected
+ * tunnel interface with no SA. At most one event per map entry or
+ * tunnel per second.
+ */
+struct dp_acquire_event {
+	char map[DP_NAME_MAX];		/* "" for a tunnel interface */
+	uint32_t map_seq;
+	char ifname[DP_IFNAME_MAX];	/* egress interface or tunnel */
+	uint32_t src, dst;		/* the packet's, network byte order */
+	uint8_t proto;
+};
+
+typedef void (*dp_acquire_fn)(void *ctx, const struct dp_acquire_event *ev);
+
+/* Sets where acquire events go; call before dp_start(). */
+void dp_set_acquire_sink(struct dp *dp, dp_acquire_fn fn, void *ctx);
+
 /* ---- Routing table ---- */
 
 enum dp_route_type {

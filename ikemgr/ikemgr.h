@@ -60,4 +60,55 @@ void ike_sync(struct ikemgr *ike);
 void ike_set_clock(struct ikemgr *ike, double (*now_fn)(void *ctx),
 		   void *ctx);
 
+/* ---- Snapshots and requests for show, clear and debug commands ---- */
+
+/* One IKE SA (or one being negotiated), as `show crypto isakmp sa` and
+ * `show crypto session` need it. */
+struct ike_sa_info {
+	uint32_t conn_id;		/* IOS conn-id, 1000 upwards */
+	int version;			/* 1 for ISAKMP, 2 for IKEv2 */
+	uint32_t local, peer;		/* network byte order */
+	uint16_t local_port, peer_port;
+	char state[20];			/* IOS text: QM_IDLE, MM_NO_STATE, ... */
+	bool active;			/* ACTIVE; false prints STALE */
+	bool initiator;
+	uint8_t icookie[8], rcookie[8];	/* IKE SPIs */
+	char encr[12];			/* IOS detail column: aes, 3des, ... */
+	uint16_t key_bits;		/* 128, 192, 256; 0 when fixed */
+	char hash[8];			/* sha, sha256, sha384, sha512, md5 */
+	char auth[8];			/* psk */
+	uint8_t dh_group;
+	uint32_t lifetime_sec;		/* negotiated */
+	uint32_t remaining_sec;		/* time left before expiry */
+	bool natt;			/* NAT traversal in use (port 4500) */
+	bool dpd;			/* peer supports DPD: capability D */
+	char profile[64];		/* isakmp profile, "" when none */
+	char map[64];			/* crypto map or tunnel that uses it */
+	uint32_t map_seq;
+	char ifname[32];		/* interface of that map or tunnel */
+	uint32_t child_sas;		/* IPsec SA pairs negotiated over it */
+};
+
+/* Copies every IKE SA into a malloc'd array (free() it). Returns the
+ * count, or -1. Safe from any thread. */
+int ike_get_sas(struct ikemgr *ike, struct ike_sa_info **out);
+
+/* What `clear crypto ...` removes. */
+enum ike_clear_kind {
+	IKE_CLEAR_ALL_SA,		/* clear crypto sa: IPsec SAs */
+	IKE_CLEAR_PEER_SA,		/* clear crypto sa peer A */
+	IKE_CLEAR_ISAKMP,		/* clear crypto isakmp [CONN-ID] */
+	IKE_CLEAR_SESSION,		/* clear crypto session [remote A] */
+};
+
+/*
+ * Carries out a clear: IPsec SAs are deleted with a DELETE to the peer
+ * over a live IKE SA, IKE SAs with an ISAKMP DELETE. ADDR (network
+ * order) selects a peer and CONN_ID an IKE SA; 0 means all. Returns
+ * once done, the number of SAs removed, or -1 when nothing matched a
+ * given ADDR or CONN_ID.
+ */
+int ike_clear(struct ikemgr *ike, enum ike_clear_kind kind, uint32_t addr,
+	      uint32_t conn_id);
+
 #endif
