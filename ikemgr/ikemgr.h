@@ -5,6 +5,7 @@
 #ifndef VR_IKEMGR_IKEMGR_H
 #define VR_IKEMGR_IKEMGR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ikemgr;
