@@ -30,6 +30,8 @@
 #include "datapath/dp_private.h"
 
 #define QUEUE_LEN		256
+/* IKE messages waiting to be sent; 64 of about 8 KiB each. */
+#define IKE_QUEUE_LEN		64
 #define BATCH			32
 #define REASS_SLOTS		16
 #define REASS_TIMEOUT_NS	(30ULL * 1000000000ULL)
@@ -134,6 +136,7 @@ dp_create(void)
 	dp->next_conn_id = 2001;
 	dp->rx_if = -1;
 	dp->q = msgq_create(QUEUE_LEN, sizeof(struct msg));
+	dp->ike_q = msgq_create(IKE_QUEUE_LEN, sizeof(struct dp_ike_packet));
 	dp->reass = dp_reass_create(REASS_SLOTS, REASS_TIMEOUT_NS);
 	dp->log_lim = dp_limiter_create(14, INV_SPI_LOG_INTERVAL_NS,
 					INV_SPI_LOG_BURST, INV_SPI_LOG_RATE,
@@ -143,7 +146,7 @@ dp_create(void)
 					  INV_SPI_EVENT_RATE, seed * 31 + 7);
 	dp->sadb = dp_sadb_create(0, seed);
 	dp->sadb_out = dp_sadb_create(0, seed);
-	if (dp->q == NULL || dp->reass == NULL || dp->log_lim == NULL ||
+	if (dp->q == NULL || dp->ike_q == NULL || dp->reass == NULL || dp->log_lim == NULL ||
 	    dp->event_lim == NULL || dp->sadb == NULL ||
 	    dp->sadb_out == NULL) {
 		dp_destroy(dp);
@@ -158,12 +161,14 @@ dp_thread(void *arg)
 	struct dp *dp = arg;
 
 	while (!atomic_load(&dp->stop)) {
-		struct pollfd pfd[1 + DP_MAX_WIRES];
+		struct pollfd pfd[2 + DP_MAX_WIRES];
 		size_t n = 0;
 		uint64_t now;
 		struct msg m;
 
 		pfd[n].fd = msgq_fd(dp->q);
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = msgq_fd(dp->ike_q);
 		pfd[n++].events = POLLIN;
 		for (size_t i = 0; i < dp->n_wires; i++) {
 			pfd[n].fd = dp->wires[i].fd;
@@ -174,11 +179,14 @@ dp_thread(void *arg)
 
 		while (!atomic_load(&dp->stop) && msgq_pop(dp->q, &m))
 			handle_msg(dp, &m);
+		while (!atomic_load(&dp->stop) &&
+		       msgq_pop(dp->ike_q, &dp->ike_msg))
+			dp_ike_output(dp);
 
 		now = dp_now_ns();
-		for (size_t i = 1; i < n; i++) {
+		for (size_t i = 2; i < n; i++) {
 			if (pfd[i].revents & POLLIN)
-				dp_wire_receive(dp, &dp->wires[i - 1], now);
+				dp_wire_receive(dp, &dp->wires[i - 2], now);
 		}
 		dp_input_expire(dp, now);
 		dp_input_flush(dp);
@@ -293,12 +301,15 @@ dp_destroy(struct dp *dp)
 			discard_msg(&m);
 		msgq_destroy(dp->q);
 	}
+	msgq_destroy(dp->ike_q);
 	for (size_t i = 0; i < dp->n_wires; i++)
 		dp_wire_close(&dp->wires[i]);
 	free_sas(dp->sas, dp->n_sas);
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
 	free(dp->map_sa);
+	free(dp->acquire_map_ns);
+	free(dp->acquire_if_ns);
 	free(dp->rib);
 	dp_capture_free_all(dp);
 	dp_sadb_free(dp->sadb);

@@ -401,6 +401,9 @@ enum dp_drop {
 	DP_DROP_IPV4_FRAG_DF,		/* over the MTU with DF set */
 	DP_DROP_TUNNEL_NO_PEER,		/* no tunnel, source or NHRP map */
 	DP_DROP_TUNNEL_UNPROTECTED,	/* clear GRE on a protected tunnel */
+	DP_DROP_UDP_CHECKSUM,		/* IKE datagram with a bad checksum */
+	DP_DROP_IKE_NO_SINK,		/* IKE message, no IKE manager */
+	DP_DROP_IKE_LENGTH,		/* empty, or over DP_IKE_MSG_MAX */
 	DP_DROP_COUNT
 };
 
@@ -448,6 +451,9 @@ struct dp_stats {
 	uint64_t mss_adjusted;		/* TCP SYNs whose MSS was lowered */
 	/* Longest time one dp_sa_install() held up packet processing. */
 	uint64_t sa_install_max_ns;
+	uint64_t ike_sent;		/* IKE datagrams from dp_ike_send() */
+	uint64_t ike_send_rejected;	/* dp_ike_send() calls that failed */
+	uint64_t acquire_events;	/* handed to the acquire sink */
 };
 void dp_get_stats(struct dp *dp, struct dp_stats *out);
 
@@ -700,8 +706,13 @@ typedef void (*dp_ike_rx_fn)(void *ctx, const struct dp_ike_packet *pkt);
  * sink they are counted and dropped. FN must not block. */
 void dp_set_ike_sink(struct dp *dp, dp_ike_rx_fn fn, void *ctx);
 
-/* Queues PKT for sending; returns -1 when the queue is full or PKT is
- * malformed (len 0 or above DP_IKE_MSG_MAX). Never blocks. */
+/*
+ * Queues PKT for sending; returns -1, counted in ike_send_rejected, when
+ * the queue (64 messages) is full or PKT is malformed: len 0 or above
+ * DP_IKE_MSG_MAX, destination 0, or port 0. Source 0 means the egress
+ * interface's address. Never blocks. Without a running thread the
+ * caller sends PKT itself, as for dp_input_batch().
+ */
 int dp_ike_send(struct dp *dp, const struct dp_ike_packet *pkt);
 
 /*

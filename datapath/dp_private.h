@@ -41,6 +41,9 @@ enum dp_stat {
 	DP_STAT_FRAGMENTS_OUT,
 	DP_STAT_MSS_ADJUSTED,
 	DP_STAT_SA_INSTALL_MAX_NS,
+	DP_STAT_IKE_SENT,
+	DP_STAT_IKE_SEND_REJECTED,	/* written by callers, atomically */
+	DP_STAT_ACQUIRE_EVENTS,
 	DP_STAT_COUNT
 };
 
@@ -121,6 +124,11 @@ struct dp {
 	atomic_bool stop;
 	dp_invalid_spi_fn sink;
 	void *sink_ctx;
+	dp_ike_rx_fn ike_sink;
+	void *ike_sink_ctx;
+	dp_acquire_fn acquire_sink;
+	void *acquire_sink_ctx;
+	struct msgq *ike_q;		/* struct dp_ike_packet to send */
 	uint64_t seed;
 
 	_Atomic uint64_t drop_pkts[DP_DROP_COUNT];
@@ -171,6 +179,11 @@ struct dp {
 	uint8_t frag_pkt[DP_PKT_MAX];	/* one fragment being sent */
 	uint8_t tun_pkt[DP_PKT_MAX];	/* a packet leaving a tunnel */
 	uint8_t tun_plain[DP_PKT_MAX];	/* GRE before tunnel protection */
+	/* Last acquire event per cfg.maps and per cfg.ifs entry, 0: none. */
+	uint64_t *acquire_map_ns;
+	uint64_t *acquire_if_ns;
+	struct dp_ike_packet ike_msg;	/* inbound, or popped from ike_q */
+	uint8_t ike_pkt[DP_IKE_MSG_MAX + 32]; /* an IKE datagram being sent */
 };
 
 /* Big-endian 16-bit fields of packet headers. */
@@ -258,6 +271,10 @@ void dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
  * was delivered locally, -1 with the drop counted.
  */
 int dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth);
+/* The same for a packet that crypto maps leave alone (IKE). */
+int dp_ip_output_plain(struct dp *dp, uint8_t *pkt, size_t len);
+/* Our address towards DST: the egress interface's, or 0 without route. */
+uint32_t dp_source_for(const struct dp *dp, uint32_t dst);
 /*
  * Counts #pkts no sa (send) on the flow of crypto map MAP entry SEQ on
  * IFNAME (its inbound SA), when it has one; MAP NULL matches any SA on
@@ -286,6 +303,21 @@ void dp_sa_expire(struct dp *dp, uint64_t now);
 bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
 void dp_sa_reset_now(struct dp *dp);
+
+/* ike.c */
+/* Hands the UDP payload at PAYLOAD (marker removed) to the IKE sink. */
+void dp_ike_input(struct dp *dp, const char *ifname, const uint8_t *pkt,
+		  const uint8_t *payload, size_t len, bool natt);
+/* Builds and sends dp->ike_msg; returns -1 with the drop counted. */
+int dp_ike_output(struct dp *dp);
+/* Sizes the acquire rate limits to dp->cfg; called on each config. */
+void dp_acquire_reset(struct dp *dp);
+/*
+ * Raises an acquire event for PKT, which needs an SA of crypto map entry
+ * MAP (index in cfg.maps) or, when MAP is -1, of tunnel interface IFC
+ * (index in cfg.ifs). Each entry or tunnel raises at most one a second.
+ */
+void dp_acquire(struct dp *dp, int map, int ifc, const uint8_t *pkt);
 
 /* tunnel.c */
 /* The Tunnel interface NAME when it is one and not shut down. */

@@ -63,6 +63,9 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	[DP_DROP_IPV4_FRAG_DF] = { "Ipv4FragTooBig", 0, NULL },
 	[DP_DROP_TUNNEL_NO_PEER] = { "TunnelNoPeer", 0, NULL },
 	[DP_DROP_TUNNEL_UNPROTECTED] = { "TunnelUnprotected", 0, NULL },
+	[DP_DROP_UDP_CHECKSUM] = { "UdpChecksum", 0, NULL },
+	[DP_DROP_IKE_NO_SINK] = { "IkeNoListener", 0, NULL },
+	[DP_DROP_IKE_LENGTH] = { "IkeBadLength", 0, NULL },
 };
 
 const char *

@@ -356,6 +356,8 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 		dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
 					DP_DROP_ESP_IKE_START, len);
 		dp_count_no_sa(dp, m->map, m->seq, m->ifname);
+		if (!m->manual)
+			dp_acquire(dp, (int)map, -1, pkt);
 		return -1;
 	}
 	df = dp->cfg.df_bit == DP_DF_SET ||
@@ -385,8 +387,9 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 	return mtu_send(dp, egress, dp->out_pkt, out_len, depth);
 }
 
-int
-dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
+/* Routes PKT, through the egress crypto maps only when CRYPTO is set. */
+static int
+ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth, bool crypto)
 {
 	const struct dp_route *r;
 	const struct dp_if_cfg *tun;
@@ -408,11 +411,23 @@ dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
 	tun = dp_tunnel_if(dp, r->ifname);
 	if (tun != NULL)
 		return dp_tunnel_output(dp, tun, pkt, len, r->next_hop, depth);
-	map = crypto_match(dp, r->ifname, pkt, len);
+	map = crypto ? crypto_match(dp, r->ifname, pkt, len) : -1;
 	if (map >= 0)
 		return crypto_send(dp, (size_t)map, r->ifname, pkt, len,
 				   depth);
 	return mtu_send(dp, r->ifname, pkt, len, depth);
+}
+
+int
+dp_ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth)
+{
+	return ip_output(dp, pkt, len, depth, true);
+}
+
+int
+dp_ip_output_plain(struct dp *dp, uint8_t *pkt, size_t len)
+{
+	return ip_output(dp, pkt, len, 0, false);
 }
 
 /* ---- forwarding ---- */
@@ -521,9 +536,8 @@ icmp_allow(struct dp *dp)
 	return true;
 }
 
-/* Our address to send from towards DST: the egress interface's. */
-static uint32_t
-source_for(const struct dp *dp, uint32_t dst)
+uint32_t
+dp_source_for(const struct dp *dp, uint32_t dst)
 {
 	const struct dp_route *r = dp_rib_lookup(dp->rib, dp->n_rib, dst);
 	const struct dp_if_cfg *ifc = r != NULL ? find_if(dp, r->ifname) : NULL;
@@ -577,7 +591,7 @@ dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 	memcpy(&src, pkt + 16, 4);
 	if (dp_local_if(dp, src) < 0)
 		src = in != NULL && in->addr != 0 ? in->addr :
-		      source_for(dp, dst);
+		      dp_source_for(dp, dst);
 	if (src == 0)
 		return;
 	memset(m + 20, 0, 8);
@@ -711,7 +725,7 @@ dp_probe_send(struct dp *dp, struct dp_probe_req *req)
 	if (size > 18024)
 		size = 18024;
 	if (src == 0)
-		src = source_for(dp, p->dst);
+		src = dp_source_for(dp, p->dst);
 	if (src == 0 && dp_local_if(dp, p->dst) >= 0)
 		src = p->dst;
 	if (src == 0) {

@@ -319,7 +319,7 @@ udp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 	plen = ulen - 8;
 	dport = get16(udp + 2);
 	if (dport == PORT_IKE) {
-		dp_stat_add(dp, DP_STAT_IKE_PUNTED, 1);
+		dp_ike_input(dp, ifname, pkt, udp + 8, plen, false);
 		return;
 	}
 	if (dport != PORT_NATT) {
@@ -336,7 +336,7 @@ udp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		return;
 	}
 	if (plen >= 4 && get32(udp + 8) == 0) {
-		dp_stat_add(dp, DP_STAT_IKE_PUNTED, 1);
+		dp_ike_input(dp, ifname, pkt, udp + 12, plen - 4, true);
 		return;
 	}
 	esp_input(dp, ifname, local, pkt, hlen, hlen + 8, len, now, depth);

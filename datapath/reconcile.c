@@ -86,6 +86,35 @@ mark_transport_only(struct dp *dp)
 	}
 }
 
+static bool
+of_map_entry(const struct dp_sa_cfg *c, const char *map, uint32_t seq,
+	     const char *ifname)
+{
+	return c->params.outbound && c->map_seq == seq &&
+	       strcmp(c->map, map) == 0 && strcmp(c->ifname, ifname) == 0;
+}
+
+/*
+ * The newest outbound SA of crypto map MAP entry SEQ on IFNAME, or NULL:
+ * after a rekey the new SA carries the traffic, as on IOS, while the old
+ * one still decrypts until IKE deletes it. Higher conn-ids are newer.
+ */
+static struct dp_sa_entry *
+newest_map_sa(const struct dp *dp, const char *map, uint32_t seq,
+	      const char *ifname, const struct dp_sa_entry *except)
+{
+	struct dp_sa_entry *best = NULL;
+
+	for (size_t j = 0; j < dp->n_sas; j++) {
+		struct dp_sa_entry *e = dp->sas[j];
+
+		if (e != except && of_map_entry(&e->cfg, map, seq, ifname) &&
+		    (best == NULL || e->conn_id > best->conn_id))
+			best = e;
+	}
+	return best;
+}
+
 /* Points each crypto map entry on an interface at its outbound SA. */
 static void
 link_map_sas(struct dp *dp)
@@ -98,16 +127,8 @@ link_map_sas(struct dp *dp)
 	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
 		const struct dp_map_cfg *m = &dp->cfg.maps[i];
 
-		for (size_t j = 0; j < dp->n_sas; j++) {
-			const struct dp_sa_cfg *c = &dp->sas[j]->cfg;
-
-			if (c->params.outbound && c->map_seq == m->seq &&
-			    strcmp(c->map, m->map) == 0 &&
-			    strcmp(c->ifname, m->ifname) == 0) {
-				dp->map_sa[i] = dp->sas[j];
-				break;
-			}
-		}
+		dp->map_sa[i] = newest_map_sa(dp, m->map, m->seq, m->ifname,
+					      NULL);
 	}
 }
 
@@ -228,6 +249,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 		fprintf(stderr, "datapath: out of memory rebuilding the SA "
 			"database\n");
 	dp_rib_update(dp);
+	dp_acquire_reset(dp);
 }
 
 /* Removes E from dp->sas (by swapping in the last entry), the index
@@ -248,20 +270,11 @@ unlink_entry(struct dp *dp, struct dp_sa_entry *e)
 		dp_sadb_remove(table_of(dp, p->outbound), p->dst,
 			       index_proto(p->outbound), p->spi);
 	for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps; i++) {
-		if (dp->map_sa[i] != e)
-			continue;
 		/* Fall back on another SA of the same entry, if any. */
-		dp->map_sa[i] = NULL;
-		for (size_t j = 0; j < dp->n_sas; j++) {
-			const struct dp_sa_cfg *c = &dp->sas[j]->cfg;
-
-			if (c->params.outbound && c->map_seq == e->cfg.map_seq &&
-			    strcmp(c->map, e->cfg.map) == 0 &&
-			    strcmp(c->ifname, e->cfg.ifname) == 0) {
-				dp->map_sa[i] = dp->sas[j];
-				break;
-			}
-		}
+		if (dp->map_sa[i] == e)
+			dp->map_sa[i] = newest_map_sa(dp, e->cfg.map,
+						      e->cfg.map_seq,
+						      e->cfg.ifname, e);
 	}
 	free_entry(e);
 }
@@ -298,15 +311,12 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 	}
 	dp->sas[dp->n_sas++] = e;
 	if (p->outbound) {
-		/* Only entries of its own map can start using it. */
+		/* The newest SA of its own map entry carries the traffic. */
 		for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps;
 		     i++) {
 			const struct dp_map_cfg *m = &dp->cfg.maps[i];
 
-			if (dp->map_sa[i] == NULL &&
-			    m->seq == e->cfg.map_seq &&
-			    strcmp(m->map, e->cfg.map) == 0 &&
-			    strcmp(m->ifname, e->cfg.ifname) == 0)
+			if (of_map_entry(&e->cfg, m->map, m->seq, m->ifname))
 				dp->map_sa[i] = e;
 		}
 	} else if (p->tunnel) {

@@ -43,21 +43,25 @@ tunnel_source(const struct dp *dp, const struct dp_if_cfg *t)
 }
 
 /*
- * The SA bound to tunnel T in direction OUTBOUND with remote end PEER.
+ * The newest outbound SA bound to tunnel T with remote end PEER (higher
+ * conn-ids are newer), so a rekeyed SA takes over at once.
  * NOTE: a linear scan of the SAs; fine for the tunnel counts of a lab,
  * not for thousands of protected tunnels.
  */
 static struct dp_sa_entry *
 tunnel_sa(const struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
 {
+	struct dp_sa_entry *best = NULL;
+
 	for (size_t i = 0; i < dp->n_sas; i++) {
 		struct dp_sa_entry *e = dp->sas[i];
 
 		if (e->cfg.params.outbound && e->cfg.params.dst == peer &&
-		    strcmp(e->cfg.ifname, t->name) == 0)
-			return e;
+		    strcmp(e->cfg.ifname, t->name) == 0 &&
+		    (best == NULL || e->conn_id > best->conn_id))
+			best = e;
 	}
-	return NULL;
+	return best;
 }
 
 /* The NBMA address of tunnel address ADDR in T's static NHRP maps. */
@@ -103,6 +107,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
 			dp_count_no_sa(dp, NULL, 0, t->name);
+			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), pkt);
 			return -1;
 		}
 		n = dp_esp_encap_ipv4(e->esp, pkt, len, out, DP_PKT_MAX, &st);
@@ -141,6 +146,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
 			dp_count_no_sa(dp, NULL, 0, t->name);
+			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), pkt);
 			return -1;
 		}
 		memcpy(dp->tun_plain, out, n);
