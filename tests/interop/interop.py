@@ -190,6 +190,53 @@ class Vty:
         self.sock.close()
 
 
+def parse_ipsec_sa(text):
+    """Reads `show crypto ipsec sa` output of one flow: the packet
+    counters, the current outbound SPI and the inbound and outbound ESP
+    SPIs, as integers."""
+    def counter(name):
+        m = re.search(rf"#pkts {name}: (\d+)", text)
+        return int(m.group(1)) if m else None
+
+    def spis(direction):
+        m = re.search(rf"{direction} esp sas:(.*?){direction} ah sas:",
+                      text, re.S)
+        if not m:
+            return []
+        return [int(x, 16) for x in
+                re.findall(r"spi: 0x([0-9A-Fa-f]+)\(", m.group(1))]
+
+    m = re.search(r"current outbound spi: 0x([0-9A-Fa-f]+)\(", text)
+    peer = re.search(r"current_peer (\S+) port (\d+)", text)
+    return {
+        "encaps": counter("encaps"),
+        "decaps": counter("decaps"),
+        "outbound_spi": int(m.group(1), 16) if m else None,
+        "inbound": spis("inbound"),
+        "outbound": spis("outbound"),
+        "peer": peer.group(1) if peer else None,
+        "peer_port": int(peer.group(2)) if peer else None,
+    }
+
+
+def check_counters_grew(before, after, packets):
+    """Raises LabError unless #pkts encaps and #pkts decaps of one
+    parse_ipsec_sa() result grew by at least PACKETS since BEFORE."""
+    for name in ("encaps", "decaps"):
+        if after[name] - before[name] < packets:
+            raise LabError(f"#pkts {name} grew from {before[name]} to "
+                           f"{after[name]}, expected at least {packets} "
+                           f"more")
+
+
+def ping_success(output):
+    """Returns (replies, sent) from an IOS `ping` output."""
+    m = re.search(r"Success rate is \d+ percent \((\d+)/(\d+)\)", output)
+    if not m:
+        raise LabError(f"no success rate in ping output:\n{output}")
+    return int(m.group(1)), int(m.group(2))
+
+
 # Crypto configuration pasted into vrouter over telnet: an ISAKMP policy
 # that matches charon's aes128-sha256-modp2048, the PSK, a transform set
 # and a static crypto map on the outside interface.
@@ -513,12 +560,33 @@ secrets {{
         """Returns `swanctl --list-sas` output."""
         return self.swanctl("--list-sas", check=False).stdout
 
+    def charon_children(self):
+        """Returns charon's CHILD_SAs from `swanctl --list-sas --pretty`,
+        newest first, as dicts with state, spi_in, spi_out (integers),
+        packets_in, packets_out and install_time (seconds ago)."""
+        out = self.swanctl("--list-sas", "--pretty", check=False).stdout
+        children = []
+        for m in re.finditer(r"\n\s+net-\d+ \{(.*?)\n\s+\}", out, re.S):
+            fields = dict(re.findall(r"^\s+([a-z-]+) = (\S+)$", m.group(1),
+                                     re.M))
+            if "spi-in" not in fields:
+                continue
+            children.append({
+                "state": fields.get("state"),
+                "spi_in": int(fields["spi-in"], 16),
+                "spi_out": int(fields["spi-out"], 16),
+                "packets_in": int(fields.get("packets-in", 0)),
+                "packets_out": int(fields.get("packets-out", 0)),
+                "install_time": int(fields.get("install-time", 0)),
+            })
+        children.sort(key=lambda c: c["install_time"])
+        return children
+
     def charon_child_spis(self):
         """Returns the (inbound, outbound) SPI pairs of charon's installed
-        CHILD_SAs, as integers."""
-        out = self.charon_sas()
-        return [(int(i, 16), int(o, 16)) for i, o in re.findall(
-            r"INSTALLED.*?SPIs: ([0-9a-f]+)_i ([0-9a-f]+)_o", out, re.S)]
+        CHILD_SAs, newest first."""
+        return [(c["spi_in"], c["spi_out"]) for c in self.charon_children()
+                if c["state"] == "INSTALLED"]
 
     def wait_charon_child(self, timeout=15):
         deadline = time.monotonic() + timeout
@@ -595,6 +663,79 @@ secrets {{
                 raise LabError(f"write memory failed:\n{out}")
         finally:
             v.close()
+
+    def vrouter_ping(self, vty, count=5, timeout=1):
+        """Pings strongSwan's protected address from vrouter's Loopback0
+        and returns (replies, sent)."""
+        out = vty.command(f"ping {SW_INNER} source Loopback0 repeat "
+                          f"{count} timeout {timeout}",
+                          timeout=count * (timeout + 1) + 10)
+        return ping_success(out)
+
+    def expect_vrouter_pings(self, vty, count, when, expected=None):
+        """Pings COUNT times from vrouter and raises LabError unless
+        EXPECTED (by default all) replies come back; WHEN ends the
+        error message."""
+        expected = count if expected is None else expected
+        replies, sent = self.vrouter_ping(vty, count=count)
+        if replies != expected:
+            raise LabError(f"{replies} of {sent} pings from vrouter "
+                           f"answered {when}, expected {expected}")
+
+    def expect_peer_pings(self, count, when, expected=None):
+        """Like expect_vrouter_pings(), from charon's side."""
+        expected = count if expected is None else expected
+        got = self.ping_from_peer(count=count)
+        if got != expected:
+            raise LabError(f"{got} of {count} pings from charon's side "
+                           f"answered {when}, expected {expected}")
+
+    def wait_vrouter_ping(self, vty, seconds):
+        """Pings from vrouter once a round until a reply comes back or
+        SECONDS pass; returns the seconds it took, or None."""
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            if self.vrouter_ping(vty, count=1)[0] == 1:
+                return time.monotonic() - start
+        return None
+
+    def wait_peer_ping(self, seconds, interval=0.2):
+        """Pings vrouter's protected address from strongSwan's namespace
+        until a reply comes back or SECONDS pass; returns the seconds it
+        took, or None."""
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            if self.ping_from_peer(count=1, wait=interval) == 1:
+                return time.monotonic() - start
+        return None
+
+    def ipsec_sa(self, vty):
+        return parse_ipsec_sa(vty.command("show crypto ipsec sa"))
+
+    def establish_from_peer(self):
+        """Has charon initiate Main Mode and Quick Mode; returns charon's
+        (inbound, outbound) SPIs once a ping from its side passes."""
+        self.swanctl("--initiate", "--child", "net", "--timeout", "15",
+                     timeout=30)
+        if not self.wait_charon_child(10):
+            raise LabError(f"charon has no CHILD_SA after initiating:\n"
+                           f"{self.charon_sas()}")
+        self.expect_peer_pings(3, "over the new tunnel")
+        return self.charon_child_spis()[0]
+
+    def establish_from_vrouter(self, vty):
+        """Starts the tunnel with pings from vrouter; returns charon's
+        (inbound, outbound) SPIs."""
+        if self.wait_vrouter_ping(vty, 20) is None:
+            raise LabError("no ping from vrouter passed within 20 s")
+        spis = self.charon_child_spis()
+        if not spis:
+            raise LabError(f"charon has no CHILD_SA:\n{self.charon_sas()}")
+        return spis[0]
+
+    def vrouter_log(self, vty):
+        """Returns `show logging`, which also contains debug output."""
+        return vty.command("show logging")
 
     def kill_vrouter(self):
         """Kills vrouter with SIGKILL, as a crash or power loss would: its

@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+"""vrouter restarts while charon keeps sending on the old SPI, with
+`crypto isakmp invalid-spi-recovery`. vrouter starts Main Mode to the
+static crypto map peer with INITIAL-CONTACT, charon drops its stale
+SAs, and pings from charon's side pass again. Prints the time from the
+restart to the first ping that passes.
+
+Exits 77 (skipped) without root or /dev/net/tun.
+"""
+import re
+import time
+
+import interop
+from interop import LabError
+
+# Far above the one-second goal that bench_ike measures, so a loaded
+# machine does not fail the test.
+RECOVERY_LIMIT = 15
+
+
+def body(lab):
+    lab.start_charon(version=1)
+    lab.start_vrouter()
+    lab.configure_vrouter("crypto isakmp invalid-spi-recovery\n")
+    _, stale_out = lab.establish_from_peer()
+
+    lab.kill_vrouter()
+    start = time.monotonic()
+    lab.start_vrouter(config=None)
+    took = lab.wait_peer_ping(RECOVERY_LIMIT)
+    if took is None:
+        raise LabError(f"no ping from charon's side passed within "
+                       f"{RECOVERY_LIMIT} s of vrouter's restart")
+    took = time.monotonic() - start
+    print(f"restart to first ping: {took:.3f} s")
+
+    spis = lab.charon_child_spis()
+    if not spis:
+        raise LabError(f"charon has no CHILD_SA:\n{lab.charon_sas()}")
+    if any(out == stale_out for _, out in spis):
+        raise LabError(f"charon still has the stale outbound SPI "
+                       f"{stale_out:#x}:\n{lab.charon_sas()}")
+    if "INITIAL_CONTACT" not in lab.charon_log():
+        raise LabError("charon's log shows no INITIAL_CONTACT from vrouter")
+
+    v = lab.vty()
+    try:
+        log = lab.vrouter_log(v)
+        if not re.search(r"%CRYPTO-4-RECVD_PKT_INV_SPI.*?spi=0x0*"
+                         rf"{stale_out:X}\(", log, re.I):
+            raise LabError(f"no %CRYPTO-4-RECVD_PKT_INV_SPI for the stale "
+                           f"SPI {stale_out:#x}:\n{log}")
+        out = v.command("show crypto isakmp sa")
+        if not re.search(rf"{re.escape(interop.SW_OUTER)}\s+"
+                         rf"{re.escape(interop.VR_OUTER)}\s+QM_IDLE", out):
+            raise LabError(f"vrouter has no QM_IDLE SA that it initiated "
+                           f"to {interop.SW_OUTER}:\n{out}")
+        lab.expect_vrouter_pings(v, 5, "after the recovery")
+    finally:
+        v.close()
+
+
+if __name__ == "__main__":
+    interop.run_test("ikev1_restart_recovery", body)
