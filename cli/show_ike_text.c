@@ -1,0 +1,766 @@
+/*
+ * Writers of the IKE show commands in IOS XE layout: show crypto isakmp
+ * sa [detail], show crypto isakmp peers and show crypto session [detail].
+ *
+ * A crypto session is one peer behind one interface. The sessions come
+ * from three places: the static peers of the running config (so a
+ * configured peer with nothing negotiated shows as DOWN), the IKE
+ * manager's SA snapshot and the datapath's IPsec SA snapshot.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#include "cli/command.h"
+#include "cli/show_ike.h"
+#include "cli/vty.h"
+#include "core/config.h"
+#include "datapath/datapath.h"
+#include "ikemgr/ikemgr.h"
+
+#define MOD "/vrouter-config:"
+
+static void
+ip_text(uint32_t addr, char *buf)
+{
+	inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+/* Formats SEC as IOS prints a remaining lifetime: hh:mm:ss. */
+static void
+hms_text(uint32_t sec, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02u:%02u:%02u", sec / 3600, sec / 60 % 60,
+		 sec % 60);
+}
+
+/* True once the SA carries traffic keys: QM_IDLE for IKEv1, READY for
+ * IKEv2. */
+static bool
+ike_ready(const struct ike_sa_info *sa)
+{
+	return sa->active && strcmp(sa->state, sa->version == 2 ? "READY" :
+				    "QM_IDLE") == 0;
+}
+
+/* IOS capability letters (D dead peer detection, N NAT traversal). */
+static void
+caps_text(const struct ike_sa_info *sa, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", sa->dpd ? "D" : "", sa->natt ? "N" : "");
+}
+
+/* ---- show crypto isakmp sa [detail] ---- */
+
+/* In IOS, dst is the IKE responder and src the initiator on both ends. */
+static void
+isakmp_ends(const struct ike_sa_info *sa, char *dst, char *src)
+{
+	ip_text(sa->initiator ? sa->peer : sa->local, dst);
+	ip_text(sa->initiator ? sa->local : sa->peer, src);
+}
+
+static void
+isakmp_sa_row(struct vty *vty, const struct ike_sa_info *sa)
+{
+	char dst[INET_ADDRSTRLEN], src[INET_ADDRSTRLEN];
+
+	isakmp_ends(sa, dst, src);
+	vty_out(vty, "%-15s %-15s %-12s%10u %s\n", dst, src, sa->state,
+		sa->conn_id, sa->active ? "ACTIVE" : "STALE");
+}
+
+static void
+isakmp_sa_detail_row(struct vty *vty, const struct ike_sa_info *sa)
+{
+	char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
+	char life[16] = "", caps[8];
+
+	ip_text(sa->local, local);
+	ip_text(sa->peer, remote);
+	if (ike_ready(sa))
+		hms_text(sa->remaining_sec, life, sizeof(life));
+	caps_text(sa, caps, sizeof(caps));
+	vty_out(vty, "%-6u%-16s%-16s%-7s%-7s%-5s%-7s%-5s%-3u%-9s%s\n",
+		sa->conn_id, local, remote, "", sa->active ? "ACTIVE" : "STALE",
+		sa->encr, sa->hash, sa->auth, sa->dh_group, life, caps);
+	/* The software engine numbers its connections from 1 where the
+	 * conn-id starts at 1001. */
+	vty_out(vty, "       Engine-id:Conn-id =  SW:%u\n\n",
+		sa->conn_id > 1000 ? sa->conn_id - 1000 : sa->conn_id);
+}
+
+void
+cmd_isakmp_sa_write(struct vty *vty, const struct ike_sa_info *sas, size_t n,
+		    bool detail)
+{
+	if (detail) {
+		vty_out(vty, "Codes: C - IKE configuration mode, D - Dead Peer "
+			"Detection\n"
+			"       K - Keepalives, N - NAT-traversal\n"
+			"       T - cTCP encapsulation, X - IKE Extended "
+			"Authentication\n"
+			"       psk - Preshared key, rsig - RSA signature\n"
+			"       renc - RSA encryption\n"
+			"IPv4 Crypto ISAKMP SA\n\n"
+			"C-id  Local           Remote          I-VRF  Status "
+			"Encr Hash   Auth DH Lifetime Cap.\n\n");
+	} else {
+		vty_out(vty, "IPv4 Crypto ISAKMP SA\n"
+			"dst             src             state          "
+			"conn-id status\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sas[i].version != 1)
+			continue;
+		if (detail)
+			isakmp_sa_detail_row(vty, &sas[i]);
+		else
+			isakmp_sa_row(vty, &sas[i]);
+	}
+	if (!detail)
+		vty_out(vty, "\n");
+	vty_out(vty, "IPv6 Crypto ISAKMP SA\n\n");
+}
+
+/* ---- show crypto isakmp peers ---- */
+
+void
+cmd_isakmp_peers_write(struct vty *vty, const struct ike_sa_info *sas,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char peer[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN];
+		bool seen = false;
+
+		if (sas[i].version != 1)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = sas[k].version == 1 &&
+			       sas[k].peer == sas[i].peer;
+		if (seen)
+			continue;
+		ip_text(sas[i].peer, peer);
+		ip_text(sas[i].local, local);
+		vty_out(vty, "Peer: %s Port: %u Local: %s\n", peer,
+			sas[i].peer_port, local);
+		vty_out(vty, " Phase1 id: %s\n", peer);
+	}
+}
+
+/* ---- Crypto sessions ---- */
+
+/* One IPSEC FLOW line of a session and the IPsec SAs counted on it. */
+struct flow {
+	char map[DP_NAME_MAX];		/* "" for a tunnel interface */
+	uint32_t seq;
+	char ident[160];		/* what follows "permit " */
+	/*
+	 * IPsec SAs name their crypto map entry, not the ACL entry they
+	 * were negotiated for, so they are all counted on the first flow
+	 * of their entry.
+	 */
+	bool counts_sas;
+	unsigned n_sas;
+	uint64_t decaps, in_drops, encaps, out_drops;
+	const struct dp_sa_info *in, *out;	/* newest of each direction */
+};
+
+struct session {
+	char ifname[DP_IFNAME_MAX];
+	uint32_t peer;			/* network byte order */
+	char profile[64];
+	struct flow *flows;
+	size_t n_flows;
+};
+
+struct session_set {
+	struct session *s;
+	size_t n, cap;
+	bool no_memory;
+};
+
+/* Returns the index of session (IFNAME, PEER), added when new; -1 when
+ * out of memory. */
+static long
+session_get(struct session_set *set, const char *ifname, uint32_t peer)
+{
+	struct session *s;
+
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->s[i].peer == peer &&
+		    strcmp(set->s[i].ifname, ifname) == 0)
+			return (long)i;
+	}
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 8;
+
+		s = realloc(set->s, cap * sizeof(*s));
+		if (s == NULL) {
+			set->no_memory = true;
+			return -1;
+		}
+		set->s = s;
+		set->cap = cap;
+	}
+	s = &set->s[set->n];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	s->peer = peer;
+	return (long)set->n++;
+}
+
+static struct flow *
+flow_add(struct session_set *set, struct session *s, const char *map,
+	 uint32_t seq, const char *ident, bool counts_sas)
+{
+	struct flow *f = realloc(s->flows, (s->n_flows + 1) * sizeof(*f));
+
+	if (f == NULL) {
+		set->no_memory = true;
+		return NULL;
+	}
+	s->flows = f;
+	f = &s->flows[s->n_flows++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->map, sizeof(f->map), "%s", map);
+	f->seq = seq;
+	snprintf(f->ident, sizeof(f->ident), "%s", ident);
+	f->counts_sas = counts_sas;
+	return f;
+}
+
+static struct flow *
+flow_counting(struct session *s, const char *map, uint32_t seq)
+{
+	for (size_t i = 0; i < s->n_flows; i++) {
+		struct flow *f = &s->flows[i];
+
+		if (f->counts_sas && f->seq == seq && strcmp(f->map, map) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static void
+session_set_free(struct session_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->s[i].flows);
+	free(set->s);
+}
+
+/* Appends an ACL address as IOS prints it in a flow: "host A" or A/M. */
+static void
+flow_addr(char *buf, size_t len, uint32_t addr, uint32_t wild)
+{
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+	size_t used = strlen(buf);
+
+	ip_text(addr & ~wild, a);
+	if (wild == 0) {
+		snprintf(buf + used, len - used, " host %s", a);
+		return;
+	}
+	ip_text(~wild, m);
+	snprintf(buf + used, len - used, " %s/%s", a, m);
+}
+
+/*
+ * Adds one flow per permit entry of access list ACL. Returns false when
+ * the list has no permit entry. NOTE: ports of TCP and UDP entries are
+ * not shown.
+ */
+static bool
+acl_flows(struct session_set *set, struct session *s,
+	  const struct dp_config *dc, const char *map, uint32_t seq,
+	  const char *acl)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < dc->n_acl; i++) {
+		const struct dp_acl_entry *a = &dc->acl[i];
+		char ident[160];
+
+		if (!a->permit || strcmp(a->acl, acl) != 0)
+			continue;
+		if (a->proto < 0)
+			snprintf(ident, sizeof(ident), "ip");
+		else
+			snprintf(ident, sizeof(ident), "%d", a->proto);
+		flow_addr(ident, sizeof(ident), a->src, a->src_wild);
+		flow_addr(ident, sizeof(ident), a->dst, a->dst_wild);
+		if (flow_add(set, s, map, seq, ident, first) == NULL)
+			return true;
+		first = false;
+	}
+	return !first;
+}
+
+static const char *
+child_value(const struct lyd_node *node, const char *name)
+{
+	const struct lyd_node *c;
+
+	LY_LIST_FOR(lyd_child(node), c) {
+		if (strcmp(LYD_NAME(c), name) == 0)
+			return lyd_get_value(c);
+	}
+	return NULL;
+}
+
+static const struct lyd_node *
+map_entry(const struct lyd_node *tree, const char *map, uint32_t seq)
+{
+	char xpath[256];
+	struct lyd_node *n = NULL;
+
+	snprintf(xpath, sizeof(xpath), MOD "crypto/map[name='%s']/entry"
+		 "[sequence='%u']", map, seq);
+	if (lyd_find_path(tree, xpath, 0, &n) != LY_SUCCESS)
+		return NULL;
+	return n;
+}
+
+/* The peer IKE tries first: `set peer ... default`, else the first. */
+static uint32_t
+entry_peer(const struct lyd_node *entry)
+{
+	const char *v = child_value(entry, "default-peer");
+	uint32_t addr = 0;
+
+	if (v == NULL)
+		v = child_value(entry, "peer");
+	if (v == NULL || inet_pton(AF_INET, v, &addr) != 1)
+		return 0;
+	return addr;
+}
+
+/*
+ * Adds the sessions of crypto map entries applied to interfaces. Entries
+ * that only refer to a dynamic map have no peer until one connects; the
+ * IKE and IPsec SAs bring those.
+ */
+static void
+add_map_sessions(struct session_set *set, const struct lyd_node *tree,
+		 const struct dp_config *dc)
+{
+	for (size_t i = 0; i < dc->n_maps; i++) {
+		const struct dp_map_cfg *m = &dc->maps[i];
+		const struct lyd_node *e = map_entry(tree, m->map, m->seq);
+		const char *profile;
+		uint32_t peer;
+		long k;
+
+		if (e == NULL || child_value(e, "dynamic") != NULL)
+			continue;
+		peer = entry_peer(e);
+		if (peer == 0)
+			continue;
+		k = session_get(set, m->ifname, peer);
+		if (k < 0)
+			return;
+		profile = child_value(e, "isakmp-profile");
+		if (profile != NULL)
+			snprintf(set->s[k].profile, sizeof(set->s[k].profile),
+				 "%s", profile);
+		acl_flows(set, &set->s[k], dc, m->map, m->seq, m->acl);
+	}
+}
+
+static uint32_t
+if_addr(const struct dp_config *dc, const char *ifname)
+{
+	for (size_t i = 0; i < dc->n_ifs; i++) {
+		if (strcmp(dc->ifs[i].name, ifname) == 0)
+			return dc->ifs[i].addr;
+	}
+	return 0;
+}
+
+static const struct dp_if_cfg *
+protected_tunnel(const struct dp_config *dc, const char *ifname)
+{
+	for (size_t i = 0; i < dc->n_ifs; i++) {
+		const struct dp_if_cfg *t = &dc->ifs[i];
+
+		if (strcmp(t->name, ifname) == 0)
+			return t->tunnel != DP_TUNNEL_NONE &&
+			       t->protection[0] != '\0' ? t : NULL;
+	}
+	return NULL;
+}
+
+/* GRE protection protects GRE between the tunnel ends; sVTI any IP. */
+static void
+tunnel_flow(struct session_set *set, struct session *s,
+	    const struct dp_config *dc, const struct dp_if_cfg *t)
+{
+	char ident[160], src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	uint32_t from = t->tunnel_src;
+
+	if (from == 0 && t->tunnel_src_if[0] != '\0')
+		from = if_addr(dc, t->tunnel_src_if);
+	ip_text(from, src);
+	ip_text(s->peer, dst);
+	if (t->tunnel == DP_TUNNEL_IPSEC)
+		snprintf(ident, sizeof(ident),
+			 "ip 0.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0");
+	else
+		snprintf(ident, sizeof(ident), "47 host %s host %s", src, dst);
+	flow_add(set, s, "", 0, ident, true);
+}
+
+/* Adds the sessions of protected point-to-point tunnels. */
+static void
+add_tunnel_sessions(struct session_set *set, const struct lyd_node *tree,
+		    const struct dp_config *dc)
+{
+	for (size_t i = 0; i < dc->n_ifs; i++) {
+		const struct dp_if_cfg *t = protected_tunnel(dc,
+							     dc->ifs[i].name);
+		char xpath[256];
+		const char *profile;
+		long k;
+
+		if (t == NULL || t->tunnel == DP_TUNNEL_MGRE ||
+		    t->tunnel_dst == 0)
+			continue;
+		k = session_get(set, t->name, t->tunnel_dst);
+		if (k < 0)
+			return;
+		snprintf(xpath, sizeof(xpath), MOD "crypto/ipsec/profile"
+			 "[name='%s']/isakmp-profile", t->protection);
+		profile = cfg_get_value(tree, xpath);
+		if (profile != NULL)
+			snprintf(set->s[k].profile, sizeof(set->s[k].profile),
+				 "%s", profile);
+		tunnel_flow(set, &set->s[k], dc, t);
+	}
+}
+
+/* The flow that counts SA, created when the config does not list it. */
+static struct flow *
+sa_flow(struct session_set *set, struct session *s,
+	const struct dp_config *dc, const struct dp_sa_info *sa)
+{
+	const struct dp_if_cfg *t = protected_tunnel(dc, sa->ifname);
+	const char *map = t != NULL ? "" : sa->map;
+	uint32_t seq = t != NULL ? 0 : sa->map_seq;
+	struct flow *f = flow_counting(s, map, seq);
+
+	if (f != NULL)
+		return f;
+	if (t != NULL) {
+		tunnel_flow(set, s, dc, t);
+		return flow_counting(s, map, seq);
+	}
+	for (size_t i = 0; i < dc->n_maps; i++) {
+		const struct dp_map_cfg *m = &dc->maps[i];
+
+		if (m->seq == seq && strcmp(m->map, map) == 0 &&
+		    acl_flows(set, s, dc, map, seq, m->acl))
+			return flow_counting(s, map, seq);
+	}
+	/* NOTE: the selectors of SAs that no configured ACL describes
+	 * (dynamic crypto map peers) are not in the snapshot. */
+	return flow_add(set, s, map, seq, "ip 0.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0",
+			true);
+}
+
+static void
+add_ipsec_sas(struct session_set *set, const struct cmd_session_input *in,
+	      const struct dp_config *dc)
+{
+	for (size_t i = 0; i < in->n_ipsec; i++) {
+		const struct dp_sa_info *sa = &in->ipsec[i];
+		const struct dp_sa_params *p = &sa->params;
+		struct flow *f;
+		long k;
+
+		k = session_get(set, sa->ifname, p->outbound ? p->dst : p->src);
+		if (k < 0)
+			return;
+		f = sa_flow(set, &set->s[k], dc, sa);
+		if (f == NULL)
+			return;
+		f->n_sas++;
+		if (p->outbound) {
+			f->encaps += sa->counters.encaps;
+			f->out_drops += sa->counters.encaps_failed +
+					sa->counters.no_sa_send;
+			if (f->out == NULL ||
+			    sa->installed_ns > f->out->installed_ns)
+				f->out = sa;
+		} else {
+			f->decaps += sa->counters.decaps;
+			f->in_drops += sa->counters.decaps_failed;
+			if (f->in == NULL ||
+			    sa->installed_ns > f->in->installed_ns)
+				f->in = sa;
+		}
+	}
+}
+
+/* An IKE SA joins every session of its peer, or makes its own. */
+static void
+add_ike_sas(struct session_set *set, const struct cmd_session_input *in)
+{
+	for (size_t i = 0; i < in->n_ike; i++) {
+		const struct ike_sa_info *sa = &in->ike[i];
+		bool found = false;
+		long k;
+
+		for (size_t j = 0; j < set->n; j++) {
+			if (set->s[j].peer != sa->peer)
+				continue;
+			found = true;
+			if (set->s[j].profile[0] == '\0')
+				snprintf(set->s[j].profile,
+					 sizeof(set->s[j].profile), "%s",
+					 sa->profile);
+		}
+		if (found)
+			continue;
+		k = session_get(set, sa->ifname, sa->peer);
+		if (k < 0)
+			return;
+		snprintf(set->s[k].profile, sizeof(set->s[k].profile), "%s",
+			 sa->profile);
+	}
+}
+
+static int
+session_order(const void *a, const void *b)
+{
+	const struct session *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c != 0)
+		return c;
+	return ntohl(x->peer) < ntohl(y->peer) ? -1 :
+	       ntohl(x->peer) > ntohl(y->peer);
+}
+
+/* ---- show crypto session [detail] ---- */
+
+/* Formats an uptime as IOS does: hh:mm:ss, then 1d02h, then 1w2d. */
+static void
+uptime_text(uint64_t sec, char *buf, size_t len)
+{
+	if (sec < 86400)
+		hms_text((uint32_t)sec, buf, len);
+	else if (sec < 7 * 86400)
+		snprintf(buf, len, "%ud%02uh", (unsigned)(sec / 86400),
+			 (unsigned)(sec / 3600 % 24));
+	else
+		snprintf(buf, len, "%uw%ud", (unsigned)(sec / (7 * 86400)),
+			 (unsigned)(sec / 86400 % 7));
+}
+
+struct session_state {
+	const char *status;
+	const struct ike_sa_info *ike;	/* the first ready IKE SA, or NULL */
+	const struct ike_sa_info *any_ike; /* the first IKE SA, or NULL */
+	unsigned n_sas;
+	uint64_t oldest_sa_ns;		/* install time of the oldest SA */
+};
+
+static void
+session_state(const struct cmd_session_input *in, const struct session *s,
+	      struct session_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < in->n_ike; i++) {
+		if (in->ike[i].peer != s->peer)
+			continue;
+		if (st->any_ike == NULL)
+			st->any_ike = &in->ike[i];
+		if (st->ike == NULL && ike_ready(&in->ike[i]))
+			st->ike = &in->ike[i];
+	}
+	for (size_t i = 0; i < s->n_flows; i++) {
+		const struct flow *f = &s->flows[i];
+
+		st->n_sas += f->n_sas;
+		if (f->in != NULL && (st->oldest_sa_ns == 0 ||
+				      f->in->installed_ns < st->oldest_sa_ns))
+			st->oldest_sa_ns = f->in->installed_ns;
+		if (f->out != NULL && (st->oldest_sa_ns == 0 ||
+				       f->out->installed_ns < st->oldest_sa_ns))
+			st->oldest_sa_ns = f->out->installed_ns;
+	}
+	if (st->ike != NULL)
+		st->status = st->n_sas > 0 ? "UP-ACTIVE" : "UP-IDLE";
+	else if (st->n_sas > 0)
+		st->status = "UP-NO-IKE";
+	else
+		st->status = st->any_ike != NULL ? "DOWN-NEGOTIATING" : "DOWN";
+}
+
+static void
+write_session_ike(struct vty *vty, const struct cmd_session_input *in,
+		  const struct session *s, bool detail)
+{
+	for (size_t i = 0; i < in->n_ike; i++) {
+		const struct ike_sa_info *sa = &in->ike[i];
+		char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
+		char caps[8], life[16];
+		bool ready = ike_ready(sa);
+
+		if (sa->peer != s->peer)
+			continue;
+		ip_text(sa->local, local);
+		ip_text(sa->peer, remote);
+		vty_out(vty, "  IKEv%d SA: local %s/%u remote %s/%u %s \n",
+			sa->version, local, sa->local_port, remote,
+			sa->peer_port, ready ? "Active" : "Inactive");
+		if (!detail)
+			continue;
+		caps_text(sa, caps, sizeof(caps));
+		if (ready)
+			hms_text(sa->remaining_sec, life, sizeof(life));
+		else
+			snprintf(life, sizeof(life), "0");
+		vty_out(vty, "          Capabilities:%s connid:%u lifetime:%s\n",
+			ready && caps[0] != '\0' ? caps : "(none)",
+			sa->conn_id, life);
+	}
+}
+
+/* Remaining (KB/Sec) of SA as the detail lines print it. */
+static void
+sa_life_text(const struct cmd_session_input *in, const struct dp_sa_info *sa,
+	     char *buf, size_t len)
+{
+	uint64_t age, bytes, kb = 0, sec = 0;
+
+	if (sa == NULL) {
+		snprintf(buf, len, "0/0");
+		return;
+	}
+	age = in->now_ns > sa->installed_ns ?
+	      (in->now_ns - sa->installed_ns) / 1000000000u : 0;
+	bytes = sa->params.outbound ? sa->counters.bytes_out :
+		sa->counters.bytes_in;
+	if (sa->lifetime_kb > bytes / 1024)
+		kb = sa->lifetime_kb - bytes / 1024;
+	if (sa->lifetime_sec > age)
+		sec = sa->lifetime_sec - age;
+	snprintf(buf, len, "%lu/%lu", (unsigned long)kb, (unsigned long)sec);
+}
+
+static void
+write_flow(struct vty *vty, const struct cmd_session_input *in,
+	   const struct flow *f, bool detail)
+{
+	char life[48];
+
+	vty_out(vty, "  IPSEC FLOW: permit %s \n", f->ident);
+	vty_out(vty, "        Active SAs: %u, origin: crypto map\n", f->n_sas);
+	if (!detail)
+		return;
+	sa_life_text(in, f->in, life, sizeof(life));
+	vty_out(vty, "        Inbound:  #pkts dec'ed %lu drop %lu life "
+		"(KB/Sec) %s\n", (unsigned long)f->decaps,
+		(unsigned long)f->in_drops, life);
+	sa_life_text(in, f->out, life, sizeof(life));
+	vty_out(vty, "        Outbound: #pkts enc'ed %lu drop %lu life "
+		"(KB/Sec) %s\n", (unsigned long)f->encaps,
+		(unsigned long)f->out_drops, life);
+}
+
+static void
+write_session(struct vty *vty, const struct cmd_session_input *in,
+	      const struct session *s, bool detail)
+{
+	struct session_state st;
+	char peer[INET_ADDRSTRLEN], up[24];
+	unsigned port = 500, id = 0;
+
+	session_state(in, s, &st);
+	ip_text(s->peer, peer);
+	if (st.any_ike != NULL)
+		port = st.any_ike->peer_port;
+	/* The session ID follows the IKE SA's conn-id, which stays the
+	 * same while that SA lives; sessions without one print 0. */
+	if (st.any_ike != NULL && st.any_ike->conn_id > 1000)
+		id = st.any_ike->conn_id - 1000;
+
+	vty_out(vty, "Interface: %s\n", s->ifname);
+	if (s->profile[0] != '\0')
+		vty_out(vty, "Profile: %s\n", s->profile);
+	if (detail && st.ike != NULL) {
+		uptime_text(st.ike->lifetime_sec > st.ike->remaining_sec ?
+			    st.ike->lifetime_sec - st.ike->remaining_sec : 0,
+			    up, sizeof(up));
+		vty_out(vty, "Uptime: %s\n", up);
+	} else if (detail && st.oldest_sa_ns != 0) {
+		uptime_text(in->now_ns > st.oldest_sa_ns ?
+			    (in->now_ns - st.oldest_sa_ns) / 1000000000u : 0,
+			    up, sizeof(up));
+		vty_out(vty, "Uptime: %s\n", up);
+	}
+	vty_out(vty, "Session status: %-14s\n", st.status);
+	if (detail) {
+		vty_out(vty, "Peer: %s port %u fvrf: (none) ivrf: (none)\n",
+			peer, port);
+		if (st.any_ike != NULL)
+			vty_out(vty, "      Phase1_id: %s\n", peer);
+		vty_out(vty, "      Desc: (none)\n");
+	} else {
+		vty_out(vty, "Peer: %s port %u \n", peer, port);
+	}
+	vty_out(vty, "  Session ID: %u  \n", id);
+	write_session_ike(vty, in, s, detail);
+	for (size_t i = 0; i < s->n_flows; i++)
+		write_flow(vty, in, &s->flows[i], detail);
+	vty_out(vty, "\n");
+}
+
+int
+cmd_crypto_session_write(struct vty *vty, const struct cmd_session_input *in,
+			 uint32_t remote, bool detail)
+{
+	struct session_set set = { 0 };
+	struct dp_config dc = { 0 };
+	int ret = -1;
+
+	if (in->running != NULL) {
+		/* Entries that cannot become manual SAs still list their
+		 * maps, interfaces and ACLs, which is all that is used. */
+		dp_config_extract(in->running, &dc, NULL, 0);
+		add_map_sessions(&set, in->running, &dc);
+		add_tunnel_sessions(&set, in->running, &dc);
+	}
+	add_ipsec_sas(&set, in, &dc);
+	add_ike_sas(&set, in);
+	if (set.no_memory)
+		goto out;
+	if (set.n > 1)
+		qsort(set.s, set.n, sizeof(set.s[0]), session_order);
+
+	vty_out(vty, "Crypto session current status\n\n");
+	if (detail)
+		vty_out(vty, "Code: C - IKE Configuration mode, D - Dead Peer "
+			"Detection     \n"
+			"K - Keepalives, N - NAT-traversal, T - cTCP "
+			"encapsulation     \n"
+			"X - IKE Extended Authentication, F - IKE "
+			"Fragmentation\n"
+			"R - IKE Auto Reconnect, U - IKE Dynamic Route Update\n"
+			"S - SIP VPN\n\n");
+	for (size_t i = 0; i < set.n; i++) {
+		if (remote == 0 || set.s[i].peer == remote)
+			write_session(vty, in, &set.s[i], detail);
+	}
+	ret = 0;
+out:
+	session_set_free(&set);
+	dp_config_free(&dc);
+	return ret;
+}
+
