@@ -102,7 +102,8 @@ def run(cmd, check=True, timeout=30, **kw):
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
+def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM,
+                    proto=0):
     """Creates a socket in network namespace NS. A socket keeps its
     namespace, so this process can stay in its own namespace and still
     reach a loopback listener inside NS."""
@@ -113,7 +114,7 @@ def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
             raise LabError(f"setns into {ns}: "
                            f"{os.strerror(ctypes.get_errno())}")
         try:
-            return socket.socket(family, kind)
+            return socket.socket(family, kind, proto)
         finally:
             if _libc.setns(own, CLONE_NEWNET) != 0:
                 # Staying in the wrong namespace would corrupt every later
