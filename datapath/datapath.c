@@ -53,7 +53,6 @@ enum msg_type {
 	MSG_RESET_SAS,
 	MSG_SA_ADD,
 	MSG_SA_DELETE,
-	MSG_SA_INSTALL,
 	MSG_SA_REMOVE,
 	MSG_WIRE,
 	MSG_PROBE,
@@ -68,11 +67,9 @@ struct sas_request {
 	sem_t done;
 };
 
-/* dp_sa_install() and dp_sa_remove(): on the caller's stack. */
+/* dp_sa_remove(): on the caller's stack. */
 struct sa_request {
-	struct dp_sa_entry **entries;	/* install: prepared by the caller */
-	size_t n;
-	bool outbound;			/* remove */
+	bool outbound;
 	uint32_t dst, spi;
 	int rc;
 	sem_t done;
@@ -126,11 +123,13 @@ random_seed(void)
 struct dp *
 dp_create(void)
 {
-	struct dp *dp = calloc(1, sizeof(*dp));
+	/* Aligned for the cache line of sa_pending. */
+	struct dp *dp = aligned_alloc(_Alignof(struct dp), sizeof(*dp));
 	uint64_t seed = random_seed();
 
 	if (dp == NULL)
 		return NULL;
+	memset(dp, 0, sizeof(*dp));
 	pthread_mutex_init(&dp->base_lock, NULL);
 	dp->seed = seed;
 	dp->next_conn_id = 2001;
@@ -177,6 +176,7 @@ dp_thread(void *arg)
 		if (poll(pfd, n, 100) < 0 && errno != EINTR)
 			break;
 
+		dp_sa_adopt_pending(dp);
 		while (!atomic_load(&dp->stop) && msgq_pop(dp->q, &m))
 			handle_msg(dp, &m);
 		while (!atomic_load(&dp->stop) &&
@@ -225,13 +225,6 @@ discard_msg(struct msg *m)
 		break;
 	case MSG_GET_SAS:
 		sem_post(&((struct sas_request *)m->ptr)->done);
-		break;
-	case MSG_SA_INSTALL:
-		for (size_t i = 0; i < ((struct sa_request *)m->ptr)->n; i++)
-			dp_sa_free_entry(
-			    ((struct sa_request *)m->ptr)->entries[i]);
-		((struct sa_request *)m->ptr)->rc = -1;
-		sem_post(&((struct sa_request *)m->ptr)->done);
 		break;
 	case MSG_SA_REMOVE:
 		((struct sa_request *)m->ptr)->rc = -1;
@@ -304,6 +297,7 @@ dp_destroy(struct dp *dp)
 	msgq_destroy(dp->ike_q);
 	for (size_t i = 0; i < dp->n_wires; i++)
 		dp_wire_close(&dp->wires[i]);
+	dp_sa_pending_free(dp);
 	free_sas(dp->sas, dp->n_sas);
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
@@ -353,6 +347,15 @@ post_wait(struct dp *dp, struct msg *m, sem_t *done)
 		usleep(1000);
 	while (sem_wait(done) < 0 && errno == EINTR)
 		;
+}
+
+void
+dp_wake(struct dp *dp)
+{
+	struct msg m = { .type = MSG_SYNC };
+
+	/* A full queue wakes the thread as well. */
+	(void)msgq_push(dp->q, &m);
 }
 
 void
@@ -587,6 +590,8 @@ handle_get_sas(struct dp *dp, struct sas_request *req)
 static void
 handle_msg(struct dp *dp, struct msg *m)
 {
+	/* SAs published before this message was posted come first. */
+	dp_sa_adopt_pending(dp);
 	switch (m->type) {
 	case MSG_CONFIG:
 		dp_reconcile(dp, m->ptr);
@@ -618,26 +623,6 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SA_DELETE:
 		dp_sa_delete_now(dp, m->outbound, m->dst, m->spi);
 		break;
-	case MSG_SA_INSTALL: {
-		struct sa_request *r = m->ptr;
-
-		uint64_t t0 = dp_now_ns(), t;
-
-		r->rc = 0;
-		for (size_t i = 0; i < r->n; i++) {
-			if (dp_sa_link_now(dp, r->entries[i]) < 0)
-				r->rc = -1;
-		}
-		t = dp_now_ns() - t0;
-		if (t > atomic_load_explicit(
-		    &dp->stats[DP_STAT_SA_INSTALL_MAX_NS],
-		    memory_order_relaxed))
-			atomic_store_explicit(
-			    &dp->stats[DP_STAT_SA_INSTALL_MAX_NS], t,
-			    memory_order_relaxed);
-		sem_post(&r->done);
-		break;
-	}
 	case MSG_SA_REMOVE: {
 		struct sa_request *r = m->ptr;
 
@@ -668,8 +653,8 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_STOP:
 		break;
 	}
-	if (m->type != MSG_GET_SAS && m->type != MSG_SA_INSTALL &&
-	    m->type != MSG_SA_REMOVE && m->type != MSG_CAPTURE &&
+	if (m->type != MSG_GET_SAS && m->type != MSG_SA_REMOVE &&
+	    m->type != MSG_CAPTURE &&
 	    m->done != NULL)
 		sem_post(m->done);
 }
@@ -733,57 +718,6 @@ dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 			 .dst = dst, .spi = spi };
 
 	return post(dp, &m);
-}
-
-int
-dp_sa_install_n(struct dp *dp, const struct dp_sa_cfg *sas, size_t n,
-		char *err, size_t errlen)
-{
-	struct sa_request req = { .n = n, .rc = -1 };
-	struct msg m = { .type = MSG_SA_INSTALL, .ptr = &req };
-	size_t i;
-
-	req.entries = calloc(n ? n : 1, sizeof(req.entries[0]));
-	if (req.entries == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		struct dp_sa_entry *e = calloc(1, sizeof(*e));
-
-		if (e == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-		e->esp = dp_esp_sa_create(&sas[i].params, err, errlen);
-		if (e->esp == NULL) {
-			free(e);
-			goto fail;
-		}
-		e->cfg = sas[i];
-		e->installed_ns = dp_now_ns();
-		req.entries[i] = e;
-	}
-	sem_init(&req.done, 0, 0);
-	post_wait(dp, &m, &req.done);
-	sem_destroy(&req.done);
-	free(req.entries);
-	if (req.rc < 0)
-		snprintf(err, errlen, "SAs not all installed: out of memory "
-			 "or the datapath stopped");
-	return req.rc;
-fail:
-	while (i-- > 0)
-		dp_sa_free_entry(req.entries[i]);
-	free(req.entries);
-	return -1;
-}
-
-int
-dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
-	      size_t errlen)
-{
-	return dp_sa_install_n(dp, sa, 1, err, errlen);
 }
 
 int

@@ -266,6 +266,12 @@ struct dp_sadb {
 	 */
 	struct dp_sadb_table old;
 	size_t old_next;
+	/* The array the next growth uses, built ahead by another thread
+	 * (see dp_sadb_offer()); keys NULL when none. */
+	struct dp_sadb_table spare;
+	/* The previous array once every entry moved, until
+	 * dp_sadb_take_retired() or the next growth frees it. */
+	struct dp_sadb_table retired;
 };
 
 /* Returns the home slot of KEY in T: one round of the MurmurHash3
@@ -304,6 +310,24 @@ dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 		return dp_sadb_lookup_old(db, key);
 	return NULL;
 }
+
+/*
+ * Growing into fresh memory faults in every page of the new array while
+ * inserts touch it, which holds up packets. So the owner can ask another
+ * thread to build the next array with every page written:
+ * dp_sadb_next_slots() returns its size once the table is a quarter full
+ * (0 while none is wanted), dp_sadb_table_build() builds it in any
+ * thread, and dp_sadb_offer() hands it over, taking ownership of T's
+ * arrays and freeing them when they no longer fit.
+ */
+size_t dp_sadb_next_slots(const struct dp_sadb *db);
+int dp_sadb_table_build(struct dp_sadb_table *t, size_t slots);
+void dp_sadb_table_free(struct dp_sadb_table *t);
+void dp_sadb_offer(struct dp_sadb *db, struct dp_sadb_table *t);
+
+/* Moves the array a growth left behind into OUT, for the caller to
+ * free in another thread; false when there is none. */
+bool dp_sadb_take_retired(struct dp_sadb *db, struct dp_sadb_table *out);
 
 /* Removes the key and returns its value, or NULL when it is absent. */
 void *dp_sadb_remove(struct dp_sadb *db, uint32_t dst, uint8_t proto,
@@ -449,7 +473,7 @@ struct dp_stats {
 	uint64_t icmp_out;		/* ICMP messages the router sent */
 	uint64_t fragments_out;		/* fragments made at an egress MTU */
 	uint64_t mss_adjusted;		/* TCP SYNs whose MSS was lowered */
-	/* Longest time one dp_sa_install() held up packet processing. */
+	/* Longest time linking installed SAs held up packet processing. */
 	uint64_t sa_install_max_ns;
 	uint64_t ike_sent;		/* IKE datagrams from dp_ike_send() */
 	uint64_t ike_send_rejected;	/* dp_ike_send() calls that failed */
@@ -623,22 +647,27 @@ int dp_sa_add(struct dp *dp, const struct dp_sa_cfg *sa);
 int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
 
 /*
- * Installs SA as dp_sa_add() does and returns only once the datapath
- * uses it, so a packet for its SPI that arrives after the return is
- * decrypted: the IKE manager calls this before it sends the message
- * that lets the peer use the SA. Cipher and MAC contexts are keyed in
- * the caller's thread, so the datapath pauses only to link the SA in.
- * Any SPI other than 0 works, 0x80000000 and above included. Returns
- * -1 with the reason in ERR when the SA cannot be created.
+ * Installs SA as dp_sa_add() does, so that a packet for its SPI that
+ * arrives after the return is decrypted: the IKE manager calls this
+ * before it sends the message that lets the peer use the SA. Cipher and
+ * MAC contexts are keyed in the caller's thread, which then publishes
+ * the SA on a lock-free list without waiting for the datapath thread.
+ * That thread links published SAs in before it takes up its next packet
+ * or message, so messages posted after the return (dp_sa_remove(),
+ * dp_get_sas()) see the SA too. A caller that finds 512 SAs or more
+ * waiting waits until they are linked, which bounds how long linking
+ * holds packets up. Any SPI other than 0 works, 0x80000000 and above
+ * included. Returns -1 with the reason in ERR when the SA cannot be
+ * created; when linking fails later for want of memory, the datapath
+ * reports it on stderr.
  */
 int dp_sa_install(struct dp *dp, const struct dp_sa_cfg *sa, char *err,
 		  size_t errlen);
 
 /*
- * Installs the N SAs at SAS as dp_sa_install() does, with one pause of
- * the datapath for all of them: an IKE exchange installs its inbound
- * and outbound SA together. Nothing is installed when one cannot be
- * created.
+ * Installs the N SAs at SAS as dp_sa_install() does, linked in together
+ * and in order: an IKE exchange installs its inbound and outbound SA
+ * together. Nothing is installed when one cannot be created.
  */
 int dp_sa_install_n(struct dp *dp, const struct dp_sa_cfg *sas, size_t n,
 		    char *err, size_t errlen);

@@ -117,8 +117,31 @@ struct dp_wire {
 	size_t tx_n;			/* frames queued in tx */
 };
 
+/* The SAs of one dp_sa_install_n() call, published to the datapath. */
+struct dp_sa_batch {
+	struct dp_sa_batch *next;	/* published earlier */
+	size_t depth;			/* SAs in this and earlier batches */
+	size_t n;
+	struct dp_sa_entry *entries[];
+};
+
 struct dp {
-	struct msgq *q;
+	/*
+	 * Batches that dp_sa_install_n() published and the datapath thread
+	 * has not linked in yet, newest first. Alone on its cache line, so
+	 * installers do not contend with the counters the thread writes.
+	 */
+	_Alignas(64) _Atomic(struct dp_sa_batch *) sa_pending;
+	/*
+	 * Arrays for the next growth of the inbound [0] and outbound [1] SA
+	 * tables: the thread asks for SPARE_SLOTS slots, an installer builds
+	 * them and leaves them in SPARE (see dp_sadb_offer()).
+	 */
+	_Atomic size_t spare_slots[2];
+	_Atomic(struct dp_sadb_table *) spare[2];
+	/* Arrays the tables left behind, for an installer to free. */
+	_Atomic(struct dp_sadb_table *) retired[2];
+	_Alignas(64) struct msgq *q;
 	pthread_t thread;
 	bool running;
 	atomic_bool stop;
@@ -303,6 +326,29 @@ void dp_sa_expire(struct dp *dp, uint64_t now);
 bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
 void dp_sa_reset_now(struct dp *dp);
+
+/* datapath.c */
+/* Makes a sleeping datapath thread run its loop; never blocks. */
+void dp_wake(struct dp *dp);
+
+/* sa_publish.c */
+/* Links every published batch, oldest first. */
+void dp_sa_adopt(struct dp *dp);
+/* Frees the batches that were never linked. */
+void dp_sa_pending_free(struct dp *dp);
+
+/*
+ * Links the SAs published by dp_sa_install_n(), if any: called before
+ * each packet and message, so whatever the datapath takes up after an
+ * install returned finds the SA. Costs one load while nothing waits.
+ */
+static inline void
+dp_sa_adopt_pending(struct dp *dp)
+{
+	if (atomic_load_explicit(&dp->sa_pending, memory_order_acquire) !=
+	    NULL)
+		dp_sa_adopt(dp);
+}
 
 /* ike.c */
 /* Hands the UDP payload at PAYLOAD (marker removed) to the IKE sink. */

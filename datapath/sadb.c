@@ -88,7 +88,11 @@ move_some(struct dp_sadb *db, size_t n)
 			o->values[i] = MOVED;
 		}
 		if (db->old_next > o->mask) {
-			free_table(o);
+			/* Kept for dp_sadb_take_retired(), which lets another
+			 * thread pay for unmapping it. */
+			free_table(&db->retired);
+			db->retired = *o;
+			memset(o, 0, sizeof(*o));
 			db->old_next = 0;
 		}
 	}
@@ -120,6 +124,8 @@ dp_sadb_free(struct dp_sadb *db)
 		return;
 	free_table(&db->cur);
 	free_table(&db->old);
+	free_table(&db->spare);
+	free_table(&db->retired);
 	free(db);
 }
 
@@ -129,16 +135,84 @@ dp_sadb_count(const struct dp_sadb *db)
 	return db->used;
 }
 
+size_t
+dp_sadb_next_slots(const struct dp_sadb *db)
+{
+	size_t slots = db->cur.mask + 1;
+
+	if (db->spare.keys != NULL || (db->used + 1) * 4 <= slots)
+		return 0;
+	return slots * 2;
+}
+
+/*
+ * Writes a zero into every page of P, which calloc() may have mapped
+ * without touching, so the pages fault in now. The volatile store keeps
+ * the compiler from dropping it as a store of a known value.
+ */
+static void
+touch_pages(void *p, size_t len)
+{
+	volatile uint8_t *b = p;
+
+	for (size_t off = 0; off < len; off += 4096)
+		b[off] = 0;
+}
+
+int
+dp_sadb_table_build(struct dp_sadb_table *t, size_t slots)
+{
+	if (alloc_table(t, slots) < 0)
+		return -1;
+	touch_pages(t->keys, slots * sizeof(*t->keys));
+	touch_pages(t->values, slots * sizeof(*t->values));
+	return 0;
+}
+
+void
+dp_sadb_table_free(struct dp_sadb_table *t)
+{
+	free_table(t);
+}
+
+void
+dp_sadb_offer(struct dp_sadb *db, struct dp_sadb_table *t)
+{
+	if (db->spare.keys == NULL && t->keys != NULL &&
+	    t->mask + 1 == (db->cur.mask + 1) * 2) {
+		db->spare = *t;
+		memset(t, 0, sizeof(*t));
+	} else {
+		free_table(t);
+	}
+}
+
+bool
+dp_sadb_take_retired(struct dp_sadb *db, struct dp_sadb_table *out)
+{
+	if (db->retired.keys == NULL)
+		return false;
+	*out = db->retired;
+	memset(&db->retired, 0, sizeof(db->retired));
+	return true;
+}
+
 /* Starts moving to an array twice the size; -1 without memory. */
 static int
 grow(struct dp_sadb *db)
 {
 	struct dp_sadb_table bigger;
+	size_t slots = (db->cur.mask + 1) * 2;
 
 	/* A previous move still running finishes first. */
 	move_some(db, (size_t)-1);
-	if (alloc_table(&bigger, (db->cur.mask + 1) * 2) < 0)
+	if (db->spare.keys != NULL && db->spare.mask + 1 == slots) {
+		bigger = db->spare;
+		memset(&db->spare, 0, sizeof(db->spare));
+	} else if (alloc_table(&bigger, slots) < 0) {
 		return -1;
+	}
+	free_table(&db->spare);
 	db->old = db->cur;
 	db->cur = bigger;
 	db->old_next = 0;

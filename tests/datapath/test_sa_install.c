@@ -162,22 +162,48 @@ Test(sa_install, spis_across_32_bits_decrypt)
  * never be dropped as an unknown SPI. The test repeats this over many
  * SPIs to give a race a chance to show.
  */
-Test(sa_install, packet_right_after_install)
+/*
+ * Cables Gi1 to a wire on loopback port PORT and returns a socket and
+ * address TO that send frames into it.
+ */
+static int
+open_wire(unsigned port, struct sockaddr_in *to)
 {
-	unsigned port = 21000 + (unsigned)getpid() % 20000;
 	char local[32], remote[32], err[128] = "";
-	struct sockaddr_in to = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct dp_stats st = { 0 };
-	const unsigned rounds = 200;
 
 	snprintf(local, sizeof(local), "127.0.0.1:%u", port);
 	snprintf(remote, sizeof(remote), "127.0.0.1:%u", port + 1);
 	cr_assert(dp_wire_attach(router.dp, "GigabitEthernet1", local, remote,
 				 err, sizeof(err)) == 0, "%s", err);
 	dp_sync(router.dp);
-	to.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	to->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &to->sin_addr);
+	return socket(AF_INET, SOCK_DGRAM, 0);
+}
+
+/* Waits up to 2 s for N decapsulated packets; returns how many came. */
+static uint64_t
+wait_decaps(uint64_t n)
+{
+	struct dp_stats st = { 0 };
+
+	for (int i = 0; i < 200 && st.decap_ok < n; i++) {
+		usleep(10000);
+		dp_get_stats(router.dp, &st);
+	}
+	return st.decap_ok;
+}
+
+Test(sa_install, packet_right_after_install)
+{
+	struct sockaddr_in to;
+	int fd = open_wire(21000 + (unsigned)getpid() % 20000, &to);
+	char err[128] = "";
+	uint64_t got;
+	const unsigned rounds = 200;
+
 	for (unsigned i = 0; i < rounds; i++) {
 		uint32_t spi = 0xC0000000U + i;
 		struct dp_sa_cfg c = sa_cfg(spi, false);
@@ -189,13 +215,10 @@ Test(sa_install, packet_right_after_install)
 		cr_assert_eq(sendto(fd, frame, n, 0, (struct sockaddr *)&to,
 				    sizeof(to)), (ssize_t)n);
 	}
-	for (int i = 0; i < 200 && st.decap_ok < rounds; i++) {
-		usleep(10000);
-		dp_get_stats(router.dp, &st);
-	}
+	got = wait_decaps(rounds);
 	close(fd);
-	cr_assert_eq(st.decap_ok, rounds, "%lu of %u decrypted",
-		     (unsigned long)st.decap_ok, rounds);
+	cr_assert_eq(got, rounds, "%lu of %u decrypted", (unsigned long)got,
+		     rounds);
 	cr_assert_eq(dpt_global_drops(router.dp, "IpsecInput"), 0);
 }
 
@@ -393,4 +416,100 @@ Test(sa_install, pair_all_or_nothing)
 	cr_assert_eq(dp_get_sas(router.dp, &sas), 2,
 		     "an SA of a failed pair was installed");
 	free(sas);
+}
+
+/*
+ * Thousands of pairs installed back to back: the installs outrun the
+ * datapath thread, so they wait on the lock-free list and the SA tables
+ * grow several times into arrays built by the installing thread. Every
+ * SA must be linked, and a removal right after the last install must
+ * find its SA.
+ */
+Test(sa_install, burst_of_pairs_all_linked)
+{
+	char err[128] = "";
+	struct sockaddr_in to;
+	struct dp_sa_info *sas = NULL;
+	const uint32_t pairs = 3000, sent = 30;
+	uint64_t got;
+	int fd;
+
+	for (uint32_t i = 0; i < pairs; i++) {
+		struct dp_sa_cfg pair[2] = {
+			sa_cfg(0xA0000000U + i, false),
+			sa_cfg(0xB0000000U + i, true),
+		};
+
+		cr_assert_eq(dp_sa_install_n(router.dp, pair, 2, err,
+					     sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(dp_sa_remove(router.dp, true, sa_cfg(0, true).params.dst,
+				  0xB0000000U + pairs - 1), 0,
+		     "the last outbound SA was not linked before the removal");
+	cr_assert_eq(dp_get_sas(router.dp, &sas), (int)(2 * pairs - 1));
+	free(sas);
+
+	fd = open_wire(45000 + (unsigned)getpid() % 15000, &to);
+	for (uint32_t i = 0; i < sent; i++) {
+		uint8_t frame[256];
+		size_t n = peer_packet(0xA0000000U + i * (pairs / sent), frame,
+				       sizeof(frame));
+
+		cr_assert_eq(sendto(fd, frame, n, 0, (struct sockaddr *)&to,
+				    sizeof(to)), (ssize_t)n);
+	}
+	got = wait_decaps(sent);
+	close(fd);
+	cr_assert_eq(got, sent, "%lu of %u decrypted", (unsigned long)got,
+		     sent);
+	cr_assert_eq(dpt_global_drops(router.dp, "IpsecInput"), 0);
+}
+
+/* Growth into an array built ahead, then the old array handed back. */
+Test(sadb, growth_uses_offered_array)
+{
+	struct dp_sadb *db = dp_sadb_create(0, 99);
+	struct dp_sadb_table built, old;
+	size_t slots = 0;
+	uint32_t n = 0;
+
+	cr_assert_not_null(db);
+	while ((slots = dp_sadb_next_slots(db)) == 0) {
+		n++;
+		cr_assert_eq(dp_sadb_insert(db, 0x0a000001, 50, n,
+					    (void *)(uintptr_t)n), 0);
+	}
+	cr_assert_eq(slots, 2 * (db->cur.mask + 1));
+	cr_assert_eq(dp_sadb_table_build(&built, slots), 0);
+	dp_sadb_offer(db, &built);
+	cr_assert_null(built.keys, "the offered array was not taken");
+	cr_assert_eq(dp_sadb_next_slots(db), 0,
+		     "a second array was requested while one is held");
+	/* Enough inserts to grow and to move every old entry over. */
+	while (!dp_sadb_take_retired(db, &old)) {
+		n++;
+		cr_assert_eq(dp_sadb_insert(db, 0x0a000001, 50, n,
+					    (void *)(uintptr_t)n), 0);
+		cr_assert_lt(n, 100000, "the old array never retired");
+	}
+	cr_assert_eq(db->cur.mask + 1, slots, "the growth skipped the array");
+	dp_sadb_table_free(&old);
+	for (uint32_t i = 1; i <= n; i++)
+		cr_assert_eq(dp_sadb_lookup(db, 0x0a000001, 50, i),
+			     (void *)(uintptr_t)i, "SPI %u lost", i);
+	dp_sadb_free(db);
+}
+
+/* An array of the wrong size is freed, not used. */
+Test(sadb, offer_of_wrong_size_freed)
+{
+	struct dp_sadb *db = dp_sadb_create(0, 7);
+	struct dp_sadb_table built;
+
+	cr_assert_not_null(db);
+	cr_assert_eq(dp_sadb_table_build(&built, 4 * (db->cur.mask + 1)), 0);
+	dp_sadb_offer(db, &built);
+	cr_assert_null(built.keys);
+	cr_assert_null(db->spare.keys, "an array of the wrong size was kept");
+	dp_sadb_free(db);
 }
