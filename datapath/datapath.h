@@ -274,15 +274,20 @@ struct dp_sadb {
 	struct dp_sadb_table retired;
 };
 
-/* Returns the home slot of KEY in T: one round of the MurmurHash3
- * finalizer over the seeded key. */
+/*
+ * Returns the home slot of KEY in T: one round of the MurmurHash3
+ * finalizer, with the seed mixed in after its first shift. The key's
+ * first shift then does not depend on the seed, so a compiler folds it
+ * for a destination it knows, and the seed still enters before the
+ * multiplication.
+ */
 static inline size_t
 dp_sadb_home(const struct dp_sadb *db, const struct dp_sadb_table *t,
 	     uint64_t key)
 {
-	uint64_t x = key ^ db->seed;
+	uint64_t x = key ^ key >> 33;
 
-	x ^= x >> 33;
+	x ^= db->seed;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
 	return x & t->mask;
@@ -298,15 +303,14 @@ dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 	uint64_t key = (uint64_t)dst << 32 | spi;
 	const struct dp_sadb_table *t = &db->cur;
 
-	if (proto != db->proto)
-		return NULL;
-	/* Key 0 needs no test: the loop ends at an empty slot first. */
+	/* Key 0 needs no test: the loop ends at an empty slot first. The
+	 * protocol is checked on a match, off the path to the first load. */
 	for (size_t i = dp_sadb_home(db, t, key); t->keys[i] != 0;
 	     i = (i + 1) & t->mask) {
 		if (t->keys[i] == key)
-			return t->values[i];
+			return proto == db->proto ? t->values[i] : NULL;
 	}
-	if (db->old.keys != NULL)
+	if (db->old.keys != NULL && proto == db->proto)
 		return dp_sadb_lookup_old(db, key);
 	return NULL;
 }
