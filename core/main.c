@@ -318,6 +318,9 @@ start_parts(struct router *r)
 	}
 	dp_set_invalid_spi_sink(r->dp, ike_post_invalid_spi, r->ike);
 	dp_set_sa_event_sink(r->dp, ike_post_sa_event, r->ike);
+	dp_set_ike_sink(r->dp, ike_post_packet, r->ike);
+	dp_set_acquire_sink(r->dp, ike_post_acquire, r->ike);
+	ike_set_dp(r->ike, r->dp);
 	if (cfg_subscribe(r->cfg, dp_config_apply, r->dp) < 0 ||
 	    cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0) {
 		fprintf(stderr, "vrouter: cannot subscribe to config changes\n");
@@ -456,10 +459,14 @@ stop_parts(struct router *r, bool telnet_started)
 	if (telnet_started)
 		vty_telnet_stop();
 	vty_ssh_stop();
-	if (r->dp != NULL)
-		dp_stop(r->dp);
+	/*
+	 * The IKE manager stops first: it waits on the datapath when it
+	 * installs SAs, and the datapath only queues to it.
+	 */
 	if (r->ike != NULL)
 		ike_stop(r->ike);
+	if (r->dp != NULL)
+		dp_stop(r->dp);
 	dp_destroy(r->dp);
 	ike_destroy(r->ike);
 	r->dp = NULL;
@@ -508,6 +515,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	cmd_init_all();
+	if (cfg_subscribe(r.cfg, log_config_apply, NULL) < 0) {
+		fprintf(stderr, "vrouter: cannot subscribe the logger to config changes\n");
+		goto out;
+	}
 
 	/* A missing or broken startup-config is reported, not fatal. */
 	rejected = config_load_file(&r, o.config_path, stderr);

@@ -1,13 +1,12 @@
 /*
  * The IKE manager thread. It owns the IKE SA table and the per-peer
  * recovery state. Other threads reach it through its event queue
- * (ike_post_invalid_spi) and through the config snapshot that
- * ike_config_apply() leaves for it.
- *
- * The IKE SA table stays empty until IKE negotiation exists, so every
- * unknown-SPI report takes the "no ISAKMP sa" path for now.
+ * (datapath reports, acquires, clear requests), its packet queue
+ * (inbound IKE messages) and the config snapshot that
+ * ike_config_apply() leaves for it. The thread holds sa_lock while it
+ * handles anything, so ike_get_sas() sees whole states.
  */
-#include "ikemgr/ikemgr.h"
+#include "ikemgr/ike_private.h"
 
 #include "core/debug.h"
 #include "core/log.h"
@@ -27,71 +26,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#define YANG_PREFIX "/vrouter-config:"
+#define PACKET_QUEUE_LEN	64
+#define TIMER_TICK_MS		100
 
-/*
- * The IKE manager's view of the running config: the
- * `crypto isakmp invalid-spi-recovery` switch and the static peers,
- * which are the only senders that recovery may start IKE towards.
- */
-struct ike_config {
-	bool invalid_spi_recovery;
-	uint32_t *peers;		/* network byte order, sorted */
-	size_t npeers;
+/* A `clear crypto ...` request, answered in the manager thread. */
+struct clear_req {
+	enum ike_clear_kind kind;
+	uint32_t addr;
+	uint32_t conn_id;
+	int result;
 };
 
-/* One peer's last invalid-spi-recovery attempt. */
-struct recovery {
-	uint32_t peer;
-	double last_attempt;
-};
-
-/* An IKE SA. NOTE: only the peer for now; IKE negotiation fills the rest. */
-struct ike_sa {
-	uint32_t peer;
-};
-
-/* One message of the event queue: a datapath report of either kind. */
+/* One message of the event queue. */
 struct ike_event {
-	enum { IKE_EV_INVALID_SPI, IKE_EV_SA_LIFETIME } kind;
+	enum {
+		IKE_EV_INVALID_SPI,
+		IKE_EV_SA_LIFETIME,
+		IKE_EV_ACQUIRE,
+		IKE_EV_CLEAR,
+		IKE_EV_INITIATE,
+	} kind;
 	union {
 		struct dp_invalid_spi_event spi;
 		struct dp_sa_event sa;
+		struct dp_acquire_event acquire;
+		struct clear_req *clear;
+		uint32_t peer;
 	} u;
-};
-
-struct ikemgr {
-	struct msgq *events;
-	int stop_fd;
-	pthread_t thread;
-	bool running;
-
-	double (*now_fn)(void *ctx);
-	void *now_ctx;
-
-	/* Handed over by ike_config_apply(), taken by the thread. */
-	pthread_mutex_t config_lock;
-	struct ike_config *pending;
-
-	/* Owned by the thread. */
-	struct ike_config *config;
-	struct ike_sa *sas;
-	size_t nsas;
-	struct recovery *recoveries;
-	size_t nrecoveries;
-
-	/* Events pushed and handled, for ike_sync(). */
-	pthread_mutex_t sync_lock;
-	pthread_cond_t sync_cond;
-	uint64_t posted;
-	uint64_t handled;
-
-	atomic_uint_fast64_t invalid_spi_events;
-	atomic_uint_fast64_t delete_notify_ignored;
-	atomic_uint_fast64_t recovery_started;
-	atomic_uint_fast64_t recovery_suppressed;
-	atomic_uint_fast64_t sa_soft_expired;
-	atomic_uint_fast64_t sa_hard_expired;
 };
 
 static double
@@ -104,13 +65,10 @@ monotonic_now(void *ctx)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-config_free(struct ike_config *c)
+double
+ike_now(struct ikemgr *ike)
 {
-	if (c == NULL)
-		return;
-	free(c->peers);
-	free(c);
+	return ike->now_fn(ike->now_ctx);
 }
 
 struct ikemgr *
@@ -122,16 +80,21 @@ ike_create(void)
 	if (ike == NULL)
 		return NULL;
 	ike->events = msgq_create(IKE_EVENT_QUEUE_LEN, sizeof(struct ike_event));
+	ike->packets = msgq_create(PACKET_QUEUE_LEN,
+				   sizeof(struct dp_ike_packet));
 	ike->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ike->events == NULL || ike->stop_fd < 0) {
+	if (ike->events == NULL || ike->packets == NULL || ike->stop_fd < 0) {
 		msgq_destroy(ike->events);
+		msgq_destroy(ike->packets);
 		if (ike->stop_fd >= 0)
 			close(ike->stop_fd);
 		free(ike);
 		return NULL;
 	}
 	ike->now_fn = monotonic_now;
+	ike->next_conn_id = 1001;
 	pthread_mutex_init(&ike->config_lock, NULL);
+	pthread_mutex_init(&ike->sa_lock, NULL);
 	pthread_mutex_init(&ike->sync_lock, NULL);
 	pthread_cond_init(&ike->sync_cond, NULL);
 	return ike;
@@ -144,6 +107,52 @@ ike_set_clock(struct ikemgr *ike, double (*now_fn)(void *ctx), void *ctx)
 	ike->now_ctx = ctx;
 }
 
+static int
+dp_send(void *ctx, const struct dp_ike_packet *pkt)
+{
+	return dp_ike_send(ctx, pkt);
+}
+
+static int
+dp_install(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
+	   size_t errlen)
+{
+	return dp_sa_install_n(ctx, sas, n, err, errlen);
+}
+
+static int
+dp_remove(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
+{
+	return dp_sa_remove(ctx, outbound, dst, spi);
+}
+
+void
+ike_set_dp(struct ikemgr *ike, struct dp *dp)
+{
+	static const struct ike_transport via_dp = {
+		.send = dp_send,
+		.install = dp_install,
+		.remove = dp_remove,
+	};
+
+	ike_set_transport(ike, &via_dp, dp);
+}
+
+void
+ike_set_transport(struct ikemgr *ike, const struct ike_transport *t,
+		  void *ctx)
+{
+	ike->io = *t;
+	ike->io_ctx = ctx;
+}
+
+void
+ike_set_spi_source(struct ikemgr *ike, uint32_t (*fn)(void *ctx), void *ctx)
+{
+	ike->spi_fn = fn;
+	ike->spi_ctx = ctx;
+}
+
 void
 ike_destroy(struct ikemgr *ike)
 {
@@ -151,12 +160,21 @@ ike_destroy(struct ikemgr *ike)
 		return;
 	ike_stop(ike);
 	msgq_destroy(ike->events);
+	msgq_destroy(ike->packets);
 	close(ike->stop_fd);
-	config_free(ike->pending);
-	config_free(ike->config);
+	ike_config_free(ike->pending);
+	ike_config_free(ike->config);
+	for (size_t i = 0; i < ike->nsas; i++)
+		ikev1_free_sa(ike->sas[i]);
+	for (size_t i = 0; i < ike->nqms; i++)
+		ikev1_free_qm(ike->qms[i]);
 	free(ike->sas);
+	free(ike->qms);
+	free(ike->children);
+	free(ike->contacted);
 	free(ike->recoveries);
 	pthread_mutex_destroy(&ike->config_lock);
+	pthread_mutex_destroy(&ike->sa_lock);
 	pthread_mutex_destroy(&ike->sync_lock);
 	pthread_cond_destroy(&ike->sync_cond);
 	free(ike);
@@ -164,132 +182,13 @@ ike_destroy(struct ikemgr *ike)
 
 /* ---- Config: derived in the committing thread, used by the manager. */
 
-/* Returns the value of the child leaf NAME of NODE, or NULL. */
-static const char *
-child_value(const struct lyd_node *node, const char *name)
-{
-	const struct lyd_node *child;
-
-	LY_LIST_FOR(lyd_child(node), child)
-		if (strcmp(LYD_NAME(child), name) == 0)
-			return lyd_get_value(child);
-	return NULL;
-}
-
-/* True when some interface applies the crypto map named MAP. */
-static bool
-map_applied(const struct lyd_node *running, const char *map)
-{
-	struct ly_set *set = NULL;
-	bool applied = false;
-	uint32_t i;
-
-	if (lyd_find_xpath(running, YANG_PREFIX "interfaces/interface/crypto-map",
-			   &set) != LY_SUCCESS)
-		return false;
-	for (i = 0; i < set->count && !applied; i++)
-		applied = strcmp(lyd_get_value(set->dnodes[i]), map) == 0;
-	ly_set_free(set, NULL);
-	return applied;
-}
-
-static int
-compare_addr(const void *a, const void *b)
-{
-	uint32_t x = ntohl(*(const uint32_t *)a);
-	uint32_t y = ntohl(*(const uint32_t *)b);
-
-	return x < y ? -1 : x > y;
-}
-
-/* Appends the address text VALUE to C's peers; -1 when out of memory. */
-static int
-add_peer(struct ike_config *c, const char *value)
-{
-	uint32_t addr, *peers;
-
-	if (value == NULL || inet_pton(AF_INET, value, &addr) != 1)
-		return 0;
-	peers = realloc(c->peers, (c->npeers + 1) * sizeof(*peers));
-	if (peers == NULL)
-		return -1;
-	peers[c->npeers++] = addr;
-	c->peers = peers;
-	return 0;
-}
-
-/*
- * Collects the static peers: `set peer` addresses of ipsec-isakmp crypto
- * map entries that are not dynamic-map templates, in maps applied to an
- * interface. IOS runs invalid-SPI recovery only towards such peers.
- */
-static int
-collect_static_peers(struct ike_config *c, const struct lyd_node *running)
-{
-	struct ly_set *entries = NULL;
-	const struct lyd_node *entry;
-	const char *type, *map;
-	uint32_t i;
-	int ret = -1;
-
-	if (lyd_find_xpath(running, YANG_PREFIX "crypto/map/entry",
-			   &entries) != LY_SUCCESS)
-		return 0;
-	for (i = 0; i < entries->count; i++) {
-		const struct lyd_node *child;
-
-		entry = entries->dnodes[i];
-		type = child_value(entry, "type");
-		map = child_value(lyd_parent(entry), "name");
-		if (type != NULL && strcmp(type, "ipsec-isakmp") != 0)
-			continue;
-		if (child_value(entry, "dynamic") != NULL || map == NULL ||
-		    !map_applied(running, map))
-			continue;
-		LY_LIST_FOR(lyd_child(entry), child) {
-			if (strcmp(LYD_NAME(child), "peer") != 0 &&
-			    strcmp(LYD_NAME(child), "default-peer") != 0)
-				continue;
-			if (add_peer(c, lyd_get_value(child)) < 0)
-				goto out;
-		}
-	}
-	if (c->npeers > 0)
-		qsort(c->peers, c->npeers, sizeof(*c->peers), compare_addr);
-	ret = 0;
-out:
-	ly_set_free(entries, NULL);
-	return ret;
-}
-
-static struct ike_config *
-config_derive(const struct lyd_node *running)
-{
-	struct ike_config *c;
-	struct ly_set *set = NULL;
-
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || running == NULL)
-		return c;
-	if (lyd_find_xpath(running, YANG_PREFIX "crypto/isakmp/invalid-spi-recovery",
-			   &set) == LY_SUCCESS) {
-		c->invalid_spi_recovery = set->count > 0;
-		ly_set_free(set, NULL);
-	}
-	if (collect_static_peers(c, running) < 0) {
-		config_free(c);
-		return NULL;
-	}
-	return c;
-}
-
 void
 ike_config_apply(void *arg, const struct lyd_node *running)
 {
 	struct ikemgr *ike = arg;
 	struct ike_config *c, *old;
 
-	c = config_derive(running);
+	c = ike_config_derive(running);
 	if (c == NULL) {
 		/* The previous config stays in force. */
 		log_debug("IKE: out of memory while applying the IKE config");
@@ -299,7 +198,7 @@ ike_config_apply(void *arg, const struct lyd_node *running)
 	old = ike->pending;
 	ike->pending = c;
 	pthread_mutex_unlock(&ike->config_lock);
-	config_free(old);
+	ike_config_free(old);
 }
 
 /* Takes the config that ike_config_apply() left, if any. */
@@ -314,30 +213,11 @@ take_pending_config(struct ikemgr *ike)
 	pthread_mutex_unlock(&ike->config_lock);
 	if (c == NULL)
 		return;
-	config_free(ike->config);
+	ike_config_free(ike->config);
 	ike->config = c;
 }
 
 /* ---- Event handling, in the manager thread. */
-
-static bool
-is_static_peer(const struct ike_config *c, uint32_t addr)
-{
-	return c != NULL && c->npeers > 0 &&
-	       bsearch(&addr, c->peers, c->npeers, sizeof(addr),
-		       compare_addr) != NULL;
-}
-
-static struct ike_sa *
-find_ike_sa(struct ikemgr *ike, uint32_t peer)
-{
-	size_t i;
-
-	for (i = 0; i < ike->nsas; i++)
-		if (ike->sas[i].peer == peer)
-			return &ike->sas[i];
-	return NULL;
-}
 
 /*
  * Records a recovery attempt towards PEER at NOW unless one was made in
@@ -346,7 +226,7 @@ find_ike_sa(struct ikemgr *ike, uint32_t peer)
 static bool
 recovery_allowed(struct ikemgr *ike, uint32_t peer, double now)
 {
-	struct recovery *r;
+	struct ike_recovery *r;
 	size_t i;
 
 	for (i = 0; i < ike->nrecoveries; i++) {
@@ -364,8 +244,45 @@ recovery_allowed(struct ikemgr *ike, uint32_t peer, double now)
 	if (r == NULL)
 		return false;
 	ike->recoveries = r;
-	ike->recoveries[ike->nrecoveries++] = (struct recovery){ peer, now };
+	ike->recoveries[ike->nrecoveries++] = (struct ike_recovery){ peer, now };
 	return true;
+}
+
+/* Queues a DELETE for SPI on SA, to go out once phase 1 completes. */
+static void
+defer_delete(struct ike_sa *sa, uint32_t spi)
+{
+	for (size_t i = 0; i < sa->npending_deletes; i++)
+		if (sa->pending_deletes[i] == spi)
+			return;
+	if (sa->npending_deletes < IKE_PENDING_DELETES)
+		sa->pending_deletes[sa->npending_deletes++] = spi;
+}
+
+static void start_for_entry(struct ikemgr *ike, const struct ike_entry *e);
+
+/*
+ * Starts Main Mode with INITIAL-CONTACT towards the sender of an unknown
+ * SPI, then sends the DELETE and runs Quick Mode for its map entry: a
+ * peer that cannot start Quick Mode on traffic (strongSwan with
+ * kernel-libipsec has no acquire) would otherwise stay without SAs.
+ */
+static void
+recover(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
+{
+	const struct ike_entry *e = ike_config_entry_for_peer(ike->config,
+							       ev->src);
+	struct ike_sa *sa;
+
+	if (e != NULL && !e->dynamic)
+		start_for_entry(ike, e);
+	sa = ike_find_sa(ike, ev->src);
+	if (sa == NULL)
+		sa = ikev1_initiate(ike, ev->src, NULL);
+	if (sa == NULL)
+		return;
+	sa->send_initial_contact = true;
+	defer_delete(sa, ev->spi);
 }
 
 static void
@@ -373,34 +290,39 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 {
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 	const struct ike_config *c = ike->config;
+	struct ike_sa *sa;
 
 	atomic_fetch_add(&ike->invalid_spi_events, 1);
 	inet_ntop(AF_INET, &ev->src, src, sizeof(src));
 	inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
 
-	if (find_ike_sa(ike, ev->src) != NULL) {
-		/*
-		 * TODO: send an ISAKMP DELETE for the SPI over this SA, as
-		 * IOS does, once IKEv1 exchanges exist.
-		 */
+	sa = ike_find_sa(ike, ev->src);
+	if (sa != NULL && sa->state == IKE_QM_IDLE) {
+		/* As IOS: a DELETE naming the SPI the sender used. */
+		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+			log_debug("ISAKMP: (%u):invalid SPI 0x%X from %s: sending delete notify",
+				  sa->conn_id, ev->spi, src);
+		ikev1_send_delete_esp(ike, sa, &ev->spi, 1);
+		return;
+	}
+	if (sa != NULL) {
+		/* Phase 1 is under way: the DELETE follows it. */
+		defer_delete(sa, ev->spi);
 		return;
 	}
 
 	if (c != NULL && c->invalid_spi_recovery &&
-	    is_static_peer(c, ev->src)) {
-		if (recovery_allowed(ike, ev->src, ike->now_fn(ike->now_ctx))) {
+	    ike_config_static_peer(c, ev->src)) {
+		if (recovery_allowed(ike, ev->src, ike_now(ike))) {
 			atomic_fetch_add(&ike->recovery_started, 1);
 			/*
-			 * TODO: start IKEv1 main mode towards SRC and send
-			 * the DELETE for the SPI over the new IKE SA, once
-			 * IKEv1 exchanges exist. Only the decision and the
-			 * count are made here.
 			 * NOTE: IOS's debug wording for this step is not
 			 * known; this line is vrouter's own.
 			 */
 			if (debug_on(DEBUG_CRYPTO_ISAKMP))
 				log_debug("ISAKMP: (0):invalid SPI recovery: starting IKE with %s for SPI 0x%X received on %s",
 					  src, ev->spi, ev->ifname);
+			recover(ike, ev);
 			return;
 		}
 		atomic_fetch_add(&ike->recovery_suppressed, 1);
@@ -410,6 +332,58 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	if (debug_on(DEBUG_CRYPTO_ISAKMP))
 		log_debug("ISAKMP-ERROR: (0):ignoring request to send delete notify (no ISAKMP sa) src %s dst %s for SPI 0x%X",
 			  dst, src, ev->spi);
+}
+
+/* Starts negotiation for ENTRY: Quick Mode over a live IKE SA, else Main
+ * Mode first. */
+static void
+start_for_entry(struct ikemgr *ike, const struct ike_entry *e)
+{
+	struct ike_sa *sa;
+
+	if (e->dynamic || e->npeers == 0)
+		return;		/* a dynamic map only answers */
+	sa = ike_find_sa(ike, e->peers[0]);
+	if (sa != NULL && sa->state == IKE_QM_IDLE) {
+		ikev1_quick_start(ike, sa, e);
+		return;
+	}
+	if (sa == NULL)
+		sa = ikev1_initiate(ike, e->peers[0], e);
+	if (sa == NULL)
+		return;
+	sa->pending_qm = true;
+	snprintf(sa->pending_map, sizeof(sa->pending_map), "%s", e->map);
+	sa->pending_seq = e->seq;
+}
+
+static void
+handle_acquire(struct ikemgr *ike, const struct dp_acquire_event *ev)
+{
+	const struct ike_entry *e = ike_config_entry(ike->config, ev->map,
+						     ev->map_seq);
+
+	if (e == NULL)
+		return;
+	/* Skip when an SA pair for the entry exists already. */
+	for (size_t i = 0; i < ike->nchildren; i++)
+		if (ike->children[i].map_seq == e->seq &&
+		    strcmp(ike->children[i].map, e->map) == 0 &&
+		    !ike->children[i].rekeyed)
+			return;
+	start_for_entry(ike, e);
+}
+
+static void
+handle_initiate(struct ikemgr *ike, uint32_t peer)
+{
+	const struct ike_entry *e = ike_config_entry_for_peer(ike->config,
+							       peer);
+
+	if (e != NULL && !e->dynamic)
+		start_for_entry(ike, e);
+	else if (ike_find_sa(ike, peer) == NULL)
+		ikev1_initiate(ike, peer, NULL);
 }
 
 static void
@@ -422,11 +396,11 @@ mark_handled(struct ikemgr *ike, uint64_t n)
 }
 
 /*
- * An SA reached its soft or hard lifetime. The soft limit is where IOS
- * starts a rekey; the hard one is where the datapath stopped the SA.
- * TODO: start Quick Mode or CREATE_CHILD_SA at the soft limit once IKE
- * negotiates SAs; until then the event is counted and shown by
- * `debug crypto ipsec`.
+ * An SA reached its soft or hard limit. At the soft limit a new Quick
+ * Mode starts for a static map entry, whichever side negotiated the old
+ * pair, and the old pair stays until its hard limit, so the two overlap.
+ * At the hard limit the datapath removed one SA, and its sibling goes
+ * too.
  */
 static void
 handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
@@ -437,14 +411,95 @@ handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
 		atomic_fetch_add(&ike->sa_soft_expired, 1);
 	else
 		atomic_fetch_add(&ike->sa_hard_expired, 1);
-	if (!debug_on(DEBUG_CRYPTO_IPSEC))
+	if (debug_on(DEBUG_CRYPTO_IPSEC)) {
+		inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
+		log_debug("IPSEC(sa_lifetime): %s %s lifetime of %s SA reached, "
+			  "sa_dest= %s, sa_spi= 0x%X(%u)",
+			  ev->kind == DP_SA_SOFT_EXPIRED ? "soft" : "hard",
+			  ev->by_bytes ? "kilobyte" : "time",
+			  ev->outbound ? "outbound" : "inbound", dst, ev->spi,
+			  ev->spi);
+	}
+	for (size_t i = 0; i < ike->nchildren; i++) {
+		struct ike_child *c = &ike->children[i];
+		const struct ike_entry *e;
+
+		if ((ev->outbound ? c->spi_out : c->spi_in) != ev->spi)
+			continue;
+		if (ev->kind == DP_SA_HARD_EXPIRED) {
+			ikev1_remove_child(ike, i, false);
+			return;
+		}
+		if (c->rekeyed)
+			return;
+		c->rekeyed = true;
+		e = ike_config_entry(ike->config, c->map, c->map_seq);
+		if (e != NULL)
+			start_for_entry(ike, e);
 		return;
-	inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
-	log_debug("IPSEC(sa_lifetime): %s %s lifetime of %s SA reached, "
-		  "sa_dest= %s, sa_spi= 0x%X(%u)",
-		  ev->kind == DP_SA_SOFT_EXPIRED ? "soft" : "hard",
-		  ev->by_bytes ? "kilobyte" : "time",
-		  ev->outbound ? "outbound" : "inbound", dst, ev->spi, ev->spi);
+	}
+}
+
+static int
+do_clear(struct ikemgr *ike, const struct clear_req *r)
+{
+	int n = 0;
+	bool matched = false;
+	size_t i;
+
+	if (r->kind == IKE_CLEAR_ALL_SA || r->kind == IKE_CLEAR_PEER_SA ||
+	    r->kind == IKE_CLEAR_SESSION) {
+		i = 0;
+		while (i < ike->nchildren) {
+			if (r->addr != 0 && ike->children[i].peer != r->addr) {
+				i++;
+				continue;
+			}
+			matched = true;
+			ikev1_remove_child(ike, i, true);
+			n++;
+		}
+	}
+	if (r->kind == IKE_CLEAR_ISAKMP || r->kind == IKE_CLEAR_SESSION) {
+		i = 0;
+		while (i < ike->nsas) {
+			struct ike_sa *sa = ike->sas[i];
+
+			if ((r->addr != 0 && sa->peer != r->addr) ||
+			    (r->conn_id != 0 && sa->conn_id != r->conn_id)) {
+				i++;
+				continue;
+			}
+			matched = true;
+			ikev1_delete_sa(ike, sa, true, false);
+			n++;
+		}
+	}
+	if (!matched && (r->addr != 0 || r->conn_id != 0))
+		return -1;
+	return n;
+}
+
+static void
+handle_event(struct ikemgr *ike, struct ike_event *ev)
+{
+	switch (ev->kind) {
+	case IKE_EV_INVALID_SPI:
+		handle_invalid_spi(ike, &ev->u.spi);
+		break;
+	case IKE_EV_SA_LIFETIME:
+		handle_sa_lifetime(ike, &ev->u.sa);
+		break;
+	case IKE_EV_ACQUIRE:
+		handle_acquire(ike, &ev->u.acquire);
+		break;
+	case IKE_EV_CLEAR:
+		ev->u.clear->result = do_clear(ike, ev->u.clear);
+		break;
+	case IKE_EV_INITIATE:
+		handle_initiate(ike, ev->u.peer);
+		break;
+	}
 }
 
 static void *
@@ -452,29 +507,38 @@ thread_main(void *arg)
 {
 	struct ikemgr *ike = arg;
 	struct ike_event ev;
-	struct pollfd pfd[2];
+	struct dp_ike_packet *pkt = malloc(sizeof(*pkt));
+	struct pollfd pfd[3];
 
+	if (pkt == NULL)
+		return NULL;
 	pfd[0] = (struct pollfd){ .fd = msgq_fd(ike->events), .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ike->stop_fd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = msgq_fd(ike->packets), .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, TIMER_TICK_MS) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN)
 			break;
+		pthread_mutex_lock(&ike->sa_lock);
 		/*
 		 * The config is checked before each event, so an event
 		 * posted after ike_config_apply() returned is handled
 		 * under that config.
 		 */
+		while (msgq_pop(ike->packets, pkt)) {
+			take_pending_config(ike);
+			ikev1_input(ike, pkt);
+		}
 		while (msgq_pop(ike->events, &ev)) {
 			take_pending_config(ike);
-			if (ev.kind == IKE_EV_INVALID_SPI)
-				handle_invalid_spi(ike, &ev.u.spi);
-			else
-				handle_sa_lifetime(ike, &ev.u.sa);
+			handle_event(ike, &ev);
 			mark_handled(ike, 1);
 		}
+		ikev1_timers(ike, ike_now(ike));
+		pthread_mutex_unlock(&ike->sa_lock);
 	}
+	free(pkt);
 	return NULL;
 }
 
@@ -507,10 +571,16 @@ ike_stop(struct ikemgr *ike)
 	while (write(ike->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	pthread_join(ike->thread, NULL);
+	/* Reset the stop signal, so a later ike_start() keeps running. */
+	while (read(ike->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
 
 	/* Release ike_sync() callers waiting for events that will not run. */
-	while (msgq_pop(ike->events, &ev))
+	while (msgq_pop(ike->events, &ev)) {
+		if (ev.kind == IKE_EV_CLEAR)
+			ev.u.clear->result = -1;
 		dropped++;
+	}
 	pthread_mutex_lock(&ike->sync_lock);
 	ike->running = false;
 	ike->handled += dropped;
@@ -518,14 +588,15 @@ ike_stop(struct ikemgr *ike)
 	pthread_mutex_unlock(&ike->sync_lock);
 }
 
-static void
+static bool
 post_event(struct ikemgr *ike, const struct ike_event *ev)
 {
 	if (!msgq_push(ike->events, ev))
-		return;
+		return false;
 	pthread_mutex_lock(&ike->sync_lock);
 	ike->posted++;
 	pthread_mutex_unlock(&ike->sync_lock);
+	return true;
 }
 
 void
@@ -542,6 +613,34 @@ ike_post_sa_event(void *arg, const struct dp_sa_event *ev)
 	struct ike_event e = { .kind = IKE_EV_SA_LIFETIME, .u.sa = *ev };
 
 	post_event(arg, &e);
+}
+
+void
+ike_post_acquire(void *arg, const struct dp_acquire_event *ev)
+{
+	struct ike_event e = { .kind = IKE_EV_ACQUIRE, .u.acquire = *ev };
+
+	post_event(arg, &e);
+}
+
+void
+ike_post_packet(void *arg, const struct dp_ike_packet *pkt)
+{
+	struct ikemgr *ike = arg;
+
+	if (pkt->len > DP_IKE_MSG_MAX) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		return;
+	}
+	msgq_push(ike->packets, pkt);
+}
+
+int
+ike_initiate(struct ikemgr *ike, uint32_t peer)
+{
+	struct ike_event e = { .kind = IKE_EV_INITIATE, .u.peer = peer };
+
+	return post_event(ike, &e) ? 0 : -1;
 }
 
 void
@@ -568,4 +667,127 @@ ike_get_stats(struct ikemgr *ike, struct ike_stats *out)
 		.sa_soft_expired = atomic_load(&ike->sa_soft_expired),
 		.sa_hard_expired = atomic_load(&ike->sa_hard_expired),
 	};
+}
+
+void
+ike_get_counters(struct ikemgr *ike, struct ike_counters *out)
+{
+	*out = (struct ike_counters){
+		.p1_established = atomic_load(&ike->p1_established),
+		.p2_established = atomic_load(&ike->p2_established),
+		.delete_sent = atomic_load(&ike->delete_sent),
+		.delete_received = atomic_load(&ike->delete_received),
+		.packets_dropped = atomic_load(&ike->packets_dropped) +
+				   msgq_drops(ike->packets),
+	};
+}
+
+/* ---- Snapshots and clears ---- */
+
+static const char *
+encr_name(uint8_t encr)
+{
+	switch (encr) {
+	case IKE_ENCR_DES: return "des";
+	case IKE_ENCR_3DES: return "3des";
+	default: return "aes";
+	}
+}
+
+static const char *
+hash_text(uint8_t hash)
+{
+	switch (hash) {
+	case IKE_HASH_MD5: return "md5";
+	case IKE_HASH_SHA256: return "sha256";
+	case IKE_HASH_SHA384: return "sha384";
+	case IKE_HASH_SHA512: return "sha512";
+	default: return "sha";
+	}
+}
+
+static void
+fill_info(struct ikemgr *ike, const struct ike_sa *sa,
+	  struct ike_sa_info *o, double now)
+{
+	static const char *const states[] = {
+		[IKE_MM_NO_STATE] = "MM_NO_STATE",
+		[IKE_MM_SA_SETUP] = "MM_SA_SETUP",
+		[IKE_MM_KEY_EXCH] = "MM_KEY_EXCH",
+		[IKE_QM_IDLE] = "QM_IDLE",
+		[IKE_DEAD] = "MM_NO_STATE",
+	};
+
+	(void)ike;
+	memset(o, 0, sizeof(*o));
+	o->conn_id = sa->conn_id;
+	o->version = 1;
+	o->local = sa->local;
+	o->peer = sa->peer;
+	o->local_port = sa->lport;
+	o->peer_port = sa->pport;
+	snprintf(o->state, sizeof(o->state), "%s", states[sa->state]);
+	o->active = sa->state != IKE_DEAD;
+	o->initiator = sa->initiator;
+	memcpy(o->icookie, sa->icookie, 8);
+	memcpy(o->rcookie, sa->rcookie, 8);
+	snprintf(o->encr, sizeof(o->encr), "%s", encr_name(sa->pol.encr));
+	o->key_bits = sa->pol.encr == IKE_ENCR_AES ? sa->pol.key_bits : 0;
+	snprintf(o->hash, sizeof(o->hash), "%s", hash_text(sa->pol.hash));
+	snprintf(o->auth, sizeof(o->auth), "psk");
+	o->dh_group = sa->pol.group;
+	o->lifetime_sec = sa->pol.lifetime;
+	if (sa->state == IKE_QM_IDLE && sa->expires > now)
+		o->remaining_sec = (uint32_t)(sa->expires - now);
+	o->natt = sa->natt;
+	o->dpd = sa->peer_dpd;
+	snprintf(o->map, sizeof(o->map), "%s", sa->map);
+	o->map_seq = sa->map_seq;
+	snprintf(o->ifname, sizeof(o->ifname), "%s", sa->ifname);
+	o->child_sas = sa->child_sas;
+}
+
+int
+ike_get_sas(struct ikemgr *ike, struct ike_sa_info **out)
+{
+	struct ike_sa_info *arr;
+	double now = ike_now(ike);
+	size_t n;
+
+	pthread_mutex_lock(&ike->sa_lock);
+	n = ike->nsas;
+	arr = calloc(n > 0 ? n : 1, sizeof(*arr));
+	if (arr == NULL) {
+		pthread_mutex_unlock(&ike->sa_lock);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		fill_info(ike, ike->sas[i], &arr[i], now);
+	pthread_mutex_unlock(&ike->sa_lock);
+	*out = arr;
+	return (int)n;
+}
+
+int
+ike_clear(struct ikemgr *ike, enum ike_clear_kind kind, uint32_t addr,
+	  uint32_t conn_id)
+{
+	struct clear_req r = { kind, addr, conn_id, -1 };
+	struct ike_event e = { .kind = IKE_EV_CLEAR, .u.clear = &r };
+	bool running;
+
+	pthread_mutex_lock(&ike->sync_lock);
+	running = ike->running;
+	pthread_mutex_unlock(&ike->sync_lock);
+	if (!running) {
+		pthread_mutex_lock(&ike->sa_lock);
+		take_pending_config(ike);
+		r.result = do_clear(ike, &r);
+		pthread_mutex_unlock(&ike->sa_lock);
+		return r.result;
+	}
+	if (!post_event(ike, &e))
+		return -1;
+	ike_sync(ike);
+	return r.result;
 }

@@ -6,12 +6,17 @@
 #define VR_IKEMGR_IKEMGR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ikemgr;
 struct lyd_node;
 struct dp_invalid_spi_event;
 struct dp_sa_event;
+struct dp_ike_packet;
+struct dp_acquire_event;
+struct dp_sa_cfg;
+struct dp;
 
 struct ikemgr *ike_create(void);
 int ike_start(struct ikemgr *ike);
@@ -60,6 +65,51 @@ void ike_sync(struct ikemgr *ike);
  */
 void ike_set_clock(struct ikemgr *ike, double (*now_fn)(void *ctx),
 		   void *ctx);
+
+/*
+ * dp_ike_rx_fn: copies an inbound IKE message into the manager's packet
+ * queue without blocking; a full queue drops it and counts the drop.
+ */
+void ike_post_packet(void *ike, const struct dp_ike_packet *pkt);
+
+/* dp_acquire_fn: traffic needs an SA; starts IKE for that entry. */
+void ike_post_acquire(void *ike, const struct dp_acquire_event *ev);
+
+/* How the manager sends IKE messages and installs and removes SAs. */
+struct ike_transport {
+	int (*send)(void *ctx, const struct dp_ike_packet *pkt);
+	int (*install)(void *ctx, const struct dp_sa_cfg *sas, size_t n,
+		       char *err, size_t errlen);
+	int (*remove)(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
+};
+
+/* Sends and installs through DP (dp_ike_send, dp_sa_install_n,
+ * dp_sa_remove). Call before ike_start(). */
+void ike_set_dp(struct ikemgr *ike, struct dp *dp);
+
+/* Replaces the transport, e.g. to join two managers in a test. Call
+ * before ike_start(). */
+void ike_set_transport(struct ikemgr *ike, const struct ike_transport *t,
+		       void *ctx);
+
+/* Replaces the inbound SPI allocator; for tests of SPIs such as
+ * 0xFFxxxxxx. Call before ike_start(). */
+void ike_set_spi_source(struct ikemgr *ike, uint32_t (*fn)(void *ctx),
+			void *ctx);
+
+/* Starts Main Mode (and Quick Mode for its crypto map entry) towards
+ * PEER as traffic would; returns once queued. */
+int ike_initiate(struct ikemgr *ike, uint32_t peer);
+
+/* Protocol counters beyond ike_stats. */
+struct ike_counters {
+	uint64_t p1_established;	/* Main Modes completed */
+	uint64_t p2_established;	/* Quick Modes completed */
+	uint64_t delete_sent;		/* SPIs named in DELETEs sent */
+	uint64_t delete_received;
+	uint64_t packets_dropped;	/* malformed or unexpected messages */
+};
+void ike_get_counters(struct ikemgr *ike, struct ike_counters *out);
 
 /* ---- Snapshots and requests for show, clear and debug commands ---- */
 

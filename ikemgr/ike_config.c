@@ -1,0 +1,532 @@
+/*
+ * The IKE manager's view of the running config, derived in the
+ * committing thread: ISAKMP policies, pre-shared keys, transform sets,
+ * crypto map entries with their peers and proxy identities, DPD and SA
+ * lifetimes. Interfaces, access lists and applied map entries come from
+ * dp_config_extract(), so the datapath and IKE read them the same way.
+ */
+#include "ikemgr/ike_private.h"
+
+#include <arpa/inet.h>
+#include <libyang/libyang.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "/vrouter-config:"
+
+static const char *
+leaf(const struct lyd_node *node, const char *name)
+{
+	const struct lyd_node *child;
+
+	LY_LIST_FOR(lyd_child(node), child)
+		if (strcmp(LYD_NAME(child), name) == 0)
+			return lyd_get_value(child);
+	return NULL;
+}
+
+static unsigned
+leaf_uint(const struct lyd_node *node, const char *name, unsigned dflt)
+{
+	const char *v = leaf(node, name);
+
+	return v != NULL ? (unsigned)strtoul(v, NULL, 10) : dflt;
+}
+
+static struct ly_set *
+find_all(const struct lyd_node *tree, const char *xpath)
+{
+	struct ly_set *set = NULL;
+
+	if (tree == NULL || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
+		return NULL;
+	return set;
+}
+
+static uint32_t
+addr_of(const char *text)
+{
+	uint32_t a = 0;
+
+	if (text == NULL || inet_pton(AF_INET, text, &a) != 1)
+		return 0;
+	return a;
+}
+
+/* Grows *ARR of *N elements of SIZE by one; returns the new element. */
+static void *
+grow(void *arr_p, size_t *n, size_t size)
+{
+	void **arr = arr_p;
+	char *p = realloc(*arr, (*n + 1) * size);
+
+	if (p == NULL)
+		return NULL;
+	*arr = p;
+	memset(p + *n * size, 0, size);
+	return p + (*n)++ * size;
+}
+
+static uint8_t
+hash_id(const char *v)
+{
+	if (v == NULL || strcmp(v, "sha") == 0)
+		return IKE_HASH_SHA;
+	if (strcmp(v, "md5") == 0)
+		return IKE_HASH_MD5;
+	if (strcmp(v, "sha256") == 0)
+		return IKE_HASH_SHA256;
+	if (strcmp(v, "sha384") == 0)
+		return IKE_HASH_SHA384;
+	return IKE_HASH_SHA512;
+}
+
+static int
+policy_order(const void *a, const void *b)
+{
+	const struct ike_policy *x = a, *y = b;
+
+	return x->priority - y->priority;
+}
+
+static int
+read_policies(struct ike_config *c, const struct lyd_node *tree)
+{
+	struct ly_set *set = find_all(tree, MOD "crypto/isakmp/policy");
+	int ret = -1;
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		const struct lyd_node *n = set->dnodes[i];
+		const char *encr = leaf(n, "encryption");
+		const char *auth = leaf(n, "authentication");
+		struct ike_policy *p = grow(&c->policies, &c->npolicies,
+					    sizeof(*p));
+
+		if (p == NULL)
+			goto out;
+		p->priority = (uint16_t)leaf_uint(n, "priority", 1);
+		if (encr == NULL || strcmp(encr, "des") == 0)
+			p->encr = IKE_ENCR_DES;
+		else if (strcmp(encr, "3des") == 0)
+			p->encr = IKE_ENCR_3DES;
+		else
+			p->encr = IKE_ENCR_AES;
+		if (p->encr == IKE_ENCR_AES)
+			p->key_bits = (uint16_t)leaf_uint(n, "key-size", 128);
+		p->hash = hash_id(leaf(n, "hash"));
+		p->auth = auth != NULL && strcmp(auth, "pre-share") == 0 ?
+			  IKE_AUTH_PSK : 0;
+		p->group = (uint8_t)leaf_uint(n, "group", 1);
+		p->lifetime = leaf_uint(n, "lifetime", 86400);
+	}
+	if (c->npolicies > 1)
+		qsort(c->policies, c->npolicies, sizeof(*c->policies),
+		      policy_order);
+	ret = 0;
+out:
+	ly_set_free(set, NULL);
+	return ret;
+}
+
+/* Reads the address/mask/key entries matched by XPATH. */
+static int
+read_keys(struct ike_config *c, const struct lyd_node *tree,
+	  const char *xpath)
+{
+	struct ly_set *set = find_all(tree, xpath);
+	int ret = -1;
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		const struct lyd_node *n = set->dnodes[i];
+		const char *key = leaf(n, "key");
+		struct ike_psk *k;
+
+		if (key == NULL)
+			continue;
+		k = grow(&c->psks, &c->npsks, sizeof(*k));
+		if (k == NULL)
+			goto out;
+		k->addr = addr_of(leaf(n, "address"));
+		k->mask = addr_of(leaf(n, "mask"));
+		k->addr &= k->mask;
+		snprintf(k->key, sizeof(k->key), "%s", key);
+	}
+	ret = 0;
+out:
+	ly_set_free(set, NULL);
+	return ret;
+}
+
+/* Fills T from one transform-set node; -1 for transforms IKE cannot
+ * negotiate into a datapath SA (AH, GCM, compression). */
+static int
+read_tset(const struct lyd_node *n, struct ike_tset *t)
+{
+	const struct lyd_node *child;
+	const char *mode = leaf(n, "mode");
+	unsigned bits = leaf_uint(n, "key-size", 128);
+
+	snprintf(t->name, sizeof(t->name), "%s", leaf(n, "name"));
+	t->transport = mode != NULL && strcmp(mode, "transport") == 0;
+	t->esp_id = 0;
+	LY_LIST_FOR(lyd_child(n), child) {
+		const char *v;
+
+		if (strcmp(LYD_NAME(child), "transform") != 0)
+			continue;
+		v = lyd_get_value(child);
+		if (strcmp(v, "esp-aes") == 0) {
+			t->esp_id = IPSEC_ESP_AES;
+			t->key_bits = (uint16_t)bits;
+			t->cipher = DP_CIPHER_AES_CBC;
+		} else if (strcmp(v, "esp-3des") == 0) {
+			t->esp_id = IPSEC_ESP_3DES;
+			t->cipher = DP_CIPHER_3DES_CBC;
+		} else if (strcmp(v, "esp-null") == 0) {
+			t->esp_id = IPSEC_ESP_NULL;
+			t->cipher = DP_CIPHER_NULL;
+		} else if (strcmp(v, "esp-md5-hmac") == 0) {
+			t->auth = IPSEC_AUTH_MD5;
+			t->integ = DP_INTEG_HMAC_MD5_96;
+		} else if (strcmp(v, "esp-sha-hmac") == 0) {
+			t->auth = IPSEC_AUTH_SHA;
+			t->integ = DP_INTEG_HMAC_SHA1_96;
+		} else if (strcmp(v, "esp-sha256-hmac") == 0) {
+			t->auth = IPSEC_AUTH_SHA256;
+			t->integ = DP_INTEG_HMAC_SHA256_128;
+		} else if (strcmp(v, "esp-sha384-hmac") == 0) {
+			t->auth = IPSEC_AUTH_SHA384;
+			t->integ = DP_INTEG_HMAC_SHA384_192;
+		} else if (strcmp(v, "esp-sha512-hmac") == 0) {
+			t->auth = IPSEC_AUTH_SHA512;
+			t->integ = DP_INTEG_HMAC_SHA512_256;
+		} else {
+			return -1;
+		}
+	}
+	return t->esp_id != 0 ? 0 : -1;
+}
+
+static int
+read_tsets(struct ike_config *c, const struct lyd_node *tree)
+{
+	struct ly_set *set = find_all(tree, MOD "crypto/ipsec/transform-set");
+	int ret = -1;
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		struct ike_tset t = { 0 }, *slot;
+
+		if (read_tset(set->dnodes[i], &t) < 0)
+			continue;
+		dp_config_transform_text(tree, t.name, t.text, sizeof(t.text));
+		slot = grow(&c->tsets, &c->ntsets, sizeof(*slot));
+		if (slot == NULL)
+			goto out;
+		*slot = t;
+	}
+	ret = 0;
+out:
+	ly_set_free(set, NULL);
+	return ret;
+}
+
+static bool
+find_tset(const struct ike_config *c, const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < c->ntsets; i++) {
+		if (strcmp(c->tsets[i].name, name) == 0) {
+			*idx = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Fills the peers, transform sets, PFS and lifetimes of E from NODE. */
+static void
+read_entry_policy(const struct ike_config *c, const struct lyd_node *node,
+		  struct ike_entry *e)
+{
+	const struct lyd_node *child;
+
+	LY_LIST_FOR(lyd_child(node), child) {
+		const char *name = LYD_NAME(child), *v = lyd_get_value(child);
+
+		if ((strcmp(name, "peer") == 0 ||
+		     strcmp(name, "default-peer") == 0) &&
+		    e->npeers < IKE_ENTRY_PEERS && addr_of(v) != 0)
+			e->peers[e->npeers++] = addr_of(v);
+		else if (strcmp(name, "transform-set") == 0 &&
+			 e->ntsets < IKE_ENTRY_TSETS &&
+			 find_tset(c, v, &e->tsets[e->ntsets]))
+			e->ntsets++;
+	}
+	e->pfs_group = (uint8_t)leaf_uint(node, "pfs-group", 0);
+	e->life_sec = leaf_uint(node, "lifetime-seconds", c->sa_life_sec);
+	e->life_kb = leaf_uint(node, "lifetime-kilobytes", c->sa_life_kb);
+}
+
+static void
+find_selector(const struct dp_config *dc, const char *acl,
+	      struct ike_entry *e)
+{
+	for (size_t i = 0; i < dc->n_acl; i++) {
+		if (strcmp(dc->acl[i].acl, acl) == 0 && dc->acl[i].permit) {
+			e->selector = dc->acl[i];
+			e->has_selector = true;
+			return;
+		}
+	}
+}
+
+static uint32_t
+if_addr(const struct dp_config *dc, const char *ifname)
+{
+	for (size_t i = 0; i < dc->n_ifs; i++)
+		if (strcmp(dc->ifs[i].name, ifname) == 0)
+			return dc->ifs[i].addr;
+	return 0;
+}
+
+/*
+ * Adds an entry for each ipsec-isakmp map entry applied to an interface;
+ * an entry that refers to a dynamic map gets that dynamic map's entries
+ * as answering templates.
+ */
+static int
+read_entries(struct ike_config *c, const struct lyd_node *tree,
+	     const struct dp_config *dc)
+{
+	char xpath[256];
+
+	for (size_t i = 0; i < dc->n_maps; i++) {
+		const struct dp_map_cfg *m = &dc->maps[i];
+		struct ly_set *set;
+		const struct lyd_node *node;
+		const char *dyn;
+		struct ike_entry *e;
+
+		if (m->manual)
+			continue;
+		snprintf(xpath, sizeof(xpath),
+			 MOD "crypto/map[name='%s']/entry[sequence='%u']",
+			 m->map, m->seq);
+		set = find_all(tree, xpath);
+		if (set == NULL || set->count == 0) {
+			ly_set_free(set, NULL);
+			continue;
+		}
+		node = set->dnodes[0];
+		dyn = leaf(node, "dynamic");
+		if (dyn != NULL) {
+			snprintf(xpath, sizeof(xpath),
+				 MOD "crypto/dynamic-map[name='%s']/entry", dyn);
+			ly_set_free(set, NULL);
+			set = find_all(tree, xpath);
+			for (uint32_t k = 0; set != NULL && k < set->count;
+			     k++) {
+				e = grow(&c->entries, &c->nentries,
+					 sizeof(*e));
+				if (e == NULL)
+					goto fail;
+				snprintf(e->map, sizeof(e->map), "%s", m->map);
+				e->seq = m->seq;
+				memcpy(e->ifname, m->ifname, sizeof(e->ifname));
+				e->local = if_addr(dc, m->ifname);
+				e->dynamic = true;
+				read_entry_policy(c, set->dnodes[k], e);
+				e->npeers = 0;
+			}
+			ly_set_free(set, NULL);
+			continue;
+		}
+		e = grow(&c->entries, &c->nentries, sizeof(*e));
+		if (e == NULL)
+			goto fail;
+		snprintf(e->map, sizeof(e->map), "%s", m->map);
+		e->seq = m->seq;
+		memcpy(e->ifname, m->ifname, sizeof(e->ifname));
+		e->local = if_addr(dc, m->ifname);
+		read_entry_policy(c, node, e);
+		if (m->acl[0] != '\0')
+			find_selector(dc, m->acl, e);
+		ly_set_free(set, NULL);
+		continue;
+fail:
+		ly_set_free(set, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+compare_addr(const void *a, const void *b)
+{
+	uint32_t x = ntohl(*(const uint32_t *)a);
+	uint32_t y = ntohl(*(const uint32_t *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Static peers: the peers of applied entries that are not dynamic. IOS
+ * runs invalid-SPI recovery only towards them. */
+static int
+collect_static_peers(struct ike_config *c)
+{
+	for (size_t i = 0; i < c->nentries; i++) {
+		const struct ike_entry *e = &c->entries[i];
+
+		for (size_t k = 0; k < e->npeers; k++) {
+			uint32_t *p = grow(&c->peers, &c->npeers,
+					   sizeof(*p));
+
+			if (p == NULL)
+				return -1;
+			*p = e->peers[k];
+		}
+	}
+	if (c->npeers > 1)
+		qsort(c->peers, c->npeers, sizeof(*c->peers), compare_addr);
+	return 0;
+}
+
+static void
+read_globals(struct ike_config *c, const struct lyd_node *tree)
+{
+	struct ly_set *set;
+
+	set = find_all(tree, MOD "crypto/isakmp/invalid-spi-recovery");
+	c->invalid_spi_recovery = set != NULL && set->count > 0;
+	ly_set_free(set, NULL);
+
+	set = find_all(tree, MOD "crypto/isakmp/keepalive");
+	if (set != NULL && set->count > 0) {
+		const struct lyd_node *n = set->dnodes[0];
+		const char *mode = leaf(n, "mode");
+
+		c->keepalive_sec = (uint16_t)leaf_uint(n, "seconds", 10);
+		c->keepalive_retry = (uint16_t)leaf_uint(n, "retry", 2);
+		c->keepalive_periodic = mode != NULL &&
+					strcmp(mode, "periodic") == 0;
+	}
+	ly_set_free(set, NULL);
+
+	set = find_all(tree, MOD "crypto/isakmp/nat-keepalive");
+	if (set != NULL && set->count > 0)
+		c->nat_keepalive = (uint16_t)strtoul(
+			lyd_get_value(set->dnodes[0]), NULL, 10);
+	ly_set_free(set, NULL);
+
+	c->sa_life_sec = 3600;
+	c->sa_life_kb = 4608000;
+	set = find_all(tree, MOD "crypto/ipsec/security-association");
+	if (set != NULL && set->count > 0) {
+		c->sa_life_sec = leaf_uint(set->dnodes[0], "lifetime-seconds",
+					   3600);
+		c->sa_life_kb = leaf_uint(set->dnodes[0], "lifetime-kilobytes",
+					  4608000);
+	}
+	ly_set_free(set, NULL);
+}
+
+struct ike_config *
+ike_config_derive(const struct lyd_node *running)
+{
+	struct dp_config dc;
+	struct ike_config *c;
+	int rc = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || running == NULL)
+		return c;
+	read_globals(c, running);
+	dp_config_extract(running, &dc, NULL, 0);
+	if (read_policies(c, running) < 0 ||
+	    read_keys(c, running, MOD "crypto/isakmp/key") < 0 ||
+	    read_keys(c, running, MOD "crypto/keyring/pre-shared-key") < 0 ||
+	    read_tsets(c, running) < 0 || read_entries(c, running, &dc) < 0 ||
+	    collect_static_peers(c) < 0)
+		rc = -1;
+	dp_config_free(&dc);
+	if (rc < 0) {
+		ike_config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+ike_config_free(struct ike_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->peers);
+	free(c->policies);
+	if (c->psks != NULL)
+		memset(c->psks, 0, c->npsks * sizeof(*c->psks));
+	free(c->psks);
+	free(c->tsets);
+	free(c->entries);
+	free(c);
+}
+
+bool
+ike_config_static_peer(const struct ike_config *c, uint32_t addr)
+{
+	return c != NULL && c->npeers > 0 &&
+	       bsearch(&addr, c->peers, c->npeers, sizeof(addr),
+		       compare_addr) != NULL;
+}
+
+/* The key of the longest matching address/mask, as IOS picks it. */
+const char *
+ike_config_psk(const struct ike_config *c, uint32_t peer)
+{
+	const struct ike_psk *best = NULL;
+
+	for (size_t i = 0; c != NULL && i < c->npsks; i++) {
+		const struct ike_psk *k = &c->psks[i];
+
+		if ((peer & k->mask) != k->addr)
+			continue;
+		if (best == NULL || ntohl(k->mask) > ntohl(best->mask))
+			best = k;
+	}
+	return best != NULL ? best->key : NULL;
+}
+
+const struct ike_entry *
+ike_config_entry_for_peer(const struct ike_config *c, uint32_t peer)
+{
+	const struct ike_entry *dyn = NULL;
+
+	for (size_t i = 0; c != NULL && i < c->nentries; i++) {
+		const struct ike_entry *e = &c->entries[i];
+
+		if (e->dynamic && dyn == NULL)
+			dyn = e;
+		for (size_t k = 0; k < e->npeers; k++)
+			if (e->peers[k] == peer)
+				return e;
+	}
+	return dyn;
+}
+
+const struct ike_entry *
+ike_config_entry(const struct ike_config *c, const char *map, uint32_t seq)
+{
+	for (size_t i = 0; c != NULL && i < c->nentries; i++)
+		if (c->entries[i].seq == seq &&
+		    strcmp(c->entries[i].map, map) == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+bool
+ike_config_local_addr(const struct ike_config *c, uint32_t addr)
+{
+	for (size_t i = 0; c != NULL && i < c->nentries; i++)
+		if (c->entries[i].local == addr)
+			return true;
+	return false;
+}

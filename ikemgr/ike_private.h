@@ -1,0 +1,297 @@
+/*
+ * State shared by the files of the IKE manager: the derived config, the
+ * IKE SA and Quick Mode tables, and the manager itself. Only the
+ * sources of the IKE manager include it.
+ */
+#ifndef VR_IKEMGR_IKE_PRIVATE_H
+#define VR_IKEMGR_IKE_PRIVATE_H
+
+#include "datapath/datapath.h"
+#include "ikemgr/ike_crypto.h"
+#include "ikemgr/ikemgr.h"
+#include "ikemgr/isakmp.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct msgq;
+
+/* One peer's last invalid-spi-recovery attempt. */
+struct ike_recovery {
+	uint32_t peer;
+	double last_attempt;
+};
+
+/* crypto isakmp policy N */
+struct ike_policy {
+	uint16_t priority;
+	uint8_t encr;			/* IKE_ENCR_* */
+	uint16_t key_bits;		/* AES only; 0 otherwise */
+	uint8_t hash;			/* IKE_HASH_* */
+	uint8_t auth;			/* IKE_AUTH_PSK, or 0 for others */
+	uint8_t group;
+	uint32_t lifetime;		/* seconds */
+};
+
+/* crypto isakmp key, or a keyring's pre-shared-key */
+struct ike_psk {
+	uint32_t addr, mask;		/* network order */
+	char key[129];
+};
+
+/* crypto ipsec transform-set */
+struct ike_tset {
+	char name[DP_NAME_MAX];
+	uint8_t esp_id;			/* IPSEC_ESP_* */
+	uint16_t key_bits;		/* AES: 128, 192, 256; else 0 */
+	uint8_t auth;			/* IPSEC_AUTH_*; 0: none */
+	bool transport;
+	enum dp_cipher cipher;
+	enum dp_integ integ;
+	char text[96];			/* "esp-aes esp-sha-hmac" */
+};
+
+#define IKE_ENTRY_PEERS		8
+#define IKE_ENTRY_TSETS		6
+
+/* One ipsec-isakmp crypto map entry applied to an interface, or a
+ * dynamic-map entry that answers any peer. */
+struct ike_entry {
+	char map[DP_NAME_MAX];
+	uint32_t seq;
+	char ifname[DP_IFNAME_MAX];
+	uint32_t local;			/* address of IFNAME */
+	bool dynamic;			/* from a dynamic map: never initiates */
+	uint32_t peers[IKE_ENTRY_PEERS];
+	size_t npeers;
+	size_t tsets[IKE_ENTRY_TSETS];	/* indexes into ike_config.tsets */
+	size_t ntsets;
+	uint8_t pfs_group;		/* 0: no PFS */
+	uint32_t life_sec, life_kb;
+	bool has_selector;		/* first permit entry of the ACL */
+	struct dp_acl_entry selector;
+};
+
+struct ike_config {
+	bool invalid_spi_recovery;
+	uint32_t *peers;		/* static peers, network order, sorted */
+	size_t npeers;
+
+	struct ike_policy *policies;	/* by priority */
+	size_t npolicies;
+	struct ike_psk *psks;
+	size_t npsks;
+	struct ike_tset *tsets;
+	size_t ntsets;
+	struct ike_entry *entries;
+	size_t nentries;
+
+	uint16_t keepalive_sec;		/* 0: no DPD of ours */
+	uint16_t keepalive_retry;
+	bool keepalive_periodic;
+	uint16_t nat_keepalive;		/* 0: none */
+	uint32_t sa_life_sec;		/* global IPsec SA lifetime */
+	uint32_t sa_life_kb;
+};
+
+struct ike_config *ike_config_derive(const struct lyd_node *running);
+void ike_config_free(struct ike_config *c);
+bool ike_config_static_peer(const struct ike_config *c, uint32_t addr);
+const char *ike_config_psk(const struct ike_config *c, uint32_t peer);
+/* The entry whose peer list holds PEER, or NULL. */
+const struct ike_entry *ike_config_entry_for_peer(const struct ike_config *c,
+						  uint32_t peer);
+const struct ike_entry *ike_config_entry(const struct ike_config *c,
+					 const char *map, uint32_t seq);
+/* The address of one of our interfaces that is ADDR, or 0. */
+bool ike_config_local_addr(const struct ike_config *c, uint32_t addr);
+
+/* ---- IKE SAs ---- */
+
+enum ike_state {
+	IKE_MM_NO_STATE,		/* MM1 sent or received */
+	IKE_MM_SA_SETUP,		/* MM2 sent or received */
+	IKE_MM_KEY_EXCH,		/* MM3/MM4 done */
+	IKE_QM_IDLE,			/* phase 1 complete */
+	IKE_DEAD,			/* deleted, kept for show until purged */
+};
+
+#define IKE_NONCE_LEN		32
+#define IKE_MSG_MAX		DP_IKE_MSG_MAX
+#define IKE_PENDING_DELETES	8
+#define IKE_RETRANSMITS		5
+
+/* The last message sent, kept for retransmission. */
+struct ike_retx {
+	uint8_t *msg;
+	size_t len;
+	bool natt;
+	uint16_t sport, dport;
+	double next;			/* 0: nothing to retransmit */
+	unsigned count;
+};
+
+struct ike_sa {
+	uint32_t conn_id;
+	enum ike_state state;
+	bool initiator;
+	uint8_t icookie[8], rcookie[8];
+	uint32_t local, peer;		/* network order */
+	uint16_t lport, pport;		/* host order */
+	bool natt;			/* floated to 4500 */
+	bool peer_natt;			/* peer sent the RFC 3947 VID */
+	bool nat_detected;
+	bool peer_dpd;
+
+	struct ike_policy pol;		/* the chosen proposal */
+	uint8_t *sai_b;			/* initiator's SA payload body */
+	size_t sai_len;
+	struct ike_dh *dh;
+	uint8_t gxi[IKE_DH_MAX], gxr[IKE_DH_MAX];
+	size_t gx_len;
+	uint8_t ni[IKE_NONCE_LEN + 32], nr[IKE_NONCE_LEN + 32];
+	size_t ni_len, nr_len;
+	char psk[129];
+	struct ike_keys keys;
+	uint8_t iv[IKE_BLOCK_MAX];	/* phase 1 CBC chain */
+	uint8_t p1_last[IKE_BLOCK_MAX];	/* last phase 1 block, for phase 2 */
+
+	double created, established, expires, last_rx;
+	struct ike_retx retx;
+	uint8_t last_rx_hash[20];	/* of the last message, to spot a
+					 * retransmission */
+
+	/* Work to do once phase 1 completes. */
+	bool send_initial_contact;
+	uint32_t pending_deletes[IKE_PENDING_DELETES];
+	size_t npending_deletes;
+	bool pending_qm;
+	char pending_map[DP_NAME_MAX];
+	uint32_t pending_seq;
+
+	char map[DP_NAME_MAX];
+	uint32_t map_seq;
+	char ifname[DP_IFNAME_MAX];
+	uint32_t child_sas;
+
+	uint32_t dpd_seq;		/* last R-U-THERE sequence sent */
+	double dpd_sent;		/* 0: none outstanding */
+	unsigned dpd_missed;
+};
+
+/* A Quick Mode exchange in progress. */
+struct ike_qm {
+	uint32_t conn_id;		/* of its IKE SA */
+	uint32_t msgid;
+	bool initiator;
+	int step;			/* messages handled so far */
+	uint8_t iv[IKE_BLOCK_MAX];
+	struct ike_entry entry;
+	struct ike_tset ts;		/* the chosen transform */
+	uint8_t encap;			/* IPSEC_ENCAP_* */
+	uint32_t life_sec, life_kb;
+	uint32_t spi_in, spi_out;	/* host order */
+	uint8_t ni[IKE_NONCE_LEN + 32], nr[IKE_NONCE_LEN + 32];
+	size_t ni_len, nr_len;
+	uint8_t group;
+	struct ike_dh *dh;
+	uint8_t gxy[IKE_DH_MAX];
+	size_t gxy_len;
+	uint8_t idci[64], idcr[64];	/* ID bodies, empty when not sent */
+	size_t idci_len, idcr_len;
+	struct ike_retx retx;
+	double started;
+	bool installed;
+};
+
+/* An IPsec SA pair negotiated over an IKE SA. */
+struct ike_child {
+	uint32_t conn_id;
+	uint32_t local, peer;
+	uint32_t spi_in, spi_out;
+	char map[DP_NAME_MAX];
+	uint32_t map_seq;
+	bool initiator;
+	double created, expires;
+	bool rekeyed;			/* a newer pair replaced it */
+};
+
+struct ikemgr {
+	struct msgq *events;
+	struct msgq *packets;
+	int stop_fd;
+	pthread_t thread;
+	bool running;
+
+	double (*now_fn)(void *ctx);
+	void *now_ctx;
+
+	struct ike_transport io;
+	void *io_ctx;
+	uint32_t (*spi_fn)(void *ctx);	/* for tests: forced SPIs */
+	void *spi_ctx;
+
+	pthread_mutex_t config_lock;
+	struct ike_config *pending;
+
+	/* Owned by the thread, read under sa_lock by ike_get_sas(). */
+	pthread_mutex_t sa_lock;
+	struct ike_config *config;
+	struct ike_sa **sas;
+	size_t nsas;
+	struct ike_qm **qms;
+	size_t nqms;
+	struct ike_child *children;
+	size_t nchildren;
+	uint32_t next_conn_id;
+	struct ike_recovery *recoveries;
+	size_t nrecoveries;
+	uint32_t *contacted;		/* peers of earlier IKE SAs: no
+					 * INITIAL-CONTACT to them */
+	size_t ncontacted;
+
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	uint64_t posted;
+	uint64_t handled;
+
+	atomic_uint_fast64_t invalid_spi_events;
+	atomic_uint_fast64_t delete_notify_ignored;
+	atomic_uint_fast64_t recovery_started;
+	atomic_uint_fast64_t recovery_suppressed;
+	atomic_uint_fast64_t sa_soft_expired;
+	atomic_uint_fast64_t sa_hard_expired;
+	atomic_uint_fast64_t packets_dropped;
+	atomic_uint_fast64_t delete_sent;
+	atomic_uint_fast64_t delete_received;
+	atomic_uint_fast64_t p1_established;
+	atomic_uint_fast64_t p2_established;
+};
+
+double ike_now(struct ikemgr *ike);
+
+/* ikev1.c: the exchanges, all called in the manager thread. */
+void ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt);
+/* Starts Main Mode with PEER for ENTRY (may be NULL); returns the SA. */
+struct ike_sa *ikev1_initiate(struct ikemgr *ike, uint32_t peer,
+			      const struct ike_entry *entry);
+/* Starts Quick Mode for ENTRY over SA. */
+int ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
+		      const struct ike_entry *entry);
+/* Sends a protected DELETE for ESP SPI (host order) over SA. */
+int ikev1_send_delete_esp(struct ikemgr *ike, struct ike_sa *sa,
+			  const uint32_t *spis, size_t n);
+/* Sends an ISAKMP DELETE for SA and removes it and, with CHILDREN, its
+ * IPsec SAs. */
+void ikev1_delete_sa(struct ikemgr *ike, struct ike_sa *sa, bool notify,
+		     bool children);
+/* Removes the IPsec SA pair at index I of the child table. */
+void ikev1_remove_child(struct ikemgr *ike, size_t i, bool notify);
+void ikev1_timers(struct ikemgr *ike, double now);
+void ikev1_free_sa(struct ike_sa *sa);
+void ikev1_free_qm(struct ike_qm *qm);
+
+struct ike_sa *ike_find_sa(struct ikemgr *ike, uint32_t peer);
+struct ike_sa *ike_find_sa_by_conn(struct ikemgr *ike, uint32_t conn_id);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * Helpers shared by the IKE tests.
+ */
+#include "ike_test.h"
+
+#include "cli/command.h"
+#include "cli/config_load.h"
+#include "core/config.h"
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+size_t
+ikt_read_pcap(const char *file, struct ikt_msg *out, size_t cap)
+{
+	const char *dir = getenv("VR_SHARED_DIR");
+	char path[1024], err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const uint8_t *p;
+	pcap_t *pc;
+	size_t n = 0;
+
+	cr_assert(dir != NULL, "VR_SHARED_DIR is not set: the captures are "
+		  "read from $VR_SHARED_DIR/cases/external/pcap");
+	snprintf(path, sizeof(path), "%s/cases/external/pcap/%s", dir, file);
+	cr_assert(access(path, R_OK) == 0, "capture %s is missing", path);
+	pc = pcap_open_offline(path, err);
+	cr_assert(pc != NULL, "cannot open %s: %s", path, err);
+	cr_assert_eq(pcap_datalink(pc), DLT_EN10MB);
+	while (n < cap && pcap_next_ex(pc, &h, &p) == 1) {
+		size_t off = 14, ihl, len = h->caplen;
+		uint16_t sport, dport;
+
+		if (len < off + 20 || p[12] != 0x08 || p[13] != 0x00 ||
+		    p[off + 9] != 17)
+			continue;
+		ihl = (size_t)(p[off] & 0x0f) * 4;
+		off += ihl;
+		if (len < off + 8)
+			continue;
+		sport = (uint16_t)(p[off] << 8 | p[off + 1]);
+		dport = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
+		off += 8;
+		out[n].natt = false;
+		if (dport == 4500 || sport == 4500) {
+			/* The non-ESP marker; ESP and keepalives lack it. */
+			if (len < off + 4 || p[off] | p[off + 1] | p[off + 2] |
+			    p[off + 3])
+				continue;
+			off += 4;
+			out[n].natt = true;
+		} else if (dport != 500 && sport != 500) {
+			continue;
+		}
+		cr_assert(len - off <= sizeof(out[n].data));
+		out[n].sport = sport;
+		out[n].dport = dport;
+		out[n].len = len - off;
+		memcpy(out[n].data, p + off, len - off);
+		n++;
+	}
+	pcap_close(pc);
+	return n;
+}
+
+/* ---- Two managers back to back ---- */
+
+static int
+side_send(void *ctx, const struct dp_ike_packet *pkt)
+{
+	struct ikt_side *s = ctx;
+	struct dp_ike_packet *in;
+	bool drop;
+
+	pthread_mutex_lock(&s->lock);
+	s->sent++;
+	drop = s->drop_all;
+	pthread_mutex_unlock(&s->lock);
+	if (drop || pkt->dst != s->peer->addr)
+		return 0;
+	in = malloc(sizeof(*in));
+	if (in == NULL)
+		return -1;
+	*in = *pkt;
+	snprintf(in->ifname, sizeof(in->ifname), "GigabitEthernet1");
+	ike_post_packet(s->peer->ike, in);
+	free(in);
+	return 0;
+}
+
+static int
+side_install(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
+	     size_t errlen)
+{
+	struct ikt_side *s = ctx;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	s->installs++;
+	if (s->nsas + n > IKT_SAS_MAX) {
+		snprintf(err, errlen, "test SA table full");
+		ret = -1;
+	} else {
+		memcpy(s->sas + s->nsas, sas, n * sizeof(*sas));
+		s->nsas += n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int
+side_remove(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
+{
+	struct ikt_side *s = ctx;
+	int ret = -1;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas; i++) {
+		const struct dp_sa_params *p = &s->sas[i].params;
+
+		if (p->outbound == outbound && p->dst == dst && p->spi == spi) {
+			s->sas[i] = s->sas[--s->nsas];
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static const struct ike_transport side_transport = {
+	.send = side_send,
+	.install = side_install,
+	.remove = side_remove,
+};
+
+void
+ikt_side_config(struct ikt_side *s, const char *text)
+{
+	const struct lyd_node *tree;
+	int rejected;
+
+	rejected = config_load_text(&s->r, "test", text, stderr);
+	cr_assert_eq(rejected, 0, "%d config lines rejected", rejected);
+	tree = cfg_read_lock(s->r.cfg);
+	ike_config_apply(s->ike, tree);
+	cfg_read_unlock(s->r.cfg);
+}
+
+/* The address of the first "ip address" line of TEXT. */
+static uint32_t
+first_address(const char *text)
+{
+	const char *p = strstr(text, "ip address ");
+	char buf[16];
+	uint32_t a = 0;
+
+	cr_assert(p != NULL, "the config has no ip address line");
+	sscanf(p + 11, "%15s", buf);
+	cr_assert_eq(inet_pton(AF_INET, buf, &a), 1);
+	return a;
+}
+
+static void
+side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
+{
+	memset(&s->r, 0, sizeof(s->r));
+	s->r.cfg = cfg_create(VR_YANG_DIR);
+	cr_assert(s->r.cfg != NULL, "cfg_create(%s) failed", VR_YANG_DIR);
+	s->ike = ike_create();
+	cr_assert(s->ike != NULL);
+	s->peer = peer;
+	s->addr = first_address(text);
+	s->nsas = 0;
+	s->sent = 0;
+	s->installs = 0;
+	s->drop_all = false;
+	pthread_mutex_init(&s->lock, NULL);
+	ike_set_transport(s->ike, &side_transport, s);
+	ikt_side_config(s, text);
+}
+
+void
+ikt_side_restart(struct ikt_side *s, const char *text)
+{
+	struct ikemgr *old = s->ike;
+
+	ike_stop(old);
+	s->ike = ike_create();
+	cr_assert(s->ike != NULL);
+	pthread_mutex_lock(&s->lock);
+	s->nsas = 0;
+	s->sent = 0;
+	pthread_mutex_unlock(&s->lock);
+	ike_set_transport(s->ike, &side_transport, s);
+	ikt_side_config(s, text);
+	cr_assert_eq(ike_start(s->ike), 0);
+	/* The peer may still post into the old manager until here. */
+	ike_destroy(old);
+}
+
+void
+ikt_pair_start(struct ikt_side *a, const char *cfg_a, struct ikt_side *b,
+	       const char *cfg_b)
+{
+	cr_assert_eq(log_init(LOG_DEFAULT_BUFFER_SIZE), 0);
+	cmd_init_all();
+	side_start(a, b, cfg_a);
+	side_start(b, a, cfg_b);
+	cr_assert_eq(ike_start(a->ike), 0);
+	cr_assert_eq(ike_start(b->ike), 0);
+}
+
+void
+ikt_pair_stop(struct ikt_side *a, struct ikt_side *b)
+{
+	ike_stop(a->ike);
+	ike_stop(b->ike);
+	ike_destroy(a->ike);
+	ike_destroy(b->ike);
+	cfg_destroy(a->r.cfg);
+	cfg_destroy(b->r.cfg);
+	pthread_mutex_destroy(&a->lock);
+	pthread_mutex_destroy(&b->lock);
+	cmd_free_all();
+	log_shutdown();
+}
+
+bool
+ikt_wait(struct ikt_side *a, struct ikt_side *b,
+	 bool (*cond)(struct ikt_side *, struct ikt_side *), double seconds)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	for (double t = 0; t < seconds; t += 0.01) {
+		if (cond(a, b))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return cond(a, b);
+}
+
+size_t
+ikt_count(struct ikt_side *s, bool outbound)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas; i++)
+		n += s->sas[i].params.outbound == outbound;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+bool
+ikt_find(struct ikt_side *s, uint32_t spi, bool outbound,
+	 struct dp_sa_cfg *out)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas && !found; i++) {
+		if (s->sas[i].params.spi == spi &&
+		    s->sas[i].params.outbound == outbound) {
+			*out = s->sas[i];
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+int
+ikt_ike_up(struct ikt_side *s)
+{
+	struct ike_sa_info *info;
+	int n = ike_get_sas(s->ike, &info), up = 0;
+
+	for (int i = 0; i < n; i++)
+		up += strcmp(info[i].state, "QM_IDLE") == 0;
+	free(info);
+	return up;
+}

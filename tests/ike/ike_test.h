@@ -1,0 +1,77 @@
+/*
+ * Helpers shared by the IKE tests: ISAKMP messages read from captures,
+ * and two IKE managers joined back to back through a transport that
+ * passes messages between them and records the SAs they install.
+ */
+#ifndef VR_TESTS_IKE_IKE_TEST_H
+#define VR_TESTS_IKE_IKE_TEST_H
+
+#include "core/router.h"
+#include "datapath/datapath.h"
+#include "ikemgr/ikemgr.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One ISAKMP message from a capture: UDP payload without the non-ESP
+ * marker. */
+struct ikt_msg {
+	uint16_t sport, dport;
+	bool natt;
+	size_t len;
+	uint8_t data[4096];
+};
+
+/*
+ * Reads the ISAKMP messages (UDP 500, and UDP 4500 with the non-ESP
+ * marker) of FILE below $VR_SHARED_DIR/cases/external/pcap. Fails the
+ * test with a clear message when the file is missing. Returns the count.
+ */
+size_t ikt_read_pcap(const char *file, struct ikt_msg *out, size_t cap);
+
+#define IKT_SAS_MAX 32
+
+/* One side: a manager, its config store and the SAs it installed. */
+struct ikt_side {
+	struct router r;
+	struct ikemgr *ike;
+	uint32_t addr;			/* network order */
+	struct ikt_side *peer;
+	pthread_mutex_t lock;
+	struct dp_sa_cfg sas[IKT_SAS_MAX];
+	size_t nsas;
+	size_t sent;			/* messages sent */
+	bool drop_all;			/* lose every message it sends */
+	uint64_t installs;		/* dp_sa_install_n calls */
+};
+
+/* Creates both sides, loads the IOS config texts and starts them. */
+void ikt_pair_start(struct ikt_side *a, const char *cfg_a,
+		    struct ikt_side *b, const char *cfg_b);
+void ikt_pair_stop(struct ikt_side *a, struct ikt_side *b);
+
+/* Replaces S's manager with a fresh one (a restart: every IKE SA lost,
+ * installed SAs forgotten) that loads TEXT and starts. */
+void ikt_side_restart(struct ikt_side *s, const char *text);
+
+/* Replaces a side's config with TEXT (added to the running one). */
+void ikt_side_config(struct ikt_side *s, const char *text);
+
+/* Waits up to SECONDS until COND(A, B) holds; returns whether it did. */
+bool ikt_wait(struct ikt_side *a, struct ikt_side *b,
+	      bool (*cond)(struct ikt_side *, struct ikt_side *),
+	      double seconds);
+
+/* Number of installed SAs of side S in direction OUTBOUND. */
+size_t ikt_count(struct ikt_side *s, bool outbound);
+
+/* Copies the installed SA with SPI into OUT; false when absent. */
+bool ikt_find(struct ikt_side *s, uint32_t spi, bool outbound,
+	      struct dp_sa_cfg *out);
+
+/* Number of IKE SAs in QM_IDLE. */
+int ikt_ike_up(struct ikt_side *s);
+
+#endif

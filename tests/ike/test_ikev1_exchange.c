@@ -1,0 +1,410 @@
+/*
+ * Two IKE managers back to back: Main Mode and Quick Mode in both roles,
+ * with and without PFS, the SAs they install, DELETE, INITIAL-CONTACT and
+ * the invalid-SPI paths with and without an IKE SA.
+ */
+#include "ike_test.h"
+
+#include "core/debug.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct ikt_side a, b;
+
+#define COMMON \
+	"crypto isakmp policy 10\n" \
+	" encryption aes 256\n" \
+	" hash sha256\n" \
+	" authentication pre-share\n" \
+	" group 14\n" \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac\n"
+
+#define CFG_A(extra) \
+	COMMON \
+	"crypto isakmp key s3cret address 10.0.0.2\n" \
+	"ip access-list extended VPN\n" \
+	" permit ip 192.168.1.0 0.0.0.255 192.168.2.0 0.0.0.255\n" \
+	"crypto map CMAP 10 ipsec-isakmp\n" \
+	" set peer 10.0.0.2\n" \
+	" set transform-set TS\n" \
+	" match address VPN\n" \
+	extra \
+	"interface GigabitEthernet1\n" \
+	" ip address 10.0.0.1 255.255.255.0\n" \
+	" crypto map CMAP\n"
+
+#define CFG_B(extra) \
+	COMMON \
+	"crypto isakmp key s3cret address 10.0.0.1\n" \
+	"ip access-list extended VPN\n" \
+	" permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255\n" \
+	"crypto map CMAP 10 ipsec-isakmp\n" \
+	" set peer 10.0.0.1\n" \
+	" set transform-set TS\n" \
+	" match address VPN\n" \
+	extra \
+	"interface GigabitEthernet1\n" \
+	" ip address 10.0.0.2 255.255.255.0\n" \
+	" crypto map CMAP\n"
+
+static uint32_t
+addr(const char *s)
+{
+	uint32_t x;
+
+	inet_pton(AF_INET, s, &x);
+	return x;
+}
+
+static bool
+both_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
+	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
+}
+
+static bool
+no_sas(struct ikt_side *x, struct ikt_side *y)
+{
+	return x->nsas == 0 && y->nsas == 0;
+}
+
+/* Checks that X's inbound SA is Y's outbound one, keys included. */
+static void
+assert_mirrored(struct ikt_side *x, struct ikt_side *y)
+{
+	struct dp_sa_cfg in, out;
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++)
+		if (!x->sas[i].params.outbound)
+			in = x->sas[i];
+	pthread_mutex_unlock(&x->lock);
+	cr_assert(ikt_find(y, in.params.spi, true, &out),
+		  "no outbound SA 0x%X on the peer", in.params.spi);
+	cr_assert_eq(in.params.src, out.params.src);
+	cr_assert_eq(in.params.dst, out.params.dst);
+	cr_assert_eq(in.params.dst, x->addr);
+	cr_assert_eq(in.params.cipher, DP_CIPHER_AES_CBC);
+	cr_assert_eq(in.params.cipher_key_len, 32);
+	cr_assert_eq(in.params.integ, DP_INTEG_HMAC_SHA1_96);
+	cr_assert_eq(in.params.integ_key_len, 20);
+	cr_assert_eq(memcmp(in.params.cipher_key, out.params.cipher_key, 32),
+		     0);
+	cr_assert_eq(memcmp(in.params.integ_key, out.params.integ_key, 20), 0);
+	cr_assert(in.params.tunnel);
+	cr_assert_not(in.params.udp_encap, "no NAT between the two");
+	cr_assert_str_eq(in.map, "CMAP");
+	cr_assert_eq(in.map_seq, 10);
+	cr_assert_str_eq(in.ifname, "GigabitEthernet1");
+	cr_assert_gt(in.params.spi, 255);
+}
+
+static void
+bring_up(void)
+{
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "no SA pair on both sides: A %zu, B %zu", a.nsas, b.nsas);
+}
+
+static void
+teardown(void)
+{
+	ikt_pair_stop(&a, &b);
+}
+
+Test(ikev1_exchange, main_and_quick_mode, .fini = teardown)
+{
+	struct ike_sa_info *info;
+	struct ike_counters ca, cb;
+	int n;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	assert_mirrored(&a, &b);
+	assert_mirrored(&b, &a);
+
+	n = ike_get_sas(a.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(info[0].state, "QM_IDLE");
+	cr_assert_eq(info[0].conn_id, 1001);
+	cr_assert(info[0].initiator);
+	cr_assert_eq(info[0].dh_group, 14);
+	cr_assert_str_eq(info[0].encr, "aes");
+	cr_assert_eq(info[0].key_bits, 256);
+	cr_assert_str_eq(info[0].hash, "sha256");
+	cr_assert_eq(info[0].peer, b.addr);
+	cr_assert(info[0].dpd, "the peer sent the DPD vendor ID");
+	cr_assert_eq(info[0].child_sas, 1);
+	free(info);
+	n = ike_get_sas(b.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_not(info[0].initiator);
+	cr_assert_str_eq(info[0].state, "QM_IDLE");
+	free(info);
+
+	ike_get_counters(a.ike, &ca);
+	ike_get_counters(b.ike, &cb);
+	cr_assert_eq(ca.p1_established, 1);
+	cr_assert_eq(cb.p1_established, 1);
+	cr_assert_eq(ca.p2_established, 1);
+	cr_assert_eq(cb.p2_established, 1);
+	cr_assert_eq(ca.packets_dropped, 0);
+	cr_assert_eq(cb.packets_dropped, 0);
+}
+
+Test(ikev1_exchange, quick_mode_with_pfs, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(" set pfs group19\n"), &b,
+		       CFG_B(" set pfs group19\n"));
+	bring_up();
+	assert_mirrored(&a, &b);
+	assert_mirrored(&b, &a);
+}
+
+Test(ikev1_exchange, responder_initiates_too, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	cr_assert_eq(ike_initiate(b.ike, a.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_mirrored(&a, &b);
+}
+
+Test(ikev1_exchange, pfs_mismatch_installs_nothing, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(" set pfs group14\n"), &b, CFG_B(""));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert_not(ikt_wait(&a, &b, both_pairs, 1.5));
+	cr_assert_eq(ikt_count(&a, true), 0);
+	cr_assert_eq(ikt_ike_up(&a), 1, "phase 1 completes anyway");
+}
+
+Test(ikev1_exchange, wrong_key_fails_phase1, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b,
+		       CFG_B("crypto isakmp key other address 10.0.0.1\n"));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert_not(ikt_wait(&a, &b, both_pairs, 1.5));
+	cr_assert_eq(ikt_ike_up(&a), 0);
+	cr_assert_eq(ikt_ike_up(&b), 0);
+}
+
+static uint32_t
+fixed_spi(void *ctx)
+{
+	uint32_t *next = ctx;
+
+	return (*next)++;
+}
+
+/* Inbound SPIs at 0xFFFFFFF0 and 0x80000000, where signed compares and
+ * sentinels break, negotiate and install like any other. */
+Test(ikev1_exchange, spi_high_range_installed, .fini = teardown)
+{
+	static uint32_t spa = 0xFFFFFFF0u, spb = 0x80000000u;
+	struct dp_sa_cfg sa;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	ike_stop(a.ike);
+	ike_stop(b.ike);
+	ike_set_spi_source(a.ike, fixed_spi, &spa);
+	ike_set_spi_source(b.ike, fixed_spi, &spb);
+	ike_start(a.ike);
+	ike_start(b.ike);
+	bring_up();
+	cr_assert(ikt_find(&a, 0xFFFFFFF0u, false, &sa));
+	cr_assert(ikt_find(&b, 0xFFFFFFF0u, true, &sa));
+	cr_assert(ikt_find(&b, 0x80000000u, false, &sa));
+	cr_assert(ikt_find(&a, 0x80000000u, true, &sa));
+	assert_mirrored(&a, &b);
+	assert_mirrored(&b, &a);
+}
+
+Test(ikev1_exchange, clear_sends_delete, .fini = teardown)
+{
+	struct ike_counters cb;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_PEER_SA, b.addr, 0), 1);
+	cr_assert(ikt_wait(&a, &b, no_sas, 5),
+		  "SAs left: A %zu, B %zu", a.nsas, b.nsas);
+	ike_get_counters(b.ike, &cb);
+	cr_assert_eq(cb.delete_received, 1);
+	cr_assert_eq(ikt_ike_up(&a), 1, "the IKE SA stays");
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_PEER_SA, addr("10.9.9.9"), 0),
+		     -1);
+}
+
+Test(ikev1_exchange, clear_isakmp_keeps_ipsec, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_ISAKMP, 0, 1001), 1);
+	cr_assert_eq(ikt_ike_up(&a), 0);
+	cr_assert_eq(a.nsas, 2, "IPsec SAs survive: UP-NO-IKE");
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_ISAKMP, 0, 4242), -1);
+}
+
+static bool
+b_lost_pair(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return y->nsas == 0;
+}
+
+/* With an IKE SA, an unknown SPI from the peer gets a DELETE for it. */
+Test(ikev1_exchange, invalid_spi_with_ike_sa, .fini = teardown)
+{
+	struct dp_invalid_spi_event ev = { 0 };
+	struct dp_sa_cfg out;
+	struct ike_stats st;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	/* A forgets its inbound SA silently; B still sends on it. */
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (!a.sas[i].params.outbound)
+			ev.spi = a.sas[i].params.spi;
+	a.nsas = 0;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert(ikt_find(&b, ev.spi, true, &out));
+	ev.src = b.addr;
+	ev.dst = a.addr;
+	ev.proto = 50;
+	snprintf(ev.ifname, sizeof(ev.ifname), "GigabitEthernet1");
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(ikt_wait(&a, &b, b_lost_pair, 5),
+		  "B kept %zu SAs after the DELETE", b.nsas);
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.delete_notify_ignored, 0);
+}
+
+static uint32_t stale_spi;
+
+/* Both sides have one IKE SA and one new SA pair; B no longer sends on
+ * the SPI that A lost. */
+static bool
+recovered(struct ikt_side *x, struct ikt_side *y)
+{
+	struct dp_sa_cfg sa;
+
+	return ikt_ike_up(x) == 1 && ikt_ike_up(y) == 1 && both_pairs(x, y) &&
+	       !ikt_find(y, stale_spi, true, &sa);
+}
+
+/* The inbound SPI that X had before it lost its SAs. */
+static struct dp_invalid_spi_event
+stale_spi_event(struct ikt_side *x, struct ikt_side *sender)
+{
+	struct dp_invalid_spi_event ev = { 0 };
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++)
+		if (!x->sas[i].params.outbound)
+			ev.spi = x->sas[i].params.spi;
+	pthread_mutex_unlock(&x->lock);
+	ev.src = sender->addr;
+	ev.dst = x->addr;
+	ev.proto = 50;
+	snprintf(ev.ifname, sizeof(ev.ifname), "GigabitEthernet1");
+	return ev;
+}
+
+/*
+ * A restarts and B keeps sending on the old SPI. With recovery, A starts
+ * Main Mode with INITIAL-CONTACT, so B drops its stale SAs at once, and
+ * Quick Mode for the map entry brings a new pair.
+ */
+Test(ikev1_exchange, invalid_spi_recovery, .fini = teardown)
+{
+	const char *cfg = CFG_A("crypto isakmp invalid-spi-recovery\n");
+	struct dp_invalid_spi_event ev;
+	struct ike_stats st;
+	struct ike_sa_info *info;
+	int n;
+
+	ikt_pair_start(&a, cfg, &b, CFG_B(""));
+	bring_up();
+	ev = stale_spi_event(&a, &b);
+	stale_spi = ev.spi;
+	ikt_side_restart(&a, cfg);
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(ikt_wait(&a, &b, recovered, 10),
+		  "B kept %zu SAs, A %d IKE SAs", b.nsas, ikt_ike_up(&a));
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.recovery_started, 1);
+	cr_assert_eq(st.delete_notify_ignored, 0);
+	n = ike_get_sas(b.ike, &info);
+	cr_assert_eq(n, 1, "INITIAL-CONTACT removed B's old IKE SA");
+	cr_assert_not(info[0].initiator);
+	free(info);
+
+	/* A second report within the interval starts nothing. */
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.recovery_started, 1);
+}
+
+/* Without recovery, IOS's behaviour: nothing is sent. */
+Test(ikev1_exchange, invalid_spi_no_recovery, .fini = teardown)
+{
+	struct dp_invalid_spi_event ev;
+	struct ike_stats st;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	ev = stale_spi_event(&a, &b);
+	ikt_side_restart(&a, CFG_A(""));
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.delete_notify_ignored, 1);
+	cr_assert_eq(st.recovery_started, 0);
+	cr_assert_eq(a.sent, 0, "no IKE message towards the sender");
+	cr_assert_eq(ikt_count(&b, true), 1, "B stays black-holed");
+}
+
+/* A sender that is not a configured peer never gets IKE traffic. */
+Test(ikev1_exchange, invalid_spi_unknown_sender, .fini = teardown)
+{
+	const char *cfg = CFG_A("crypto isakmp invalid-spi-recovery\n");
+	struct dp_invalid_spi_event ev = {
+		.spi = 0x12345678, .proto = 50, .ifname = "GigabitEthernet1",
+	};
+	struct ike_stats st;
+
+	ikt_pair_start(&a, cfg, &b, CFG_B(""));
+	ev.src = addr("10.0.0.99");
+	ev.dst = a.addr;
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.recovery_started, 0);
+	cr_assert_eq(st.delete_notify_ignored, 1);
+	cr_assert_eq(a.sent, 0);
+}
+
+/* A lost MM1 is sent again. */
+Test(ikev1_exchange, retransmits_lost_message, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	pthread_mutex_lock(&a.lock);
+	a.drop_all = true;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	ike_sync(a.ike);
+	pthread_mutex_lock(&a.lock);
+	a.drop_all = false;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	cr_assert_gt(a.sent, 4, "MM1 went twice");
+}
