@@ -135,6 +135,16 @@ side_remove(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
 	return ret;
 }
 
+static double (*test_clock)(void *ctx);
+static void *test_clock_ctx;
+
+void
+ikt_set_clock(double (*clock)(void *ctx), void *ctx)
+{
+	test_clock = clock;
+	test_clock_ctx = ctx;
+}
+
 static const struct ike_transport side_transport = {
 	.send = side_send,
 	.install = side_install,
@@ -184,6 +194,7 @@ side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
 	s->drop_all = false;
 	pthread_mutex_init(&s->lock, NULL);
 	ike_set_transport(s->ike, &side_transport, s);
+	ike_set_clock(s->ike, test_clock, test_clock_ctx);
 	ikt_side_config(s, text);
 }
 

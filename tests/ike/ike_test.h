@@ -47,6 +47,10 @@ struct ikt_side {
 	uint64_t installs;		/* dp_sa_install_n calls */
 };
 
+/* Makes managers created from now on read CLOCK instead of the
+ * monotonic clock (NULL restores it). */
+void ikt_set_clock(double (*clock)(void *ctx), void *ctx);
+
 /* Creates both sides, loads the IOS config texts and starts them. */
 void ikt_pair_start(struct ikt_side *a, const char *cfg_a,
 		    struct ikt_side *b, const char *cfg_b);

@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 static struct ikt_side a, b;
 
@@ -407,4 +409,116 @@ Test(ikev1_exchange, retransmits_lost_message, .fini = teardown)
 	pthread_mutex_unlock(&a.lock);
 	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
 	cr_assert_gt(a.sent, 4, "MM1 went twice");
+}
+
+static bool
+two_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 2 && ikt_count(x, true) == 2 &&
+	       ikt_count(y, false) == 2 && ikt_count(y, true) == 2;
+}
+
+/*
+ * At the soft lifetime a new pair is negotiated while the old one keeps
+ * working; at the hard lifetime the old pair goes on both sides only
+ * when each datapath reports it.
+ */
+Test(ikev1_exchange, rekey_overlaps_old_pair, .fini = teardown)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct dp_invalid_spi_event old = { 0 };
+	struct dp_sa_cfg sa;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	old = stale_spi_event(&a, &b);
+	ev.dst = a.addr;
+	ev.spi = old.spi;
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(ikt_wait(&a, &b, two_pairs, 10),
+		  "no second pair: A %zu, B %zu", a.nsas, b.nsas);
+	cr_assert(ikt_find(&a, old.spi, false, &sa), "the old SA overlaps");
+
+	/* A second soft event for the same pair starts nothing more. */
+	ev.outbound = true;
+	ev.dst = b.addr;
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+
+	/* The datapath removed A's old inbound SA at its hard limit. */
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (a.sas[i].params.spi == old.spi &&
+		    !a.sas[i].params.outbound)
+			a.sas[i] = a.sas[--a.nsas];
+	pthread_mutex_unlock(&a.lock);
+	ev = (struct dp_sa_event){ .kind = DP_SA_HARD_EXPIRED,
+				   .dst = a.addr, .spi = old.spi };
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert_eq(ikt_count(&a, false), 1);
+	cr_assert_eq(ikt_count(&a, true), 1, "the sibling went too");
+	cr_assert_eq(ikt_count(&b, true), 2, "B keeps both until it expires");
+}
+
+/* Milliseconds of the fake clock, read by the manager thread. */
+static _Atomic uint64_t fake_ms = 1000000;
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return (double)fake_ms / 1000.0;
+}
+
+static void
+advance(double seconds)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	fake_ms += (uint64_t)(seconds * 1000);
+	/* Let the manager's 100 ms timer tick see the new time. */
+	nanosleep(&ts, NULL);
+}
+
+static bool
+a_lost_all(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return x->nsas == 0 && ikt_ike_up(x) == 0;
+}
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+/* `crypto isakmp keepalive 10 2 periodic`: a peer that answers keeps
+ * its SAs, one that stops answering loses them after the retries. */
+Test(ikev1_exchange, dpd_detects_dead_peer, .fini = teardown_clock)
+{
+	size_t sent;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A("crypto isakmp keepalive 10 2 periodic\n"),
+		       &b, CFG_B(""));
+	bring_up();
+	sent = b.sent;
+	advance(11);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 1));
+	cr_assert_gt(b.sent, sent, "B answered the R-U-THERE");
+	advance(3);
+	cr_assert_eq(a.nsas, 2, "the answered peer keeps its SAs");
+
+	pthread_mutex_lock(&b.lock);
+	b.drop_all = true;
+	pthread_mutex_unlock(&b.lock);
+	advance(11);
+	for (int i = 0; i < 8; i++)
+		advance(2.5);
+	cr_assert(ikt_wait(&a, &b, a_lost_all, 2),
+		  "A kept %zu SAs and %d IKE SAs", a.nsas, ikt_ike_up(&a));
 }
