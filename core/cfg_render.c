@@ -543,7 +543,9 @@ cfg_render_tree(const struct lyd_node *tree)
 	if (!f)
 		return NULL;
 	fprintf(f, "!\n");
+	cfg_render_service(f, tree);
 	render_hostname(f, tree);
+	cfg_render_logging(f, tree);
 	cfg_render_vrfs(f, tree);
 	cfg_render_aaa(f, tree);
 	cfg_render_access_users(f, tree);
@@ -561,6 +563,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	cfg_render_pools(f, tree);
 	render_routes(f, tree);
 	render_acls(f, tree);
+	cfg_render_logging_hosts(f, tree);
 	cfg_render_access_lines(f, tree);
 	fprintf(f, "end\n");
 	if (fclose(f) != 0) {

@@ -58,6 +58,15 @@ void cfg_render_pools(FILE *f, const struct lyd_node *tree);
 void cfg_render_ezvpn(FILE *f, const struct lyd_node *tree);
 
 /*
+ * Logging (cfg_render_log.c): the `service timestamps|sequence-numbers`
+ * lines before the hostname, the local destinations after it, and the
+ * trap level, source interface and hosts after the access lists.
+ */
+void cfg_render_service(FILE *f, const struct lyd_node *tree);
+void cfg_render_logging(FILE *f, const struct lyd_node *tree);
+void cfg_render_logging_hosts(FILE *f, const struct lyd_node *tree);
+
+/*
  * Parts of an interface block (cfg_render_if.c): the end of the
  * "interface NAME" line, description and vrf forwarding; the IP lines
  * after the address; the tunnel lines at the end.

@@ -10,15 +10,29 @@
  */
 #include "core/log.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOG_MAX_SINKS 64
+#define LOG_MAX_HOSTS 16
+
+/* IOS sends to syslog hosts as `logging facility local7` by default. */
+#define LOG_FACILITY_LOCAL7 23
+
+/* A syslog host with its connected UDP socket. */
+struct host {
+	struct log_host conf;
+	int fd;
+};
 
 struct sink {
 	log_sink_fn fn;
@@ -52,6 +66,27 @@ static struct {
 	atomic_uint_fast64_t rate_limited;
 	atomic_uint_fast64_t console_logged;
 	atomic_uint_fast64_t monitor_logged;
+	enum log_severity trap_level;
+	uint64_t dropped;
+	struct log_stamp stamps[2];	/* by enum log_line_kind */
+	bool sequence_numbers;
+	unsigned sequence;
+	struct timespec start;		/* CLOCK_MONOTONIC at log_init() */
+
+	/* logging rate-limit: lines let through in second `rate_second`. */
+	unsigned rate_limit;
+	enum log_severity rate_except;
+	time_t rate_second;
+	unsigned rate_count;
+
+	struct host hosts[LOG_MAX_HOSTS];
+	int nhosts;
+	char hostname[64];
+	char source_interface[64];
+	char source_address[16];
+
+	log_hook_fn hook;
+	void *hook_ctx;
 
 	pthread_rwlock_t sink_lock;
 	struct sink sinks[LOG_MAX_SINKS];
@@ -62,6 +97,10 @@ static struct {
 	.buffer_level = LOG_SEV_DEBUGGING,
 	.console_level = LOG_SEV_DEBUGGING,
 	.monitor_level = LOG_SEV_DEBUGGING,
+	.trap_level = LOG_SEV_INFORMATIONAL,
+	.stamps = { { .msec = true }, { .msec = true } },
+	.rate_except = LOG_SEV_OFF,
+	.hostname = "Router",
 	.sink_lock = PTHREAD_RWLOCK_INITIALIZER,
 };
 
@@ -196,6 +235,37 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"`clear line` or the exec-timeout.",
 		"No action is required.",
 	},
+	[LOGMSG_HA_EM_LOG] = {
+		"HA_EM", LOG_SEV_INFORMATIONAL, "LOG",
+		"%s: %s",
+		"An Embedded Event Manager applet logged this text with its "
+		"`action syslog msg` action; the applet is named first.",
+		"Follow what the applet's author documented for the message.",
+	},
+	[LOGMSG_HA_EM_POLICY_MAXRUN] = {
+		"HA_EM", LOG_SEV_ERRORS, "FMPD_EXECUTION_ERROR",
+		"Error executing applet %s statement %s",
+		"An Embedded Event Manager applet ran longer than its maxrun "
+		"(20 seconds unless the event sets `maxrun`) and was stopped "
+		"at the action named.",
+		"Raise `maxrun` in the applet's event if it needs more time, "
+		"or shorten its `wait` actions.",
+	},
+	[LOGMSG_HA_EM_CLI_ERROR] = {
+		"HA_EM", LOG_SEV_ERRORS, "FMPD_CLI_CONNECT",
+		"Unable to run CLI command for applet %s: %s",
+		"An applet's `action cli command` was rejected by the command "
+		"engine; the applet went on with its next action.",
+		"Check the command in the applet: type it in a session in "
+		"the same mode to see the error.",
+	},
+	[LOGMSG_HA_EM_FILE_ERROR] = {
+		"HA_EM", LOG_SEV_ERRORS, "FMPD_ERROR",
+		"Error executing applet %s statement %s: %s",
+		"An applet's `action file` could not open or write its file; "
+		"the applet went on with its next action.",
+		"Check the path and the permissions of the file's folder.",
+	},
 };
 
 const struct log_catalogue_entry *
@@ -232,8 +302,13 @@ log_severity_parse(const char *word)
 	return -1;
 }
 
-void
-log_format_timestamp(char *buf, size_t len)
+/*
+ * Writes a "datetime" stamp of ST into BUF. '*' marks the clock as not
+ * authoritative, which is what IOS prints while no NTP server is
+ * configured. UTC is the IOS default without `clock timezone`.
+ */
+static void
+format_datetime(char *buf, size_t len, const struct log_stamp *st)
 {
 	static const char months[12][4] = {
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -241,17 +316,50 @@ log_format_timestamp(char *buf, size_t len)
 	};
 	struct timespec ts;
 	struct tm tm;
+	char msec[24] = "";
+	char zone[16] = "";
 
-	/*
-	 * '*' marks the clock as not authoritative, which is what IOS
-	 * prints while no NTP server is configured. The clock is UTC, the
-	 * IOS default without `clock timezone`.
-	 */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "*%s %2d %02d:%02d:%02d.%03ld",
-		 months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, ts.tv_nsec / 1000000);
+	if (st->localtime)
+		localtime_r(&ts.tv_sec, &tm);
+	else
+		gmtime_r(&ts.tv_sec, &tm);
+	if (st->msec)
+		snprintf(msec, sizeof(msec), ".%03ld", ts.tv_nsec / 1000000);
+	if (st->show_timezone)
+		snprintf(zone, sizeof(zone), " %s",
+			 st->localtime && tm.tm_zone ? tm.tm_zone : "UTC");
+	snprintf(buf, len, "*%s %2d %02d:%02d:%02d%s%s", months[tm.tm_mon],
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec, zone);
+}
+
+/* Writes an IOS uptime stamp: "01:02:03", "1d02h" or "1w2d". */
+static void
+format_uptime(char *buf, size_t len, const struct timespec *start)
+{
+	struct timespec now;
+	long up;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	up = (long)(now.tv_sec - start->tv_sec);
+	if (up < 0)
+		up = 0;
+	if (up < 86400)
+		snprintf(buf, len, "%02ld:%02ld:%02ld", up / 3600,
+			 up / 60 % 60, up % 60);
+	else if (up < 7 * 86400)
+		snprintf(buf, len, "%ldd%02ldh", up / 86400, up / 3600 % 24);
+	else
+		snprintf(buf, len, "%ldw%ldd", up / (7 * 86400),
+			 up / 86400 % 7);
+}
+
+void
+log_format_timestamp(char *buf, size_t len)
+{
+	static const struct log_stamp datetime_msec = { .msec = true };
+
+	format_datetime(buf, len, &datetime_msec);
 }
 
 /* Drops the oldest line from the ring. */
@@ -340,18 +448,145 @@ kind_level(enum log_sink_kind kind, enum log_severity fixed)
 	return fixed;
 }
 
-/* Passes one finished line to the buffer, the counters and the sinks. */
-static void
-emit(enum log_severity sev, const char *line, size_t len)
+/* True when `logging rate-limit` drops a line of SEV; logger lock held. */
+static bool
+rate_limited(enum log_severity sev)
 {
+	struct timespec now;
+
+	if (logger.rate_limit == 0 || sev <= logger.rate_except)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != logger.rate_second) {
+		logger.rate_second = now.tv_sec;
+		logger.rate_count = 0;
+	}
+	if (logger.rate_count >= logger.rate_limit)
+		return true;
+	logger.rate_count++;
+	return false;
+}
+
+/*
+ * Writes "[NNNNNN: ][<stamp>: ]BODY" into LINE by the settings of KIND;
+ * logger lock held, so sequence numbers follow the order of the lines.
+ */
+static size_t
+compose(char *line, size_t size, enum log_line_kind kind, const char *body,
+	size_t body_len)
+{
+	const struct log_stamp *st = &logger.stamps[kind];
+	char stamp[48];
+	size_t n = 0;
+	int m;
+
+	line[0] = '\0';
+	if (logger.sequence_numbers) {
+		m = snprintf(line, size, "%06u: ", ++logger.sequence);
+		n = m > 0 ? (size_t)m : 0;
+	}
+	if (st->type != LOG_STAMP_NONE) {
+		if (st->type == LOG_STAMP_UPTIME)
+			format_uptime(stamp, sizeof(stamp), &logger.start);
+		else
+			format_datetime(stamp, sizeof(stamp), st);
+		m = snprintf(line + n, size - n, "%s: ", stamp);
+		n += m > 0 ? (size_t)m : 0;
+	}
+	if (n >= size)
+		n = size - 1;
+	if (body_len > size - 1 - n)
+		body_len = size - 1 - n;
+	memcpy(line + n, body, body_len);
+	line[n + body_len] = '\0';
+	return n + body_len;
+}
+
+/*
+ * Sends LINE to every syslog host; logger lock held. The PRI is facility
+ * local7 with SEV. RFC 3164 gets the header "Mmm dd hh:mm:ss HOSTNAME"
+ * in UTC and the tag "vrouter:", RFC 5424 "1 TIMESTAMP HOSTNAME vrouter -
+ * MSGID -", where MSGID is the mnemonic of a catalogued line and "-" for
+ * a debug line.
+ */
+static void
+send_hosts(enum log_severity sev, const char *line, const char *msgid)
+{
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	const char *origin = logger.source_address[0] != '\0' ?
+		logger.source_address : logger.hostname;
+	char pkt[LOG_LINE_MAX + 256];
+	struct timespec ts;
+	struct tm tm;
+	int pri = LOG_FACILITY_LOCAL7 * 8 + (int)sev;
+	int i, n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	for (i = 0; i < logger.nhosts; i++) {
+		struct host *h = &logger.hosts[i];
+
+		if (h->conf.format == LOG_HOST_RFC5424)
+			n = snprintf(pkt, sizeof(pkt),
+				     "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s vrouter - %s - %s",
+				     pri, tm.tm_year + 1900, tm.tm_mon + 1,
+				     tm.tm_mday, tm.tm_hour, tm.tm_min,
+				     tm.tm_sec, ts.tv_nsec / 1000000, origin,
+				     msgid, line);
+		else
+			n = snprintf(pkt, sizeof(pkt),
+				     "<%d>%s %2d %02d:%02d:%02d %s vrouter: %s", pri,
+				     months[tm.tm_mon], tm.tm_mday, tm.tm_hour,
+				     tm.tm_min, tm.tm_sec, origin, line);
+		if (n < 0)
+			continue;
+		if ((size_t)n >= sizeof(pkt))
+			n = sizeof(pkt) - 1;
+		if (send(h->fd, pkt, (size_t)n, MSG_DONTWAIT) < 0) {
+			h->conf.failed++;
+			logger.dropped++;
+		} else {
+			h->conf.logged++;
+		}
+	}
+}
+
+/* The hook may log, but lines it logs do not reach it again. */
+static _Thread_local bool in_hook;
+
+/*
+ * Passes one message body to the buffer, the hosts, the counters, the
+ * sinks and the hook. MSGID is the mnemonic, "-" for a debug line.
+ */
+static void
+emit(enum log_line_kind kind, enum log_severity sev, const char *body,
+     size_t body_len, const char *msgid)
+{
+	char line[LOG_LINE_MAX];
+	log_hook_fn hook;
+	void *hook_ctx;
+	size_t len;
 	int i;
 
 	pthread_mutex_lock(&logger.lock);
+	if (rate_limited(sev)) {
+		pthread_mutex_unlock(&logger.lock);
+		atomic_fetch_add(&logger.rate_limited, 1);
+		return;
+	}
+	len = compose(line, sizeof(line), kind, body, body_len);
 	logger.messages_logged++;
-	if (sev <= LOG_SEV_INFORMATIONAL)
+	if (sev <= logger.trap_level) {
 		logger.trap_logged++;
+		send_hosts(sev, line, msgid);
+	}
 	if (sev <= logger.buffer_level)
 		buffer_write(line, len);
+	hook = logger.hook;
+	hook_ctx = logger.hook_ctx;
 	pthread_mutex_unlock(&logger.lock);
 
 	pthread_rwlock_rdlock(&logger.sink_lock);
@@ -367,36 +602,40 @@ emit(enum log_severity sev, const char *line, size_t len)
 		s->fn(s->ctx, sev, line);
 	}
 	pthread_rwlock_unlock(&logger.sink_lock);
+
+	if (hook != NULL && !in_hook) {
+		in_hook = true;
+		hook(hook_ctx, sev, line + (len - body_len));
+		in_hook = false;
+	}
 }
 
 /*
- * Builds "<timestamp>: <prefix><text>" into LINE and returns its length.
- * Line ends inside the text become spaces, because the buffer and the
- * sinks take one line per message.
+ * Builds "<prefix><text>" into BODY and returns its length. Line ends
+ * inside the text become spaces, because the buffer and the sinks take
+ * one line per message.
  */
 static size_t
-format_line(char *line, size_t size, const char *prefix, const char *fmt,
+format_body(char *body, size_t size, const char *prefix, const char *fmt,
 	    va_list ap)
 {
-	char ts[32];
 	int n, m;
 	size_t len, i;
 
-	log_format_timestamp(ts, sizeof(ts));
-	n = snprintf(line, size, "%s: %s", ts, prefix);
+	n = snprintf(body, size, "%s", prefix);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= size)
 		n = (int)size - 1;
-	m = vsnprintf(line + n, size - (size_t)n, fmt, ap);
+	m = vsnprintf(body + n, size - (size_t)n, fmt, ap);
 	if (m < 0)
 		m = 0;
 	len = (size_t)n + (size_t)m;
 	if (len >= size)
 		len = size - 1;
 	for (i = (size_t)n; i < len; i++)
-		if (line[i] == '\n' || line[i] == '\r')
-			line[i] = ' ';
+		if (body[i] == '\n' || body[i] == '\r')
+			body[i] = ' ';
 	return len;
 }
 
@@ -405,7 +644,7 @@ log_msg(enum log_msg_id id, const char *fmt, ...)
 {
 	const struct log_catalogue_entry *e = log_catalogue(id);
 	char prefix[96];
-	char line[LOG_LINE_MAX];
+	char body[LOG_LINE_MAX];
 	va_list ap;
 	size_t len;
 
@@ -414,22 +653,22 @@ log_msg(enum log_msg_id id, const char *fmt, ...)
 	snprintf(prefix, sizeof(prefix), "%%%s-%d-%s: ", e->facility,
 		 (int)e->severity, e->mnemonic);
 	va_start(ap, fmt);
-	len = format_line(line, sizeof(line), prefix, fmt, ap);
+	len = format_body(body, sizeof(body), prefix, fmt, ap);
 	va_end(ap);
-	emit(e->severity, line, len);
+	emit(LOG_KIND_LOG, e->severity, body, len, e->mnemonic);
 }
 
 void
 log_debug(const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
+	char body[LOG_LINE_MAX];
 	va_list ap;
 	size_t len;
 
 	va_start(ap, fmt);
-	len = format_line(line, sizeof(line), "", fmt, ap);
+	len = format_body(body, sizeof(body), "", fmt, ap);
 	va_end(ap);
-	emit(LOG_SEV_DEBUGGING, line, len);
+	emit(LOG_KIND_DEBUG, LOG_SEV_DEBUGGING, body, len, "-");
 }
 
 static int
@@ -620,7 +859,174 @@ log_get_stats(struct log_stats *out)
 		.buffer_level = logger.buffer_level,
 		.console_level = logger.console_level,
 		.monitor_level = logger.monitor_level,
+		.trap_level = logger.trap_level,
+		.dropped = logger.dropped,
+		.sequence_numbers = logger.sequence_numbers,
+		.rate_limit = logger.rate_limit,
 	};
+	snprintf(out->source_interface, sizeof(out->source_interface), "%s",
+		 logger.source_interface);
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_timestamps(enum log_line_kind kind, const struct log_stamp *st)
+{
+	if ((unsigned)kind > LOG_KIND_DEBUG || st == NULL)
+		return;
+	pthread_mutex_lock(&logger.lock);
+	logger.stamps[kind] = *st;
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_sequence_numbers(bool on)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.sequence_numbers = on;
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_trap_level(enum log_severity level)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.trap_level = level;
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_rate_limit(unsigned per_second, enum log_severity except)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.rate_limit = per_second;
+	logger.rate_except = except;
+	logger.rate_count = 0;
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_origin(const char *hostname, const char *source_interface,
+	       const char *source_address)
+{
+	pthread_mutex_lock(&logger.lock);
+	snprintf(logger.hostname, sizeof(logger.hostname), "%s",
+		 hostname != NULL && *hostname != '\0' ? hostname : "Router");
+	snprintf(logger.source_interface, sizeof(logger.source_interface),
+		 "%s", source_interface != NULL ? source_interface : "");
+	snprintf(logger.source_address, sizeof(logger.source_address), "%s",
+		 source_address != NULL ? source_address : "");
+	pthread_mutex_unlock(&logger.lock);
+}
+
+/* Returns a UDP socket connected to H, or -1. */
+static int
+host_socket(const struct log_host *h)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd;
+
+	if (inet_pton(AF_INET, h->address, &sin.sin_addr) != 1)
+		return -1;
+	sin.sin_port = htons(h->port);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool
+same_host(const struct log_host *a, const struct log_host *b)
+{
+	return strcmp(a->address, b->address) == 0 && a->port == b->port &&
+	       a->format == b->format;
+}
+
+/* Index of a host equal to H in TABLE, or -1. */
+static int
+find_host(const struct host *table, int n, const struct log_host *h)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (same_host(&table[i].conf, h))
+			return i;
+	return -1;
+}
+
+int
+log_set_hosts(const struct log_host *hosts, size_t n)
+{
+	struct host old[LOG_MAX_HOSTS], neu[LOG_MAX_HOSTS];
+	bool added[LOG_MAX_HOSTS] = { false };
+	int nold, nneu = 0, ret = 0, i, j;
+
+	if (n > LOG_MAX_HOSTS) {
+		n = LOG_MAX_HOSTS;
+		ret = -1;
+	}
+	pthread_mutex_lock(&logger.lock);
+	nold = logger.nhosts;
+	memcpy(old, logger.hosts, sizeof(old));
+	for (i = 0; i < (int)n; i++) {
+		j = find_host(old, nold, &hosts[i]);
+		if (j >= 0) {
+			neu[nneu++] = old[j];
+			old[j].fd = -1;
+			continue;
+		}
+		neu[nneu] = (struct host){ .conf = hosts[i] };
+		neu[nneu].conf.logged = 0;
+		neu[nneu].conf.failed = 0;
+		neu[nneu].fd = host_socket(&hosts[i]);
+		if (neu[nneu].fd < 0) {
+			ret = -1;
+			continue;
+		}
+		added[nneu++] = true;
+	}
+	memcpy(logger.hosts, neu, sizeof(neu));
+	logger.nhosts = nneu;
+	pthread_mutex_unlock(&logger.lock);
+
+	for (i = 0; i < nold; i++) {
+		if (old[i].fd < 0)
+			continue;
+		close(old[i].fd);
+		log_msg(LOGMSG_SYS_LOGGINGHOST_STARTSTOP, "Logging to host %s port %u %s",
+			old[i].conf.address, old[i].conf.port,
+			"stopped - CLI initiated");
+	}
+	for (i = 0; i < nneu; i++)
+		if (added[i])
+			log_msg(LOGMSG_SYS_LOGGINGHOST_STARTSTOP,
+				"Logging to host %s port %u %s",
+				neu[i].conf.address, neu[i].conf.port,
+				"started - CLI initiated");
+	return ret;
+}
+
+void
+log_hosts_foreach(void (*fn)(void *ctx, const struct log_host *h), void *ctx)
+{
+	int i;
+
+	pthread_mutex_lock(&logger.lock);
+	for (i = 0; i < logger.nhosts; i++)
+		fn(ctx, &logger.hosts[i].conf);
+	pthread_mutex_unlock(&logger.lock);
+}
+
+void
+log_set_hook(log_hook_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&logger.lock);
+	logger.hook = fn;
+	logger.hook_ctx = ctx;
 	pthread_mutex_unlock(&logger.lock);
 }
 
@@ -628,7 +1034,27 @@ log_get_stats(struct log_stats *out)
 static void
 reset(size_t buffer_size)
 {
+	static const struct log_stamp datetime_msec = { .msec = true };
+	int i;
+
 	pthread_mutex_lock(&logger.lock);
+	for (i = 0; i < logger.nhosts; i++)
+		close(logger.hosts[i].fd);
+	logger.nhosts = 0;
+	logger.trap_level = LOG_SEV_INFORMATIONAL;
+	logger.dropped = 0;
+	logger.stamps[LOG_KIND_LOG] = datetime_msec;
+	logger.stamps[LOG_KIND_DEBUG] = datetime_msec;
+	logger.sequence_numbers = false;
+	logger.sequence = 0;
+	clock_gettime(CLOCK_MONOTONIC, &logger.start);
+	logger.rate_limit = 0;
+	logger.rate_except = LOG_SEV_OFF;
+	snprintf(logger.hostname, sizeof(logger.hostname), "Router");
+	logger.source_interface[0] = '\0';
+	logger.source_address[0] = '\0';
+	logger.hook = NULL;
+	logger.hook_ctx = NULL;
 	free(logger.ring.data);
 	logger.ring = (struct ring){ .size = buffer_size };
 	logger.buffer_level = LOG_SEV_DEBUGGING;

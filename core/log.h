@@ -5,13 +5,15 @@
  *
  * There is one logger per process, because one process runs one router.
  * Every function here is thread-safe. Callers on the datapath rate-limit
- * per-packet messages before calling log_msg(); the logger itself never
- * drops a message it is given, except when the buffer wraps.
+ * per-packet messages before calling log_msg(). The logger itself drops a
+ * message only under `logging rate-limit`, and the buffer drops its oldest
+ * lines when it wraps.
  */
 #ifndef VR_CORE_LOG_H
 #define VR_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,10 @@ enum log_msg_id {
 	LOGMSG_SEC_LOGIN_SUCCESS,	/* %SEC_LOGIN-5-LOGIN_SUCCESS */
 	LOGMSG_SEC_LOGIN_FAILED,	/* %SEC_LOGIN-4-LOGIN_FAILED */
 	LOGMSG_SYS_LOGOUT,		/* %SYS-6-LOGOUT */
+	LOGMSG_HA_EM_LOG,		/* %HA_EM-6-LOG: action syslog */
+	LOGMSG_HA_EM_POLICY_MAXRUN,	/* %HA_EM-3-FMPD_EXECUTION_ERROR */
+	LOGMSG_HA_EM_CLI_ERROR,		/* %HA_EM-3-FMPD_CLI_CONNECT */
+	LOGMSG_HA_EM_FILE_ERROR,	/* %HA_EM-3-FMPD_ERROR */
 	LOGMSG_COUNT
 };
 
@@ -142,12 +148,17 @@ struct log_stats {
 	uint64_t rate_limited;		/* lines suppressed by callers' limiters */
 	uint64_t console_logged;	/* lines given to console sinks */
 	uint64_t monitor_logged;	/* lines given to monitor sinks */
-	uint64_t trap_logged;		/* lines at informational or above */
+	uint64_t trap_logged;		/* lines at the trap level or above */
+	uint64_t dropped;		/* lines a host could not be sent */
 	size_t buffer_size;
 	size_t buffer_used;		/* bytes held, one line end each */
 	enum log_severity buffer_level;
 	enum log_severity console_level;
 	enum log_severity monitor_level;
+	enum log_severity trap_level;
+	bool sequence_numbers;
+	unsigned rate_limit;		/* lines a second; 0 when unlimited */
+	char source_interface[64];	/* "" when not set */
 };
 void log_get_stats(struct log_stats *out);
 
@@ -165,5 +176,95 @@ void log_set_monitor_level(enum log_severity level);
 
 /* Writes the IOS timestamp "*Mar 12 18:22:10.706" into BUF. */
 void log_format_timestamp(char *buf, size_t len);
+
+/*
+ * `service timestamps log|debug`: how catalogued lines (LOG_KIND_LOG)
+ * and debug lines (LOG_KIND_DEBUG) are stamped. The default for both is
+ * datetime msec in UTC, "*Mar 12 18:22:10.706". Uptime stamps count from
+ * log_init(): "01:02:03" under a day, "1d02h" under a week, then "1w2d".
+ */
+enum log_line_kind {
+	LOG_KIND_LOG,
+	LOG_KIND_DEBUG,
+};
+enum log_stamp_type {
+	LOG_STAMP_DATETIME,
+	LOG_STAMP_UPTIME,
+	LOG_STAMP_NONE,		/* no service timestamps log|debug */
+};
+struct log_stamp {
+	enum log_stamp_type type;
+	bool msec;
+	bool localtime;		/* the host's zone (TZ) instead of UTC */
+	bool show_timezone;	/* " UTC" after the time */
+};
+void log_set_timestamps(enum log_line_kind kind, const struct log_stamp *st);
+
+/* `service sequence-numbers`: "000042: " before the timestamp. */
+void log_set_sequence_numbers(bool on);
+
+/* `logging trap LEVEL`: the level of lines sent to syslog hosts. */
+void log_set_trap_level(enum log_severity level);
+
+/*
+ * `logging rate-limit N [except LEVEL]`: at most PER_SECOND lines a second
+ * are logged, and the rest are dropped and counted as rate-limited. Lines
+ * at EXCEPT or more severe always pass (LOG_SEV_OFF: none is excepted).
+ * PER_SECOND 0 removes the limit.
+ */
+void log_set_rate_limit(unsigned per_second, enum log_severity except);
+
+/* `logging host A [transport udp port P] [syslog-format rfc3164|rfc5424]`. */
+enum log_host_format {
+	LOG_HOST_RFC3164,
+	LOG_HOST_RFC5424,
+};
+struct log_host {
+	char address[16];	/* dotted IPv4 */
+	uint16_t port;
+	enum log_host_format format;
+	uint64_t logged;	/* lines sent, in log_hosts_foreach() */
+	uint64_t failed;	/* lines the kernel rejected */
+};
+
+/*
+ * Replaces the set of syslog hosts with the N in HOSTS, keeping the
+ * socket and counters of each host that stays. Lines go out over one
+ * kernel UDP socket per host, from the thread that logs them. Logs
+ * %SYS-6-LOGGINGHOST_STARTSTOP for each host added or removed. Returns
+ * 0, or -1 when a socket cannot be made (that host is left out).
+ */
+int log_set_hosts(const struct log_host *hosts, size_t n);
+
+/*
+ * Names the router in lines sent to hosts: RFC 5424 and RFC 3164 carry
+ * a HOSTNAME field, which gets SOURCE_ADDRESS (the address of `logging
+ * source-interface`) when not NULL or "", else HOSTNAME. SOURCE_INTERFACE
+ * is only shown by `show logging`.
+ */
+void log_set_origin(const char *hostname, const char *source_interface,
+		    const char *source_address);
+
+/* Calls FN for each syslog host under the logger lock; FN must not log. */
+void log_hosts_foreach(void (*fn)(void *ctx, const struct log_host *h),
+		       void *ctx);
+
+/*
+ * A hook that sees every catalogued line after the filters (for EEM
+ * syslog events), with the line's body from "%" on. Only one hook is set;
+ * NULL removes it. The hook runs in the logging thread with no logger
+ * lock held and must only queue work. Lines logged while FN runs in the
+ * same thread are not passed to it again.
+ */
+typedef void (*log_hook_fn)(void *ctx, enum log_severity sev,
+			    const char *body);
+void log_set_hook(log_hook_fn fn, void *ctx);
+
+/*
+ * Applies the /vrouter-config:logging settings of the running tree; a
+ * config store subscriber (core/log_config.c). CTX is unused.
+ */
+struct lyd_node;
+void log_config_apply(void *ctx, const struct lyd_node *running);
 
 #endif
