@@ -583,18 +583,6 @@ cmd_clear_crypto_sa_counters(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
-static enum cmd_result
-cmd_clear_crypto_sa(struct vty *vty, const struct cmd_args *args)
-{
-	struct dp *dp = router_dp(vty);
-
-	(void)args;
-	if (dp == NULL)
-		return CMD_WARNING;
-	dp_clear_sas(dp);
-	return CMD_SUCCESS;
-}
-
 /* ---- show crypto map ---- */
 
 static void
@@ -885,9 +873,6 @@ static const struct cmd_def datapath_cmds[] = {
 	{ "show crypto map",
 	  H_SHOW "Encryption module\nCrypto maps",
 	  cmd_show_crypto_map, 0, 0 },
-	{ "clear crypto sa",
-	  H_CLEAR "Encryption module\nClear all IPSEC security associations",
-	  cmd_clear_crypto_sa, 0, 0 },
 	{ "clear crypto sa counters",
 	  H_CLEAR "Encryption module\nClear all IPSEC security associations\n"
 	  "Reset the IPSEC SA counters",

@@ -107,6 +107,25 @@ ike_sa(uint32_t conn_id, const char *state)
 	return sa;
 }
 
+/* The session of the protected GRE tunnel, which never comes up here. */
+#define TUNNEL1_DOWN \
+	"Interface: Tunnel1\n" \
+	"Profile: IKEPROF\n" \
+	"Session status: DOWN          \n" \
+	"Peer: 10.0.13.3 port 500 \n" \
+	"  Session ID: 0  \n" \
+	"  IPSEC FLOW: permit 47 host 10.0.12.1 host 10.0.13.3 \n" \
+	"        Active SAs: 0, origin: crypto map\n" \
+	"\n"
+
+/* show crypto isakmp sa without any IKEv1 SA. */
+#define NO_ISAKMP_SA \
+	"IPv4 Crypto ISAKMP SA\n" \
+	"dst             src             state          conn-id status\n" \
+	"\n" \
+	"IPv6 Crypto ISAKMP SA\n" \
+	"\n"
+
 #define NOW_NS (1000ull * 1000000000ull)
 
 /* One direction of an IPsec SA of MAP SEQ on IFNAME with PEER. */
@@ -208,11 +227,7 @@ Test(ike_show, isakmp_sa_empty)
 	reset_output();
 	cmd_isakmp_sa_write(&fx.vty, NULL, 0, false);
 	cr_assert_str_eq(output(),
-		"IPv4 Crypto ISAKMP SA\n"
-		"dst             src             state          conn-id status\n"
-		"\n"
-		"IPv6 Crypto ISAKMP SA\n"
-		"\n");
+		NO_ISAKMP_SA);
 }
 
 Test(ike_show, isakmp_sa_detail)
@@ -290,14 +305,7 @@ Test(ike_show, session_configured_peers_down)
 		"  IPSEC FLOW: permit ip host 1.1.1.1 host 3.3.3.3 \n"
 		"        Active SAs: 0, origin: crypto map\n"
 		"\n"
-		"Interface: Tunnel1\n"
-		"Profile: IKEPROF\n"
-		"Session status: DOWN          \n"
-		"Peer: 10.0.13.3 port 500 \n"
-		"  Session ID: 0  \n"
-		"  IPSEC FLOW: permit 47 host 10.0.12.1 host 10.0.13.3 \n"
-		"        Active SAs: 0, origin: crypto map\n"
-		"\n");
+		TUNNEL1_DOWN);
 }
 
 Test(ike_show, session_up_active_detail)
@@ -493,4 +501,64 @@ Test(ike_show, session_detail_parses_with_ntc_template)
 		"23:59:50|D|0\n"
 		"GigabitEthernet2|UP-NO-IKE|10.0.23.3|500|||||2\n"
 		"Tunnel1|DOWN|10.0.13.3|500|||||0\n");
+}
+
+/* The installed commands on a router with a config store only. */
+Test(ike_show, commands_without_sas)
+{
+	const char *out;
+
+	out = fx_run(&fx, "show crypto session remote 10.0.13.3");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "%s", out);
+	cr_assert_str_eq(out,
+		"Crypto session current status\n"
+		"\n"
+		TUNNEL1_DOWN);
+
+	out = fx_run(&fx, "show crypto isakmp sa");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "%s", out);
+	cr_assert_str_eq(out,
+		NO_ISAKMP_SA);
+
+	out = fx_run(&fx, "show crypto isakmp peers");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "%s", out);
+	cr_assert_str_eq(out, "");
+
+	out = fx_run(&fx, "show crypto session detail");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "%s", out);
+	cr_assert_not_null(strstr(out, "Interface: GigabitEthernet2\n"
+				  "Session status: DOWN          \n"
+				  "Peer: 10.0.23.3 port 500 fvrf: (none) "
+				  "ivrf: (none)\n"), "%s", out);
+
+	/* Nothing to clear: each runs quietly. */
+	static const char *const clears[] = {
+		"clear crypto sa", "clear crypto sa peer 10.0.12.2",
+		"clear crypto isakmp", "clear crypto isakmp 1001",
+		"clear crypto session", "clear crypto session remote 10.0.12.2",
+	};
+	for (size_t i = 0; i < sizeof(clears) / sizeof(clears[0]); i++) {
+		out = fx_run(&fx, clears[i]);
+		cr_assert_eq(fx.result, CMD_SUCCESS, "%s: %s", clears[i], out);
+		cr_assert_str_eq(out, "", "%s", clears[i]);
+	}
+}
+
+Test(ike_show, commands_reject_bad_arguments)
+{
+	static const char *const bad[] = {
+		"show crypto session remote 10.0.13",
+		"clear crypto isakmp 0",
+		"clear crypto sa peer 300.1.1.1",
+		"show crypto isakmp sa brief",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *out = fx_run(&fx, bad[i]);
+
+		cr_assert_neq(fx.result, CMD_SUCCESS, "%s was accepted",
+			      bad[i]);
+		cr_assert_not_null(strstr(out, "% Invalid input detected"),
+				   "%s: %s", bad[i], out);
+	}
 }
