@@ -359,6 +359,67 @@ fail:
 	return 0;
 }
 
+/* The address a tunnel's packets leave from: its source address, or
+ * the address of its source interface. */
+static uint32_t
+tunnel_source(const struct dp_config *dc, const struct dp_if_cfg *t)
+{
+	return t->tunnel_src != 0 ? t->tunnel_src :
+	       if_addr(dc, t->tunnel_src_if);
+}
+
+/*
+ * Adds an entry for each point-to-point GRE or sVTI tunnel with
+ * `tunnel protection ipsec profile`: its destination is the peer, and
+ * the proxy identities are the GRE packets between the two ends, or
+ * any to any for sVTI, as IOS proposes them.
+ */
+static int
+read_tunnels(struct ike_config *c, const struct lyd_node *tree,
+	     const struct dp_config *dc)
+{
+	char xpath[256];
+
+	for (size_t i = 0; i < dc->n_ifs; i++) {
+		const struct dp_if_cfg *t = &dc->ifs[i];
+		struct ly_set *set;
+		struct ike_entry *e;
+
+		if (t->protection[0] == '\0' || t->tunnel_dst == 0 ||
+		    (t->tunnel != DP_TUNNEL_GRE && t->tunnel != DP_TUNNEL_IPSEC))
+			continue;
+		snprintf(xpath, sizeof(xpath),
+			 MOD "crypto/ipsec/profile[name='%s']", t->protection);
+		set = find_all(tree, xpath);
+		if (set == NULL || set->count == 0) {
+			ly_set_free(set, NULL);
+			continue;
+		}
+		e = grow(&c->entries, &c->nentries, sizeof(*e));
+		if (e == NULL) {
+			ly_set_free(set, NULL);
+			return -1;
+		}
+		memcpy(e->ifname, t->name, sizeof(e->ifname));
+		e->local = tunnel_source(dc, t);
+		read_entry_policy(c, set->dnodes[0], e);
+		ly_set_free(set, NULL);
+		e->peers[0] = t->tunnel_dst;
+		e->npeers = 1;
+		e->has_selector = true;
+		if (t->tunnel == DP_TUNNEL_IPSEC) {
+			e->selector.proto = -1;
+			e->selector.src_wild = 0xffffffff;
+			e->selector.dst_wild = 0xffffffff;
+		} else {
+			e->selector.proto = 47;
+			e->selector.src = e->local;
+			e->selector.dst = t->tunnel_dst;
+		}
+	}
+	return 0;
+}
+
 static int
 compare_addr(const void *a, const void *b)
 {
@@ -445,6 +506,7 @@ ike_config_derive(const struct lyd_node *running)
 	    read_keys(c, running, MOD "crypto/isakmp/key") < 0 ||
 	    read_keys(c, running, MOD "crypto/keyring/pre-shared-key") < 0 ||
 	    read_tsets(c, running) < 0 || read_entries(c, running, &dc) < 0 ||
+	    read_tunnels(c, running, &dc) < 0 ||
 	    collect_static_peers(c) < 0)
 		rc = -1;
 	dp_config_free(&dc);
@@ -518,6 +580,24 @@ ike_config_entry(const struct ike_config *c, const char *map, uint32_t seq)
 	for (size_t i = 0; c != NULL && i < c->nentries; i++)
 		if (c->entries[i].seq == seq &&
 		    strcmp(c->entries[i].map, map) == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+const struct ike_entry *
+ike_config_lookup(const struct ike_config *c, const char *map, uint32_t seq,
+		  const char *ifname)
+{
+	return map[0] == '\0' ? ike_config_tunnel(c, ifname) :
+	       ike_config_entry(c, map, seq);
+}
+
+const struct ike_entry *
+ike_config_tunnel(const struct ike_config *c, const char *ifname)
+{
+	for (size_t i = 0; c != NULL && i < c->nentries; i++)
+		if (c->entries[i].map[0] == '\0' &&
+		    strcmp(c->entries[i].ifname, ifname) == 0)
 			return &c->entries[i];
 	return NULL;
 }

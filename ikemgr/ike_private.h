@@ -54,8 +54,9 @@ struct ike_tset {
 #define IKE_ENTRY_PEERS		8
 #define IKE_ENTRY_TSETS		6
 
-/* One ipsec-isakmp crypto map entry applied to an interface, or a
- * dynamic-map entry that answers any peer. */
+/* One ipsec-isakmp crypto map entry applied to an interface, a
+ * dynamic-map entry that answers any peer, or a protected tunnel (MAP
+ * empty, IFNAME the tunnel). */
 struct ike_entry {
 	char map[DP_NAME_MAX];
 	uint32_t seq;
@@ -103,6 +104,13 @@ const struct ike_entry *ike_config_entry_for_peer(const struct ike_config *c,
 						  uint32_t peer);
 const struct ike_entry *ike_config_entry(const struct ike_config *c,
 					 const char *map, uint32_t seq);
+/* The entry of a protected tunnel interface, or NULL. */
+const struct ike_entry *ike_config_tunnel(const struct ike_config *c,
+					  const char *ifname);
+/* A map entry by MAP and SEQ, or a tunnel by IFNAME when MAP is "". */
+const struct ike_entry *ike_config_lookup(const struct ike_config *c,
+					  const char *map, uint32_t seq,
+					  const char *ifname);
 /* The address of one of our interfaces that is ADDR, or 0. */
 bool ike_config_local_addr(const struct ike_config *c, uint32_t addr);
 
@@ -168,6 +176,7 @@ struct ike_sa {
 	bool pending_qm;
 	char pending_map[DP_NAME_MAX];
 	uint32_t pending_seq;
+	char pending_ifname[DP_IFNAME_MAX];
 
 	char map[DP_NAME_MAX];
 	uint32_t map_seq;
@@ -211,6 +220,7 @@ struct ike_child {
 	uint32_t spi_in, spi_out;
 	char map[DP_NAME_MAX];
 	uint32_t map_seq;
+	char ifname[DP_IFNAME_MAX];
 	bool initiator;
 	double created, expires;
 	bool rekeyed;			/* a newer pair replaced it */
@@ -237,6 +247,7 @@ struct ikemgr {
 	/* Owned by the thread, read under sa_lock by ike_get_sas(). */
 	pthread_mutex_t sa_lock;
 	struct ike_config *config;
+	bool config_changed;		/* since the last start_tunnels() */
 	struct ike_sa **sas;
 	size_t nsas;
 	struct ike_qm **qms;

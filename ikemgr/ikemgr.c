@@ -201,8 +201,9 @@ ike_config_apply(void *arg, const struct lyd_node *running)
 	ike_config_free(old);
 }
 
-/* Takes the config that ike_config_apply() left, if any. */
-static void
+/* Takes the config that ike_config_apply() left, if any; returns
+ * whether there was one. */
+static bool
 take_pending_config(struct ikemgr *ike)
 {
 	struct ike_config *c;
@@ -212,9 +213,11 @@ take_pending_config(struct ikemgr *ike)
 	ike->pending = NULL;
 	pthread_mutex_unlock(&ike->config_lock);
 	if (c == NULL)
-		return;
+		return false;
 	ike_config_free(ike->config);
 	ike->config = c;
+	ike->config_changed = true;
+	return true;
 }
 
 /* ---- Event handling, in the manager thread. */
@@ -355,22 +358,49 @@ start_for_entry(struct ikemgr *ike, const struct ike_entry *e)
 	sa->pending_qm = true;
 	snprintf(sa->pending_map, sizeof(sa->pending_map), "%s", e->map);
 	sa->pending_seq = e->seq;
+	snprintf(sa->pending_ifname, sizeof(sa->pending_ifname), "%s",
+		 e->ifname);
+}
+
+/* True when ENTRY has an SA pair that is not being replaced. */
+static bool
+has_pair(struct ikemgr *ike, const struct ike_entry *e)
+{
+	for (size_t i = 0; i < ike->nchildren; i++) {
+		const struct ike_child *c = &ike->children[i];
+
+		if (c->map_seq == e->seq && strcmp(c->map, e->map) == 0 &&
+		    strcmp(c->ifname, e->ifname) == 0 && !c->rekeyed)
+			return true;
+	}
+	return false;
+}
+
+/* Protected tunnels negotiate as soon as they are configured, as IOS
+ * brings them up, without waiting for traffic. */
+static void
+start_tunnels(struct ikemgr *ike)
+{
+	const struct ike_config *c = ike->config;
+
+	for (size_t i = 0; c != NULL && i < c->nentries; i++) {
+		const struct ike_entry *e = &c->entries[i];
+
+		if (e->map[0] != '\0' || e->local == 0 || has_pair(ike, e) ||
+		    ike_find_sa(ike, e->peers[0]) != NULL)
+			continue;
+		start_for_entry(ike, e);
+	}
 }
 
 static void
 handle_acquire(struct ikemgr *ike, const struct dp_acquire_event *ev)
 {
-	const struct ike_entry *e = ike_config_entry(ike->config, ev->map,
-						     ev->map_seq);
+	const struct ike_entry *e;
 
-	if (e == NULL)
+	e = ike_config_lookup(ike->config, ev->map, ev->map_seq, ev->ifname);
+	if (e == NULL || has_pair(ike, e))
 		return;
-	/* Skip when an SA pair for the entry exists already. */
-	for (size_t i = 0; i < ike->nchildren; i++)
-		if (ike->children[i].map_seq == e->seq &&
-		    strcmp(ike->children[i].map, e->map) == 0 &&
-		    !ike->children[i].rekeyed)
-			return;
 	start_for_entry(ike, e);
 }
 
@@ -433,7 +463,8 @@ handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
 		if (c->rekeyed)
 			return;
 		c->rekeyed = true;
-		e = ike_config_entry(ike->config, c->map, c->map_seq);
+		e = ike_config_lookup(ike->config, c->map, c->map_seq,
+				      c->ifname);
 		if (e != NULL)
 			start_for_entry(ike, e);
 		return;
@@ -534,6 +565,11 @@ thread_main(void *arg)
 			take_pending_config(ike);
 			handle_event(ike, &ev);
 			mark_handled(ike, 1);
+		}
+		take_pending_config(ike);
+		if (ike->config_changed) {
+			ike->config_changed = false;
+			start_tunnels(ike);
 		}
 		ikev1_timers(ike, ike_now(ike));
 		pthread_mutex_unlock(&ike->sa_lock);

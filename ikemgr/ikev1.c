@@ -812,7 +812,12 @@ build_auth(struct ikemgr *ike, struct ike_sa *sa, uint8_t *msg, size_t cap)
 	return encrypt_msg(sa, &b, sa->iv);
 }
 
-/* Drops every other IKE SA and every IPsec SA of SA's peer. */
+/*
+ * Drops the IKE and IPsec SAs of SA's peer that existed before SA began.
+ * Those still being negotiated, or set up since, stay: when both ends
+ * initiate at once, each one's INITIAL-CONTACT must not remove the
+ * other's exchange.
+ */
 static void
 initial_contact(struct ikemgr *ike, struct ike_sa *sa)
 {
@@ -824,13 +829,22 @@ initial_contact(struct ikemgr *ike, struct ike_sa *sa)
 	while (i < ike->nsas) {
 		struct ike_sa *old = ike->sas[i];
 
-		if (old != sa && old->peer == sa->peer) {
+		if (old != sa && old->peer == sa->peer &&
+		    old->state == IKE_QM_IDLE &&
+		    old->established < sa->created) {
 			remove_sa(ike, old);
 			continue;
 		}
 		i++;
 	}
-	remove_children_of(ike, sa->peer, false);
+	i = 0;
+	while (i < ike->nchildren) {
+		if (ike->children[i].peer == sa->peer &&
+		    ike->children[i].created < sa->created)
+			ikev1_remove_child(ike, i, false);
+		else
+			i++;
+	}
 }
 
 static void phase1_done(struct ikemgr *ike, struct ike_sa *sa);
@@ -1213,8 +1227,8 @@ phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 	}
 	if (sa->pending_qm) {
 		sa->pending_qm = false;
-		e = ike_config_entry(ike->config, sa->pending_map,
-				     sa->pending_seq);
+		e = ike_config_lookup(ike->config, sa->pending_map,
+				      sa->pending_seq, sa->pending_ifname);
 		if (e != NULL)
 			ikev1_quick_start(ike, sa, e);
 	}
@@ -1486,6 +1500,8 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 	};
 	snprintf(arr[ike->nchildren - 1].map, DP_NAME_MAX, "%s",
 		 qm->entry.map);
+	snprintf(arr[ike->nchildren - 1].ifname, DP_IFNAME_MAX, "%s",
+		 qm->entry.ifname);
 	sa->child_sas++;
 	atomic_fetch_add(&ike->p2_established, 1);
 	DBG_IPSEC("(create_sa): sa created, (sa) sa_dest= %s, sa_prot= 50, sa_spi= 0x%X(%u), sa_trans= %s , sa_conn_id= %u",
@@ -1519,7 +1535,8 @@ ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
 		if (ike->qms[i]->conn_id == sa->conn_id &&
 		    ike->qms[i]->initiator &&
 		    ike->qms[i]->entry.seq == entry->seq &&
-		    strcmp(ike->qms[i]->entry.map, entry->map) == 0)
+		    strcmp(ike->qms[i]->entry.map, entry->map) == 0 &&
+		    strcmp(ike->qms[i]->entry.ifname, entry->ifname) == 0)
 			return 0;	/* already under way */
 	qm = new_qm(ike, sa, random_msgid(), true);
 	if (qm == NULL)

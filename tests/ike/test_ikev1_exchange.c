@@ -522,3 +522,70 @@ Test(ikev1_exchange, dpd_detects_dead_peer, .fini = teardown_clock)
 	cr_assert(ikt_wait(&a, &b, a_lost_all, 2),
 		  "A kept %zu SAs and %d IKE SAs", a.nsas, ikt_ike_up(&a));
 }
+
+#define TUNNEL_CFG(me, peer, mode) \
+	COMMON \
+	"crypto isakmp key s3cret address " peer "\n" \
+	"crypto ipsec profile P\n" \
+	" set transform-set TS\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address " me " 255.255.255.0\n" \
+	"interface Tunnel1\n" \
+	" ip address 172.16.0.1 255.255.255.252\n" \
+	" tunnel source GigabitEthernet1\n" \
+	" tunnel destination " peer "\n" \
+	mode \
+	" tunnel protection ipsec profile P\n"
+
+static bool
+tunnel_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) >= 1 && ikt_count(x, true) >= 1 &&
+	       ikt_count(y, false) >= 1 && ikt_count(y, true) >= 1;
+}
+
+/* Checks X's tunnel SAs against Y's: same keys, bound to Tunnel1. */
+static void
+assert_tunnel_sas(struct ikt_side *x, struct ikt_side *y)
+{
+	struct dp_sa_cfg in, out;
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++)
+		if (!x->sas[i].params.outbound)
+			in = x->sas[i];
+	pthread_mutex_unlock(&x->lock);
+	cr_assert(ikt_find(y, in.params.spi, true, &out));
+	cr_assert_str_eq(in.ifname, "Tunnel1");
+	cr_assert_str_eq(in.map, "");
+	cr_assert_str_eq(out.ifname, "Tunnel1");
+	cr_assert_eq(out.params.dst, x->addr);
+	cr_assert_eq(memcmp(in.params.cipher_key, out.params.cipher_key, 32),
+		     0);
+}
+
+/* sVTI tunnels with protection negotiate once configured, no traffic
+ * needed. */
+Test(ikev1_exchange, svti_comes_up, .fini = teardown)
+{
+	ikt_pair_start(&a, TUNNEL_CFG("10.0.0.1", "10.0.0.2",
+				      " tunnel mode ipsec ipv4\n"),
+		       &b, TUNNEL_CFG("10.0.0.2", "10.0.0.1",
+				      " tunnel mode ipsec ipv4\n"));
+	cr_assert(ikt_wait(&a, &b, tunnel_pairs, 10),
+		  "no tunnel SAs: A %zu, B %zu", a.nsas, b.nsas);
+	assert_tunnel_sas(&a, &b);
+	assert_tunnel_sas(&b, &a);
+}
+
+/* GRE point to point with protection: the same, for GRE between the
+ * tunnel ends. */
+Test(ikev1_exchange, gre_p2p_comes_up, .fini = teardown)
+{
+	ikt_pair_start(&a, TUNNEL_CFG("10.0.0.1", "10.0.0.2", ""),
+		       &b, TUNNEL_CFG("10.0.0.2", "10.0.0.1", ""));
+	cr_assert(ikt_wait(&a, &b, tunnel_pairs, 10),
+		  "no tunnel SAs: A %zu, B %zu", a.nsas, b.nsas);
+	assert_tunnel_sas(&a, &b);
+	assert_tunnel_sas(&b, &a);
+}
