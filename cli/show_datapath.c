@@ -363,6 +363,7 @@ flow_counters(const struct dp_sa_info *sas, size_t first, size_t last,
 		c->replay_rollover_send += s->replay_rollover_send;
 		c->replay_rollover_rcv += s->replay_rollover_rcv;
 		c->no_sa_send += s->no_sa_send;
+		c->invalid_sa += s->invalid_sa;
 	}
 }
 
@@ -383,13 +384,14 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 	if (!detail) {
 		vty_out(vty, "    #send errors %lu, #recv errors %lu\n\n",
 			(unsigned long)(c->encaps_failed + c->no_sa_send),
-			(unsigned long)c->decaps_failed);
+			(unsigned long)(c->decaps_failed + c->invalid_sa));
 		return;
 	}
-	/* NOTE: invalid sa (rcv) stays 0: an SA here is removed, not kept
-	 * invalid, and unknown SPIs are counted per reason instead. */
-	vty_out(vty, "    #pkts no sa (send) %lu, #pkts invalid sa (rcv) 0\n",
-		(unsigned long)c->no_sa_send);
+	/* Unknown SPIs match no SA, so they are counted per drop reason,
+	 * never here (see struct dp_sa_counters for invalid sa). */
+	vty_out(vty, "    #pkts no sa (send) %lu, #pkts invalid sa (rcv) "
+		"%lu\n", (unsigned long)c->no_sa_send,
+		(unsigned long)c->invalid_sa);
 	vty_out(vty, "    #pkts encaps failed (send) %lu, #pkts decaps "
 		"failed (rcv) %lu\n", (unsigned long)c->encaps_failed,
 		(unsigned long)c->decaps_failed);

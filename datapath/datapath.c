@@ -567,6 +567,7 @@ copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
 	memset(out->params.integ_key, 0, sizeof(out->params.integ_key));
 	dp_esp_sa_counters(e->esp, &out->counters);
 	out->counters.no_sa_send = e->no_sa_send;
+	out->counters.invalid_sa = e->invalid_sa;
 	memcpy(out->map, e->cfg.map, sizeof(out->map));
 	out->map_seq = e->cfg.map_seq;
 	memcpy(out->ifname, e->cfg.ifname, sizeof(out->ifname));
@@ -607,6 +608,7 @@ handle_msg(struct dp *dp, struct msg *m)
 		for (size_t i = 0; i < dp->n_sas; i++) {
 			dp_esp_sa_clear_counters(dp->sas[i]->esp);
 			dp->sas[i]->no_sa_send = 0;
+			dp->sas[i]->invalid_sa = 0;
 		}
 		break;
 	case MSG_WIRE:

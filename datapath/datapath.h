@@ -142,6 +142,13 @@ struct dp_sa_counters {
 	 * found no outbound SA (#pkts no sa (send)); kept by the datapath,
 	 * not by dp_esp_decap() or dp_esp_encap(). */
 	uint64_t no_sa_send;
+	/*
+	 * Inbound packets that matched this SA's destination and SPI after
+	 * its lifetime (seconds or kilobytes) ran out, before the lifetime
+	 * scan removed it (#pkts invalid sa (rcv), which IOS XE drops as
+	 * IN_V4_PKT_HIT_INVALID_SA). Kept by the datapath.
+	 */
+	uint64_t invalid_sa;
 };
 
 enum dp_esp_status {
@@ -177,6 +184,8 @@ void dp_esp_sa_free(struct dp_esp_sa *sa);
 const struct dp_sa_params *dp_esp_sa_params(const struct dp_esp_sa *sa);
 void dp_esp_sa_counters(const struct dp_esp_sa *sa, struct dp_sa_counters *out);
 void dp_esp_sa_clear_counters(struct dp_esp_sa *sa);
+/* Octets the SA protected or verified, both ways, since the last clear. */
+uint64_t dp_esp_sa_bytes(const struct dp_esp_sa *sa);
 
 /* IV length in octets as `show crypto ipsec sa` prints it. */
 size_t dp_esp_iv_len(enum dp_cipher cipher);
@@ -414,6 +423,7 @@ enum dp_drop {
 	DP_DROP_ESP_ENCAP,		/* outbound encapsulation failed */
 	DP_DROP_ESP_NO_SA_OUT,		/* ACL permits, manual entry lacks SA */
 	DP_DROP_ESP_IKE_START,		/* ACL permits, no SA negotiated yet */
+	DP_DROP_ESP_INVALID_SA,		/* SA found, but past its lifetime */
 	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
 	DP_DROP_IPV4_NO_ROUTE,
 	DP_DROP_IPV4_TTL,

@@ -55,6 +55,8 @@ struct dp_sa_entry {
 	bool dynamic;			/* from dp_sa_add(), not the config */
 	bool soft_sent;			/* DP_SA_SOFT_EXPIRED reported */
 	uint64_t no_sa_send;		/* see struct dp_sa_counters */
+	uint64_t invalid_sa;		/* see struct dp_sa_counters */
+	uint64_t expires_ns;		/* lifetime_sec runs out; 0: never */
 };
 
 /* Counters of one interface, in struct dp_if_counters order. */

@@ -258,6 +258,12 @@ dp_esp_sa_counters(const struct dp_esp_sa *sa, struct dp_sa_counters *out)
 	*out = sa->c;
 }
 
+uint64_t
+dp_esp_sa_bytes(const struct dp_esp_sa *sa)
+{
+	return sa->c.bytes_in + sa->c.bytes_out;
+}
+
 void
 dp_esp_sa_clear_counters(struct dp_esp_sa *sa)
 {

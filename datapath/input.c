@@ -213,6 +213,16 @@ esp_status_drop(enum dp_esp_status st)
 	}
 }
 
+static bool
+sa_expired(const struct dp_sa_entry *e, uint64_t now)
+{
+	uint64_t kb = e->cfg.lifetime_kb;
+
+	return (e->expires_ns != 0 && now >= e->expires_ns) ||
+	       (e->dynamic && kb != 0 &&
+		dp_esp_sa_bytes(e->esp) / 1024 >= kb);
+}
+
 /*
  * Handles the ESP packet at PKT + ESP_OFF (after the IPv4 header and,
  * for UDP encapsulation, the UDP header). LEN is the whole IP length.
@@ -252,6 +262,15 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		return;
 	}
 
+	/* Past its lifetime, the SA waits for the scan to remove it and
+	 * takes no more packets. Either encapsulation is accepted, as RFC
+	 * 7296 2.23 requires: strongSwan's kernel-libipsec backend, for
+	 * one, sends ESP in UDP 4500 even when IKE found no NAT. */
+	if (sa_expired(e, now)) {
+		e->invalid_sa++;
+		dp_drop(dp, DP_DROP_ESP_INVALID_SA, len);
+		return;
+	}
 	st = dp_esp_decap(e->esp, esp, esp_len, &res);
 	if (st != DP_ESP_OK) {
 		dp_drop(dp, esp_status_drop(st), len);

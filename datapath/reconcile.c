@@ -13,6 +13,8 @@
 
 #include "datapath/dp_private.h"
 
+#define NS_PER_SEC 1000000000ULL
+
 static bool
 same_sa(const struct dp_sa_cfg *a, const struct dp_sa_cfg *b)
 {
@@ -290,6 +292,9 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 	e->dynamic = true;
 	if (e->conn_id == 0)
 		e->conn_id = dp->next_conn_id++;
+	if (e->cfg.lifetime_sec != 0)
+		e->expires_ns = e->installed_ns +
+				e->cfg.lifetime_sec * NS_PER_SEC;
 	if (old != NULL)
 		unlink_entry(dp, old);
 	if (dp->n_sas == dp->sas_cap) {
@@ -371,7 +376,6 @@ sa_event(struct dp *dp, const struct dp_sa_entry *e,
 /* SAs the lifetime scan checks per call of dp_sa_expire(), a few
  * microseconds' work so the loop that calls it stays responsive. */
 #define LIFE_SLICE 256
-#define NS_PER_SEC 1000000000ULL
 
 /*
  * Checks a slice of the negotiated SAs against their lifetimes: soft at

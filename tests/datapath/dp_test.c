@@ -206,3 +206,22 @@ dpt_global_drops(struct dp *dp, const char *name)
 	}
 	return n;
 }
+
+struct dp_sa_counters
+dpt_inbound_counters(struct dp *dp, uint32_t spi)
+{
+	struct dp_sa_info *sas = NULL;
+	struct dp_sa_counters c = { 0 };
+	int n = dp_get_sas(dp, &sas);
+	bool found = false;
+
+	for (int i = 0; i < n; i++) {
+		if (sas[i].params.spi == spi && !sas[i].params.outbound) {
+			c = sas[i].counters;
+			found = true;
+		}
+	}
+	free(sas);
+	cr_assert(found, "no inbound SA with SPI 0x%X", spi);
+	return c;
+}

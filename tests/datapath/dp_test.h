@@ -69,4 +69,7 @@ void dpt_replay(struct dpt_router *r, const char *ifname, const char *file);
 /* Sum of the drop counters whose QFP global name is NAME. */
 uint64_t dpt_global_drops(struct dp *dp, const char *name);
 
+/* Counters of DP's inbound SA SPI; fails the test when there is none. */
+struct dp_sa_counters dpt_inbound_counters(struct dp *dp, uint32_t spi);
+
 #endif

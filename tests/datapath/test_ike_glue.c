@@ -797,17 +797,40 @@ Test(ike_glue, rekeyed_sa_takes_over)
 	expect_encrypted(0x80000001, false);
 }
 
+/*
+ * Encrypts an ICMP packet 192.168.2.1 -> 192.168.1.1 with the peer's
+ * copy of inbound SA SPI, in UDP 4500 when UDP, with sequence number
+ * SEQ; returns the IP length.
+ */
+static size_t
+peer_esp(uint32_t spi, bool udp, uint64_t seq, uint8_t *pkt, size_t cap)
+{
+	struct dp_sa_cfg peer = *sa(spi, false, udp);
+	uint8_t inner[84];
+	struct dp_esp_sa *out;
+	enum dp_esp_status st;
+	char err[160];
+	size_t n;
+
+	peer.params.outbound = true;
+	peer.params.seq_start = seq;
+	out = dp_esp_sa_create(&peer.params, err, sizeof(err));
+	cr_assert_not_null(out, "%s", err);
+	lan_packet(inner, "192.168.2.1", "192.168.1.1");
+	n = dp_esp_encap_ipv4(out, inner, sizeof(inner), pkt, cap, &st);
+	cr_assert_gt(n, 0);
+	dp_esp_sa_free(out);
+	return n;
+}
+
 /* strongSwan's kernel-libipsec peer sends ESP in UDP 4500 only. */
 Test(ike_glue, udp_encap_both_ways)
 {
-	struct dp_sa_cfg peer = *sa(0xC0000003, false, true);
 	uint8_t inner[84], pkt[300];
-	struct dp_esp_sa *out;
 	struct dp_capture_cfg c = { .name = "LAN", .dir = DP_CAPTURE_OUT,
 				    .match_any = true,
 				    .ifname = "GigabitEthernet2" };
 	struct dp_capture_snapshot s;
-	enum dp_esp_status st;
 	char err[160];
 	size_t n;
 
@@ -818,16 +841,10 @@ Test(ike_glue, udp_encap_both_ways)
 				   sizeof(err)), 0, "%s", err);
 	cr_assert_eq(dp_capture_op(r.dp, DP_CAPTURE_START, &c, err,
 				   sizeof(err)), 0, "%s", err);
-	peer.params.outbound = true;
-	out = dp_esp_sa_create(&peer.params, err, sizeof(err));
-	cr_assert_not_null(out, "%s", err);
 	lan_packet(inner, "192.168.2.1", "192.168.1.1");
-	n = dp_esp_encap_ipv4(out, inner, sizeof(inner), pkt, sizeof(pkt),
-			      &st);
-	cr_assert_gt(n, 0);
+	n = peer_esp(0xC0000003, true, 1, pkt, sizeof(pkt));
 	cr_assert_eq(pkt[9], 17);
 	input("GigabitEthernet1", pkt, n, NS);
-	dp_esp_sa_free(out);
 	cr_assert_eq(dp_capture_snapshot(r.dp, "LAN", &s, err, sizeof(err)), 0,
 		     "%s", err);
 	cr_assert_eq(s.n, 1, "%zu packets reached the LAN", s.n);
@@ -861,4 +878,82 @@ Test(ike_glue, tunnel_without_sa_acquires)
 	cr_assert_str_eq(sink.acq[0].map, "");
 	cr_assert_str_eq(sink.acq[0].ifname, "Tunnel1");
 	cr_assert_eq(sink.acq[0].dst, addr("192.168.3.1"));
+}
+
+/* ---- #pkts invalid sa (rcv) ---- */
+
+/* Either encapsulation reaches the SA, whatever IKE negotiated: some
+ * peers send ESP in UDP 4500 without a NAT. */
+Test(ike_glue, either_encapsulation_accepted)
+{
+	uint8_t pkt[300];
+	size_t n;
+
+	install_pair(0xC0000010, 0x80000010, false);
+	install_pair(0xC0000011, 0x80000011, true);
+	n = peer_esp(0xC0000010, true, 1, pkt, sizeof(pkt));
+	input("GigabitEthernet1", pkt, n, NS);
+	n = peer_esp(0xC0000011, false, 1, pkt, sizeof(pkt));
+	input("GigabitEthernet1", pkt, n, NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000010).decaps, 1);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000011).decaps, 1);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000010).invalid_sa, 0);
+}
+
+/* Past its kilobyte lifetime the SA takes no more packets. */
+Test(ike_glue, invalid_sa_after_kilobytes)
+{
+	struct dp_sa_cfg c = *sa(0xC0000030, false, false);
+	uint8_t pkt[300];
+	char err[128] = "";
+	struct dp_drop_stats d;
+	unsigned code;
+	const char *name;
+	size_t n;
+	int sent = 0;
+
+	c.lifetime_kb = 1;
+	cr_assert_eq(dp_sa_install(r.dp, &c, err, sizeof(err)), 0, "%s", err);
+	/* Until the decrypted octets reach the 1 KiB lifetime. */
+	while (dpt_inbound_counters(r.dp, 0xC0000030).bytes_in < 1024) {
+		sent++;
+		n = peer_esp(0xC0000030, false, sent, pkt, sizeof(pkt));
+		input("GigabitEthernet1", pkt, n, NS);
+		cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000030).decaps,
+			     (uint64_t)sent, "packet %d not decrypted", sent);
+	}
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000030).invalid_sa, 0);
+	n = peer_esp(0xC0000030, false, sent + 1, pkt, sizeof(pkt));
+	input("GigabitEthernet1", pkt, n, NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000030).invalid_sa, 1);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000030).decaps, (uint64_t)sent);
+	dp_get_drops(r.dp, &d);
+	cr_assert_eq(d.packets[DP_DROP_ESP_INVALID_SA], 1);
+	cr_assert(dp_drop_feature(DP_DROP_ESP_INVALID_SA, &code, &name));
+	cr_assert_eq(code, 1);
+	cr_assert_str_eq(name, "IN_V4_PKT_HIT_INVALID_SA");
+}
+
+Test(ike_glue, invalid_sa_after_lifetime)
+{
+	struct dp_sa_cfg c = *sa(0xC0000020, false, false);
+	uint8_t pkt[300];
+	char err[128] = "";
+	uint64_t t0 = dp_now_ns();
+	size_t n;
+
+	c.lifetime_sec = 10;
+	cr_assert_eq(dp_sa_install(r.dp, &c, err, sizeof(err)), 0, "%s", err);
+	n = peer_esp(0xC0000020, false, 1, pkt, sizeof(pkt));
+	input("GigabitEthernet1", pkt, n, t0 + 5 * NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000020).decaps, 1);
+	/* 11 s after the install the SA may no longer take packets, even
+	 * before the lifetime scan removes it. */
+	n = peer_esp(0xC0000020, false, 2, pkt, sizeof(pkt));
+	input("GigabitEthernet1", pkt, n, t0 + 11 * NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000020).invalid_sa, 1);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000020).decaps, 1);
+	dp_clear_sa_counters(r.dp);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000020).invalid_sa, 0,
+		     "clear crypto sa counters left invalid sa");
 }

@@ -97,25 +97,6 @@ peer_packet(uint32_t spi, uint8_t *frame, size_t cap)
 	return n + 14;
 }
 
-static struct dp_sa_counters
-counters_of(uint32_t spi)
-{
-	struct dp_sa_info *sas = NULL;
-	struct dp_sa_counters c = { 0 };
-	int n = dp_get_sas(router.dp, &sas);
-	bool found = false;
-
-	for (int i = 0; i < n; i++) {
-		if (sas[i].params.spi == spi && !sas[i].params.outbound) {
-			c = sas[i].counters;
-			found = true;
-		}
-	}
-	free(sas);
-	cr_assert(found, "no inbound SA with SPI 0x%X", spi);
-	return c;
-}
-
 Test(sa_install, spis_across_32_bits_decrypt)
 {
 	static const uint32_t spis[] = {
@@ -148,7 +129,7 @@ Test(sa_install, spis_across_32_bits_decrypt)
 				       err, sizeof(err)), 0, "%s", err);
 		dp_sync(router.dp);
 		unlink(path);
-		cr_assert_eq(counters_of(spis[i]).decaps, 1,
+		cr_assert_eq(dpt_inbound_counters(router.dp, spis[i]).decaps, 1,
 			     "SPI 0x%X not decrypted", spis[i]);
 	}
 	dp_get_stats(router.dp, &st);
