@@ -168,6 +168,9 @@ struct ike_sa {
 	struct ike_retx retx;
 	uint8_t last_rx_hash[20];	/* of the last message, to spot a
 					 * retransmission */
+	uint8_t *reply;			/* what we sent in answer to it */
+	size_t reply_len;
+	bool reply_natt;
 
 	/* Work to do once phase 1 completes. */
 	bool send_initial_contact;
@@ -248,6 +251,7 @@ struct ikemgr {
 	pthread_mutex_t sa_lock;
 	struct ike_config *config;
 	bool config_changed;		/* since the last start_tunnels() */
+	struct ike_sa *answering;	/* SA whose message is being handled */
 	struct ike_sa **sas;
 	size_t nsas;
 	struct ike_qm **qms;

@@ -117,6 +117,15 @@ sa_send(struct ikemgr *ike, struct ike_sa *sa, struct ike_retx *retx,
 			  state_name(sa->state));
 	transmit(ike, sa->local, sa->peer, sa->lport, sa->pport, sa->natt,
 		 msg, len);
+	if (ike->answering == sa) {
+		/* Kept to answer a retransmission of the message again. */
+		free(sa->reply);
+		sa->reply = malloc(len);
+		sa->reply_len = sa->reply != NULL ? len : 0;
+		if (sa->reply != NULL)
+			memcpy(sa->reply, msg, len);
+		sa->reply_natt = sa->natt;
+	}
 	if (retx == NULL)
 		return;
 	free(retx->msg);
@@ -308,6 +317,7 @@ ikev1_free_sa(struct ike_sa *sa)
 		return;
 	ike_dh_free(sa->dh);
 	free(sa->sai_b);
+	free(sa->reply);
 	retx_clear(&sa->retx);
 	memset(sa, 0, sizeof(*sa));
 	free(sa);
@@ -2198,13 +2208,17 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	/* A message we have already answered: the answer was lost. */
 	rx_hash(msg, h.length, digest);
 	if (memcmp(digest, sa->last_rx_hash, sizeof(digest)) == 0) {
-		if (sa->retx.msg != NULL)
-			transmit(ike, sa->local, sa->peer, sa->retx.sport,
-				 sa->retx.dport, sa->retx.natt, sa->retx.msg,
-				 sa->retx.len);
+		if (sa->reply != NULL)
+			transmit(ike, sa->local, sa->peer, sa->lport,
+				 sa->pport, sa->reply_natt, sa->reply,
+				 sa->reply_len);
 		goto out;
 	}
 	memcpy(sa->last_rx_hash, digest, sizeof(digest));
+	free(sa->reply);
+	sa->reply = NULL;
+	sa->reply_len = 0;
+	ike->answering = sa;
 	sa->last_rx = ike_now(ike);
 	sa->dpd_sent = 0;
 	sa->dpd_missed = 0;
@@ -2222,6 +2236,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		break;
 	}
+	ike->answering = NULL;
 out:
 	free(m);
 	free(msg);

@@ -81,7 +81,7 @@ side_send(void *ctx, const struct dp_ike_packet *pkt)
 
 	pthread_mutex_lock(&s->lock);
 	s->sent++;
-	drop = s->drop_all;
+	drop = s->drop_all || s->sent == s->drop_nth;
 	pthread_mutex_unlock(&s->lock);
 	if (drop || pkt->dst != s->peer->addr)
 		return 0;
@@ -103,7 +103,8 @@ side_install(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
 	int ret = 0;
 
 	pthread_mutex_lock(&s->lock);
-	s->installs++;
+	if (s->installs++ == 0)
+		s->sent_at_first_install = s->sent;
 	if (s->nsas + n > IKT_SAS_MAX) {
 		snprintf(err, errlen, "test SA table full");
 		ret = -1;
@@ -192,6 +193,7 @@ side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
 	s->sent = 0;
 	s->installs = 0;
 	s->drop_all = false;
+	s->drop_nth = 0;
 	pthread_mutex_init(&s->lock, NULL);
 	ike_set_transport(s->ike, &side_transport, s);
 	ike_set_clock(s->ike, test_clock, test_clock_ctx);

@@ -44,7 +44,9 @@ struct ikt_side {
 	size_t nsas;
 	size_t sent;			/* messages sent */
 	bool drop_all;			/* lose every message it sends */
+	size_t drop_nth;		/* lose its Nth message (from 1) */
 	uint64_t installs;		/* dp_sa_install_n calls */
+	size_t sent_at_first_install;	/* messages sent before it */
 };
 
 /* Makes managers created from now on read CLOCK instead of the

@@ -395,6 +395,43 @@ Test(ikev1_exchange, invalid_spi_unknown_sender, .fini = teardown)
 	cr_assert_eq(a.sent, 0);
 }
 
+/*
+ * The initiator's last Quick Mode message (its fifth: MM1, MM3, MM5,
+ * QM1, QM3) is lost. The responder retransmits QM2 and gets the same
+ * QM3 again, so it installs its outbound SA.
+ */
+Test(ikev1_exchange, lost_qm3_answered_again, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	pthread_mutex_lock(&a.lock);
+	a.drop_nth = 5;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "B has %zu SAs", b.nsas);
+	cr_assert_eq(a.sent, 6, "QM3 went twice");
+	assert_mirrored(&a, &b);
+}
+
+/* Inbound SAs are in the datapath before the message that announces
+ * them leaves: the responder's before QM2, so a packet on the new SPI
+ * right after QM2 finds it. */
+Test(ikev1_exchange, inbound_installed_before_announce, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	pthread_mutex_lock(&b.lock);
+	cr_assert_eq(b.installs, 2, "inbound, then outbound after QM3");
+	cr_assert_eq(b.sent_at_first_install, 3,
+		     "B had sent MM2, MM4 and MM6, not QM2");
+	pthread_mutex_unlock(&b.lock);
+	pthread_mutex_lock(&a.lock);
+	cr_assert_eq(a.installs, 1, "the initiator installs both at once");
+	cr_assert_eq(a.sent_at_first_install, 4, "before QM3");
+	pthread_mutex_unlock(&a.lock);
+}
+
 /* A lost MM1 is sent again. */
 Test(ikev1_exchange, retransmits_lost_message, .fini = teardown)
 {
