@@ -522,6 +522,7 @@ replay_pcap(struct dp *dp, pcap_t *p, const char *ifname)
 	while (pcap_next_ex(p, &h, &data) == 1) {
 		if (n++ % BATCH == 0) {
 			dp_input_flush(dp);
+			dp_sa_adopt_pending(dp);
 			now = dp_now_ns();
 		}
 		dp_ifstat_add(dp, stat, DP_IFC_RX_PACKETS, 1);
@@ -542,6 +543,7 @@ dp_input_batch(struct dp *dp, const char *ifname, int dlt,
 
 	if (dp->running || !replay_link_ok(dlt))
 		return -1;
+	dp_sa_adopt_pending(dp);
 	stat = dp_ifstat_index(dp, ifname);
 	if (stat >= 0) {
 		uint64_t octets = 0;

@@ -312,14 +312,16 @@ dp_sadb_lookup(const struct dp_sadb *db, uint32_t dst, uint8_t proto,
 	uint64_t key = (uint64_t)dst << 32 | spi;
 	const struct dp_sadb_table *t = &db->cur;
 
-	/* Key 0 needs no test: the loop ends at an empty slot first. The
-	 * protocol is checked on a match, off the path to the first load. */
+	/* Also ends a lookup in an empty table, whose protocol is -1. */
+	if (proto != db->proto)
+		return NULL;
+	/* Key 0 needs no test: the loop ends at an empty slot first. */
 	for (size_t i = dp_sadb_home(db, t, key); t->keys[i] != 0;
 	     i = (i + 1) & t->mask) {
 		if (t->keys[i] == key)
-			return proto == db->proto ? t->values[i] : NULL;
+			return t->values[i];
 	}
-	if (db->old.keys != NULL && proto == db->proto)
+	if (db->old.keys != NULL)
 		return dp_sadb_lookup_old(db, key);
 	return NULL;
 }
@@ -666,8 +668,8 @@ int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
  * before it sends the message that lets the peer use the SA. Cipher and
  * MAC contexts are keyed in the caller's thread, which then publishes
  * the SA on a lock-free list without waiting for the datapath thread.
- * That thread links published SAs in before it takes up its next packet
- * or message, so messages posted after the return (dp_sa_remove(),
+ * That thread links published SAs in before each message and after each
+ * read of packets, so messages posted after the return (dp_sa_remove(),
  * dp_get_sas()) see the SA too. A caller that finds 512 SAs or more
  * waiting waits until they are linked, which bounds how long linking
  * holds packets up. Any SPI other than 0 works, 0x80000000 and above

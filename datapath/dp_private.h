@@ -340,9 +340,10 @@ void dp_sa_adopt(struct dp *dp);
 void dp_sa_pending_free(struct dp *dp);
 
 /*
- * Links the SAs published by dp_sa_install_n(), if any: called before
- * each packet and message, so whatever the datapath takes up after an
- * install returned finds the SA. Costs one load while nothing waits.
+ * Links the SAs published by dp_sa_install_n(), if any. Called before
+ * each message and after each read of a batch of packets, so whatever
+ * the datapath takes up after an install returned finds the SA. Costs
+ * one load while nothing waits.
  */
 static inline void
 dp_sa_adopt_pending(struct dp *dp)

@@ -91,7 +91,6 @@ dp_input_frame(struct dp *dp, const char *ifname, int stat, int dlt,
 	const uint8_t *l3;
 	size_t l3_len = 0;
 
-	dp_sa_adopt_pending(dp);
 	dp_stat_add(dp, DP_STAT_RX_PACKETS, 1);
 	dp_stat_add(dp, DP_STAT_RX_OCTETS, len);
 	dp->now = now;

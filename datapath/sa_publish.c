@@ -4,10 +4,11 @@
  * dp_sa_install_n() keys the cipher and MAC contexts in the caller's
  * thread and pushes the call's SAs, as one batch, onto a lock-free list.
  * The list is a Treiber stack with many producers and one consumer that
- * takes the whole list with one exchange, so ABA cannot occur. The datapath thread
- * links pending batches in before it takes up each packet or message,
- * so a packet that arrives after dp_sa_install_n() returned finds its
- * SA, and a message posted after it (a removal, a show) sees it.
+ * takes the whole list with one exchange, so ABA cannot occur. The
+ * datapath thread links pending batches in before each message and
+ * after each read of packets, so a packet that arrives after
+ * dp_sa_install_n() returned finds its SA, and a message posted after
+ * it (a removal, a show) sees it.
  *
  * An idle datapath thread sleeps in poll() for up to 0.1 s, and
  * installs then pile up unlinked; so does a busy one that the scheduler

@@ -171,6 +171,7 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 
 			if (len <= 0)
 				break;
+			dp_sa_adopt_pending(dp);
 			dp_ifstat_add(dp, w->stat, DP_IFC_RX_PACKETS, 1);
 			dp_ifstat_add(dp, w->stat, DP_IFC_RX_OCTETS,
 				      (uint64_t)len);
@@ -187,6 +188,9 @@ dp_wire_receive(struct dp *dp, struct dp_wire *w, uint64_t now)
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	n = recvmmsg(w->fd, mm, DP_WIRE_BATCH, MSG_DONTWAIT, NULL);
+	/* After the read: a frame in this batch that a peer sent once an
+	 * install returned finds that install published by now. */
+	dp_sa_adopt_pending(dp);
 	if (n > 0) {
 		uint64_t octets = 0;
 
