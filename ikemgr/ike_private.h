@@ -149,6 +149,8 @@ struct ike_sa {
 	bool natt;			/* floated to 4500 */
 	bool peer_natt;			/* peer sent the RFC 3947 VID */
 	bool nat_detected;
+	bool behind_nat;		/* our own NAT-D hash did not match */
+	double last_keepalive;		/* NAT keepalive last sent */
 	bool peer_dpd;
 
 	struct ike_policy pol;		/* the chosen proposal */

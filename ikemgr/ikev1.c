@@ -426,7 +426,10 @@ find_by_cookies(struct ikemgr *ike, const struct isakmp_hdr *h)
 
 		if (memcmp(sa->icookie, h->icookie, 8) != 0)
 			continue;
+		/* A zero responder cookie in a known SA is a retransmitted
+		 * MM1; an MM2 reaches our SA before it knows the cookie. */
 		if (memcmp(sa->rcookie, h->rcookie, 8) == 0 ||
+		    memcmp(h->rcookie, zero, 8) == 0 ||
 		    (sa->initiator && memcmp(sa->rcookie, zero, 8) == 0))
 			return sa;
 	}
@@ -719,6 +722,7 @@ check_nat_d(struct ike_sa *sa, const struct isakmp_msg *m)
 	if (seen == 0)
 		return;
 	sa->nat_detected = !me_ok || !peer_ok;
+	sa->behind_nat = !me_ok;
 	if (!peer_ok)
 		DBG(sa->conn_id, "His hash no match - this node outside NAT");
 	if (!me_ok)
@@ -1224,6 +1228,7 @@ phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 
 	memcpy(sa->p1_last, sa->iv, sizeof(sa->iv));
 	sa->established = now;
+	sa->last_keepalive = now;
 	sa->expires = now + sa->pol.lifetime;
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
@@ -2300,6 +2305,26 @@ dpd_tick(struct ikemgr *ike, struct ike_sa *sa, double now)
 	send_notify(ike, sa, ISAKMP_N_R_U_THERE, seq, 4);
 }
 
+/*
+ * Sends a NAT keepalive (RFC 3948 2.3: one octet 0xFF on the UDP 4500
+ * flow) when we are behind a NAT and `crypto isakmp nat keepalive` is
+ * set, so the NAT keeps the mapping of an idle tunnel.
+ */
+static void
+nat_keepalive_tick(struct ikemgr *ike, struct ike_sa *sa, double now)
+{
+	static const uint8_t ff = 0xff;
+	const struct ike_config *c = ike->config;
+
+	if (c == NULL || c->nat_keepalive == 0 || !sa->natt ||
+	    !sa->behind_nat || sa->state != IKE_QM_IDLE ||
+	    now - sa->last_keepalive < c->nat_keepalive)
+		return;
+	sa->last_keepalive = now;
+	/* Without the non-ESP marker: the datapath sends the octet as is. */
+	transmit(ike, sa->local, sa->peer, sa->lport, sa->pport, false, &ff, 1);
+}
+
 void
 ikev1_timers(struct ikemgr *ike, double now)
 {
@@ -2337,6 +2362,8 @@ ikev1_timers(struct ikemgr *ike, double now)
 			continue;
 		}
 		dpd_tick(ike, sa, now);
+		if (ike->nsas == before)
+			nat_keepalive_tick(ike, sa, now);
 		if (ike->nsas == before)
 			i++;
 	}

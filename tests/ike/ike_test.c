@@ -82,13 +82,23 @@ side_send(void *ctx, const struct dp_ike_packet *pkt)
 	pthread_mutex_lock(&s->lock);
 	s->sent++;
 	drop = s->drop_all || s->sent == s->drop_nth;
+	s->natt_sent += pkt->natt;
+	if (pkt->len == 1 && pkt->data[0] == 0xff && !pkt->natt) {
+		s->keepalives_sent++;
+		drop = true;
+	}
 	pthread_mutex_unlock(&s->lock);
-	if (drop || pkt->dst != s->peer->addr)
+	/* The peer behind a NAT is reached at the NAT's address. */
+	if (drop || (pkt->dst != s->peer->addr && pkt->dst != s->peer->nat_addr))
 		return 0;
 	in = malloc(sizeof(*in));
 	if (in == NULL)
 		return -1;
 	*in = *pkt;
+	if (s->nat_addr != 0)
+		in->src = s->nat_addr;
+	if (in->dst == s->peer->nat_addr)
+		in->dst = s->peer->addr;
 	snprintf(in->ifname, sizeof(in->ifname), "GigabitEthernet1");
 	ike_post_packet(s->peer->ike, in);
 	free(in);
@@ -194,6 +204,9 @@ side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
 	s->installs = 0;
 	s->drop_all = false;
 	s->drop_nth = 0;
+	s->nat_addr = 0;
+	s->natt_sent = 0;
+	s->keepalives_sent = 0;
 	pthread_mutex_init(&s->lock, NULL);
 	ike_set_transport(s->ike, &side_transport, s);
 	ike_set_clock(s->ike, test_clock, test_clock_ctx);

@@ -45,6 +45,10 @@ struct ikt_side {
 	size_t sent;			/* messages sent */
 	bool drop_all;			/* lose every message it sends */
 	size_t drop_nth;		/* lose its Nth message (from 1) */
+	uint32_t nat_addr;		/* behind a NAT with this outside
+					 * address; 0: no NAT */
+	size_t natt_sent;		/* messages with the non-ESP marker */
+	size_t keepalives_sent;		/* one-octet 0xFF NAT keepalives */
 	uint64_t installs;		/* dp_sa_install_n calls */
 	size_t sent_at_first_install;	/* messages sent before it */
 };

@@ -432,6 +432,24 @@ Test(ikev1_exchange, inbound_installed_before_announce, .fini = teardown)
 	pthread_mutex_unlock(&a.lock);
 }
 
+/* A lost MM2 makes A send MM1 again; B answers it from the SA it has
+ * and does not start a second one. */
+Test(ikev1_exchange, lost_mm2_one_responder_sa, .fini = teardown)
+{
+	struct ike_sa_info *info;
+	int n;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	pthread_mutex_lock(&b.lock);
+	b.drop_nth = 1;
+	pthread_mutex_unlock(&b.lock);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	n = ike_get_sas(b.ike, &info);
+	free(info);
+	cr_assert_eq(n, 1, "B has %d IKE SAs", n);
+}
+
 /* A lost MM1 is sent again. */
 Test(ikev1_exchange, retransmits_lost_message, .fini = teardown)
 {
@@ -625,4 +643,59 @@ Test(ikev1_exchange, gre_p2p_comes_up, .fini = teardown)
 		  "no tunnel SAs: A %zu, B %zu", a.nsas, b.nsas);
 	assert_tunnel_sas(&a, &b);
 	assert_tunnel_sas(&b, &a);
+}
+
+#define CFG_B_DYNAMIC \
+	COMMON \
+	"crypto isakmp key s3cret address 0.0.0.0 0.0.0.0\n" \
+	"crypto dynamic-map DYN 10\n" \
+	" set transform-set TS\n" \
+	"crypto map CMAP 10 ipsec-isakmp dynamic DYN\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address 10.0.0.2 255.255.255.0\n" \
+	" crypto map CMAP\n"
+
+/*
+ * A sits behind a NAT that shows it as 10.0.0.100, and B answers through
+ * a dynamic map. The NAT-D hashes reveal the NAT, both float to UDP 4500
+ * with the non-ESP marker, the SAs are UDP-encapsulated, and A keeps the
+ * NAT mapping with `crypto isakmp nat keepalive`.
+ */
+Test(ikev1_exchange, nat_traversal_floats, .fini = teardown_clock)
+{
+	struct dp_sa_cfg in, out;
+	struct ike_sa_info *info;
+	int n;
+
+	ikt_set_clock(fake_clock, NULL);
+	a.nat_addr = addr("10.0.0.100");
+	ikt_pair_start(&a, CFG_A("crypto isakmp nat keepalive 20\n"), &b,
+		       CFG_B_DYNAMIC);
+	a.nat_addr = addr("10.0.0.100");
+	bring_up();
+	cr_assert_gt(a.natt_sent, 0, "A floated to 4500");
+	cr_assert_gt(b.natt_sent, 0, "B floated to 4500");
+
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (!a.sas[i].params.outbound)
+			in = a.sas[i];
+	pthread_mutex_unlock(&a.lock);
+	cr_assert(in.params.udp_encap);
+	cr_assert(ikt_find(&b, in.params.spi, true, &out));
+	cr_assert(out.params.udp_encap);
+	cr_assert_eq(out.params.dst, addr("10.0.0.100"),
+		     "B sends to the NAT's address");
+	cr_assert_str_eq(out.map, "CMAP", "the dynamic entry's map");
+
+	n = ike_get_sas(b.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert(info[0].natt);
+	cr_assert_eq(info[0].peer_port, 4500);
+	free(info);
+
+	cr_assert_eq(a.keepalives_sent, 0);
+	advance(21);
+	cr_assert_geq(a.keepalives_sent, 1, "A behind the NAT sends one");
+	cr_assert_eq(b.keepalives_sent, 0, "B is not behind a NAT");
 }
