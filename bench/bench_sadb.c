@@ -10,11 +10,13 @@
  *                            inbound and outbound pair per call as IKE
  *                            installs them, into a running datapath while
  *                            a second thread sends it ESP packets over a
- *                            UDP wire. Goal: at least 100,000 SAs a
- *                            second.
- *   sa_install_max_hold      the longest time one install held up packet
- *                            processing, as the datapath measured it.
- *                            Goal: at most 1 ms.
+ *                            UDP wire, timed until the datapath has
+ *                            linked the last SA. Goal: at least 100,000
+ *                            SAs a second.
+ *   sa_install_max_hold      the longest time linking installed SAs held
+ *                            up packet processing, as the datapath
+ *                            measured it (wall time, so it includes any
+ *                            preemption meanwhile). Goal: at most 1 ms.
  */
 #define _GNU_SOURCE		/* sendmmsg */
 #include <arpa/inet.h>
@@ -278,11 +280,13 @@ install_run(void)
 			break;
 		}
 	}
+	/* Installs return once published; the time runs until the
+	 * datapath thread has linked the last one. */
+	dp_sync(dp);
 	t = bench_seconds() - t0;
 	atomic_store(&tr.stop, true);
 	pthread_join(th, NULL);
 	close(tr.fd);
-	dp_sync(dp);
 	dp_get_stats(dp, &st);
 	printf("bench sa_install_rate: %.0f installs/s ratio=%.2f "
 	       "goal>=1.00 (%lu packets received meanwhile)\n",

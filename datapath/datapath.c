@@ -269,7 +269,7 @@ dp_stop(struct dp *dp)
 }
 
 static void
-free_sas(struct dp_sa_entry **sas, size_t n)
+free_sas(struct dp_sa_entry **sas, size_t n, size_t cap)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (sas[i] == NULL)
@@ -278,7 +278,7 @@ free_sas(struct dp_sa_entry **sas, size_t n)
 		OPENSSL_cleanse(sas[i], sizeof(*sas[i]));
 		free(sas[i]);
 	}
-	free(sas);
+	dp_sas_free(sas, cap);
 }
 
 void
@@ -298,7 +298,7 @@ dp_destroy(struct dp *dp)
 	for (size_t i = 0; i < dp->n_wires; i++)
 		dp_wire_close(&dp->wires[i]);
 	dp_sa_pending_free(dp);
-	free_sas(dp->sas, dp->n_sas);
+	free_sas(dp->sas, dp->n_sas, dp->sas_cap);
 	dp_config_free(&dp->cfg);
 	free(dp->transport_only);
 	free(dp->map_sa);

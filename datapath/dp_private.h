@@ -57,6 +57,7 @@ struct dp_sa_entry {
 	uint64_t no_sa_send;		/* see struct dp_sa_counters */
 	uint64_t invalid_sa;		/* see struct dp_sa_counters */
 	uint64_t expires_ns;		/* lifetime_sec runs out; 0: never */
+	size_t index;			/* position in dp->sas */
 };
 
 /* Counters of one interface, in struct dp_if_counters order. */
@@ -319,6 +320,13 @@ void dp_input_flush(struct dp *dp);
 void dp_input_expire(struct dp *dp, uint64_t now);
 
 /* reconcile.c */
+/*
+ * dp->sas and its capacity sas_cap: an array in a mapping of its own,
+ * which grows with mremap(), so doubling it moves page table entries
+ * instead of copying pointers while packets wait.
+ */
+struct dp_sa_entry **dp_sas_alloc(size_t cap);
+void dp_sas_free(struct dp_sa_entry **sas, size_t cap);
 void dp_reconcile(struct dp *dp, struct dp_config *cfg);
 void dp_sa_add_now(struct dp *dp, const struct dp_sa_cfg *c);
 /* Links an entry whose ESP context is ready; takes ownership of E. */

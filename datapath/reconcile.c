@@ -4,7 +4,9 @@
  * with their counters and anti-replay state; the others are created
  * fresh. The SA database is rebuilt from the result.
  */
+#define _GNU_SOURCE		/* mremap */
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +136,54 @@ link_map_sas(struct dp *dp)
 	}
 }
 
+struct dp_sa_entry **
+dp_sas_alloc(size_t cap)
+{
+	void *p = mmap(NULL, cap * sizeof(struct dp_sa_entry *),
+		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	return p != MAP_FAILED ? p : NULL;
+}
+
+void
+dp_sas_free(struct dp_sa_entry **sas, size_t cap)
+{
+	if (sas != NULL)
+		munmap(sas, cap * sizeof(sas[0]));
+}
+
+/* Doubles dp->sas; -1 without memory, leaving it as it was. */
+static int
+grow_sas(struct dp *dp)
+{
+	size_t cap = dp->sas_cap ? dp->sas_cap * 2 : 512;
+	void *p;
+
+	if (dp->sas == NULL) {
+		dp->sas = dp_sas_alloc(cap);
+		if (dp->sas == NULL)
+			return -1;
+		dp->sas_cap = cap;
+		return 0;
+	}
+	p = mremap(dp->sas, dp->sas_cap * sizeof(dp->sas[0]),
+		   cap * sizeof(dp->sas[0]), MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -1;
+	dp->sas = p;
+	dp->sas_cap = cap;
+	return 0;
+}
+
+/* Records each entry's position in dp->sas. */
+static void
+reindex(struct dp *dp)
+{
+	for (size_t i = 0; i < dp->n_sas; i++)
+		dp->sas[i]->index = i;
+}
+
 void
 dp_sa_free_entry(struct dp_sa_entry *e)
 {
@@ -172,6 +222,7 @@ rebuild(struct dp *dp)
 	if (db == NULL || out == NULL) {
 		dp_sadb_free(db);
 		dp_sadb_free(out);
+		reindex(dp);
 		return -1;
 	}
 	for (size_t i = 0; i < dp->n_sas; i++) {
@@ -193,6 +244,7 @@ rebuild(struct dp *dp)
 		dp->sas[n++] = e;
 	}
 	dp->n_sas = n;
+	reindex(dp);
 	dp_sadb_free(dp->sadb);
 	dp_sadb_free(dp->sadb_out);
 	dp->sadb = db;
@@ -209,7 +261,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	size_t n = 0, cap;
 
 	cap = cfg->n_sas + dp->n_sas + 1;
-	sas = calloc(cap, sizeof(sas[0]));
+	sas = dp_sas_alloc(cap);
 	if (sas == NULL) {
 		fprintf(stderr, "datapath: out of memory applying config\n");
 		dp_config_free(cfg);
@@ -235,7 +287,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 		if (dp->sas[i] != NULL)
 			free_entry(dp->sas[i]);
 	}
-	free(dp->sas);
+	dp_sas_free(dp->sas, dp->sas_cap);
 	dp->sas = sas;
 	dp->n_sas = n;
 	dp->sas_cap = cap;
@@ -260,13 +312,10 @@ static void
 unlink_entry(struct dp *dp, struct dp_sa_entry *e)
 {
 	const struct dp_sa_params *p = &e->cfg.params;
+	struct dp_sa_entry *last = dp->sas[--dp->n_sas];
 
-	for (size_t i = 0; i < dp->n_sas; i++) {
-		if (dp->sas[i] == e) {
-			dp->sas[i] = dp->sas[--dp->n_sas];
-			break;
-		}
-	}
+	dp->sas[e->index] = last;
+	last->index = e->index;
 	if (dp_sadb_lookup(table_of(dp, p->outbound), p->dst,
 			   index_proto(p->outbound), p->spi) == e)
 		dp_sadb_remove(table_of(dp, p->outbound), p->dst,
@@ -297,23 +346,16 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 				e->cfg.lifetime_sec * NS_PER_SEC;
 	if (old != NULL)
 		unlink_entry(dp, old);
-	if (dp->n_sas == dp->sas_cap) {
-		size_t cap = dp->sas_cap ? dp->sas_cap * 2 : 16;
-		struct dp_sa_entry **sas = realloc(dp->sas,
-						   cap * sizeof(sas[0]));
-
-		if (sas == NULL) {
-			free_entry(e);
-			return -1;
-		}
-		dp->sas = sas;
-		dp->sas_cap = cap;
+	if (dp->n_sas == dp->sas_cap && grow_sas(dp) < 0) {
+		free_entry(e);
+		return -1;
 	}
 	if (dp_sadb_insert(table_of(dp, p->outbound), p->dst, proto, p->spi,
 			   e) < 0) {
 		free_entry(e);
 		return -1;
 	}
+	e->index = dp->n_sas;
 	dp->sas[dp->n_sas++] = e;
 	if (p->outbound) {
 		/* The newest SA of its own map entry carries the traffic. */

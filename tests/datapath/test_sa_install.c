@@ -446,6 +446,48 @@ Test(sa_install, burst_of_pairs_all_linked)
 	cr_assert_eq(dpt_global_drops(router.dp, "IpsecInput"), 0);
 }
 
+/*
+ * Removals from the middle of thousands of SAs: each removal moves the
+ * last SA into the hole, and every SA left must still be found, listed
+ * and removable.
+ */
+Test(sa_install, removals_keep_the_rest)
+{
+	uint32_t dst = sa_cfg(0, false).params.dst;
+	struct dp_sa_info *sas = NULL;
+	const uint32_t n = 2000;
+	char err[128] = "";
+	int listed;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct dp_sa_cfg c = sa_cfg(0xD0000000U + i, false);
+
+		cr_assert_eq(dp_sa_install(router.dp, &c, err, sizeof(err)), 0,
+			     "%s", err);
+	}
+	for (uint32_t i = 0; i < n; i += 3)
+		cr_assert_eq(dp_sa_remove(router.dp, false, dst,
+					  0xD0000000U + i), 0,
+			     "SPI 0x%X not removed", 0xD0000000U + i);
+	listed = dp_get_sas(router.dp, &sas);
+	cr_assert_eq(listed, (int)(n - (n + 2) / 3));
+	for (int i = 0; i < listed; i++)
+		cr_assert_neq((sas[i].params.spi - 0xD0000000U) % 3, 0,
+			      "removed SPI 0x%X still listed",
+			      sas[i].params.spi);
+	free(sas);
+	for (uint32_t i = 0; i < n; i++) {
+		int want = i % 3 == 0 ? -1 : 0;
+
+		cr_assert_eq(dp_sa_remove(router.dp, false, dst,
+					  0xD0000000U + i), want,
+			     "SPI 0x%X: removal returned the wrong result",
+			     0xD0000000U + i);
+	}
+	cr_assert_eq(dp_get_sas(router.dp, &sas), 0);
+	free(sas);
+}
+
 /* Growth into an array built ahead, then the old array handed back. */
 Test(sadb, growth_uses_offered_array)
 {
