@@ -8,6 +8,7 @@
  */
 #include "cli/cmd_config.h"
 #include "cli/cmd_debug.h"
+#include "cli/cmd_eem.h"
 #include "cli/command.h"
 #include "cli/vty.h"
 #include "core/log.h"
@@ -497,4 +498,5 @@ cmd_logging_install(void)
 		cmd_install(MODE_PRIV_EXEC, &logging_cmds[i]);
 	CC_INSTALL(MODE_CONFIG, logging_config_cmds);
 	cmd_debug_install();
+	cmd_eem_install();
 }

@@ -565,6 +565,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	render_acls(f, tree);
 	cfg_render_logging_hosts(f, tree);
 	cfg_render_access_lines(f, tree);
+	cfg_render_eem(f, tree);
 	fprintf(f, "end\n");
 	if (fclose(f) != 0) {
 		free(buf);

@@ -66,6 +66,9 @@ void cfg_render_service(FILE *f, const struct lyd_node *tree);
 void cfg_render_logging(FILE *f, const struct lyd_node *tree);
 void cfg_render_logging_hosts(FILE *f, const struct lyd_node *tree);
 
+/* EEM applets (cfg_render_eem.c), printed after the line blocks. */
+void cfg_render_eem(FILE *f, const struct lyd_node *tree);
+
 /*
  * Parts of an interface block (cfg_render_if.c): the end of the
  * "interface NAME" line, description and vrf forwarding; the IP lines

@@ -85,10 +85,9 @@ static struct {
 	char source_interface[64];
 	char source_address[16];
 
-	log_hook_fn hook;
-	void *hook_ctx;
-
 	pthread_rwlock_t sink_lock;
+	log_hook_fn hook;		/* under sink_lock, like the sinks */
+	void *hook_ctx;
 	struct sink sinks[LOG_MAX_SINKS];
 	int nsinks;
 } logger = {
@@ -554,7 +553,7 @@ send_hosts(enum log_severity sev, const char *line, const char *msgid)
 	}
 }
 
-/* The hook may log, but lines it logs do not reach it again. */
+/* A hook that logs anyway does not see its own lines again. */
 static _Thread_local bool in_hook;
 
 /*
@@ -566,8 +565,6 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
      size_t body_len, const char *msgid)
 {
 	char line[LOG_LINE_MAX];
-	log_hook_fn hook;
-	void *hook_ctx;
 	size_t len;
 	int i;
 
@@ -585,8 +582,6 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
 	}
 	if (sev <= logger.buffer_level)
 		buffer_write(line, len);
-	hook = logger.hook;
-	hook_ctx = logger.hook_ctx;
 	pthread_mutex_unlock(&logger.lock);
 
 	pthread_rwlock_rdlock(&logger.sink_lock);
@@ -601,13 +596,12 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
 			atomic_fetch_add(&logger.monitor_logged, 1);
 		s->fn(s->ctx, sev, line);
 	}
-	pthread_rwlock_unlock(&logger.sink_lock);
-
-	if (hook != NULL && !in_hook) {
+	if (logger.hook != NULL && !in_hook) {
 		in_hook = true;
-		hook(hook_ctx, sev, line + (len - body_len));
+		logger.hook(logger.hook_ctx, sev, line + (len - body_len));
 		in_hook = false;
 	}
+	pthread_rwlock_unlock(&logger.sink_lock);
 }
 
 /*
@@ -1024,10 +1018,10 @@ log_hosts_foreach(void (*fn)(void *ctx, const struct log_host *h), void *ctx)
 void
 log_set_hook(log_hook_fn fn, void *ctx)
 {
-	pthread_mutex_lock(&logger.lock);
+	pthread_rwlock_wrlock(&logger.sink_lock);
 	logger.hook = fn;
 	logger.hook_ctx = ctx;
-	pthread_mutex_unlock(&logger.lock);
+	pthread_rwlock_unlock(&logger.sink_lock);
 }
 
 /* Returns the logger to its defaults with an empty buffer of SIZE bytes. */
@@ -1053,8 +1047,6 @@ reset(size_t buffer_size)
 	snprintf(logger.hostname, sizeof(logger.hostname), "Router");
 	logger.source_interface[0] = '\0';
 	logger.source_address[0] = '\0';
-	logger.hook = NULL;
-	logger.hook_ctx = NULL;
 	free(logger.ring.data);
 	logger.ring = (struct ring){ .size = buffer_size };
 	logger.buffer_level = LOG_SEV_DEBUGGING;
@@ -1084,6 +1076,8 @@ log_shutdown(void)
 {
 	pthread_rwlock_wrlock(&logger.sink_lock);
 	logger.nsinks = 0;
+	logger.hook = NULL;
+	logger.hook_ctx = NULL;
 	pthread_rwlock_unlock(&logger.sink_lock);
 	reset(LOG_DEFAULT_BUFFER_SIZE);
 }

@@ -250,11 +250,12 @@ void log_hosts_foreach(void (*fn)(void *ctx, const struct log_host *h),
 		       void *ctx);
 
 /*
- * A hook that sees every catalogued line after the filters (for EEM
- * syslog events), with the line's body from "%" on. Only one hook is set;
- * NULL removes it. The hook runs in the logging thread with no logger
- * lock held and must only queue work. Lines logged while FN runs in the
- * same thread are not passed to it again.
+ * A hook that sees every line after the filters (for EEM syslog events),
+ * with the line's body from the "%FAC-SEV-MNEMONIC:" on, or the debug
+ * text. One hook is set at a time; NULL removes it, and once
+ * log_set_hook() returns the old hook is no longer running. The hook runs
+ * in the thread that logged, with the sink table locked for reading, so
+ * it must only queue work and must not log.
  */
 typedef void (*log_hook_fn)(void *ctx, enum log_severity sev,
 			    const char *body);

@@ -4,6 +4,7 @@
  * stops the parts in reverse order.
  */
 #include "cli/command.h"
+#include "cli/cmd_eem.h"
 #include "cli/config_load.h"
 #include "cli/console.h"
 #include "cli/cmd_config.h"
@@ -459,6 +460,8 @@ stop_parts(struct router *r, bool telnet_started)
 	if (telnet_started)
 		vty_telnet_stop();
 	vty_ssh_stop();
+	/* Applets run CLI commands that reach the IKE manager and datapath. */
+	cmd_eem_stop(r);
 	/*
 	 * The IKE manager stops first: it waits on the datapath when it
 	 * installs SAs, and the datapath only queues to it.
@@ -525,7 +528,7 @@ main(int argc, char **argv)
 	if (rejected < 0 && access(o.config_path, F_OK) == 0)
 		r.startup_config_unread = true;
 
-	if (start_parts(&r) < 0)
+	if (start_parts(&r) < 0 || cmd_eem_start(&r) < 0)
 		goto out;
 	if (o.telnet) {
 		if (vty_telnet_start(&r, o.telnet_addr, o.telnet_port, err,

@@ -12,12 +12,14 @@
 
 struct cfg;
 struct dp;
+struct eem;
 struct ikemgr;
 
 struct router {
 	struct cfg *cfg;
 	struct dp *dp;
 	struct ikemgr *ike;
+	struct eem *eem;			/* NULL when EEM is not running */
 	const char *startup_config_path;	/* file that write memory saves */
 
 	/*

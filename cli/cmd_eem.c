@@ -1,0 +1,449 @@
+/*
+ * Embedded Event Manager commands: `event manager applet NAME` with its
+ * `event` and `action` lines (stored in /vrouter-config:event-manager),
+ * `event manager run`, `show event manager policy registered` and
+ * `show event manager history events`; and the private sessions that
+ * applets' `cli command` actions run in.
+ */
+#include "cli/cmd_eem.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd_config.h"
+#include "cli/command.h"
+#include "cli/vty.h"
+#include "core/config.h"
+#include "core/eem.h"
+#include "core/router.h"
+
+#define EX CC_M "event-manager/applet"
+
+/* ---- Private sessions. */
+
+struct eem_session {
+	struct vty vty;
+	char *out;
+	size_t len, cap;
+};
+
+static int
+session_write(struct vty *vty, const char *buf, size_t len)
+{
+	struct eem_session *s = vty->io_ctx;
+	size_t i;
+
+	if (s->len + len + 1 > s->cap) {
+		size_t cap = (s->len + len + 1) * 2;
+		char *p = realloc(s->out, cap);
+
+		if (p == NULL)
+			return -1;
+		s->out = p;
+		s->cap = cap;
+	}
+	for (i = 0; i < len; i++)
+		if (buf[i] != '\r')
+			s->out[s->len++] = buf[i];
+	s->out[s->len] = '\0';
+	return 0;
+}
+
+/* An applet cannot answer prompts: each gets an empty reply. */
+static int
+session_read_line(struct vty *vty, char *buf, size_t len, bool echo)
+{
+	(void)vty;
+	(void)echo;
+	if (len > 0)
+		buf[0] = '\0';
+	return 0;
+}
+
+static int
+session_read_key(struct vty *vty)
+{
+	(void)vty;
+	return '\r';
+}
+
+static const struct vty_io session_io = {
+	.write = session_write,
+	.read_line = session_read_line,
+	.read_key = session_read_key,
+};
+
+static void *
+session_open(void *ctx)
+{
+	struct eem_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	vty_init(&s->vty, ctx, &session_io, s, "eem", false);
+	s->vty.term_length = 0;
+	s->vty.term_width = 0;
+	return s;
+}
+
+/* True when LINE is `enable`, as typed or abbreviated to "en" or more. */
+static bool
+is_enable(const char *line)
+{
+	size_t n;
+
+	while (*line == ' ')
+		line++;
+	n = strcspn(line, " ");
+	return n >= 2 && strncmp(line, "enable", n) == 0 &&
+	       line[n + strspn(line + n, " ")] == '\0';
+}
+
+static bool
+session_run(void *session, const char *line, char **out)
+{
+	struct eem_session *s = session;
+	enum cmd_result rc;
+
+	s->len = 0;
+	if (s->out != NULL)
+		s->out[0] = '\0';
+	/*
+	 * EEM sessions are privileged without the enable secret, as IOS
+	 * runs applets: `enable` needs no password there.
+	 */
+	if (is_enable(line)) {
+		s->vty.levels[0].mode = MODE_PRIV_EXEC;
+		s->vty.privilege = 15;
+		*out = strdup("");
+		return true;
+	}
+	rc = cmd_execute(&s->vty, line, 0);
+	*out = strdup(s->out != NULL ? s->out : "");
+	return rc == CMD_SUCCESS;
+}
+
+static void
+session_close(void *session)
+{
+	struct eem_session *s = session;
+	const struct cmd_mode_info *mi = cmd_mode_info(vty_mode(&s->vty));
+
+	if (mi->config)
+		vty_end_config(&s->vty);
+	vty_release(&s->vty);
+	free(s->out);
+	free(s);
+}
+
+static const struct eem_cli_ops session_ops = {
+	.open = session_open,
+	.run = session_run,
+	.close = session_close,
+};
+
+int
+cmd_eem_start(struct router *r)
+{
+	char *copy = NULL;
+	const char *flash = NULL;
+
+	if (r->startup_config_path != NULL) {
+		copy = strdup(r->startup_config_path);
+		if (copy != NULL)
+			flash = dirname(copy);
+	}
+	r->eem = eem_create(&session_ops, r, flash);
+	free(copy);
+	if (r->eem == NULL) {
+		fprintf(stderr, "vrouter: cannot create the event manager: out of memory\n");
+		return -1;
+	}
+	if (cfg_subscribe(r->cfg, eem_config_apply, r->eem) < 0 ||
+	    eem_start(r->eem) < 0) {
+		fprintf(stderr, "vrouter: cannot start the event manager\n");
+		eem_destroy(r->eem);
+		r->eem = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+cmd_eem_stop(struct router *r)
+{
+	eem_destroy(r->eem);
+	r->eem = NULL;
+}
+
+/* ---- Configuration. */
+
+static enum cmd_result
+enter_applet(struct vty *vty, const char *name, const char *options)
+{
+	char xpath[VTY_XPATH_MAX];
+	struct cc_txn t;
+	enum cmd_result rc;
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), EX "[name='%s']", name);
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, NULL, "%s", xpath);
+	if (options != NULL)
+		cc_set(&t, options, "%s/options", xpath);
+	else
+		cc_del(&t, "%s/options", xpath);
+	rc = cc_commit(&t);
+	if (rc == CMD_SUCCESS)
+		vty_enter_mode(vty, MODE_CONFIG_APPLET, xpath);
+	return rc;
+}
+
+static enum cmd_result
+applet(struct vty *vty, const struct cmd_args *args)
+{
+	return enter_applet(vty, cmd_arg(args, "name"),
+			    cmd_arg(args, "options"));
+}
+
+/*
+ * `event manager applet NAME` typed inside an applet: the applet mode's
+ * own `event LINE` takes it, so it is handed back to (config) here, as
+ * IOS leaves one applet for the next.
+ */
+static enum cmd_result
+next_applet(struct vty *vty, const char *spec)
+{
+	char buf[256];
+	char *name, *options;
+
+	snprintf(buf, sizeof(buf), "%s", spec + strlen("manager applet "));
+	name = buf + strspn(buf, " ");
+	options = name + strcspn(name, " ");
+	if (*options != '\0') {
+		*options++ = '\0';
+		options += strspn(options, " ");
+	}
+	if (*name == '\0') {
+		vty_out(vty, "%% Incomplete command.\n\n");
+		return CMD_WARNING;
+	}
+	vty_exit_mode(vty);
+	return enter_applet(vty, name, *options != '\0' ? options : NULL);
+}
+
+static enum cmd_result
+no_applet(struct vty *vty, const struct cmd_args *args)
+{
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, cmd_arg(args, "name")))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), EX "[name='%s']",
+		 cmd_arg(args, "name"));
+	return cc_delete(vty, xpath);
+}
+
+struct event_edit {
+	struct cc_txn *t;
+	const char *xpath;
+};
+
+static void
+set_event_leaf(void *ctx, const char *leaf, const char *value)
+{
+	struct event_edit *e = ctx;
+
+	cc_set(e->t, value, "%s/event/%s", e->xpath, leaf);
+}
+
+static enum cmd_result
+event(struct vty *vty, const struct cmd_args *args)
+{
+	struct event_edit e = { .xpath = vty_xpath(vty) };
+	const char *spec = cmd_arg(args, "spec");
+	char err[256];
+	struct cc_txn t;
+
+	if (strncmp(spec, "manager applet ", 15) == 0)
+		return next_applet(vty, spec);
+	if (eem_check_event(spec, err, sizeof(err)) < 0) {
+		vty_out(vty, "%% Invalid event: %s\n", err);
+		return CMD_WARNING;
+	}
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	e.t = &t;
+	cc_del(&t, "%s/event", e.xpath);
+	eem_parse_event(spec, set_event_leaf, &e, err, sizeof(err));
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+no_event(struct vty *vty, const struct cmd_args *args)
+{
+	const char *rest = cmd_arg(args, "rest");
+	char xpath[VTY_XPATH_MAX];
+	struct cc_txn t;
+
+	/* `no event manager applet NAME` typed inside an applet. */
+	if (rest != NULL && strncmp(rest, "manager applet ", 15) == 0) {
+		const char *name = rest + 15 + strspn(rest + 15, " ");
+		size_t len = strcspn(name, " ");
+
+		snprintf(xpath, sizeof(xpath), EX "[name='%.*s']", (int)len,
+			 name);
+		if (len == 0 || memchr(name, '\'', len) != NULL) {
+			vty_out(vty, "%% Invalid applet name\n");
+			return CMD_WARNING;
+		}
+		vty_exit_mode(vty);
+		return cc_delete(vty, xpath);
+	}
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/event", vty_xpath(vty));
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+action(struct vty *vty, const struct cmd_args *args)
+{
+	const char *label = cmd_arg(args, "label");
+	const char *spec = cmd_arg(args, "spec");
+	char err[256];
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, label))
+		return CMD_WARNING;
+	if (eem_check_action(spec, err, sizeof(err)) < 0) {
+		vty_out(vty, "%% Invalid action %s: %s\n", label, err);
+		return CMD_WARNING;
+	}
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, spec, "%s/action[label='%s']/text", vty_xpath(vty), label);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+no_action(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, cmd_arg(args, "label")))
+		return CMD_WARNING;
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/action[label='%s']", vty_xpath(vty),
+	       cmd_arg(args, "label"));
+	return cc_commit(&t);
+}
+
+/* ---- EXEC commands. */
+
+static enum cmd_result
+run(struct vty *vty, const struct cmd_args *args)
+{
+	char err[256];
+
+	if (vty->router == NULL || vty->router->eem == NULL) {
+		vty_out(vty, "%% The event manager is not running\n");
+		return CMD_ERROR;
+	}
+	if (eem_run(vty->router->eem, cmd_arg(args, "name"), err,
+		    sizeof(err)) < 0) {
+		vty_out(vty, "%% %s\n", err);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+print_show(struct vty *vty, char *(*fn)(struct eem *))
+{
+	char *text;
+
+	if (vty->router == NULL || vty->router->eem == NULL)
+		return CMD_SUCCESS;
+	text = fn(vty->router->eem);
+	if (text == NULL) {
+		vty_out(vty, "%% Out of memory\n");
+		return CMD_ERROR;
+	}
+	vty_out(vty, "%s", text);
+	free(text);
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+show_registered(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	return print_show(vty, eem_show_registered);
+}
+
+static enum cmd_result
+show_history(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	return print_show(vty, eem_show_history);
+}
+
+#define EM_HELP "Event Manager configuration commands\n" \
+	"Event Manager configuration commands\n"
+#define NO_HELP "Negate a command or set its defaults\n"
+#define SHOW_EM_HELP "Show running system information\n" \
+	"Event related commands\nEvent Manager information\n"
+
+static const struct cmd_def config_cmds[] = {
+	{ "event manager applet WORD$name [LINE$options]",
+	  EM_HELP "Register an Event Manager applet\nName of the Event "
+	  "Manager applet\nOptions, e.g. authorization bypass",
+	  applet, 0, 0 },
+	{ "no event manager applet WORD$name [LINE]",
+	  NO_HELP EM_HELP "Register an Event Manager applet\nName of the "
+	  "Event Manager applet\nIgnored arguments", no_applet, 0, 0 },
+};
+
+static const struct cmd_def applet_cmds[] = {
+	{ "event LINE$spec",
+	  "Add or modify event information\n"
+	  "syslog pattern \"RE\" [occurs N] [period S] [ratelimit S] "
+	  "[maxrun S], timer watchdog|countdown time S [maxrun S], or none "
+	  "[maxrun S]", event, CMD_NO_PIPE, 0 },
+	{ "no event [LINE$rest]",
+	  NO_HELP "Add or modify event information\nIgnored arguments",
+	  no_event, 0, 0 },
+	{ "action WORD$label LINE$spec",
+	  "Add or modify an action statement\nAction label\n"
+	  "cli, syslog, regexp, set, append, if, else, end, wait, file, ...",
+	  action, CMD_NO_PIPE, 0 },
+	{ "no action WORD$label [LINE]",
+	  NO_HELP "Add or modify an action statement\nAction label\n"
+	  "Ignored arguments", no_action, 0, 0 },
+};
+
+static const struct cmd_def exec_cmds[] = {
+	{ "event manager run WORD$name [LINE]",
+	  EM_HELP "Run an Event Manager policy registered with event none\n"
+	  "Name of the policy\nIgnored arguments", run, 0, 15 },
+	{ "show event manager policy registered [LINE]",
+	  SHOW_EM_HELP "Event Manager policy information\n"
+	  "Registered policies\nIgnored arguments", show_registered, 0, 15 },
+	{ "show event manager history events [LINE]",
+	  SHOW_EM_HELP "Event Manager history information\n"
+	  "Event history\nIgnored arguments", show_history, 0, 15 },
+};
+
+void
+cmd_eem_install(void)
+{
+	CC_INSTALL(MODE_CONFIG, config_cmds);
+	CC_INSTALL(MODE_CONFIG_APPLET, applet_cmds);
+	CC_INSTALL(MODE_PRIV_EXEC, exec_cmds);
+}

@@ -1,0 +1,342 @@
+/*
+ * The Embedded Event Manager on a real config store, logger and command
+ * engine: applets typed in config mode, rendered and reloaded, triggered
+ * by syslog lines, timers and `event manager run`, with the files and
+ * log lines their actions leave checked exactly.
+ */
+#include "cli/cmd_eem.h"
+#include "cli/config_load.h"
+#include "core/config.h"
+#include "core/eem.h"
+#include "core/log.h"
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct fixture fx;
+
+static void
+setup(void)
+{
+	cr_assert_eq(log_init(LOG_DEFAULT_BUFFER_SIZE), 0);
+	fx_open(&fx);
+	cr_assert_eq(cmd_eem_start(&fx.router), 0);
+}
+
+static void
+teardown(void)
+{
+	cmd_eem_stop(&fx.router);
+	fx_close(&fx);
+	log_shutdown();
+}
+
+TestSuite(eem, .init = setup, .fini = teardown);
+
+static void
+collect(void *ctx, const char *line)
+{
+	char *buf = ctx;
+
+	strncat(buf, line, 65535 - strlen(buf));
+	strncat(buf, "\n", 65535 - strlen(buf));
+}
+
+static const char *
+buffered(void)
+{
+	static char buf[65536];
+
+	buf[0] = '\0';
+	log_buffer_foreach(collect, buf);
+	return buf;
+}
+
+/* Waits up to 5 s for NEEDLE in the log buffer. */
+static bool
+wait_log(const char *needle)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (strstr(buffered(), needle))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text++)
+		n++;
+	return n;
+}
+
+/* Returns the contents of FILE in the fixture's folder (malloc'd). */
+static char *
+read_flash(const char *name)
+{
+	char path[256];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f, *out;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/%s", fx.dir, name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	out = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, out);
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+static const char *const counter_applet =
+	"event manager applet COUNT\n"
+	" event none maxrun 5\n"
+	" action 1.0 set n 3\n"
+	" action 2.0 increment n 2\n"
+	" action 3.0 if $n gt 4\n"
+	" action 3.1  set verdict big\n"
+	" action 3.2 else\n"
+	" action 3.3  set verdict small\n"
+	" action 3.4 end\n"
+	" action 4.0 append verdict \"-$n\"\n"
+	" action 5.0 file open fh flash:count.txt w\n"
+	" action 5.1 file puts fh \"verdict=$verdict type=$_event_type_string\"\n"
+	" action 5.2 file close fh\n"
+	" action 6.0 syslog msg \"done $verdict\"\n";
+
+Test(eem, none_event_runs_actions)
+{
+	char *text;
+
+	fx_apply(&fx, counter_applet);
+	fx_run(&fx, "end");
+	cr_assert_str_eq(fx_run(&fx, "event manager run COUNT"), "");
+	text = read_flash("count.txt");
+	cr_assert_not_null(text, "count.txt was not written");
+	cr_assert_str_eq(text, "verdict=big-5 type=none\n");
+	free(text);
+	cr_assert(wait_log("%HA_EM-6-LOG: COUNT: done big-5"), "%s",
+		  buffered());
+	cr_assert(strstr(fx_run(&fx, "show event manager history events"),
+			 " success      "), "%s", fx.out);
+	cr_assert(strstr(fx.out, "none                applet: COUNT\n"),
+		  "%s", fx.out);
+}
+
+Test(eem, render_and_reload_round_trip)
+{
+	char *first;
+
+	fx_apply(&fx, counter_applet);
+	fx_apply(&fx, "event manager applet INV authorization bypass\n"
+		 " event syslog occurs 2 pattern \"RECVD_PKT_INV_SPI\" "
+		 "period 60 ratelimit 30 maxrun 90\n"
+		 " action 10 syslog msg \"ten\"\n"
+		 " action 9 cli command \"show crypto ipsec sa | append "
+		 "flash:x.txt\"\n");
+	first = strdup(fx_render(&fx));
+	/* Labels run and print in string order: "10" before "9". */
+	cr_assert(strstr(first,
+			 "\nevent manager applet INV authorization bypass\n"
+			 " event syslog occurs 2 pattern \"RECVD_PKT_INV_SPI\" "
+			 "period 60 ratelimit 30 maxrun 90\n"
+			 " action 10 syslog msg \"ten\"\n"
+			 " action 9 cli command \"show crypto ipsec sa | append "
+			 "flash:x.txt\"\n!\n"), "%s", first);
+	cr_assert(strstr(first, " action 3.1 set verdict big\n"), "%s", first);
+
+	cmd_eem_stop(&fx.router);
+	fx_close(&fx);
+	fx_open(&fx);
+	cr_assert_eq(cmd_eem_start(&fx.router), 0);
+	cr_assert_eq(config_load_text(&fx.router, "rendered", first, NULL), 0,
+		     "rendered text was rejected:\n%s", first);
+	cr_assert_str_eq(fx_render(&fx), first);
+	free(first);
+	fx_run(&fx, "end");
+	fx_run(&fx, "show event manager policy registered");
+	cr_assert(strstr(fx.out, "applet    user    syslog              Off"),
+		  "%s", fx.out);
+	cr_assert(strstr(fx.out, " pattern {RECVD_PKT_INV_SPI}\n occurs 2\n"
+			 " period 60.000\n ratelimit 30.000\n maxrun 90.000\n"
+			 " action 10 syslog msg \"ten\"\n"), "%s", fx.out);
+}
+
+Test(eem, bad_lines_rejected)
+{
+	fx_apply(&fx, "event manager applet BAD");
+	cr_assert(strstr(fx_run(&fx, "event syslog occurs 2"),
+			 "% Invalid event: event syslog needs a pattern"),
+		  "%s", fx.out);
+	cr_assert(strstr(fx_run(&fx, "event syslog pattern \"(\""),
+			 "% Invalid event: invalid regular expression"),
+		  "%s", fx.out);
+	cr_assert(strstr(fx_run(&fx, "event timer watchdog"),
+			 "% Invalid event: event timer needs time"), "%s",
+		  fx.out);
+	cr_assert(strstr(fx_run(&fx, "event snmp oid 1.2.3"),
+			 "% Invalid event: unsupported event snmp"), "%s",
+		  fx.out);
+	cr_assert(strstr(fx_run(&fx, "action 1 launch rockets"),
+			 "% Invalid action 1: unknown action"), "%s", fx.out);
+	cr_assert(strstr(fx_run(&fx, "action 1 cli command \"show clock"),
+			 "% Invalid action 1: unterminated quote"), "%s",
+		  fx.out);
+	cr_assert(strstr(fx_run(&fx, "action 1 wait soon"),
+			 "% Invalid action 1: expected wait SECONDS"), "%s",
+		  fx.out);
+	cr_assert_str_eq(fx_get(&fx, M "event-manager/applet[name='BAD']/"
+				"event/type"), "(none)");
+	fx_run(&fx, "end");
+	cr_assert(strstr(fx_run(&fx, "event manager run NOPE"),
+			 "% EEM policy NOPE not registered"), "%s", fx.out);
+}
+
+Test(eem, syslog_pattern_with_occurs)
+{
+	fx_apply(&fx, "event manager applet NOSA\n"
+		 " event syslog occurs 2 pattern \"IKMP_NO_SA: IKE message "
+		 "from [0-9.]+\"\n"
+		 " action 1 regexp \"from ([0-9.]+) has\" \"$_syslog_msg\" "
+		 "all peer\n"
+		 " action 2 syslog msg \"peer $peer type $_event_type_string\"\n");
+	fx_run(&fx, "end");
+	log_msg(LOGMSG_CRYPTO_IKMP_NO_SA, "IKE message from %s has no SA "
+		"and is not an initialization offer", "10.1.1.1");
+	usleep(300000);
+	cr_assert_not(strstr(buffered(), "%HA_EM"), "one match ran it:\n%s",
+		      buffered());
+	log_msg(LOGMSG_CRYPTO_IKMP_NO_SA, "IKE message from %s has no SA "
+		"and is not an initialization offer", "10.2.2.2");
+	cr_assert(wait_log("%HA_EM-6-LOG: NOSA: peer 10.2.2.2 type syslog"),
+		  "%s", buffered());
+	/* The applet's own line is not screened again. */
+	usleep(300000);
+	cr_assert_eq(count(buffered(), "%HA_EM-6-LOG"), 1, "%s", buffered());
+}
+
+Test(eem, ratelimit_suppresses_reruns)
+{
+	int i;
+
+	fx_apply(&fx, "event manager applet RL\n"
+		 " event syslog pattern \"%SYS-5-RESTART\" ratelimit 60\n"
+		 " action 1 syslog msg \"restart seen\"\n");
+	fx_run(&fx, "end");
+	for (i = 0; i < 5; i++)
+		log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	cr_assert(wait_log("RL: restart seen"));
+	usleep(300000);
+	cr_assert_eq(count(buffered(), "RL: restart seen"), 1, "%s",
+		     buffered());
+}
+
+Test(eem, cli_session_enable_and_configure)
+{
+	char *text;
+
+	fx_apply(&fx, "event manager applet CLI\n"
+		 " event none\n"
+		 " action 1.0 cli command \"show privilege\"\n"
+		 " action 1.1 set before \"$_cli_result\"\n"
+		 " action 2.0 cli command \"enable\"\n"
+		 " action 3.0 cli command \"configure terminal\"\n"
+		 " action 3.1 cli command \"hostname EEM-SET\"\n"
+		 " action 3.2 cli command \"end\"\n"
+		 " action 4.0 cli command \"show running-config | redirect "
+		 "flash:run.txt\"\n"
+		 " action 4.1 cli command \"show privilege | append "
+		 "flash:run.txt\"\n"
+		 " action 5.0 file open f flash:before.txt w\n"
+		 " action 5.1 file write f \"$before\"\n"
+		 " action 5.2 file close f\n");
+	fx_run(&fx, "end");
+	cr_assert_str_eq(fx_run(&fx, "event manager run CLI"), "");
+	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "EEM-SET");
+	text = read_flash("run.txt");
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "\nhostname EEM-SET\n"), "%s", text);
+	cr_assert(strstr(text, "Current privilege level is 15\n"), "%s", text);
+	free(text);
+	text = read_flash("before.txt");
+	cr_assert_not_null(text);
+	cr_assert_str_eq(text, "Current privilege level is 1\n");
+	free(text);
+	cr_assert(wait_log("%SYS-5-CONFIG_I: Configured from"), "%s",
+		  buffered());
+}
+
+Test(eem, maxrun_stops_runaway)
+{
+	struct timespec t0, t1;
+	double secs;
+
+	fx_apply(&fx, "event manager applet SLOW\n"
+		 " event none maxrun 1\n"
+		 " action 1 syslog msg \"start\"\n"
+		 " action 2 wait 30\n"
+		 " action 3 syslog msg \"never\"\n");
+	fx_run(&fx, "end");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fx_run(&fx, "event manager run SLOW");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_lt(secs, 10.0, "the run took %.1f s", secs);
+	cr_assert(strstr(buffered(), "%HA_EM-6-LOG: SLOW: start"));
+	cr_assert(strstr(buffered(), "%HA_EM-3-FMPD_EXECUTION_ERROR: Error "
+			 "executing applet SLOW statement 2"), "%s",
+		  buffered());
+	cr_assert_not(strstr(buffered(), "never"));
+	cr_assert(strstr(fx_run(&fx, "show event manager history events"),
+			 " maxrun       "), "%s", fx.out);
+}
+
+Test(eem, countdown_timer_fires_once)
+{
+	fx_apply(&fx, "event manager applet TICK\n"
+		 " event timer countdown time 1\n"
+		 " action 1 syslog msg \"$_event_type_string\"\n");
+	cr_assert(wait_log("%HA_EM-6-LOG: TICK: timer countdown"), "%s",
+		  buffered());
+	sleep(2);
+	cr_assert_eq(count(buffered(), "TICK: timer countdown"), 1);
+}
+
+Test(eem, watchdog_timer_repeats)
+{
+	int i;
+
+	fx_apply(&fx, "event manager applet DOG\n"
+		 " event timer watchdog time 1\n"
+		 " action 1 syslog msg \"woof\"\n");
+	for (i = 0; i < 50 && count(buffered(), "DOG: woof") < 2; i++)
+		usleep(100000);
+	cr_assert_geq(count(buffered(), "DOG: woof"), 2, "%s", buffered());
+}
+
+Test(eem, no_applet_removes_it)
+{
+	fx_apply(&fx, counter_applet);
+	fx_apply(&fx, "no event manager applet COUNT");
+	fx_run(&fx, "end");
+	cr_assert(strstr(fx_run(&fx, "event manager run COUNT"),
+			 "% EEM policy COUNT not registered"), "%s", fx.out);
+	cr_assert_str_eq(fx_run(&fx, "show event manager policy registered"),
+			 "");
+}
