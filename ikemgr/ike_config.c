@@ -601,12 +601,3 @@ ike_config_tunnel(const struct ike_config *c, const char *ifname)
 			return &c->entries[i];
 	return NULL;
 }
-
-bool
-ike_config_local_addr(const struct ike_config *c, uint32_t addr)
-{
-	for (size_t i = 0; c != NULL && i < c->nentries; i++)
-		if (c->entries[i].local == addr)
-			return true;
-	return false;
-}

@@ -99,7 +99,8 @@ struct ike_config *ike_config_derive(const struct lyd_node *running);
 void ike_config_free(struct ike_config *c);
 bool ike_config_static_peer(const struct ike_config *c, uint32_t addr);
 const char *ike_config_psk(const struct ike_config *c, uint32_t peer);
-/* The entry whose peer list holds PEER, or NULL. */
+/* The entry whose peer list contains PEER, else the first dynamic
+ * entry, or NULL. */
 const struct ike_entry *ike_config_entry_for_peer(const struct ike_config *c,
 						  uint32_t peer);
 const struct ike_entry *ike_config_entry(const struct ike_config *c,
@@ -111,8 +112,6 @@ const struct ike_entry *ike_config_tunnel(const struct ike_config *c,
 const struct ike_entry *ike_config_lookup(const struct ike_config *c,
 					  const char *map, uint32_t seq,
 					  const char *ifname);
-/* The address of one of our interfaces that is ADDR, or 0. */
-bool ike_config_local_addr(const struct ike_config *c, uint32_t addr);
 
 /* ---- IKE SAs ---- */
 

@@ -266,9 +266,9 @@ static void start_for_entry(struct ikemgr *ike, const struct ike_entry *e);
 
 /*
  * Starts Main Mode with INITIAL-CONTACT towards the sender of an unknown
- * SPI, then sends the DELETE and runs Quick Mode for its map entry: a
- * peer that cannot start Quick Mode on traffic (strongSwan with
- * kernel-libipsec has no acquire) would otherwise stay without SAs.
+ * SPI, then sends the DELETE and runs Quick Mode for its map entry. A
+ * peer that cannot start Quick Mode on traffic would otherwise stay
+ * without SAs (strongSwan 5.9 with kernel-libipsec has no acquire).
  */
 static void
 recover(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)

@@ -1091,7 +1091,7 @@ read_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m,
 	return 0;
 }
 
-/* Floats SA to port 4500 when the NAT-D exchange says so. */
+/* Floats SA to port 4500 when the NAT-D hashes showed a NAT. */
 static void
 maybe_float(struct ike_sa *sa)
 {
@@ -2291,8 +2291,9 @@ dpd_tick(struct ikemgr *ike, struct ike_sa *sa, double now)
 	} else {
 		for (size_t i = 0; i < ike->nchildren; i++)
 			has_children |= ike->children[i].peer == sa->peer;
-		/* NOTE: on-demand stands in IKE traffic for the ESP
-		 * traffic IOS watches: the manager cannot see ESP. */
+		/* NOTE: on-demand uses IKE traffic in place of the ESP
+		 * traffic IOS watches, because the manager cannot see
+		 * ESP. */
 		if (!c->keepalive_periodic && !has_children)
 			return;
 		if (now - sa->last_rx < c->keepalive_sec)

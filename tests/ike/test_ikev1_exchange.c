@@ -159,6 +159,33 @@ Test(ikev1_exchange, main_and_quick_mode, .fini = teardown)
 	cr_assert_eq(cb.packets_dropped, 0);
 }
 
+/* Traffic that found no SA on the static map entry (an acquire from the
+ * datapath) starts Main Mode and Quick Mode; one on an unknown entry
+ * starts nothing. */
+Test(ikev1_exchange, acquire_starts_negotiation, .fini = teardown)
+{
+	struct dp_acquire_event ev = {
+		.map = "CMAP", .map_seq = 10, .ifname = "GigabitEthernet1",
+		.proto = 1,
+	};
+	struct dp_acquire_event other = ev;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	other.map_seq = 20;
+	ike_post_acquire(a.ike, &other);
+	ike_sync(a.ike);
+	cr_assert_eq(a.sent, 0, "no entry 20: nothing sent");
+	ev.src = addr("192.168.1.5");
+	ev.dst = addr("192.168.2.5");
+	ike_post_acquire(a.ike, &ev);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_mirrored(&a, &b);
+	/* A second acquire while the pair exists starts nothing. */
+	ike_post_acquire(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(both_pairs(&a, &b));
+}
+
 Test(ikev1_exchange, quick_mode_with_pfs, .fini = teardown)
 {
 	ikt_pair_start(&a, CFG_A(" set pfs group19\n"), &b,
