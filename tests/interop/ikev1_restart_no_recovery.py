@@ -38,7 +38,7 @@ def body(lab):
         log = lab.vrouter_log(v)
         inv = re.search(r"%CRYPTO-4-RECVD_PKT_INV_SPI: decaps: rec'd IPSEC "
                         r"packet has invalid spi for destaddr=(\S+), "
-                        r"prot=50, spi=0x([0-9A-Fa-f]+)\(\d+\), "
+                        r"prot=\d+, spi=0x([0-9A-Fa-f]+)\(\d+\), "
                         rf"srcaddr={re.escape(interop.SW_OUTER)}", log)
         if not inv:
             raise LabError(f"no %CRYPTO-4-RECVD_PKT_INV_SPI from "
