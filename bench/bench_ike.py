@@ -2,18 +2,22 @@
 """IKE benchmark: two vrouters cabled by a UDP wire negotiate IKEv1 Main
 Mode and Quick Mode over a static crypto map. A Linux host behind R2
 (on a TUN device in a network namespace of this benchmark's own) pings
-R1's Loopback0 every 10 ms through the tunnel.
+R1's Loopback0 every millisecond through the tunnel.
 
 Reports, from one run:
   * ike_fresh_negotiation: the median time from `clear crypto session`
     on both routers to the first echo reply, the reference figure;
   * ike_sa_rate: IKE SAs (each with its Quick Mode) established per
-    second by those sequential negotiations;
+    second by those sequential negotiations, not counting the pause of
+    ACQUIRE_INTERVAL before each;
   * ike_recovery: the median time from restarting R1 (killed with
     SIGKILL while R2 keeps sending on the old SPI) to the first echo
     reply, with `crypto isakmp invalid-spi-recovery`; goal under one
     second;
-  * ike_recovery_vs_fresh: that time over the fresh negotiation time.
+  * ike_restart_to_telnet: how much of that R1 spends starting, up to
+    its telnet listener;
+  * ike_recovery_vs_fresh: the recovery time over the fresh negotiation
+    time.
 
 Not a test: it only prints figures, and exits 1 when the tunnel never
 comes up. Needs root and /dev/net/tun.
@@ -45,7 +49,8 @@ R2_LAN = "198.18.1.1"
 HOST = "198.18.1.2"
 TUN = "vrtun0"
 PSK = "bench-psk-0123456789"
-PING_INTERVAL = 0.01
+PING_INTERVAL = 0.001
+ACQUIRE_INTERVAL = 1.1
 
 
 def router_config(name, wire, peer, acl, routes, lan):
@@ -238,6 +243,10 @@ def measure(bench, rounds):
                            "of the first packet")
         fresh = []
         for _ in range(rounds):
+            # The datapath raises at most one acquire per crypto map
+            # entry a second; waiting that out times the negotiation
+            # instead of the limiter.
+            time.sleep(ACQUIRE_INTERVAL)
             clear_sessions([r2, r1])
             took = pinger.first_reply(20)
             if took is None:
@@ -253,17 +262,18 @@ def measure(bench, rounds):
         r1.close()
         r2.close()
 
-    recovery = []
+    recovery, startup = [], []
     for _ in range(rounds):
         bench.kill("R1")
         start = time.monotonic()
         bench.start("R1")
+        startup.append(time.monotonic() - start)
         took = pinger.first_reply(30, start=start)
         if took is None:
             raise LabError("no echo reply within 30 s of restarting R1")
         recovery.append(took)
     pinger.sock.close()
-    return fresh, recovery
+    return fresh, recovery, startup
 
 
 def main():
@@ -280,7 +290,7 @@ def main():
         bench.start("R1")
         bench.start("R2")
         bench.attach_host()
-        fresh, recovery = measure(bench, opts.rounds)
+        fresh, recovery, startup = measure(bench, opts.rounds)
     except LabError as e:
         print(f"bench ike: failed: {e}", file=sys.stderr)
         return 1
@@ -293,9 +303,12 @@ def main():
           f"(median of {len(fresh)}, echo every "
           f"{PING_INTERVAL * 1000:.0f} ms)")
     print(f"bench ike_sa_rate: {len(fresh) / sum(fresh):.2f} SAs/s")
+    print(f"bench ike_restart_to_telnet: "
+          f"{statistics.median(startup) * 1000:.1f} ms (part of "
+          f"ike_recovery)")
     print(f"bench ike_recovery: {rec_med * 1000:.1f} ms "
           f"ratio={rec_med:.2f} goal<=1.00")
-    print(f"bench ike_recovery_vs_fresh: {rec_med / fresh_med:.2f} "
+    print(f"bench ike_recovery_vs_fresh: {rec_med / fresh_med:.2f} times "
           f"ratio={rec_med / fresh_med:.2f}")
     return 0
 
