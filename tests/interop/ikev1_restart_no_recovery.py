@@ -63,9 +63,12 @@ def body(lab):
     if not children or children[0]["spi_out"] != stale_out:
         raise LabError(f"charon no longer has its stale CHILD_SA "
                        f"(outbound SPI {stale_out:#x}):\n{lab.charon_sas()}")
-    if "received INITIAL_CONTACT" in lab.charon_log():
-        raise LabError("vrouter sent INITIAL_CONTACT without recovery "
-                       "configured and without traffic of its own")
+    # charon initiated the only IKE SA, so a parsed ID_PROT request
+    # would be vrouter starting Main Mode.
+    if "parsed ID_PROT request" in lab.charon_log():
+        raise LabError("vrouter started Main Mode without "
+                       "invalid-spi-recovery and without traffic of its "
+                       "own")
 
 
 if __name__ == "__main__":
