@@ -9,6 +9,9 @@
  *                         "LINE | append FILE" and "| redirect FILE"
  *                         also add the output to FILE or replace it
  *   syslog [priority P] msg "TEXT"       %HA_EM-6-LOG: NAME: TEXT
+ * NOTE: $_cli_result holds the output without the prompt that IOS
+ * appends to it, `pattern` is accepted but not waited for, and `syslog
+ * priority` does not change the severity 6 of %HA_EM-6-LOG.
  *   regexp "RE" "STRING" [VAR...]        POSIX extended RE; VARs get the
  *                         match and its groups, $_regexp_result 1 or 0
  *   set VAR VALUE, append VAR VALUE, increment|decrement VAR [N]

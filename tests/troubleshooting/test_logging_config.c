@@ -344,3 +344,27 @@ Test(logging_config, render_reloads_to_same_tree)
 	free(first);
 	free(second);
 }
+
+Test(logging_config, refused_host_counts_drops)
+{
+	struct log_stats st;
+	unsigned port;
+	char cmd[128];
+	int fd = udp_listener(&port), i;
+
+	/* Nothing listens on the port once the socket is closed. */
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "logging host 127.0.0.1 transport udp "
+		 "port %u", port);
+	fx_apply(&fx, cmd);
+	for (i = 0; i < 5; i++) {
+		log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+		usleep(20000);
+	}
+	log_get_stats(&st);
+	cr_assert_geq(st.dropped, 1, "the kernel refused no datagram");
+	fx_run(&fx, "do show logging");
+	snprintf(cmd, sizeof(cmd), "Syslog logging: enabled (%llu messages "
+		 "dropped, ", (unsigned long long)st.dropped);
+	cr_assert(strstr(fx.out, cmd), "%s", fx.out);
+}
