@@ -133,6 +133,7 @@ dp_create(void)
 	pthread_mutex_init(&dp->base_lock, NULL);
 	dp->seed = seed;
 	dp->next_conn_id = 2001;
+	dp->sa_gen = 1;
 	dp->rx_if = -1;
 	dp->q = msgq_create(QUEUE_LEN, sizeof(struct msg));
 	dp->ike_q = msgq_create(IKE_QUEUE_LEN, sizeof(struct dp_ike_packet));
@@ -304,6 +305,8 @@ dp_destroy(struct dp *dp)
 	free(dp->map_sa);
 	free(dp->acquire_map_ns);
 	free(dp->acquire_if_ns);
+	free(dp->no_sa_map);
+	free(dp->no_sa_if);
 	free(dp->rib);
 	dp_capture_free_all(dp);
 	dp_sadb_free(dp->sadb);

@@ -120,6 +120,11 @@ struct dp_wire {
 	size_t tx_n;			/* frames queued in tx */
 };
 
+struct dp_no_sa_cache {
+	uint64_t gen;
+	struct dp_sa_entry *sa;		/* NULL: the flow has no inbound SA */
+};
+
 /* The SAs of one dp_sa_install_n() call, published to the datapath. */
 struct dp_sa_batch {
 	struct dp_sa_batch *next;	/* published earlier */
@@ -208,6 +213,12 @@ struct dp {
 	/* Last acquire event per cfg.maps and per cfg.ifs entry, 0: none. */
 	uint64_t *acquire_map_ns;
 	uint64_t *acquire_if_ns;
+	/* Changes whenever an SA is linked or unlinked; starts at 1. */
+	uint64_t sa_gen;
+	/* Per cfg.maps and cfg.ifs entry: the SA dp_count_no_sa() found,
+	 * valid while its gen equals sa_gen. */
+	struct dp_no_sa_cache *no_sa_map;
+	struct dp_no_sa_cache *no_sa_if;
 	struct dp_ike_packet ike_msg;	/* inbound, or popped from ike_q */
 	uint8_t ike_pkt[DP_IKE_MSG_MAX + 32]; /* an IKE datagram being sent */
 };
@@ -302,12 +313,13 @@ int dp_ip_output_plain(struct dp *dp, uint8_t *pkt, size_t len);
 /* Our address towards DST: the egress interface's, or 0 without route. */
 uint32_t dp_source_for(const struct dp *dp, uint32_t dst);
 /*
- * Counts #pkts no sa (send) on the flow of crypto map MAP entry SEQ on
- * IFNAME (its inbound SA), when it has one; MAP NULL matches any SA on
- * IFNAME, as for a tunnel interface.
+ * Counts #pkts no sa (send) on the flow of crypto map entry MAP (index
+ * in cfg.maps) or, when MAP is -1, of tunnel interface IFC (index in
+ * cfg.ifs): on its inbound SA, when it has one.
  */
-void dp_count_no_sa(struct dp *dp, const char *map, uint32_t seq,
-		    const char *ifname);
+void dp_count_no_sa(struct dp *dp, int map, int ifc);
+/* Sizes the caches of dp_count_no_sa() to dp->cfg. */
+void dp_no_sa_reset(struct dp *dp);
 void dp_icmp_error(struct dp *dp, const char *ifname, const uint8_t *pkt,
 		   size_t len, uint8_t type, uint8_t code, uint16_t mtu,
 		   int depth);

@@ -323,21 +323,62 @@ mtu_send(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 }
 
 void
-dp_count_no_sa(struct dp *dp, const char *map, uint32_t seq,
-	       const char *ifname)
+dp_no_sa_reset(struct dp *dp)
 {
-	/* NOTE: a linear scan, on a path that is already a drop. */
+	free(dp->no_sa_map);
+	free(dp->no_sa_if);
+	dp->no_sa_map = calloc(dp->cfg.n_maps + 1, sizeof(*dp->no_sa_map));
+	dp->no_sa_if = calloc(dp->cfg.n_ifs + 1, sizeof(*dp->no_sa_if));
+	dp->sa_gen++;
+}
+
+/* An inbound SA of crypto map MAP entry SEQ on IFNAME; MAP NULL matches
+ * any SA on IFNAME, as for a tunnel interface. */
+static struct dp_sa_entry *
+find_inbound_sa(const struct dp *dp, const char *map, uint32_t seq,
+		const char *ifname)
+{
 	for (size_t i = 0; i < dp->n_sas; i++) {
 		struct dp_sa_entry *e = dp->sas[i];
 
 		if (!e->cfg.params.outbound &&
 		    (map == NULL || (e->cfg.map_seq == seq &&
 				     strcmp(e->cfg.map, map) == 0)) &&
-		    strcmp(e->cfg.ifname, ifname) == 0) {
-			e->no_sa_send++;
-			return;
-		}
+		    strcmp(e->cfg.ifname, ifname) == 0)
+			return e;
 	}
+	return NULL;
+}
+
+/*
+ * The scan over every SA runs once per flow until an SA is linked or
+ * unlinked, so a flood of packets that find no SA costs one lookup each
+ * rather than a scan each.
+ */
+void
+dp_count_no_sa(struct dp *dp, int map, int ifc)
+{
+	struct dp_no_sa_cache *c;
+
+	if (map >= 0 && dp->no_sa_map != NULL &&
+	    (size_t)map < dp->cfg.n_maps) {
+		const struct dp_map_cfg *m = &dp->cfg.maps[map];
+
+		c = &dp->no_sa_map[map];
+		if (c->gen != dp->sa_gen)
+			c->sa = find_inbound_sa(dp, m->map, m->seq, m->ifname);
+	} else if (map < 0 && ifc >= 0 && dp->no_sa_if != NULL &&
+		   (size_t)ifc < dp->cfg.n_ifs) {
+		c = &dp->no_sa_if[ifc];
+		if (c->gen != dp->sa_gen)
+			c->sa = find_inbound_sa(dp, NULL, 0,
+						dp->cfg.ifs[ifc].name);
+	} else {
+		return;
+	}
+	c->gen = dp->sa_gen;
+	if (c->sa != NULL)
+		c->sa->no_sa_send++;
 }
 
 /* Encrypts PKT with the outbound SA of crypto map entry MAP and sends it. */
@@ -355,7 +396,7 @@ crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
 	if (e == NULL) {
 		dp_drop(dp, m->manual ? DP_DROP_ESP_NO_SA_OUT :
 					DP_DROP_ESP_IKE_START, len);
-		dp_count_no_sa(dp, m->map, m->seq, m->ifname);
+		dp_count_no_sa(dp, (int)map, -1);
 		if (!m->manual)
 			dp_acquire(dp, (int)map, -1, pkt);
 		return -1;

@@ -176,12 +176,14 @@ grow_sas(struct dp *dp)
 	return 0;
 }
 
-/* Records each entry's position in dp->sas. */
+/* Records each entry's position in dp->sas, which may hold other SAs
+ * than before, so what dp_count_no_sa() found is out of date. */
 static void
 reindex(struct dp *dp)
 {
 	for (size_t i = 0; i < dp->n_sas; i++)
 		dp->sas[i]->index = i;
+	dp->sa_gen++;
 }
 
 void
@@ -304,6 +306,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 			"database\n");
 	dp_rib_update(dp);
 	dp_acquire_reset(dp);
+	dp_no_sa_reset(dp);
 }
 
 /* Removes E from dp->sas (by swapping in the last entry), the index
@@ -314,6 +317,7 @@ unlink_entry(struct dp *dp, struct dp_sa_entry *e)
 	const struct dp_sa_params *p = &e->cfg.params;
 	struct dp_sa_entry *last = dp->sas[--dp->n_sas];
 
+	dp->sa_gen++;
 	dp->sas[e->index] = last;
 	last->index = e->index;
 	if (dp_sadb_lookup(table_of(dp, p->outbound), p->dst,
@@ -357,6 +361,7 @@ dp_sa_link_now(struct dp *dp, struct dp_sa_entry *e)
 	}
 	e->index = dp->n_sas;
 	dp->sas[dp->n_sas++] = e;
+	dp->sa_gen++;
 	if (p->outbound) {
 		/* The newest SA of its own map entry carries the traffic. */
 		for (size_t i = 0; dp->map_sa != NULL && i < dp->cfg.n_maps;

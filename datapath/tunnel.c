@@ -106,7 +106,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	if (t->tunnel == DP_TUNNEL_IPSEC) {
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
-			dp_count_no_sa(dp, NULL, 0, t->name);
+			dp_count_no_sa(dp, -1, (int)(t - dp->cfg.ifs));
 			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), pkt);
 			return -1;
 		}
@@ -145,7 +145,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	if (t->protection[0] != '\0') {
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
-			dp_count_no_sa(dp, NULL, 0, t->name);
+			dp_count_no_sa(dp, -1, (int)(t - dp->cfg.ifs));
 			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), pkt);
 			return -1;
 		}

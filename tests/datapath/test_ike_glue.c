@@ -957,3 +957,32 @@ Test(ike_glue, invalid_sa_after_lifetime)
 	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000020).invalid_sa, 0,
 		     "clear crypto sa counters left invalid sa");
 }
+
+/*
+ * #pkts no sa (send) lands on the inbound SA of the map entry's flow,
+ * and on its replacement once that SA is removed and another linked.
+ */
+Test(ike_glue, no_sa_counted_on_current_sa)
+{
+	uint8_t p[84];
+	char err[128] = "";
+	struct dp_sa_info *sas = NULL;
+	int n;
+
+	cr_assert_eq(dp_sa_install(r.dp, sa(0xC0000040, false, false), err,
+				   sizeof(err)), 0, "%s", err);
+	lan_packet(p, "192.168.1.1", "192.168.2.1");
+	input("GigabitEthernet2", p, sizeof(p), NS);
+	input("GigabitEthernet2", p, sizeof(p), NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000040).no_sa_send, 2);
+	cr_assert_eq(dp_sa_remove(r.dp, false, addr("10.0.0.1"), 0xC0000040),
+		     0);
+	cr_assert_eq(dp_sa_install(r.dp, sa(0xC0000041, false, false), err,
+				   sizeof(err)), 0, "%s", err);
+	input("GigabitEthernet2", p, sizeof(p), NS);
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000041).no_sa_send, 1);
+	n = dp_get_sas(r.dp, &sas);
+	cr_assert_eq(n, 1);
+	free(sas);
+	cr_assert_eq(dpt_global_drops(r.dp, "IpsecIkeIndicate"), 3);
+}
