@@ -6,8 +6,9 @@
 source [file join [file dirname [info script]] .. datapath routers.tcl]
 
 # Config of router NAME: loopback LO, wire address ADDR, peer PEER and
-# the remote loopback RLO; RECOVERY adds crypto isakmp invalid-spi-recovery.
-proc ike_config {name lo addr peer rlo recovery} {
+# the remote loopback RLO; RECOVERY adds crypto isakmp invalid-spi-recovery
+# and EXTRA is appended as it is.
+proc ike_config {name lo addr peer rlo recovery {extra ""}} {
 	set config "hostname $name
 interface Loopback0
  ip address $lo 255.255.255.255
@@ -31,15 +32,18 @@ ip route $rlo 255.255.255.255 $peer"
 	if {$recovery} {
 		append config "\ncrypto isakmp invalid-spi-recovery"
 	}
+	if {$extra ne ""} {
+		append config "\n$extra"
+	}
 	return $config
 }
 
-proc r1_config {recovery} {
-	return [ike_config R1 1.1.1.1 10.0.12.1 10.0.12.2 2.2.2.2 $recovery]
+proc r1_config {recovery {extra ""}} {
+	return [ike_config R1 1.1.1.1 10.0.12.1 10.0.12.2 2.2.2.2 $recovery $extra]
 }
 
-proc r2_config {recovery} {
-	return [ike_config R2 2.2.2.2 10.0.12.2 10.0.12.1 1.1.1.1 $recovery]
+proc r2_config {recovery {extra ""}} {
+	return [ike_config R2 2.2.2.2 10.0.12.2 10.0.12.1 1.1.1.1 $recovery $extra]
 }
 
 # Wire ends of R1 and R2 for this run.
