@@ -11,6 +11,7 @@
 #include "core/debug.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A switch with the name IOS prints in its "... debugging is on" line. */
@@ -20,9 +21,16 @@ struct debug_switch {
 	const char *title;
 };
 
+/*
+ * NOTE: the IKEv2 titles follow IOS XE output as commonly printed; the
+ * reference transcripts at hand do not show them.
+ */
 static const struct debug_switch switches[] = {
 	{ "isakmp", DEBUG_CRYPTO_ISAKMP, "Crypto ISAKMP" },
 	{ "ipsec", DEBUG_CRYPTO_IPSEC, "Crypto IPSEC" },
+	{ "ikev2", DEBUG_CRYPTO_IKEV2, "IKEv2 default" },
+	{ "ikev2 packet", DEBUG_CRYPTO_IKEV2_PACKET, "IKEv2 packet" },
+	{ "ikev2 internal", DEBUG_CRYPTO_IKEV2_INTERNAL, "IKEv2 internal" },
 };
 
 #define NSWITCHES (sizeof(switches) / sizeof(switches[0]))
@@ -41,7 +49,15 @@ find_switch(const char *keyword)
 static enum cmd_result
 set_crypto(struct vty *vty, const struct cmd_args *args, bool on)
 {
-	const struct debug_switch *s = find_switch(cmd_arg(args, "what"));
+	const char *sub = cmd_arg(args, "sub");
+	const struct debug_switch *s;
+	char keyword[32];
+
+	if (sub != NULL)
+		snprintf(keyword, sizeof(keyword), "ikev2 %s", sub);
+	else
+		snprintf(keyword, sizeof(keyword), "%s", cmd_arg(args, "what"));
+	s = find_switch(keyword);
 
 	if (s == NULL)
 		return CMD_ERROR;
@@ -178,6 +194,8 @@ cmd_show_debugging(struct vty *vty, const struct cmd_args *args)
 #define NO_HELP "Negate a command or set its defaults\n"
 #define CRYPTO_HELP "Cryptographic subsystem\n" \
 	"Crypto ISAKMP debug messages\nIPSEC processing"
+#define IKEV2_HELP "Cryptographic subsystem\nCrypto IKEv2 debug messages\n" \
+	"IKEv2 packet debug messages\nIKEv2 internal debug messages"
 #define CONDITION_HELP "Cryptographic subsystem\n" \
 	"Define debug condition filters\nIKE peer\nIPv4 peer\n" \
 	"IKE peer IPv4 address"
@@ -189,6 +207,12 @@ static const struct cmd_def debug_cmds[] = {
 	  UNDEBUG_HELP CRYPTO_HELP, cmd_undebug_crypto, 0, 15 },
 	{ "no debug crypto (isakmp|ipsec)$what",
 	  NO_HELP DEBUG_HELP CRYPTO_HELP, cmd_undebug_crypto, 0, 15 },
+	{ "debug crypto (ikev2)$what [(packet|internal)$sub]",
+	  DEBUG_HELP IKEV2_HELP, cmd_debug_crypto, 0, 15 },
+	{ "undebug crypto (ikev2)$what [(packet|internal)$sub]",
+	  UNDEBUG_HELP IKEV2_HELP, cmd_undebug_crypto, 0, 15 },
+	{ "no debug crypto (ikev2)$what [(packet|internal)$sub]",
+	  NO_HELP DEBUG_HELP IKEV2_HELP, cmd_undebug_crypto, 0, 15 },
 	{ "undebug all",
 	  UNDEBUG_HELP "Enable all debugging", cmd_undebug_all, 0, 15 },
 	{ "no debug all",

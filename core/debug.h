@@ -13,6 +13,9 @@
 enum debug_flag {
 	DEBUG_CRYPTO_ISAKMP,	/* debug crypto isakmp */
 	DEBUG_CRYPTO_IPSEC,	/* debug crypto ipsec */
+	DEBUG_CRYPTO_IKEV2,	/* debug crypto ikev2 */
+	DEBUG_CRYPTO_IKEV2_PACKET,	/* debug crypto ikev2 packet */
+	DEBUG_CRYPTO_IKEV2_INTERNAL,	/* debug crypto ikev2 internal */
 	DEBUG_COUNT
 };
 

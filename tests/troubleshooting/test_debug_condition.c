@@ -127,3 +127,24 @@ Test(debug_condition, table_full_rejected)
 	cr_assert_not(debug_peer_allowed(0x0a030001u));
 	cr_assert(debug_peer_allowed(0x0a020020u));
 }
+
+Test(debug_condition, ikev2_switches)
+{
+	cr_assert_str_eq(fx_run(&fx, "debug crypto ikev2"),
+			 "IKEv2 default debugging is on\n");
+	cr_assert_str_eq(fx_run(&fx, "debug crypto ikev2 packet"),
+			 "IKEv2 packet debugging is on\n");
+	cr_assert(debug_on(DEBUG_CRYPTO_IKEV2));
+	cr_assert(debug_on(DEBUG_CRYPTO_IKEV2_PACKET));
+	cr_assert_not(debug_on(DEBUG_CRYPTO_IKEV2_INTERNAL));
+	cr_assert_str_eq(fx_run(&fx, "show debugging"),
+			 "Cryptographic Subsystem:\n"
+			 "  IKEv2 default debugging is on\n"
+			 "  IKEv2 packet debugging is on\n");
+	cr_assert_str_eq(fx_run(&fx, "no debug crypto ikev2 packet"),
+			 "IKEv2 packet debugging is off\n");
+	cr_assert_not(debug_on(DEBUG_CRYPTO_IKEV2_PACKET));
+	cr_assert(debug_on(DEBUG_CRYPTO_IKEV2));
+	fx_run(&fx, "undebug crypto ikev2");
+	cr_assert_not(debug_on(DEBUG_CRYPTO_IKEV2));
+}
