@@ -142,8 +142,8 @@ struct dp {
 	_Alignas(64) _Atomic(struct dp_sa_batch *) sa_pending;
 	/*
 	 * Arrays for the next growth of the inbound [0] and outbound [1] SA
-	 * tables: the thread asks for SPARE_SLOTS slots, an installer builds
-	 * them and leaves them in SPARE (see dp_sadb_offer()).
+	 * tables. The thread requests SPARE_SLOTS slots, and an installer
+	 * builds them and leaves them in SPARE (see dp_sadb_offer()).
 	 */
 	_Atomic size_t spare_slots[2];
 	_Atomic(struct dp_sadb_table *) spare[2];
