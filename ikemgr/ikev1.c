@@ -466,8 +466,14 @@ ikev1_remove_child(struct ikemgr *ike, size_t i, bool notify)
 
 	if (notify) {
 		sa = ike_find_sa(ike, c.peer);
-		if (sa != NULL && sa->state == IKE_QM_IDLE)
+		if (sa != NULL && sa->state == IKE_QM_IDLE) {
 			ikev1_send_delete_esp(ike, sa, &c.spi_in, 1);
+		} else if (debug_on(DEBUG_CRYPTO_ISAKMP)) {
+			char l[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
+
+			log_debug("ISAKMP-ERROR: (0):ignoring request to send delete notify (no ISAKMP sa) src %s dst %s for SPI 0x%X",
+				  ntoa(c.local, l), ntoa(c.peer, p), c.spi_in);
+		}
 	}
 	if (ike->io.remove != NULL) {
 		ike->io.remove(ike->io_ctx, false, c.local, c.spi_in);

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/config_load.h"
 #include "core/config.h"
+#include "core/debug.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -67,6 +68,56 @@ ikt_read_pcap(const char *file, struct ikt_msg *out, size_t cap)
 		n++;
 	}
 	pcap_close(pc);
+	return n;
+}
+
+/* ---- Log lines ---- */
+
+#define LOG_KEEP 4096
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *log_lines[LOG_KEEP];
+static size_t log_n;
+
+static void
+keep_line(void *ctx, enum log_severity sev, const char *line)
+{
+	(void)ctx;
+	(void)sev;
+	pthread_mutex_lock(&log_lock);
+	if (log_n < LOG_KEEP)
+		log_lines[log_n++] = strdup(line);
+	pthread_mutex_unlock(&log_lock);
+}
+
+static void
+free_lines(void)
+{
+	pthread_mutex_lock(&log_lock);
+	for (size_t i = 0; i < log_n; i++)
+		free(log_lines[i]);
+	log_n = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+ikt_log_start(void)
+{
+	free_lines();
+	debug_set(DEBUG_CRYPTO_ISAKMP, true);
+	debug_set(DEBUG_CRYPTO_IPSEC, true);
+	cr_assert_eq(log_sink_add(keep_line, NULL, LOG_SEV_DEBUGGING), 0);
+}
+
+size_t
+ikt_log_count(const char *text)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&log_lock);
+	for (size_t i = 0; i < log_n; i++)
+		n += log_lines[i] != NULL && strstr(log_lines[i], text) != NULL;
+	pthread_mutex_unlock(&log_lock);
 	return n;
 }
 
@@ -256,7 +307,10 @@ ikt_pair_stop(struct ikt_side *a, struct ikt_side *b)
 	pthread_mutex_destroy(&a->lock);
 	pthread_mutex_destroy(&b->lock);
 	cmd_free_all();
+	log_sink_remove(keep_line, NULL);
+	debug_all_off();
 	log_shutdown();
+	free_lines();
 }
 
 bool

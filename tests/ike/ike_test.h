@@ -81,6 +81,13 @@ size_t ikt_count(struct ikt_side *s, bool outbound);
 bool ikt_find(struct ikt_side *s, uint32_t spi, bool outbound,
 	      struct dp_sa_cfg *out);
 
+/* Starts keeping the log lines of both sides, debug lines included,
+ * with `debug crypto isakmp` and `debug crypto ipsec` on. */
+void ikt_log_start(void);
+
+/* Number of kept log lines that contain TEXT. */
+size_t ikt_log_count(const char *text);
+
 /* Number of IKE SAs in QM_IDLE. */
 int ikt_ike_up(struct ikt_side *s);
 

@@ -277,6 +277,15 @@ Test(ikev1_exchange, clear_isakmp_keeps_ipsec, .fini = teardown)
 	cr_assert_eq(ikt_ike_up(&a), 0);
 	cr_assert_eq(a.nsas, 2, "IPsec SAs survive: UP-NO-IKE");
 	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_ISAKMP, 0, 4242), -1);
+
+	/* Without an IKE SA, clear crypto sa removes the SAs locally and
+	 * says so as IOS does. */
+	ikt_log_start();
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_ALL_SA, 0, 0), 1);
+	cr_assert_eq(a.nsas, 0);
+	cr_assert_eq(ikt_log_count("ignoring request to send delete notify "
+				   "(no ISAKMP sa) src 10.0.0.1 dst 10.0.0.2"),
+		     1);
 }
 
 static bool
@@ -364,10 +373,15 @@ Test(ikev1_exchange, invalid_spi_recovery, .fini = teardown)
 	ev = stale_spi_event(&a, &b);
 	stale_spi = ev.spi;
 	ikt_side_restart(&a, cfg);
+	ikt_log_start();
 	ike_post_invalid_spi(a.ike, &ev);
 	ike_sync(a.ike);
 	cr_assert(ikt_wait(&a, &b, recovered, 10),
 		  "B kept %zu SAs, A %d IKE SAs", b.nsas, ikt_ike_up(&a));
+	cr_assert_eq(ikt_log_count("invalid SPI recovery: starting IKE with 10.0.0.2"),
+		     1);
+	cr_assert_eq(ikt_log_count("Send initial contact"), 1);
+	cr_assert_geq(ikt_log_count("Process initial contact"), 1);
 	ike_get_stats(a.ike, &st);
 	cr_assert_eq(st.recovery_started, 1);
 	cr_assert_eq(st.delete_notify_ignored, 0);
@@ -393,10 +407,18 @@ Test(ikev1_exchange, invalid_spi_no_recovery, .fini = teardown)
 	bring_up();
 	ev = stale_spi_event(&a, &b);
 	ikt_side_restart(&a, CFG_A(""));
+	ikt_log_start();
 	ike_post_invalid_spi(a.ike, &ev);
 	ike_sync(a.ike);
 	ike_get_stats(a.ike, &st);
 	cr_assert_eq(st.delete_notify_ignored, 1);
+	{
+		char line[160];
+
+		snprintf(line, sizeof(line), "ISAKMP-ERROR: (0):ignoring request to send delete notify (no ISAKMP sa) src 10.0.0.1 dst 10.0.0.2 for SPI 0x%X",
+			 ev.spi);
+		cr_assert_eq(ikt_log_count(line), 1, "missing: %s", line);
+	}
 	cr_assert_eq(st.recovery_started, 0);
 	cr_assert_eq(a.sent, 0, "no IKE message towards the sender");
 	cr_assert_eq(ikt_count(&b, true), 1, "B stays black-holed");
