@@ -307,6 +307,7 @@ dp_destroy(struct dp *dp)
 	free(dp->acquire_if_ns);
 	free(dp->no_sa_map);
 	free(dp->no_sa_if);
+	free(dp->tunnel_sa);
 	free(dp->rib);
 	dp_capture_free_all(dp);
 	dp_sadb_free(dp->sadb);

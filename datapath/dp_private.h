@@ -125,6 +125,12 @@ struct dp_no_sa_cache {
 	struct dp_sa_entry *sa;		/* NULL: the flow has no inbound SA */
 };
 
+struct dp_tunnel_sa_cache {
+	uint64_t gen;
+	uint32_t peer;
+	struct dp_sa_entry *sa;		/* NULL: no SA for PEER */
+};
+
 /* The SAs of one dp_sa_install_n() call, published to the datapath. */
 struct dp_sa_batch {
 	struct dp_sa_batch *next;	/* published earlier */
@@ -219,6 +225,9 @@ struct dp {
 	 * valid while its gen equals sa_gen. */
 	struct dp_no_sa_cache *no_sa_map;
 	struct dp_no_sa_cache *no_sa_if;
+	/* Per cfg.ifs entry: the outbound SA a tunnel last found for its
+	 * peer, valid while its gen equals sa_gen. */
+	struct dp_tunnel_sa_cache *tunnel_sa;
 	struct dp_ike_packet ike_msg;	/* inbound, or popped from ike_q */
 	uint8_t ike_pkt[DP_IKE_MSG_MAX + 32]; /* an IKE datagram being sent */
 };
@@ -389,6 +398,8 @@ void dp_acquire_reset(struct dp *dp);
 void dp_acquire(struct dp *dp, int map, int ifc, const uint8_t *pkt);
 
 /* tunnel.c */
+/* Sizes the tunnels' SA caches to dp->cfg. */
+void dp_tunnel_reset(struct dp *dp);
 /* The Tunnel interface NAME when it is one and not shut down. */
 const struct dp_if_cfg *dp_tunnel_if(const struct dp *dp, const char *name);
 /* Encapsulates PKT for tunnel T and routes the result. */

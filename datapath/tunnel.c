@@ -6,6 +6,7 @@
  * datapath thread only.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "datapath/dp_private.h"
@@ -42,17 +43,31 @@ tunnel_source(const struct dp *dp, const struct dp_if_cfg *t)
 	return 0;
 }
 
+void
+dp_tunnel_reset(struct dp *dp)
+{
+	free(dp->tunnel_sa);
+	dp->tunnel_sa = calloc(dp->cfg.n_ifs + 1, sizeof(*dp->tunnel_sa));
+}
+
 /*
  * The newest outbound SA bound to tunnel T with remote end PEER (higher
- * conn-ids are newer), so a rekeyed SA takes over at once.
- * NOTE: a linear scan of the SAs; fine for the tunnel counts of a lab,
- * not for thousands of protected tunnels.
+ * conn-ids are newer), so a rekeyed SA takes over at once. The scan
+ * over every SA runs again only when an SA was linked or unlinked, or
+ * an mGRE tunnel sends to another peer than last time.
+ * NOTE: an mGRE tunnel that alternates between peers scans every time.
  */
 static struct dp_sa_entry *
-tunnel_sa(const struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
+tunnel_sa(struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
 {
+	struct dp_tunnel_sa_cache *c = NULL;
 	struct dp_sa_entry *best = NULL;
 
+	if (dp->tunnel_sa != NULL) {
+		c = &dp->tunnel_sa[t - dp->cfg.ifs];
+		if (c->gen == dp->sa_gen && c->peer == peer)
+			return c->sa;
+	}
 	for (size_t i = 0; i < dp->n_sas; i++) {
 		struct dp_sa_entry *e = dp->sas[i];
 
@@ -60,6 +75,11 @@ tunnel_sa(const struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
 		    strcmp(e->cfg.ifname, t->name) == 0 &&
 		    (best == NULL || e->conn_id > best->conn_id))
 			best = e;
+	}
+	if (c != NULL) {
+		c->gen = dp->sa_gen;
+		c->peer = peer;
+		c->sa = best;
 	}
 	return best;
 }

@@ -986,3 +986,65 @@ Test(ike_glue, no_sa_counted_on_current_sa)
 	free(sas);
 	cr_assert_eq(dpt_global_drops(r.dp, "IpsecIkeIndicate"), 3);
 }
+
+/* Sends a LAN packet to DST and returns the SPI of the ESP that left. */
+static uint32_t
+spi_out_for(const char *dst)
+{
+	uint8_t p[84], frame[400];
+	const uint8_t *esp = frame + ETH + 20;
+	ssize_t got;
+
+	lan_packet(p, "192.168.1.1", dst);
+	input("GigabitEthernet2", p, sizeof(p), NS);
+	got = wire_read(frame, sizeof(frame));
+	cr_assert_gt(got, ETH + 28, "nothing left on Gi1");
+	cr_assert_eq(frame[ETH + 9], 50, "not ESP");
+	return (uint32_t)esp[0] << 24 | (uint32_t)esp[1] << 16 |
+	       (uint32_t)esp[2] << 8 | esp[3];
+}
+
+/* The newest outbound SA of an sVTI carries its traffic, also after the
+ * SAs change between packets. */
+Test(ike_glue, tunnel_uses_newest_sa)
+{
+	static const char *const pairs[] = {
+		TU1 "/ipv4/address", "172.16.0.1",
+		TU1 "/ipv4/mask", "255.255.255.252",
+		TU1 "/tunnel/source", "GigabitEthernet1",
+		TU1 "/tunnel/destination", "10.0.0.2",
+		TU1 "/tunnel/mode", "ipsec-ipv4",
+		TU1 "/tunnel/protection/profile", "P",
+		"/vrouter-config:routing/static-route[prefix='192.168.3.0']"
+		"[mask='255.255.255.0'][next-hop='Tunnel1']", NULL,
+		NULL, NULL,
+	};
+	char err[128] = "";
+
+	dpt_commit(&r, pairs);
+	dp_poll(r.dp);
+	for (uint32_t spi = 0x80000050; spi <= 0x80000051; spi++) {
+		struct dp_sa_cfg c = *sa(spi, true, false);
+
+		snprintf(c.ifname, sizeof(c.ifname), "Tunnel1");
+		snprintf(c.map, sizeof(c.map), "Tunnel1-head-0");
+		cr_assert_eq(dp_sa_install(r.dp, &c, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert_eq(spi_out_for("192.168.3.1"), spi);
+		cr_assert_eq(spi_out_for("192.168.3.2"), spi);
+	}
+	cr_assert_eq(dp_sa_remove(r.dp, true, addr("10.0.0.2"), 0x80000051),
+		     0);
+	cr_assert_eq(spi_out_for("192.168.3.1"), 0x80000050);
+	cr_assert_eq(dp_sa_remove(r.dp, true, addr("10.0.0.2"), 0x80000050),
+		     0);
+	/* No SA left: the next packet raises an acquire instead. */
+	{
+		uint8_t p[84];
+
+		lan_packet(p, "192.168.1.1", "192.168.3.1");
+		input("GigabitEthernet2", p, sizeof(p), NS);
+	}
+	cr_assert_eq(sink.n_acq, 1);
+	cr_assert(wire_quiet(), "a packet left without an SA");
+}
