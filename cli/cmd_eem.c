@@ -394,6 +394,13 @@ show_history(struct vty *vty, const struct cmd_args *args)
 	return print_show(vty, eem_show_history);
 }
 
+static enum cmd_result
+show_statistics(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	return print_show(vty, eem_show_statistics);
+}
+
 #define EM_HELP "Event Manager configuration commands\n" \
 	"Event Manager configuration commands\n"
 #define NO_HELP "Negate a command or set its defaults\n"
@@ -435,6 +442,9 @@ static const struct cmd_def exec_cmds[] = {
 	{ "show event manager policy registered [LINE]",
 	  SHOW_EM_HELP "Event Manager policy information\n"
 	  "Registered policies\nIgnored arguments", show_registered, 0, 15 },
+	{ "show event manager statistics server",
+	  SHOW_EM_HELP "Event Manager statistics\nEvent Manager server "
+	  "statistics", show_statistics, 0, 15 },
 	{ "show event manager history events [LINE]",
 	  SHOW_EM_HELP "Event Manager history information\n"
 	  "Event history\nIgnored arguments", show_history, 0, 15 },

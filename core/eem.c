@@ -405,6 +405,7 @@ queue_run(struct eem *eem, struct eem_applet *a, const char *syslog_msg)
 	if (syslog_msg != NULL && (r->syslog_msg = strdup(syslog_msg)) == NULL)
 		goto fail;
 	r->job_id = ++eem->next_job;
+	eem->runs_queued++;
 	eem->queue[(eem->qhead + eem->qlen++) % EEM_RUN_QUEUE] = r;
 	a->last_run = eem_now_ms();
 	pthread_cond_broadcast(&eem->cond);
@@ -450,6 +451,7 @@ screen_line(struct eem *eem, const char *body)
 	size_t i;
 
 	pthread_mutex_lock(&eem->lock);
+	eem->lines_screened++;
 	for (i = 0; i < eem->napplets; i++) {
 		struct eem_applet *a = &eem->applets[i];
 
@@ -814,6 +816,43 @@ eem_show_history(struct eem *eem)
 			h->job_id, status[h->status], when, h->type_string,
 			h->name);
 	}
+	pthread_mutex_unlock(&eem->lock);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * NOTE: the layout follows the queue table of IOS 15 `show event manager
+ * statistics server` as commonly printed, with vrouter's two queues.
+ */
+char *
+eem_show_statistics(struct eem *eem)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	pthread_mutex_lock(&eem->lock);
+	fprintf(f, "EEM Queue Information\n\n"
+		"                               Triggered      Dropped        "
+		"Queue     Queue\n"
+		"Client                         Events         Events         "
+		"Size      Limit\n"
+		"-----------------------------------------------------------"
+		"---------------------\n");
+	fprintf(f, "%-30s %-14llu %-14llu %-9s %u\n", "Syslog Event Queue",
+		(unsigned long long)eem->lines_screened,
+		(unsigned long long)msgq_drops(eem->lines), "-",
+		LINE_QUEUE);
+	fprintf(f, "%-30s %-14llu %-14llu %-9zu %u\n", "Applet Publish Queue",
+		(unsigned long long)eem->runs_queued,
+		(unsigned long long)eem->queue_drops, eem->qlen,
+		EEM_RUN_QUEUE);
 	pthread_mutex_unlock(&eem->lock);
 	if (fclose(f) != 0) {
 		free(out);

@@ -90,4 +90,10 @@ int eem_run(struct eem *eem, const char *name, char *err, size_t errlen);
 char *eem_show_registered(struct eem *eem);
 char *eem_show_history(struct eem *eem);
 
+/*
+ * The text of `show event manager statistics server`: events queued and
+ * dropped by the syslog line queue and the run queue, malloc'd.
+ */
+char *eem_show_statistics(struct eem *eem);
+
 #endif

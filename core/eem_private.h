@@ -90,6 +90,8 @@ struct eem {
 	struct eem_run *queue[EEM_RUN_QUEUE];
 	size_t qhead, qlen;
 	uint64_t queue_drops;
+	uint64_t runs_queued;
+	uint64_t lines_screened;
 	unsigned next_job;
 	unsigned last_done_job;
 
