@@ -853,23 +853,25 @@ Test(ike_glue, udp_encap_both_ways)
 	dp_capture_snapshot_free(&s);
 }
 
+/* sVTI Tunnel1 to the peer, with 192.168.3.0/24 routed into it. */
+static const char *const svti_pairs[] = {
+	TU1 "/ipv4/address", "172.16.0.1",
+	TU1 "/ipv4/mask", "255.255.255.252",
+	TU1 "/tunnel/source", "GigabitEthernet1",
+	TU1 "/tunnel/destination", "10.0.0.2",
+	TU1 "/tunnel/mode", "ipsec-ipv4",
+	TU1 "/tunnel/protection/profile", "P",
+	"/vrouter-config:routing/static-route[prefix='192.168.3.0']"
+	"[mask='255.255.255.0'][next-hop='Tunnel1']", NULL,
+	NULL, NULL,
+};
+
 /* An sVTI without SAs raises an acquire for the tunnel. */
 Test(ike_glue, tunnel_without_sa_acquires)
 {
-	static const char *const pairs[] = {
-		TU1 "/ipv4/address", "172.16.0.1",
-		TU1 "/ipv4/mask", "255.255.255.252",
-		TU1 "/tunnel/source", "GigabitEthernet1",
-		TU1 "/tunnel/destination", "10.0.0.2",
-		TU1 "/tunnel/mode", "ipsec-ipv4",
-		TU1 "/tunnel/protection/profile", "P",
-		"/vrouter-config:routing/static-route[prefix='192.168.3.0']"
-		"[mask='255.255.255.0'][next-hop='Tunnel1']", NULL,
-		NULL, NULL,
-	};
 	uint8_t p[84];
 
-	dpt_commit(&r, pairs);
+	dpt_commit(&r, svti_pairs);
 	dp_poll(r.dp);
 	lan_packet(p, "192.168.1.1", "192.168.3.1");
 	input("GigabitEthernet2", p, sizeof(p), NS);
@@ -1008,20 +1010,9 @@ spi_out_for(const char *dst)
  * SAs change between packets. */
 Test(ike_glue, tunnel_uses_newest_sa)
 {
-	static const char *const pairs[] = {
-		TU1 "/ipv4/address", "172.16.0.1",
-		TU1 "/ipv4/mask", "255.255.255.252",
-		TU1 "/tunnel/source", "GigabitEthernet1",
-		TU1 "/tunnel/destination", "10.0.0.2",
-		TU1 "/tunnel/mode", "ipsec-ipv4",
-		TU1 "/tunnel/protection/profile", "P",
-		"/vrouter-config:routing/static-route[prefix='192.168.3.0']"
-		"[mask='255.255.255.0'][next-hop='Tunnel1']", NULL,
-		NULL, NULL,
-	};
 	char err[128] = "";
 
-	dpt_commit(&r, pairs);
+	dpt_commit(&r, svti_pairs);
 	dp_poll(r.dp);
 	for (uint32_t spi = 0x80000050; spi <= 0x80000051; spi++) {
 		struct dp_sa_cfg c = *sa(spi, true, false);
