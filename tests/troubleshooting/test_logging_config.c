@@ -368,3 +368,18 @@ Test(logging_config, refused_host_counts_drops)
 		 "dropped, ", (unsigned long long)st.dropped);
 	cr_assert(strstr(fx.out, cmd), "%s", fx.out);
 }
+
+Test(logging_config, localtime_stamps_use_tz)
+{
+	setenv("TZ", "EST5", 1);
+	tzset();
+	fx_apply(&fx, "service timestamps log datetime msec localtime "
+		 "show-timezone");
+	log_buffer_clear();
+	log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	cr_assert(matches(buffered(), "^\\*[A-Z][a-z]{2} [ 0-9]{2} "
+			  "[0-9:]{8}\\.[0-9]{3} EST: %SYS-5-RESTART"), "%s",
+		  buffered());
+	unsetenv("TZ");
+	tzset();
+}
