@@ -134,6 +134,7 @@ side_send(void *ctx, const struct dp_ike_packet *pkt)
 	s->sent++;
 	drop = s->drop_all || s->sent == s->drop_nth;
 	s->natt_sent += pkt->natt;
+	s->last = *pkt;
 	if (pkt->len == 1 && pkt->data[0] == 0xff && !pkt->natt) {
 		s->keepalives_sent++;
 		drop = true;
@@ -298,12 +299,17 @@ ikt_pair_start(struct ikt_side *a, const char *cfg_a, struct ikt_side *b,
 void
 ikt_pair_stop(struct ikt_side *a, struct ikt_side *b)
 {
-	ike_stop(a->ike);
-	ike_stop(b->ike);
+	/* A test that failed before both sides started leaves NULLs. */
+	if (a->ike != NULL)
+		ike_stop(a->ike);
+	if (b->ike != NULL)
+		ike_stop(b->ike);
 	ike_destroy(a->ike);
 	ike_destroy(b->ike);
-	cfg_destroy(a->r.cfg);
-	cfg_destroy(b->r.cfg);
+	if (a->r.cfg != NULL)
+		cfg_destroy(a->r.cfg);
+	if (b->r.cfg != NULL)
+		cfg_destroy(b->r.cfg);
 	pthread_mutex_destroy(&a->lock);
 	pthread_mutex_destroy(&b->lock);
 	cmd_free_all();

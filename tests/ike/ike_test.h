@@ -49,6 +49,7 @@ struct ikt_side {
 					 * address; 0: no NAT */
 	size_t natt_sent;		/* messages with the non-ESP marker */
 	size_t keepalives_sent;		/* one-octet 0xFF NAT keepalives */
+	struct dp_ike_packet last;	/* the last message it sent */
 	uint64_t installs;		/* dp_sa_install_n calls */
 	size_t sent_at_first_install;	/* messages sent before it */
 };

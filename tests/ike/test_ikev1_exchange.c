@@ -6,6 +6,7 @@
 #include "ike_test.h"
 
 #include "core/debug.h"
+#include "ikemgr/isakmp.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -747,4 +748,128 @@ Test(ikev1_exchange, nat_traversal_floats, .fini = teardown_clock)
 	advance(21);
 	cr_assert_geq(a.keepalives_sent, 1, "A behind the NAT sends one");
 	cr_assert_eq(b.keepalives_sent, 0, "B is not behind a NAT");
+}
+
+#define IOS_PCAP "suricata-ikev1-isakmp-main-mode.pcap"
+
+/* The responder config for the IOS capture: AES-128, SHA1, group 2. */
+#define CFG_IOS_PEER \
+	"crypto isakmp policy 5\n" \
+	" encryption aes\n" \
+	" authentication pre-share\n" \
+	" group 2\n" \
+	"crypto isakmp key cisco123 address 192.168.12.1\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address 192.168.12.2 255.255.255.0\n"
+
+static void
+post_msg(struct ikt_side *to, const struct ikt_msg *m, uint32_t src)
+{
+	struct dp_ike_packet *pkt = calloc(1, sizeof(*pkt));
+
+	cr_assert_not_null(pkt);
+	pkt->src = src;
+	pkt->dst = to->addr;
+	pkt->sport = m->sport;
+	pkt->dport = m->dport;
+	pkt->natt = m->natt;
+	pkt->len = (uint16_t)m->len;
+	memcpy(pkt->data, m->data, m->len);
+	ike_post_packet(to->ike, pkt);
+	free(pkt);
+}
+
+static struct ikt_msg cap[16];
+
+/* A real IOS MM1 gets an MM2 that echoes its cookie and proposal number
+ * and picks its one transform. */
+Test(ikev1_exchange, answers_ios_main_mode, .fini = teardown)
+{
+	struct isakmp_hdr h;
+	struct isakmp_msg m;
+	static struct isakmp_sa sa;
+	const struct isakmp_pl *sap;
+	struct ike_sa_info *info;
+	size_t n = ikt_read_pcap(IOS_PCAP, cap, 16);
+	int k;
+
+	cr_assert_eq(n, 9);
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_IOS_PEER);
+	post_msg(&b, &cap[0], addr("192.168.12.1"));
+	k = 0;
+	while (b.sent == 0 && k++ < 200)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	cr_assert_eq(b.sent, 1, "no MM2");
+	pthread_mutex_lock(&b.lock);
+	cr_assert_eq(b.last.dst, addr("192.168.12.1"));
+	cr_assert_eq(b.last.dport, 500);
+	cr_assert_eq(isakmp_parse_hdr(b.last.data, b.last.len, &h), 0);
+	cr_assert_eq(memcmp(h.icookie, cap[0].data, 8), 0);
+	cr_assert_eq(isakmp_parse_payloads(h.next, b.last.data + 28,
+					   h.length - 28, &m), 0);
+	sap = isakmp_find(&m, ISAKMP_NP_SA);
+	cr_assert_not_null(sap);
+	cr_assert_eq(isakmp_parse_sa(sap->body, sap->len, &sa), 0);
+	pthread_mutex_unlock(&b.lock);
+	cr_assert_eq(sa.nproposals, 1);
+	cr_assert_eq(sa.p[0].ntransforms, 1);
+	n = (size_t)ike_get_sas(b.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(info[0].state, "MM_SA_SETUP");
+	cr_assert_eq(info[0].dh_group, 2);
+	cr_assert_eq(info[0].key_bits, 128);
+	free(info);
+}
+
+/*
+ * Garbage never crashes the manager or disturbs a live SA: random
+ * octets, every truncation of a real MM1, the capture's later messages
+ * with cookies nobody knows, and a live SA's cookies on a body that does
+ * not decrypt. Each is a counted drop or ignored.
+ */
+Test(ikev1_exchange, bad_messages_dropped, .fini = teardown)
+{
+	struct ike_counters c;
+	struct ikt_msg junk;
+	size_t n = ikt_read_pcap(IOS_PCAP, cap, 16);
+	struct ike_sa_info *info;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	for (size_t i = 0; i < 64; i++) {
+		junk = (struct ikt_msg){ .sport = 500, .dport = 500,
+					 .len = 1 + i * 7 };
+		for (size_t k = 0; k < junk.len; k++)
+			junk.data[k] = (uint8_t)(k * 37 + i);
+		post_msg(&b, &junk, a.addr);
+	}
+	for (size_t cut = 1; cut < cap[0].len; cut += 3) {
+		junk = cap[0];
+		junk.len = cut;
+		post_msg(&b, &junk, a.addr);
+	}
+	for (size_t i = 2; i < n; i++)
+		post_msg(&b, &cap[i], a.addr);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	junk = (struct ikt_msg){ .sport = 500, .dport = 500, .len = 28 + 48 };
+	memcpy(junk.data, info[0].icookie, 8);
+	memcpy(junk.data + 8, info[0].rcookie, 8);
+	free(info);
+	junk.data[16] = ISAKMP_NP_HASH;
+	junk.data[17] = ISAKMP_VERSION;
+	junk.data[18] = ISAKMP_XCHG_INFO;
+	junk.data[19] = ISAKMP_FLAG_E;
+	junk.data[20] = 0x12;
+	junk.data[27] = 28 + 48;
+	post_msg(&b, &junk, a.addr);
+	junk.data[18] = ISAKMP_XCHG_QUICK;
+	post_msg(&b, &junk, a.addr);
+	ike_initiate(b.ike, a.addr);
+	ike_sync(b.ike);
+
+	ike_get_counters(b.ike, &c);
+	cr_assert_gt(c.packets_dropped, 64, "drops counted: %lu",
+		     (unsigned long)c.packets_dropped);
+	cr_assert_eq(ikt_ike_up(&b), 1);
+	cr_assert(both_pairs(&a, &b), "the live SAs are untouched");
 }
