@@ -372,3 +372,19 @@ Test(eem, syslog_flood_is_bounded)
 	cr_assert_gt(dropped, 0, "a flood must overflow the run queue");
 	cr_assert(strstr(fx.out, "Client                         Events"));
 }
+
+Test(eem, occurs_within_period_only)
+{
+	fx_apply(&fx, "event manager applet WIN\n"
+		 " event syslog occurs 2 pattern \"RESTART\" period 1\n"
+		 " action 1 syslog msg \"twice within a second\"\n");
+	log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	usleep(1300000);
+	log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	usleep(300000);
+	cr_assert_not(strstr(buffered(), "WIN: twice"),
+		      "matches 1.3 s apart ran it:\n%s", buffered());
+	log_msg(LOGMSG_SYS_RESTART, "System restarted --");
+	cr_assert(wait_log("%HA_EM-6-LOG: WIN: twice within a second"),
+		  "%s", buffered());
+}
