@@ -25,6 +25,7 @@ def body(lab):
     try:
         stale_in, _ = lab.establish_from_vrouter(v)
 
+        v.command("debug crypto isakmp")
         lab.kill_charon()
         start = time.monotonic()
         lab.restart_charon()
@@ -47,6 +48,12 @@ def body(lab):
                            f"{sa['outbound_spi']} is not the restarted "
                            f"charon's inbound SPI ({spis})")
         lab.expect_peer_pings(3, "after the recovery")
+        log = lab.vrouter_log(v)
+        for line in ("sending DPD R_U_THERE",
+                     f"DPD: peer {interop.SW_OUTER} is dead, deleting SAs"):
+            if line not in log:
+                raise LabError(f"debug crypto isakmp lacks {line!r}:\n"
+                               f"{log[-3000:]}")
     finally:
         v.close()
 
