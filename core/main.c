@@ -11,6 +11,7 @@
 #include "cli/ssh.h"
 #include "cli/telnet.h"
 #include "core/config.h"
+#include "core/lab.h"
 #include "core/log.h"
 #include "core/router.h"
 #include "datapath/datapath.h"
@@ -488,6 +489,8 @@ main(int argc, char **argv)
 	bool telnet_started = false;
 	int rejected, ret = 1;
 
+	if (argc > 1 && strcmp(argv[1], "lab") == 0)
+		return lab_main(argc - 1, argv + 1);
 	switch (parse_options(&o, argc, argv)) {
 	case -1:
 		return 0;
