@@ -504,6 +504,8 @@ ike_config_derive(const struct lyd_node *running)
 	dp_config_extract(running, &dc, NULL, 0);
 	if (read_policies(c, running) < 0 ||
 	    read_keys(c, running, MOD "crypto/isakmp/key") < 0 ||
+	    /* NOTE: every keyring's keys are searched, as if global; an
+	     * isakmp profile does not yet limit the search to its own. */
 	    read_keys(c, running, MOD "crypto/keyring/pre-shared-key") < 0 ||
 	    read_tsets(c, running) < 0 || read_entries(c, running, &dc) < 0 ||
 	    read_tunnels(c, running, &dc) < 0 ||

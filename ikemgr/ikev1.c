@@ -1778,6 +1778,9 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	prop = malloc(sizeof(*prop));
 	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0)
 		goto fail;
+	/* NOTE: the entry is the first one for the peer; the proxy
+	 * identities the initiator sent are taken as given, not matched
+	 * against each entry's access list. */
 	qm->entry = *e;
 	qm->group = ke != NULL ? e->pfs_group : 0;
 	if (ke != NULL && qm->group == 0)
@@ -2097,8 +2100,10 @@ input_p1(struct ikemgr *ike, struct ike_sa *sa,
 			return;
 	}
 	if (isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
-				  len - ISAKMP_HDR_LEN, m) < 0)
+				  len - ISAKMP_HDR_LEN, m) < 0) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
+	}
 	if (enc)
 		memcpy(sa->iv, iv, sizeof(iv));
 	switch (sa->state) {
@@ -2147,6 +2152,7 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 	if (decrypt(sa, msg, len, iv) < 0 ||
 	    isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
 				  len - ISAKMP_HDR_LEN, m) < 0) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		if (created)
 			remove_qm(ike, qm);
 		return;
@@ -2171,8 +2177,10 @@ input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 		return;
 	if (phase2_iv(sa, h->msgid, iv) < 0 || decrypt(sa, msg, len, iv) < 0 ||
 	    isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
-				  len - ISAKMP_HDR_LEN, m) < 0)
+				  len - ISAKMP_HDR_LEN, m) < 0) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
+	}
 	info_input(ike, sa, h, m);
 }
 
