@@ -210,42 +210,97 @@ applet(struct vty *vty, const struct cmd_args *args)
 			    cmd_arg(args, "options"));
 }
 
-/*
- * `event manager applet NAME` typed inside an applet: the applet mode's
- * own `event LINE` takes it, so it is handed back to (config) here, as
- * IOS leaves one applet for the next.
- */
 static enum cmd_result
-next_applet(struct vty *vty, const char *spec)
+set_environment(struct vty *vty, const char *name, const char *value)
 {
-	char buf[256];
-	char *name, *options;
+	struct cc_txn t;
+	const char *p;
 
-	snprintf(buf, sizeof(buf), "%s", spec + strlen("manager applet "));
-	name = buf + strspn(buf, " ");
-	options = name + strcspn(name, " ");
-	if (*options != '\0') {
-		*options++ = '\0';
-		options += strspn(options, " ");
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_')) {
+			vty_out(vty, "%% Invalid variable name %s: use letters, "
+				"digits and _\n", name);
+			return CMD_WARNING;
+		}
 	}
-	if (*name == '\0') {
-		vty_out(vty, "%% Incomplete command.\n\n");
+	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
-	}
-	vty_exit_mode(vty);
-	return enter_applet(vty, name, *options != '\0' ? options : NULL);
+	cc_set(&t, value, CC_M "event-manager/environment[name='%s']/value",
+	       name);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+environment(struct vty *vty, const struct cmd_args *args)
+{
+	return set_environment(vty, cmd_arg(args, "name"),
+			       cmd_arg(args, "value"));
+}
+
+/* Deletes the KIND ("applet" or "environment") entry named NAME. */
+static enum cmd_result
+delete_entry(struct vty *vty, const char *kind, const char *name)
+{
+	char xpath[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(xpath, sizeof(xpath), CC_M "event-manager/%s[name='%s']",
+		 kind, name);
+	return cc_delete(vty, xpath);
+}
+
+static enum cmd_result
+no_environment(struct vty *vty, const struct cmd_args *args)
+{
+	return delete_entry(vty, "environment", cmd_arg(args, "name"));
 }
 
 static enum cmd_result
 no_applet(struct vty *vty, const struct cmd_args *args)
 {
-	char xpath[VTY_XPATH_MAX];
+	return delete_entry(vty, "applet", cmd_arg(args, "name"));
+}
 
-	if (!cc_name_ok(vty, cmd_arg(args, "name")))
+/*
+ * `[no] event manager applet|environment ...` typed inside an applet:
+ * the applet mode's own `event LINE` and `no event LINE` take these
+ * lines, so they are handed back to (config) here, as IOS leaves one
+ * applet for the next. SPEC is the text after "event".
+ */
+static enum cmd_result
+global_line(struct vty *vty, const char *spec, bool negate)
+{
+	char buf[1200];
+	char *kind, *name, *rest;
+
+	snprintf(buf, sizeof(buf), "%s", spec + strlen("manager "));
+	kind = buf + strspn(buf, " ");
+	name = kind + strcspn(kind, " ");
+	if (*name != '\0')
+		*name++ = '\0';
+	name += strspn(name, " ");
+	rest = name + strcspn(name, " ");
+	if (*rest != '\0') {
+		*rest++ = '\0';
+		rest += strspn(rest, " ");
+	}
+	if (*name == '\0' || (strcmp(kind, "environment") == 0 && !negate &&
+			       *rest == '\0')) {
+		vty_out(vty, "%% Incomplete command.\n\n");
 		return CMD_WARNING;
-	snprintf(xpath, sizeof(xpath), EX "[name='%s']",
-		 cmd_arg(args, "name"));
-	return cc_delete(vty, xpath);
+	}
+	if (strcmp(kind, "applet") != 0 && strcmp(kind, "environment") != 0) {
+		vty_out(vty, "%% Invalid input: event manager %s\n", kind);
+		return CMD_WARNING;
+	}
+	vty_exit_mode(vty);
+	if (negate)
+		return delete_entry(vty, kind, name);
+	if (strcmp(kind, "environment") == 0)
+		return set_environment(vty, name, rest);
+	return enter_applet(vty, name, *rest != '\0' ? rest : NULL);
 }
 
 struct event_edit {
@@ -269,8 +324,8 @@ event(struct vty *vty, const struct cmd_args *args)
 	char err[256];
 	struct cc_txn t;
 
-	if (strncmp(spec, "manager applet ", 15) == 0)
-		return next_applet(vty, spec);
+	if (strncmp(spec, "manager ", 8) == 0)
+		return global_line(vty, spec, false);
 	if (eem_check_event(spec, err, sizeof(err)) < 0) {
 		vty_out(vty, "%% Invalid event: %s\n", err);
 		return CMD_WARNING;
@@ -287,23 +342,10 @@ static enum cmd_result
 no_event(struct vty *vty, const struct cmd_args *args)
 {
 	const char *rest = cmd_arg(args, "rest");
-	char xpath[VTY_XPATH_MAX];
 	struct cc_txn t;
 
-	/* `no event manager applet NAME` typed inside an applet. */
-	if (rest != NULL && strncmp(rest, "manager applet ", 15) == 0) {
-		const char *name = rest + 15 + strspn(rest + 15, " ");
-		size_t len = strcspn(name, " ");
-
-		snprintf(xpath, sizeof(xpath), EX "[name='%.*s']", (int)len,
-			 name);
-		if (len == 0 || memchr(name, '\'', len) != NULL) {
-			vty_out(vty, "%% Invalid applet name\n");
-			return CMD_WARNING;
-		}
-		vty_exit_mode(vty);
-		return cc_delete(vty, xpath);
-	}
+	if (rest != NULL && strncmp(rest, "manager ", 8) == 0)
+		return global_line(vty, rest, true);
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_del(&t, "%s/event", vty_xpath(vty));
@@ -408,6 +450,13 @@ show_statistics(struct vty *vty, const struct cmd_args *args)
 	"Event related commands\nEvent Manager information\n"
 
 static const struct cmd_def config_cmds[] = {
+	{ "event manager environment WORD$name LINE$value",
+	  EM_HELP "Set an Event Manager global variable\n"
+	  "Name of the variable\nValue of the variable",
+	  environment, CMD_NO_PIPE, 0 },
+	{ "no event manager environment WORD$name [LINE]",
+	  NO_HELP EM_HELP "Set an Event Manager global variable\n"
+	  "Name of the variable\nIgnored arguments", no_environment, 0, 0 },
 	{ "event manager applet WORD$name [LINE$options]",
 	  EM_HELP "Register an Event Manager applet\nName of the Event "
 	  "Manager applet\nOptions, e.g. authorization bypass",

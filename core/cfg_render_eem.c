@@ -1,6 +1,7 @@
 /*
  * Renders the Embedded Event Manager applets as IOS prints them in show
- * running-config, after the line blocks: the applet line, its event line
+ * running-config, after the line blocks: the environment variables,
+ * then per applet the applet line, its event line
  * with the options in IOS order, and its actions in the string order of
  * their labels, which is the order they run in.
  */
@@ -55,14 +56,32 @@ render_event(FILE *f, const struct lyd_node *applet)
 	fprintf(f, "\n");
 }
 
+static void
+render_environment(FILE *f, const struct lyd_node *tree)
+{
+	struct ly_set *set = NULL;
+	uint32_t i;
+
+	if (lyd_find_xpath(tree, "/vrouter-config:event-manager/environment",
+			   &set) != LY_SUCCESS)
+		return;
+	for (i = 0; i < set->count; i++)
+		fprintf(f, "event manager environment %s %s\n",
+			cfg_node_val(set->dnodes[i], "name"),
+			cfg_node_val(set->dnodes[i], "value"));
+	ly_set_free(set, NULL);
+}
+
 void
 cfg_render_eem(FILE *f, const struct lyd_node *tree)
 {
 	struct ly_set *applets = NULL;
 	uint32_t i, k;
 
-	if (tree == NULL ||
-	    lyd_find_xpath(tree, "/vrouter-config:event-manager/applet",
+	if (tree == NULL)
+		return;
+	render_environment(f, tree);
+	if (lyd_find_xpath(tree, "/vrouter-config:event-manager/applet",
 			   &applets) != LY_SUCCESS)
 		return;
 	for (i = 0; i < applets->count; i++) {

@@ -292,6 +292,43 @@ same_event(const struct eem_applet *a, const struct eem_applet *b)
 		 strcmp(a->pattern, b->pattern) == 0));
 }
 
+/* Copies the environment variables of TREE; false when out of memory. */
+static bool
+load_environment(const struct lyd_node *tree, char ***names,
+		 char ***values, size_t *n)
+{
+	struct ly_set *set = NULL;
+	size_t i;
+
+	*names = NULL;
+	*values = NULL;
+	*n = 0;
+	if (tree == NULL ||
+	    lyd_find_xpath(tree, M "environment", &set) != LY_SUCCESS)
+		return true;
+	*names = calloc(set->count + 1, sizeof(char *));
+	*values = calloc(set->count + 1, sizeof(char *));
+	if (*names == NULL || *values == NULL)
+		goto fail;
+	for (i = 0; i < set->count; i++) {
+		(*names)[i] = strdup(str_leaf(set->dnodes[i], "name"));
+		(*values)[i] = strdup(str_leaf(set->dnodes[i], "value"));
+		*n = i + 1;
+		if ((*names)[i] == NULL || (*values)[i] == NULL)
+			goto fail;
+	}
+	ly_set_free(set, NULL);
+	return true;
+fail:
+	ly_set_free(set, NULL);
+	free_strings(*names, *n);
+	free_strings(*values, *n);
+	*names = NULL;
+	*values = NULL;
+	*n = 0;
+	return false;
+}
+
 void
 eem_config_apply(void *ctx, const struct lyd_node *running)
 {
@@ -302,6 +339,8 @@ eem_config_apply(void *ctx, const struct lyd_node *running)
 	bool any_syslog = false;
 	uint64_t one = 1;
 	int64_t now = eem_now_ms();
+	char **env_names, **env_values, **old_names, **old_values;
+	size_t nenv, old_nenv;
 
 	if (running != NULL &&
 	    lyd_find_xpath(running, M "applet", &set) != LY_SUCCESS)
@@ -326,10 +365,19 @@ eem_config_apply(void *ctx, const struct lyd_node *running)
 		n++;
 	}
 	ly_set_free(set, NULL);
+	if (!load_environment(running, &env_names, &env_values, &nenv))
+		fprintf(stderr, "vrouter: EEM: out of memory; applets run "
+			"without the environment variables\n");
 
 	pthread_mutex_lock(&eem->lock);
 	old = eem->applets;
 	nold = eem->napplets;
+	old_names = eem->env_names;
+	old_values = eem->env_values;
+	old_nenv = eem->nenv;
+	eem->env_names = env_names;
+	eem->env_values = env_values;
+	eem->nenv = nenv;
 	for (i = 0; i < n; i++) {
 		struct eem_applet *a = &neu[i];
 
@@ -357,6 +405,8 @@ eem_config_apply(void *ctx, const struct lyd_node *running)
 	for (j = 0; j < nold; j++)
 		applet_free(&old[j]);
 	free(old);
+	free_strings(old_names, old_nenv);
+	free_strings(old_values, old_nenv);
 	if (write(eem->wake_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "vrouter: EEM: cannot wake the dispatcher: "
 			"%s\n", strerror(errno));
@@ -371,6 +421,8 @@ run_free(struct eem_run *r)
 		return;
 	free_strings(r->labels, r->nactions);
 	free_strings(r->texts, r->nactions);
+	free_strings(r->env_names, r->nenv);
+	free_strings(r->env_values, r->nenv);
 	free(r->syslog_msg);
 	free(r);
 }
@@ -404,6 +456,17 @@ queue_run(struct eem *eem, struct eem_applet *a, const char *syslog_msg)
 	}
 	if (syslog_msg != NULL && (r->syslog_msg = strdup(syslog_msg)) == NULL)
 		goto fail;
+	r->env_names = calloc(eem->nenv + 1, sizeof(char *));
+	r->env_values = calloc(eem->nenv + 1, sizeof(char *));
+	if (r->env_names == NULL || r->env_values == NULL)
+		goto fail;
+	for (i = 0; i < eem->nenv; i++) {
+		r->env_names[i] = strdup(eem->env_names[i]);
+		r->env_values[i] = strdup(eem->env_values[i]);
+		r->nenv = i + 1;
+		if (r->env_names[i] == NULL || r->env_values[i] == NULL)
+			goto fail;
+	}
 	r->job_id = ++eem->next_job;
 	eem->runs_queued++;
 	eem->queue[(eem->qhead + eem->qlen++) % EEM_RUN_QUEUE] = r;
@@ -674,6 +737,8 @@ eem_destroy(struct eem *eem)
 	for (i = 0; i < eem->napplets; i++)
 		applet_free(&eem->applets[i]);
 	free(eem->applets);
+	free_strings(eem->env_names, eem->nenv);
+	free_strings(eem->env_values, eem->nenv);
 	while (msgq_pop(eem->lines, &m))
 		;
 	msgq_destroy(eem->lines);

@@ -19,7 +19,10 @@
  *   wait SECONDS, comment ..., puts ..., exit
  *   file open HANDLE PATH w|a, file write|puts HANDLE TEXT,
  *   file close HANDLE                    puts adds a line end
- * A PATH "flash:NAME" names NAME in the EEM's flash folder.
+ * A PATH "flash:NAME" names NAME in the EEM's flash folder. A run starts
+ * with the `event manager environment` variables and the built-ins
+ * $_event_type_string, $_event_pub_sec, $_event_id and, for syslog
+ * events, $_syslog_msg.
  */
 #define _GNU_SOURCE	/* asprintf, strndup */
 #include "core/eem_private.h"
@@ -647,6 +650,8 @@ eem_execute(struct eem *eem, struct eem_run *r)
 	size_t i;
 
 	c.deadline = eem_now_ms() + (int64_t)r->maxrun * 1000;
+	for (i = 0; i < r->nenv; i++)
+		set_var(&c, r->env_names[i], r->env_values[i]);
 	set_var(&c, "_event_type_string", r->type_string);
 	snprintf(pub, sizeof(pub), "%lld", (long long)r->pub_time);
 	set_var(&c, "_event_pub_sec", pub);

@@ -61,6 +61,9 @@ struct eem_run {
 	unsigned maxrun;
 	const char *type_string;	/* static: "syslog", "none", ... */
 	char *syslog_msg;		/* NULL unless a syslog event */
+	char **env_names;		/* event manager environment */
+	char **env_values;
+	size_t nenv;
 	unsigned job_id;
 	time_t pub_time;
 	enum eem_status status;
@@ -85,6 +88,9 @@ struct eem {
 	pthread_cond_t cond;		/* run queue, completions, stop */
 	struct eem_applet *applets;
 	size_t napplets;
+	char **env_names;
+	char **env_values;
+	size_t nenv;
 	bool any_syslog;		/* read by the hook without the lock */
 
 	struct eem_run *queue[EEM_RUN_QUEUE];

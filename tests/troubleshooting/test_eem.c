@@ -388,3 +388,31 @@ Test(eem, occurs_within_period_only)
 	cr_assert(wait_log("%HA_EM-6-LOG: WIN: twice within a second"),
 		  "%s", buffered());
 }
+
+Test(eem, environment_variables)
+{
+	char *text;
+
+	fx_apply(&fx, "event manager environment _out flash:env.txt\n"
+		 "event manager environment _who two words\n"
+		 "event manager applet ENV\n"
+		 " event none\n"
+		 " action 1 file open f $_out w\n"
+		 " action 2 file puts f \"who=$_who\"\n"
+		 " action 3 file close f\n");
+	cr_assert(strstr(fx_render(&fx),
+			 "\nevent manager environment _out flash:env.txt\n"
+			 "event manager environment _who two words\n"
+			 "event manager applet ENV\n"), "%s", fx_render(&fx));
+	cr_assert_str_eq(fx_run(&fx, "do event manager run ENV"), "");
+	text = read_flash("env.txt");
+	cr_assert_not_null(text);
+	cr_assert_str_eq(text, "who=two words\n");
+	free(text);
+	fx_run(&fx, "no event manager environment _who");
+	cr_assert_str_eq(fx_get(&fx, M "event-manager/environment[name='_who']/value"), "(none)", "%s", fx_render(&fx));
+	cr_assert_not(strstr(fx_render(&fx), "environment _who"));
+	cr_assert(strstr(fx_render(&fx), "environment _out"));
+	cr_assert(strstr(fx_run(&fx, "event manager environment bad-name x"),
+			 "% Invalid variable name bad-name"), "%s", fx.out);
+}
