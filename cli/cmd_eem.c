@@ -1,8 +1,8 @@
 /*
  * Embedded Event Manager commands: `event manager applet NAME` with its
- * `event` and `action` lines (stored in /vrouter-config:event-manager),
- * `event manager run`, `show event manager policy registered` and
- * `show event manager history events`; and the private sessions that
+ * `event` and `action` lines, stored in /vrouter-config:event-manager,
+ * `event manager environment`, `event manager run` and the `show event
+ * manager` commands. This file also provides the private sessions that
  * applets' `cli command` actions run in.
  */
 #include "cli/cmd_eem.h"

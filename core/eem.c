@@ -117,6 +117,7 @@ eem_parse_event(const char *text,
 	set(ctx, "type", type);
 	for (; i < n; i += 2) {
 		unsigned long v;
+		bool is_time;
 
 		if (i + 1 >= n) {
 			snprintf(err, errlen, "%s needs a value", words[i]);
@@ -138,10 +139,12 @@ eem_parse_event(const char *text,
 		for (k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++)
 			if (strcmp(words[i], numbers[k].word) == 0)
 				break;
+		is_time = strcmp(words[i], "time") == 0;
+		/* Timers and none take only time and maxrun. */
 		if (k == sizeof(numbers) / sizeof(numbers[0]) ||
-		    (strcmp(words[i], "time") == 0) != timer ||
-		    (type[0] != 's' && strcmp(words[i], "maxrun") != 0 &&
-		     strcmp(words[i], "time") != 0)) {
+		    (is_time && !timer) ||
+		    (type[0] != 's' && !is_time &&
+		     strcmp(words[i], "maxrun") != 0)) {
 			snprintf(err, errlen, "unexpected %s in event %s",
 				 words[i], words[0]);
 			goto out;

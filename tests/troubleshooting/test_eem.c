@@ -189,6 +189,12 @@ Test(eem, bad_lines_rejected)
 	cr_assert(strstr(fx_run(&fx, "event timer watchdog"),
 			 "% Invalid event: event timer needs time"), "%s",
 		  fx.out);
+	cr_assert(strstr(fx_run(&fx, "event none occurs 2"),
+			 "% Invalid event: unexpected occurs in event none"),
+		  "%s", fx.out);
+	cr_assert(strstr(fx_run(&fx, "event syslog pattern \"x\" time 5"),
+			 "% Invalid event: unexpected time in event syslog"),
+		  "%s", fx.out);
 	cr_assert(strstr(fx_run(&fx, "event snmp oid 1.2.3"),
 			 "% Invalid event: unsupported event snmp"), "%s",
 		  fx.out);
@@ -323,8 +329,10 @@ Test(eem, watchdog_timer_repeats)
 	int i;
 
 	fx_apply(&fx, "event manager applet DOG\n"
-		 " event timer watchdog time 1\n"
+		 " event timer watchdog time 1 maxrun 5\n"
 		 " action 1 syslog msg \"woof\"\n");
+	cr_assert(strstr(fx_render(&fx), "\n event timer watchdog time 1 "
+			 "maxrun 5\n"), "%s", fx_render(&fx));
 	for (i = 0; i < 50 && count(buffered(), "DOG: woof") < 2; i++)
 		usleep(100000);
 	cr_assert_geq(count(buffered(), "DOG: woof"), 2, "%s", buffered());
