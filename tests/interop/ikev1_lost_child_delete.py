@@ -61,6 +61,18 @@ def body(lab):
     finally:
         v.close()
 
+    # The new CHILD_SA came from vrouter's second Quick Mode over the
+    # ISAKMP SA that charon kept, not from a new Main Mode.
+    sas = lab.charon_sas()
+    if not re.search(r"peer: #1, ESTABLISHED, IKEv1", sas):
+        raise LabError(f"charon no longer has its first IKE SA:\n{sas}")
+    # The first message of each Quick Mode carries the SA payload.
+    requests = len(re.findall(r"parsed QUICK_MODE request \d+ \[ HASH SA",
+                              lab.charon_log()))
+    if requests < 2:
+        raise LabError(f"charon parsed {requests} Quick Mode requests, "
+                       f"expected the first and vrouter's rekey")
+
 
 if __name__ == "__main__":
     interop.run_test("ikev1_lost_child_delete", body)
