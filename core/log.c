@@ -467,12 +467,14 @@ rate_limited(enum log_severity sev)
 }
 
 /*
- * Writes "[NNNNNN: ][<stamp>: ]BODY" into LINE by the settings of KIND;
- * logger lock held, so sequence numbers follow the order of the lines.
+ * Writes "[NNNNNN: ][<stamp>: ]BODY" into LINE by the settings of KIND,
+ * cutting BODY to fit, and returns the length; *PREFIX_LEN gets where
+ * BODY starts. Logger lock held, so sequence numbers follow the order
+ * of the lines.
  */
 static size_t
 compose(char *line, size_t size, enum log_line_kind kind, const char *body,
-	size_t body_len)
+	size_t body_len, size_t *prefix_len)
 {
 	const struct log_stamp *st = &logger.stamps[kind];
 	char stamp[48];
@@ -498,6 +500,7 @@ compose(char *line, size_t size, enum log_line_kind kind, const char *body,
 		body_len = size - 1 - n;
 	memcpy(line + n, body, body_len);
 	line[n + body_len] = '\0';
+	*prefix_len = n;
 	return n + body_len;
 }
 
@@ -565,7 +568,7 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
      size_t body_len, const char *msgid)
 {
 	char line[LOG_LINE_MAX];
-	size_t len;
+	size_t len, prefix_len;
 	int i;
 
 	pthread_mutex_lock(&logger.lock);
@@ -574,7 +577,7 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
 		atomic_fetch_add(&logger.rate_limited, 1);
 		return;
 	}
-	len = compose(line, sizeof(line), kind, body, body_len);
+	len = compose(line, sizeof(line), kind, body, body_len, &prefix_len);
 	logger.messages_logged++;
 	if (sev <= logger.trap_level) {
 		logger.trap_logged++;
@@ -598,7 +601,7 @@ emit(enum log_line_kind kind, enum log_severity sev, const char *body,
 	}
 	if (logger.hook != NULL && !in_hook) {
 		in_hook = true;
-		logger.hook(logger.hook_ctx, sev, line + (len - body_len));
+		logger.hook(logger.hook_ctx, sev, line + prefix_len);
 		in_hook = false;
 	}
 	pthread_rwlock_unlock(&logger.sink_lock);

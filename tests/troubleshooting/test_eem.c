@@ -424,3 +424,19 @@ Test(eem, environment_variables)
 	cr_assert(strstr(fx_run(&fx, "event manager environment bad-name x"),
 			 "% Invalid variable name bad-name"), "%s", fx.out);
 }
+
+Test(eem, long_line_screened_from_its_mnemonic)
+{
+	char text[1100];
+
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	fx_apply(&fx, "event manager applet LONG\n"
+		 " event syslog pattern \"^%PARSER-4-BADCFG: startup line 7\"\n"
+		 " action 1 syslog msg \"cut line seen\"\n");
+	/* The line is cut to LOG_LINE_MAX; the body still starts at "%". */
+	log_msg(LOGMSG_PARSER_CONFIG_LINE, "%s line %u rejected: %s: %s",
+		"startup", 7u, text, "bad");
+	cr_assert(wait_log("%HA_EM-6-LOG: LONG: cut line seen"), "%s",
+		  buffered());
+}
