@@ -2,7 +2,7 @@
 """A one-sided CHILD_SA delete whose DELETE is lost: charon deletes its
 CHILD_SA while nftables in its namespace drops everything it sends, so
 vrouter keeps its IPsec SAs and sends into a black hole (charon drops
-ESP for an unknown SPI silently, and answers DPD because the ISAKMP SA
+ESP for an unknown SPI silently, and acknowledges DPD because the ISAKMP SA
 lives). The tunnel comes back when vrouter's SA lifetime (120 s, the
 IOS minimum) makes it rekey over the surviving ISAKMP SA. Prints the
 time from the lost DELETE to the first ping that passes.

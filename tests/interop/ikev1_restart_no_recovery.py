@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """vrouter restarts while charon keeps sending on the old SPI, without
 `crypto isakmp invalid-spi-recovery` and with DPD off on both sides.
-As on IOS, the traffic stays black-holed: vrouter logs
+As on IOS, the traffic stays black-holed. vrouter logs
 %CRYPTO-4-RECVD_PKT_INV_SPI for the old SPI, debug shows the delete
 notify it cannot send for lack of an ISAKMP SA, and it starts no IKE
-exchange; charon keeps its stale CHILD_SA.
+exchange. charon keeps its stale CHILD_SA.
 
 Exits 77 (skipped) without root or /dev/net/tun.
 """

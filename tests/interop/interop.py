@@ -13,8 +13,8 @@ NAT detection for the same reason, so vrouter detects NAT and uses NAT-T.
 
 Every name (namespaces, work folder) carries the test's PID and a random
 tag, so tests run in parallel do not collide. Lab.close() kills every
-process the lab started, by PID, then deletes the namespaces it created;
-a SIGALRM deadline below ctest's timeout and SIGTERM both run it too.
+process the lab started, by PID, then deletes the namespaces it created.
+A SIGALRM deadline below ctest's timeout and SIGTERM both run it too.
 
 Needs root, /dev/net/tun and Debian's strongswan-charon,
 strongswan-swanctl, libcharon-extra-plugins (kernel-libipsec) and
