@@ -671,6 +671,14 @@ eem_execute(struct eem *eem, struct eem_run *r)
 			free(buf);
 			break;
 		}
+		pthread_mutex_lock(&eem->lock);
+		if (eem->stopping)
+			status = EEM_STOPPED;
+		pthread_mutex_unlock(&eem->lock);
+		if (status == EEM_STOPPED) {
+			free(buf);
+			break;
+		}
 
 		n = buf != NULL ? eem_tokenize(buf, raw, EEM_MAX_TOKENS) : -1;
 		for (j = 0; j < n; j++) {
