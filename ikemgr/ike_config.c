@@ -603,3 +603,71 @@ ike_config_tunnel(const struct ike_config *c, const char *ifname)
 			return &c->entries[i];
 	return NULL;
 }
+
+/*
+ * Reads an ID payload body of type IPv4 address or subnet into ADDR and
+ * WILD (the ACL wildcard: 0 for a host); false for other types.
+ */
+static bool
+id_to_acl(const uint8_t *id, size_t len, uint32_t *addr, uint32_t *wild)
+{
+	uint32_t mask;
+
+	if (len == 8 && id[0] == IPSEC_ID_IPV4_ADDR) {
+		memcpy(addr, id + 4, 4);
+		*wild = 0;
+		return true;
+	}
+	if (len == 12 && id[0] == IPSEC_ID_IPV4_SUBNET) {
+		memcpy(addr, id + 4, 4);
+		memcpy(&mask, id + 8, 4);
+		*wild = ~mask;
+		return true;
+	}
+	return false;
+}
+
+/* True when the initiator's IDs IDCI and IDCR mirror E's selector. */
+static bool
+ids_match(const struct ike_entry *e, const uint8_t *idci, size_t ci_len,
+	  const uint8_t *idcr, size_t cr_len)
+{
+	uint32_t ia, iw, ra, rw;
+	int proto;
+
+	if (!e->has_selector)
+		return true;
+	if (!id_to_acl(idci, ci_len, &ia, &iw) ||
+	    !id_to_acl(idcr, cr_len, &ra, &rw))
+		return false;
+	proto = e->selector.proto < 0 ? 0 : e->selector.proto;
+	return idci[1] == proto && idcr[1] == proto &&
+	       ia == e->selector.dst && iw == e->selector.dst_wild &&
+	       ra == e->selector.src && rw == e->selector.src_wild;
+}
+
+const struct ike_entry *
+ike_config_entry_for_ids(const struct ike_config *c, uint32_t peer,
+			 const uint8_t *idci, size_t ci_len,
+			 const uint8_t *idcr, size_t cr_len)
+{
+	const struct ike_entry *dyn = NULL;
+	bool no_ids = ci_len == 0 && cr_len == 0;
+
+	for (size_t i = 0; c != NULL && i < c->nentries; i++) {
+		const struct ike_entry *e = &c->entries[i];
+
+		if (e->dynamic) {
+			if (dyn == NULL)
+				dyn = e;
+			continue;
+		}
+		for (size_t k = 0; k < e->npeers; k++) {
+			if (e->peers[k] != peer)
+				continue;
+			if (no_ids || ids_match(e, idci, ci_len, idcr, cr_len))
+				return e;
+		}
+	}
+	return dyn;
+}

@@ -103,6 +103,17 @@ const char *ike_config_psk(const struct ike_config *c, uint32_t peer);
  * entry, or NULL. */
 const struct ike_entry *ike_config_entry_for_peer(const struct ike_config *c,
 						  uint32_t peer);
+/*
+ * The entry of PEER whose access list mirrors the Quick Mode proxy
+ * identities IDCI and IDCR (ID payload bodies; both empty match any),
+ * else the first dynamic entry, or NULL.
+ */
+const struct ike_entry *ike_config_entry_for_ids(const struct ike_config *c,
+						 uint32_t peer,
+						 const uint8_t *idci,
+						 size_t ci_len,
+						 const uint8_t *idcr,
+						 size_t cr_len);
 const struct ike_entry *ike_config_entry(const struct ike_config *c,
 					 const char *map, uint32_t seq);
 /* The entry of a protected tunnel interface, or NULL. */

@@ -1757,8 +1757,7 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
 	const struct isakmp_pl *nonce = isakmp_find(m, ISAKMP_NP_NONCE);
 	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_NP_KE);
-	const struct ike_entry *e = ike_config_entry_for_peer(ike->config,
-							       sa->peer);
+	const struct ike_entry *e = NULL;
 	struct isakmp_sa *prop = NULL;
 	const struct isakmp_proposal *pp = NULL;
 	const struct ike_tset *chosen_ts[1];
@@ -1770,17 +1769,21 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	bool found = false;
 
 	if (!check_qm_hash(sa, qm, false, m, payload_end(m)) || sap == NULL ||
-	    nonce == NULL || nonce->len > sizeof(qm->ni) || e == NULL)
+	    nonce == NULL || nonce->len > sizeof(qm->ni))
 		goto fail;
 	memcpy(qm->ni, nonce->body, nonce->len);
 	qm->ni_len = nonce->len;
 	read_ids(qm, m);
+	e = ike_config_entry_for_ids(ike->config, sa->peer, qm->idci,
+				     qm->idci_len, qm->idcr, qm->idcr_len);
+	if (e == NULL) {
+		if (debug_on(DEBUG_CRYPTO_IPSEC))
+			log_debug("IPSEC(validate_transform_proposal): proxy identities not supported");
+		goto fail;
+	}
 	prop = malloc(sizeof(*prop));
 	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0)
 		goto fail;
-	/* NOTE: the entry is the first one for the peer; the proxy
-	 * identities the initiator sent are taken as given, not matched
-	 * against each entry's access list. */
 	qm->entry = *e;
 	qm->group = ke != NULL ? e->pfs_group : 0;
 	if (ke != NULL && qm->group == 0)
