@@ -384,7 +384,10 @@ class Lab:
     def _write_charon_config(self, version=1, start_action="none",
                              dpd_delay="0s", dpd_action="clear",
                              ike_rekey="4h", child_rekey="1h",
-                             child_life=None, loglevel=2):
+                             child_life=None, loglevel=2,
+                             ike_proposals="aes128-sha256-modp2048",
+                             esp_proposals="aes128-sha256,"
+                                           "aes128-sha256-modp2048"):
         d = self.dir
         os.makedirs(os.path.join(d, "run"), exist_ok=True)
         for sub in ("x509", "x509ca", "x509ocsp", "x509aa", "x509ac",
@@ -445,7 +448,7 @@ swanctl {{
     encap = yes
     mobike = no
     aggressive = no
-    proposals = aes128-sha256-modp2048
+    proposals = {ike_proposals}
     dpd_delay = {dpd_delay}
     rekey_time = {ike_rekey}
     local {{
@@ -461,7 +464,7 @@ swanctl {{
         mode = tunnel
         local_ts = {SW_TS}
         remote_ts = {VR_TS}
-        esp_proposals = aes128-sha256,aes128-sha256-modp2048
+        esp_proposals = {esp_proposals}
         start_action = {start_action}
         dpd_action = {dpd_action}
         rekey_time = {child_rekey}{life}
@@ -491,6 +494,14 @@ secrets {{
         self.charon_opts = opts
         self._write_charon_config(**opts)
         self._launch_charon()
+
+    def reload_charon(self, **opts):
+        """Rewrites charon's configuration with OPTS and loads it into the
+        running charon; SAs already up stay as they are."""
+        self.charon_opts = opts
+        self._write_charon_config(**opts)
+        self.swanctl("--load-all", "--noprompt", "--file",
+                     os.path.join(self.dir, "swanctl.conf"))
 
     def _launch_charon(self):
         if self.charon is not None and self.charon.poll() is None:
@@ -573,6 +584,10 @@ secrets {{
             if "spi-in" not in fields:
                 continue
             children.append({
+                "encr": fields.get("encr-alg"),
+                "keysize": fields.get("encr-keysize"),
+                "integ": fields.get("integ-alg"),
+                "dh": fields.get("dh-group"),
                 "state": fields.get("state"),
                 "spi_in": int(fields["spi-in"], 16),
                 "spi_out": int(fields["spi-out"], 16),
@@ -582,6 +597,14 @@ secrets {{
             })
         children.sort(key=lambda c: c["install_time"])
         return children
+
+    def charon_ike(self):
+        """Returns the algorithm fields of charon's first IKE SA from
+        `swanctl --list-sas --pretty` (encr-alg, encr-keysize,
+        integ-alg, dh-group, ...), or {} when it has none."""
+        out = self.swanctl("--list-sas", "--pretty", check=False).stdout
+        head = out.split("child-sas", 1)[0]
+        return dict(re.findall(r"^\s+([a-z-]+) = (\S+)$", head, re.M))
 
     def charon_child_spis(self):
         """Returns the (inbound, outbound) SPI pairs of charon's installed
