@@ -4,7 +4,7 @@
 set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config libssl-dev libyang2-dev libreadline-dev \
-libcriterion-dev libssh-dev libpcap-dev libtelnet-dev"
+libcriterion-dev libssh-dev libpcap-dev libtelnet-dev clang libclang-rt-14-dev"
 TEST_PKGS="expect telnet tcpdump iproute2 python3 openssh-client sshpass \
 python3-netmiko python3-textfsm ansible tshark iputils-ping nftables \
 strongswan-charon strongswan-swanctl libcharon-extra-plugins \

@@ -1,0 +1,35 @@
+/*
+ * Shared parts of the libFuzzer harnesses: a router built the way
+ * vrouter's main() builds one (config store, datapath, IKE manager and
+ * the command engine), configured from IOS text.
+ */
+#ifndef VR_TESTS_FUZZ_FUZZ_COMMON_H
+#define VR_TESTS_FUZZ_FUZZ_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/router.h"
+
+/* The entry point every harness defines, as libFuzzer calls it. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Builds R with its datapath and IKE manager wired together. The
+ * datapath thread runs only when DP_THREAD is set; without it the
+ * harness feeds packets with dp_input_batch() and calls dp_poll().
+ * Aborts on failure: a harness without its router proves nothing.
+ */
+void fz_router_open(struct router *r, bool dp_thread);
+
+/* Applies IOS config lines and aborts when any line is rejected. */
+void fz_router_config(struct router *r, const char *text);
+
+/*
+ * Copies DATA into a NUL-terminated string, with each NUL byte
+ * replaced by a space. The caller frees it.
+ */
+char *fz_strndup(const uint8_t *data, size_t size);
+
+#endif

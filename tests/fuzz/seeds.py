@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Write the seed corpus of one fuzz harness into a folder.
+
+Usage: seeds.py HARNESS OUTDIR
+
+Every harness gets hand-built seeds that reach its deeper states. When
+VR_SHARED_DIR names the folder of reference cases, the packets of its
+captures and its IOS configs are added in the harness's input format.
+"""
+import glob
+import hashlib
+import os
+import struct
+import sys
+
+# Harness input formats (see the comment at the top of each fuzz_*.c).
+DP_RAW, DP_ETHER = 0, 1
+
+
+def dp_batch(flags, packets):
+    """One fuzz_dp_input input: a flags octet and length-prefixed packets."""
+    out = bytes([flags])
+    for p in packets:
+        out += struct.pack(">H", len(p)) + p
+    return out
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, ident=1, frag=0):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                      frag, 64, proto, 0, bytes(src), bytes(dst))
+    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+PEER = [10, 1, 1, 1]
+US = [10, 10, 1, 2]
+
+
+def isakmp_sa_payload():
+    """An IKEv1 SA payload: one proposal, one AES/SHA/PSK/group 14 transform."""
+    attrs = struct.pack("!HH", 0x8001, 7)          # encryption AES-CBC
+    attrs += struct.pack("!HH", 0x800E, 128)       # key length
+    attrs += struct.pack("!HH", 0x8002, 2)         # hash SHA
+    attrs += struct.pack("!HH", 0x8003, 1)         # pre-shared key
+    attrs += struct.pack("!HH", 0x8004, 14)        # group 14
+    attrs += struct.pack("!HH", 0x800B, 1)         # life type seconds
+    attrs += struct.pack("!HHI", 0x000C, 4, 86400)  # life duration
+    transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, 1, 0) + attrs
+    proposal = struct.pack("!BBHBBBB", 0, 0, 8 + len(transform), 1, 1, 0, 1)
+    proposal += transform
+    return struct.pack("!II", 1, 1) + proposal
+
+
+def isakmp(exchange, payloads, msgid=0, flags=0, rcookie=b"\0" * 8):
+    """An ISAKMP message from (type, body) pairs, chained in order."""
+    body = b""
+    for i, (_, data) in enumerate(payloads):
+        nxt = payloads[i + 1][0] if i + 1 < len(payloads) else 0
+        body += struct.pack("!BBH", nxt, 0, 4 + len(data)) + data
+    first = payloads[0][0] if payloads else 0
+    hdr = b"\x11" * 8 + rcookie + struct.pack(
+        "!BBBBII", first, 0x10, exchange, flags, msgid, 28 + len(body))
+    return hdr + body
+
+
+def isakmp_messages():
+    vid_natt = hashlib.md5(b"RFC 3947").digest()
+    mm1 = isakmp(2, [(1, isakmp_sa_payload()), (13, vid_natt)])
+    notify = isakmp(5, [(11, struct.pack("!IBBH", 1, 1, 16, 36136) +
+                         b"\x22" * 16 + b"\0\0\0\0")], msgid=7)
+    delete = isakmp(5, [(12, struct.pack("!IBBH", 1, 3, 4, 2) +
+                         b"\0\0\x10\0\0\0\x10\x01")], msgid=8)
+    ident = isakmp(2, [(5, struct.pack("!BBH", 1, 17, 500) +
+                        bytes(PEER))], flags=0)
+    quick = isakmp(32, [(8, b"\0" * 20)], msgid=0x1234, flags=1,
+                   rcookie=b"\x22" * 8)
+    return [mm1, notify, delete, ident, quick]
+
+
+def dp_builtin():
+    esp = struct.pack("!II", 4096, 1) + bytes(range(64))
+    ike = isakmp_messages()
+    pkts = [
+        ipv4(PEER, US, 50, esp),
+        ipv4(PEER, US, 17, udp(500, 500, ike[0])),
+        ipv4(PEER, US, 17, udp(4500, 4500, b"\0\0\0\0" + ike[3])),
+        ipv4(PEER, US, 17, udp(4500, 4500, b"\xff")),
+        ipv4(PEER, US, 17, udp(4500, 4500, esp)),
+        ipv4(PEER, US, 50, esp[:40], ident=9, frag=0x2000),
+        ipv4(PEER, US, 50, esp[40:], ident=9, frag=5),
+        ipv4([192, 168, 1, 10], [192, 168, 2, 10], 1,
+             b"\x08\0\0\0\0\1\0\1" + b"x" * 32),
+    ]
+    v6 = struct.pack("!IHBB16s16s", 0x60000000, len(esp), 50, 64,
+                     b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02",
+                     b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x01") + esp
+    ether = b"\0\1\2\3\4\5\0\6\7\x08\x09\x0a\x08\x00"
+    seeds = [dp_batch(DP_RAW, [p]) for p in pkts]
+    seeds.append(dp_batch(DP_RAW, pkts))
+    seeds.append(dp_batch(DP_RAW, [v6]))
+    seeds.append(dp_batch(DP_ETHER, [ether + pkts[1]]))
+    seeds.append(dp_batch(DP_RAW | 2, [pkts[7]]))
+    return seeds
+
+
+def pcap_file(linktype, packets):
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, p in enumerate(packets):
+        out += struct.pack("<IIII", 1000 + i, 0, len(p), len(p)) + p
+    return out
+
+
+def read_pcap(path):
+    """Yields (linktype, packet) from a classic pcap file; pcapng is skipped."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    else:
+        return
+    linktype = struct.unpack(end + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        off += 16
+        yield linktype, data[off:off + caplen]
+        off += caplen
+
+
+def ike_payload(linktype, pkt):
+    """The ISAKMP message in an Ethernet or raw IPv4 UDP 500/4500 packet."""
+    if linktype == 1:
+        if len(pkt) < 14 or pkt[12:14] != b"\x08\x00":
+            return None
+        pkt = pkt[14:]
+    elif linktype not in (101, 12, 228):
+        return None
+    if len(pkt) < 28 or pkt[0] >> 4 != 4 or pkt[9] != 17:
+        return None
+    ihl = (pkt[0] & 15) * 4
+    sport, dport = struct.unpack("!HH", pkt[ihl:ihl + 4])
+    body = pkt[ihl + 8:]
+    if 500 in (sport, dport):
+        return body
+    if 4500 in (sport, dport) and body[:4] == b"\0\0\0\0":
+        return body[4:]
+    return None
+
+
+def shared_files(pattern):
+    base = os.environ.get("VR_SHARED_DIR")
+    if not base:
+        return []
+    return sorted(glob.glob(os.path.join(base, "cases", "external", pattern)))
+
+
+CLI_LINES = {
+    0: "show running-config\nshow crypto isakmp sa\nshow crypto ipsec sa\n"
+       "show crypto session detail\nshow logging\nshow users\n"
+       "clear crypto sa\nclear crypto isakmp\nshow archive\n"
+       "show ip interface brief\ndebug crypto isakmp\nundebug all\n",
+    1: "hostname R1\nservice password-encryption\n"
+       "enable secret 0 Fuzz-Enable\nusername admin secret 0 Fuzz-User\n"
+       "crypto isakmp key Fuzz-Key address 10.1.1.1\n"
+       "no crypto isakmp key Fuzz-Key address 10.1.1.1\n"
+       "logging buffered 16384\nip route 0.0.0.0 0.0.0.0 10.10.1.1\n",
+    2: "ip address 10.10.1.2 255.255.255.0\ncrypto map VPN\nshutdown\n"
+       "no shutdown\ndescription uplink\nexit\n",
+    4: "encryption aes 256\nhash sha256\nauthentication pre-share\n"
+       "group 14\nlifetime 3600\n",
+    6: "set peer 10.1.1.1\nset transform-set TS\nmatch address 110\n"
+       "set pfs group14\nset security-association lifetime seconds 3600\n",
+    8: "pre-shared-key address 10.1.1.1 key Fuzz-Keyring\n",
+    16: "password Fuzz-Line\nlogin\ntransport input telnet ssh\n"
+        "exec-timeout 5 0\nlogin local\n",
+    18: "path flash:archive-config\nmaximum 5\nwrite-memory\n",
+}
+
+IOS_CONFIG = (
+    "hostname R2\n!\ncrypto isakmp policy 10\n encryption aes\n hash sha\n"
+    " authentication pre-share\n group 14\n"
+    "crypto isakmp key Fuzz-Key address 10.1.1.1\n"
+    "crypto ipsec transform-set TS esp-aes esp-sha-hmac\n mode tunnel\n"
+    "crypto map VPN 10 ipsec-isakmp\n set peer 10.1.1.1\n"
+    " set transform-set TS\n match address 110\n"
+    "interface GigabitEthernet1\n ip address 10.10.1.2 255.255.255.0\n"
+    " crypto map VPN\n"
+    "access-list 110 permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255\n"
+    "line vty 0 4\n password 7 0822455D0A16\n login\nend\n")
+
+LAB = ("router R1 r1.cfg\nrouter R2 r2.cfg\n"
+       "link WAN R1:GigabitEthernet1 R2:GigabitEthernet1\n"
+       "host H1 R1:GigabitEthernet2\n"
+       "trafgen H1 --addr 192.168.1.10 send 192.168.2.10 --rate 50\n"
+       "proto udp and port 500 and not src 10.0.0.0/8\n"
+       "ike and host 10.1.1.1/32\nesp\n")
+
+TELNET = [
+    b"\xff\xfd\x01\xff\xfd\x03\xff\xfb\x1f\xff\xfa\x1f\x00\x50\x00\x18"
+    b"\xff\xf0enable\r\nshow users\r\nterminal length 0\r\nexit\r\n",
+    b"sh\tver\r\n\x1b[A\x1b[D\x7f\x15show run\r\n \r\nexit\r\n",
+    b"\xff\xf4\xff\xf3\xff\xf7\xff\xf8enable\r\nconfigure terminal\r\n"
+    b"hostname T\r\nend\r\nshow running-config | include host\r\n",
+]
+
+
+def builtin(harness):
+    if harness == "dp_input":
+        return dp_builtin()
+    if harness == "isakmp":
+        return isakmp_messages()
+    if harness == "pcap":
+        return [pcap_file(101, [p[3:] for p in dp_builtin()[:8]])]
+    if harness == "cli":
+        return [bytes([m]) + t.encode() for m, t in CLI_LINES.items()]
+    if harness == "config_load":
+        return [IOS_CONFIG.encode(),
+                b'{"vrouter-config:system":{"hostname":"J1"}}',
+                b'<system xmlns="urn:vrouter:config"><hostname>X1'
+                b'</hostname></system>']
+    if harness == "telnet":
+        return TELNET
+    if harness == "lab":
+        return [LAB.encode()]
+    raise SystemExit("seeds.py: unknown harness %s" % harness)
+
+
+def from_shared(harness):
+    seeds = []
+    if harness in ("dp_input", "isakmp", "pcap"):
+        for path in shared_files("pcap/*"):
+            if harness == "pcap":
+                with open(path, "rb") as f:
+                    seeds.append(f.read())
+                continue
+            pkts = list(read_pcap(path))[:32]
+            for linktype, pkt in pkts:
+                if harness == "isakmp":
+                    msg = ike_payload(linktype, pkt)
+                    if msg:
+                        seeds.append(msg)
+                elif linktype in (1, 101):
+                    flags = DP_ETHER if linktype == 1 else DP_RAW
+                    seeds.append(dp_batch(flags, [pkt]))
+            if harness == "dp_input" and pkts and pkts[0][0] in (1, 101):
+                flags = DP_ETHER if pkts[0][0] == 1 else DP_RAW
+                seeds.append(dp_batch(flags, [p for _, p in pkts[:16]]))
+    elif harness in ("cli", "config_load"):
+        for path in shared_files("configs/*"):
+            with open(path, "rb") as f:
+                text = f.read()
+            seeds.append(text if harness == "config_load" else b"\1" + text)
+    return seeds
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    harness, outdir = sys.argv[1], sys.argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    seeds = builtin(harness) + from_shared(harness)
+    for seed in seeds:
+        name = hashlib.sha1(seed).hexdigest()
+        with open(os.path.join(outdir, name), "wb") as f:
+            f.write(seed)
+    print("seeds.py: %d seeds for %s in %s" % (len(seeds), harness, outdir))
+
+
+if __name__ == "__main__":
+    main()
