@@ -58,6 +58,9 @@ enum msg_type {
 	MSG_PROBE,
 	MSG_PROBE_CANCEL,
 	MSG_CAPTURE,
+	MSG_SPI_NOTE,
+	MSG_SPI_GET,
+	MSG_SPI_CLEAR,
 	MSG_STOP,
 };
 
@@ -86,6 +89,13 @@ struct capture_request {
 	sem_t done;
 };
 
+/* dp_get_spi_flows(): on the caller's stack. */
+struct spi_request {
+	struct dp_spi_table *out;
+	int rc;
+	sem_t done;
+};
+
 struct msg {
 	enum msg_type type;
 	void *ptr;
@@ -93,6 +103,7 @@ struct msg {
 	char ifname[DP_IFNAME_MAX];
 	bool outbound;			/* MSG_SA_DELETE */
 	uint32_t dst, spi;
+	struct dp_spi_note note;	/* MSG_SPI_NOTE */
 };
 
 static void handle_msg(struct dp *dp, struct msg *m);
@@ -146,9 +157,10 @@ dp_create(void)
 					  INV_SPI_EVENT_RATE, seed * 31 + 7);
 	dp->sadb = dp_sadb_create(0, seed);
 	dp->sadb_out = dp_sadb_create(0, seed);
+	dp->spi_diag = dp_spi_diag_create(seed * 17 + 3);
 	if (dp->q == NULL || dp->ike_q == NULL || dp->reass == NULL || dp->log_lim == NULL ||
 	    dp->event_lim == NULL || dp->sadb == NULL ||
-	    dp->sadb_out == NULL) {
+	    dp->sadb_out == NULL || dp->spi_diag == NULL) {
 		dp_destroy(dp);
 		return NULL;
 	}
@@ -230,6 +242,9 @@ discard_msg(struct msg *m)
 	case MSG_SA_REMOVE:
 		((struct sa_request *)m->ptr)->rc = -1;
 		sem_post(&((struct sa_request *)m->ptr)->done);
+		break;
+	case MSG_SPI_GET:
+		sem_post(&((struct spi_request *)m->ptr)->done);
 		break;
 	case MSG_CAPTURE:
 		((struct capture_request *)m->ptr)->rc = -1;
@@ -315,6 +330,7 @@ dp_destroy(struct dp *dp)
 	dp_reass_free(dp->reass);
 	dp_limiter_free(dp->log_lim);
 	dp_limiter_free(dp->event_lim);
+	dp_spi_diag_free(dp->spi_diag);
 	pthread_mutex_destroy(&dp->base_lock);
 	free(dp);
 }
@@ -657,12 +673,25 @@ handle_msg(struct dp *dp, struct msg *m)
 		sem_post(&r->done);
 		break;
 	}
+	case MSG_SPI_NOTE:
+		dp_spi_diag_note(dp->spi_diag, &m->note, dp_now_ns());
+		break;
+	case MSG_SPI_GET: {
+		struct spi_request *r = m->ptr;
+
+		r->rc = dp_spi_diag_copy(dp->spi_diag, r->out);
+		sem_post(&r->done);
+		break;
+	}
+	case MSG_SPI_CLEAR:
+		dp_spi_diag_clear(dp->spi_diag);
+		break;
 	case MSG_SYNC:
 	case MSG_STOP:
 		break;
 	}
 	if (m->type != MSG_GET_SAS && m->type != MSG_SA_REMOVE &&
-	    m->type != MSG_CAPTURE &&
+	    m->type != MSG_CAPTURE && m->type != MSG_SPI_GET &&
 	    m->done != NULL)
 		sem_post(m->done);
 }
@@ -678,6 +707,38 @@ dp_get_sas(struct dp *dp, struct dp_sa_info **out)
 	sem_destroy(&req.done);
 	*out = req.sas;
 	return req.n;
+}
+
+int
+dp_get_spi_flows(struct dp *dp, struct dp_spi_table *out)
+{
+	struct spi_request req = { .out = out, .rc = -1 };
+	struct msg m = { .type = MSG_SPI_GET, .ptr = &req };
+
+	memset(out, 0, sizeof(*out));
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	return req.rc;
+}
+
+void
+dp_clear_spi_flows(struct dp *dp)
+{
+	sem_t done;
+	struct msg m = { .type = MSG_SPI_CLEAR, .done = &done };
+
+	sem_init(&done, 0, 0);
+	post_wait(dp, &m, &done);
+	sem_destroy(&done);
+}
+
+int
+dp_spi_note(struct dp *dp, const struct dp_spi_note *note)
+{
+	struct msg m = { .type = MSG_SPI_NOTE, .note = *note };
+
+	return post(dp, &m);
 }
 
 void

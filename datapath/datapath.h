@@ -780,6 +780,84 @@ typedef void (*dp_acquire_fn)(void *ctx, const struct dp_acquire_event *ev);
 /* Sets where acquire events go; call before dp_start(). */
 void dp_set_acquire_sink(struct dp *dp, dp_acquire_fn fn, void *ctx);
 
+/* ---- Invalid-SPI flow table (`show crypto ipsec invalid-spi`) ---- */
+
+/*
+ * The datapath keeps the IPv4 flows (source, destination, SPI) of
+ * inbound ESP packets that found no SA: up to DP_SPI_FLOWS_MAX, the one
+ * with the oldest last packet evicted for a new one, all memory taken at
+ * creation. Next to it, a ring of the last DP_SPI_REMOVED_MAX inbound SAs
+ * removed and why, so a flow can tell whether its SPI was ever ours.
+ */
+#define DP_SPI_FLOWS_MAX 4096
+#define DP_SPI_REMOVED_MAX 1024
+
+/* What the IKE manager did about a flow's unknown-SPI report. */
+enum dp_spi_action {
+	DP_SPI_ACT_NONE,		/* no report handled yet */
+	DP_SPI_ACT_DELETE_SENT,		/* DELETE over an existing IKE SA */
+	DP_SPI_ACT_DELETE_QUEUED,	/* DELETE after the phase 1 under way */
+	DP_SPI_ACT_RECOVERY,		/* invalid-spi-recovery started IKE */
+	DP_SPI_ACT_IGNORED,		/* no IKE SA, recovery off */
+	DP_SPI_ACT_SUPPRESSED,		/* recovery held back by its limit */
+	DP_SPI_ACT_NOT_PEER,		/* sender is not a configured peer */
+};
+
+/*
+ * What became of the inbound SA with a flow's destination and SPI. An
+ * SA lost at a restart is unknowable, so it reads as never seen.
+ */
+enum dp_spi_history {
+	DP_SPI_NEVER_SEEN,		/* not ours since the start */
+	DP_SPI_DELETED,			/* removed by the IKE manager */
+	DP_SPI_EXPIRED,			/* its hard lifetime ran out */
+	DP_SPI_REKEYED,			/* a newer SA of its entry took over */
+	DP_SPI_CLEARED,			/* clear crypto sa or session */
+};
+
+struct dp_spi_flow {
+	uint32_t src, dst;		/* network byte order */
+	uint32_t spi;
+	bool udp_encap;
+	char ifname[DP_IFNAME_MAX];	/* input interface of the first */
+	uint64_t packets;
+	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC */
+	enum dp_spi_action action;	/* the latest */
+	uint64_t action_ns;
+	enum dp_spi_history history;	/* the latest removal of the SPI */
+	uint64_t removed_ns;
+	uint64_t replaced_ns;		/* REKEYED: install of the newer SA */
+};
+
+struct dp_spi_table {
+	struct dp_spi_flow *flows;	/* latest last packet first; free() */
+	size_t n;
+	uint64_t evicted;		/* flows pushed out since the clear */
+};
+
+/* Copies the flow table through a request to the datapath thread.
+ * Returns 0, or -1 when out of memory. */
+int dp_get_spi_flows(struct dp *dp, struct dp_spi_table *out);
+
+/* `clear crypto ipsec invalid-spi`: empties the flow table (the record
+ * of removed SAs stays). Waits until done. */
+void dp_clear_spi_flows(struct dp *dp);
+
+/* What the IKE manager tells the flow table. */
+struct dp_spi_note {
+	enum {
+		DP_SPI_NOTE_ACTION,	/* ACTION taken for the flow */
+		DP_SPI_NOTE_CLEAR_BEGIN, /* SAs removed from now: cleared */
+		DP_SPI_NOTE_CLEAR_END,
+	} kind;
+	uint32_t src, dst, spi;		/* addresses in network order */
+	enum dp_spi_action action;
+};
+
+/* Queues NOTE without blocking; -1 when the queue is full. Notes and
+ * dp_sa_remove() share the queue, so they take effect in call order. */
+int dp_spi_note(struct dp *dp, const struct dp_spi_note *note);
+
 /* ---- Routing table ---- */
 
 enum dp_route_type {

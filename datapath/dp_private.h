@@ -195,6 +195,7 @@ struct dp {
 	struct dp_reass *reass;
 	struct dp_limiter *log_lim;
 	struct dp_limiter *event_lim;
+	struct dp_spi_diag *spi_diag;	/* invalid-SPI flows, see spi_diag.c */
 	uint64_t suppressed_pending;	/* for log_count_rate_limited() */
 	uint8_t pkt[DP_PKT_MAX];	/* the packet being processed */
 	uint8_t reass_pkt[DP_PKT_MAX];	/* a datagram just reassembled */
@@ -396,6 +397,22 @@ void dp_acquire_reset(struct dp *dp);
  * (index in cfg.ifs). Each entry or tunnel raises at most one a second.
  */
 void dp_acquire(struct dp *dp, int map, int ifc, const uint8_t *pkt);
+
+/* spi_diag.c */
+struct dp_spi_diag;
+struct dp_spi_diag *dp_spi_diag_create(uint64_t seed);
+void dp_spi_diag_free(struct dp_spi_diag *d);
+void dp_spi_diag_clear(struct dp_spi_diag *d);
+/* Counts a packet of flow (SRC, DST, SPI) that found no SA. */
+void dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
+		     uint32_t spi, bool udp, const char *ifname, uint64_t now);
+void dp_spi_diag_note(struct dp_spi_diag *d, const struct dp_spi_note *n,
+		      uint64_t now);
+/* Records that the inbound SA (DST, SPI) was removed for WHY. */
+void dp_spi_diag_removed(struct dp_spi_diag *d, uint32_t dst, uint32_t spi,
+		      enum dp_spi_history cause, uint64_t now,
+		      uint64_t replaced_ns);
+int dp_spi_diag_copy(const struct dp_spi_diag *d, struct dp_spi_table *out);
 
 /* tunnel.c */
 /* Sizes the tunnels' SA caches to dp->cfg. */

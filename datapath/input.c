@@ -174,6 +174,8 @@ report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 		dp->suppressed_pending++;
 		dp_stat_add(dp, DP_STAT_INV_SPI_SUPPRESSED, 1);
 	}
+	if (!v6)
+		dp_spi_diag_hit(dp->spi_diag, src, dst, spi, udp, ifname, now);
 	if (v6 || dp->sink == NULL ||
 	    !dp_limiter_allow(dp->event_lim, src, dst, spi, now))
 		return;

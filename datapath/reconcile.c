@@ -119,6 +119,35 @@ newest_map_sa(const struct dp *dp, const char *map, uint32_t seq,
 	return best;
 }
 
+/*
+ * Records the removal of E for the invalid-SPI flow table, when E is a
+ * negotiated inbound SA: as a rekey when a newer outbound SA of its
+ * crypto map entry or tunnel towards the same peer is in place. Scans
+ * the SAs as newest_map_sa() does.
+ */
+static void
+note_removal(struct dp *dp, const struct dp_sa_entry *e,
+	     enum dp_spi_history cause)
+{
+	const struct dp_sa_cfg *c = &e->cfg;
+	const struct dp_sa_entry *newer = NULL;
+
+	if (c->params.outbound || !e->dynamic)
+		return;
+	for (size_t j = 0; cause != DP_SPI_CLEARED && j < dp->n_sas; j++) {
+		const struct dp_sa_entry *o = dp->sas[j];
+
+		if (o->conn_id > e->conn_id &&
+		    o->cfg.params.dst == c->params.src &&
+		    of_map_entry(&o->cfg, c->map, c->map_seq, c->ifname) &&
+		    (newer == NULL || o->conn_id > newer->conn_id))
+			newer = o;
+	}
+	dp_spi_diag_removed(dp->spi_diag, c->params.dst, c->params.spi,
+			 newer != NULL ? DP_SPI_REKEYED : cause, dp_now_ns(),
+			 newer != NULL ? newer->installed_ns : 0);
+}
+
 /* Points each crypto map entry on an interface at its outbound SA. */
 static void
 link_map_sas(struct dp *dp)
@@ -401,6 +430,7 @@ dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 
 	if (e == NULL)
 		return false;
+	note_removal(dp, e, DP_SPI_DELETED);
 	unlink_entry(dp, e);
 	return true;
 }
@@ -465,6 +495,7 @@ dp_sa_expire(struct dp *dp, uint64_t now)
 		}
 		if (hard_b || hard_t) {
 			sa_event(dp, e, DP_SA_HARD_EXPIRED, hard_b);
+			note_removal(dp, e, DP_SPI_EXPIRED);
 			/* The last SA moves into this slot: check it next. */
 			unlink_entry(dp, e);
 			continue;
@@ -490,6 +521,7 @@ dp_sa_reset_now(struct dp *dp)
 		struct dp_sa_entry *fresh;
 
 		if (e->dynamic) {
+			note_removal(dp, e, DP_SPI_CLEARED);
 			free_entry(e);
 			continue;
 		}
