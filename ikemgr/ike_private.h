@@ -253,6 +253,7 @@ struct ikemgr {
 
 	struct ike_transport io;
 	void *io_ctx;
+	struct dp *diag_dp;		/* invalid-SPI flow table; or NULL */
 	uint32_t (*spi_fn)(void *ctx);	/* for tests: forced SPIs */
 	void *spi_ctx;
 

@@ -7,6 +7,7 @@
  * handles anything, so ike_get_sas() sees whole states.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ike_diag.h"
 
 #include "core/debug.h"
 #include "core/log.h"
@@ -136,6 +137,7 @@ ike_set_dp(struct ikemgr *ike, struct dp *dp)
 	};
 
 	ike_set_transport(ike, &via_dp, dp);
+	ike->diag_dp = dp;
 }
 
 void
@@ -306,11 +308,13 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 			log_debug("ISAKMP: (%u):invalid SPI 0x%X from %s: sending delete notify",
 				  sa->conn_id, ev->spi, src);
 		ikev1_send_delete_esp(ike, sa, &ev->spi, 1);
+		ike_diag_action(ike, ev, DP_SPI_ACT_DELETE_SENT);
 		return;
 	}
 	if (sa != NULL) {
 		/* Phase 1 is under way: the DELETE follows it. */
 		defer_delete(sa, ev->spi);
+		ike_diag_action(ike, ev, DP_SPI_ACT_DELETE_QUEUED);
 		return;
 	}
 
@@ -326,9 +330,14 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 				log_debug("ISAKMP: (0):invalid SPI recovery: starting IKE with %s for SPI 0x%X received on %s",
 					  src, ev->spi, ev->ifname);
 			recover(ike, ev);
+			ike_diag_action(ike, ev, DP_SPI_ACT_RECOVERY);
 			return;
 		}
 		atomic_fetch_add(&ike->recovery_suppressed, 1);
+		ike_diag_action(ike, ev, DP_SPI_ACT_SUPPRESSED);
+	} else {
+		ike_diag_action(ike, ev, ike_config_static_peer(c, ev->src) ?
+				DP_SPI_ACT_IGNORED : DP_SPI_ACT_NOT_PEER);
 	}
 
 	atomic_fetch_add(&ike->delete_notify_ignored, 1);
@@ -525,7 +534,9 @@ handle_event(struct ikemgr *ike, struct ike_event *ev)
 		handle_acquire(ike, &ev->u.acquire);
 		break;
 	case IKE_EV_CLEAR:
+		ike_diag_clearing(ike, true);
 		ev->u.clear->result = do_clear(ike, ev->u.clear);
+		ike_diag_clearing(ike, false);
 		break;
 	case IKE_EV_INITIATE:
 		handle_initiate(ike, ev->u.peer);
