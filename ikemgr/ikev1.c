@@ -1749,6 +1749,60 @@ read_ids(struct ike_qm *qm, const struct isakmp_msg *m)
 	}
 }
 
+/*
+ * Appends RESPONDER-LIFETIME (RFC 2407 4.6.3.1): the responder's shorter
+ * lifetimes, which the initiator must adopt, as IOS sends it.
+ */
+static void
+add_responder_lifetime(struct isakmp_buf *b, const struct ike_qm *qm)
+{
+	uint8_t body[40];
+	struct isakmp_buf nb;
+
+	isakmp_build_start(&nb, body, sizeof(body), NULL);
+	isakmp_put32(&nb, ISAKMP_DOI_IPSEC);
+	isakmp_put8(&nb, ISAKMP_PROTO_ESP);
+	isakmp_put8(&nb, 4);
+	isakmp_put16(&nb, ISAKMP_N_RESPONDER_LIFETIME);
+	isakmp_put32(&nb, qm->spi_in);
+	isakmp_put_attr(&nb, IPSEC_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
+	isakmp_put_attr(&nb, IPSEC_ATTR_LIFE_DURATION, qm->life_sec);
+	isakmp_put_attr(&nb, IPSEC_ATTR_LIFE_TYPE, IKE_LIFE_KILOBYTES);
+	isakmp_put_attr(&nb, IPSEC_ATTR_LIFE_DURATION, qm->life_kb);
+	isakmp_add(b, ISAKMP_NP_N, body, nb.len);
+}
+
+/* Initiator: adopts the lifetimes of a RESPONDER-LIFETIME in M. */
+static void
+read_responder_lifetime(struct ike_sa *sa, struct ike_qm *qm,
+			const struct isakmp_msg *m)
+{
+	struct isakmp_notify n;
+	struct isakmp_attr a;
+	size_t off = 0;
+	bool kb = false;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->pl[i].type != ISAKMP_NP_N ||
+		    isakmp_parse_notify(m->pl[i].body, m->pl[i].len, &n) < 0 ||
+		    n.type != ISAKMP_N_RESPONDER_LIFETIME)
+			continue;
+		DBG(sa->conn_id, "processing NOTIFY RESPONDER_LIFETIME protocol %u",
+		    n.proto);
+		while (isakmp_next_attr(n.data, n.data_len, &off, &a) > 0) {
+			if (a.type == IPSEC_ATTR_LIFE_TYPE)
+				kb = a.value == IKE_LIFE_KILOBYTES;
+			else if (a.type == IPSEC_ATTR_LIFE_DURATION && kb &&
+				 a.value > 0 && a.value < qm->life_kb)
+				qm->life_kb = a.value;
+			else if (a.type == IPSEC_ATTR_LIFE_DURATION && !kb &&
+				 a.value > 0 && a.value < qm->life_sec)
+				qm->life_sec = a.value;
+		}
+		return;
+	}
+}
+
 /* Responder: QM1 in, QM2 out after the inbound SA is installed. */
 static void
 qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
@@ -1766,7 +1820,7 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	uint8_t pick_num = 0;
 	struct isakmp_hdr h;
 	struct isakmp_buf b;
-	bool found = false;
+	bool found = false, lowered;
 
 	if (!check_qm_hash(sa, qm, false, m, payload_end(m)) || sap == NULL ||
 	    nonce == NULL || nonce->len > sizeof(qm->ni))
@@ -1818,6 +1872,7 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	qm->spi_out = get_be32(pp->spi);
 	if (qm->spi_out == 0)
 		goto fail;
+	lowered = qm->life_sec > e->life_sec || qm->life_kb > e->life_kb;
 	if (qm->life_sec > e->life_sec || qm->life_sec == 0)
 		qm->life_sec = e->life_sec;
 	if (qm->life_kb > e->life_kb || qm->life_kb == 0)
@@ -1854,6 +1909,8 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		isakmp_add(&b, ISAKMP_NP_ID, qm->idci, qm->idci_len);
 		isakmp_add(&b, ISAKMP_NP_ID, qm->idcr, qm->idcr_len);
 	}
+	if (lowered)
+		add_responder_lifetime(&b, qm);
 	if (b.overflow || hash_off == 0 ||
 	    qm_hash12(sa, qm, true, msg + after, b.len - after, hash) < 0)
 		goto fail;
@@ -1913,6 +1970,7 @@ qm_i2(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		qm->life_sec = life_sec;
 	if (qm->life_kb == 0 || qm->life_kb > life_kb)
 		qm->life_kb = life_kb;
+	read_responder_lifetime(sa, qm, m);
 	qm->spi_out = get_be32(prop->p[0].spi);
 	if (install(ike, sa, qm, true, true) < 0)
 		goto out;

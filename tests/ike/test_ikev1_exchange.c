@@ -947,3 +947,27 @@ Test(ikev1_exchange, unmatched_proxy_ids_rejected, .fini = teardown)
 	cr_assert_eq(b.nsas, 0);
 	cr_assert_eq(ikt_log_count("proxy identities not supported"), 1);
 }
+
+/* A responder with a shorter lifetime says so in RESPONDER-LIFETIME and
+ * both sides install the shorter one. */
+Test(ikev1_exchange, responder_lifetime_adopted, .fini = teardown)
+{
+	struct dp_sa_cfg sa;
+
+	ikt_pair_start(&a, CFG_A(" set security-association lifetime seconds 7200\n"),
+		       &b, CFG_B(" set security-association lifetime seconds 1800\n"));
+	ikt_log_start();
+	bring_up();
+	for (int side = 0; side < 2; side++) {
+		struct ikt_side *s = side == 0 ? &a : &b;
+
+		for (size_t i = 0; i < 2; i++) {
+			pthread_mutex_lock(&s->lock);
+			sa = s->sas[i];
+			pthread_mutex_unlock(&s->lock);
+			cr_assert_eq(sa.lifetime_sec, 1800, "side %d SA %zu: %u",
+				     side, i, sa.lifetime_sec);
+		}
+	}
+	cr_assert_eq(ikt_log_count("processing NOTIFY RESPONDER_LIFETIME"), 1);
+}
