@@ -183,8 +183,12 @@ struct session_set {
 	bool no_memory;
 };
 
-/* Returns the index of session (IFNAME, PEER), added when new; -1 when
- * out of memory. */
+/*
+ * Returns the index of session (IFNAME, PEER), added when new; -1 when
+ * out of memory. NOTE: sessions, and IKE SAs further down, are matched
+ * by linear search, so the time to list sessions grows with the square
+ * of the number of peers.
+ */
 static long
 session_get(struct session_set *set, const char *ifname, uint32_t peer)
 {
