@@ -272,6 +272,13 @@ def measure(bench, rounds):
         if took is None:
             raise LabError("no echo reply within 30 s of restarting R1")
         recovery.append(took)
+        # R1 sends nothing of its own, so an IKE SA that R1 initiated
+        # (dst R2, src R1) comes from invalid-SPI recovery.
+        r1 = bench.vty("R1")
+        out = r1.command("show crypto isakmp sa")
+        r1.close()
+        if not re.search(rf"{R2_WIRE}\s+{R1_WIRE}\s+QM_IDLE", out):
+            raise LabError(f"R1 did not initiate the new IKE SA:\n{out}")
     pinger.sock.close()
     return fresh, recovery, startup
 
