@@ -15,7 +15,7 @@ struct lyd_node;
 struct ike_sa_info;
 struct dp_sa_info;
 
-/* What `show crypto session` combines into sessions. */
+/* The snapshots that `show crypto session` combines into sessions. */
 struct cmd_session_input {
 	const struct lyd_node *running;	/* static peers; may be NULL */
 	const struct ike_sa_info *ike;	/* from ike_get_sas() */

@@ -329,7 +329,8 @@ map_entry(const struct lyd_node *tree, const char *map, uint32_t seq)
 	return n;
 }
 
-/* The peer IKE tries first: `set peer ... default`, else the first. */
+/* Returns the peer IKE tries first: `set peer ... default`, else the
+ * first `set peer`; 0 when there is none. */
 static uint32_t
 entry_peer(const struct lyd_node *entry)
 {
@@ -398,7 +399,8 @@ protected_tunnel(const struct dp_config *dc, const char *ifname)
 	return NULL;
 }
 
-/* GRE protection protects GRE between the tunnel ends; sVTI any IP. */
+/* Adds the flow of tunnel T: GRE between the tunnel ends for GRE
+ * protection, any IP for sVTI. */
 static void
 tunnel_flow(struct session_set *set, struct session *s,
 	    const struct dp_config *dc, const struct dp_if_cfg *t)
@@ -446,7 +448,7 @@ add_tunnel_sessions(struct session_set *set, const struct lyd_node *tree,
 	}
 }
 
-/* The flow that counts SA, created when the config does not list it. */
+/* Returns the flow that counts SA, creating it when the config has none. */
 static struct flow *
 sa_flow(struct session_set *set, struct session *s,
 	const struct dp_config *dc, const struct dp_sa_info *sa)
