@@ -295,7 +295,11 @@ class Lab:
         # ctest kills a test after 300 s without any clean-up, so give up
         # a little earlier while the namespaces can still be removed.
         signal.alarm(270)
-        self._setup_net()
+        try:
+            self._setup_net()
+        except BaseException:
+            self.close()
+            raise
 
     def _on_signal(self, signum, frame):
         self.dump_logs()
