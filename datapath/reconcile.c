@@ -121,9 +121,9 @@ newest_map_sa(const struct dp *dp, const char *map, uint32_t seq,
 
 /*
  * Records the removal of E for the invalid-SPI flow table, when E is a
- * negotiated inbound SA: as a rekey when a newer outbound SA of its
- * crypto map entry or tunnel towards the same peer is in place. Scans
- * the SAs as newest_map_sa() does.
+ * negotiated inbound SA: as a rekey when a newer inbound SA of the same
+ * crypto map entry or tunnel from the same peer is in place. Scans the
+ * SAs as newest_map_sa() does.
  */
 static void
 note_removal(struct dp *dp, const struct dp_sa_entry *e,
@@ -136,16 +136,20 @@ note_removal(struct dp *dp, const struct dp_sa_entry *e,
 		return;
 	for (size_t j = 0; cause != DP_SPI_CLEARED && j < dp->n_sas; j++) {
 		const struct dp_sa_entry *o = dp->sas[j];
+		const struct dp_sa_cfg *oc = &o->cfg;
 
-		if (o->conn_id > e->conn_id &&
-		    o->cfg.params.dst == c->params.src &&
-		    of_map_entry(&o->cfg, c->map, c->map_seq, c->ifname) &&
+		if (o->conn_id > e->conn_id && !oc->params.outbound &&
+		    oc->params.src == c->params.src &&
+		    oc->params.dst == c->params.dst &&
+		    oc->map_seq == c->map_seq &&
+		    strcmp(oc->map, c->map) == 0 &&
+		    strcmp(oc->ifname, c->ifname) == 0 &&
 		    (newer == NULL || o->conn_id > newer->conn_id))
 			newer = o;
 	}
 	dp_spi_diag_removed(dp->spi_diag, c->params.dst, c->params.spi,
-			 newer != NULL ? DP_SPI_REKEYED : cause, dp_now_ns(),
-			 newer != NULL ? newer->installed_ns : 0);
+			    newer != NULL ? DP_SPI_REKEYED : cause,
+			    dp_now_ns(), newer != NULL ? newer->installed_ns : 0);
 }
 
 /* Points each crypto map entry on an interface at its outbound SA. */
