@@ -119,8 +119,8 @@ run_client(const char *dir, int argc, char **argv)
 	if (socket_address(dir, &sun) < 0)
 		return 2;
 	if (join_words(argc, argv, line, sizeof(line) - 1) < 0) {
-		fprintf(stderr, "vrouter lab: command too long or holds a "
-			"double quote\n");
+		fprintf(stderr, "vrouter lab: invalid command: longer than "
+			"1022 characters or contains a double quote\n");
 		return 2;
 	}
 	strcat(line, "\n");
@@ -181,7 +181,7 @@ open_loopback_udp(unsigned port, unsigned *bound)
 /*
  * Picks a free loopback UDP port for a router's end of a wire. The port
  * is released before the router binds it, so another program could take
- * it in between; the router then fails to start and says so.
+ * it in between; the router then fails to start with a bind error.
  */
 static int
 pick_port(unsigned *port)
@@ -625,6 +625,24 @@ read_signals(struct lab *lab)
 	}
 }
 
+/* Starts the stopped or crashed routers that `reload` named. */
+static void
+start_requested(struct lab *lab)
+{
+	for (int i = 0; i < lab->nrouters; i++) {
+		struct lab_router *r = &lab->routers[i];
+
+		if (!r->restart || r->pid > 0 || lab->stopping)
+			continue;
+		r->restarts++;
+		if (start_router(lab, i) < 0) {
+			fprintf(stderr, "lab: %s: cannot start it: %s\n",
+				r->name, strerror(errno));
+			r->restart = false;
+		}
+	}
+}
+
 /* Serves one control connection: one command line in, the reply out. */
 static void
 serve_control(struct lab *lab)
@@ -742,8 +760,10 @@ step(struct lab *lab, int max_ms)
 				  now);
 		}
 	}
-	if (p[1].revents != 0)
+	if (p[1].revents != 0) {
 		serve_control(lab);
+		start_requested(lab);
+	}
 	if (p[0].revents != 0)
 		read_signals(lab);
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Router processes of a lab: each gets a telnet and an SSH port on
-loopback; `reload` restarts a router on the same ports; a router that
-crashes is reported with its signal while the others keep running; `stop`
-ends every process and removes the control socket."""
+"""Router processes of a lab. Each gets a telnet and an SSH port on
+loopback, and `reload` restarts a router on the same ports. A router that
+crashes is reported with its signal while the others keep running, and
+`reload` starts it again. `stop` ends every process."""
 
 import os
 import re
@@ -88,13 +88,23 @@ s = lab.session("R1")
 s.command("show version")
 s.close()
 
+# reload starts a crashed router again.
+out = lab.ctl("reload", "R3")
+if not out.startswith("R3: starting"):
+    lablib.fail(f"reload of a crashed router replied {out!r}")
+lab.wait_output(r"^lab: R3 crashed.*\n(.*\n)*R3: vrouter: started", 30)
+status = lab.ctl("status")
+if not re.search(r"^R3\s+running\s+\d+\s+\d+\s+\d+\s+1\s", status, re.M):
+    lablib.fail(f"R3 after its reload:\n{status}")
+now = pids(lab)
+
 # stop ends every process and the lab exits 0.
 workdir = lab.dir
 rc = lab.stop()
 if rc != 0:
     lablib.fail(f"the lab exited {rc} after stop:\n{lab.output()}")
 time.sleep(0.2)
-for name in ("R1", "R2"):
+for name in ("R1", "R2", "R3"):
     if alive(now[name]):
         lablib.fail(f"{name} (pid {now[name]}) still runs after stop")
 if "lab: stopped" not in lab.output():
