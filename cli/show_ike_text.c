@@ -177,27 +177,88 @@ struct session {
 	size_t n_flows;
 };
 
+/* A reference to an IKE SA. Sorted by peer, the IKE SAs of one peer are
+ * adjacent. */
+struct ike_ref {
+	uint32_t peer;
+	size_t index;			/* into cmd_session_input.ike */
+};
+
 struct session_set {
 	struct session *s;
 	size_t n, cap;
+	/* Open addressing over S by interface and peer: index + 1, or 0
+	 * for an empty slot. N_SLOTS is a power of two, at least twice N. */
+	size_t *slots;
+	size_t n_slots;
+	struct ike_ref *ike;		/* sorted by peer, then index */
+	size_t n_ike;
 	bool no_memory;
 };
 
-/*
- * Returns the index of session (IFNAME, PEER), added when new; -1 when
- * out of memory. NOTE: sessions, and IKE SAs further down, are matched
- * by linear search, so the time to list sessions grows with the square
- * of the number of peers.
- */
+static size_t
+session_hash(const char *ifname, uint32_t peer)
+{
+	uint64_t h = (peer + 1) * 0x9E3779B97F4A7C15ull;
+
+	/* FNV-1a over the name. */
+	for (const char *c = ifname; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 0x100000001B3ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+static size_t
+slot_of(const struct session_set *set, const char *ifname, uint32_t peer)
+{
+	size_t mask = set->n_slots - 1;
+	size_t k = session_hash(ifname, peer) & mask;
+
+	while (set->slots[k] != 0) {
+		const struct session *s = &set->s[set->slots[k] - 1];
+
+		if (s->peer == peer && strcmp(s->ifname, ifname) == 0)
+			break;
+		k = (k + 1) & mask;
+	}
+	return k;
+}
+
+/* Doubles the slot table and places every session again. */
+static bool
+slots_grow(struct session_set *set)
+{
+	size_t n = set->n_slots ? set->n_slots * 2 : 16;
+	size_t *old = set->slots;
+
+	set->slots = calloc(n, sizeof(*set->slots));
+	if (set->slots == NULL) {
+		set->slots = old;
+		return false;
+	}
+	free(old);
+	set->n_slots = n;
+	for (size_t i = 0; i < set->n; i++)
+		set->slots[slot_of(set, set->s[i].ifname, set->s[i].peer)] =
+			i + 1;
+	return true;
+}
+
+/* Returns the index of session (IFNAME, PEER), added when new; -1 when
+ * out of memory. */
 static long
 session_get(struct session_set *set, const char *ifname, uint32_t peer)
 {
 	struct session *s;
+	size_t k;
 
-	for (size_t i = 0; i < set->n; i++) {
-		if (set->s[i].peer == peer &&
-		    strcmp(set->s[i].ifname, ifname) == 0)
-			return (long)i;
+	if (set->n_slots > 0) {
+		k = slot_of(set, ifname, peer);
+		if (set->slots[k] != 0)
+			return (long)set->slots[k] - 1;
+	}
+	if ((set->n + 1) * 2 > set->n_slots && !slots_grow(set)) {
+		set->no_memory = true;
+		return -1;
 	}
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 8;
@@ -214,6 +275,7 @@ session_get(struct session_set *set, const char *ifname, uint32_t peer)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
 	s->peer = peer;
+	set->slots[slot_of(set, s->ifname, peer)] = set->n + 1;
 	return (long)set->n++;
 }
 
@@ -255,6 +317,55 @@ session_set_free(struct session_set *set)
 	for (size_t i = 0; i < set->n; i++)
 		free(set->s[i].flows);
 	free(set->s);
+	free(set->slots);
+	free(set->ike);
+}
+
+static int
+ike_ref_order(const void *a, const void *b)
+{
+	const struct ike_ref *x = a, *y = b;
+
+	if (x->peer != y->peer)
+		return x->peer < y->peer ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts references to the IKE SAs of IN by peer. Returns false when
+ * out of memory. */
+static bool
+ike_refs_build(struct session_set *set, const struct cmd_session_input *in)
+{
+	if (in->n_ike == 0)
+		return true;
+	set->ike = calloc(in->n_ike, sizeof(*set->ike));
+	if (set->ike == NULL)
+		return false;
+	for (size_t i = 0; i < in->n_ike; i++) {
+		set->ike[i].peer = in->ike[i].peer;
+		set->ike[i].index = i;
+	}
+	set->n_ike = in->n_ike;
+	qsort(set->ike, set->n_ike, sizeof(*set->ike), ike_ref_order);
+	return true;
+}
+
+/* Returns the position of the first IKE SA of PEER in SET->ike, or
+ * SET->n_ike when it has none. */
+static size_t
+ike_first(const struct session_set *set, uint32_t peer)
+{
+	size_t lo = 0, hi = set->n_ike;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->ike[mid].peer < peer)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < set->n_ike && set->ike[lo].peer == peer ? lo : set->n_ike;
 }
 
 /* Appends an ACL address as IOS prints it in a flow: "host A" or A/M. */
@@ -511,32 +622,55 @@ add_ipsec_sas(struct session_set *set, const struct cmd_session_input *in,
 	}
 }
 
-/* An IKE SA joins every session of its peer, or makes its own. */
+/* Copies the first isakmp profile that the IKE SAs of S name, unless
+ * the config gave S one. */
+static void
+session_ike_profile(struct session_set *set, const struct cmd_session_input *in,
+		    struct session *s)
+{
+	for (size_t p = ike_first(set, s->peer);
+	     p < set->n_ike && set->ike[p].peer == s->peer &&
+	     s->profile[0] == '\0'; p++)
+		snprintf(s->profile, sizeof(s->profile), "%s",
+			 in->ike[set->ike[p].index].profile);
+}
+
+/*
+ * The IKE SAs of a peer join every session of that peer. A peer that
+ * has none gets one, on the interface of its first IKE SA.
+ */
 static void
 add_ike_sas(struct session_set *set, const struct cmd_session_input *in)
 {
-	for (size_t i = 0; i < in->n_ike; i++) {
-		const struct ike_sa_info *sa = &in->ike[i];
-		bool found = false;
+	bool *joined;
+	size_t n = set->n;
+
+	if (set->n_ike == 0)
+		return;
+	joined = calloc(set->n_ike, sizeof(*joined));
+	if (joined == NULL) {
+		set->no_memory = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t p = ike_first(set, set->s[i].peer);
+
+		for (; p < set->n_ike && set->ike[p].peer == set->s[i].peer; p++)
+			joined[p] = true;
+		session_ike_profile(set, in, &set->s[i]);
+	}
+	for (size_t p = 0; p < set->n_ike; p++) {
+		const struct ike_sa_info *sa = &in->ike[set->ike[p].index];
 		long k;
 
-		for (size_t j = 0; j < set->n; j++) {
-			if (set->s[j].peer != sa->peer)
-				continue;
-			found = true;
-			if (set->s[j].profile[0] == '\0')
-				snprintf(set->s[j].profile,
-					 sizeof(set->s[j].profile), "%s",
-					 sa->profile);
-		}
-		if (found)
+		if (joined[p] || (p > 0 && set->ike[p - 1].peer == sa->peer))
 			continue;
 		k = session_get(set, sa->ifname, sa->peer);
 		if (k < 0)
-			return;
-		snprintf(set->s[k].profile, sizeof(set->s[k].profile), "%s",
-			 sa->profile);
+			break;
+		session_ike_profile(set, in, &set->s[k]);
 	}
+	free(joined);
 }
 
 static int
@@ -576,17 +710,19 @@ struct session_state {
 };
 
 static void
-session_state(const struct cmd_session_input *in, const struct session *s,
+session_state(const struct session_set *set,
+	      const struct cmd_session_input *in, const struct session *s,
 	      struct session_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	for (size_t i = 0; i < in->n_ike; i++) {
-		if (in->ike[i].peer != s->peer)
-			continue;
+	for (size_t p = ike_first(set, s->peer);
+	     p < set->n_ike && set->ike[p].peer == s->peer; p++) {
+		const struct ike_sa_info *sa = &in->ike[set->ike[p].index];
+
 		if (st->any_ike == NULL)
-			st->any_ike = &in->ike[i];
-		if (st->ike == NULL && ike_ready(&in->ike[i]))
-			st->ike = &in->ike[i];
+			st->any_ike = sa;
+		if (st->ike == NULL && ike_ready(sa))
+			st->ike = sa;
 	}
 	for (size_t i = 0; i < s->n_flows; i++) {
 		const struct flow *f = &s->flows[i];
@@ -608,17 +744,17 @@ session_state(const struct cmd_session_input *in, const struct session *s,
 }
 
 static void
-write_session_ike(struct vty *vty, const struct cmd_session_input *in,
-		  const struct session *s, bool detail)
+write_session_ike(struct vty *vty, const struct session_set *set,
+		  const struct cmd_session_input *in, const struct session *s,
+		  bool detail)
 {
-	for (size_t i = 0; i < in->n_ike; i++) {
-		const struct ike_sa_info *sa = &in->ike[i];
+	for (size_t p = ike_first(set, s->peer);
+	     p < set->n_ike && set->ike[p].peer == s->peer; p++) {
+		const struct ike_sa_info *sa = &in->ike[set->ike[p].index];
 		char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
 		char caps[8], life[16];
 		bool ready = ike_ready(sa);
 
-		if (sa->peer != s->peer)
-			continue;
 		ip_text(sa->local, local);
 		ip_text(sa->peer, remote);
 		vty_out(vty, "  IKEv%d SA: local %s/%u remote %s/%u %s \n",
@@ -680,14 +816,15 @@ write_flow(struct vty *vty, const struct cmd_session_input *in,
 }
 
 static void
-write_session(struct vty *vty, const struct cmd_session_input *in,
-	      const struct session *s, bool detail)
+write_session(struct vty *vty, const struct session_set *set,
+	      const struct cmd_session_input *in, const struct session *s,
+	      bool detail)
 {
 	struct session_state st;
 	char peer[INET_ADDRSTRLEN], up[24];
 	unsigned port = 500, id = 0;
 
-	session_state(in, s, &st);
+	session_state(set, in, s, &st);
 	ip_text(s->peer, peer);
 	if (st.any_ike != NULL)
 		port = st.any_ike->peer_port;
@@ -721,7 +858,7 @@ write_session(struct vty *vty, const struct cmd_session_input *in,
 		vty_out(vty, "Peer: %s port %u \n", peer, port);
 	}
 	vty_out(vty, "  Session ID: %u  \n", id);
-	write_session_ike(vty, in, s, detail);
+	write_session_ike(vty, set, in, s, detail);
 	for (size_t i = 0; i < s->n_flows; i++)
 		write_flow(vty, in, &s->flows[i], detail);
 	vty_out(vty, "\n");
@@ -735,6 +872,8 @@ cmd_crypto_session_write(struct vty *vty, const struct cmd_session_input *in,
 	struct dp_config dc = { 0 };
 	int ret = -1;
 
+	if (!ike_refs_build(&set, in))
+		goto out;
 	if (in->running != NULL) {
 		/* Entries that cannot become manual SAs still list their
 		 * maps, interfaces and ACLs, which is all that is used. */
@@ -746,6 +885,8 @@ cmd_crypto_session_write(struct vty *vty, const struct cmd_session_input *in,
 	add_ike_sas(&set, in);
 	if (set.no_memory)
 		goto out;
+	/* Sorting moves the sessions, which leaves the slots stale: they
+	 * are not used afterwards. */
 	if (set.n > 1)
 		qsort(set.s, set.n, sizeof(set.s[0]), session_order);
 
@@ -761,7 +902,7 @@ cmd_crypto_session_write(struct vty *vty, const struct cmd_session_input *in,
 			"S - SIP VPN\n\n");
 	for (size_t i = 0; i < set.n; i++) {
 		if (remote == 0 || set.s[i].peer == remote)
-			write_session(vty, in, &set.s[i], detail);
+			write_session(vty, &set, in, &set.s[i], detail);
 	}
 	ret = 0;
 out:

@@ -562,3 +562,35 @@ Test(ike_show, commands_reject_bad_arguments)
 				   "%s: %s", bad[i], out);
 	}
 }
+
+/* Two IKE SAs of one peer share its session, listed in snapshot order,
+ * and a peer's sessions follow the peers' address order. */
+Test(ike_show, session_ike_sas_of_one_peer)
+{
+	struct ike_sa_info ike[3];
+	const char *out;
+
+	ike[0] = ike_sa(1007, "QM_IDLE");
+	ike[0].peer = addr("10.0.12.80");
+	ike[1] = ike_sa(1003, "MM_NO_STATE");
+	ike[1].peer = addr("10.0.12.70");
+	ike[2] = ike_sa(1004, "QM_IDLE");
+	ike[2].peer = addr("10.0.12.70");
+	snprintf(ike[2].profile, sizeof(ike[2].profile), "P70");
+	out = sessions(ike, 3, NULL, 0, NULL, false);
+	cr_assert_not_null(strstr(out,
+		"Interface: GigabitEthernet1\n"
+		"Profile: P70\n"
+		"Session status: UP-IDLE       \n"
+		"Peer: 10.0.12.70 port 500 \n"
+		"  Session ID: 3  \n"
+		"  IKEv1 SA: local 10.0.12.1/500 remote 10.0.12.70/500 Inactive \n"
+		"  IKEv1 SA: local 10.0.12.1/500 remote 10.0.12.70/500 Active \n"
+		"\n"
+		"Interface: GigabitEthernet1\n"
+		"Session status: UP-IDLE       \n"
+		"Peer: 10.0.12.80 port 500 \n"
+		"  Session ID: 7  \n"
+		"  IKEv1 SA: local 10.0.12.1/500 remote 10.0.12.80/500 Active \n"
+		"\n"), "%s", out);
+}
