@@ -934,37 +934,21 @@ fail:
 	return NULL;
 }
 
-/* Responder: MM1 from a peer with a key. */
-static void
-mm_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
-      const struct isakmp_hdr *hdr, const struct isakmp_msg *m)
+/*
+ * Picks the first transform of the first proposal of PROP that one of
+ * our policies accepts, with the lower of the two lifetimes in CHOSEN.
+ * With GROUP not 0, only that DH group qualifies (aggressive mode, whose
+ * KE comes with the proposal). Returns the transform, or NULL.
+ */
+static const struct isakmp_transform *
+choose_p1(struct ikemgr *ike, const struct isakmp_sa *prop, unsigned group,
+	  struct ike_policy *chosen)
 {
-	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
-	const char *psk = ike_config_psk(ike->config, pkt->src);
-	struct isakmp_sa *prop = NULL;
-	struct ike_policy his, chosen = { 0 };
-	const struct isakmp_transform *pick = NULL;
-	uint8_t msg[1024];
-	struct isakmp_hdr h;
-	struct isakmp_buf b;
-	struct ike_sa *sa;
-	char addr[INET_ADDRSTRLEN];
-	size_t sa_off;
+	struct ike_policy his;
 
-	if (sap == NULL || ike->config == NULL)
-		return;
-	if (psk == NULL) {
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
-			log_debug("ISAKMP-ERROR: (0):No pre-shared key with %s!",
-				  ntoa(pkt->src, addr));
-		return;
-	}
-	prop = malloc(sizeof(*prop));
-	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
-	    prop->nproposals == 0)
-		goto out;
-	for (size_t t = 0; t < prop->p[0].ntransforms && pick == NULL; t++) {
-		if (!read_p1_transform(&prop->p[0].t[t], &his))
+	for (size_t t = 0; t < prop->p[0].ntransforms; t++) {
+		if (!read_p1_transform(&prop->p[0].t[t], &his) ||
+		    (group != 0 && his.group != group))
 			continue;
 		for (size_t k = 0; k < ike->config->npolicies; k++) {
 			const struct ike_policy *mine =
@@ -974,63 +958,122 @@ mm_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 			    prop->p[0].t[t].num, mine->priority);
 			if (!policy_matches(mine, &his))
 				continue;
-			chosen = his;
-			if (chosen.lifetime > mine->lifetime ||
-			    chosen.lifetime == 0)
-				chosen.lifetime = mine->lifetime;
-			pick = &prop->p[0].t[t];
+			*chosen = his;
+			if (chosen->lifetime > mine->lifetime ||
+			    chosen->lifetime == 0)
+				chosen->lifetime = mine->lifetime;
 			DBG(0, "atts are acceptable. Next payload is 0");
-			break;
+			return &prop->p[0].t[t];
 		}
 	}
-	if (pick == NULL) {
-		DBG(0, "no offers accepted!");
-		goto out;
+	DBG(0, "no offers accepted!");
+	return NULL;
+}
+
+/* Appends the responder's SA payload: PROP's first proposal with the
+ * one transform PICK. */
+static int
+put_chosen_sa(struct isakmp_buf *b, const struct isakmp_sa *prop,
+	      const struct isakmp_transform *pick)
+{
+	size_t sa_off = isakmp_add(b, ISAKMP_NP_SA, NULL, 0);
+
+	isakmp_put32(b, ISAKMP_DOI_IPSEC);
+	isakmp_put32(b, 1);
+	isakmp_put8(b, ISAKMP_NP_NONE);
+	isakmp_put8(b, 0);
+	isakmp_put16(b, (uint16_t)(8 + 8 + pick->attrs_len));
+	isakmp_put8(b, prop->p[0].num);
+	isakmp_put8(b, ISAKMP_PROTO_ISAKMP);
+	isakmp_put8(b, 0);
+	isakmp_put8(b, 1);
+	isakmp_put8(b, ISAKMP_NP_NONE);
+	isakmp_put8(b, 0);
+	isakmp_put16(b, (uint16_t)(8 + pick->attrs_len));
+	isakmp_put8(b, pick->num);
+	isakmp_put8(b, pick->id);
+	isakmp_put16(b, 0);
+	isakmp_put(b, pick->attrs, pick->attrs_len);
+	if (sa_off == 0 || b->overflow)
+		return -1;
+	b->data[sa_off - 2] = (uint8_t)((b->len - sa_off + 4) >> 8);
+	b->data[sa_off - 1] = (uint8_t)(b->len - sa_off + 4);
+	return 0;
+}
+
+/*
+ * Creates the responder's SA for the first message of PKT with the
+ * policy CHOSEN, keeping the initiator's SA payload SAP for the hashes.
+ * Returns NULL without a key for the sender or on failure.
+ */
+static struct ike_sa *
+responder_sa(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+	     const struct isakmp_hdr *hdr, const struct isakmp_pl *sap,
+	     const struct ike_policy *chosen)
+{
+	const char *psk = ike_config_psk(ike->config, pkt->src);
+	char addr[INET_ADDRSTRLEN];
+	struct ike_sa *sa;
+
+	if (psk == NULL) {
+		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+			log_debug("ISAKMP-ERROR: (0):No pre-shared key with %s!",
+				  ntoa(pkt->src, addr));
+		return NULL;
 	}
 	sa = new_sa(ike, pkt->dst, pkt->src, false);
 	if (sa == NULL)
-		goto out;
-	sa->pol = chosen;
+		return NULL;
+	sa->pol = *chosen;
 	sa->lport = pkt->dport;
 	sa->pport = pkt->sport;
 	sa->natt = pkt->natt;
 	memcpy(sa->icookie, hdr->icookie, 8);
 	snprintf(sa->psk, sizeof(sa->psk), "%s", psk);
-	if (ike_random(sa->rcookie, 8) < 0)
-		goto drop;
 	sa->sai_len = sap->len;
 	sa->sai_b = malloc(sap->len);
-	if (sa->sai_b == NULL)
-		goto drop;
+	if (sa->sai_b == NULL || ike_random(sa->rcookie, 8) < 0) {
+		remove_sa(ike, sa);
+		return NULL;
+	}
 	memcpy(sa->sai_b, sap->body, sap->len);
-	read_vids(sa, m);
 	DBG(0, "Created a peer struct for %s, peer port %u",
 	    ntoa(pkt->src, addr), pkt->sport);
 	DBG(0, "found peer pre-shared key matching %s", addr);
+	return sa;
+}
 
+/* Responder: MM1 from a peer with a key. */
+static void
+mm_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+      const struct isakmp_hdr *hdr, const struct isakmp_msg *m)
+{
+	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
+	struct isakmp_sa *prop = NULL;
+	struct ike_policy chosen = { 0 };
+	const struct isakmp_transform *pick;
+	uint8_t msg[1024];
+	struct isakmp_hdr h;
+	struct isakmp_buf b;
+	struct ike_sa *sa;
+
+	if (sap == NULL || ike->config == NULL)
+		return;
+	prop = malloc(sizeof(*prop));
+	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
+	    prop->nproposals == 0)
+		goto out;
+	pick = choose_p1(ike, prop, 0, &chosen);
+	if (pick == NULL)
+		goto out;
+	sa = responder_sa(ike, pkt, hdr, sap, &chosen);
+	if (sa == NULL)
+		goto out;
+	read_vids(sa, m);
 	hdr_for(sa, &h, ISAKMP_XCHG_IDPROT, 0, 0);
 	isakmp_build_start(&b, msg, sizeof(msg), &h);
-	sa_off = isakmp_add(&b, ISAKMP_NP_SA, NULL, 0);
-	isakmp_put32(&b, ISAKMP_DOI_IPSEC);
-	isakmp_put32(&b, 1);
-	isakmp_put8(&b, ISAKMP_NP_NONE);
-	isakmp_put8(&b, 0);
-	isakmp_put16(&b, (uint16_t)(8 + 8 + pick->attrs_len));
-	isakmp_put8(&b, prop->p[0].num);
-	isakmp_put8(&b, ISAKMP_PROTO_ISAKMP);
-	isakmp_put8(&b, 0);
-	isakmp_put8(&b, 1);
-	isakmp_put8(&b, ISAKMP_NP_NONE);
-	isakmp_put8(&b, 0);
-	isakmp_put16(&b, (uint16_t)(8 + pick->attrs_len));
-	isakmp_put8(&b, pick->num);
-	isakmp_put8(&b, pick->id);
-	isakmp_put16(&b, 0);
-	isakmp_put(&b, pick->attrs, pick->attrs_len);
-	if (sa_off == 0 || b.overflow)
+	if (put_chosen_sa(&b, prop, pick) < 0)
 		goto drop;
-	msg[sa_off - 2] = (uint8_t)((b.len - sa_off + 4) >> 8);
-	msg[sa_off - 1] = (uint8_t)(b.len - sa_off + 4);
 	add_vids(&b);
 	if (isakmp_build_end(&b) == 0)
 		goto drop;
