@@ -65,6 +65,7 @@ usage(FILE *out)
 		"usage: vrouter [--config FILE] [--telnet [ADDR:]PORT | --no-telnet]\n"
 		"               [--replay IFNAME=FILE.pcap]... [--wire IFNAME=LOCALADDR:PORT,REMOTEADDR:PORT]...\n"
 		"               [--tun IFNAME=TUNDEV]... [--no-console] [--help] [--version]\n"
+		"       vrouter lab [OPTIONS] FILE | CMD ...   (see vrouter lab --help)\n"
 		"\n"
 		"  -c, --config FILE     startup-config to load and `write memory` to;\n"
 		"                        without it %s is loaded\n"
