@@ -558,7 +558,12 @@ secrets {{
         with open(os.path.join(self.dir, "charon.log"), "a") as f:
             f.write(f"=== charon killed {time.strftime('%H:%M:%S')}\n")
 
-    def restart_charon(self):
+    def restart_charon(self, **opts):
+        """Starts charon again after kill_charon(), with its configuration
+        rewritten from OPTS when any are given."""
+        if opts:
+            self.charon_opts = opts
+            self._write_charon_config(**opts)
         self._launch_charon()
 
     def stop_charon(self):
