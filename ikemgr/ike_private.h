@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 
 struct msgq;
+struct ikev2_config;
+struct ikev2_state;
 
 /* One peer's last invalid-spi-recovery attempt. */
 struct ike_recovery {
@@ -71,6 +73,10 @@ struct ike_entry {
 	uint32_t life_sec, life_kb;
 	bool has_selector;		/* first permit entry of the ACL */
 	struct dp_acl_entry selector;
+	char profile[DP_NAME_MAX];	/* set isakmp-profile; "" if none */
+	bool aggressive;		/* its profile: initiate mode
+					 * aggressive */
+	char ikev2_profile[DP_NAME_MAX];	/* set ikev2-profile; "": IKEv1 */
 };
 
 struct ike_config {
@@ -91,8 +97,11 @@ struct ike_config {
 	uint16_t keepalive_retry;
 	bool keepalive_periodic;
 	uint16_t nat_keepalive;		/* 0: none */
+	bool aggressive_disable;	/* crypto isakmp aggressive-mode
+					 * disable */
 	uint32_t sa_life_sec;		/* global IPsec SA lifetime */
 	uint32_t sa_life_kb;
+	struct ikev2_config *v2;	/* crypto ikev2 ... */
 };
 
 struct ike_config *ike_config_derive(const struct lyd_node *running);
@@ -131,6 +140,8 @@ enum ike_state {
 	IKE_MM_SA_SETUP,		/* MM2 sent or received */
 	IKE_MM_KEY_EXCH,		/* MM3/MM4 done */
 	IKE_QM_IDLE,			/* phase 1 complete */
+	IKE_AG_NO_STATE,		/* aggressive: AM1 sent */
+	IKE_AG_INIT_EXCH,		/* aggressive: AM2 sent */
 	IKE_DEAD,			/* deleted, kept for show until purged */
 };
 
@@ -162,6 +173,11 @@ struct ike_sa {
 	bool behind_nat;		/* our own NAT-D hash did not match */
 	double last_keepalive;		/* NAT keepalive last sent */
 	bool peer_dpd;
+	bool aggressive;		/* phase 1 in aggressive mode */
+	uint8_t own_id[8];		/* our ID payload body */
+	uint8_t peer_id[64];		/* the peer's, from AM1 or AM2 */
+	size_t peer_id_len;
+	char profile[DP_NAME_MAX];
 
 	struct ike_policy pol;		/* the chosen proposal */
 	uint8_t *sai_b;			/* initiator's SA payload body */
@@ -277,6 +293,7 @@ struct ikemgr {
 	uint32_t *contacted;		/* peers of earlier IKE SAs: no
 					 * INITIAL-CONTACT to them */
 	size_t ncontacted;
+	struct ikev2_state *v2;		/* IKEv2 SAs; NULL until used */
 
 	pthread_mutex_t sync_lock;
 	pthread_cond_t sync_cond;

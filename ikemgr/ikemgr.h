@@ -150,6 +150,7 @@ enum ike_clear_kind {
 	IKE_CLEAR_PEER_SA,		/* clear crypto sa peer A */
 	IKE_CLEAR_ISAKMP,		/* clear crypto isakmp [CONN-ID] */
 	IKE_CLEAR_SESSION,		/* clear crypto session [remote A] */
+	IKE_CLEAR_IKEV2,		/* clear crypto ikev2 sa [remote A] */
 };
 
 /*
