@@ -6,6 +6,7 @@
  * dp_config_extract(), so the datapath and IKE read them the same way.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ikev2.h"
 
 #include <arpa/inet.h>
 #include <libyang/libyang.h>
@@ -261,6 +262,8 @@ read_entry_policy(const struct ike_config *c, const struct lyd_node *node,
 			 find_tset(c, v, &e->tsets[e->ntsets]))
 			e->ntsets++;
 	}
+	snprintf(e->ikev2_profile, sizeof(e->ikev2_profile), "%s",
+		 leaf(node, "ikev2-profile") ?: "");
 	e->pfs_group = (uint8_t)leaf_uint(node, "pfs-group", 0);
 	e->life_sec = leaf_uint(node, "lifetime-seconds", c->sa_life_sec);
 	e->life_kb = leaf_uint(node, "lifetime-kilobytes", c->sa_life_kb);
@@ -509,7 +512,8 @@ ike_config_derive(const struct lyd_node *running)
 	    read_keys(c, running, MOD "crypto/keyring/pre-shared-key") < 0 ||
 	    read_tsets(c, running) < 0 || read_entries(c, running, &dc) < 0 ||
 	    read_tunnels(c, running, &dc) < 0 ||
-	    collect_static_peers(c) < 0)
+	    collect_static_peers(c) < 0 ||
+	    (c->v2 = ikev2_config_derive(running)) == NULL)
 		rc = -1;
 	dp_config_free(&dc);
 	if (rc < 0) {
@@ -531,6 +535,7 @@ ike_config_free(struct ike_config *c)
 	free(c->psks);
 	free(c->tsets);
 	free(c->entries);
+	ikev2_config_free(c->v2);
 	free(c);
 }
 

@@ -7,6 +7,7 @@
  * handles anything, so ike_get_sas() sees whole states.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ikev2.h"
 #include "ikemgr/ike_diag.h"
 
 #include "core/debug.h"
@@ -170,6 +171,7 @@ ike_destroy(struct ikemgr *ike)
 		ikev1_free_sa(ike->sas[i]);
 	for (size_t i = 0; i < ike->nqms; i++)
 		ikev1_free_qm(ike->qms[i]);
+	ikev2_free_all(ike);
 	free(ike->sas);
 	free(ike->qms);
 	free(ike->children);
@@ -301,6 +303,8 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	inet_ntop(AF_INET, &ev->src, src, sizeof(src));
 	inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
 
+	if (ikev2_invalid_spi(ike, ev))
+		return;
 	sa = ike_find_sa(ike, ev->src);
 	if (sa != NULL && sa->state == IKE_QM_IDLE) {
 		/* As IOS: a DELETE naming the SPI the sender used. */
@@ -355,6 +359,10 @@ start_for_entry(struct ikemgr *ike, const struct ike_entry *e)
 
 	if (e->dynamic || e->npeers == 0)
 		return;		/* a dynamic map only answers */
+	if (e->ikev2_profile[0] != '\0') {
+		ikev2_start(ike, e);
+		return;
+	}
 	sa = ike_find_sa(ike, e->peers[0]);
 	if (sa != NULL && sa->state == IKE_QM_IDLE) {
 		ikev1_quick_start(ike, sa, e);
@@ -382,7 +390,7 @@ has_pair(struct ikemgr *ike, const struct ike_entry *e)
 		    strcmp(c->ifname, e->ifname) == 0 && !c->rekeyed)
 			return true;
 	}
-	return false;
+	return ikev2_has_child(ike, e);
 }
 
 /* Protected tunnels negotiate as soon as they are configured, as IOS
@@ -459,6 +467,8 @@ handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
 			  ev->outbound ? "outbound" : "inbound", dst, ev->spi,
 			  ev->spi);
 	}
+	if (ikev2_sa_lifetime(ike, ev))
+		return;
 	for (size_t i = 0; i < ike->nchildren; i++) {
 		struct ike_child *c = &ike->children[i];
 		const struct ike_entry *e;
@@ -487,6 +497,15 @@ do_clear(struct ikemgr *ike, const struct clear_req *r)
 	bool matched = false;
 	size_t i;
 
+	if (r->kind == IKE_CLEAR_IKEV2) {
+		n = ikev2_clear(ike, true, true, r->addr);
+		return n == 0 && r->addr != 0 ? -1 : n;
+	}
+	if (r->kind != IKE_CLEAR_ISAKMP) {
+		n = ikev2_clear(ike, r->kind == IKE_CLEAR_SESSION, true,
+				r->addr);
+		matched = n > 0;
+	}
 	if (r->kind == IKE_CLEAR_ALL_SA || r->kind == IKE_CLEAR_PEER_SA ||
 	    r->kind == IKE_CLEAR_SESSION) {
 		i = 0;
@@ -570,7 +589,10 @@ thread_main(void *arg)
 		 */
 		while (msgq_pop(ike->packets, pkt)) {
 			take_pending_config(ike);
-			ikev1_input(ike, pkt);
+			if (ikev2_is_v2(pkt))
+				ikev2_input(ike, pkt);
+			else
+				ikev1_input(ike, pkt);
 		}
 		while (msgq_pop(ike->events, &ev)) {
 			take_pending_config(ike);
@@ -583,6 +605,7 @@ thread_main(void *arg)
 			start_tunnels(ike);
 		}
 		ikev1_timers(ike, ike_now(ike));
+		ikev2_timers(ike, ike_now(ike));
 		pthread_mutex_unlock(&ike->sa_lock);
 	}
 	free(pkt);
@@ -810,6 +833,11 @@ ike_get_sas(struct ikemgr *ike, struct ike_sa_info **out)
 	}
 	for (size_t i = 0; i < n; i++)
 		fill_info(ike, ike->sas[i], &arr[i], now);
+	if (ikev2_get_sas(ike, &arr, &n, now) < 0) {
+		pthread_mutex_unlock(&ike->sa_lock);
+		free(arr);
+		return -1;
+	}
 	pthread_mutex_unlock(&ike->sa_lock);
 	*out = arr;
 	return (int)n;

@@ -387,7 +387,8 @@ class Lab:
 
     def _write_charon_config(self, version=1, start_action="none",
                              dpd_delay="0s", dpd_action="clear",
-                             ike_rekey="4h", child_rekey="1h",
+                             ike_rekey="4h", ike_reauth="0s",
+                             child_rekey="1h",
                              child_life=None, loglevel=2,
                              ike_proposals="aes128-sha256-modp2048",
                              esp_proposals="aes128-sha256,"
@@ -455,6 +456,7 @@ swanctl {{
     proposals = {ike_proposals}
     dpd_delay = {dpd_delay}
     rekey_time = {ike_rekey}
+    reauth_time = {ike_reauth}
     local {{
       auth = psk
       id = {SW_OUTER}

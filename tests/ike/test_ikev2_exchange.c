@@ -1,0 +1,426 @@
+/*
+ * Two IKE managers back to back over IKEv2. They negotiate with
+ * pre-shared keys in both roles, with AES-CBC or AES-GCM for the IKE SA
+ * and through a NAT. The tests check the SAs installed, CREATE_CHILD_SA,
+ * DELETE, INVALID_SPI in both forms, a wrong key and a restart.
+ */
+#include "ike_test.h"
+
+#include "ikemgr/ike_private.h"
+#include "ikemgr/ikev2.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct ikt_side a, b;
+
+#define PROPOSAL(encr, integ) \
+	"crypto ikev2 proposal PROP\n" \
+	" encryption " encr "\n" \
+	integ \
+	" group 14\n" \
+	"crypto ikev2 policy POL\n" \
+	" proposal PROP\n"
+
+#define SIDE(me, peer, psk, pnet, lnet, rnet, extra) \
+	"crypto ikev2 keyring KR\n" \
+	" peer P\n" \
+	"  address " peer "\n" \
+	"  pre-shared-key " psk "\n" \
+	"crypto ikev2 profile PROF\n" \
+	" match identity remote address " peer " 255.255.255.255\n" \
+	" authentication remote pre-share\n" \
+	" authentication local pre-share\n" \
+	" keyring local KR\n" \
+	extra \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n" \
+	"ip access-list extended VPN\n" \
+	" permit ip " lnet " 0.0.0.255 " rnet " 0.0.0.255\n" \
+	"crypto map CMAP 10 ipsec-isakmp\n" \
+	" set peer " pnet "\n" \
+	" set transform-set TS\n" \
+	" set ikev2-profile PROF\n" \
+	" match address VPN\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address " me " 255.255.255.0\n" \
+	" crypto map CMAP\n"
+
+#define CBC PROPOSAL("aes-cbc-256", " integrity sha256\n")
+#define GCM PROPOSAL("aes-gcm-256", " prf sha384\n")
+
+#define CFG_A(prop, psk, extra) \
+	prop SIDE("10.0.0.1", "10.0.0.2", psk, "10.0.0.2", "192.168.1.0", \
+		  "192.168.2.0", extra)
+#define CFG_B(prop, psk, extra) \
+	prop SIDE("10.0.0.2", "10.0.0.1", psk, "10.0.0.1", "192.168.2.0", \
+		  "192.168.1.0", extra)
+
+static bool
+both_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
+	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
+}
+
+static bool
+x_has_none(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return ikt_count(x, false) == 0 && ikt_count(x, true) == 0;
+}
+
+static void
+teardown(void)
+{
+	ikt_pair_stop(&a, &b);
+}
+
+/* Checks that X's inbound SA is Y's outbound one, keys included. */
+static void
+assert_mirrored(struct ikt_side *x, struct ikt_side *y, bool natt)
+{
+	struct dp_sa_cfg in = { 0 }, out;
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++)
+		if (!x->sas[i].params.outbound)
+			in = x->sas[i];
+	pthread_mutex_unlock(&x->lock);
+	cr_assert(ikt_find(y, in.params.spi, true, &out),
+		  "no outbound SA 0x%X on the peer", in.params.spi);
+	cr_assert_eq(in.params.cipher, DP_CIPHER_AES_CBC);
+	cr_assert_eq(in.params.cipher_key_len, 32);
+	cr_assert_eq(in.params.integ, DP_INTEG_HMAC_SHA256_128);
+	cr_assert_eq(in.params.integ_key_len, 32);
+	cr_assert_eq(memcmp(in.params.cipher_key, out.params.cipher_key, 32),
+		     0);
+	cr_assert_eq(memcmp(in.params.integ_key, out.params.integ_key, 32), 0);
+	cr_assert(in.params.tunnel);
+	cr_assert_eq(in.params.udp_encap, natt);
+	cr_assert_eq(out.params.udp_encap, natt);
+	cr_assert_str_eq(in.map, "CMAP");
+	cr_assert_eq(in.map_seq, 10);
+	cr_assert_str_eq(in.transform, "esp-256-aes esp-sha256-hmac");
+	cr_assert_gt(in.params.spi, 255);
+}
+
+/* The two SA pairs use different keys in the two directions. */
+static void
+assert_directions_differ(struct ikt_side *x)
+{
+	struct dp_sa_cfg in = { 0 }, out = { 0 };
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++) {
+		if (x->sas[i].params.outbound)
+			out = x->sas[i];
+		else
+			in = x->sas[i];
+	}
+	pthread_mutex_unlock(&x->lock);
+	cr_assert_neq(memcmp(in.params.cipher_key, out.params.cipher_key, 32),
+		      0);
+}
+
+static void
+bring_up(void)
+{
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "no SA pair on both sides: A %zu, B %zu", a.nsas, b.nsas);
+}
+
+static void
+assert_ready(struct ikt_side *s, bool initiator, uint16_t group)
+{
+	struct ike_sa_info *info;
+	int n;
+
+	n = ike_get_sas(s->ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(info[0].version, 2);
+	cr_assert_str_eq(info[0].state, "READY");
+	cr_assert_eq(info[0].initiator, initiator);
+	cr_assert_eq(info[0].dh_group, group);
+	cr_assert_eq(info[0].peer, s->peer->addr);
+	cr_assert_str_eq(info[0].profile, "PROF");
+	cr_assert_str_eq(info[0].map, "CMAP");
+	cr_assert_eq(info[0].child_sas, 1);
+	free(info);
+}
+
+Test(ikev2_exchange, aes_cbc_psk, .fini = teardown)
+{
+	struct ike_counters ca, cb;
+	struct ikev2_stats sa, sb;
+	struct ike_sa_info *info;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	assert_directions_differ(&a);
+	assert_ready(&a, true, 14);
+	assert_ready(&b, false, 14);
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	cr_assert_str_eq(info[0].encr, "aes");
+	cr_assert_eq(info[0].key_bits, 256);
+	cr_assert_str_eq(info[0].hash, "sha256");
+	cr_assert_not(info[0].natt);
+	free(info);
+
+	ike_get_counters(a.ike, &ca);
+	ike_get_counters(b.ike, &cb);
+	cr_assert_eq(ca.p1_established, 1);
+	cr_assert_eq(cb.p1_established, 1);
+	cr_assert_eq(ca.packets_dropped, 0);
+	cr_assert_eq(cb.packets_dropped, 0);
+	ikev2_get_stats(a.ike, &sa);
+	ikev2_get_stats(b.ike, &sb);
+	cr_assert_eq(sa.child_established, 1);
+	cr_assert_eq(sb.child_established, 1);
+	/* IKE_SA_INIT and IKE_AUTH: two requests, two responses. */
+	cr_assert_eq(a.sent, 2);
+	cr_assert_eq(b.sent, 2);
+	/* The responder installs before it sends the IKE_AUTH response. */
+	cr_assert_eq(b.sent_at_first_install, 1);
+}
+
+Test(ikev2_exchange, aes_gcm_ike_sa, .fini = teardown)
+{
+	struct ike_sa_info *info;
+
+	ikt_pair_start(&a, CFG_A(GCM, "s3cret", ""), &b,
+		       CFG_B(GCM, "s3cret", ""));
+	bring_up();
+	assert_mirrored(&a, &b, false);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	cr_assert_str_eq(info[0].encr, "aes-gcm");
+	cr_assert_str_eq(info[0].hash, "sha384");
+	free(info);
+}
+
+/* The responder initiates too, towards the same config. */
+Test(ikev2_exchange, responder_initiates, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	cr_assert_eq(ike_initiate(b.ike, a.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_ready(&b, true, 14);
+	assert_ready(&a, false, 14);
+}
+
+static bool
+a_dead(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_sa_info *info;
+	int n = ike_get_sas(x->ike, &info);
+
+	(void)y;
+	free(info);
+	return n == 0;
+}
+
+static bool
+y_auth_failed(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ikev2_stats st;
+
+	(void)x;
+	ikev2_get_stats(y->ike, &st);
+	return st.dropped > 0;
+}
+
+Test(ikev2_exchange, wrong_key_fails, .fini = teardown)
+{
+	struct ikev2_stats sb;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "other", ""));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, y_auth_failed, 10), "B accepted the AUTH");
+	cr_assert(ikt_wait(&b, &a, a_dead, 10), "B kept an IKE SA");
+	cr_assert(ikt_wait(&a, &b, a_dead, 10), "A kept an IKE SA");
+	cr_assert_eq(a.nsas, 0);
+	cr_assert_eq(b.nsas, 0, "B installed SAs for a bad AUTH");
+	ikev2_get_stats(b.ike, &sb);
+	cr_assert_eq(sb.dropped, 1, "B counted %llu drops",
+		     (unsigned long long)sb.dropped);
+}
+
+/* A behind a NAT: both detect it, A floats to 4500, ESP goes in UDP. */
+Test(ikev2_exchange, nat_float, .fini = teardown)
+{
+	struct ike_sa_info *info;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	a.nat_addr = inet_addr("198.51.100.7");
+	bring_up();
+	assert_mirrored(&a, &b, true);
+	cr_assert_eq(a.natt_sent, 1, "IKE_AUTH goes to 4500 with the marker");
+	cr_assert_eq(a.last.dport, 4500);
+	cr_assert_eq(b.last.sport, 4500);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	cr_assert(info[0].natt);
+	cr_assert_eq(info[0].peer_port, 4500);
+	free(info);
+}
+
+static uint32_t
+spi_of(struct ikt_side *s, bool outbound)
+{
+	uint32_t spi = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas; i++)
+		if (s->sas[i].params.outbound == outbound)
+			spi = s->sas[i].params.spi;
+	pthread_mutex_unlock(&s->lock);
+	return spi;
+}
+
+static bool
+out_spi_changed(uint32_t old)
+{
+	for (int i = 0; i < 200 && spi_of(&a, true) == old; i++)
+		ikt_wait(&a, &b, x_has_none, 0.05);
+	return spi_of(&a, true) != old;
+}
+
+/*
+ * An unknown SPI from a peer with an IKE SA: B sends INVALID_SPI and a
+ * DELETE in one INFORMATIONAL. A drops the pair that sends on that SPI,
+ * deletes its own half on B and negotiates a new pair.
+ */
+Test(ikev2_exchange, invalid_spi_sends_delete, .fini = teardown)
+{
+	struct dp_invalid_spi_event ev = { .ifname = "GigabitEthernet1" };
+	struct ikev2_stats sa, sb;
+	struct ike_stats st;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	ev.src = a.addr;
+	ev.dst = b.addr;
+	ev.spi = spi_of(&a, true);
+	ike_post_invalid_spi(b.ike, &ev);
+	cr_assert(out_spi_changed(ev.spi), "A kept its outbound SA");
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "A has %zu SAs, B %zu", a.nsas, b.nsas);
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	ikev2_get_stats(b.ike, &sb);
+	ikev2_get_stats(a.ike, &sa);
+	cr_assert_eq(sb.invalid_spi_tx, 1);
+	cr_assert_eq(sb.delete_tx, 1);
+	cr_assert_eq(sa.invalid_spi_rx, 1);
+	cr_assert_eq(sa.delete_rx, 1);
+	ike_get_stats(b.ike, &st);
+	cr_assert_eq(st.delete_notify_ignored, 0);
+}
+
+static void
+invalid_spi_alone(bool spi_field)
+{
+	struct ikev2_stats sa;
+	uint32_t old_out, old_in;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	old_out = spi_of(&a, true);
+	old_in = spi_of(&a, false);
+	pthread_mutex_lock(&b.ike->sa_lock);
+	cr_assert(ikev2_send_invalid_spi(b.ike, a.addr, old_out, spi_field,
+					 false));
+	pthread_mutex_unlock(&b.ike->sa_lock);
+	/* A deletes the pair, then negotiates a new one over the IKE SA. */
+	cr_assert(out_spi_changed(old_out), "A kept its outbound SA");
+	cr_assert_neq(spi_of(&a, false), old_in);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	ikev2_get_stats(a.ike, &sa);
+	cr_assert_eq(sa.invalid_spi_rx, 1);
+	cr_assert_eq(sa.dropped, 0, "INVALID_SPI was not accepted");
+	cr_assert_eq(sa.child_established, 2);
+	cr_assert_eq(ikt_ike_up(&a), 0, "no IKEv1 SA");
+}
+
+/* RFC 7296 form: protocol 0, SPI size 0, the SPI in the data. */
+Test(ikev2_exchange, invalid_spi_rfc_form, .fini = teardown)
+{
+	invalid_spi_alone(false);
+}
+
+/* Older form: protocol ESP, SPI size 4, the SPI in the SPI field. */
+Test(ikev2_exchange, invalid_spi_spi_field_form, .fini = teardown)
+{
+	invalid_spi_alone(true);
+}
+
+/* clear crypto ikev2 sa: DELETE of the IKE SA, and the peer drops its
+ * IKE SA and children. */
+Test(ikev2_exchange, clear_deletes_both_sides, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_IKEV2, 0, 0), 1);
+	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its SAs");
+	cr_assert(ikt_wait(&b, &a, a_dead, 10), "B kept its IKE SA");
+	cr_assert(ikt_wait(&a, &b, a_dead, 10), "A kept its IKE SA");
+	cr_assert_eq(a.nsas, 0);
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_IKEV2, b.addr, 0), -1);
+}
+
+/* A restarted initiator comes back with INITIAL_CONTACT: the responder
+ * drops the old IKE SA and its children. */
+Test(ikev2_exchange, restart_initial_contact, .fini = teardown)
+{
+	struct ike_sa_info *info;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	ikt_side_restart(&a, CFG_A(CBC, "s3cret", ""));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "B has %zu SAs", b.nsas);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1, "the old IKE SA stayed");
+	free(info);
+}
+
+/* The peer's lifetime report for a child SA starts CREATE_CHILD_SA with
+ * REKEY_SA, and the old pair goes with a DELETE. */
+Test(ikev2_exchange, child_rekey, .fini = teardown)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct ikev2_stats sa, sb;
+	uint32_t old_in;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	old_in = spi_of(&a, false);
+	ev.spi = old_in;
+	ev.dst = a.addr;
+	ike_post_sa_event(a.ike, &ev);
+	for (int i = 0; i < 200 && spi_of(&a, false) == old_in; i++)
+		ikt_wait(&a, &b, x_has_none, 0.05);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	cr_assert_neq(spi_of(&a, false), old_in);
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	ikev2_get_stats(a.ike, &sa);
+	ikev2_get_stats(b.ike, &sb);
+	cr_assert_eq(sa.child_established, 2);
+	cr_assert_eq(sb.child_established, 2);
+	cr_assert_eq(sb.delete_rx, 1);
+}
