@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sessions"))
 import vrlib  # noqa: E402
 
 fail = vrlib.fail
+SANITIZER_RE = r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:"
 
 
 def binary():
@@ -126,6 +127,11 @@ class Lab:
                 self.proc.wait()
         self.reader.join(timeout=5)
         subprocess.run(["rm", "-rf", self.dir])
+        # The routers' sanitizer reports reach the lab's output only.
+        m = re.search(SANITIZER_RE, self.output())
+        if m:
+            fail("a sanitizer reported an error in the lab:\n"
+                 f"{self.output()[max(0, m.start() - 200):][:4000]}")
         return self.proc.returncode
 
 
