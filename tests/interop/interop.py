@@ -725,6 +725,25 @@ secrets {{
             raise LabError(f"{got} of {count} pings from charon's side "
                            f"answered {when}, expected {expected}")
 
+    def ping_through(self, vty, seconds, what, each_round=None):
+        """Pings two at a time each way for SECONDS, calling EACH_ROUND()
+        after every round; raises LabError when more than one ping in
+        either direction was lost across WHAT."""
+        lost_peer = lost_vrouter = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            lost_peer += 2 - self.ping_from_peer(count=2, wait=1)
+            replies, sent = self.vrouter_ping(vty, count=2)
+            lost_vrouter += sent - replies
+            if each_round is not None:
+                each_round()
+        if lost_peer > 1:
+            raise LabError(f"{lost_peer} pings from charon's side lost "
+                           f"across {what}")
+        if lost_vrouter > 1:
+            raise LabError(f"{lost_vrouter} pings from vrouter lost "
+                           f"across {what}")
+
     def wait_vrouter_ping(self, vty, seconds):
         """Pings from vrouter once a round until a reply comes back or
         SECONDS pass; returns the seconds it took, or None."""
