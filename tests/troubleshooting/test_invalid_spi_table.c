@@ -336,6 +336,32 @@ Test(invalid_spi_table, peer_without_sa_recovery)
 		"    verdict: peer kept an SA we lost\n");
 }
 
+Test(invalid_spi_table, second_spi_during_phase1)
+{
+	const char *out;
+
+	fx_run(&fx, "configure terminal");
+	fx_apply(&fx, "crypto isakmp invalid-spi-recovery");
+	fx_run(&fx, "end");
+	send_esp(PEER, 0xB761863E, 1);
+	/* Nothing replies to Main Mode, so phase 1 is still under way. */
+	send_esp(PEER, 0xB761863F, 1);
+	out = show();
+	assert_contains(out,
+		"   srcaddr: 10.0.0.2, destaddr: 10.0.0.1, "
+		"spi: 0xB761863F(3076621887)\n"
+		"    input interface: GigabitEthernet1, packets: 1\n"
+		"    first seen: HH:MM:SS.mmm, last seen: HH:MM:SS.mmm, "
+		"black-holed: S.mmm s\n"
+		"    IKE SA to 10.0.0.2: yes\n"
+		"    SPI history: never seen\n"
+		"    recovery: DELETE queued behind the phase 1 under way at "
+		"HH:MM:SS.mmm\n"
+		"    verdict: peer kept an SA we lost\n");
+	assert_contains(out,
+		"    recovery: invalid-spi-recovery started IKE at HH:MM:SS.mmm\n");
+}
+
 Test(invalid_spi_table, spi_replaced_by_rekey)
 {
 	const char *out;
@@ -387,6 +413,35 @@ Test(invalid_spi_table, spi_cleared)
 		"    recovery: ignored: no IKE SA and invalid-spi-recovery off "
 		"at HH:MM:SS.mmm\n"
 		"    verdict: peer kept an SA we lost\n");
+}
+
+Test(invalid_spi_table, spi_expired)
+{
+	struct dp_sa_cfg pair[2] = { sa(0x1000, false), sa(0x5000, true) };
+	struct dp_sa_info *sas;
+	char err[160];
+	int n = 0;
+	const char *out;
+
+	pair[0].lifetime_sec = pair[1].lifetime_sec = 1;
+	cr_assert_eq(dp_sa_install_n(fx.router.dp, pair, 2, err, sizeof(err)),
+		     0, "install failed: %s", err);
+	/* The lifetime scan removes both SAs about a second later. */
+	for (int tries = 0; tries < 50; tries++) {
+		n = dp_get_sas(fx.router.dp, &sas);
+		free(sas);
+		if (n == 0)
+			break;
+		usleep(100000);
+	}
+	cr_assert_eq(n, 0, "the SAs did not expire within 5 s");
+	send_esp(PEER, 0x1000, 1);
+	out = show();
+	/* The IKE manager may act on the expiry events, so the recovery
+	 * row is not checked here. */
+	assert_contains(out,
+		"    SPI history: ours, expired, removed at HH:MM:SS.mmm\n");
+	assert_contains(out, "    verdict: peer kept an SA we lost\n");
 }
 
 /* ---- the table itself ---- */
@@ -487,4 +542,75 @@ Test(invalid_spi_table, random_spi_flood_bounded)
 	free(t.flows);
 	free(spis);
 	free(srcs);
+}
+
+/*
+ * Without threads, packets carry the clock the test gives them: the
+ * same rekeyed SPI is a transient within the 60 s overlap after the
+ * removal of its SA and out of sync beyond it.
+ */
+static void
+setup_clocked(void)
+{
+	struct router *r = &fx.router;
+
+	fx_open(&fx);
+	r->dp = dp_create();
+	cr_assert_not_null(r->dp);
+	cr_assert_eq(cfg_subscribe(r->cfg, dp_config_apply, r->dp), 0);
+	fx_apply(&fx, CONFIG);
+	fx_run(&fx, "end");
+	install_pair(0x1000, 0x5000);
+	install_pair(0x2000, 0x6000);
+	cr_assert_eq(dp_sa_remove(r->dp, false, addr(OUR), 0x1000), 0);
+}
+
+static void
+teardown_clocked(void)
+{
+	dp_destroy(fx.router.dp);
+	fx_close(&fx);
+}
+
+TestSuite(invalid_spi_overlap, .init = setup_clocked,
+	  .fini = teardown_clocked, .timeout = 60);
+
+/* Feeds one ESP packet with SPI from PEER, AFTER_SEC seconds from now. */
+static void
+send_esp_at(uint32_t spi, uint64_t after_sec)
+{
+	uint8_t pkt[64];
+	const uint8_t *pkts[1] = { pkt };
+	size_t len = esp_packet(pkt, addr(PEER), addr(OUR), spi, 1);
+
+	cr_assert_eq(dp_input_batch(fx.router.dp, IFNAME, DLT_RAW, pkts, &len,
+				    1, dp_now_ns() + after_sec * 1000000000ULL),
+		     0);
+}
+
+Test(invalid_spi_overlap, within_overlap_transient)
+{
+	const char *out;
+
+	send_esp_at(0x1000, 5);
+	out = show();
+	assert_contains(out,
+		"    IKE SA to 10.0.0.2: unknown\n"
+		"    SPI history: ours, replaced by a rekey at HH:MM:SS.mmm, "
+		"removed at HH:MM:SS.mmm\n"
+		"    recovery: none yet\n"
+		"    verdict: transient rekey\n");
+}
+
+Test(invalid_spi_overlap, beyond_overlap_out_of_sync)
+{
+	const char *out;
+
+	send_esp_at(0x1000, 61);
+	out = show();
+	assert_contains(out,
+		"    SPI history: ours, replaced by a rekey at HH:MM:SS.mmm, "
+		"removed at HH:MM:SS.mmm\n"
+		"    recovery: none yet\n"
+		"    verdict: peer kept an SA we lost\n");
 }
