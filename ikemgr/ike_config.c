@@ -243,6 +243,29 @@ find_tset(const struct ike_config *c, const char *name, size_t *idx)
 	return false;
 }
 
+/* Reads `set isakmp-profile` of NODE and whether that profile initiates
+ * in aggressive mode. */
+static void
+read_profile(const struct ike_config *c, const struct lyd_node *node,
+	     struct ike_entry *e)
+{
+	const char *name = leaf(node, "isakmp-profile");
+	char xpath[256];
+	struct ly_set *set;
+
+	(void)c;
+	if (name == NULL)
+		return;
+	snprintf(e->profile, sizeof(e->profile), "%s", name);
+	snprintf(xpath, sizeof(xpath),
+		 MOD "crypto/isakmp/profile[name='%s']/initiate-aggressive",
+		 name);
+	/* An absolute path: libyang evaluates it from the root. */
+	set = find_all(node, xpath);
+	e->aggressive = set != NULL && set->count > 0;
+	ly_set_free(set, NULL);
+}
+
 /* Fills the peers, transform sets, PFS and lifetimes of E from NODE. */
 static void
 read_entry_policy(const struct ike_config *c, const struct lyd_node *node,
@@ -264,6 +287,7 @@ read_entry_policy(const struct ike_config *c, const struct lyd_node *node,
 	}
 	snprintf(e->ikev2_profile, sizeof(e->ikev2_profile), "%s",
 		 leaf(node, "ikev2-profile") ?: "");
+	read_profile(c, node, e);
 	e->pfs_group = (uint8_t)leaf_uint(node, "pfs-group", 0);
 	e->life_sec = leaf_uint(node, "lifetime-seconds", c->sa_life_sec);
 	e->life_kb = leaf_uint(node, "lifetime-kilobytes", c->sa_life_kb);
@@ -473,6 +497,10 @@ read_globals(struct ike_config *c, const struct lyd_node *tree)
 		c->keepalive_periodic = mode != NULL &&
 					strcmp(mode, "periodic") == 0;
 	}
+	ly_set_free(set, NULL);
+
+	set = find_all(tree, MOD "crypto/isakmp/aggressive-mode-disable");
+	c->aggressive_disable = set != NULL && set->count > 0;
 	ly_set_free(set, NULL);
 
 	set = find_all(tree, MOD "crypto/isakmp/nat-keepalive");

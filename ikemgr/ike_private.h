@@ -73,6 +73,9 @@ struct ike_entry {
 	uint32_t life_sec, life_kb;
 	bool has_selector;		/* first permit entry of the ACL */
 	struct dp_acl_entry selector;
+	char profile[DP_NAME_MAX];	/* set isakmp-profile; "" if none */
+	bool aggressive;		/* its profile: initiate mode
+					 * aggressive */
 	char ikev2_profile[DP_NAME_MAX];	/* set ikev2-profile; "": IKEv1 */
 };
 
@@ -94,6 +97,8 @@ struct ike_config {
 	uint16_t keepalive_retry;
 	bool keepalive_periodic;
 	uint16_t nat_keepalive;		/* 0: none */
+	bool aggressive_disable;	/* crypto isakmp aggressive-mode
+					 * disable */
 	uint32_t sa_life_sec;		/* global IPsec SA lifetime */
 	uint32_t sa_life_kb;
 	struct ikev2_config *v2;	/* crypto ikev2 ... */
@@ -135,6 +140,8 @@ enum ike_state {
 	IKE_MM_SA_SETUP,		/* MM2 sent or received */
 	IKE_MM_KEY_EXCH,		/* MM3/MM4 done */
 	IKE_QM_IDLE,			/* phase 1 complete */
+	IKE_AG_NO_STATE,		/* aggressive: AM1 sent */
+	IKE_AG_INIT_EXCH,		/* aggressive: AM2 sent */
 	IKE_DEAD,			/* deleted, kept for show until purged */
 };
 
@@ -166,6 +173,11 @@ struct ike_sa {
 	bool behind_nat;		/* our own NAT-D hash did not match */
 	double last_keepalive;		/* NAT keepalive last sent */
 	bool peer_dpd;
+	bool aggressive;		/* phase 1 in aggressive mode */
+	uint8_t own_id[8];		/* our ID payload body */
+	uint8_t peer_id[64];		/* the peer's, from AM1 or AM2 */
+	size_t peer_id_len;
+	char profile[DP_NAME_MAX];
 
 	struct ike_policy pol;		/* the chosen proposal */
 	uint8_t *sai_b;			/* initiator's SA payload body */

@@ -53,6 +53,8 @@ state_name(enum ike_state s)
 	case IKE_MM_SA_SETUP: return "MM_SA_SETUP";
 	case IKE_MM_KEY_EXCH: return "MM_KEY_EXCH";
 	case IKE_QM_IDLE: return "QM_IDLE";
+	case IKE_AG_NO_STATE: return "AG_NO_STATE";
+	case IKE_AG_INIT_EXCH: return "AG_INIT_EXCH";
 	case IKE_DEAD: return "MM_NO_STATE";
 	}
 	return "MM_NO_STATE";
@@ -798,37 +800,53 @@ seen_peer(struct ikemgr *ike, uint32_t peer)
 	return false;
 }
 
-/* MM5 or MM6: ID, HASH and, from the initiator, INITIAL-CONTACT. */
-static size_t
-build_auth(struct ikemgr *ike, struct ike_sa *sa, uint8_t *msg, size_t cap)
+/* Writes our ID payload body: the address, UDP port 500 as IOS sends. */
+static void
+own_id(const struct ike_sa *sa, uint8_t id[8])
 {
-	uint8_t id[8], hash[IKE_HASH_MAX], n[24];
-	struct isakmp_hdr h;
-	struct isakmp_buf b, nb;
-
-	(void)ike;
 	id[0] = IPSEC_ID_IPV4_ADDR;
 	id[1] = 17;
 	id[2] = IKE_PORT >> 8;
 	id[3] = IKE_PORT & 0xff;
 	memcpy(id + 4, &sa->local, 4);
+}
+
+/* Appends the INITIAL-CONTACT notify of SA to B. */
+static void
+add_initial_contact(struct isakmp_buf *b, const struct ike_sa *sa)
+{
+	uint8_t n[24];
+	struct isakmp_buf nb;
+
+	DBG(sa->conn_id, "Send initial contact");
+	isakmp_build_start(&nb, n, sizeof(n), NULL);
+	isakmp_put32(&nb, ISAKMP_DOI_IPSEC);
+	isakmp_put8(&nb, ISAKMP_PROTO_ISAKMP);
+	isakmp_put8(&nb, 16);
+	isakmp_put16(&nb, ISAKMP_N_INITIAL_CONTACT);
+	isakmp_put(&nb, sa->icookie, 8);
+	isakmp_put(&nb, sa->rcookie, 8);
+	isakmp_add(b, ISAKMP_NP_N, n, nb.len);
+}
+
+/* MM5 or MM6: ID, HASH and, from the initiator, INITIAL-CONTACT. */
+static size_t
+build_auth(struct ikemgr *ike, struct ike_sa *sa, uint8_t *msg, size_t cap)
+{
+	uint8_t id[8], hash[IKE_HASH_MAX];
+	struct isakmp_hdr h;
+	struct isakmp_buf b;
+
+	(void)ike;
+	own_id(sa, id);
 	if (auth_hash(sa, sa->initiator, id, 8, hash) < 0)
 		return 0;
 	hdr_for(sa, &h, ISAKMP_XCHG_IDPROT, ISAKMP_FLAG_E, 0);
 	isakmp_build_start(&b, msg, cap, &h);
 	isakmp_add(&b, ISAKMP_NP_ID, id, 8);
 	isakmp_add(&b, ISAKMP_NP_HASH, hash, sa->keys.prf_len);
-	if (sa->initiator && sa->send_initial_contact) {
-		DBG(sa->conn_id, "Send initial contact");
-		isakmp_build_start(&nb, n, sizeof(n), NULL);
-		isakmp_put32(&nb, ISAKMP_DOI_IPSEC);
-		isakmp_put8(&nb, ISAKMP_PROTO_ISAKMP);
-		isakmp_put8(&nb, 16);
-		isakmp_put16(&nb, ISAKMP_N_INITIAL_CONTACT);
-		isakmp_put(&nb, sa->icookie, 8);
-		isakmp_put(&nb, sa->rcookie, 8);
-		isakmp_add(&b, ISAKMP_NP_N, n, nb.len);
-	}
+	if (sa->initiator && sa->send_initial_contact)
+		add_initial_contact(&b, sa);
 	return encrypt_msg(sa, &b, sa->iv);
 }
 
@@ -868,6 +886,8 @@ initial_contact(struct ikemgr *ike, struct ike_sa *sa)
 }
 
 static void phase1_done(struct ikemgr *ike, struct ike_sa *sa);
+static int am_send1(struct ikemgr *ike, struct ike_sa *sa);
+static int decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, uint8_t *iv);
 
 struct ike_sa *
 ikev1_initiate(struct ikemgr *ike, uint32_t peer,
@@ -905,6 +925,14 @@ ikev1_initiate(struct ikemgr *ike, uint32_t peer,
 	DBG(0, "Created a peer struct for %s, peer port %u", ntoa(peer, addr),
 	    IKE_PORT);
 	DBG(0, "found peer pre-shared key matching %s", addr);
+	snprintf(sa->profile, sizeof(sa->profile), "%s", entry->profile);
+	if (entry->aggressive) {
+		DBG(0, "beginning Aggressive Mode exchange");
+		if (am_send1(ike, sa) < 0)
+			goto fail;
+		return sa;
+	}
+	DBG(0, "Can not start Aggressive mode, trying Main mode.");
 	DBG(0, "beginning Main Mode exchange");
 
 	hdr_for(sa, &h, ISAKMP_XCHG_IDPROT, 0, 0);
@@ -1296,6 +1324,294 @@ phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 		if (e != NULL)
 			ikev1_quick_start(ike, sa, e);
 	}
+}
+
+/* ---- Aggressive Mode ---- */
+
+/*
+ * Initiator: AM1 carries SA, KE, nonce and ID at once, so it proposes
+ * only the policies of the first usable policy's DH group.
+ */
+static int
+am_send1(struct ikemgr *ike, struct ike_sa *sa)
+{
+	const struct ike_config *c = ike->config;
+	struct ike_policy *ps;
+	uint8_t msg[2048];
+	struct isakmp_hdr h;
+	struct isakmp_buf b;
+	size_t n = 0, sa_off, sa_end;
+	int ret = -1;
+
+	ps = calloc(c->npolicies > 0 ? c->npolicies : 1, sizeof(*ps));
+	if (ps == NULL)
+		return -1;
+	for (size_t i = 0; i < c->npolicies; i++) {
+		if (!usable_policy(&c->policies[i]))
+			continue;
+		if (n == 0)
+			sa->pol = c->policies[i];
+		if (c->policies[i].group == sa->pol.group)
+			ps[n++] = c->policies[i];
+	}
+	sa->aggressive = true;
+	sa->dh = n > 0 ? ike_dh_new(sa->pol.group) : NULL;
+	sa->ni_len = IKE_NONCE_LEN;
+	if (sa->dh == NULL ||
+	    ike_dh_public(sa->dh, sa->gxi, IKE_DH_MAX, &sa->gx_len) < 0 ||
+	    ike_random(sa->ni, sa->ni_len) < 0)
+		goto out;
+	own_id(sa, sa->own_id);
+	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, 0, 0);
+	isakmp_build_start(&b, msg, sizeof(msg), &h);
+	sa_off = isakmp_add(&b, ISAKMP_NP_SA, NULL, 0);
+	sa_end = b.len;
+	if (sa_off == 0 || build_p1_sa(&b, ps, n) == 0)
+		goto out;
+	msg[sa_off - 2] = (uint8_t)((b.len - sa_off + 4) >> 8);
+	msg[sa_off - 1] = (uint8_t)(b.len - sa_off + 4);
+	sa->sai_len = b.len - sa_end;
+	sa->sai_b = malloc(sa->sai_len);
+	if (sa->sai_b == NULL)
+		goto out;
+	memcpy(sa->sai_b, msg + sa_end, sa->sai_len);
+	isakmp_add(&b, ISAKMP_NP_KE, sa->gxi, sa->gx_len);
+	isakmp_add(&b, ISAKMP_NP_NONCE, sa->ni, sa->ni_len);
+	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, 8);
+	add_vids(&b);
+	if (isakmp_build_end(&b) == 0)
+		goto out;
+	sa->state = IKE_AG_NO_STATE;
+	sa_send(ike, sa, &sa->retx, msg, b.len);
+	ret = 0;
+out:
+	free(ps);
+	return ret;
+}
+
+/* Keeps the peer's ID payload body for HASH_I or HASH_R. */
+static bool
+keep_peer_id(struct ike_sa *sa, const struct isakmp_msg *m)
+{
+	const struct isakmp_pl *id = isakmp_find(m, ISAKMP_NP_ID);
+
+	if (id == NULL || id->len > sizeof(sa->peer_id))
+		return false;
+	memcpy(sa->peer_id, id->body, id->len);
+	sa->peer_id_len = id->len;
+	return true;
+}
+
+/* Checks the HASH payload of M against the peer's HASH_I or HASH_R. */
+static bool
+verify_peer_hash(struct ike_sa *sa, const struct isakmp_msg *m)
+{
+	const struct isakmp_pl *hash = isakmp_find(m, ISAKMP_NP_HASH);
+	uint8_t want[IKE_HASH_MAX];
+	char addr[INET_ADDRSTRLEN];
+
+	if (hash != NULL && hash->len == sa->keys.prf_len &&
+	    auth_hash(sa, !sa->initiator, sa->peer_id, sa->peer_id_len,
+		      want) == 0 &&
+	    equal_ct(want, hash->body, hash->len))
+		return true;
+	if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
+			  sa->conn_id, ntoa(sa->peer, addr));
+	return false;
+}
+
+/* Appends the two NAT-D hashes when the peer speaks RFC 3947. */
+static void
+add_nat_d(struct isakmp_buf *b, const struct ike_sa *sa)
+{
+	uint8_t nd[IKE_HASH_MAX];
+	size_t hl = ike_hash_len(sa->pol.hash);
+
+	if (!sa->peer_natt)
+		return;
+	nat_d(sa, sa->peer, sa->pport, nd);
+	isakmp_add(b, ISAKMP_NP_NATD, nd, hl);
+	nat_d(sa, sa->local, sa->lport, nd);
+	isakmp_add(b, ISAKMP_NP_NATD, nd, hl);
+}
+
+/* Responder: AM1 in, AM2 out with our KE, nonce, ID and HASH_R. */
+static void
+am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+      const struct isakmp_hdr *hdr, const struct isakmp_msg *m)
+{
+	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
+	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_NP_KE);
+	struct isakmp_sa *prop = NULL;
+	struct ike_policy chosen = { 0 };
+	const struct isakmp_transform *pick = NULL;
+	uint8_t msg[2048], hash[IKE_HASH_MAX];
+	const uint8_t *peer_ke;
+	size_t peer_ke_len;
+	struct isakmp_hdr h;
+	struct isakmp_buf b;
+	struct ike_sa *sa = NULL;
+
+	if (ike->config->aggressive_disable) {
+		DBG(0, "Aggressive mode is disabled: dropping AM1");
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		return;
+	}
+	if (sap == NULL || ke == NULL)
+		return;
+	prop = malloc(sizeof(*prop));
+	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
+	    prop->nproposals == 0)
+		goto out;
+	/* The KE fixes the group: only a transform of that size fits. */
+	for (unsigned g = 1; g <= 21 && pick == NULL; g++)
+		if (ike_dh_public_len(g) == ke->len)
+			pick = choose_p1(ike, prop, g, &chosen);
+	if (pick == NULL)
+		goto out;
+	sa = responder_sa(ike, pkt, hdr, sap, &chosen);
+	if (sa == NULL)
+		goto out;
+	sa->aggressive = true;
+	read_vids(sa, m);
+	if (!keep_peer_id(sa, m) ||
+	    read_ke_nonce(sa, m, &peer_ke, &peer_ke_len) < 0)
+		goto drop;
+	sa->dh = ike_dh_new(sa->pol.group);
+	sa->nr_len = IKE_NONCE_LEN;
+	if (sa->dh == NULL ||
+	    ike_dh_public(sa->dh, sa->gxr, IKE_DH_MAX, &sa->gx_len) < 0 ||
+	    ike_random(sa->nr, sa->nr_len) < 0 ||
+	    compute_keys(sa, peer_ke, peer_ke_len) < 0)
+		goto drop;
+	own_id(sa, sa->own_id);
+	if (auth_hash(sa, false, sa->own_id, 8, hash) < 0)
+		goto drop;
+	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, 0, 0);
+	isakmp_build_start(&b, msg, sizeof(msg), &h);
+	if (put_chosen_sa(&b, prop, pick) < 0)
+		goto drop;
+	isakmp_add(&b, ISAKMP_NP_KE, sa->gxr, sa->gx_len);
+	isakmp_add(&b, ISAKMP_NP_NONCE, sa->nr, sa->nr_len);
+	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, 8);
+	isakmp_add(&b, ISAKMP_NP_HASH, hash, sa->keys.prf_len);
+	add_nat_d(&b, sa);
+	add_vids(&b);
+	if (isakmp_build_end(&b) == 0)
+		goto drop;
+	sa->state = IKE_AG_INIT_EXCH;
+	sa_send(ike, sa, &sa->retx, msg, b.len);
+	goto out;
+drop:
+	remove_sa(ike, sa);
+out:
+	free(prop);
+}
+
+/* Initiator: AM2 in, AM3 out (encrypted HASH_I), phase 1 complete. */
+static void
+am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
+      const struct isakmp_msg *m)
+{
+	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
+	struct isakmp_sa *prop = malloc(sizeof(*prop));
+	struct ike_policy his;
+	uint8_t msg[512], hash[IKE_HASH_MAX];
+	const uint8_t *ke;
+	size_t ke_len;
+	struct isakmp_hdr h;
+	struct isakmp_buf b;
+	bool ok = false;
+
+	if (prop == NULL || sap == NULL ||
+	    isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
+	    prop->nproposals != 1 || prop->p[0].ntransforms != 1 ||
+	    !read_p1_transform(&prop->p[0].t[0], &his) ||
+	    his.group != sa->pol.group)
+		goto out;
+	for (size_t k = 0; k < ike->config->npolicies && !ok; k++)
+		ok = policy_matches(&ike->config->policies[k], &his);
+	if (!ok)
+		goto out;
+	sa->pol = his;
+	memcpy(sa->rcookie, hdr->rcookie, 8);
+	read_vids(sa, m);
+	if (!keep_peer_id(sa, m) || read_ke_nonce(sa, m, &ke, &ke_len) < 0 ||
+	    compute_keys(sa, ke, ke_len) < 0 || !verify_peer_hash(sa, m))
+		goto out;
+	check_nat_d(sa, m);
+	maybe_float(sa);
+	if (auth_hash(sa, true, sa->own_id, 8, hash) < 0)
+		goto out;
+	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, ISAKMP_FLAG_E, 0);
+	isakmp_build_start(&b, msg, sizeof(msg), &h);
+	isakmp_add(&b, ISAKMP_NP_HASH, hash, sa->keys.prf_len);
+	add_nat_d(&b, sa);
+	if (sa->send_initial_contact)
+		add_initial_contact(&b, sa);
+	if (encrypt_msg(sa, &b, sa->iv) == 0)
+		goto out;
+	retx_clear(&sa->retx);
+	sa->state = IKE_QM_IDLE;
+	/* AM3 gets no answer: a lost one shows as a failed Quick Mode. */
+	sa_send(ike, sa, NULL, msg, b.len);
+	DBG(sa->conn_id, "SA has been authenticated with %s",
+	    inet_ntoa((struct in_addr){ sa->peer }));
+	phase1_done(ike, sa);
+out:
+	free(prop);
+}
+
+/* Responder: AM3 in, phase 1 complete. */
+static void
+am_r3(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
+      const struct isakmp_msg *m)
+{
+	if (!verify_peer_hash(sa, m))
+		return;
+	if (pkt->natt) {
+		sa->natt = true;
+		sa->lport = pkt->dport;
+		sa->pport = pkt->sport;
+	}
+	DBG(sa->conn_id, "SA has been authenticated with %s",
+	    inet_ntoa((struct in_addr){ sa->peer }));
+	if (has_initial_contact(m))
+		initial_contact(ike, sa);
+	(void)seen_peer(ike, sa->peer);
+	retx_clear(&sa->retx);
+	sa->state = IKE_QM_IDLE;
+	phase1_done(ike, sa);
+}
+
+static void
+input_aggr(struct ikemgr *ike, struct ike_sa *sa,
+	   const struct dp_ike_packet *pkt, const struct isakmp_hdr *h,
+	   uint8_t *msg, size_t len, struct isakmp_msg *m)
+{
+	bool enc = h->flags & ISAKMP_FLAG_E;
+	uint8_t iv[IKE_BLOCK_MAX];
+
+	if (enc && sa->state == IKE_AG_INIT_EXCH) {
+		memcpy(iv, sa->iv, sizeof(iv));
+		if (decrypt(sa, msg, len, iv) < 0)
+			goto drop;
+	} else if (enc) {
+		goto drop;
+	}
+	if (isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
+				  len - ISAKMP_HDR_LEN, m) < 0)
+		goto drop;
+	if (enc)
+		memcpy(sa->iv, iv, sizeof(iv));
+	if (sa->state == IKE_AG_NO_STATE && sa->initiator && !enc)
+		am_i2(ike, sa, h, m);
+	else if (sa->state == IKE_AG_INIT_EXCH && !sa->initiator)
+		am_r3(ike, sa, pkt, m);
+	return;
+drop:
+	atomic_fetch_add(&ike->packets_dropped, 1);
 }
 
 /* ---- Quick Mode ---- */
@@ -2313,7 +2629,8 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	memcpy(msg, pkt->data, h.length);
 	sa = find_by_cookies(ike, &h);
 	if (sa == NULL) {
-		if (h.exchange != ISAKMP_XCHG_IDPROT ||
+		if ((h.exchange != ISAKMP_XCHG_IDPROT &&
+		     h.exchange != ISAKMP_XCHG_AGGR) ||
 		    memcmp(h.rcookie, zero, 8) != 0 ||
 		    (h.flags & ISAKMP_FLAG_E) ||
 		    isakmp_parse_payloads(h.next, msg + ISAKMP_HDR_LEN,
@@ -2321,7 +2638,10 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 			atomic_fetch_add(&ike->packets_dropped, 1);
 			goto out;
 		}
-		mm_r1(ike, pkt, &h, m);
+		if (h.exchange == ISAKMP_XCHG_AGGR)
+			am_r1(ike, pkt, &h, m);
+		else
+			mm_r1(ike, pkt, &h, m);
 		goto out;
 	}
 	if (sa->peer != pkt->src) {
@@ -2348,6 +2668,9 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	switch (h.exchange) {
 	case ISAKMP_XCHG_IDPROT:
 		input_p1(ike, sa, pkt, &h, msg, h.length, m);
+		break;
+	case ISAKMP_XCHG_AGGR:
+		input_aggr(ike, sa, pkt, &h, msg, h.length, m);
 		break;
 	case ISAKMP_XCHG_QUICK:
 		input_quick(ike, sa, &h, msg, h.length, m);

@@ -971,3 +971,45 @@ Test(ikev1_exchange, responder_lifetime_adopted, .fini = teardown)
 	}
 	cr_assert_eq(ikt_log_count("processing NOTIFY RESPONDER_LIFETIME"), 1);
 }
+
+#define AGGRESSIVE_PROFILE \
+	"crypto keyring KR\n" \
+	" pre-shared-key address 10.0.0.2 key s3cret\n" \
+	"crypto isakmp profile AGG\n" \
+	" keyring KR\n" \
+	" match identity address 10.0.0.2 255.255.255.255\n" \
+	" initiate mode aggressive\n"
+
+/* An isakmp profile with `initiate mode aggressive` on the map entry
+ * makes phase 1 three messages; Quick Mode follows as usual. */
+Test(ikev1_exchange, aggressive_mode_when_configured, .fini = teardown)
+{
+	struct ike_sa_info *info;
+	int n;
+
+	ikt_pair_start(&a, AGGRESSIVE_PROFILE CFG_A(" set isakmp-profile AGG\n"),
+		       &b, CFG_B(""));
+	ikt_log_start();
+	bring_up();
+	assert_mirrored(&a, &b);
+	assert_mirrored(&b, &a);
+	cr_assert_eq(ikt_log_count("beginning Aggressive Mode exchange"), 1);
+	n = ike_get_sas(a.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(info[0].profile, "AGG");
+	cr_assert_str_eq(info[0].state, "QM_IDLE");
+	free(info);
+	cr_assert_eq(a.sent, 4, "AM1, AM3, QM1 and QM3, not %zu messages",
+		     a.sent);
+}
+
+/* `crypto isakmp aggressive-mode disable` on the responder: no answer. */
+Test(ikev1_exchange, aggressive_mode_disabled, .fini = teardown)
+{
+	ikt_pair_start(&a, AGGRESSIVE_PROFILE CFG_A(" set isakmp-profile AGG\n"),
+		       &b, CFG_B("crypto isakmp aggressive-mode disable\n"));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert_not(ikt_wait(&a, &b, both_pairs, 1.5));
+	cr_assert_eq(b.sent, 0);
+	cr_assert_eq(ikt_ike_up(&a), 0);
+}
