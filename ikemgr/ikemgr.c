@@ -272,7 +272,8 @@ static void start_for_entry(struct ikemgr *ike, const struct ike_entry *e);
  * Starts Main Mode with INITIAL-CONTACT towards the sender of an unknown
  * SPI, then sends the DELETE and runs Quick Mode for its map entry. A
  * peer that cannot start Quick Mode on traffic would otherwise stay
- * without SAs (strongSwan 5.9 with kernel-libipsec has no acquire).
+ * without SAs (strongSwan 5.9 with kernel-libipsec has no acquire). An
+ * entry with an IKEv2 profile negotiates IKEv2 instead.
  */
 static void
 recover(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
@@ -281,6 +282,11 @@ recover(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 							       ev->src);
 	struct ike_sa *sa;
 
+	if (e != NULL && e->ikev2_profile[0] != '\0') {
+		if (!e->dynamic)
+			ikev2_recover(ike, e, ev->spi);
+		return;
+	}
 	if (e != NULL && !e->dynamic)
 		start_for_entry(ike, e);
 	sa = ike_find_sa(ike, ev->src);
@@ -785,8 +791,6 @@ fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 		[IKE_MM_SA_SETUP] = "MM_SA_SETUP",
 		[IKE_MM_KEY_EXCH] = "MM_KEY_EXCH",
 		[IKE_QM_IDLE] = "QM_IDLE",
-		[IKE_AG_NO_STATE] = "AG_NO_STATE",
-		[IKE_AG_INIT_EXCH] = "AG_INIT_EXCH",
 		[IKE_DEAD] = "MM_NO_STATE",
 	};
 
@@ -814,7 +818,6 @@ fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 	o->natt = sa->natt;
 	o->dpd = sa->peer_dpd;
 	snprintf(o->map, sizeof(o->map), "%s", sa->map);
-	snprintf(o->profile, sizeof(o->profile), "%s", sa->profile);
 	o->map_seq = sa->map_seq;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", sa->ifname);
 	o->child_sas = sa->child_sas;

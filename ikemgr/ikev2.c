@@ -1150,6 +1150,17 @@ ikev2_start(struct ikemgr *ike, const struct ike_entry *e)
 	send_init_request(ike, sa);
 }
 
+void
+ikev2_recover(struct ikemgr *ike, const struct ike_entry *e, uint32_t spi)
+{
+	struct v2_sa *sa;
+
+	ikev2_start(ike, e);
+	sa = find_any(ike, e->peers[0]);
+	if (sa != NULL)
+		add_job(ike, sa, V2_JOB_DELETE_CHILD, spi, NULL);
+}
+
 static bool
 seen_peer(struct ikemgr *ike, uint32_t peer)
 {

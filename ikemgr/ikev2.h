@@ -205,6 +205,10 @@ void ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt);
 /* Starts IKE_SA_INIT for ENTRY, or CREATE_CHILD_SA over a live IKE SA. */
 void ikev2_start(struct ikemgr *ike, const struct ike_entry *entry);
 void ikev2_timers(struct ikemgr *ike, double now);
+/* Recovers from an unknown SPI from ENTRY's peer without an IKE SA:
+ * ikev2_start(), INITIAL_CONTACT in IKE_AUTH, then a DELETE of SPI. */
+void ikev2_recover(struct ikemgr *ike, const struct ike_entry *entry,
+		   uint32_t spi);
 /* Handles an unknown SPI from a peer with an IKEv2 SA: INVALID_SPI and
  * DELETE in an INFORMATIONAL. Returns false when there is no such SA. */
 bool ikev2_invalid_spi(struct ikemgr *ike,
