@@ -791,6 +791,8 @@ fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 		[IKE_MM_SA_SETUP] = "MM_SA_SETUP",
 		[IKE_MM_KEY_EXCH] = "MM_KEY_EXCH",
 		[IKE_QM_IDLE] = "QM_IDLE",
+		[IKE_AG_NO_STATE] = "AG_NO_STATE",
+		[IKE_AG_INIT_EXCH] = "AG_INIT_EXCH",
 		[IKE_DEAD] = "MM_NO_STATE",
 	};
 
@@ -818,6 +820,7 @@ fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 	o->natt = sa->natt;
 	o->dpd = sa->peer_dpd;
 	snprintf(o->map, sizeof(o->map), "%s", sa->map);
+	snprintf(o->profile, sizeof(o->profile), "%s", sa->profile);
 	o->map_seq = sa->map_seq;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", sa->ifname);
 	o->child_sas = sa->child_sas;
