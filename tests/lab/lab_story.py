@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The invalid-SPI story on the default lab, configs/labs/invalid-spi.lab.
 
-Usage: lab_story.py norecovery | dpd | lostdelete | row NAME
+Usage: lab_story.py norecovery | dpd | lostdelete | rekey | row NAME
 
 norecovery: traffic flows through the tunnel; R2 reloads and loses its
 SAs while R1 keeps its own. R1 keeps sending on the old SPI, so R2 logs
@@ -19,6 +19,12 @@ DELETE is lost, R1 keeps the old SAs, and R2 still holds its IKE SA.
 The ESP that arrives for the SA R2 cleared makes R2 send a DELETE over
 that IKE SA, which arrives once the filter ends; R1 then negotiates new
 SAs.
+
+rekey: configs/labs/rekey.lab, where R1's SAs last 2560 kilobytes and
+the stream carries 300 KB/s, so R1 rekeys every few seconds. Over 20 s
+there are several rekeys, no black hole, no loss after the first second
+and no RECVD_PKT_INV_SPI on R2: the old inbound SAs stay until the new
+ones carry the traffic.
 
 row NAME: one row of the recovery table, configs/labs/row-NAME.lab,
 where R2 (or R1 for mgre-static) has invalid-SPI recovery on. After the
@@ -182,6 +188,31 @@ def story_lostdelete():
     return lab
 
 
+def story_rekey():
+    lab = lablib.Lab(lablib.lab_file("rekey.lab"))
+    lab.wait_trafgen("H1", r"^t=21 ", 40)
+    text = lab.trafgen("H1")
+    r1 = lab.session("R1")
+    out = r1.command("show crypto ipsec sa")
+    spis = set(re.findall(r"^ +spi: (0x[0-9A-F]+)", out, re.M))
+    # Every rekey adds an inbound and an outbound SA; the first pair is
+    # the initial negotiation.
+    if len(spis) < 6:
+        lablib.fail(f"{len(spis)} SPIs on R1 after 20 s, expected at least "
+                    f"three rekeys:\n{out}")
+    for sec, lost in re.findall(r"^t=(\d+) sent=\d+ received=\d+ lost=(\d+)",
+                                text, re.M):
+        if 1 <= int(sec) <= 20 and int(lost) > 3:
+            lablib.fail(f"second {sec} lost {lost} packets during rekeys:\n"
+                        f"{text}")
+    if "blackhole" in text.split("t=1 ", 1)[1]:
+        lablib.fail(f"a black hole during rekeys:\n{text}")
+    logs = inv_spi_logs(lab.session("R2"))
+    if logs:
+        lablib.fail(f"RECVD_PKT_INV_SPI during rekeys: {logs}")
+    return lab
+
+
 # Row name: (router to reload, whether the tunnel comes back by recovery).
 ROWS = {
     "static-map": ("R2", True),
@@ -234,6 +265,7 @@ STORIES = {
     "norecovery": story_norecovery,
     "dpd": story_dpd,
     "lostdelete": story_lostdelete,
+    "rekey": story_rekey,
 }
 
 if len(sys.argv) == 3 and sys.argv[1] == "row" and sys.argv[2] in ROWS:
