@@ -307,7 +307,7 @@ write_file(struct run_ctx *c, const char *label, const char *path,
 	char why[300];
 
 	if (f == NULL) {
-		snprintf(why, sizeof(why), "cannot open %s: %s", path,
+		snprintf(why, sizeof(why), "cannot open %.200s: %s", path,
 			 strerror(errno));
 		file_error(c, label, why);
 		free(full);
@@ -315,7 +315,7 @@ write_file(struct run_ctx *c, const char *label, const char *path,
 	}
 	fputs(text, f);
 	if (fclose(f) != 0) {
-		snprintf(why, sizeof(why), "cannot write %s: %s", path,
+		snprintf(why, sizeof(why), "cannot write %.200s: %s", path,
 			 strerror(errno));
 		file_error(c, label, why);
 	}
