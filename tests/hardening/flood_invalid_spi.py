@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Unknown-SPI flood into a running router while valid ESP flows.
 
 A vrouter with a manual SA (SPI 4096 from peer 10.1.1.1) is cabled
@@ -19,16 +19,12 @@ import re
 import random
 import socket
 import struct
-import subprocess
-import threading
 import time
 
 import hlib
 from hlib import fail, run
 
-AES_KEY = "000102030405060708090a0b0c0d0e0f"
-SHA_KEY = "0102030405060708090a0b0c0d0e0f1011121314"
-PEER, US = "10.1.1.1", "10.10.1.2"
+PEER, US = hlib.PEER, hlib.US
 
 FLOOD_SECONDS = 10
 VALID_PPS = 200
@@ -44,23 +40,8 @@ RSS_BOUND_KIB = 24 * 1024
 # The margin covers timer rounding.
 LOG_BURST, LOG_RATE, LOG_MARGIN = 32, 10, 5
 
-CONFIG = hlib.ACCESS_CONFIG + f"""logging buffered 1000000
-crypto ipsec transform-set TS esp-aes esp-sha-hmac
-access-list 110 permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255
-crypto map VPN 10 ipsec-manual
- set peer {PEER}
- set transform-set TS
- match address 110
- set session-key inbound esp 4096 cipher {AES_KEY} authenticator {SHA_KEY}
- set session-key outbound esp 4097 cipher {AES_KEY} authenticator {SHA_KEY}
-interface GigabitEthernet1
- ip address {US} 255.255.255.0
- crypto map VPN
-interface GigabitEthernet2
- ip address 192.168.2.254 255.255.255.0
-ip route 0.0.0.0 0.0.0.0 10.10.1.1
-end
-"""
+CONFIG = hlib.ACCESS_CONFIG + "logging buffered 1000000\n" + \
+    hlib.SA_CONFIG + "end\n"
 
 
 def checksum(hdr):
@@ -92,114 +73,44 @@ def flood_frames():
     return frames
 
 
-def valid_frames(workdir):
-    espgen = os.path.join(os.environ["VR_BUILD_DIR"], "tools", "espgen")
-    pcap = os.path.join(workdir, "valid.pcap")
-    subprocess.run([espgen, "-o", pcap, "--src", PEER, "--dst", US,
-                    "--spi", "4096", "--enc", "aes-128-cbc", "--enc-key",
-                    AES_KEY, "--auth", "hmac-sha1-96", "--auth-key",
-                    SHA_KEY, "-c", str(WARMUP + FLOOD_SECONDS * VALID_PPS +
-                                       AFTER),
-                    "--inner-src", "192.168.1.1", "--inner-dst",
-                    "192.168.2.1"], check=True, stdout=subprocess.DEVNULL)
-    return [hlib.ether(p) for p in hlib.read_pcap(pcap)]
-
-
-class Counter(threading.Thread):
-    """Counts frames arriving on SOCK until stopped; keeps IKE packets."""
-
-    def __init__(self, sock):
-        super().__init__(daemon=True)
-        self.sock = sock
-        self.sock.settimeout(0.2)
-        self.frames = 0
-        self.ike = []
-        self.running = True
-
-    def run(self):
-        while self.running:
-            try:
-                frame = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            self.frames += 1
-            ip = frame[14:]
-            if len(ip) >= 28 and ip[9] == 17:
-                ihl = (ip[0] & 15) * 4
-                dport = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
-                if dport in (500, 4500):
-                    self.ike.append(socket.inet_ntoa(ip[16:20]))
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(counter, n, seconds=10):
-    deadline = time.monotonic() + seconds
-    while counter.frames < n and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return counter.frames
-
-
 def main():
-    peer_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    peer_sock.bind(("127.0.0.1", 0))
-    peer_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    sink_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sink_sock.bind(("127.0.0.1", 0))
-    sink_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    gi1, gi2 = free_port(), free_port()
-    wires = {"GigabitEthernet1": (gi1, peer_sock.getsockname()[1]),
-             "GigabitEthernet2": (gi2, sink_sock.getsockname()[1])}
+    link = hlib.EspLink()
     env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
            ":quarantine_size_mb=8"}
-    router = hlib.Router(CONFIG, wires=wires, env=env)
-    target = ("127.0.0.1", gi1)
-    sink, wan = Counter(sink_sock), Counter(peer_sock)
-    sink.start()
-    wan.start()
-    valid = valid_frames(router.dir)
+    router = hlib.Router(CONFIG, wires=link.wires, env=env)
+    link.start(router.dir, WARMUP + FLOOD_SECONDS * VALID_PPS + AFTER)
     flood = flood_frames()
 
-    for frame in valid[:WARMUP]:
-        peer_sock.sendto(frame, target)
-        time.sleep(1 / VALID_PPS)
-    if wait_for(sink, WARMUP) != WARMUP:
-        fail(f"before the flood {sink.frames} of {WARMUP} valid packets "
-             "arrived")
+    link.send_valid(WARMUP, VALID_PPS)
+    if link.sink.wait_for(WARMUP) != WARMUP:
+        fail(f"before the flood {link.sink.frames} of {WARMUP} valid "
+             "packets arrived")
     rss_before = router.rss_kib()
 
     # The flood, with one valid packet every 1/VALID_PPS seconds.
-    sent_flood, next_valid, vi = 0, time.monotonic(), WARMUP
+    sent_flood, next_valid = 0, time.monotonic()
     start = time.monotonic()
     end = start + FLOOD_SECONDS
     while time.monotonic() < end:
         now = time.monotonic()
-        if now >= next_valid and vi < WARMUP + FLOOD_SECONDS * VALID_PPS:
-            peer_sock.sendto(valid[vi], target)
-            vi += 1
+        if now >= next_valid and \
+                link.next_valid < WARMUP + FLOOD_SECONDS * VALID_PPS:
+            link.send_valid()
             next_valid += 1 / VALID_PPS
         for _ in range(32):
             try:
-                peer_sock.sendto(flood[sent_flood % FLOWS], target)
+                link.peer_sock.sendto(flood[sent_flood % FLOWS],
+                                      link.target)
             except BlockingIOError:
                 break
             sent_flood += 1
     flood_time = time.monotonic() - start
-    during = wait_for(sink, vi, 5) - WARMUP
-    valid_during = vi - WARMUP
+    valid_during = link.next_valid - WARMUP
+    during = link.sink.wait_for(link.next_valid, 5) - WARMUP
     rss_after = router.rss_kib()
 
-    for frame in valid[vi:vi + AFTER]:
-        peer_sock.sendto(frame, target)
-        time.sleep(1 / VALID_PPS)
-    total_valid = vi + AFTER
-    received = wait_for(sink, total_valid)
+    link.send_valid(AFTER, VALID_PPS)
+    received = link.sink.wait_for(link.next_valid)
 
     t = router.login()
     sa = run(t, "show crypto ipsec sa")
@@ -207,7 +118,7 @@ def main():
     elapsed = time.monotonic() - start
     t.send("exit\r\n")
     t.close()
-    sink.running = wan.running = False
+    link.stop()
     router.stop()
 
     loss = 100.0 * (valid_during - during) / valid_during
@@ -215,7 +126,8 @@ def main():
     print(f"flood: {sent_flood} unknown-SPI packets in {flood_time:.1f} s "
           f"({sent_flood / flood_time:.0f} pps, {FLOWS} flows)")
     print(f"valid: {during} of {valid_during} decapsulated during the "
-          f"flood ({loss:.1f}% loss), {received} of {total_valid} in all")
+          f"flood ({loss:.1f}% loss), {received} of {link.next_valid} "
+          "in all")
     print(f"rss: {rss_before} KiB before, {rss_after} KiB after the flood")
     print(f"log: {lines} RECVD_PKT_INV_SPI lines in {elapsed:.1f} s")
 
@@ -229,11 +141,10 @@ def main():
     limit = LOG_BURST + LOG_RATE * elapsed + LOG_MARGIN
     if lines == 0 or lines > limit:
         fail(f"{lines} RECVD_PKT_INV_SPI lines, expected 1 to {limit:.0f}")
-    stray = [a for a in wan.ike if a != PEER]
+    stray = [a for a in link.wan.ike if a != PEER]
     if stray:
         fail(f"IKE packets sent to unconfigured addresses: {stray[:5]}")
-    decaps = [int(x) for x in
-              re.findall(r"#pkts decaps: (\d+)", sa)]
+    decaps = [int(x) for x in re.findall(r"#pkts decaps: (\d+)", sa)]
     if received not in decaps:
         fail(f"show crypto ipsec sa decaps {decaps}, sink got {received}:"
              f"\n{sa}")
