@@ -168,6 +168,7 @@ void cmd_monitor_install(void);		/* cli/cmd_monitor.c */
 void cmd_line_install(void);		/* cli/cmd_line.c, from cmd_exec */
 void cmd_show_ike_install(void);	/* cli/show_ike.c */
 void cmd_show_diag_install(void);	/* cli/show_diag.c */
+void cmd_show_ikev2_install(void);	/* cli/show_ikev2.c */
 /* ---- End of installers. */
 
 /*

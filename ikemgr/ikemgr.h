@@ -111,6 +111,28 @@ struct ike_counters {
 };
 void ike_get_counters(struct ikemgr *ike, struct ike_counters *out);
 
+/* IKEv2 messages by exchange, for `show crypto ikev2 stats exchange`. */
+enum ike_v2_exchange {
+	IKE_V2_SA_INIT,
+	IKE_V2_AUTH,
+	IKE_V2_CREATE_CHILD_SA,
+	IKE_V2_INFORMATIONAL,
+	IKE_V2_EXCHANGES
+};
+
+struct ike_v2_stats {
+	uint64_t tx_req[IKE_V2_EXCHANGES], tx_res[IKE_V2_EXCHANGES];
+	uint64_t rx_req[IKE_V2_EXCHANGES], rx_res[IKE_V2_EXCHANGES];
+	uint64_t invalid_spi_tx;	/* INVALID_SPI notifies sent */
+	uint64_t invalid_spi_rx;	/* received */
+	uint64_t sa_established;
+	uint64_t child_established;
+	uint64_t delete_tx;		/* DELETE payloads sent */
+	uint64_t delete_rx;
+	uint64_t dropped;		/* malformed or not authenticated */
+};
+void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
+
 /* ---- Snapshots and requests for show, clear and debug commands ---- */
 
 /* One IKE SA (or one being negotiated), as `show crypto isakmp sa` and
@@ -138,6 +160,11 @@ struct ike_sa_info {
 	uint32_t map_seq;
 	char ifname[32];		/* interface of that map or tunnel */
 	uint32_t child_sas;		/* IPsec SA pairs negotiated over it */
+	/* IKEv2 only. */
+	char integ[8];			/* sha, sha256, ...; "" with AES-GCM */
+	uint32_t local_msgid;		/* next request of ours */
+	uint32_t remote_msgid;		/* next request expected */
+	uint16_t dpd_interval, dpd_retry;	/* seconds; 0: no DPD */
 };
 
 /* Copies every IKE SA into a malloc'd array (free() it). Returns the

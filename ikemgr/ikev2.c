@@ -182,6 +182,22 @@ remove_sa(struct ikemgr *ike, struct v2_sa *sa, bool children)
 
 /* ---- Sending ---- */
 
+/* Counts MSG, sent (TX) or received, by exchange and direction. */
+static void
+count_msg(struct ikemgr *ike, const uint8_t *msg, bool tx)
+{
+	struct ike_v2_stats *st = &ike->v2->stats;
+	unsigned x = msg[18] - IKEV2_IKE_SA_INIT;
+	bool response = (msg[19] & IKEV2_FLAG_R) != 0;
+
+	if (x >= IKE_V2_EXCHANGES)
+		return;
+	if (tx)
+		(response ? st->tx_res : st->tx_req)[x]++;
+	else
+		(response ? st->rx_res : st->rx_req)[x]++;
+}
+
 static void
 transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 	 size_t len)
@@ -199,6 +215,7 @@ transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 		.natt = sa->natt, .len = (uint16_t)len,
 	};
 	memcpy(pkt->data, msg, len);
+	count_msg(ike, msg, true);
 	if (debug_on_peer(DEBUG_CRYPTO_IKEV2_PACKET, sa->peer)) {
 		char p[INET_ADDRSTRLEN];
 
@@ -2000,6 +2017,7 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	msg = dup_msg(pkt->data, h.length);
 	if (msg == NULL)
 		return;
+	count_msg(ike, msg, false);
 	if (h.exchange == IKEV2_IKE_SA_INIT) {
 		handle_init(ike, pkt, &h, msg);
 		free(msg);
@@ -2188,6 +2206,18 @@ prf_text(uint16_t prf)
 	}
 }
 
+static const char *
+integ_text(uint16_t integ)
+{
+	switch (integ) {
+	case IKEV2_INTEG_MD5_96: return "md5";
+	case IKEV2_INTEG_SHA256_128: return "sha256";
+	case IKEV2_INTEG_SHA384_192: return "sha384";
+	case IKEV2_INTEG_SHA512_256: return "sha512";
+	default: return "sha";
+	}
+}
+
 static void
 fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	  double now)
@@ -2230,6 +2260,13 @@ fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 		break;
 	}
 	o->child_sas = sa->child_sas;
+	snprintf(o->integ, sizeof(o->integ), "%s",
+		 sa->algs.integ == IKEV2_INTEG_NONE ? "" :
+		 integ_text(sa->algs.integ));
+	o->local_msgid = sa->next_msgid;
+	o->remote_msgid = sa->peer_msgid;
+	o->dpd_interval = sa->dpd_interval;
+	o->dpd_retry = sa->dpd_retry;
 }
 
 int
@@ -2303,7 +2340,7 @@ ikev2_free_all(struct ikemgr *ike)
 }
 
 void
-ikev2_get_stats(struct ikemgr *ike, struct ikev2_stats *out)
+ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out)
 {
 	pthread_mutex_lock(&ike->sa_lock);
 	if (ike->v2 != NULL)

@@ -237,16 +237,4 @@ bool ikev2_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev);
 /* Frees every IKEv2 SA; in ike_destroy(). */
 void ikev2_free_all(struct ikemgr *ike);
 
-/* Counters of `show crypto ikev2 stats exchange`. */
-struct ikev2_stats {
-	uint64_t sa_established;
-	uint64_t child_established;
-	uint64_t invalid_spi_tx;	/* INVALID_SPI notifies sent */
-	uint64_t invalid_spi_rx;	/* received */
-	uint64_t delete_tx;
-	uint64_t delete_rx;
-	uint64_t dropped;		/* malformed, unauthenticated */
-};
-void ikev2_get_stats(struct ikemgr *ike, struct ikev2_stats *out);
-
 #endif

@@ -107,7 +107,7 @@ struct ikev2_state {
 	size_t nchildren;
 	uint32_t *contacted;		/* peers of earlier SAs */
 	size_t ncontacted;
-	struct ikev2_stats stats;
+	struct ike_v2_stats stats;
 };
 
 #endif

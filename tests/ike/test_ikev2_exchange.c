@@ -2,9 +2,11 @@
  * Two IKE managers back to back over IKEv2. They negotiate with
  * pre-shared keys in both roles, with AES-CBC or AES-GCM for the IKE SA
  * and through a NAT. The tests check the SAs installed, CREATE_CHILD_SA,
- * DELETE, INVALID_SPI in both forms, a wrong key and a restart.
+ * DELETE, INVALID_SPI in both forms, a wrong key, a restart and the
+ * IKEv2 show and clear commands.
  */
 #include "ike_test.h"
+#include "fixture.h"
 
 #include "ikemgr/ike_private.h"
 #include "ikemgr/ikev2.h"
@@ -154,7 +156,7 @@ assert_ready(struct ikt_side *s, bool initiator, uint16_t group)
 Test(ikev2_exchange, aes_cbc_psk, .fini = teardown)
 {
 	struct ike_counters ca, cb;
-	struct ikev2_stats sa, sb;
+	struct ike_v2_stats sa, sb;
 	struct ike_sa_info *info;
 
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
@@ -178,8 +180,8 @@ Test(ikev2_exchange, aes_cbc_psk, .fini = teardown)
 	cr_assert_eq(cb.p1_established, 1);
 	cr_assert_eq(ca.packets_dropped, 0);
 	cr_assert_eq(cb.packets_dropped, 0);
-	ikev2_get_stats(a.ike, &sa);
-	ikev2_get_stats(b.ike, &sb);
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
 	cr_assert_eq(sa.child_established, 1);
 	cr_assert_eq(sb.child_established, 1);
 	/* IKE_SA_INIT and IKE_AUTH: two requests, two responses. */
@@ -228,16 +230,16 @@ a_dead(struct ikt_side *x, struct ikt_side *y)
 static bool
 y_auth_failed(struct ikt_side *x, struct ikt_side *y)
 {
-	struct ikev2_stats st;
+	struct ike_v2_stats st;
 
 	(void)x;
-	ikev2_get_stats(y->ike, &st);
+	ike_get_v2_stats(y->ike, &st);
 	return st.dropped > 0;
 }
 
 Test(ikev2_exchange, wrong_key_fails, .fini = teardown)
 {
-	struct ikev2_stats sb;
+	struct ike_v2_stats sb;
 
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
 		       CFG_B(CBC, "other", ""));
@@ -247,7 +249,7 @@ Test(ikev2_exchange, wrong_key_fails, .fini = teardown)
 	cr_assert(ikt_wait(&a, &b, a_dead, 10), "A kept an IKE SA");
 	cr_assert_eq(a.nsas, 0);
 	cr_assert_eq(b.nsas, 0, "B installed SAs for a bad AUTH");
-	ikev2_get_stats(b.ike, &sb);
+	ike_get_v2_stats(b.ike, &sb);
 	cr_assert_eq(sb.dropped, 1, "B counted %llu drops",
 		     (unsigned long long)sb.dropped);
 }
@@ -300,7 +302,7 @@ out_spi_changed(uint32_t old)
 Test(ikev2_exchange, invalid_spi_sends_delete, .fini = teardown)
 {
 	struct dp_invalid_spi_event ev = { .ifname = "GigabitEthernet1" };
-	struct ikev2_stats sa, sb;
+	struct ike_v2_stats sa, sb;
 	struct ike_stats st;
 
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
@@ -315,8 +317,8 @@ Test(ikev2_exchange, invalid_spi_sends_delete, .fini = teardown)
 		  "A has %zu SAs, B %zu", a.nsas, b.nsas);
 	assert_mirrored(&a, &b, false);
 	assert_mirrored(&b, &a, false);
-	ikev2_get_stats(b.ike, &sb);
-	ikev2_get_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
+	ike_get_v2_stats(a.ike, &sa);
 	cr_assert_eq(sb.invalid_spi_tx, 1);
 	cr_assert_eq(sb.delete_tx, 1);
 	cr_assert_eq(sa.invalid_spi_rx, 1);
@@ -328,7 +330,7 @@ Test(ikev2_exchange, invalid_spi_sends_delete, .fini = teardown)
 static void
 invalid_spi_alone(bool spi_field)
 {
-	struct ikev2_stats sa;
+	struct ike_v2_stats sa;
 	uint32_t old_out, old_in;
 
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
@@ -346,7 +348,7 @@ invalid_spi_alone(bool spi_field)
 	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
 	assert_mirrored(&a, &b, false);
 	assert_mirrored(&b, &a, false);
-	ikev2_get_stats(a.ike, &sa);
+	ike_get_v2_stats(a.ike, &sa);
 	cr_assert_eq(sa.invalid_spi_rx, 1);
 	cr_assert_eq(sa.dropped, 0, "INVALID_SPI was not accepted");
 	cr_assert_eq(sa.child_established, 2);
@@ -402,7 +404,7 @@ Test(ikev2_exchange, restart_initial_contact, .fini = teardown)
 Test(ikev2_exchange, child_rekey, .fini = teardown)
 {
 	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
-	struct ikev2_stats sa, sb;
+	struct ike_v2_stats sa, sb;
 	uint32_t old_in;
 
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
@@ -418,9 +420,84 @@ Test(ikev2_exchange, child_rekey, .fini = teardown)
 	cr_assert_neq(spi_of(&a, false), old_in);
 	assert_mirrored(&a, &b, false);
 	assert_mirrored(&b, &a, false);
-	ikev2_get_stats(a.ike, &sa);
-	ikev2_get_stats(b.ike, &sb);
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
 	cr_assert_eq(sa.child_established, 2);
 	cr_assert_eq(sb.child_established, 2);
 	cr_assert_eq(sb.delete_rx, 1);
+}
+
+/* Runs the IKEv2 show commands in a CLI session on SIDE's manager. */
+static const char *
+run_show(struct fixture *fx, struct ikt_side *side, const char *line)
+{
+	fx->router.ike = side->ike;
+	vty_enter_mode(&fx->vty, MODE_PRIV_EXEC, NULL);
+	return fx_run(fx, line);
+}
+
+Test(ikev2_exchange, show_sa_and_stats, .fini = teardown)
+{
+	struct fixture fx;
+	char line[160];
+	const char *out;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " dpd 10 2 periodic\n"), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	fx_open(&fx);
+
+	out = run_show(&fx, &a, "show crypto ikev2 sa");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	cr_assert(strstr(out, " IPv4 Crypto IKEv2  SA \n\n"
+			 "Tunnel-id Local                 Remote                "
+			 "fvrf/ivrf            Status \n") != NULL, "%s", out);
+	snprintf(line, sizeof(line), "%-10u%-22s%-22s%-21s%-7s\n", 1u,
+		 "10.0.0.1/500", "10.0.0.2/500", "none/none", "READY");
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	cr_assert(strstr(out, "      Encr: AES-CBC, keysize: 256, PRF: SHA256, "
+			 "Hash: SHA256, DH Grp:14, Auth sign: PSK, "
+			 "Auth verify: PSK\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "      Life/Active Time: 86400/") != NULL, "%s",
+		  out);
+	cr_assert(strstr(out, " IPv6 Crypto IKEv2  SA ") != NULL);
+	cr_assert(strstr(out, "CE id:") == NULL, "detail without detailed");
+
+	out = run_show(&fx, &a, "show crypto ikev2 sa detailed");
+	cr_assert(strstr(out, "      CE id: 1001, Session-id: 1\n") != NULL,
+		  "%s", out);
+	cr_assert(strstr(out, "      Status Description: Negotiation done\n")
+		  != NULL, "%s", out);
+	cr_assert(strstr(out, "      Local id: 10.0.0.1\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "      Remote id: 10.0.0.2\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "      Local next msg id: 2              "
+			 "Remote next msg id: 0\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "      DPD configured for 10 seconds, retry 2\n")
+		  != NULL, "%s", out);
+	cr_assert(strstr(out, "      NAT-T is not detected\n") != NULL, "%s",
+		  out);
+	cr_assert(strstr(out, "      Initiator of SA : Yes\n") != NULL, "%s",
+		  out);
+
+	out = run_show(&fx, &b, "show crypto ikev2 stats exchange");
+	cr_assert(strstr(out, "EXCHANGE/NOTIFY                   TX(REQ)    "
+			 "TX(RES)    RX(REQ)    RX(RES)\n") != NULL, "%s", out);
+	snprintf(line, sizeof(line), "%-34s%7u%11u%11u%11u\n", "IKE_SA_INIT",
+		 0u, 1u, 1u, 0u);
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	snprintf(line, sizeof(line), "%-34s%7u%11u%11u%11u\n", "IKE_AUTH",
+		 0u, 1u, 1u, 0u);
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	snprintf(line, sizeof(line), "%-34s%7u%11u%11u%11u\n", "INVALID_SPI",
+		 0u, 0u, 0u, 0u);
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+
+	out = run_show(&fx, &a, "clear crypto ikev2 sa remote 10.0.0.9");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	cr_assert_eq(ikt_count(&a, true), 1, "another peer's clear kept it");
+	out = run_show(&fx, &a, "clear crypto ikev2 sa remote 10.0.0.2");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its SAs");
+	cr_assert_eq(ikt_count(&a, true), 0);
+	fx_close(&fx);
 }
