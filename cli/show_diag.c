@@ -184,8 +184,10 @@ cmd_show_invalid_spi(struct vty *vty, const struct cmd_args *args)
 		n_ike = ike_get_sas(r->ike, &ike);
 	c.mono_ns = dp_now_ns();
 	clock_gettime(CLOCK_REALTIME, &c.real);
-	vty_out(vty, "Invalid SPI flows: %zu (table of %u, %llu evicted)\n\n",
-		t.n, DP_SPI_FLOWS_MAX, (unsigned long long)t.evicted);
+	vty_out(vty, "Invalid SPI flows: %zu (table of %u, %llu evicted, "
+		"%llu packets of flows not admitted)\n\n", t.n,
+		DP_SPI_FLOWS_MAX, (unsigned long long)t.evicted,
+		(unsigned long long)t.untracked);
 	for (size_t i = 0; i < t.n; i++)
 		write_flow(vty, &t.flows[i], &c, ike, n_ike);
 	free(ike);

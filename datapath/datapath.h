@@ -786,7 +786,7 @@ void dp_set_acquire_sink(struct dp *dp, dp_acquire_fn fn, void *ctx);
  * The datapath keeps the IPv4 flows (source, destination, SPI) of
  * inbound ESP packets that found no SA: up to DP_SPI_FLOWS_MAX, the one
  * with the oldest last packet evicted for a new one, all memory taken at
- * creation. Next to it, a ring of the last DP_SPI_REMOVED_MAX inbound SAs
+ * creation. New flows are admitted at a limited rate. Next to it, a ring of the last DP_SPI_REMOVED_MAX inbound SAs
  * removed and why, so a flow can tell whether its SPI was ever ours.
  */
 #define DP_SPI_FLOWS_MAX 4096
@@ -833,6 +833,9 @@ struct dp_spi_table {
 	struct dp_spi_flow *flows;	/* latest last packet first; free() */
 	size_t n;
 	uint64_t evicted;		/* flows pushed out since the clear */
+	/* Packets of new flows beyond the admission limit (512 at once,
+	 * 200 a second), which keeps a flood from flushing the table. */
+	uint64_t untracked;
 };
 
 /* Copies the flow table through a request to the datapath thread.

@@ -7,6 +7,12 @@
  * packet is the one a new flow evicts. Links are 16-bit indexes. All
  * memory is taken and written at creation: a flood of random SPIs costs
  * evictions, never memory.
+ *
+ * New flows are admitted at ADMIT_BURST at once and 200 a second.
+ * A flood of random SPIs would otherwise turn the whole table over
+ * within milliseconds and push out the few flows of peers that are out
+ * of sync, which are the ones worth showing. Its packets are counted as
+ * untracked instead, so each costs one hash lookup and a token check.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +20,13 @@
 #include "datapath/dp_private.h"
 
 #define NIL		0xffff
-#define BUCKETS		(2 * DP_SPI_FLOWS_MAX)
+#define BUCKETS_LOG2	13
+#define BUCKETS		(1 << BUCKETS_LOG2)
+#define ADMIT_BURST	512
+#define ADMIT_PERIOD_NS	(1000000000ULL / 200)
 
 _Static_assert(DP_SPI_FLOWS_MAX < NIL, "flow indexes are 16-bit");
-_Static_assert((BUCKETS & (BUCKETS - 1)) == 0, "buckets: a power of 2");
+_Static_assert(BUCKETS >= 2 * DP_SPI_FLOWS_MAX, "short hash chains");
 
 struct flow {
 	struct dp_spi_flow f;
@@ -35,7 +44,13 @@ struct removal {
 
 struct dp_spi_diag {
 	uint64_t seed;
+	uint32_t tokens;		/* admissions of new flows left */
+	uint64_t next_token_ns;		/* when the next one is earned */
+	uint64_t untracked;		/* packets of flows not admitted */
 	uint16_t heads[BUCKETS];
+	/* Bit B is set while bucket B has a chain. A packet of an unknown
+	 * flow whose bucket is empty reads this 1 KiB and not HEADS. */
+	uint64_t occupied[BUCKETS / 64];
 	uint16_t newest, oldest;	/* ends of the list */
 	uint16_t free_head;		/* unused flows, linked by hnext */
 	size_t n;
@@ -47,25 +62,49 @@ struct dp_spi_diag {
 	struct flow flows[DP_SPI_FLOWS_MAX];
 };
 
+/* Two multiplications: this runs for every packet of a flood. */
 static size_t
 bucket(const struct dp_spi_diag *d, uint32_t src, uint32_t dst, uint32_t spi)
 {
 	uint64_t x = ((uint64_t)src << 32 | dst) ^ d->seed;
 
-	x ^= (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
-	x ^= x >> 31;
+	x += (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
 	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 29;
-	return x & (BUCKETS - 1);
+	return x >> (64 - BUCKETS_LOG2);
+}
+
+/*
+ * Takes an admission token: ADMIT_BURST at once, then one every
+ * ADMIT_PERIOD_NS. While none is left, a flood costs one comparison.
+ */
+static bool
+admit(struct dp_spi_diag *d, uint64_t now)
+{
+	uint64_t earned;
+
+	if (d->tokens == 0 && now < d->next_token_ns)
+		return false;
+	if (now >= d->next_token_ns) {
+		earned = (now - d->next_token_ns) / ADMIT_PERIOD_NS + 1;
+		d->tokens = earned >= ADMIT_BURST - d->tokens ? ADMIT_BURST :
+			    d->tokens + (uint32_t)earned;
+		d->next_token_ns = d->tokens == ADMIT_BURST ?
+				   now + ADMIT_PERIOD_NS :
+				   d->next_token_ns + earned * ADMIT_PERIOD_NS;
+	}
+	d->tokens--;
+	return true;
 }
 
 static void
 reset(struct dp_spi_diag *d)
 {
 	memset(d->heads, 0xff, sizeof(d->heads));
+	memset(d->occupied, 0, sizeof(d->occupied));
 	d->newest = d->oldest = NIL;
 	d->n = 0;
 	d->evicted = 0;
+	d->untracked = 0;
 	for (size_t i = 0; i < DP_SPI_FLOWS_MAX; i++)
 		d->flows[i].hnext = i + 1 < DP_SPI_FLOWS_MAX ?
 				    (uint16_t)(i + 1) : NIL;
@@ -82,6 +121,7 @@ dp_spi_diag_create(uint64_t seed)
 	/* Writes every page now, so the table is resident from the start. */
 	memset(d, 0, sizeof(*d));
 	d->seed = seed;
+	d->tokens = ADMIT_BURST;
 	reset(d);
 	return d;
 }
@@ -127,12 +167,16 @@ list_push(struct dp_spi_diag *d, uint16_t i)
 	d->newest = i;
 }
 
+/* Looks flow (SRC, DST, SPI) up in bucket B. */
 static uint16_t
-find(const struct dp_spi_diag *d, uint32_t src, uint32_t dst, uint32_t spi)
+find(const struct dp_spi_diag *d, size_t b, uint32_t src, uint32_t dst,
+     uint32_t spi)
 {
-	uint16_t i = d->heads[bucket(d, src, dst, spi)];
+	uint16_t i;
 
-	while (i != NIL) {
+	if (!(d->occupied[b / 64] & 1ULL << (b % 64)))
+		return NIL;
+	for (i = d->heads[b]; i != NIL;) {
 		const struct dp_spi_flow *f = &d->flows[i].f;
 
 		if (f->spi == spi && f->src == src && f->dst == dst)
@@ -148,11 +192,14 @@ evict(struct dp_spi_diag *d)
 {
 	uint16_t i = d->oldest;
 	const struct dp_spi_flow *f = &d->flows[i].f;
-	uint16_t *link = &d->heads[bucket(d, f->src, f->dst, f->spi)];
+	size_t b = bucket(d, f->src, f->dst, f->spi);
+	uint16_t *link = &d->heads[b];
 
 	while (*link != i)
 		link = &d->flows[*link].hnext;
 	*link = d->flows[i].hnext;
+	if (d->heads[b] == NIL)
+		d->occupied[b / 64] &= ~(1ULL << (b % 64));
 	list_unlink(d, i);
 	d->n--;
 	d->evicted++;
@@ -163,9 +210,9 @@ void
 dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 		uint32_t spi, bool udp, const char *ifname, uint64_t now)
 {
-	uint16_t i = find(d, src, dst, spi);
+	size_t b = bucket(d, src, dst, spi);
+	uint16_t i = find(d, b, src, dst, spi);
 	struct dp_spi_flow *f;
-	size_t b;
 
 	if (i != NIL) {
 		f = &d->flows[i].f;
@@ -175,6 +222,10 @@ dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 			list_unlink(d, i);
 			list_push(d, i);
 		}
+		return;
+	}
+	if (!admit(d, now)) {
+		d->untracked++;
 		return;
 	}
 	if (d->free_head != NIL) {
@@ -192,9 +243,9 @@ dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 	strncpy(f->ifname, ifname, sizeof(f->ifname) - 1);
 	f->packets = 1;
 	f->first_ns = f->last_ns = now;
-	b = bucket(d, src, dst, spi);
 	d->flows[i].hnext = d->heads[b];
 	d->heads[b] = i;
+	d->occupied[b / 64] |= 1ULL << (b % 64);
 	list_push(d, i);
 	d->n++;
 }
@@ -211,7 +262,8 @@ dp_spi_diag_note(struct dp_spi_diag *d, const struct dp_spi_note *n,
 		d->clearing = n->kind == DP_SPI_NOTE_CLEAR_BEGIN;
 		return;
 	case DP_SPI_NOTE_ACTION:
-		i = find(d, n->src, n->dst, n->spi);
+		i = find(d, bucket(d, n->src, n->dst, n->spi), n->src, n->dst,
+			 n->spi);
 		if (i == NIL)
 			return;		/* evicted or cleared meanwhile */
 		d->flows[i].f.action = n->action;
@@ -274,5 +326,6 @@ dp_spi_diag_copy(const struct dp_spi_diag *d, struct dp_spi_table *out)
 	}
 	out->n = k;
 	out->evicted = d->evicted;
+	out->untracked = d->untracked;
 	return 0;
 }

@@ -287,7 +287,8 @@ Test(invalid_spi_table, spoofed_source)
 
 	send_esp("198.51.100.7", 0x77B40000, 3);
 	out = show();
-	assert_contains(out, "Invalid SPI flows: 1 (table of 4096, 0 evicted)\n");
+	assert_contains(out, "Invalid SPI flows: 1 (table of 4096, 0 evicted, "
+			"0 packets of flows not admitted)\n");
 	assert_contains(out,
 		"   srcaddr: 198.51.100.7, destaddr: 10.0.0.1, "
 		"spi: 0x77B40000(2008285184)\n"
@@ -478,70 +479,61 @@ Test(invalid_spi_table, clear_empties_table)
 	fx_run(&fx, "clear crypto ipsec invalid-spi");
 	cr_assert_eq(fx.result, CMD_SUCCESS);
 	out = show();
-	cr_assert_str_eq(out, "Invalid SPI flows: 0 (table of 4096, 0 evicted)"
+	cr_assert_str_eq(out, "Invalid SPI flows: 0 (table of 4096, 0 evicted, "
+			 "0 packets of flows not admitted)"
 			 "\n\n");
 }
 
 /*
- * A flood of 20000 flows with random sources and SPIs: the table keeps
- * exactly the 4096 with the latest packets, counts the rest as evicted,
- * and a long-lived flow that keeps sending stays in it.
+ * A flood of 20000 flows with random sources and SPIs within a few
+ * milliseconds: the table admits the 512 new flows of its burst (and
+ * one per 5 ms after), counts the packets of the others as not admitted,
+ * and keeps counting the peer's flow that came before the flood.
  */
-Test(invalid_spi_table, random_spi_flood_bounded)
+Test(invalid_spi_table, random_spi_flood_admission)
 {
 	enum { FLOWS = 20000 };
 	struct dp_spi_table t;
 	struct burst b;
 	uint8_t pkt[64];
 	struct pcap_pkthdr h = { 0 };
-	uint32_t *spis = calloc(FLOWS, sizeof(*spis));
-	uint32_t *srcs = calloc(FLOWS, sizeof(*srcs));
 	unsigned seed = 7;
-	size_t random_flows = 0, live = 0;
+	size_t peer_flows = 0;
 
-	cr_assert_not_null(spis);
-	cr_assert_not_null(srcs);
 	burst_open(&b);
+	/* The peer keeps sending on its lost SA all along. */
+	burst_add(&b, PEER, 0xABCDEF, 1);
 	for (int i = 0; i < FLOWS; i++) {
-		spis[i] = (uint32_t)rand_r(&seed) << 1 | 1;
 		/* Distinct sources in 100.64.0.0/10, so every flow is new. */
-		srcs[i] = htonl(0x64400000u + (uint32_t)i + 1);
-		h.caplen = h.len = (bpf_u_int32)esp_packet(pkt, srcs[i],
-							   addr(OUR), spis[i],
-							   1);
+		uint32_t src = htonl(0x64400000u + (uint32_t)i + 1);
+		uint32_t spi = (uint32_t)rand_r(&seed) << 1 | 1;
+
+		h.caplen = h.len = (bpf_u_int32)esp_packet(pkt, src, addr(OUR),
+							   spi, 1);
 		pcap_dump((u_char *)b.dump, &h, pkt);
-		/* The peer keeps sending on its lost SA all along. */
-		if (i % 1000 == 0)
+		if (i % 1000 == 999)
 			burst_add(&b, PEER, 0xABCDEF, 1);
 	}
 	burst_replay(&b);
 	cr_assert_eq(dp_get_spi_flows(fx.router.dp, &t), 0);
-	cr_assert_eq(t.n, DP_SPI_FLOWS_MAX);
-	/* 20001 flows in all, of which the table keeps 4096. */
-	cr_assert_eq(t.evicted, FLOWS + 1 - DP_SPI_FLOWS_MAX);
+	cr_assert_geq(t.n, 512);
+	cr_assert_lt(t.n, DP_SPI_FLOWS_MAX, "the flood filled the table");
+	cr_assert_eq(t.evicted, 0);
+	/* Every random packet is either a flow of the table or untracked. */
+	cr_assert_eq(t.n - 1 + t.untracked, FLOWS);
 	for (size_t i = 0; i < t.n; i++) {
 		const struct dp_spi_flow *f = &t.flows[i];
 
 		if (f->src == addr(PEER)) {
 			cr_assert_eq(f->spi, 0xABCDEF);
-			cr_assert_eq(f->packets, FLOWS / 1000);
-			live++;
+			cr_assert_eq(f->packets, 1 + FLOWS / 1000);
+			peer_flows++;
 			continue;
 		}
-		/* Only the newest random flows are left. */
-		uint32_t idx = ntohl(f->src) - 0x64400000u - 1;
-
-		cr_assert_lt(idx, FLOWS);
-		cr_assert_geq(idx, FLOWS - DP_SPI_FLOWS_MAX);
-		cr_assert_eq(f->spi, spis[idx]);
 		cr_assert_eq(f->packets, 1);
-		random_flows++;
 	}
-	cr_assert_eq(live, 1);
-	cr_assert_eq(random_flows, DP_SPI_FLOWS_MAX - 1);
+	cr_assert_eq(peer_flows, 1);
 	free(t.flows);
-	free(spis);
-	free(srcs);
 }
 
 /*
@@ -613,4 +605,60 @@ Test(invalid_spi_overlap, beyond_overlap_out_of_sync)
 		"removed at HH:MM:SS.mmm\n"
 		"    recovery: none yet\n"
 		"    verdict: peer kept an SA we lost\n");
+}
+
+/*
+ * 20000 new flows 5 ms apart, each admitted: the table keeps exactly the
+ * 4096 with the latest packets and counts the rest as evicted, and the
+ * peer's flow that keeps sending stays in it.
+ */
+Test(invalid_spi_overlap, eviction_keeps_latest)
+{
+	enum { FLOWS = 20000 };
+	const uint64_t gap_ns = 5000000;
+	struct dp_spi_table t;
+	uint8_t pkt[64];
+	const uint8_t *pkts[1] = { pkt };
+	uint64_t start = dp_now_ns();
+	size_t len, random_flows = 0, peer_flows = 0;
+
+	for (uint32_t i = 0; i < FLOWS; i++) {
+		len = esp_packet(pkt, htonl(0x64400000u + i + 1), addr(OUR),
+				 0x10000 + i, 1);
+		cr_assert_eq(dp_input_batch(fx.router.dp, IFNAME, DLT_RAW, pkts,
+					    &len, 1, start + i * gap_ns), 0);
+		if (i % 1000 == 0) {
+			len = esp_packet(pkt, addr(PEER), addr(OUR), 0xABCDEF,
+					 1);
+			cr_assert_eq(dp_input_batch(fx.router.dp, IFNAME,
+						    DLT_RAW, pkts, &len, 1,
+						    start + i * gap_ns), 0);
+		}
+	}
+	cr_assert_eq(dp_get_spi_flows(fx.router.dp, &t), 0);
+	cr_assert_eq(t.n, DP_SPI_FLOWS_MAX);
+	cr_assert_eq(t.untracked, 0);
+	/* 20001 flows in all, of which the table keeps 4096. */
+	cr_assert_eq(t.evicted, FLOWS + 1 - DP_SPI_FLOWS_MAX);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct dp_spi_flow *f = &t.flows[i];
+		uint32_t idx;
+
+		if (f->src == addr(PEER)) {
+			cr_assert_eq(f->packets, FLOWS / 1000);
+			peer_flows++;
+			continue;
+		}
+		/* Only the newest flows are left, latest first. */
+		idx = ntohl(f->src) - 0x64400000u - 1;
+		cr_assert_lt(idx, FLOWS);
+		cr_assert_geq(idx, FLOWS - (DP_SPI_FLOWS_MAX - 1));
+		cr_assert_eq(f->spi, 0x10000 + idx);
+		cr_assert_eq(f->packets, 1);
+		random_flows++;
+	}
+	cr_assert_eq(peer_flows, 1);
+	cr_assert_eq(random_flows, DP_SPI_FLOWS_MAX - 1);
+	cr_assert_eq(t.flows[0].spi, 0x10000 + FLOWS - 1);
+	free(t.flows);
 }
