@@ -687,12 +687,13 @@ secrets {{
     def vty(self):
         return Vty(self.dut_ns, self.telnet_port)
 
-    def configure_vrouter(self, extra=""):
-        """Pastes the crypto configuration (and EXTRA) over telnet and
-        saves it, so a restarted vrouter comes back with it."""
+    def configure_vrouter(self, extra="", crypto=CRYPTO_CONFIG):
+        """Pastes CRYPTO, by default the static crypto map, and EXTRA over
+        telnet and saves them, so a restarted vrouter comes back with
+        them."""
         v = self.vty()
         try:
-            v.configure(CRYPTO_CONFIG + extra)
+            v.configure(crypto + extra)
             out = v.command("write memory")
             if "[OK]" not in out:
                 raise LabError(f"write memory failed:\n{out}")
