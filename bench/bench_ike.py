@@ -16,8 +16,8 @@ Reports, from one run:
     second;
   * ike_restart_to_telnet: how much of that R1 spends starting, up to
     its telnet listener;
-  * ike_recovery_vs_fresh: the recovery time over the fresh negotiation
-    time.
+  * ike_recovery_vs_fresh: the recovery time against twice the fresh
+    negotiation time plus 50 ms; goal at most that.
 
 Not a test: it only prints figures, and exits 1 when the tunnel never
 comes up. Needs root and /dev/net/tun.
@@ -315,8 +315,11 @@ def main():
           f"ike_recovery)")
     print(f"bench ike_recovery: {rec_med * 1000:.1f} ms "
           f"ratio={rec_med:.2f} goal<=1.00")
-    print(f"bench ike_recovery_vs_fresh: {rec_med / fresh_med:.2f} times "
-          f"ratio={rec_med / fresh_med:.2f}")
+    # Bound from the recovery goal: twice a fresh negotiation plus 50 ms.
+    bound = 2 * fresh_med + 0.050
+    print(f"bench ike_recovery_vs_fresh: {rec_med * 1000:.1f} ms against "
+          f"2 x {fresh_med * 1000:.1f} + 50 ms "
+          f"ratio={rec_med / bound:.2f} goal<=1.00")
     return 0
 
 
