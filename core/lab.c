@@ -657,7 +657,9 @@ serve_control(struct lab *lab)
 	if (fd < 0)
 		return;
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	while (used < sizeof(line) - 1 && poll(&p, 1, 1000) == 1) {
+	/* A client sends its line right after connecting; one that does not
+	 * holds up the relays for at most 200 ms. */
+	while (used < sizeof(line) - 1 && poll(&p, 1, 200) == 1) {
 		ssize_t n = read(fd, line + used, sizeof(line) - 1 - used);
 
 		if (n <= 0)
