@@ -23,6 +23,8 @@
 #include "ikemgr/ikemgr.h"
 
 #define NS_PER_SEC 1000000000ULL
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /*
  * How long after its SA was replaced by a rekey a flow may still hit the
@@ -71,7 +73,7 @@ action_text(enum dp_spi_action a)
 		return "ignored: no IKE SA and invalid-spi-recovery off";
 	case DP_SPI_ACT_SUPPRESSED:
 		return "suppressed: recovery to this peer ran less than "
-		       "10 s before";
+		       STR(IKE_RECOVERY_INTERVAL_SEC) " s before";
 	case DP_SPI_ACT_NOT_PEER:
 		return "ignored: not a configured peer";
 	}

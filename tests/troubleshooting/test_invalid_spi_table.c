@@ -363,6 +363,28 @@ Test(invalid_spi_table, second_spi_during_phase1)
 		"    recovery: invalid-spi-recovery started IKE at HH:MM:SS.mmm\n");
 }
 
+Test(invalid_spi_table, recovery_suppressed_within_interval)
+{
+	const char *out;
+
+	fx_run(&fx, "configure terminal");
+	fx_apply(&fx, "crypto isakmp invalid-spi-recovery");
+	fx_run(&fx, "end");
+	send_esp(PEER, 0xB761863E, 1);
+	/* Without the IKE SA that recovery started, the next report finds
+	 * the last attempt less than 10 s old. */
+	fx_run(&fx, "clear crypto isakmp");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	send_esp(PEER, 0xB761863F, 1);
+	out = show();
+	assert_contains(out,
+		"    IKE SA to 10.0.0.2: no\n"
+		"    SPI history: never seen\n"
+		"    recovery: suppressed: recovery to this peer ran less than "
+		"10 s before at HH:MM:SS.mmm\n"
+		"    verdict: peer kept an SA we lost\n");
+}
+
 Test(invalid_spi_table, spi_replaced_by_rekey)
 {
 	const char *out;
