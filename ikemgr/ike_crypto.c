@@ -143,7 +143,7 @@ ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t cap, size_t *len)
 	BIGNUM *pub = NULL;
 	int ret = -1;
 
-	if (cap < grp->len)
+	if (grp == NULL || cap < grp->len)
 		return -1;
 	if (grp->curve != NULL) {
 		/* Uncompressed point 04 | x | y; IKE sends x | y. */
@@ -178,7 +178,7 @@ ike_dh_shared(const struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
 	size_t pub_len = peer_len, n = cap;
 	int ret = -1;
 
-	if (peer_len != grp->len)
+	if (grp == NULL || peer_len != grp->len)
 		return -1;
 	if (grp->curve != NULL) {
 		enc[0] = 0x04;
