@@ -2,7 +2,7 @@
 """Router processes of a lab. Each gets a telnet and an SSH port on
 loopback, and `reload` restarts a router on the same ports. A router that
 crashes is reported with its signal while the others keep running, and
-`reload` starts it again. `stop` ends every process."""
+`reload` starts it again. `stop` and SIGINT end every process."""
 
 import os
 import re
@@ -109,4 +109,17 @@ for name in ("R1", "R2", "R3"):
         lablib.fail(f"{name} (pid {now[name]}) still runs after stop")
 if "lab: stopped" not in lab.output():
     lablib.fail(f"no stop message:\n{lab.output()}")
+# Ctrl-C (SIGINT to the lab alone, as the routers have their own process
+# groups) stops every router as `stop` does.
+lab = lablib.Lab(os.path.join(tmp.name, "row.lab"))
+now = pids(lab)
+os.kill(lab.proc.pid, signal.SIGINT)
+lab.wait_output(r"^lab: Interrupt; stopping the lab$", 15)
+lab.wait_output(r"^lab: stopped$", 30)
+rc = lab.stop()
+if rc != 0:
+    lablib.fail(f"the lab exited {rc} after SIGINT:\n{lab.output()}")
+for name, pid in now.items():
+    if alive(pid):
+        lablib.fail(f"{name} (pid {pid}) still runs after SIGINT")
 print("PASS")
