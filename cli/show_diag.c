@@ -76,6 +76,8 @@ action_text(enum dp_spi_action a)
 		       STR(IKE_RECOVERY_INTERVAL_SEC) " s before";
 	case DP_SPI_ACT_NOT_PEER:
 		return "ignored: not a configured peer";
+	case DP_SPI_ACT_INVALID_SPI_SENT:
+		return "INVALID_SPI and DELETE sent over the existing IKEv2 SA";
 	}
 	return "none yet";
 }

@@ -801,6 +801,8 @@ enum dp_spi_action {
 	DP_SPI_ACT_IGNORED,		/* no IKE SA, recovery off */
 	DP_SPI_ACT_SUPPRESSED,		/* recovery held back by its limit */
 	DP_SPI_ACT_NOT_PEER,		/* sender is not a configured peer */
+	/* INVALID_SPI notify and DELETE over an existing IKEv2 SA */
+	DP_SPI_ACT_INVALID_SPI_SENT,
 };
 
 /*

@@ -309,8 +309,10 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	inet_ntop(AF_INET, &ev->src, src, sizeof(src));
 	inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
 
-	if (ikev2_invalid_spi(ike, ev))
+	if (ikev2_invalid_spi(ike, ev)) {
+		ike_diag_action(ike, ev, DP_SPI_ACT_INVALID_SPI_SENT);
 		return;
+	}
 	sa = ike_find_sa(ike, ev->src);
 	if (sa != NULL && sa->state == IKE_QM_IDLE) {
 		/* As IOS: a DELETE naming the SPI the sender used. */
