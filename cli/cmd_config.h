@@ -137,5 +137,23 @@ void cc_install_vrf(void);
 void cc_install_copy(void);
 void cc_install_show(void);
 void cc_install_ezvpn(void);
+void cc_install_archive(void);
+
+struct router;
+
+/*
+ * Resolves FILE for R: "flash:NAME" and "bootflash:NAME" name NAME in
+ * the folder of R's startup-config (the working directory without one),
+ * and anything else is a path. Returns 0, or -1 when OUT is too small.
+ */
+int cc_flash_path(const struct router *r, const char *file, char *out,
+		  size_t len);
+
+/*
+ * After a successful write memory: saves TEXT as the next archive file
+ * when `archive` has a path and write-memory. Returns 0, or -1 with a
+ * message in the session.
+ */
+int cc_archive_on_write(struct vty *vty, const char *text);
 
 #endif

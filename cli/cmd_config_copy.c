@@ -4,6 +4,7 @@
  * configure replace FILE (the running config becomes the file's, and
  * the difference is listed as `show archive config differences` does).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static enum cmd_result
 copy_file_running(struct vty *vty, const struct cmd_args *args)
 {
 	const char *path = cmd_arg(args, "file");
-	char reply[128];
+	char reply[128], file[PATH_MAX];
 	int rejected;
 
 	if (!strcmp(path, "startup-config") || !strcmp(path, "nvram:"))
@@ -57,7 +58,11 @@ copy_file_running(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "%% Only running-config can be the destination\n");
 		return CMD_WARNING;
 	}
-	rejected = load_reporting(vty, vty->router, path);
+	if (cc_flash_path(vty->router, path, file, sizeof(file)) < 0) {
+		vty_out(vty, "%% File name too long: %s\n", path);
+		return CMD_WARNING;
+	}
+	rejected = load_reporting(vty, vty->router, file);
 	if (rejected < 0)
 		return CMD_ERROR;
 	vty_out(vty, "%d line%s rejected\n", rejected, rejected == 1 ? "" : "s");
@@ -183,7 +188,7 @@ configure_replace(struct vty *vty, const struct cmd_args *args)
 	const char *path = cmd_arg(args, "file");
 	struct router target = { 0 };
 	struct blocks before = { 0 }, after = { 0 };
-	char reply[16], err[256];
+	char reply[16], err[256], file[PATH_MAX];
 	char *old_text = NULL, *new_text = NULL, *data = NULL;
 	enum cmd_result ret = CMD_ERROR;
 	int rejected;
@@ -207,7 +212,11 @@ configure_replace(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "%% Cannot create a configuration store\n");
 		return CMD_ERROR;
 	}
-	rejected = load_reporting(vty, &target, path);
+	if (cc_flash_path(vty->router, path, file, sizeof(file)) < 0) {
+		vty_out(vty, "%% File name too long: %s\n", path);
+		goto out;
+	}
+	rejected = load_reporting(vty, &target, file);
 	if (rejected < 0)
 		goto out;
 	old_text = cfg_render_ios(vty->router->cfg);

@@ -1,7 +1,8 @@
 /*
  * Global system settings (hostname) and the commands that show and save
  * the configuration: show running-config, show startup-config, write
- * memory and copy running-config startup-config.
+ * memory (which also archives, see cmd_config_archive.c) and copy
+ * running-config startup-config.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -123,13 +124,15 @@ save_running(struct vty *vty)
 		return CMD_ERROR;
 	}
 	rc = cfg_file_save(path, text, strlen(text), err, sizeof(err));
-	free(text);
 	if (rc < 0) {
+		free(text);
 		vty_out(vty, "%% Failed to save the startup-config: %s\n", err);
 		return CMD_ERROR;
 	}
+	rc = cc_archive_on_write(vty, text);
+	free(text);
 	vty_out(vty, "[OK]\n");
-	return CMD_SUCCESS;
+	return rc < 0 ? CMD_WARNING : CMD_SUCCESS;
 }
 
 static enum cmd_result
@@ -208,4 +211,5 @@ cc_install_system(void)
 	cmd_install(MODE_PRIV_EXEC, &cmd_show_startup);
 	cmd_install(MODE_PRIV_EXEC, &cmd_write);
 	cmd_install(MODE_PRIV_EXEC, &cmd_copy);
+	cc_install_archive();
 }

@@ -1071,6 +1071,7 @@ static const struct cmd_def exit_defs[MODE_COUNT] = {
 	EXIT_DEF(MODE_ISAKMP_GROUP,
 		 "Exit from ISAKMP client group policy configuration mode"),
 	EXIT_DEF(MODE_EZVPN, "Exit from Easy VPN remote configuration mode"),
+	EXIT_DEF(MODE_CONFIG_ARCHIVE, "Exit from archive configuration mode"),
 };
 
 void

@@ -78,6 +78,7 @@ enum cmd_mode {
 	MODE_CONFIG_VRF_AF,	/* (config-vrf-af): address-family ipv4 */
 	MODE_ISAKMP_GROUP,	/* (config-isakmp-group) */
 	MODE_EZVPN,		/* (config-crypto-ezvpn) */
+	MODE_CONFIG_ARCHIVE,	/* (config-archive) */
 	MODE_COUNT
 };
 

@@ -29,6 +29,7 @@ static const struct cmd_mode_info mode_table[MODE_COUNT] = {
 	[MODE_CONFIG_VRF_AF] = { MODE_CONFIG_VRF, "(config-vrf-af)", true },
 	[MODE_ISAKMP_GROUP] = { MODE_CONFIG, "(config-isakmp-group)", true },
 	[MODE_EZVPN] = { MODE_CONFIG, "(config-crypto-ezvpn)", true },
+	[MODE_CONFIG_ARCHIVE] = { MODE_CONFIG, "(config-archive)", true },
 };
 
 const struct cmd_mode_info *

@@ -85,6 +85,30 @@ render_hostname(FILE *f, const struct lyd_node *tree)
 }
 
 static void
+render_archive(FILE *f, const struct lyd_node *tree)
+{
+	const struct lyd_node *archive = cfg_find(tree, M "archive");
+	const char *path, *max;
+	bool write;
+
+	if (archive == NULL)
+		return;
+	path = val(archive, "path");
+	max = explicit_val(archive, "maximum");
+	write = has(archive, "write-memory");
+	if (path == NULL && max == NULL && !write)
+		return;
+	fprintf(f, "archive\n");
+	if (path != NULL)
+		fprintf(f, " path %s\n", path);
+	if (max != NULL)
+		fprintf(f, " maximum %s\n", max);
+	if (write)
+		fprintf(f, " write-memory\n");
+	fprintf(f, "!\n");
+}
+
+static void
 render_isakmp(FILE *f, const struct lyd_node *tree)
 {
 	struct ly_set *set;
@@ -549,6 +573,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	cfg_render_vrfs(f, tree);
 	cfg_render_aaa(f, tree);
 	cfg_render_access_users(f, tree);
+	render_archive(f, tree);
 	cfg_render_keyrings(f, tree);
 	render_isakmp(f, tree);
 	cfg_render_isakmp_profiles(f, tree);
