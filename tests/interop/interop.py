@@ -283,12 +283,10 @@ class Lab:
         self.dir = tempfile.mkdtemp(prefix=f"vr-interop-{name}.")
         self.namespaces = []
         self.charon = None
-        self.charon_opts = {}
         self.vrouter = None
         self.vrouter_out = None
         self.telnet_port = None
         self.vrouter_starts = 0
-        self.others = []
         self.closed = False
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGALRM, self._on_signal)
@@ -370,18 +368,6 @@ class Lab:
         m = re.search(r"counter packets (\d+)", out.stdout)
         self.sw_exec(["nft", "delete", "table", "inet", "vrio_block"])
         return int(m.group(1)) if m else 0
-
-    def start_capture(self, name="veth"):
-        """Starts tcpdump on strongSwan's side of the veth; the pcap is
-        kept in the lab folder for the failure report."""
-        path = os.path.join(self.dir, f"{name}.pcap")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.sw_ns, "tcpdump", "-n", "-U", "-i",
-             "sw0", "-w", path], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        self.others.append(proc)
-        time.sleep(0.3)
-        return path
 
     # ---- strongSwan ----
 
@@ -497,14 +483,12 @@ secrets {{
     def start_charon(self, **opts):
         """Writes charon's configuration (see _write_charon_config for the
         options), starts it and loads the connection `peer`, child `net`."""
-        self.charon_opts = opts
         self._write_charon_config(**opts)
         self._launch_charon()
 
     def reload_charon(self, **opts):
         """Rewrites charon's configuration with OPTS and loads it into the
         running charon; SAs already up stay as they are."""
-        self.charon_opts = opts
         self._write_charon_config(**opts)
         self.swanctl("--load-all", "--noprompt", "--file",
                      os.path.join(self.dir, "swanctl.conf"))
@@ -564,8 +548,7 @@ secrets {{
         """Starts charon again after kill_charon(), with its configuration
         rewritten from OPTS when any are given."""
         if opts:
-            self.charon_opts = opts
-            self._write_charon_config(**opts)
+                self._write_charon_config(**opts)
         self._launch_charon()
 
     def stop_charon(self):
@@ -838,7 +821,7 @@ secrets {{
             return
         self.closed = True
         signal.alarm(0)
-        for proc in [self.vrouter, self.charon] + self.others:
+        for proc in (self.vrouter, self.charon):
             if proc is None or proc.poll() is not None:
                 continue
             proc.kill()
