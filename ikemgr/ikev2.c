@@ -21,6 +21,7 @@
 #define NATT_PORT		4500
 #define RETX_FIRST_SEC		1.0
 #define NEGOTIATION_SEC		30.0
+#define REKEY_GRACE_SEC		30.0
 
 #define DBG(sa, fmt, ...)						\
 	do {								\
@@ -71,6 +72,8 @@ static void
 free_sa(struct v2_sa *sa)
 {
 	ike_dh_free(sa->dh);
+	ike_dh_free(sa->rekey_dh);
+	ike_dh_free(sa->neg.dh);
 	free(sa->init_i);
 	free(sa->init_r);
 	free(sa->req);
@@ -372,12 +375,12 @@ close_proposal(struct ikev2_buf *b, size_t start, size_t end,
 static void
 put_ike_proposal(struct ikev2_buf *b, size_t *off, uint8_t num,
 		 const struct ikev2_algs *only,
-		 const struct ikev2_proposal *p, bool last)
+		 const struct ikev2_proposal *p, bool last, const uint8_t *spi)
 {
-	size_t start = *off, last_t = 0;
+	size_t start = *off, last_t = 0, spi_len = spi != NULL ? 8 : 0;
 	uint8_t n = 0;
 
-	if (b->overflow || start + 8 > b->cap) {
+	if (b->overflow || start + 8 + spi_len > b->cap) {
 		b->overflow = true;
 		return;
 	}
@@ -385,7 +388,10 @@ put_ike_proposal(struct ikev2_buf *b, size_t *off, uint8_t num,
 	b->p[start] = last ? 0 : 2;
 	b->p[start + 4] = num;
 	b->p[start + 5] = IKEV2_PROTO_IKE;
-	*off += 8;
+	b->p[start + 6] = (uint8_t)spi_len;
+	if (spi != NULL)
+		memcpy(b->p + start + 8, spi, 8);
+	*off += 8 + spi_len;
 #define T(type, id, bits) do {						\
 		last_t = *off;						\
 		put_transform(b, off, type, id, bits);			\
@@ -415,9 +421,11 @@ put_ike_proposal(struct ikev2_buf *b, size_t *off, uint8_t num,
 	close_proposal(b, start, *off, last_t, n);
 }
 
+/* Adds an IKE SA payload: every configured proposal, or ONLY with
+ * proposal number NUM and, when rekeying, the new SPI. */
 static void
 add_ike_sa(struct ikev2_buf *b, const struct ikev2_config *c,
-	   const struct ikev2_algs *only, uint8_t num)
+	   const struct ikev2_algs *only, uint8_t num, const uint8_t *spi)
 {
 	size_t start = ikev2_add(b, IKEV2_NP_SA, NULL, 0), off;
 
@@ -425,12 +433,13 @@ add_ike_sa(struct ikev2_buf *b, const struct ikev2_config *c,
 		return;
 	off = start;
 	if (only != NULL) {
-		put_ike_proposal(b, &off, num, only, NULL, true);
+		put_ike_proposal(b, &off, num, only, NULL, true, spi);
 	} else {
 		for (size_t i = 0; i < c->nproposals && i < 8; i++)
 			put_ike_proposal(b, &off, (uint8_t)(i + 1), NULL,
 					 &c->proposals[i],
-					 i + 1 == c->nproposals || i == 7);
+					 i + 1 == c->nproposals || i == 7,
+					 NULL);
 	}
 	if (b->overflow)
 		return;
@@ -467,7 +476,7 @@ esp_integ_id(enum dp_integ integ)
 static void
 add_esp_sa(struct ikev2_buf *b, const struct ike_config *c,
 	   const struct ike_entry *e, const struct ike_tset *only,
-	   uint8_t only_num, uint32_t spi)
+	   uint8_t only_num, uint32_t spi, uint16_t dh)
 {
 	size_t start = ikev2_add(b, IKEV2_NP_SA, NULL, 0), off;
 	size_t n = only != NULL ? 1 : e->ntsets;
@@ -500,6 +509,11 @@ add_esp_sa(struct ikev2_buf *b, const struct ike_config *c,
 			last_t = off;
 			put_transform(b, &off, IKEV2_TT_INTEG,
 				      esp_integ_id(t->integ), 0);
+			nt++;
+		}
+		if (dh != 0) {
+			last_t = off;
+			put_transform(b, &off, IKEV2_TT_DH, dh, 0);
 			nt++;
 		}
 		last_t = off;
@@ -581,6 +595,8 @@ struct ike_choice {
 	const struct ikev2_config *c;
 	struct ikev2_algs algs;
 	uint8_t num;
+	uint8_t spi[8];			/* the proposal's, when rekeying */
+	uint8_t spi_size;
 	bool found;
 };
 
@@ -634,6 +650,8 @@ choose_ike(const struct v2_prop *p, void *arg)
 		if (ok_e && ok_p && ok_i && ok_g) {
 			ch->algs = a;
 			ch->num = p->num;
+			ch->spi_size = p->spi_size;
+			memcpy(ch->spi, p->spi, sizeof(ch->spi));
 			ch->found = true;
 			return true;
 		}
@@ -644,11 +662,26 @@ choose_ike(const struct v2_prop *p, void *arg)
 struct esp_choice {
 	const struct ike_config *c;
 	const struct ike_entry *e;
+	bool any_dh;			/* IKE_AUTH: DH transforms ignored */
+	uint16_t want_dh;		/* PFS group required; 0: none */
 	struct ike_tset ts;
 	uint32_t spi;			/* the peer's, host order */
 	uint8_t num;
 	bool found;
 };
+
+/* True when P's DH transforms allow CH's PFS choice. */
+static bool
+dh_fits(const struct v2_prop *p, const struct esp_choice *ch)
+{
+	size_t n = p->n[IKEV2_TT_DH - 1];
+
+	if (ch->any_dh)
+		return true;
+	if (ch->want_dh != 0)
+		return has_id(p, IKEV2_TT_DH, ch->want_dh, 0);
+	return n == 0 || has_id(p, IKEV2_TT_DH, 0, 0);
+}
 
 static bool
 choose_esp(const struct v2_prop *p, void *arg)
@@ -671,6 +704,8 @@ choose_esp(const struct v2_prop *p, void *arg)
 			continue;
 		if (p->n[IKEV2_TT_ESN - 1] > 0 &&
 		    !has_id(p, IKEV2_TT_ESN, 0, 0))
+			continue;
+		if (!dh_fits(p, ch))
 			continue;
 		ch->ts = *t;
 		ch->spi = ikev2_get_be32(p->spi);
@@ -785,22 +820,29 @@ static int
 install_pair(struct ikemgr *ike, struct v2_sa *sa, const struct ike_entry *e,
 	     const struct ike_tset *t, bool xchg_initiator, uint32_t spi_in,
 	     uint32_t spi_out, const uint8_t *ni, size_t ni_len,
-	     const uint8_t *nr, size_t nr_len)
+	     const uint8_t *nr, size_t nr_len, const uint8_t *gir,
+	     size_t gir_len)
 {
 	size_t half = esp_key_len(t) +
 		      ikev2_integ_key_len(esp_integ_id(t->integ));
-	uint8_t seed[2 * V2_NONCE_MAX], km[4 * DP_KEY_MAX];
+	uint8_t seed[IKE_DH_MAX + 2 * V2_NONCE_MAX], km[4 * DP_KEY_MAX];
 	struct dp_sa_cfg cfgs[2];
 	char err[128];
 	int rc;
 
-	if (2 * half > sizeof(km) || ni_len + nr_len > sizeof(seed))
+	if (2 * half > sizeof(km) || gir_len > IKE_DH_MAX ||
+	    ni_len + nr_len > 2 * V2_NONCE_MAX)
 		return -1;
-	memcpy(seed, ni, ni_len);
-	memcpy(seed + ni_len, nr, nr_len);
-	if (ikev2_prf_plus(ikev2_prf_hash(sa->algs.prf), sa->keys.sk_d,
-			   sa->keys.prf_len, seed, ni_len + nr_len, km,
-			   2 * half) < 0)
+	/* With PFS the seed starts with g^ir of the CREATE_CHILD_SA. */
+	if (gir_len > 0)
+		memcpy(seed, gir, gir_len);
+	memcpy(seed + gir_len, ni, ni_len);
+	memcpy(seed + gir_len + ni_len, nr, nr_len);
+	rc = ikev2_prf_plus(ikev2_prf_hash(sa->algs.prf), sa->keys.sk_d,
+			    sa->keys.prf_len, seed, gir_len + ni_len + nr_len,
+			    km, 2 * half);
+	memset(seed, 0, sizeof(seed));
+	if (rc < 0)
 		return -1;
 	fill_cfg(sa, e, t, false, spi_in, xchg_initiator ? km + half : km,
 		 &cfgs[0]);
@@ -962,6 +1004,7 @@ send_informational(struct ikemgr *ike, struct v2_sa *sa,
 
 static void send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 			      const struct v2_job *j);
+static void send_rekey_ike(struct ikemgr *ike, struct v2_sa *sa);
 
 static void
 run_jobs(struct ikemgr *ike, struct v2_sa *sa)
@@ -974,6 +1017,8 @@ run_jobs(struct ikemgr *ike, struct v2_sa *sa)
 	memmove(sa->jobs, sa->jobs + 1, --sa->njobs * sizeof(sa->jobs[0]));
 	if (j.kind == V2_JOB_CREATE_CHILD || j.kind == V2_JOB_REKEY_CHILD)
 		send_create_child(ike, sa, &j);
+	else if (j.kind == V2_JOB_REKEY_IKE)
+		send_rekey_ike(ike, sa);
 	else
 		send_informational(ike, sa, &j);
 }
@@ -1058,20 +1103,28 @@ check_nat(struct v2_sa *sa, const struct ikev2_hdr *h,
 		    "the peer is behind a NAT");
 }
 
-static int
-make_ke_nonce(struct v2_sa *sa, uint8_t *ke, size_t *ke_len, uint8_t *nonce)
+/* Writes a KE payload body for DH into KE; returns its length or 0. */
+static size_t
+ke_body(const struct ike_dh *dh, uint16_t group, uint8_t *ke)
 {
 	size_t len;
 
+	if (ike_dh_public(dh, ke + 4, IKE_DH_MAX, &len) < 0)
+		return 0;
+	ikev2_put_be16(ke, group);
+	ke[2] = ke[3] = 0;
+	return len + 4;
+}
+
+static int
+make_ke_nonce(struct v2_sa *sa, uint8_t *ke, size_t *ke_len, uint8_t *nonce)
+{
 	ike_dh_free(sa->dh);
 	sa->dh = ike_dh_new(sa->algs.group);
 	if (sa->dh == NULL ||
-	    ike_dh_public(sa->dh, ke + 4, IKE_DH_MAX, &len) < 0 ||
+	    (*ke_len = ke_body(sa->dh, sa->algs.group, ke)) == 0 ||
 	    ike_random(nonce, V2_NONCE_LEN) < 0)
 		return -1;
-	ikev2_put_be16(ke, sa->algs.group);
-	ke[2] = ke[3] = 0;
-	*ke_len = len + 4;
 	return 0;
 }
 
@@ -1088,7 +1141,7 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa)
 		return;
 	sa->ni_len = V2_NONCE_LEN;
 	start_msg(&b, msg, sizeof(msg), sa, IKEV2_IKE_SA_INIT, false, 0);
-	add_ike_sa(&b, c, NULL, 0);
+	add_ike_sa(&b, c, NULL, 0, NULL);
 	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->ni, sa->ni_len);
 	add_nat_d(&b, sa, zero);
@@ -1296,7 +1349,7 @@ init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	sa->init_i = dup_msg(pkt->data, h->length);
 	sa->init_i_len = sa->init_i != NULL ? h->length : 0;
 	start_msg(&b, msg, sizeof(msg), sa, IKEV2_IKE_SA_INIT, true, 0);
-	add_ike_sa(&b, c, &ch.algs, ch.num);
+	add_ike_sa(&b, c, &ch.algs, ch.num, NULL);
 	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->nr, sa->nr_len);
 	add_nat_d(&b, sa, sa->spir);
@@ -1412,7 +1465,7 @@ send_auth_request(struct ikemgr *ike, struct v2_sa *sa)
 	add_id_auth(&b, sa, true);
 	if (t != NULL) {
 		add_transport_notify(&b, t);
-		add_esp_sa(&b, ike->config, e, NULL, 0, sa->neg.spi_in);
+		add_esp_sa(&b, ike->config, e, NULL, 0, sa->neg.spi_in, 0);
 		add_entry_ts(&b, e);
 	}
 	len = seal(sa, &b);
@@ -1563,7 +1616,7 @@ auth_responder(struct ikemgr *ike, struct v2_sa *sa,
 	const struct ikev2_pl *tsi = ikev2_find(m, IKEV2_NP_TSI);
 	const struct ikev2_pl *tsr = ikev2_find(m, IKEV2_NP_TSR);
 	const struct ike_entry *e;
-	struct esp_choice ch = { .c = ike->config };
+	struct esp_choice ch = { .c = ike->config, .any_dh = true };
 	struct v2_notify n;
 	uint32_t ident = sa->peer, spi_in = 0;
 	uint8_t msg[2048];
@@ -1604,12 +1657,13 @@ auth_responder(struct ikemgr *ike, struct v2_sa *sa,
 		spi_in = new_spi(ike);
 		/* Installed before the response lets the peer use it. */
 		if (install_pair(ike, sa, e, &ch.ts, false, spi_in, ch.spi,
-				 sa->ni, sa->ni_len, sa->nr, sa->nr_len) < 0)
+				 sa->ni, sa->ni_len, sa->nr, sa->nr_len, NULL,
+				 0) < 0)
 			spi_in = 0;
 	}
 	if (spi_in != 0) {
 		add_transport_notify(&b, &ch.ts);
-		add_esp_sa(&b, ike->config, e, &ch.ts, ch.num, spi_in);
+		add_esp_sa(&b, ike->config, e, &ch.ts, ch.num, spi_in, 0);
 		ikev2_add(&b, IKEV2_NP_TSI, tsi->body, tsi->len);
 		ikev2_add(&b, IKEV2_NP_TSR, tsr->body, tsr->len);
 	} else if (sap != NULL) {
@@ -1631,24 +1685,45 @@ child_accepted(struct ikemgr *ike, struct v2_sa *sa,
 	       const uint8_t *nr, size_t nr_len)
 {
 	const struct ikev2_pl *sap = ikev2_find(m, IKEV2_NP_SA);
+	const struct ikev2_pl *kep = ikev2_find(m, IKEV2_NP_KE);
 	struct v2_child_neg neg = sa->neg;
-	struct esp_choice ch = { .c = ike->config, .e = &neg.entry };
+	struct esp_choice ch = {
+		.c = ike->config, .e = &neg.entry, .any_dh = neg.dh == NULL,
+		.want_dh = neg.dh != NULL ? neg.entry.pfs_group : 0,
+	};
+	uint8_t gir[IKE_DH_MAX];
+	size_t gir_len = 0;
 	struct v2_notify n;
 	ssize_t old;
+	int rc;
 
 	sa->neg.active = false;
+	sa->neg.dh = NULL;
 	if (sap == NULL ||
 	    each_proposal(sap->body, sap->len, choose_esp, &ch) < 0 ||
 	    !ch.found) {
 		for (size_t i = 0; i < m->n; i++)
 			if (read_notify(&m->pl[i], &n) && n.type < 16384)
 				DBG(sa, "child SA refused: notify %u", n.type);
+		ike_dh_free(neg.dh);
 		return;
 	}
+	if (neg.dh != NULL &&
+	    (kep == NULL || kep->len < 4 ||
+	     ikev2_get_be16(kep->body) != neg.entry.pfs_group ||
+	     ike_dh_shared(neg.dh, kep->body + 4, kep->len - 4, gir,
+			   sizeof(gir), &gir_len) < 0)) {
+		DBG(sa, "child SA refused: no usable KE payload for PFS");
+		ike_dh_free(neg.dh);
+		return;
+	}
+	ike_dh_free(neg.dh);
 	ch.ts.transport = ch.ts.transport &&
 			  find_notify(m, IKEV2_N_USE_TRANSPORT_MODE, &n);
-	if (install_pair(ike, sa, &neg.entry, &ch.ts, true, neg.spi_in, ch.spi,
-			 ni, ni_len, nr, nr_len) < 0)
+	rc = install_pair(ike, sa, &neg.entry, &ch.ts, true, neg.spi_in,
+			  ch.spi, ni, ni_len, nr, nr_len, gir, gir_len);
+	memset(gir, 0, sizeof(gir));
+	if (rc < 0)
 		return;
 	add_child(ike, sa, &neg.entry, &ch.ts, true, neg.spi_in, ch.spi);
 	if (neg.rekey_spi == 0)
@@ -1679,16 +1754,23 @@ auth_response(struct ikemgr *ike, struct v2_sa *sa,
 
 /* ---- CREATE_CHILD_SA ---- */
 
+static bool first_proto(const struct v2_prop *p, void *arg);
+static void rekey_ike_responder(struct ikemgr *ike, struct v2_sa *sa,
+				const struct ikev2_msg *m, uint32_t msgid);
+static void rekey_ike_response(struct ikemgr *ike, struct v2_sa *sa,
+			       const struct ikev2_msg *m);
+static void delete_ike_sa(struct ikemgr *ike, struct v2_sa *sa);
+
 static void
 send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 		  const struct v2_job *j)
 {
 	struct ikev2_state *st = ike->v2;
 	const struct ike_entry *e = &j->entry;
-	uint8_t msg[2048], spi[4];
+	uint8_t msg[2048], spi[4], ke[IKE_DH_MAX + 4];
 	struct ikev2_buf b;
 	ssize_t old = -1;
-	size_t len;
+	size_t len, ke_len = 0;
 
 	if (j->kind == V2_JOB_REKEY_CHILD) {
 		old = child_by_in(st, sa->conn_id, j->spi);
@@ -1699,12 +1781,19 @@ send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 	}
 	if (first_tset(ike, e) == NULL)
 		return;
+	ike_dh_free(sa->neg.dh);
 	sa->neg = (struct v2_child_neg){
 		.active = true, .entry = *e, .spi_in = new_spi(ike),
 		.rekey_spi = old >= 0 ? j->spi : 0,
 	};
 	if (ike_random(sa->neg.ni, V2_NONCE_LEN) < 0)
 		return;
+	if (e->pfs_group != 0) {
+		sa->neg.dh = ike_dh_new(e->pfs_group);
+		if (sa->neg.dh == NULL ||
+		    (ke_len = ke_body(sa->neg.dh, e->pfs_group, ke)) == 0)
+			return;
+	}
 	start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, false,
 		  sa->next_msgid);
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
@@ -1714,8 +1803,10 @@ send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 			   NULL, 0);
 	}
 	add_transport_notify(&b, first_tset(ike, e));
-	add_esp_sa(&b, ike->config, e, NULL, 0, sa->neg.spi_in);
+	add_esp_sa(&b, ike->config, e, NULL, 0, sa->neg.spi_in, e->pfs_group);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->neg.ni, V2_NONCE_LEN);
+	if (ke_len > 0)
+		ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	add_entry_ts(&b, e);
 	len = seal(sa, &b);
 	if (len == 0)
@@ -1723,6 +1814,32 @@ send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 	DBG(sa, "sending CREATE_CHILD_SA request%s",
 	    old >= 0 ? " to rekey a child SA" : "");
 	send_request(ike, sa, msg, len);
+}
+
+/*
+ * Runs the responder's half of PFS for the chosen proposal CH: with a
+ * PFS group, a KE of ours into KE and g^ir into GIR; without one, the
+ * peer's KE (offered with a proposal not chosen) is ignored.
+ */
+static int
+pfs_respond(const struct esp_choice *ch, const struct ikev2_pl *kep,
+	    uint8_t *ke, size_t *ke_len, uint8_t *gir, size_t *gir_len)
+{
+	struct ike_dh *dh;
+	int rc = -1;
+
+	if (ch->want_dh == 0)
+		return 0;
+	if (kep == NULL || kep->len < 4 ||
+	    ikev2_get_be16(kep->body) != ch->want_dh)
+		return -1;
+	dh = ike_dh_new(ch->want_dh);
+	if (dh != NULL && (*ke_len = ke_body(dh, ch->want_dh, ke)) > 0 &&
+	    ike_dh_shared(dh, kep->body + 4, kep->len - 4, gir, IKE_DH_MAX,
+			  gir_len) == 0)
+		rc = 0;
+	ike_dh_free(dh);
+	return rc;
 }
 
 static void
@@ -1734,15 +1851,24 @@ create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 	const struct ikev2_pl *tsi = ikev2_find(m, IKEV2_NP_TSI);
 	const struct ikev2_pl *tsr = ikev2_find(m, IKEV2_NP_TSR);
 	const struct ike_entry *e = NULL;
+	const struct ikev2_pl *kep = ikev2_find(m, IKEV2_NP_KE);
 	struct esp_choice ch = { .c = ike->config };
 	uint8_t msg[2048], ni[V2_NONCE_MAX], nr[V2_NONCE_LEN];
+	uint8_t ke[IKE_DH_MAX + 4], gir[IKE_DH_MAX];
 	struct ikev2_buf b;
 	struct v2_notify n;
 	struct ike_entry entry;
-	size_t ni_len, len;
+	size_t ni_len, len, ke_len = 0, gir_len = 0;
 	uint32_t spi_in = 0;
 	ssize_t old = -1;
+	uint8_t proto = 0;
 
+	if (sap != NULL &&
+	    each_proposal(sap->body, sap->len, first_proto, &proto) == 0 &&
+	    proto == IKEV2_PROTO_IKE) {
+		rekey_ike_responder(ike, sa, m, msgid);
+		return;
+	}
 	if (find_notify(m, IKEV2_N_REKEY_SA, &n) && n.spi_size == 4) {
 		old = child_by_out(st, sa->conn_id, ikev2_get_be32(n.spi));
 		if (old >= 0) {
@@ -1754,29 +1880,31 @@ create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 	if (e == NULL)
 		e = ike_config_entry_for_peer(ike->config, sa->peer);
 	ch.e = e;
+	if (e != NULL)
+		ch.want_dh = e->pfs_group;
 	start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, true,
 		  msgid);
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
-	/*
-	 * TODO: rekeying the IKE SA and children with PFS (a KE payload)
-	 * are not supported yet: both get NO_PROPOSAL_CHOSEN.
-	 */
 	if (e != NULL && sap != NULL && tsi != NULL && tsr != NULL &&
-	    ikev2_find(m, IKEV2_NP_KE) == NULL &&
 	    read_nonce(m, ni, &ni_len) &&
 	    each_proposal(sap->body, sap->len, choose_esp, &ch) == 0 &&
-	    ch.found && ike_random(nr, sizeof(nr)) == 0) {
+	    ch.found && ike_random(nr, sizeof(nr)) == 0 &&
+	    pfs_respond(&ch, kep, ke, &ke_len, gir, &gir_len) == 0) {
 		ch.ts.transport = ch.ts.transport &&
 				  find_notify(m, IKEV2_N_USE_TRANSPORT_MODE, &n);
 		spi_in = new_spi(ike);
 		if (install_pair(ike, sa, e, &ch.ts, false, spi_in, ch.spi, ni,
-				 ni_len, nr, sizeof(nr)) < 0)
+				 ni_len, nr, sizeof(nr), gir, gir_len) < 0)
 			spi_in = 0;
+		memset(gir, 0, sizeof(gir));
 	}
 	if (spi_in != 0) {
 		add_transport_notify(&b, &ch.ts);
-		add_esp_sa(&b, ike->config, e, &ch.ts, ch.num, spi_in);
+		add_esp_sa(&b, ike->config, e, &ch.ts, ch.num, spi_in,
+			   ch.want_dh);
 		ikev2_add(&b, IKEV2_NP_NONCE, nr, sizeof(nr));
+		if (ke_len > 0)
+			ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 		ikev2_add(&b, IKEV2_NP_TSI, tsi->body, tsi->len);
 		ikev2_add(&b, IKEV2_NP_TSR, tsr->body, tsr->len);
 	} else {
@@ -1798,6 +1926,10 @@ create_child_response(struct ikemgr *ike, struct v2_sa *sa,
 	size_t nr_len;
 
 	request_done(sa);
+	if (sa->rekeying) {
+		rekey_ike_response(ike, sa, m);
+		return;
+	}
 	if (!sa->neg.active)
 		return;
 	if (!read_nonce(m, nr, &nr_len)) {
@@ -1805,6 +1937,211 @@ create_child_response(struct ikemgr *ike, struct v2_sa *sa,
 		return;
 	}
 	child_accepted(ike, sa, m, sa->neg.ni, V2_NONCE_LEN, nr, nr_len);
+}
+
+/* ---- Rekeying the IKE SA (RFC 7296 2.18) ---- */
+
+static bool
+first_proto(const struct v2_prop *p, void *arg)
+{
+	*(uint8_t *)arg = p->proto;
+	return true;
+}
+
+/* Makes NSA, the new IKE SA, take over OLD's settings and children. */
+static void
+take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa)
+{
+	struct ikev2_state *st = ike->v2;
+
+	nsa->lport = old->lport;
+	nsa->pport = old->pport;
+	nsa->natt = old->natt;
+	nsa->nat_detected = old->nat_detected;
+	memcpy(nsa->psk_local, old->psk_local, sizeof(nsa->psk_local));
+	memcpy(nsa->psk_remote, old->psk_remote, sizeof(nsa->psk_remote));
+	memcpy(nsa->profile, old->profile, sizeof(nsa->profile));
+	nsa->lifetime = old->lifetime;
+	nsa->dpd_interval = old->dpd_interval;
+	nsa->dpd_retry = old->dpd_retry;
+	for (size_t i = 0; i < st->nchildren; i++) {
+		if (st->children[i].conn_id != old->conn_id)
+			continue;
+		st->children[i].conn_id = nsa->conn_id;
+		nsa->child_sas++;
+	}
+	old->child_sas = 0;
+	established(ike, nsa);
+	DBG(nsa, "IKE SA %u rekeyed into this one", old->conn_id);
+}
+
+/* Derives NSA's keys from OLD's SK_d and the new DH exchange. */
+static int
+rekey_keys(const struct v2_sa *old, struct v2_sa *nsa,
+	   const struct ike_dh *dh, const struct ikev2_pl *kep,
+	   const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len)
+{
+	uint8_t gir[IKE_DH_MAX];
+	size_t gir_len;
+	int rc;
+
+	if (kep->len < 4 || ikev2_get_be16(kep->body) != nsa->algs.group ||
+	    ike_dh_shared(dh, kep->body + 4, kep->len - 4, gir, sizeof(gir),
+			  &gir_len) < 0)
+		return -1;
+	rc = ikev2_derive_rekey(&nsa->algs, &nsa->keys, old->algs.prf,
+				old->keys.sk_d, old->keys.prf_len, ni, ni_len,
+				nr, nr_len, gir, gir_len, nsa->spii,
+				nsa->spir);
+	memset(gir, 0, sizeof(gir));
+	return rc;
+}
+
+static void
+send_rekey_ike(struct ikemgr *ike, struct v2_sa *sa)
+{
+	uint8_t msg[2048], ke[IKE_DH_MAX + 4];
+	struct ikev2_buf b;
+	size_t ke_len, len;
+
+	ike_dh_free(sa->rekey_dh);
+	sa->rekey_dh = ike_dh_new(sa->algs.group);
+	if (sa->rekey_dh == NULL ||
+	    (ke_len = ke_body(sa->rekey_dh, sa->algs.group, ke)) == 0 ||
+	    ike_random(sa->rekey_spi, 8) < 0 ||
+	    ike_random(sa->rekey_ni, V2_NONCE_LEN) < 0)
+		return;
+	start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, false,
+		  sa->next_msgid);
+	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
+	add_ike_sa(&b, NULL, &sa->algs, 1, sa->rekey_spi);
+	ikev2_add(&b, IKEV2_NP_NONCE, sa->rekey_ni, V2_NONCE_LEN);
+	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
+	len = seal(sa, &b);
+	if (len == 0)
+		return;
+	sa->rekeying = true;
+	DBG(sa, "sending CREATE_CHILD_SA request to rekey the IKE SA");
+	send_request(ike, sa, msg, len);
+}
+
+/* The responder's choice for our rekey: its algorithms and new SPI. */
+struct rekey_choice {
+	struct ikev2_algs algs;
+	uint8_t spi[8];
+	bool ok;
+};
+
+static bool
+take_rekey(const struct v2_prop *p, void *arg)
+{
+	struct rekey_choice *rc = arg;
+
+	take_first(p, &rc->algs);
+	if (p->proto == IKEV2_PROTO_IKE && p->spi_size == 8) {
+		memcpy(rc->spi, p->spi, 8);
+		rc->ok = true;
+	}
+	return true;
+}
+
+static void
+rekey_ike_response(struct ikemgr *ike, struct v2_sa *sa,
+		   const struct ikev2_msg *m)
+{
+	const struct ikev2_pl *sap = ikev2_find(m, IKEV2_NP_SA);
+	const struct ikev2_pl *kep = ikev2_find(m, IKEV2_NP_KE);
+	struct rekey_choice rc = { .ok = false };
+	uint8_t nr[V2_NONCE_MAX];
+	struct v2_sa *nsa = NULL;
+	size_t nr_len;
+
+	sa->rekeying = false;
+	if (sap == NULL || kep == NULL || !read_nonce(m, nr, &nr_len) ||
+	    each_proposal(sap->body, sap->len, take_rekey, &rc) < 0 ||
+	    !rc.ok || memcmp(&rc.algs, &sa->algs, sizeof(rc.algs)) != 0) {
+		DBG(sa, "the peer did not accept the rekey of the IKE SA");
+		goto out;
+	}
+	nsa = new_sa(ike, sa->local, sa->peer, true);
+	if (nsa == NULL)
+		goto out;
+	memcpy(nsa->spii, sa->rekey_spi, 8);
+	memcpy(nsa->spir, rc.spi, 8);
+	nsa->algs = sa->algs;
+	if (rekey_keys(sa, nsa, sa->rekey_dh, kep, sa->rekey_ni, V2_NONCE_LEN,
+		       nr, nr_len) < 0) {
+		remove_sa(ike, nsa, false);
+		goto out;
+	}
+	take_over(ike, sa, nsa);
+	delete_ike_sa(ike, sa);
+out:
+	ike_dh_free(sa->rekey_dh);
+	sa->rekey_dh = NULL;
+}
+
+static void
+rekey_ike_responder(struct ikemgr *ike, struct v2_sa *sa,
+		    const struct ikev2_msg *m, uint32_t msgid)
+{
+	const struct ikev2_pl *sap = ikev2_find(m, IKEV2_NP_SA);
+	const struct ikev2_pl *kep = ikev2_find(m, IKEV2_NP_KE);
+	struct ike_choice ch = { .c = v2_config(ike) };
+	uint8_t msg[2048], ke[IKE_DH_MAX + 4], ni[V2_NONCE_MAX], grp[2];
+	struct ike_dh *dh = NULL;
+	struct v2_sa *nsa = NULL;
+	struct ikev2_buf b;
+	size_t ni_len, ke_len = 0, len;
+
+	start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, true,
+		  msgid);
+	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
+	if (ch.c == NULL || kep == NULL || kep->len < 4 ||
+	    !read_nonce(m, ni, &ni_len) ||
+	    each_proposal(sap->body, sap->len, choose_ike, &ch) < 0 ||
+	    !ch.found || ch.spi_size != 8) {
+		add_notify(&b, 0, NULL, 0, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		goto send;
+	}
+	if (ikev2_get_be16(kep->body) != ch.algs.group) {
+		ikev2_put_be16(grp, ch.algs.group);
+		add_notify(&b, 0, NULL, 0, IKEV2_N_INVALID_KE_PAYLOAD, grp, 2);
+		goto send;
+	}
+	nsa = new_sa(ike, sa->local, sa->peer, false);
+	dh = ike_dh_new(ch.algs.group);
+	if (nsa != NULL) {
+		memcpy(nsa->spii, ch.spi, 8);
+		nsa->algs = ch.algs;
+		nsa->nr_len = V2_NONCE_LEN;
+	}
+	if (nsa == NULL || dh == NULL ||
+	    (ke_len = ke_body(dh, ch.algs.group, ke)) == 0 ||
+	    ike_random(nsa->spir, 8) < 0 ||
+	    ike_random(nsa->nr, V2_NONCE_LEN) < 0 ||
+	    rekey_keys(sa, nsa, dh, kep, ni, ni_len, nsa->nr,
+		       nsa->nr_len) < 0) {
+		if (nsa != NULL)
+			remove_sa(ike, nsa, false);
+		nsa = NULL;
+		add_notify(&b, 0, NULL, 0, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		goto send;
+	}
+	add_ike_sa(&b, NULL, &ch.algs, ch.num, nsa->spir);
+	ikev2_add(&b, IKEV2_NP_NONCE, nsa->nr, nsa->nr_len);
+	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
+send:
+	ike_dh_free(dh);
+	len = seal(sa, &b);
+	if (len == 0) {
+		if (nsa != NULL)
+			remove_sa(ike, nsa, false);
+		return;
+	}
+	send_response(ike, sa, msg, len);
+	if (nsa != NULL)
+		take_over(ike, sa, nsa);
 }
 
 /* ---- INFORMATIONAL ---- */
@@ -2099,6 +2436,25 @@ delete_ike_sa(struct ikemgr *ike, struct v2_sa *sa)
 	sa->state = V2_DEAD;
 }
 
+/*
+ * Handles the end of SA's lifetime. The original initiator rekeys the
+ * IKE SA and the responder waits for that; whichever fails within the
+ * grace period deletes the SA.
+ */
+static void
+expire(struct ikemgr *ike, struct v2_sa *sa, double now)
+{
+	if (sa->expiring) {
+		DBG(sa, "IKE SA lifetime expired without a rekey: deleting it");
+		delete_ike_sa(ike, sa);
+		return;
+	}
+	sa->expiring = true;
+	sa->expires = now + REKEY_GRACE_SEC;
+	if (sa->initiator)
+		add_job(ike, sa, V2_JOB_REKEY_IKE, 0, NULL);
+}
+
 void
 ikev2_timers(struct ikemgr *ike, double now)
 {
@@ -2116,9 +2472,7 @@ ikev2_timers(struct ikemgr *ike, double now)
 			continue;
 		}
 		if (sa->state == V2_READY && now >= sa->expires) {
-			/* TODO: rekey the IKE SA with CREATE_CHILD_SA. */
-			DBG(sa, "IKE SA lifetime expired: deleting it");
-			delete_ike_sa(ike, sa);
+			expire(ike, sa, now);
 		} else if (sa->state == V2_READY && sa->dpd_interval != 0 &&
 			   sa->req == NULL && sa->njobs == 0 &&
 			   now - sa->last_rx >= sa->dpd_interval) {

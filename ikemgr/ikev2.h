@@ -176,6 +176,17 @@ int ikev2_derive(const struct ikev2_algs *a, struct ikev2_keys *k,
 		 const uint8_t spii[8], const uint8_t spir[8]);
 
 /*
+ * Computes the keys of an IKE SA that rekeys another (RFC 7296 2.18):
+ * SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's
+ * PRF OLD_PRF, then the seven keys with the new SA's algorithms A.
+ */
+int ikev2_derive_rekey(const struct ikev2_algs *a, struct ikev2_keys *k,
+		       uint16_t old_prf, const uint8_t *sk_d, size_t sk_d_len,
+		       const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		       size_t nr_len, const uint8_t *gir, size_t gir_len,
+		       const uint8_t spii[8], const uint8_t spir[8]);
+
+/*
  * Completes the SK payload of MSG[0..LEN) whose plaintext starts at
  * offset SK_BODY (after the payload header and the room for the IV):
  * pads, encrypts with the sender's keys and appends the ICV, fixing the

@@ -107,36 +107,33 @@ ikev2_prf_plus(unsigned hash, const uint8_t *key, size_t key_len,
 	return 0;
 }
 
-int
-ikev2_derive(const struct ikev2_algs *a, struct ikev2_keys *k,
-	     const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-	     size_t nr_len, const uint8_t *gir, size_t gir_len,
-	     const uint8_t spii[8], const uint8_t spir[8])
+/* Expands SKEYSEED into the seven keys with prf+(SKEYSEED, Ni | Nr |
+ * SPIi | SPIr). */
+static int
+expand_keys(const struct ikev2_algs *a, struct ikev2_keys *k,
+	    const uint8_t *skeyseed, size_t skeyseed_len, const uint8_t *ni,
+	    size_t ni_len,
+	    const uint8_t *nr, size_t nr_len, const uint8_t spii[8],
+	    const uint8_t spir[8])
 {
 	unsigned hash = ikev2_prf_hash(a->prf);
-	uint8_t skeyseed[IKE_HASH_MAX], nn[2 * 256], seed[2 * 256 + 16];
-	uint8_t km[7 * IKE_HASH_MAX];
-	struct ike_chunk in[1] = { { gir, gir_len } };
+	uint8_t seed[2 * 256 + 16], km[7 * IKE_HASH_MAX];
 	size_t off = 0, total;
 	int ret = -1;
 
-	if (hash == 0 || ni_len + nr_len > sizeof(nn))
+	if (hash == 0 || ni_len + nr_len > 2 * 256)
 		return -1;
 	k->prf_len = ike_hash_len(hash);
 	k->integ_len = ikev2_integ_key_len(a->integ);
 	k->encr_len = ikev2_encr_key_len(a->encr, a->key_bits);
 	if (k->encr_len == 0 || k->encr_len > sizeof(k->sk_ei))
 		return -1;
-	memcpy(nn, ni, ni_len);
-	memcpy(nn + ni_len, nr, nr_len);
-	/* SKEYSEED = prf(Ni | Nr, g^ir) */
-	if (ike_prf(hash, nn, ni_len + nr_len, in, 1, skeyseed) < 0)
-		goto out;
-	memcpy(seed, nn, ni_len + nr_len);
+	memcpy(seed, ni, ni_len);
+	memcpy(seed + ni_len, nr, nr_len);
 	memcpy(seed + ni_len + nr_len, spii, 8);
 	memcpy(seed + ni_len + nr_len + 8, spir, 8);
 	total = 3 * k->prf_len + 2 * k->integ_len + 2 * k->encr_len;
-	if (ikev2_prf_plus(hash, skeyseed, k->prf_len, seed,
+	if (ikev2_prf_plus(hash, skeyseed, skeyseed_len, seed,
 			   ni_len + nr_len + 16, km, total) < 0)
 		goto out;
 	memcpy(k->sk_d, km + off, k->prf_len);
@@ -154,8 +151,53 @@ ikev2_derive(const struct ikev2_algs *a, struct ikev2_keys *k,
 	memcpy(k->sk_pr, km + off, k->prf_len);
 	ret = 0;
 out:
-	memset(skeyseed, 0, sizeof(skeyseed));
 	memset(km, 0, sizeof(km));
+	return ret;
+}
+
+int
+ikev2_derive(const struct ikev2_algs *a, struct ikev2_keys *k,
+	     const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+	     size_t nr_len, const uint8_t *gir, size_t gir_len,
+	     const uint8_t spii[8], const uint8_t spir[8])
+{
+	unsigned hash = ikev2_prf_hash(a->prf);
+	uint8_t skeyseed[IKE_HASH_MAX], nn[2 * 256];
+	struct ike_chunk in[1] = { { gir, gir_len } };
+	int ret;
+
+	if (hash == 0 || ni_len + nr_len > sizeof(nn))
+		return -1;
+	memcpy(nn, ni, ni_len);
+	memcpy(nn + ni_len, nr, nr_len);
+	/* SKEYSEED = prf(Ni | Nr, g^ir) */
+	if (ike_prf(hash, nn, ni_len + nr_len, in, 1, skeyseed) < 0)
+		return -1;
+	ret = expand_keys(a, k, skeyseed, ike_hash_len(hash), ni, ni_len, nr,
+			  nr_len, spii, spir);
+	memset(skeyseed, 0, sizeof(skeyseed));
+	return ret;
+}
+
+int
+ikev2_derive_rekey(const struct ikev2_algs *a, struct ikev2_keys *k,
+		   uint16_t old_prf, const uint8_t *sk_d, size_t sk_d_len,
+		   const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		   size_t nr_len, const uint8_t *gir, size_t gir_len,
+		   const uint8_t spii[8], const uint8_t spir[8])
+{
+	uint8_t skeyseed[IKE_HASH_MAX];
+	struct ike_chunk in[3] = {
+		{ gir, gir_len }, { ni, ni_len }, { nr, nr_len },
+	};
+	int ret;
+
+	if (ike_prf(ikev2_prf_hash(old_prf), sk_d, sk_d_len, in, 3,
+		    skeyseed) < 0)
+		return -1;
+	ret = expand_keys(a, k, skeyseed, ike_hash_len(ikev2_prf_hash(old_prf)),
+			  ni, ni_len, nr, nr_len, spii, spir);
+	memset(skeyseed, 0, sizeof(skeyseed));
 	return ret;
 }
 

@@ -27,6 +27,7 @@ enum v2_job_kind {
 	V2_JOB_REKEY_CHILD,		/* CREATE_CHILD_SA replacing SPI */
 	V2_JOB_DPD,			/* empty INFORMATIONAL */
 	V2_JOB_DELETE_IKE,
+	V2_JOB_REKEY_IKE,		/* CREATE_CHILD_SA for a new IKE SA */
 };
 
 struct v2_job {
@@ -44,6 +45,7 @@ struct v2_child_neg {
 	uint32_t spi_in;
 	uint32_t rekey_spi;		/* inbound SPI replaced; 0: none */
 	uint8_t ni[V2_NONCE_LEN];
+	struct ike_dh *dh;		/* PFS in CREATE_CHILD_SA; NULL: none */
 };
 
 struct v2_sa {
@@ -77,6 +79,13 @@ struct v2_sa {
 	double retx_next;
 	unsigned retx_count;
 	struct v2_child_neg neg;
+	/* Our rekey of this IKE SA, while its request is outstanding. */
+	bool rekeying;
+	struct ike_dh *rekey_dh;
+	uint8_t rekey_spi[8];
+	uint8_t rekey_ni[V2_NONCE_LEN];
+	bool expiring;			/* past its lifetime: a grace period
+					 * for the rekey, then DELETE */
 	struct v2_job jobs[V2_JOBS];
 	size_t njobs;
 

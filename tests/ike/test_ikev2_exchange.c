@@ -501,3 +501,139 @@ Test(ikev2_exchange, show_sa_and_stats, .fini = teardown)
 	cr_assert_eq(ikt_count(&a, true), 0);
 	fx_close(&fx);
 }
+
+static _Atomic double fake_now = 1000.0;
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+static uint32_t old_conn_a, old_conn_b;
+
+/* One READY IKE SA on each side, neither of them the first one. */
+static bool
+ike_rekeyed(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_sa_info *ix, *iy;
+	int nx = ike_get_sas(x->ike, &ix), ny = ike_get_sas(y->ike, &iy);
+	bool ok = nx == 1 && ny == 1 && ix[0].conn_id != old_conn_a &&
+		  iy[0].conn_id != old_conn_b &&
+		  strcmp(ix[0].state, "READY") == 0 &&
+		  strcmp(iy[0].state, "READY") == 0;
+
+	free(ix);
+	free(iy);
+	return ok;
+}
+
+/* At the end of its lifetime the initiator rekeys the IKE SA with
+ * CREATE_CHILD_SA; the child SAs move to the new IKE SA untouched and
+ * the old one goes with a DELETE. */
+Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
+{
+	struct ike_sa_info *info;
+	struct ike_v2_stats sa, sb;
+	uint32_t out_a, out_b;
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
+		       CFG_B(CBC, "s3cret", " lifetime 120\n"));
+	bring_up();
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	old_conn_a = info[0].conn_id;
+	free(info);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	old_conn_b = info[0].conn_id;
+	free(info);
+	out_a = spi_of(&a, true);
+	out_b = spi_of(&b, true);
+
+	fake_now = fake_now + 121;
+	cr_assert(ikt_wait(&a, &b, ike_rekeyed, 10), "no rekeyed IKE SA");
+	cr_assert(both_pairs(&a, &b));
+	cr_assert_eq(spi_of(&a, true), out_a, "the child SAs changed");
+	cr_assert_eq(spi_of(&b, true), out_b, "the child SAs changed");
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	cr_assert_eq(info[0].child_sas, 1);
+	cr_assert(info[0].initiator);
+	cr_assert_eq(info[0].remaining_sec, 120);
+	free(info);
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
+	cr_assert_eq(sa.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_eq(sb.rx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_eq(sb.delete_rx, 1, "the old IKE SA was not deleted");
+
+	/* The new IKE SA carries the next CREATE_CHILD_SA. */
+	ev.spi = spi_of(&a, false);
+	ev.dst = a.addr;
+	ike_post_sa_event(a.ike, &ev);
+	cr_assert(out_spi_changed(out_a), "no new child over the new SA");
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+}
+
+#define PFS "crypto map CMAP 10 ipsec-isakmp\n set pfs group19\n"
+
+/* With `set pfs` the child rekey carries a KE payload each way, and the
+ * new keys include the new DH secret. */
+Test(ikev2_exchange, child_rekey_pfs, .fini = teardown)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct ike_v2_stats sb;
+	uint32_t old_out;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", "") PFS, &b,
+		       CFG_B(CBC, "s3cret", "") PFS);
+	bring_up();
+	old_out = spi_of(&a, true);
+	ev.spi = spi_of(&a, false);
+	ev.dst = a.addr;
+	ike_post_sa_event(a.ike, &ev);
+	cr_assert(out_spi_changed(old_out), "no new child SA with PFS");
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	ike_get_v2_stats(b.ike, &sb);
+	cr_assert_eq(sb.child_established, 2);
+	cr_assert_eq(sb.rx_req[IKE_V2_CREATE_CHILD_SA], 1);
+}
+
+/* A PFS group on one side only: the CREATE_CHILD_SA fails with
+ * NO_PROPOSAL_CHOSEN and the old pair stays. */
+Test(ikev2_exchange, child_rekey_pfs_mismatch, .fini = teardown)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct ike_v2_stats st;
+	uint32_t old_out;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", "") PFS, &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	old_out = spi_of(&a, true);
+	ev.spi = spi_of(&a, false);
+	ev.dst = a.addr;
+	ike_post_sa_event(a.ike, &ev);
+	for (int i = 0; i < 100; i++) {
+		ike_get_v2_stats(a.ike, &st);
+		if (st.rx_res[IKE_V2_CREATE_CHILD_SA] == 1)
+			break;
+		ikt_wait(&a, &b, x_has_none, 0.05);
+	}
+	cr_assert_eq(st.rx_res[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_eq(st.child_established, 1);
+	cr_assert(both_pairs(&a, &b));
+	cr_assert_eq(spi_of(&a, true), old_out);
+}
