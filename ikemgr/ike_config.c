@@ -159,7 +159,7 @@ out:
 }
 
 /* Fills T from one transform-set node; -1 for transforms IKE cannot
- * negotiate into a datapath SA (AH, GCM, compression). */
+ * negotiate into a datapath SA (AH, GMAC, compression). */
 static int
 read_tset(const struct lyd_node *n, struct ike_tset *t)
 {
@@ -180,6 +180,10 @@ read_tset(const struct lyd_node *n, struct ike_tset *t)
 			t->esp_id = IPSEC_ESP_AES;
 			t->key_bits = (uint16_t)bits;
 			t->cipher = DP_CIPHER_AES_CBC;
+		} else if (strcmp(v, "esp-gcm") == 0) {
+			t->esp_id = IPSEC_ESP_AES_GCM_16;
+			t->key_bits = (uint16_t)bits;
+			t->cipher = DP_CIPHER_AES_GCM;
 		} else if (strcmp(v, "esp-3des") == 0) {
 			t->esp_id = IPSEC_ESP_3DES;
 			t->cipher = DP_CIPHER_3DES_CBC;

@@ -316,7 +316,7 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	sa = ike_find_sa(ike, ev->src);
 	if (sa != NULL && sa->state == IKE_QM_IDLE) {
 		/* As IOS: a DELETE naming the SPI the sender used. */
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, ntohl(ev->src)))
 			log_debug("ISAKMP: (%u):invalid SPI 0x%X from %s: sending delete notify",
 				  sa->conn_id, ev->spi, src);
 		ikev1_send_delete_esp(ike, sa, &ev->spi, 1);
@@ -338,7 +338,7 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 			 * NOTE: IOS's debug wording for this step is not
 			 * known; this line is vrouter's own.
 			 */
-			if (debug_on(DEBUG_CRYPTO_ISAKMP))
+			if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, ntohl(ev->src)))
 				log_debug("ISAKMP: (0):invalid SPI recovery: starting IKE with %s for SPI 0x%X received on %s",
 					  src, ev->spi, ev->ifname);
 			recover(ike, ev);
@@ -353,7 +353,7 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	}
 
 	atomic_fetch_add(&ike->delete_notify_ignored, 1);
-	if (debug_on(DEBUG_CRYPTO_ISAKMP))
+	if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, ntohl(ev->src)))
 		log_debug("ISAKMP-ERROR: (0):ignoring request to send delete notify (no ISAKMP sa) src %s dst %s for SPI 0x%X",
 			  dst, src, ev->spi);
 }
@@ -466,7 +466,7 @@ handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
 		atomic_fetch_add(&ike->sa_soft_expired, 1);
 	else
 		atomic_fetch_add(&ike->sa_hard_expired, 1);
-	if (debug_on(DEBUG_CRYPTO_IPSEC)) {
+	if (debug_on_peer(DEBUG_CRYPTO_IPSEC, ntohl(ev->dst))) {
 		inet_ntop(AF_INET, &ev->dst, dst, sizeof(dst));
 		log_debug("IPSEC(sa_lifetime): %s %s lifetime of %s SA reached, "
 			  "sa_dest= %s, sa_spi= 0x%X(%u)",

@@ -21,14 +21,14 @@
 
 #define DBG(conn, fmt, ...)						\
 	do {								\
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))			\
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))	\
 			log_debug("ISAKMP: (%u):" fmt, (unsigned)(conn),	\
 				  ##__VA_ARGS__);			\
 	} while (0)
 
 #define DBG_IPSEC(fmt, ...)						\
 	do {								\
-		if (debug_on(DEBUG_CRYPTO_IPSEC))			\
+		if (debug_on_peer(DEBUG_CRYPTO_IPSEC, dbg_peer))	\
 			log_debug("IPSEC" fmt, ##__VA_ARGS__);		\
 	} while (0)
 
@@ -37,6 +37,18 @@ static bool
 equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/*
+ * The peer (host order) that the thread is working for, so debug lines
+ * obey `debug crypto condition peer`; set where work for a peer starts.
+ */
+static __thread uint32_t dbg_peer;
+
+static void
+about(uint32_t peer)
+{
+	dbg_peer = ntohl(peer);
 }
 
 static const char *
@@ -99,7 +111,7 @@ transmit(struct ikemgr *ike, uint32_t src, uint32_t dst, uint16_t sport,
 	pkt->len = (uint16_t)len;
 	memcpy(pkt->data, msg, len);
 	if (ike->io.send(ike->io_ctx, pkt) < 0 &&
-	    debug_on(DEBUG_CRYPTO_ISAKMP))
+	    debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 		log_debug("ISAKMP-ERROR: (0):send to %s failed: queue full",
 			  ntoa(dst, peer));
 	free(pkt);
@@ -112,7 +124,7 @@ sa_send(struct ikemgr *ike, struct ike_sa *sa, struct ike_retx *retx,
 {
 	char peer[INET_ADDRSTRLEN];
 
-	if (debug_on(DEBUG_CRYPTO_ISAKMP))
+	if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 		log_debug("ISAKMP-PAK: (%u):sending packet to %s my_port %u peer_port %u (%s) %s",
 			  sa->conn_id, ntoa(sa->peer, peer), sa->lport,
 			  sa->pport, sa->initiator ? "I" : "R",
@@ -277,6 +289,7 @@ ikev1_send_delete_esp(struct ikemgr *ike, struct ike_sa *sa,
 	struct isakmp_buf b;
 	char peer[INET_ADDRSTRLEN];
 
+	about(sa->peer);
 	if (n == 0 || n > 64 || sa->state != IKE_QM_IDLE)
 		return -1;
 	isakmp_build_start(&b, body, sizeof(body), NULL);
@@ -466,11 +479,12 @@ ikev1_remove_child(struct ikemgr *ike, size_t i, bool notify)
 	struct ike_child c = ike->children[i];
 	struct ike_sa *sa;
 
+	about(c.peer);
 	if (notify) {
 		sa = ike_find_sa(ike, c.peer);
 		if (sa != NULL && sa->state == IKE_QM_IDLE) {
 			ikev1_send_delete_esp(ike, sa, &c.spi_in, 1);
-		} else if (debug_on(DEBUG_CRYPTO_ISAKMP)) {
+		} else if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer)) {
 			char l[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
 
 			log_debug("ISAKMP-ERROR: (0):ignoring request to send delete notify (no ISAKMP sa) src %s dst %s for SPI 0x%X",
@@ -506,6 +520,7 @@ ikev1_delete_sa(struct ikemgr *ike, struct ike_sa *sa, bool notify,
 {
 	char peer[INET_ADDRSTRLEN];
 
+	about(sa->peer);
 	if (notify && sa->state == IKE_QM_IDLE)
 		send_delete_isakmp(ike, sa);
 	DBG(sa->conn_id, "deleting SA reason \"%s\" state (%s) %s (peer %s)",
@@ -901,9 +916,10 @@ ikev1_initiate(struct ikemgr *ike, uint32_t peer,
 	char addr[INET_ADDRSTRLEN];
 	size_t sa_off, sa_end;
 
+	about(peer);
 	DBG(0, "SA request profile is (NULL)");
 	if (psk == NULL) {
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (0):No pre-shared key with %s!",
 				  ntoa(peer, addr));
 		return NULL;
@@ -1044,7 +1060,7 @@ responder_sa(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	struct ike_sa *sa;
 
 	if (psk == NULL) {
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (0):No pre-shared key with %s!",
 				  ntoa(pkt->src, addr));
 		return NULL;
@@ -1254,7 +1270,7 @@ mm_r5(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
 	char addr[INET_ADDRSTRLEN];
 
 	if (!verify_auth(sa, m)) {
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
 				  sa->conn_id, ntoa(sa->peer, addr));
 		return;
@@ -1285,7 +1301,7 @@ mm_i6(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_msg *m)
 	char addr[INET_ADDRSTRLEN];
 
 	if (!verify_auth(sa, m)) {
-		if (debug_on(DEBUG_CRYPTO_ISAKMP))
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
 				  sa->conn_id, ntoa(sa->peer, addr));
 		return;
@@ -1415,7 +1431,7 @@ verify_peer_hash(struct ike_sa *sa, const struct isakmp_msg *m)
 		      want) == 0 &&
 	    equal_ct(want, hash->body, hash->len))
 		return true;
-	if (debug_on(DEBUG_CRYPTO_ISAKMP))
+	if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 		log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
 			  sa->conn_id, ntoa(sa->peer, addr));
 	return false;
@@ -1668,6 +1684,9 @@ cipher_key_len(const struct ike_tset *t)
 		return 24;
 	if (t->cipher == DP_CIPHER_AES_CBC)
 		return t->key_bits / 8;
+	/* RFC 4106 8.1: the KEYMAT of AES-GCM ends in the 4-octet salt. */
+	if (t->cipher == DP_CIPHER_AES_GCM)
+		return t->key_bits / 8 + 4;
 	return 0;
 }
 
@@ -1690,7 +1709,7 @@ put_p2_transform(struct isakmp_buf *b, const struct ike_qm *qm,
 	isakmp_put_attr(b, IPSEC_ATTR_ENCAP, qm->encap);
 	if (t->auth != 0)
 		isakmp_put_attr(b, IPSEC_ATTR_AUTH, t->auth);
-	if (t->esp_id == IPSEC_ESP_AES)
+	if (t->esp_id == IPSEC_ESP_AES || t->esp_id == IPSEC_ESP_AES_GCM_16)
 		isakmp_put_attr(b, IPSEC_ATTR_KEY_LENGTH, t->key_bits);
 	if (qm->group != 0)
 		isakmp_put_attr(b, IPSEC_ATTR_GROUP, qm->group);
@@ -1845,7 +1864,7 @@ install(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	     ike->io.install(ike->io_ctx, cfgs, n, err, sizeof(err)) : 0;
 	memset(cfgs, 0, sizeof(cfgs));
 	if (rc < 0) {
-		if (debug_on(DEBUG_CRYPTO_IPSEC))
+		if (debug_on_peer(DEBUG_CRYPTO_IPSEC, dbg_peer))
 			log_debug("IPSEC(create_sa): failed: %s", err);
 		return -1;
 	}
@@ -1908,6 +1927,7 @@ ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
 	struct isakmp_buf b;
 	struct ike_qm *qm;
 
+	about(sa->peer);
 	if (entry->ntsets == 0 || !entry->has_selector ||
 	    sa->state != IKE_QM_IDLE)
 		return -1;
@@ -1971,7 +1991,7 @@ ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
 	if (encrypt_msg(sa, &b, qm->iv) == 0)
 		goto fail;
 	qm->step = 1;
-	if (debug_on(DEBUG_CRYPTO_IPSEC)) {
+	if (debug_on_peer(DEBUG_CRYPTO_IPSEC, dbg_peer)) {
 		char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
 
 		log_debug("IPSEC(sa_request): ,\n  (key eng. msg.) OUTBOUND local= %s, remote= %s,\n    protocol= ESP, transform= %s  (%s),\n    lifedur= %us and %ukb,\n    spi= 0x%X(%u), conn_id= %u",
@@ -2030,7 +2050,8 @@ read_p2_transform(const struct isakmp_transform *t, struct ike_qm *qm,
 	}
 	if (group != qm->group)
 		return false;
-	if (ts->esp_id == IPSEC_ESP_AES && ts->key_bits == 0)
+	if ((ts->esp_id == IPSEC_ESP_AES ||
+	     ts->esp_id == IPSEC_ESP_AES_GCM_16) && ts->key_bits == 0)
 		ts->key_bits = 128;
 	ts->transport = qm->encap == IPSEC_ENCAP_TRANSPORT ||
 			qm->encap == IPSEC_ENCAP_UDP_TRANSPORT;
@@ -2041,8 +2062,7 @@ static bool
 tset_matches(const struct ike_tset *mine, const struct ike_tset *his)
 {
 	return mine->esp_id == his->esp_id && mine->auth == his->auth &&
-	       (mine->esp_id != IPSEC_ESP_AES ||
-		mine->key_bits == his->key_bits) &&
+	       (mine->key_bits == 0 || mine->key_bits == his->key_bits) &&
 	       mine->transport == his->transport;
 }
 
@@ -2190,7 +2210,7 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	e = ike_config_entry_for_ids(ike->config, sa->peer, qm->idci,
 				     qm->idci_len, qm->idcr, qm->idcr_len);
 	if (e == NULL) {
-		if (debug_on(DEBUG_CRYPTO_IPSEC))
+		if (debug_on_peer(DEBUG_CRYPTO_IPSEC, dbg_peer))
 			log_debug("IPSEC(validate_transform_proposal): proxy identities not supported");
 		goto fail;
 	}
@@ -2401,7 +2421,7 @@ handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 			if (ike->children[i].peer == sa->peer &&
 			    (ike->children[i].spi_out == spi ||
 			     ike->children[i].spi_in == spi)) {
-				if (debug_on(DEBUG_CRYPTO_IPSEC))
+				if (debug_on_peer(DEBUG_CRYPTO_IPSEC, dbg_peer))
 					log_debug("IPSEC(key_engine_delete_sas): rec'd delete notify from ISAKMP");
 				ikev1_remove_child(ike, i, false);
 				found = true;
@@ -2614,12 +2634,13 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	char addr[INET_ADDRSTRLEN];
 	static const uint8_t zero[8];
 
+	about(pkt->src);
 	if (isakmp_parse_hdr(pkt->data, pkt->len, &h) < 0 ||
 	    (h.version >> 4) != 1) {
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
-	if (debug_on(DEBUG_CRYPTO_ISAKMP))
+	if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 		log_debug("ISAKMP-PAK: (0):received packet from %s dport %u sport %u Global",
 			  ntoa(pkt->src, addr), pkt->dport, pkt->sport);
 	m = malloc(sizeof(*m));
@@ -2791,6 +2812,7 @@ ikev1_timers(struct ikemgr *ike, double now)
 		struct ike_sa *sa = ike->sas[i];
 		size_t before = ike->nsas;
 
+		about(sa->peer);
 		if (!retx_due(ike, sa, &sa->retx, now)) {
 			ikev1_delete_sa(ike, sa, false, false);
 			continue;

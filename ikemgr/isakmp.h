@@ -95,6 +95,7 @@ enum isakmp_exchange {
 #define IPSEC_ESP_3DES		3
 #define IPSEC_ESP_NULL		11
 #define IPSEC_ESP_AES		12
+#define IPSEC_ESP_AES_GCM_16	20	/* RFC 4106, 16-octet ICV */
 #define IPSEC_ATTR_LIFE_TYPE	1
 #define IPSEC_ATTR_LIFE_DURATION 2
 #define IPSEC_ATTR_GROUP	3

@@ -1013,3 +1013,48 @@ Test(ikev1_exchange, aggressive_mode_disabled, .fini = teardown)
 	cr_assert_eq(b.sent, 0);
 	cr_assert_eq(ikt_ike_up(&a), 0);
 }
+
+#define GCM_SET \
+	"crypto ipsec transform-set TSG esp-gcm 256\n"
+
+/* An AES-GCM transform set (ESP_AES_GCM_16, 256-bit key, no separate
+ * integrity) negotiates, and each SA's key carries its 4-octet salt. */
+Test(ikev1_exchange, aes_gcm_transform, .fini = teardown)
+{
+	struct dp_sa_cfg in, out;
+
+	ikt_pair_start(&a, GCM_SET CFG_A(" set transform-set TSG\n"), &b,
+		       GCM_SET CFG_B(" set transform-set TSG\n"));
+	bring_up();
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (!a.sas[i].params.outbound)
+			in = a.sas[i];
+	pthread_mutex_unlock(&a.lock);
+	cr_assert(ikt_find(&b, in.params.spi, true, &out));
+	cr_assert_eq(in.params.cipher, DP_CIPHER_AES_GCM);
+	cr_assert_eq(in.params.cipher_key_len, 36);
+	cr_assert_eq(in.params.integ, DP_INTEG_NONE);
+	cr_assert_eq(out.params.cipher_key_len, 36);
+	cr_assert_eq(memcmp(in.params.cipher_key, out.params.cipher_key, 36),
+		     0);
+}
+
+/* `debug crypto condition peer` limits the IKE debug lines to that peer:
+ * A's lines about B appear only when B is a condition. */
+Test(ikev1_exchange, debug_condition_peer, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	ikt_log_start();
+	cr_assert_eq(debug_condition_add_peer(ntohl(addr("10.9.9.9"))), 0);
+	bring_up();
+	cr_assert_eq(ikt_log_count("beginning Main Mode exchange"), 0);
+	cr_assert_eq(ikt_log_count("beginning Quick Mode exchange"), 0);
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_SESSION, 0, 0), 2);
+	cr_assert(ikt_wait(&a, &b, no_sas, 5));
+	cr_assert_eq(debug_condition_add_peer(ntohl(b.addr)), 0);
+	bring_up();
+	cr_assert_eq(ikt_log_count("beginning Main Mode exchange"), 1);
+	cr_assert_eq(ikt_log_count("beginning Quick Mode exchange"), 1);
+	debug_condition_reset();
+}
