@@ -2337,6 +2337,24 @@ dispatch_response(struct ikemgr *ike, struct v2_sa *sa,
 	}
 }
 
+/* Hashes a request before it is decrypted in place. */
+static void
+request_hash(const uint8_t *msg, size_t len, uint8_t out[20])
+{
+	struct ike_chunk in[1] = { { msg, len } };
+
+	ike_hash(IKE_HASH_SHA, in, 1, out);
+}
+
+static bool
+same_request(const struct v2_sa *sa, const uint8_t *msg, size_t len)
+{
+	uint8_t h[20];
+
+	request_hash(msg, len, h);
+	return memcmp(h, sa->req_hash, 20) == 0;
+}
+
 void
 ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 {
@@ -2367,6 +2385,9 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	    memcmp(sa->spir, h.spir, 8) != 0)
 		goto drop;
 	if (!response && h.msgid + 1 == sa->peer_msgid && sa->resp != NULL) {
+		/* Only the very request we answered gets the answer again. */
+		if (!same_request(sa, msg, h.length))
+			goto drop;
 		transmit(ike, sa, sa->resp, sa->resp_len);
 		free(msg);
 		return;
@@ -2390,6 +2411,7 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		dispatch_response(ike, sa, &m);
 	} else {
 		sa->peer_msgid++;
+		request_hash(pkt->data, h.length, sa->req_hash);
 		dispatch_request(ike, sa, h.exchange, &m, h.msgid);
 	}
 	free(msg);

@@ -93,6 +93,7 @@ struct v2_sa {
 	uint32_t peer_msgid;		/* next expected */
 	uint8_t *resp;			/* last response, for retransmits */
 	size_t resp_len;
+	uint8_t req_hash[20];		/* SHA-1 of the request it answers */
 
 	double created, established, expires, last_rx;
 	uint32_t child_sas;

@@ -637,3 +637,147 @@ Test(ikev2_exchange, child_rekey_pfs_mismatch, .fini = teardown)
 	cr_assert(both_pairs(&a, &b));
 	cr_assert_eq(spi_of(&a, true), old_out);
 }
+
+/* Retransmission: A's IKE_SA_INIT request is lost, then B's IKE_AUTH
+ * response; A sends each again and B answers the repeated IKE_AUTH
+ * from its kept response without a second child SA. */
+Test(ikev2_exchange, lost_messages_retransmitted, .fini = teardown)
+{
+	struct ike_v2_stats sb;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	a.drop_nth = 1;
+	b.drop_nth = 2;
+	bring_up();
+	cr_assert_eq(a.sent, 4, "A sent %zu messages", a.sent);
+	cr_assert_eq(b.sent, 3, "B sent %zu messages", b.sent);
+	ike_get_v2_stats(b.ike, &sb);
+	cr_assert_eq(sb.rx_req[IKE_V2_AUTH], 2);
+	cr_assert_eq(sb.child_established, 1);
+	assert_mirrored(&a, &b, false);
+}
+
+/* Sends LEN octets of MSG to B as if from A on port 500. */
+static void
+post_to_b(const uint8_t *msg, size_t len)
+{
+	struct dp_ike_packet *pkt = calloc(1, sizeof(*pkt));
+
+	cr_assert(pkt != NULL);
+	pkt->src = a.addr;
+	pkt->dst = b.addr;
+	pkt->sport = 500;
+	pkt->dport = 500;
+	pkt->len = (uint16_t)len;
+	memcpy(pkt->data, msg, len);
+	ike_post_packet(b.ike, pkt);
+	free(pkt);
+}
+
+/* An IKEv2 header: SPIs, first payload, exchange, flags, message ID 0
+ * and the length LEN. */
+static void
+put_header(uint8_t *m, const uint8_t *spii, const uint8_t *spir,
+	   uint8_t next, uint8_t exchange, uint8_t flags, uint32_t len)
+{
+	memcpy(m, spii, 8);
+	memcpy(m + 8, spir, 8);
+	m[16] = next;
+	m[17] = 0x20;
+	m[18] = exchange;
+	m[19] = flags;
+	memset(m + 20, 0, 4);
+	m[24] = (uint8_t)(len >> 24);
+	m[25] = (uint8_t)(len >> 16);
+	m[26] = (uint8_t)(len >> 8);
+	m[27] = (uint8_t)len;
+}
+
+static bool
+b_dropped(uint64_t n)
+{
+	struct ike_counters c;
+
+	for (int i = 0; i < 200; i++) {
+		ike_get_counters(b.ike, &c);
+		if (c.packets_dropped >= n)
+			return c.packets_dropped == n;
+		ikt_wait(&a, &b, x_has_none, 0.01);
+	}
+	return false;
+}
+
+/* Malformed IKEv2 messages are counted as drops, answered with nothing
+ * and leave the established SA as it was. */
+Test(ikev2_exchange, malformed_messages_dropped, .fini = teardown)
+{
+	static const uint8_t spi[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t zero[8];
+	struct ike_sa_info *info;
+	uint8_t m[DP_IKE_MSG_MAX];
+	size_t sent_before, len;
+	uint64_t n = 0;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	sent_before = b.sent;
+
+	/* The length field runs past the datagram. */
+	put_header(m, spi, zero, 0, 34, 0x08, 200);
+	post_to_b(m, 28);
+	cr_assert(b_dropped(++n), "length past the end");
+
+	/* A payload whose length is below its own header. */
+	put_header(m, spi, zero, 33, 34, 0x08, 32);
+	m[28] = 0;
+	m[29] = 0;
+	m[30] = 0;
+	m[31] = 2;
+	post_to_b(m, 32);
+	cr_assert(b_dropped(++n), "payload length 2");
+
+	/* An SA payload whose proposal claims 1000 octets. */
+	put_header(m, spi, zero, 33, 34, 0x08, 40);
+	m[28] = 0;
+	m[29] = 0;
+	m[30] = 0;
+	m[31] = 12;
+	memset(m + 32, 0, 8);
+	m[34] = 0x03;
+	m[35] = 0xe8;
+	post_to_b(m, 40);
+	cr_assert(b_dropped(++n), "proposal length 1000");
+
+	/* IKE_AUTH for an IKE SA that does not exist. */
+	put_header(m, spi, spi, 46, 35, 0x08, 60);
+	m[28] = 0;
+	m[29] = 0;
+	m[30] = 0;
+	m[31] = 32;
+	post_to_b(m, 60);
+	cr_assert(b_dropped(++n), "unknown IKE SA");
+
+	/* A's IKE_AUTH request with another message ID, then as the
+	 * expected next request and as a repeat, each with a bad ICV. */
+	pthread_mutex_lock(&a.lock);
+	len = a.last.len;
+	memcpy(m, a.last.data, len);
+	pthread_mutex_unlock(&a.lock);
+	m[len - 1] ^= 0xff;
+	m[23] = 9;
+	post_to_b(m, len);
+	cr_assert(b_dropped(++n), "unexpected message ID");
+	m[23] = 2;
+	post_to_b(m, len);
+	cr_assert(b_dropped(++n), "bad ICV");
+	m[23] = 1;
+	post_to_b(m, len);
+	cr_assert(b_dropped(++n), "altered repeat of IKE_AUTH");
+	cr_assert_eq(b.sent, sent_before, "B answered a malformed message");
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	cr_assert_str_eq(info[0].state, "READY");
+	free(info);
+	cr_assert(both_pairs(&a, &b));
+}
