@@ -496,7 +496,8 @@ ikev1_remove_child(struct ikemgr *ike, size_t i, bool notify)
 		ike->io.remove(ike->io_ctx, true, c.peer, c.spi_out);
 	}
 	DBG_IPSEC("(key_engine_delete_sas): delete SA pair inbound 0x%X outbound 0x%X with peer %s",
-		  c.spi_in, c.spi_out, inet_ntoa((struct in_addr){ c.peer }));
+		  c.spi_in, c.spi_out,
+		  ntoa(c.peer, (char[INET_ADDRSTRLEN]){ 0 }));
 	ike->children[i] = ike->children[--ike->nchildren];
 }
 
@@ -1573,7 +1574,7 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 	/* AM3 gets no answer: a lost one shows as a failed Quick Mode. */
 	sa_send(ike, sa, NULL, msg, b.len);
 	DBG(sa->conn_id, "SA has been authenticated with %s",
-	    inet_ntoa((struct in_addr){ sa->peer }));
+	    ntoa(sa->peer, (char[INET_ADDRSTRLEN]){ 0 }));
 	phase1_done(ike, sa);
 out:
 	free(prop);
@@ -1592,7 +1593,7 @@ am_r3(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
 		sa->pport = pkt->sport;
 	}
 	DBG(sa->conn_id, "SA has been authenticated with %s",
-	    inet_ntoa((struct in_addr){ sa->peer }));
+	    ntoa(sa->peer, (char[INET_ADDRSTRLEN]){ 0 }));
 	if (has_initial_contact(m))
 		initial_contact(ike, sa);
 	(void)seen_peer(ike, sa->peer);
@@ -1904,7 +1905,7 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 	sa->child_sas++;
 	atomic_fetch_add(&ike->p2_established, 1);
 	DBG_IPSEC("(create_sa): sa created, (sa) sa_dest= %s, sa_prot= 50, sa_spi= 0x%X(%u), sa_trans= %s , sa_conn_id= %u",
-		  inet_ntoa((struct in_addr){ sa->local }), qm->spi_in,
+		  ntoa(sa->local, (char[INET_ADDRSTRLEN]){ 0 }), qm->spi_in,
 		  qm->spi_in, qm->ts.text, sa->conn_id);
 }
 
