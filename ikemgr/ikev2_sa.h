@@ -7,6 +7,22 @@
 #include "ikemgr/ikev2.h"
 #include "ikemgr/ikev2_msg.h"
 
+#include <arpa/inet.h>
+
+#define IKE_PORT		500
+#define NATT_PORT		4500
+#define RETX_FIRST_SEC		1.0
+#define NEGOTIATION_SEC		30.0
+#define REKEY_GRACE_SEC		30.0
+
+/* A debug line under `debug crypto ikev2` for SA's peer. */
+#define DBG(sa, fmt, ...)						\
+	do {								\
+		if (debug_on_peer(DEBUG_CRYPTO_IKEV2, (sa)->peer))	\
+			log_debug("IKEv2:(SA ID = %u):" fmt,		\
+				  (unsigned)(sa)->conn_id, ##__VA_ARGS__); \
+	} while (0)
+
 #define V2_NONCE_LEN		32
 #define V2_NONCE_MAX		256
 #define V2_JOBS			8
@@ -119,5 +135,147 @@ struct ikev2_state {
 	size_t ncontacted;
 	struct ike_v2_stats stats;
 };
+
+/* One proposal of an SA payload, read into parallel lists. */
+struct v2_prop {
+	uint8_t num, proto, spi_size;
+	uint8_t spi[8];
+	uint16_t ids[5][IKEV2_ALGS_MAX * 2];	/* by transform type */
+	uint16_t bits[5][IKEV2_ALGS_MAX * 2];
+	size_t n[5];
+};
+
+struct ike_choice {
+	const struct ikev2_config *c;
+	struct ikev2_algs algs;
+	uint8_t num;
+	uint8_t spi[8];			/* the proposal's, when rekeying */
+	uint8_t spi_size;
+	bool found;
+};
+
+struct esp_choice {
+	const struct ike_config *c;
+	const struct ike_entry *e;
+	bool any_dh;			/* IKE_AUTH: DH transforms ignored */
+	uint16_t want_dh;		/* PFS group required; 0: none */
+	struct ike_tset ts;
+	uint32_t spi;			/* the peer's, host order */
+	uint8_t num;
+	bool found;
+};
+
+/* A Notify payload's fields. */
+struct v2_notify {
+	uint8_t proto, spi_size;
+	uint16_t type;
+	const uint8_t *spi, *data;
+	size_t data_len;
+};
+
+/* ---- Shared by the ikev2*.c sources, in the manager thread ---- */
+
+/* ikev2.c */
+struct v2_sa *ikev2_new_sa(struct ikemgr *ike, uint32_t local, uint32_t peer,
+			   bool initiator);
+struct v2_sa *ikev2_find_any(struct ikemgr *ike, uint32_t peer);
+void ikev2_remove_sa(struct ikemgr *ike, struct v2_sa *sa, bool children);
+void ikev2_transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
+		    size_t len);
+uint8_t *ikev2_dup_msg(const uint8_t *msg, size_t len);
+void ikev2_send_request(struct ikemgr *ike, struct v2_sa *sa,
+			const uint8_t *msg, size_t len);
+void ikev2_send_response(struct ikemgr *ike, struct v2_sa *sa,
+			 const uint8_t *msg, size_t len);
+void ikev2_request_done(struct v2_sa *sa);
+void ikev2_start_msg(struct ikev2_buf *b, uint8_t *p, size_t cap,
+		     const struct v2_sa *sa, uint8_t exchange, bool response,
+		     uint32_t msgid);
+size_t ikev2_seal_msg(const struct v2_sa *sa, struct ikev2_buf *b);
+void ikev2_add_notify(struct ikev2_buf *b, uint8_t proto, const uint8_t *spi,
+		      size_t spi_len, uint16_t type, const void *data,
+		      size_t len);
+void ikev2_add_delete_esp(struct ikev2_buf *b, const uint32_t *spis, size_t n);
+void ikev2_add_job(struct ikemgr *ike, struct v2_sa *sa, enum v2_job_kind kind,
+		   uint32_t spi, const struct ike_entry *e);
+void ikev2_run_jobs(struct ikemgr *ike, struct v2_sa *sa);
+void ikev2_delete_ike_sa(struct ikemgr *ike, struct v2_sa *sa);
+
+/* ikev2_payload.c */
+void ikev2_add_ike_sa(struct ikev2_buf *b, const struct ikev2_config *c,
+		      const struct ikev2_algs *only, uint8_t num,
+		      const uint8_t *spi);
+uint16_t ikev2_esp_integ_id(enum dp_integ integ);
+void ikev2_add_esp_sa(struct ikev2_buf *b, const struct ike_config *c,
+		      const struct ike_entry *e, const struct ike_tset *only,
+		      uint8_t only_num, uint32_t spi, uint16_t dh);
+int ikev2_each_proposal(const uint8_t *body, size_t len,
+			bool (*fn)(const struct v2_prop *, void *), void *arg);
+bool ikev2_choose_ike(const struct v2_prop *p, void *arg);
+bool ikev2_choose_esp(const struct v2_prop *p, void *arg);
+void ikev2_add_entry_ts(struct ikev2_buf *b, const struct ike_entry *e);
+bool ikev2_read_notify(const struct ikev2_pl *pl, struct v2_notify *n);
+bool ikev2_find_notify(const struct ikev2_msg *m, uint16_t type,
+		       struct v2_notify *n);
+/* True when M carries USE_TRANSPORT_MODE. */
+bool ikev2_wants_transport(const struct ikev2_msg *m);
+
+/* ikev2_auth.c */
+size_t ikev2_ke_body(const struct ike_dh *dh, uint16_t group, uint8_t *ke);
+bool ikev2_read_nonce(const struct ikev2_msg *m, uint8_t *out, size_t *len);
+void ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+			  const struct ikev2_hdr *h, const struct ikev2_msg *m);
+void ikev2_add_transport_notify(struct ikev2_buf *b, const struct ike_tset *t);
+const struct ike_tset *ikev2_first_tset(struct ikemgr *ike,
+					const struct ike_entry *e);
+bool ikev2_offered(const struct ikev2_config *c, const struct ikev2_algs *a);
+bool ikev2_take_first(const struct v2_prop *p, void *arg);
+void ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
+			 const struct dp_ike_packet *pkt,
+			 const struct ikev2_hdr *h, const struct ikev2_msg *m);
+void ikev2_established(struct ikemgr *ike, struct v2_sa *sa);
+void ikev2_auth_responder(struct ikemgr *ike, struct v2_sa *sa,
+			  const struct ikev2_msg *m, uint32_t msgid);
+void ikev2_child_accepted(struct ikemgr *ike, struct v2_sa *sa,
+			  const struct ikev2_msg *m, const uint8_t *ni,
+			  size_t ni_len, const uint8_t *nr, size_t nr_len);
+void ikev2_auth_response(struct ikemgr *ike, struct v2_sa *sa,
+			 const struct ikev2_msg *m);
+
+/* ikev2_child.c */
+uint32_t ikev2_new_spi(struct ikemgr *ike);
+int ikev2_install_pair(struct ikemgr *ike, struct v2_sa *sa,
+		       const struct ike_entry *e, const struct ike_tset *t,
+		       bool xchg_initiator, uint32_t spi_in, uint32_t spi_out,
+		       const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		       size_t nr_len, const uint8_t *gir, size_t gir_len);
+void ikev2_add_child(struct ikemgr *ike, struct v2_sa *sa,
+		     const struct ike_entry *e, const struct ike_tset *t,
+		     bool initiator, uint32_t spi_in, uint32_t spi_out);
+void ikev2_remove_child(struct ikemgr *ike, size_t i);
+ssize_t ikev2_child_by_in(struct ikev2_state *st, uint32_t conn_id,
+			  uint32_t spi_in);
+void ikev2_send_create_child(struct ikemgr *ike, struct v2_sa *sa,
+			     const struct v2_job *j);
+void ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
+				  const struct ikev2_msg *m, uint32_t msgid);
+void ikev2_create_child_response(struct ikemgr *ike, struct v2_sa *sa,
+				 const struct ikev2_msg *m);
+void ikev2_send_rekey_ike(struct ikemgr *ike, struct v2_sa *sa);
+void ikev2_info_responder(struct ikemgr *ike, struct v2_sa *sa,
+			  const struct ikev2_msg *m, uint32_t msgid);
+void ikev2_info_response(struct ikemgr *ike, struct v2_sa *sa);
+
+static inline const char *
+ntoa(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static inline const struct ikev2_config *
+v2_config(struct ikemgr *ike)
+{
+	return ike->config != NULL ? ike->config->v2 : NULL;
+}
 
 #endif
