@@ -333,6 +333,8 @@ void ikev1_delete_sa(struct ikemgr *ike, struct ike_sa *sa, bool notify,
 /* Removes the IPsec SA pair at index I of the child table. */
 void ikev1_remove_child(struct ikemgr *ike, size_t i, bool notify);
 void ikev1_timers(struct ikemgr *ike, double now);
+/* The earliest retransmission time of any exchange, or 0 for none. */
+double ikev1_next_deadline(struct ikemgr *ike);
 void ikev1_free_sa(struct ike_sa *sa);
 void ikev1_free_qm(struct ike_qm *qm);
 

@@ -571,6 +571,24 @@ handle_event(struct ikemgr *ike, struct ike_event *ev)
 	}
 }
 
+/* Milliseconds until the next retransmission is due, at most one timer
+ * tick, so retransmissions keep their intervals to the millisecond. */
+static int
+poll_timeout(struct ikemgr *ike)
+{
+	double next, wait;
+
+	pthread_mutex_lock(&ike->sa_lock);
+	next = ikev1_next_deadline(ike);
+	pthread_mutex_unlock(&ike->sa_lock);
+	if (next == 0)
+		return TIMER_TICK_MS;
+	wait = (next - ike_now(ike)) * 1000.0;
+	if (wait <= 0)
+		return 0;
+	return wait < TIMER_TICK_MS ? (int)wait + 1 : TIMER_TICK_MS;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -585,7 +603,7 @@ thread_main(void *arg)
 	pfd[1] = (struct pollfd){ .fd = ike->stop_fd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = msgq_fd(ike->packets), .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, 3, TIMER_TICK_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 3, poll_timeout(ike)) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN)
 			break;

@@ -2789,6 +2789,28 @@ nat_keepalive_tick(struct ikemgr *ike, struct ike_sa *sa, double now)
 	transmit(ike, sa->local, sa->peer, sa->lport, sa->pport, false, &ff, 1);
 }
 
+double
+ikev1_next_deadline(struct ikemgr *ike)
+{
+	double next = 0;
+
+	for (size_t i = 0; i < ike->nsas; i++) {
+		double t = ike->sas[i]->retx.msg != NULL ?
+			   ike->sas[i]->retx.next : 0;
+
+		if (t != 0 && (next == 0 || t < next))
+			next = t;
+	}
+	for (size_t i = 0; i < ike->nqms; i++) {
+		double t = ike->qms[i]->retx.msg != NULL ?
+			   ike->qms[i]->retx.next : 0;
+
+		if (t != 0 && (next == 0 || t < next))
+			next = t;
+	}
+	return next;
+}
+
 void
 ikev1_timers(struct ikemgr *ike, double now)
 {
