@@ -836,7 +836,8 @@ struct dp_spi_table {
 	size_t n;
 	uint64_t evicted;		/* flows pushed out since the clear */
 	/* Packets of new flows beyond the admission limit (512 at once,
-	 * 200 a second), which keeps a flood from flushing the table. */
+	 * 200 a second), which keeps a flood from flushing the table, or
+	 * whose hash bucket was full. */
 	uint64_t untracked;
 };
 

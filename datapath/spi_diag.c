@@ -13,6 +13,8 @@
  * within milliseconds and push out the few flows of peers that are out
  * of sync, which are the ones worth showing. Its packets are counted as
  * untracked instead, so each costs one hash lookup and a token check.
+ * A new flow whose hash chain already has CHAIN_MAX flows is not
+ * admitted either.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,9 @@
 #define BUCKETS_LOG2	13
 #define BUCKETS		(1 << BUCKETS_LOG2)
 #define ADMIT_BURST	512
+/* Longest hash chain: a full bucket refuses new flows, so no packet
+ * walks more, however the flows hash. */
+#define CHAIN_MAX	16
 #define ADMIT_PERIOD_NS	(1000000000ULL / 200)
 
 _Static_assert(DP_SPI_FLOWS_MAX < NIL, "flow indexes are 16-bit");
@@ -51,6 +56,7 @@ struct dp_spi_diag {
 	/* Bit B is set while bucket B has a chain. A packet of an unknown
 	 * flow whose bucket is empty reads this 1 KiB and not HEADS. */
 	uint64_t occupied[BUCKETS / 64];
+	uint8_t chain_len[BUCKETS];
 	uint16_t newest, oldest;	/* ends of the list */
 	uint16_t free_head;		/* unused flows, linked by hnext */
 	size_t n;
@@ -62,14 +68,21 @@ struct dp_spi_diag {
 	struct flow flows[DP_SPI_FLOWS_MAX];
 };
 
-/* Two multiplications: this runs for every packet of a flood. */
+/*
+ * The seeded mix of the limiter, whose shifts between multiplications
+ * keep a sender from choosing flows that share a bucket without
+ * knowing the seed.
+ */
 static size_t
 bucket(const struct dp_spi_diag *d, uint32_t src, uint32_t dst, uint32_t spi)
 {
 	uint64_t x = ((uint64_t)src << 32 | dst) ^ d->seed;
 
-	x += (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
+	x ^= (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 31;
 	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	x *= 0x94d049bb133111ebULL;
 	return x >> (64 - BUCKETS_LOG2);
 }
 
@@ -101,6 +114,7 @@ reset(struct dp_spi_diag *d)
 {
 	memset(d->heads, 0xff, sizeof(d->heads));
 	memset(d->occupied, 0, sizeof(d->occupied));
+	memset(d->chain_len, 0, sizeof(d->chain_len));
 	d->newest = d->oldest = NIL;
 	d->n = 0;
 	d->evicted = 0;
@@ -198,6 +212,7 @@ evict(struct dp_spi_diag *d)
 	while (*link != i)
 		link = &d->flows[*link].hnext;
 	*link = d->flows[i].hnext;
+	d->chain_len[b]--;
 	if (d->heads[b] == NIL)
 		d->occupied[b / 64] &= ~(1ULL << (b % 64));
 	list_unlink(d, i);
@@ -224,7 +239,7 @@ dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 		}
 		return;
 	}
-	if (!admit(d, now)) {
+	if (d->chain_len[b] >= CHAIN_MAX || !admit(d, now)) {
 		d->untracked++;
 		return;
 	}
@@ -245,6 +260,7 @@ dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 	f->first_ns = f->last_ns = now;
 	d->flows[i].hnext = d->heads[b];
 	d->heads[b] = i;
+	d->chain_len[b]++;
 	d->occupied[b / 64] |= 1ULL << (b % 64);
 	list_push(d, i);
 	d->n++;
