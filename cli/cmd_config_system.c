@@ -129,6 +129,7 @@ save_running(struct vty *vty)
 		vty_out(vty, "%% Failed to save the startup-config: %s\n", err);
 		return CMD_ERROR;
 	}
+	router_set_saved_config(vty->router, text);
 	rc = cc_archive_on_write(vty, text);
 	free(text);
 	vty_out(vty, "[OK]\n");

@@ -3,6 +3,7 @@
  * router in dependency order, runs the console or waits for a signal, and
  * stops the parts in reverse order.
  */
+#define _GNU_SOURCE		/* close_range */
 #include "cli/command.h"
 #include "cli/cmd_eem.h"
 #include "cli/config_load.h"
@@ -481,21 +482,44 @@ stop_parts(struct router *r, bool telnet_started)
 	r->cfg = NULL;
 }
 
+/*
+ * Runs this binary again with ARGS after `reload`, keeping the PID so a
+ * lab or a service manager sees the same process come back. Descriptors
+ * beyond stdio are closed first so the listeners can bind again.
+ */
+static void
+reexec(char **args)
+{
+	close_range(3, ~0U, 0);
+	execv("/proc/self/exe", args);
+	fprintf(stderr, "vrouter: reload failed: %s\n", strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
+	char **args = NULL, *saved;
 	struct options o;
 	struct router r;
 	char err[256];
-	bool telnet_started = false;
+	bool telnet_started = false, reload;
 	int rejected, ret = 1;
 
 	if (argc > 1 && strcmp(argv[1], "lab") == 0)
 		return lab_main(argc - 1, argv + 1);
+	/* getopt_long() reorders argv; `reload` needs it as given. */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (args == NULL) {
+		fprintf(stderr, "vrouter: out of memory\n");
+		return 1;
+	}
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	switch (parse_options(&o, argc, argv)) {
 	case -1:
+		free(args);
 		return 0;
 	case 1:
+		free(args);
 		return 2;
 	}
 
@@ -531,6 +555,9 @@ main(int argc, char **argv)
 	rejected = config_load_file(&r, o.config_path, stderr);
 	if (rejected < 0 && access(o.config_path, F_OK) == 0)
 		r.startup_config_unread = true;
+	saved = cfg_render_ios(r.cfg);
+	router_set_saved_config(&r, saved);
+	free(saved);
 
 	if (start_parts(&r) < 0 || cmd_eem_start(&r) < 0)
 		goto out;
@@ -561,7 +588,11 @@ main(int argc, char **argv)
 	ret = 0;
 out:
 	stop_parts(&r, telnet_started);
+	reload = r.reload_requested;
 	router_release(&r);
 	log_shutdown();
+	if (reload)
+		reexec(args);
+	free(args);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -26,6 +27,7 @@ router_init(struct router *r, const char *startup_config_path)
 		.boot_time = time(NULL),
 		.stop_fd = -1,
 		.signal_fd = -1,
+		.saved_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		goto out;
@@ -128,4 +130,29 @@ router_release(struct router *r)
 		close(r->stop_fd);
 	r->signal_fd = -1;
 	r->stop_fd = -1;
+	free(r->saved_render);
+	r->saved_render = NULL;
+}
+
+void
+router_set_saved_config(struct router *r, const char *text)
+{
+	char *copy = text != NULL ? strdup(text) : NULL;
+
+	pthread_mutex_lock(&r->saved_lock);
+	free(r->saved_render);
+	r->saved_render = copy;
+	pthread_mutex_unlock(&r->saved_lock);
+}
+
+bool
+router_config_differs(struct router *r, const char *text)
+{
+	bool differs;
+
+	pthread_mutex_lock(&r->saved_lock);
+	differs = r->saved_render == NULL || text == NULL ||
+		  strcmp(r->saved_render, text) != 0;
+	pthread_mutex_unlock(&r->saved_lock);
+	return differs;
 }

@@ -29,6 +29,16 @@ struct router {
 	bool startup_config_unread;
 	time_t boot_time;
 	volatile bool stopping;			/* set by SIGTERM/SIGINT */
+	/* `reload`: main() runs the binary again once the parts stop. */
+	volatile bool reload_requested;
+
+	/*
+	 * The running config as rendered after the startup-config loaded
+	 * or after the last save; `reload` asks to save when the running
+	 * config renders differently. Guarded by saved_lock.
+	 */
+	char *saved_render;
+	pthread_mutex_t saved_lock;
 
 	/*
 	 * An eventfd that becomes readable once a stop is requested and
@@ -58,6 +68,12 @@ int router_watch_signals(struct router *r);
 
 /* Sets R->stopping and wakes every poll() on R->stop_fd. */
 void router_request_stop(struct router *r);
+
+/* Records TEXT (copied) as the config last loaded or saved. */
+void router_set_saved_config(struct router *r, const char *text);
+
+/* True when TEXT differs from the config last loaded or saved. */
+bool router_config_differs(struct router *r, const char *text);
 
 /* Blocks until a stop is requested. */
 void router_wait_stop(struct router *r);
