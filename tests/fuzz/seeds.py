@@ -90,6 +90,20 @@ def isakmp_messages():
     return [mm1, notify, delete, ident, quick]
 
 
+def mm3():
+    """Main Mode MM3: KE (group 14), nonce and two NAT-D payloads."""
+    return isakmp(2, [(4, bytes(range(256)) * 1), (10, b"\x5a" * 20),
+                      (20, b"\x11" * 20), (20, b"\x22" * 20)],
+                  rcookie=b"\x22" * 8)
+
+
+def ike_builtin():
+    """fuzz_ike inputs: a case octet (0, 1 or 2) and a message."""
+    msgs = isakmp_messages()
+    return ([b"\0" + m for m in msgs] + [b"\2" + m for m in msgs] +
+            [b"\1" + mm3(), b"\1" + msgs[0]])
+
+
 def dp_builtin():
     esp = struct.pack("!II", 4096, 1) + bytes(range(64))
     ike = isakmp_messages()
@@ -227,6 +241,8 @@ def builtin(harness):
         return dp_builtin()
     if harness == "isakmp":
         return isakmp_messages()
+    if harness == "ike":
+        return ike_builtin()
     if harness == "pcap":
         return [pcap_file(101, [p[3:] for p in dp_builtin()[:8]])]
     if harness == "cli":
@@ -245,7 +261,7 @@ def builtin(harness):
 
 def from_shared(harness):
     seeds = []
-    if harness in ("dp_input", "isakmp", "pcap"):
+    if harness in ("dp_input", "isakmp", "ike", "pcap"):
         for path in shared_files("pcap/*"):
             if harness == "pcap":
                 with open(path, "rb") as f:
@@ -253,10 +269,12 @@ def from_shared(harness):
                 continue
             pkts = list(read_pcap(path))[:32]
             for linktype, pkt in pkts:
-                if harness == "isakmp":
+                if harness in ("isakmp", "ike"):
                     msg = ike_payload(linktype, pkt)
-                    if msg:
+                    if msg and harness == "isakmp":
                         seeds.append(msg)
+                    elif msg:
+                        seeds += [b"\0" + msg, b"\1" + msg]
                 elif linktype in (1, 101):
                     flags = DP_ETHER if linktype == 1 else DP_RAW
                     seeds.append(dp_batch(flags, [pkt]))

@@ -1,0 +1,243 @@
+/*
+ * The IKE manager as a responder, fed messages through ike_post_packet()
+ * the way the datapath hands them over, with a transport that keeps the
+ * replies instead of sending them.
+ *
+ * Input: one octet that picks the case, then a message.
+ *   0: the message arrives from the IKEv1 peer 10.1.1.1 on UDP 500;
+ *   1: a valid Main Mode MM1 from 10.1.1.1 goes first, and the message
+ *      follows as MM3 of that exchange, its cookies set to the pair the
+ *      MM2 reply chose (the responder then parses KE, nonce and NAT-D
+ *      and computes the DH secret);
+ *   2: the message arrives on UDP 4500 with the non-ESP marker, as
+ *      after a NAT-T port float.
+ * Every IKE SA is cleared after each input, so each starts afresh.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/command.h"
+#include "core/config.h"
+#include "datapath/datapath.h"
+#include "fuzz_common.h"
+#include "ikemgr/ikemgr.h"
+
+static const char setup_config[] =
+	"crypto isakmp policy 10\n"
+	" encryption aes\n"
+	" hash sha\n"
+	" authentication pre-share\n"
+	" group 14\n"
+	"crypto isakmp key FuzzPeerKey address 10.1.1.1\n"
+	"crypto ipsec transform-set TS esp-aes esp-sha-hmac\n"
+	"access-list 110 permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255\n"
+	"crypto map VPN 10 ipsec-isakmp\n"
+	" set peer 10.1.1.1\n"
+	" set transform-set TS\n"
+	" match address 110\n"
+	"interface GigabitEthernet1\n"
+	" ip address 10.10.1.2 255.255.255.0\n"
+	" crypto map VPN\n";
+
+/* Main Mode MM1: one proposal of AES-128, SHA-1, pre-shared key, group
+ * 14 and a lifetime of 86400 s (RFC 2409 appendix A attributes). */
+static const uint8_t mm1[] = {
+	/* Header: initiator cookie (patched), responder cookie 0. */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 0x10, 2, 0, 0, 0, 0, 0, 0, 0, 0, 88,
+	/* SA payload: DOI IPsec, situation identity only. */
+	0, 0, 0, 60, 0, 0, 0, 1, 0, 0, 0, 1,
+	/* Proposal 1: ISAKMP, no SPI, one transform. */
+	0, 0, 0, 48, 1, 1, 0, 1,
+	/* Transform 1: KEY_IKE. */
+	0, 0, 0, 40, 1, 1, 0, 0,
+	0x80, 0x01, 0x00, 0x07, 0x80, 0x0e, 0x00, 0x80,
+	0x80, 0x02, 0x00, 0x02, 0x80, 0x03, 0x00, 0x01,
+	0x80, 0x04, 0x00, 0x0e, 0x80, 0x0b, 0x00, 0x01,
+	0x00, 0x0c, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80,
+};
+
+static struct router router;
+static uint64_t counter;
+
+/* The last message the manager sent, written by its thread. */
+static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dp_ike_packet reply;
+static bool replied;
+
+static int
+keep_reply(void *ctx, const struct dp_ike_packet *pkt)
+{
+	(void)ctx;
+	pthread_mutex_lock(&reply_lock);
+	reply = *pkt;
+	replied = true;
+	pthread_mutex_unlock(&reply_lock);
+	return 0;
+}
+
+static int
+install_nothing(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
+		size_t errlen)
+{
+	(void)ctx;
+	(void)sas;
+	(void)n;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static int
+remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
+{
+	(void)ctx;
+	(void)outbound;
+	(void)dst;
+	(void)spi;
+	return 0;
+}
+
+static const struct ike_transport capture = {
+	.send = keep_reply,
+	.install = install_nothing,
+	.remove = remove_nothing,
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	memset(&router, 0, sizeof(router));
+	router.cfg = cfg_create(VR_YANG_DIR);
+	router.ike = ike_create();
+	if (router.cfg == NULL || router.ike == NULL)
+		abort();
+	cmd_init_all();
+	ike_set_transport(router.ike, &capture, NULL);
+	if (cfg_subscribe(router.cfg, ike_config_apply, router.ike) < 0 ||
+	    ike_start(router.ike) < 0)
+		abort();
+	fz_router_config(&router, setup_config);
+	ike_sync(router.ike);
+	return 0;
+}
+
+static uint64_t
+dropped(void)
+{
+	struct ike_counters c;
+
+	ike_get_counters(router.ike, &c);
+	return c.packets_dropped;
+}
+
+/*
+ * Posts DATA from the peer and waits until the manager replied or counted
+ * a drop, for at most 5 ms: packets have a queue of their own, which
+ * ike_sync() does not wait for. A message that the manager ignores
+ * without counting it takes the whole 5 ms.
+ */
+static void
+post(const uint8_t *data, size_t size, uint16_t port)
+{
+	struct dp_ike_packet pkt;
+	uint64_t drops = dropped();
+	bool done = false;
+
+	memset(&pkt, 0, sizeof(pkt));
+	inet_pton(AF_INET, "10.1.1.1", &pkt.src);
+	inet_pton(AF_INET, "10.10.1.2", &pkt.dst);
+	pkt.sport = pkt.dport = port;
+	pkt.natt = port == 4500;
+	snprintf(pkt.ifname, sizeof(pkt.ifname), "GigabitEthernet1");
+	if (size > sizeof(pkt.data))
+		size = sizeof(pkt.data);
+	memcpy(pkt.data, data, size);
+	pkt.len = (uint16_t)size;
+	pthread_mutex_lock(&reply_lock);
+	replied = false;
+	pthread_mutex_unlock(&reply_lock);
+	ike_post_packet(router.ike, &pkt);
+	for (int i = 0; i < 50 && !done; i++) {
+		pthread_mutex_lock(&reply_lock);
+		done = replied;
+		pthread_mutex_unlock(&reply_lock);
+		if (!done && dropped() == drops)
+			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+		else
+			done = true;
+	}
+	ike_sync(router.ike);
+}
+
+/* Starts Main Mode with a fresh cookie; fills RCOOKIE from MM2. */
+static bool
+start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
+{
+	uint8_t msg[sizeof(mm1)];
+	bool ok;
+
+	counter++;
+	memcpy(icookie, "fz", 2);
+	for (int i = 0; i < 6; i++)
+		icookie[2 + i] = (uint8_t)(counter >> (8 * i));
+	memcpy(msg, mm1, sizeof(mm1));
+	memcpy(msg, icookie, 8);
+	post(msg, sizeof(msg), 500);
+	pthread_mutex_lock(&reply_lock);
+	ok = replied && reply.len >= 28 && memcmp(reply.data, icookie, 8) == 0;
+	if (ok)
+		memcpy(rcookie, reply.data + 8, 8);
+	pthread_mutex_unlock(&reply_lock);
+	return ok;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t icookie[8], rcookie[8], *msg;
+
+	if (size < 1)
+		return 0;
+	msg = malloc(size);
+	if (msg == NULL)
+		abort();
+	memcpy(msg, data + 1, size - 1);
+	switch (data[0] % 3) {
+	case 0:
+		post(msg, size - 1, 500);
+		break;
+	case 1:
+		if (!start_main_mode(icookie, rcookie)) {
+			struct ike_counters c;
+
+			ike_get_counters(router.ike, &c);
+			/* The responder must answer a valid MM1. */
+			fprintf(stderr, "fuzz_ike: no MM2 for a valid MM1 "
+				"(%llu messages dropped)\n",
+				(unsigned long long)c.packets_dropped);
+			abort();
+		}
+		if (size - 1 >= 20) {
+			memcpy(msg, icookie, 8);
+			memcpy(msg + 8, rcookie, 8);
+			msg[18] = 2;	/* Main Mode */
+		}
+		post(msg, size - 1, 500);
+		break;
+	default:
+		post(msg, size - 1, 4500);
+		break;
+	}
+	(void)ike_clear(router.ike, IKE_CLEAR_ISAKMP, 0, 0);
+	free(msg);
+	return 0;
+}
