@@ -706,6 +706,17 @@ ikev2_child_accepted(struct ikemgr *ike, struct v2_sa *sa,
 	ikev2_add_child(ike, sa, &neg.entry, &ch.ts, true, neg.spi_in, ch.spi);
 	if (neg.rekey_spi == 0)
 		return;
+	if (ikev2_lost_collision(&neg, ni, ni_len, nr, nr_len)) {
+		/* Both sides rekeyed the child: the pair with the lowest
+		 * nonce goes, deleted by us who created it. */
+		DBG(sa, "rekey collision: deleting our new child SA 0x%X",
+		    neg.spi_in);
+		old = ikev2_child_by_in(ike->v2, sa->conn_id, neg.spi_in);
+		if (old >= 0)
+			ikev2_remove_child(ike, (size_t)old);
+		ikev2_add_job(ike, sa, V2_JOB_DELETE_CHILD, neg.spi_in, NULL);
+		return;
+	}
 	old = ikev2_child_by_in(ike->v2, sa->conn_id, neg.rekey_spi);
 	if (old >= 0)
 		ikev2_remove_child(ike, (size_t)old);

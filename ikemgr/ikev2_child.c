@@ -284,6 +284,65 @@ pfs_respond(const struct esp_choice *ch, const struct ikev2_pl *kep,
 	return rc;
 }
 
+/* Answers a rekey of a child SA we do not have (any more), as after a
+ * collision that our rekey already settled. */
+static void
+child_not_found(struct ikemgr *ike, struct v2_sa *sa, uint32_t msgid,
+		const struct v2_notify *n)
+{
+	uint8_t msg[256];
+	struct ikev2_buf b;
+	size_t len;
+
+	DBG(sa, "REKEY_SA for unknown child SA 0x%X",
+	    ikev2_get_be32(n->spi));
+	ikev2_start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, true,
+			msgid);
+	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
+	ikev2_add_notify(&b, IKEV2_PROTO_ESP, n->spi, 4,
+			 IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
+	len = ikev2_seal_msg(sa, &b);
+	if (len > 0)
+		ikev2_send_response(ike, sa, msg, len);
+}
+
+static int
+nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+/* Keeps the lower of NI and NR, the nonces of the peer's colliding
+ * rekey. */
+static void
+note_collision(struct v2_sa *sa, const uint8_t *ni, size_t ni_len,
+	       const uint8_t *nr, size_t nr_len)
+{
+	bool i_low = nonce_cmp(ni, ni_len, nr, nr_len) < 0;
+
+	sa->neg.collided = true;
+	sa->neg.peer_min_len = i_low ? ni_len : nr_len;
+	memcpy(sa->neg.peer_min, i_low ? ni : nr, sa->neg.peer_min_len);
+}
+
+bool
+ikev2_lost_collision(const struct v2_child_neg *neg, const uint8_t *ni,
+		     size_t ni_len, const uint8_t *nr, size_t nr_len)
+{
+	const uint8_t *low = ni;
+	size_t low_len = ni_len;
+
+	if (!neg->collided)
+		return false;
+	if (nonce_cmp(nr, nr_len, ni, ni_len) < 0) {
+		low = nr;
+		low_len = nr_len;
+	}
+	return nonce_cmp(low, low_len, neg->peer_min, neg->peer_min_len) < 0;
+}
+
 void
 ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 			     const struct ikev2_msg *m, uint32_t msgid)
@@ -304,6 +363,7 @@ ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 	uint32_t spi_in = 0;
 	ssize_t old = -1;
 	uint8_t proto = 0;
+	bool collision = false;
 
 	if (sap != NULL &&
 	    ikev2_each_proposal(sap->body, sap->len, first_proto,
@@ -314,11 +374,15 @@ ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 	}
 	if (ikev2_find_notify(m, IKEV2_N_REKEY_SA, &n) && n.spi_size == 4) {
 		old = child_by_out(st, sa->conn_id, ikev2_get_be32(n.spi));
-		if (old >= 0) {
-			st->children[old].rekeyed = true;
-			entry = st->children[old].entry;
-			e = &entry;
+		if (old < 0) {
+			child_not_found(ike, sa, msgid, &n);
+			return;
 		}
+		st->children[old].rekeyed = true;
+		entry = st->children[old].entry;
+		e = &entry;
+		collision = sa->neg.active &&
+			    sa->neg.rekey_spi == st->children[old].spi_in;
 	}
 	if (e == NULL)
 		e = ike_config_entry_for_peer(ike->config, sa->peer);
@@ -359,8 +423,11 @@ ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 	if (len == 0)
 		return;
 	ikev2_send_response(ike, sa, msg, len);
-	if (spi_in != 0)
-		ikev2_add_child(ike, sa, e, &ch.ts, false, spi_in, ch.spi);
+	if (spi_in == 0)
+		return;
+	ikev2_add_child(ike, sa, e, &ch.ts, false, spi_in, ch.spi);
+	if (collision)
+		note_collision(sa, ni, ni_len, nr, sizeof(nr));
 }
 
 void

@@ -62,6 +62,11 @@ struct v2_child_neg {
 	uint32_t rekey_spi;		/* inbound SPI replaced; 0: none */
 	uint8_t ni[V2_NONCE_LEN];
 	struct ike_dh *dh;		/* PFS in CREATE_CHILD_SA; NULL: none */
+	/* The peer rekeyed the same child meanwhile: the lowest nonce of
+	 * its exchange, to settle which new pair goes (RFC 7296 2.8.1). */
+	bool collided;
+	uint8_t peer_min[V2_NONCE_MAX];
+	size_t peer_min_len;
 };
 
 struct v2_sa {
@@ -243,6 +248,10 @@ void ikev2_auth_response(struct ikemgr *ike, struct v2_sa *sa,
 			 const struct ikev2_msg *m);
 
 /* ikev2_child.c */
+/* True when a colliding rekey by the peer has a higher lowest nonce
+ * than our exchange with nonces NI and NR, so our new pair goes. */
+bool ikev2_lost_collision(const struct v2_child_neg *neg, const uint8_t *ni,
+			  size_t ni_len, const uint8_t *nr, size_t nr_len);
 uint32_t ikev2_new_spi(struct ikemgr *ike);
 int ikev2_install_pair(struct ikemgr *ike, struct v2_sa *sa,
 		       const struct ike_entry *e, const struct ike_tset *t,

@@ -781,3 +781,38 @@ Test(ikev2_exchange, malformed_messages_dropped, .fini = teardown)
 	free(info);
 	cr_assert(both_pairs(&a, &b));
 }
+
+/* Both sides rekey the same child at once. Whichever way the messages
+ * cross, one new pair is left on each side, the same one.
+ * NOTE: the harness cannot force the two requests to cross, so a run
+ * may see one rekey answer the other's REKEY_SA with CHILD_SA_NOT_FOUND
+ * instead of a collision. */
+Test(ikev2_exchange, simultaneous_child_rekey, .fini = teardown)
+{
+	struct dp_sa_event ea = { .kind = DP_SA_SOFT_EXPIRED };
+	struct dp_sa_event eb = { .kind = DP_SA_SOFT_EXPIRED };
+	struct ike_v2_stats sa, sb;
+	uint32_t old_out;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	old_out = spi_of(&a, true);
+	ea.spi = spi_of(&a, false);
+	ea.dst = a.addr;
+	eb.spi = spi_of(&b, false);
+	eb.dst = b.addr;
+	ike_post_sa_event(a.ike, &ea);
+	ike_post_sa_event(b.ike, &eb);
+	cr_assert(out_spi_changed(old_out), "no new child SA");
+	/* Let every DELETE and retransmission settle. */
+	ikt_wait(&a, &b, x_has_none, 1.5);
+	cr_assert(both_pairs(&a, &b), "A has %zu SAs, B %zu", a.nsas, b.nsas);
+	assert_mirrored(&a, &b, false);
+	assert_mirrored(&b, &a, false);
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
+	cr_assert_leq(sa.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_leq(sb.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_eq(sa.dropped + sb.dropped, 0);
+}
