@@ -713,7 +713,7 @@ Test(ikev1_exchange, gre_p2p_comes_up, .fini = teardown)
  */
 Test(ikev1_exchange, nat_traversal_floats, .fini = teardown_clock)
 {
-	struct dp_sa_cfg in, out;
+	struct dp_sa_cfg in = { 0 }, out;
 	struct ike_sa_info *info;
 	int n;
 
