@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 RUN_ARGS ?= --ssh 127.0.0.1:2222
 
-.PHONY: all deps test-deps build build-san run test test-fast bench fuzz clean
+.PHONY: all deps test-deps build build-san run router test test-fast bench fuzz clean
 
 all: build
 
@@ -29,12 +29,20 @@ build: deps $(BUILD)/Makefile
 build-san: test-deps $(SAN_BUILD)/Makefile
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 
-# A router in this terminal. Its startup-config starts as a copy of the
+# The default lab: the two routers of the invalid-SPI story, R1's console
+# in this terminal and R2 on telnet (docs/recovery-tutorial.md). Ctrl-C
+# at R1's console or `exit` stops the lab.
+LAB ?= configs/labs/invalid-spi.lab
+
+run: build
+	./$(BUILD)/vrouter lab --console R1 $(LAB)
+
+# One router in this terminal. Its startup-config starts as a copy of the
 # shipped default, kept in the build folder so `write memory` leaves the
 # repository clean.
 STARTUP ?= $(BUILD)/startup-config
 
-run: build
+router: build
 	@[ -f $(STARTUP) ] || cp configs/default.cfg $(STARTUP)
 	./$(BUILD)/vrouter --config $(STARTUP) $(RUN_ARGS)
 
@@ -57,6 +65,10 @@ bench: test-deps build
 	done; \
 	/usr/bin/python3 bench/bench_sessions.py --binary $(BUILD)/vrouter || \
 		{ echo "bench: bench_sessions.py failed"; status=1; }; \
+	/usr/bin/python3 bench/bench_lab --binary $(BUILD)/vrouter || \
+		{ echo "bench: bench_lab missed a goal or failed"; status=1; }; \
+	/usr/bin/python3 bench/bench_ike.py --binary $(BUILD)/vrouter || \
+		{ echo "bench: bench_ike.py missed a goal or failed"; status=1; }; \
 	exit $$status
 
 # Each libFuzzer harness in tests/fuzz for FUZZ_TIME seconds, built with
