@@ -204,6 +204,17 @@ ikev2_dup_msg(const uint8_t *msg, size_t len)
 }
 
 /* Sends our request and keeps it for retransmission. */
+/* Seconds until the next retransmission: doubling from RETX_FIRST_SEC,
+ * or the DPD retry interval for a liveness check, as IOS's `dpd
+ * INTERVAL RETRY` asks. */
+static double
+retx_interval(const struct v2_sa *sa)
+{
+	if (sa->req_is_dpd && sa->dpd_retry != 0)
+		return sa->dpd_retry;
+	return RETX_FIRST_SEC * (1u << sa->retx_count);
+}
+
 void
 ikev2_send_request(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 		   size_t len)
@@ -214,7 +225,7 @@ ikev2_send_request(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 	sa->req_msgid = ikev2_get_be32(msg + 20);
 	sa->req_exchange = msg[18];
 	sa->retx_count = 0;
-	sa->retx_next = ike_now(ike) + RETX_FIRST_SEC;
+	sa->retx_next = ike_now(ike) + retx_interval(sa);
 	sa->next_msgid = sa->req_msgid + 1;
 	ikev2_transmit(ike, sa, msg, len);
 }
@@ -237,6 +248,7 @@ ikev2_request_done(struct v2_sa *sa)
 	sa->req = NULL;
 	sa->req_len = 0;
 	sa->retx_next = 0;
+	sa->req_is_dpd = false;
 }
 
 /* Starts a message of EXCHANGE over SA: a request of ours, or the
@@ -359,8 +371,10 @@ send_informational(struct ikemgr *ike, struct v2_sa *sa,
 		break;			/* DPD: an empty request */
 	}
 	len = ikev2_seal_msg(sa, &b);
-	if (len > 0)
-		ikev2_send_request(ike, sa, msg, len);
+	if (len == 0)
+		return;
+	sa->req_is_dpd = j->kind == V2_JOB_DPD;
+	ikev2_send_request(ike, sa, msg, len);
 }
 
 
@@ -571,7 +585,7 @@ retransmit_due(struct ikemgr *ike, struct v2_sa *sa, double now)
 		return false;
 	}
 	sa->retx_count++;
-	sa->retx_next = now + RETX_FIRST_SEC * (1u << sa->retx_count);
+	sa->retx_next = now + retx_interval(sa);
 	ikev2_transmit(ike, sa, sa->req, sa->req_len);
 	return true;
 }

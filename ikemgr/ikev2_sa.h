@@ -99,6 +99,7 @@ struct v2_sa {
 	uint8_t req_exchange;
 	double retx_next;
 	unsigned retx_count;
+	bool req_is_dpd;		/* retransmitted every dpd_retry s */
 	struct v2_child_neg neg;
 	/* Our rekey of this IKE SA, while its request is outstanding. */
 	bool rekeying;

@@ -816,3 +816,46 @@ Test(ikev2_exchange, simultaneous_child_rekey, .fini = teardown)
 	cr_assert_leq(sb.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
 	cr_assert_eq(sa.dropped + sb.dropped, 0);
 }
+
+static size_t want_sent;
+
+static bool
+a_sent_enough(struct ikt_side *x, struct ikt_side *y)
+{
+	size_t n;
+
+	(void)y;
+	pthread_mutex_lock(&x->lock);
+	n = x->sent;
+	pthread_mutex_unlock(&x->lock);
+	return n >= want_sent;
+}
+
+/* `dpd 10 2` in the profile: after 10 s without a message from the
+ * peer an empty INFORMATIONAL goes out, repeated every 2 s; without an
+ * answer the IKE SA and its child SAs go. */
+Test(ikev2_exchange, dpd_declares_peer_dead, .fini = teardown_clock)
+{
+	struct ike_v2_stats st;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " dpd 10 2 periodic\n"), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	b.drop_all = true;
+	want_sent = a.sent + 1;
+	fake_now = fake_now + 11;
+	cr_assert(ikt_wait(&a, &b, a_sent_enough, 5), "no liveness check");
+	ike_get_v2_stats(a.ike, &st);
+	cr_assert_eq(st.tx_req[IKE_V2_INFORMATIONAL], 1);
+	for (int i = 0; i < 5; i++) {
+		want_sent++;
+		fake_now = fake_now + 2.01;
+		cr_assert(ikt_wait(&a, &b, a_sent_enough, 5),
+			  "no retransmission %d", i + 1);
+	}
+	cr_assert_eq(ikt_count(&a, true), 1, "gone before the last retry");
+	fake_now = fake_now + 2.01;
+	cr_assert(ikt_wait(&a, &b, x_has_none, 5), "A kept its SAs");
+	cr_assert(ikt_wait(&a, &b, a_dead, 5), "A kept its IKE SA");
+}
