@@ -549,8 +549,9 @@ drop:
 	ike->v2->stats.dropped++;
 }
 
-/* Deletes the other IKEv2 SAs with the peer of SA after INITIAL_CONTACT
- * (RFC 7296 2.4), with their children, without notifying. */
+/* Deletes the other established IKEv2 SAs with the peer of SA after
+ * INITIAL_CONTACT (RFC 7296 2.4), with their children, without
+ * notifying. */
 static void
 initial_contact(struct ikemgr *ike, struct v2_sa *sa)
 {
@@ -560,7 +561,10 @@ initial_contact(struct ikemgr *ike, struct v2_sa *sa)
 	while (i < st->nsas) {
 		struct v2_sa *old = st->sas[i];
 
-		if (old == sa || old->peer != sa->peer) {
+		/* An SA of ours still in negotiation stays: both ends of a
+		 * tunnel may start at once, each with INITIAL_CONTACT. */
+		if (old == sa || old->peer != sa->peer ||
+		    old->state != V2_READY) {
 			i++;
 			continue;
 		}

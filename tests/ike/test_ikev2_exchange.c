@@ -859,3 +859,73 @@ Test(ikev2_exchange, dpd_declares_peer_dead, .fini = teardown_clock)
 	cr_assert(ikt_wait(&a, &b, x_has_none, 5), "A kept its SAs");
 	cr_assert(ikt_wait(&a, &b, a_dead, 5), "A kept its IKE SA");
 }
+
+#define TUNNEL(me, peer) \
+	CBC \
+	"crypto ikev2 keyring KR\n" \
+	" peer P\n" \
+	"  address " peer "\n" \
+	"  pre-shared-key s3cret\n" \
+	"crypto ikev2 profile PROF\n" \
+	" match identity remote address " peer " 255.255.255.255\n" \
+	" authentication remote pre-share\n" \
+	" authentication local pre-share\n" \
+	" keyring local KR\n" \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n" \
+	"crypto ipsec profile IPP\n" \
+	" set transform-set TS\n" \
+	" set ikev2-profile PROF\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address " me " 255.255.255.0\n" \
+	"interface Tunnel1\n" \
+	" ip address 172.16.0.1 255.255.255.252\n" \
+	" tunnel source GigabitEthernet1\n" \
+	" tunnel destination " peer "\n" \
+	" tunnel mode ipsec ipv4\n" \
+	" tunnel protection ipsec profile IPP\n"
+
+static bool
+tunnel_up(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) >= 1 && ikt_count(x, true) >= 1 &&
+	       ikt_count(y, false) >= 1 && ikt_count(y, true) >= 1;
+}
+
+/* An sVTI whose IPsec profile names an IKEv2 profile negotiates IKEv2
+ * once configured, from both ends at once; every SA one end installs
+ * has its mirror on the other, bound to Tunnel1. */
+Test(ikev2_exchange, svti_with_ikev2_profile, .fini = teardown)
+{
+	struct dp_sa_cfg sas[IKT_SAS_MAX], out;
+	struct ike_sa_info *info;
+	size_t n;
+	int k;
+
+	ikt_pair_start(&a, TUNNEL("10.0.0.1", "10.0.0.2"), &b,
+		       TUNNEL("10.0.0.2", "10.0.0.1"));
+	cr_assert(ikt_wait(&a, &b, tunnel_up, 10),
+		  "no tunnel SAs: A %zu, B %zu", a.nsas, b.nsas);
+	ikt_wait(&a, &b, x_has_none, 1.0);
+	pthread_mutex_lock(&a.lock);
+	n = a.nsas;
+	memcpy(sas, a.sas, n * sizeof(sas[0]));
+	pthread_mutex_unlock(&a.lock);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(sas[i].ifname, "Tunnel1");
+		cr_assert_str_eq(sas[i].map, "");
+		if (sas[i].params.outbound)
+			continue;
+		cr_assert(ikt_find(&b, sas[i].params.spi, true, &out),
+			  "A's inbound 0x%X has no outbound twin on B",
+			  sas[i].params.spi);
+		cr_assert_eq(memcmp(sas[i].params.cipher_key,
+				    out.params.cipher_key, 32), 0);
+	}
+	k = ike_get_sas(a.ike, &info);
+	cr_assert_geq(k, 1);
+	for (int i = 0; i < k; i++) {
+		cr_assert_eq(info[i].version, 2);
+		cr_assert_str_eq(info[i].ifname, "Tunnel1");
+	}
+	free(info);
+}
