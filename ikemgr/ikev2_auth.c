@@ -584,7 +584,7 @@ ikev2_established(struct ikemgr *ike, struct v2_sa *sa)
 	sa->expires = now + (sa->lifetime != 0 ? sa->lifetime : 86400);
 	ike->v2->stats.sa_established++;
 	atomic_fetch_add(&ike->p1_established, 1);
-	DBG(sa, "IKE SA ikev2_established with profile %s", sa->profile);
+	DBG(sa, "IKE SA established with profile %s", sa->profile);
 }
 
 void

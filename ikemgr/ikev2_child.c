@@ -261,7 +261,7 @@ ikev2_send_create_child(struct ikemgr *ike, struct v2_sa *sa,
 /*
  * Runs the responder's half of PFS for the chosen proposal CH: with a
  * PFS group, a KE of ours into KE and g^ir into GIR; without one, the
- * peer's KE (ikev2_offered with a proposal not chosen) is ignored.
+ * peer's KE (offered with a proposal not chosen) is ignored.
  */
 static int
 pfs_respond(const struct esp_choice *ch, const struct ikev2_pl *kep,
@@ -284,7 +284,7 @@ pfs_respond(const struct esp_choice *ch, const struct ikev2_pl *kep,
 	return rc;
 }
 
-/* Answers a rekey of a child SA we do not have (any more), as after a
+/* Responds to a rekey of a child SA we do not have (any more), as after a
  * collision that our rekey already settled. */
 static void
 child_not_found(struct ikemgr *ike, struct v2_sa *sa, uint32_t msgid,
