@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """vrouter retransmits Main Mode: nftables drops every reply charon
 sends for a few seconds after vrouter's first Main Mode message. charon
-sees vrouter's retransmits at growing intervals, and once the replies
+logs vrouter's retransmits at growing intervals, and once the replies
 pass again the tunnel comes up without a new trigger from charon's
 side.
 

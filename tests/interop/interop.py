@@ -710,8 +710,8 @@ secrets {{
                            f"answered {when}, expected {expected}")
 
     def ping_through(self, vty, seconds, what, each_round=None):
-        """Pings two at a time each way for SECONDS, calling EACH_ROUND()
-        after every round; raises LabError when more than one ping in
+        """Pings two at a time each way for SECONDS and calls EACH_ROUND()
+        after every round. Raises LabError when more than one ping in
         either direction was lost across WHAT."""
         lost_peer = lost_vrouter = 0
         deadline = time.monotonic() + seconds
