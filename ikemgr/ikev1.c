@@ -2811,6 +2811,32 @@ ikev1_next_deadline(struct ikemgr *ike)
 	return next;
 }
 
+/*
+ * A peer that answers none of the Quick Mode retransmissions over a live
+ * IKE SA has most likely lost that IKE SA, for instance by rebooting
+ * during a rekey. IOS keeps such an IKE SA until DPD or its lifetime ends
+ * it, and the tunnel stays black-holed meanwhile. Here the IKE SA is
+ * deleted, and an initiator starts Main Mode again for the same entry.
+ */
+static void
+quick_mode_gave_up(struct ikemgr *ike, struct ike_sa *sa,
+		   const struct ike_entry *entry, bool initiator)
+{
+	uint32_t peer = sa->peer;
+	char addr[INET_ADDRSTRLEN];
+
+	DBG(sa->conn_id, "Quick Mode with %s got no answer, deleting the "
+	    "ISAKMP SA", ntoa(peer, addr));
+	ikev1_delete_sa(ike, sa, true, false);
+	if (!initiator || (sa = ikev1_initiate(ike, peer, entry)) == NULL)
+		return;
+	sa->pending_qm = true;
+	snprintf(sa->pending_map, sizeof(sa->pending_map), "%s", entry->map);
+	sa->pending_seq = entry->seq;
+	snprintf(sa->pending_ifname, sizeof(sa->pending_ifname), "%s",
+		 entry->ifname);
+}
+
 void
 ikev1_timers(struct ikemgr *ike, double now)
 {
@@ -2819,13 +2845,18 @@ ikev1_timers(struct ikemgr *ike, double now)
 	while (i < ike->nqms) {
 		struct ike_qm *qm = ike->qms[i];
 		struct ike_sa *sa = ike_find_sa_by_conn(ike, qm->conn_id);
+		bool gave_up = sa != NULL && !retx_due(ike, sa, &qm->retx, now);
+		struct ike_entry entry = qm->entry;
+		bool initiator = qm->initiator;
 
-		if (sa == NULL || !retx_due(ike, sa, &qm->retx, now) ||
+		if (sa == NULL || gave_up ||
 		    (qm->retx.msg == NULL && now - qm->started > 30)) {
 			if (sa != NULL && qm->installed && ike->io.remove)
 				ike->io.remove(ike->io_ctx, false, sa->local,
 					       qm->spi_in);
 			remove_qm(ike, qm);
+			if (gave_up)
+				quick_mode_gave_up(ike, sa, &entry, initiator);
 			continue;
 		}
 		i++;

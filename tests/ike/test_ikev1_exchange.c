@@ -1058,3 +1058,54 @@ Test(ikev1_exchange, debug_condition_peer, .fini = teardown)
 	cr_assert_eq(ikt_log_count("beginning Quick Mode exchange"), 1);
 	debug_condition_reset();
 }
+
+static bool
+fresh_pair_on_b(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_ike_up(x) == 1 && ikt_count(y, false) == 1 &&
+	       ikt_count(y, true) == 1;
+}
+
+/*
+ * B reboots and A's rekey Quick Mode goes unanswered over the IKE SA
+ * that B lost. Once the retransmissions run out, A deletes that IKE SA
+ * and starts Main Mode again, so a new pair comes up without DPD.
+ */
+Test(ikev1_exchange, unanswered_rekey_restarts_main_mode,
+     .fini = teardown_clock)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct dp_invalid_spi_event old;
+	struct ike_sa_info *info;
+	uint32_t first_conn;
+	int n;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	n = ike_get_sas(a.ike, &info);
+	cr_assert_eq(n, 1);
+	first_conn = info[0].conn_id;
+	free(info);
+	old = stale_spi_event(&a, &b);
+	ikt_side_restart(&b, CFG_B(""));
+	ikt_log_start();
+
+	ev.dst = a.addr;
+	ev.spi = old.spi;
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+	/* Retransmissions after 2, 4, 8, 16 and 32 s, then the give-up
+	 * 32 s after the last one. */
+	for (int i = 0; i < 28; i++)
+		advance(2.5);
+	cr_assert(ikt_wait(&a, &b, fresh_pair_on_b, 5),
+		  "A has %d IKE SAs, B %zu SAs; %zu retransmissions, %zu "
+		  "give-ups", ikt_ike_up(&a), b.nsas,
+		  ikt_log_count("retransmitting phase 2"),
+		  ikt_log_count("got no answer"));
+	n = ike_get_sas(a.ike, &info);
+	cr_assert_eq(n, 1);
+	cr_assert_neq(info[0].conn_id, first_conn, "a new IKE SA");
+	free(info);
+}
