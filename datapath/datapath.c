@@ -61,6 +61,8 @@ enum msg_type {
 	MSG_SPI_NOTE,
 	MSG_SPI_GET,
 	MSG_SPI_CLEAR,
+	MSG_NHRP_GET,
+	MSG_NHRP_CLEAR,
 	MSG_STOP,
 };
 
@@ -93,6 +95,14 @@ struct capture_request {
 struct spi_request {
 	struct dp_spi_table *out;
 	int rc;
+	sem_t done;
+};
+
+/* dp_nhrp_get(): on the caller's stack. */
+struct nhrp_request {
+	struct dp_nhrp_entry *rows;
+	struct dp_nhrp_stats *stats;
+	int n;
 	sem_t done;
 };
 
@@ -246,6 +256,9 @@ discard_msg(struct msg *m)
 	case MSG_SPI_GET:
 		sem_post(&((struct spi_request *)m->ptr)->done);
 		break;
+	case MSG_NHRP_GET:
+		sem_post(&((struct nhrp_request *)m->ptr)->done);
+		break;
 	case MSG_CAPTURE:
 		((struct capture_request *)m->ptr)->rc = -1;
 		snprintf(((struct capture_request *)m->ptr)->err,
@@ -331,6 +344,7 @@ dp_destroy(struct dp *dp)
 	dp_limiter_free(dp->log_lim);
 	dp_limiter_free(dp->event_lim);
 	dp_spi_diag_free(dp->spi_diag);
+	dp_nhrp_free(dp);
 	pthread_mutex_destroy(&dp->base_lock);
 	free(dp);
 }
@@ -686,12 +700,23 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SPI_CLEAR:
 		dp_spi_diag_clear(dp->spi_diag);
 		break;
+	case MSG_NHRP_GET: {
+		struct nhrp_request *r = m->ptr;
+
+		r->n = dp_nhrp_copy(dp, &r->rows, r->stats);
+		sem_post(&r->done);
+		break;
+	}
+	case MSG_NHRP_CLEAR:
+		dp_nhrp_clear_now(dp);
+		break;
 	case MSG_SYNC:
 	case MSG_STOP:
 		break;
 	}
 	if (m->type != MSG_GET_SAS && m->type != MSG_SA_REMOVE &&
 	    m->type != MSG_CAPTURE && m->type != MSG_SPI_GET &&
+	    m->type != MSG_NHRP_GET &&
 	    m->done != NULL)
 		sem_post(m->done);
 }
@@ -720,6 +745,33 @@ dp_get_spi_flows(struct dp *dp, struct dp_spi_table *out)
 	post_wait(dp, &m, &req.done);
 	sem_destroy(&req.done);
 	return req.rc;
+}
+
+int
+dp_nhrp_get(struct dp *dp, struct dp_nhrp_entry **out,
+	    struct dp_nhrp_stats *stats)
+{
+	struct dp_nhrp_stats unused;
+	struct nhrp_request req = { .n = -1,
+				    .stats = stats != NULL ? stats : &unused };
+	struct msg m = { .type = MSG_NHRP_GET, .ptr = &req };
+
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	*out = req.rows;
+	return req.n;
+}
+
+void
+dp_nhrp_clear(struct dp *dp)
+{
+	sem_t done;
+	struct msg m = { .type = MSG_NHRP_CLEAR, .done = &done };
+
+	sem_init(&done, 0, 0);
+	post_wait(dp, &m, &done);
+	sem_destroy(&done);
 }
 
 void

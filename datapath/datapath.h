@@ -504,6 +504,8 @@ void dp_get_stats(struct dp *dp, struct dp_stats *out);
 
 #define DP_MTU_DEFAULT 1500
 #define DP_NHRP_MAX 16
+#define DP_NHS_MAX 4
+#define DP_NHRP_HOLDTIME_DEFAULT 7200	/* IOS default, seconds */
 
 enum dp_tunnel_mode {
 	DP_TUNNEL_NONE,			/* not a Tunnel interface */
@@ -536,6 +538,13 @@ struct dp_if_cfg {
 	char protection[DP_NAME_MAX];	/* tunnel protection ipsec profile */
 	struct dp_nhrp_map nhrp[DP_NHRP_MAX];
 	size_t n_nhrp;
+	/* NHRP of an mGRE tunnel; network ID 0 leaves NHRP off. */
+	uint32_t nhrp_network_id;
+	uint16_t nhrp_holdtime;		/* seconds; DP_NHRP_HOLDTIME_DEFAULT */
+	bool nhrp_no_unique;		/* ip nhrp registration no-unique */
+	char nhrp_auth[9];		/* ip nhrp authentication; "": none */
+	struct dp_nhrp_map nhs[DP_NHS_MAX]; /* nbma 0: from the maps */
+	size_t n_nhs;
 };
 
 /* `crypto ipsec df-bit`: the DF bit of the outer header of ESP packets. */
@@ -863,6 +872,57 @@ struct dp_spi_note {
 /* Queues NOTE without blocking; -1 when the queue is full. Notes and
  * dp_sa_remove() share the queue, so they take effect in call order. */
 int dp_spi_note(struct dp *dp, const struct dp_spi_note *note);
+
+/* ---- NHRP (RFC 2332) on multipoint GRE tunnels ---- */
+
+/* What `show dmvpn` prints in a row's State column. */
+enum dp_nhrp_state {
+	DP_NHRP_STATE_UP,		/* UP: usable */
+	DP_NHRP_STATE_NHRP,		/* NHRP: NHS without a reply yet */
+	DP_NHRP_STATE_IKE,		/* IKE: protected, no SA to NBMA yet */
+};
+
+/*
+ * One row of a tunnel's NHRP cache: a static `ip nhrp map` or NHS, or a
+ * dynamic entry learned from a registration request.
+ */
+struct dp_nhrp_entry {
+	char ifname[DP_IFNAME_MAX];
+	uint32_t addr;			/* tunnel address, network order */
+	uint32_t nbma;			/* NBMA address, network order */
+	bool dynamic;			/* learned by registration */
+	bool nhs;			/* one of our next hop servers */
+	bool unique;			/* registered with the unique flag */
+	enum dp_nhrp_state state;
+	uint16_t holdtime;		/* dynamic: as registered, seconds */
+	uint64_t created_ns;		/* CLOCK_MONOTONIC */
+	uint64_t updown_ns;		/* when the state last changed */
+	uint64_t expires_ns;		/* dynamic only; 0: never */
+};
+
+/* NHRP packet counters of the router, by packet type. */
+struct dp_nhrp_stats {
+	uint64_t reg_req_sent, reg_req_rcvd;
+	uint64_t reg_reply_sent, reg_reply_rcvd;
+	uint64_t purge_req_rcvd, purge_reply_sent;
+	uint64_t error_rcvd;		/* error indications */
+	uint64_t malformed;		/* dropped: short, bad checksum, ... */
+	uint64_t auth_failed;		/* dropped: authentication mismatch */
+	uint64_t unsupported;		/* dropped: a type not handled */
+	uint64_t rejected;		/* registrations answered with an error */
+	uint64_t send_failed;		/* no route, no NBMA or no SA yet */
+};
+
+/*
+ * Copies the NHRP caches of every mGRE tunnel (static rows first, then
+ * dynamic rows, by tunnel) into a malloc'd array (free() it) and the
+ * counters into STATS. Returns the count, or -1 when out of memory.
+ */
+int dp_nhrp_get(struct dp *dp, struct dp_nhrp_entry **out,
+		struct dp_nhrp_stats *stats);
+
+/* `clear ip nhrp`: removes the dynamic entries. Waits until done. */
+void dp_nhrp_clear(struct dp *dp);
 
 /* ---- Routing table ---- */
 

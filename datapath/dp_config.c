@@ -15,7 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "core/config.h"
-#include "datapath/datapath.h"
+#include "datapath/dp_private.h"
 
 #define MOD "/vrouter-config:"
 #define DEFAULT_LIFETIME_SEC 3600
@@ -120,6 +120,7 @@ extract_tunnel(const struct lyd_node *n, struct dp_if_cfg *ifc)
 	v = leaf(n, "tunnel/protection/profile");
 	if (v != NULL)
 		snprintf(ifc->protection, sizeof(ifc->protection), "%s", v);
+	dp_nhrp_extract(n, ifc);
 	if (lyd_find_path(n, "nhrp", 0, &nhrp) != LY_SUCCESS || nhrp == NULL)
 		return;
 	LY_LIST_FOR(lyd_child(nhrp), c) {

@@ -229,6 +229,7 @@ struct dp {
 	/* Per cfg.ifs entry: the outbound SA a tunnel last found for its
 	 * peer, valid while its gen equals sa_gen. */
 	struct dp_tunnel_sa_cache *tunnel_sa;
+	struct dp_nhrp *nhrp;		/* NHRP caches, see nhrp.c */
 	struct dp_ike_packet ike_msg;	/* inbound, or popped from ike_q */
 	uint8_t ike_pkt[DP_IKE_MSG_MAX + 32]; /* an IKE datagram being sent */
 };
@@ -423,12 +424,40 @@ const struct dp_if_cfg *dp_tunnel_if(const struct dp *dp, const char *name);
 int dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 		     const uint8_t *pkt, size_t len, uint32_t next_hop,
 		     int depth);
+/* Sends PKT of GRE protocol type PROTO through T to the NBMA address
+ * PEER (the tunnel destination for point-to-point tunnels). */
+int dp_tunnel_send(struct dp *dp, const struct dp_if_cfg *t, uint16_t proto,
+		   const uint8_t *pkt, size_t len, uint32_t peer, int depth);
+/* T's tunnel source as an address: given, or the source interface's. */
+uint32_t dp_tunnel_source(const struct dp *dp, const struct dp_if_cfg *t);
+/* True when T has an outbound SA towards PEER. */
+bool dp_tunnel_has_sa(struct dp *dp, const struct dp_if_cfg *t,
+		      uint32_t peer);
 /* Feeds PKT, just taken out of a tunnel, into TUNNEL's input. */
 void dp_tunnel_deliver(struct dp *dp, const char *tunnel, uint8_t *pkt,
 		       size_t len, int depth);
 /* Handles a GRE packet for us; DECRYPTED when it came out of ESP. */
 void dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
 		  bool decrypted, int depth);
+
+/* nhrp.c */
+/* Rebuilds the next hop server state for dp->cfg, keeping the dynamic
+ * entries of tunnels that still run NHRP. */
+void dp_nhrp_reset(struct dp *dp);
+void dp_nhrp_free(struct dp *dp);
+/* The NBMA address of tunnel address ADDR on mGRE tunnel T, or 0. */
+uint32_t dp_nhrp_resolve(struct dp *dp, const struct dp_if_cfg *t,
+			 uint32_t addr);
+/* Handles the NHRP packet PKT that came through T from NBMA address SRC. */
+void dp_nhrp_input(struct dp *dp, const struct dp_if_cfg *t, uint32_t src,
+		   const uint8_t *pkt, size_t len);
+/* Sends registrations that are due and expires dynamic entries. */
+void dp_nhrp_timers(struct dp *dp, uint64_t now);
+int dp_nhrp_copy(struct dp *dp, struct dp_nhrp_entry **out,
+		 struct dp_nhrp_stats *stats);
+void dp_nhrp_clear_now(struct dp *dp);
+/* Reads the NHRP settings of interface node N into IFC. */
+void dp_nhrp_extract(const struct lyd_node *n, struct dp_if_cfg *ifc);
 
 /* capture.c */
 int dp_capture_apply(struct dp *dp, enum dp_capture_op op,

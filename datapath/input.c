@@ -128,6 +128,7 @@ dp_input_expire(struct dp *dp, uint64_t now)
 
 	for (size_t i = 0; i < n; i++)
 		dp_drop(dp, DP_DROP_REASS_TIMEOUT, 0);
+	dp_nhrp_timers(dp, now);
 }
 
 /* Returns the index of the interface that owns ADDR, or -1. */

@@ -341,6 +341,7 @@ dp_reconcile(struct dp *dp, struct dp_config *cfg)
 	dp_acquire_reset(dp);
 	dp_no_sa_reset(dp);
 	dp_tunnel_reset(dp);
+	dp_nhrp_reset(dp);
 }
 
 /* Removes E from dp->sas (by swapping in the last entry), the index

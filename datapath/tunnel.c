@@ -1,7 +1,8 @@
 /*
  * Tunnel interfaces: static VTI (`tunnel mode ipsec ipv4`), GRE point to
  * point (RFC 2784, with the RFC 2890 key) and multipoint GRE whose peers
- * come from static NHRP maps, each optionally protected by IPsec SAs
+ * come from NHRP (static maps, next hop servers and registrations, see
+ * nhrp.c), each optionally protected by IPsec SAs
  * bound to the tunnel (struct dp_sa_cfg ifname "TunnelN"). Runs on the
  * datapath thread only.
  */
@@ -16,6 +17,7 @@
 #define GRE_KEY		0x2000
 #define GRE_SEQ		0x1000
 #define ETH_P_IP	0x0800
+#define ETH_P_NHRP	0x2001	/* GRE protocol type of NHRP (Cisco) */
 
 const struct dp_if_cfg *
 dp_tunnel_if(const struct dp *dp, const char *name)
@@ -30,9 +32,8 @@ dp_tunnel_if(const struct dp *dp, const char *name)
 	return NULL;
 }
 
-/* The tunnel source as an address: given, or the source interface's. */
-static uint32_t
-tunnel_source(const struct dp *dp, const struct dp_if_cfg *t)
+uint32_t
+dp_tunnel_source(const struct dp *dp, const struct dp_if_cfg *t)
 {
 	if (t->tunnel_src != 0)
 		return t->tunnel_src;
@@ -84,23 +85,33 @@ tunnel_sa(struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
 	return best;
 }
 
-/* The NBMA address of tunnel address ADDR in T's static NHRP maps. */
-static uint32_t
-nhrp_lookup(const struct dp_if_cfg *t, uint32_t addr)
+bool
+dp_tunnel_has_sa(struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
 {
-	for (size_t i = 0; i < t->n_nhrp; i++) {
-		if (t->nhrp[i].addr == addr)
-			return t->nhrp[i].nbma;
-	}
-	return 0;
+	return tunnel_sa(dp, t, peer) != NULL;
 }
 
 int
 dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 		 const uint8_t *pkt, size_t len, uint32_t next_hop, int depth)
 {
+	uint32_t peer = t->tunnel_dst;
+
+	if (t->tunnel == DP_TUNNEL_MGRE) {
+		uint32_t dst;
+
+		memcpy(&dst, pkt + 16, 4);
+		peer = dp_nhrp_resolve(dp, t, next_hop != 0 ? next_hop : dst);
+	}
+	return dp_tunnel_send(dp, t, ETH_P_IP, pkt, len, peer, depth);
+}
+
+int
+dp_tunnel_send(struct dp *dp, const struct dp_if_cfg *t, uint16_t proto,
+	       const uint8_t *pkt, size_t len, uint32_t peer, int depth)
+{
 	int stat = dp_ifstat_index(dp, t->name);
-	uint32_t src = tunnel_source(dp, t), peer = t->tunnel_dst;
+	uint32_t src = dp_tunnel_source(dp, t);
 	struct dp_sa_entry *e;
 	enum dp_esp_status st;
 	uint8_t *out = dp->tun_pkt;
@@ -111,12 +122,6 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	if (pkt == dp->tun_pkt) {
 		memcpy(dp->frag_pkt, pkt, len);
 		pkt = dp->frag_pkt;
-	}
-	if (t->tunnel == DP_TUNNEL_MGRE) {
-		uint32_t dst;
-
-		memcpy(&dst, pkt + 16, 4);
-		peer = nhrp_lookup(t, next_hop != 0 ? next_hop : dst);
 	}
 	if (src == 0 || peer == 0 || depth > DP_MAX_NESTING) {
 		dp_drop(dp, DP_DROP_TUNNEL_NO_PEER, len);
@@ -154,7 +159,7 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 	memcpy(out + 16, &peer, 4);
 	dp_put16(out + 10, dp_ip_checksum(out, 20));
 	dp_put16(out + 20, t->has_key ? GRE_KEY : 0);
-	dp_put16(out + 22, ETH_P_IP);
+	dp_put16(out + 22, proto);
 	if (t->has_key) {
 		uint32_t k = htonl(t->tunnel_key);
 
@@ -166,7 +171,10 @@ dp_tunnel_output(struct dp *dp, const struct dp_if_cfg *t,
 		if (e == NULL) {
 			dp_drop(dp, DP_DROP_ESP_IKE_START, len);
 			dp_count_no_sa(dp, -1, (int)(t - dp->cfg.ifs));
-			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), pkt);
+			/* For mGRE the event carries the GRE packet, whose
+			 * destination is the NBMA peer to negotiate with. */
+			dp_acquire(dp, -1, (int)(t - dp->cfg.ifs),
+				   t->tunnel == DP_TUNNEL_MGRE ? out : pkt);
 			return -1;
 		}
 		memcpy(dp->tun_plain, out, n);
@@ -204,7 +212,7 @@ dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
 {
 	const uint8_t *g = pkt + hlen;
 	size_t off = 4;
-	uint16_t flags;
+	uint16_t flags, proto;
 	uint32_t src, dst, key = 0;
 
 	if (len < hlen + 4) {
@@ -225,8 +233,9 @@ dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
 	}
 	if (flags & GRE_SEQ)
 		off += 4;
-	if ((flags & 7) != 0 || dp_get16(g + 2) != ETH_P_IP ||
-	    len < hlen + off + 20) {
+	proto = dp_get16(g + 2);
+	if ((flags & 7) != 0 || (proto != ETH_P_IP && proto != ETH_P_NHRP) ||
+	    len < hlen + off + (proto == ETH_P_IP ? 20 : 0)) {
 		dp_drop(dp, DP_DROP_L2_UNSUPPORTED, len);
 		return;
 	}
@@ -237,7 +246,7 @@ dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
 
 		if ((t->tunnel != DP_TUNNEL_GRE &&
 		     t->tunnel != DP_TUNNEL_MGRE) || t->shutdown ||
-		    tunnel_source(dp, t) != dst ||
+		    dp_tunnel_source(dp, t) != dst ||
 		    (t->tunnel == DP_TUNNEL_GRE && t->tunnel_dst != src) ||
 		    t->has_key != !!(flags & GRE_KEY) ||
 		    (t->has_key && t->tunnel_key != key))
@@ -247,8 +256,12 @@ dp_gre_input(struct dp *dp, uint8_t *pkt, size_t hlen, size_t len,
 			dp_drop(dp, DP_DROP_TUNNEL_UNPROTECTED, len);
 			return;
 		}
-		dp_tunnel_deliver(dp, t->name, pkt + hlen + off,
-				  len - hlen - off, depth);
+		if (proto == ETH_P_NHRP)
+			dp_nhrp_input(dp, t, src, pkt + hlen + off,
+				      len - hlen - off);
+		else
+			dp_tunnel_deliver(dp, t->name, pkt + hlen + off,
+					  len - hlen - off, depth);
 		return;
 	}
 	dp_drop(dp, DP_DROP_TUNNEL_NO_PEER, len);

@@ -1,0 +1,790 @@
+/*
+ * NHRP (RFC 2332) as Cisco DMVPN runs it over multipoint GRE (GRE
+ * protocol type 0x2001): a spoke registers its tunnel address and NBMA
+ * address with each next hop server (`ip nhrp nhs`) and renews the
+ * registration every third of its holding time; a hub answers
+ * registrations and keeps the spokes as dynamic cache entries until
+ * their holding time runs out or a purge request removes them.
+ *
+ * NHRP lives in the datapath thread because the packets arrive there,
+ * inside GRE and ESP, and because every packet routed into an mGRE
+ * tunnel looks its NBMA address up in the cache: no lock is needed.
+ *
+ * NOTE: resolution requests, shortcuts and redirects are not handled;
+ * such packets are counted as unsupported and dropped.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+#include "datapath/dp_private.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_NHRP	0x2001
+
+/* Packet types (RFC 2332 section 5). */
+#define NHRP_REG_REQUEST	3
+#define NHRP_REG_REPLY		4
+#define NHRP_PURGE_REQUEST	5
+#define NHRP_PURGE_REPLY	6
+#define NHRP_ERROR		7
+
+#define NHRP_FLAG_UNIQUE	0x8000	/* registration: U bit */
+#define NHRP_FLAG_NO_REPLY	0x8000	/* purge: N bit */
+
+/* CIE codes of a registration reply. */
+#define NHRP_CODE_SUCCESS	0
+#define NHRP_CODE_UNIQUE_TAKEN	14	/* address already registered */
+
+#define NHRP_EXT_COMPULSORY	0x8000
+#define NHRP_EXT_END		0
+#define NHRP_EXT_AUTH		7
+
+#define FIXED_LEN	20		/* fixed header */
+#define MAND_LEN	20		/* mandatory part with IPv4 addresses */
+#define CIE_LEN		20		/* a CIE with IPv4 client addresses */
+#define NHRP_MTU	1514		/* what IOS puts in its CIE */
+#define PKT_MAX		128		/* largest packet this file builds */
+
+#define NS		1000000000ULL
+#define RETRY_FIRST_NS	(1 * NS)
+#define RETRY_MAX_NS	(32 * NS)
+#define DYNAMIC_MAX	1024
+
+/* Registration with one next hop server. */
+struct nhs_state {
+	char ifname[DP_IFNAME_MAX];
+	uint32_t addr, nbma;
+	uint32_t request_id;		/* of the request in flight */
+	uint64_t next_ns;		/* when to send next; 0: now */
+	uint64_t retry_ns;		/* current backoff */
+	uint64_t reply_ns;		/* last good reply; 0: none */
+	uint64_t created_ns;
+	uint64_t updown_ns;
+	bool registered;
+};
+
+struct dyn_entry {
+	char ifname[DP_IFNAME_MAX];
+	uint32_t addr, nbma;
+	bool unique;
+	uint16_t holdtime;
+	uint64_t created_ns, expires_ns;
+};
+
+struct dp_nhrp {
+	struct nhs_state *nhs;
+	size_t n_nhs;
+	struct dyn_entry *dyn;
+	size_t n_dyn;
+	uint64_t config_ns;		/* when the static rows appeared */
+	uint32_t next_request_id;
+	struct dp_nhrp_stats stats;
+};
+
+/* An NHRP packet taken apart; the addresses in network order. */
+struct nhrp_msg {
+	uint8_t type;
+	uint8_t hops;
+	uint16_t flags;
+	uint32_t request_id;
+	uint32_t src_nbma, src_addr, dst_addr;
+	/* The first CIE. */
+	bool has_cie;
+	uint8_t code, prefix;
+	uint16_t holdtime;
+	uint32_t cli_nbma, cli_addr;
+	/* Authentication extension: a clear-text password (SPI 1). */
+	bool has_auth;
+	char auth[9];
+};
+
+static struct dp_nhrp *
+state(struct dp *dp)
+{
+	if (dp->nhrp == NULL)
+		dp->nhrp = calloc(1, sizeof(*dp->nhrp));
+	return dp->nhrp;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static bool
+runs_nhrp(const struct dp_if_cfg *t)
+{
+	return t->tunnel == DP_TUNNEL_MGRE && !t->shutdown &&
+	       t->nhrp_network_id != 0;
+}
+
+/* ---- configuration ---- */
+
+static const char *
+leaf(const struct lyd_node *n, const char *path)
+{
+	struct lyd_node *l = NULL;
+
+	if (lyd_find_path(n, path, 0, &l) != LY_SUCCESS || l == NULL)
+		return NULL;
+	return lyd_get_value(l);
+}
+
+void
+dp_nhrp_extract(const struct lyd_node *n, struct dp_if_cfg *ifc)
+{
+	struct lyd_node *nhrp = NULL, *c;
+	const char *v;
+
+	ifc->nhrp_holdtime = DP_NHRP_HOLDTIME_DEFAULT;
+	if (lyd_find_path(n, "nhrp", 0, &nhrp) != LY_SUCCESS || nhrp == NULL)
+		return;
+	if ((v = leaf(nhrp, "network-id")) != NULL)
+		ifc->nhrp_network_id = (uint32_t)strtoul(v, NULL, 10);
+	if ((v = leaf(nhrp, "holdtime")) != NULL)
+		ifc->nhrp_holdtime = (uint16_t)strtoul(v, NULL, 10);
+	if ((v = leaf(nhrp, "authentication")) != NULL)
+		snprintf(ifc->nhrp_auth, sizeof(ifc->nhrp_auth), "%s", v);
+	ifc->nhrp_no_unique = leaf(nhrp, "registration-no-unique") != NULL;
+	LY_LIST_FOR(lyd_child(nhrp), c) {
+		struct dp_nhrp_map *m = &ifc->nhs[ifc->n_nhs];
+
+		if (strcmp(LYD_NAME(c), "nhs") != 0 ||
+		    ifc->n_nhs == DP_NHS_MAX)
+			continue;
+		v = leaf(c, "address");
+		if (v == NULL || inet_pton(AF_INET, v, &m->addr) != 1)
+			continue;
+		m->nbma = 0;
+		v = leaf(c, "nbma");
+		if (v != NULL && inet_pton(AF_INET, v, &m->nbma) != 1)
+			continue;
+		ifc->n_nhs++;
+	}
+}
+
+/* The NBMA address of ADDR from T's static maps and NHS settings. */
+static uint32_t
+static_nbma(const struct dp_if_cfg *t, uint32_t addr)
+{
+	for (size_t i = 0; i < t->n_nhrp; i++)
+		if (t->nhrp[i].addr == addr)
+			return t->nhrp[i].nbma;
+	for (size_t i = 0; i < t->n_nhs; i++)
+		if (t->nhs[i].addr == addr && t->nhs[i].nbma != 0)
+			return t->nhs[i].nbma;
+	return 0;
+}
+
+static struct nhs_state *
+find_nhs(struct nhs_state *v, size_t n, const char *ifname, uint32_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].addr == addr && strcmp(v[i].ifname, ifname) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static const struct dp_if_cfg *
+find_tunnel(const struct dp *dp, const char *ifname)
+{
+	const struct dp_if_cfg *t = dp_tunnel_if(dp, ifname);
+
+	return t != NULL && runs_nhrp(t) ? t : NULL;
+}
+
+void
+dp_nhrp_reset(struct dp *dp)
+{
+	struct dp_nhrp *st = state(dp);
+	struct nhs_state *nhs = NULL;
+	size_t n = 0, kept = 0;
+	uint64_t now = dp_now_ns();
+
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		const struct dp_if_cfg *t = &dp->cfg.ifs[i];
+
+		if (runs_nhrp(t))
+			n += t->n_nhs;
+	}
+	if (n > 0 && (nhs = calloc(n, sizeof(*nhs))) == NULL)
+		return;
+	n = 0;
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		const struct dp_if_cfg *t = &dp->cfg.ifs[i];
+
+		for (size_t k = 0; runs_nhrp(t) && k < t->n_nhs; k++) {
+			struct nhs_state *old, *s = &nhs[n++];
+
+			old = find_nhs(st->nhs, st->n_nhs, t->name,
+				       t->nhs[k].addr);
+			if (old != NULL &&
+			    old->nbma == static_nbma(t, t->nhs[k].addr)) {
+				*s = *old;
+				continue;
+			}
+			snprintf(s->ifname, sizeof(s->ifname), "%s", t->name);
+			s->addr = t->nhs[k].addr;
+			s->nbma = static_nbma(t, s->addr);
+			s->created_ns = now;
+			s->updown_ns = now;
+		}
+	}
+	free(st->nhs);
+	st->nhs = nhs;
+	st->n_nhs = n;
+	if (st->config_ns == 0)
+		st->config_ns = now;
+	/* Dynamic entries stay while their tunnel runs NHRP. */
+	for (size_t i = 0; i < st->n_dyn; i++)
+		if (find_tunnel(dp, st->dyn[i].ifname) != NULL)
+			st->dyn[kept++] = st->dyn[i];
+	st->n_dyn = kept;
+}
+
+void
+dp_nhrp_free(struct dp *dp)
+{
+	if (dp->nhrp == NULL)
+		return;
+	free(dp->nhrp->nhs);
+	free(dp->nhrp->dyn);
+	free(dp->nhrp);
+	dp->nhrp = NULL;
+}
+
+static struct dyn_entry *
+find_dyn(struct dp_nhrp *st, const char *ifname, uint32_t addr)
+{
+	for (size_t i = 0; st != NULL && i < st->n_dyn; i++)
+		if (st->dyn[i].addr == addr &&
+		    strcmp(st->dyn[i].ifname, ifname) == 0)
+			return &st->dyn[i];
+	return NULL;
+}
+
+uint32_t
+dp_nhrp_resolve(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr)
+{
+	uint32_t nbma = static_nbma(t, addr);
+	struct dyn_entry *d;
+
+	if (nbma != 0)
+		return nbma;
+	d = find_dyn(dp->nhrp, t->name, addr);
+	return d != NULL ? d->nbma : 0;
+}
+
+/* ---- packets ---- */
+
+/* RFC 1071 checksum over the whole NHRP packet. */
+static uint16_t
+checksum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Reads the extensions at P[0..LEN) into M; false when malformed. */
+static bool
+parse_extensions(const uint8_t *p, size_t len, struct nhrp_msg *m)
+{
+	size_t off = 0;
+
+	while (off + 4 <= len) {
+		uint16_t type = dp_get16(p + off) & ~NHRP_EXT_COMPULSORY;
+		size_t elen = dp_get16(p + off + 2);
+
+		if (off + 4 + elen > len)
+			return false;
+		if (type == NHRP_EXT_END)
+			return true;
+		if (type == NHRP_EXT_AUTH) {
+			/* Reserved (2), SPI (2), then the password. */
+			if (elen < 4 || dp_get16(p + off + 6) != 1 ||
+			    elen - 4 >= sizeof(m->auth))
+				return false;
+			memcpy(m->auth, p + off + 8, elen - 4);
+			m->auth[elen - 4] = '\0';
+			m->has_auth = true;
+		}
+		off += 4 + elen;
+	}
+	return off == len;
+}
+
+/*
+ * Takes an NHRP packet apart. Only IPv4 over IPv4 with 4-octet NBMA
+ * addresses and no subaddresses is accepted, which is what DMVPN sends.
+ */
+static bool
+parse(const uint8_t *p, size_t len, struct nhrp_msg *m)
+{
+	size_t size, ext, off;
+
+	memset(m, 0, sizeof(*m));
+	if (len < FIXED_LEN + MAND_LEN)
+		return false;
+	size = dp_get16(p + 10);
+	ext = dp_get16(p + 14);
+	if (dp_get16(p) != 1 || dp_get16(p + 2) != ETH_P_IP || p[16] != 1 ||
+	    size < FIXED_LEN + MAND_LEN || size > len ||
+	    checksum(p, size) != 0 || p[18] != 4 || p[19] != 0 ||
+	    p[20] != 4 || p[21] != 4)
+		return false;
+	if (ext != 0 && (ext < FIXED_LEN + MAND_LEN || ext > size))
+		return false;
+	m->type = p[17];
+	m->hops = p[9];
+	m->flags = dp_get16(p + 22);
+	memcpy(&m->request_id, p + 24, 4);
+	m->request_id = ntohl(m->request_id);
+	m->src_nbma = get32(p + 28);
+	m->src_addr = get32(p + 32);
+	m->dst_addr = get32(p + 36);
+	off = FIXED_LEN + MAND_LEN;
+	if ((ext != 0 ? ext : size) >= off + 12) {
+		const uint8_t *c = p + off;
+		size_t need = 12 + c[8] + c[9] + c[10];
+
+		if ((c[8] != 0 && c[8] != 4) || c[9] != 0 ||
+		    (c[10] != 0 && c[10] != 4) ||
+		    off + need > (ext != 0 ? ext : size))
+			return false;
+		m->has_cie = true;
+		m->code = c[0];
+		m->prefix = c[1];
+		m->holdtime = dp_get16(c + 6);
+		if (c[8] == 4)
+			m->cli_nbma = get32(c + 12);
+		if (c[10] == 4)
+			m->cli_addr = get32(c + 12 + c[8]);
+	}
+	return ext == 0 || parse_extensions(p + ext, size - ext, m);
+}
+
+/* Appends the authentication extension (when set) and the end. */
+static size_t
+put_extensions(uint8_t *p, size_t off, const char *auth)
+{
+	size_t alen = strlen(auth);
+
+	if (alen > 0) {
+		dp_put16(p + off, NHRP_EXT_COMPULSORY | NHRP_EXT_AUTH);
+		dp_put16(p + off + 2, (uint16_t)(4 + alen));
+		dp_put16(p + off + 4, 0);
+		dp_put16(p + off + 6, 1);
+		memcpy(p + off + 8, auth, alen);
+		off += 8 + alen;
+	}
+	dp_put16(p + off, NHRP_EXT_COMPULSORY | NHRP_EXT_END);
+	dp_put16(p + off + 2, 0);
+	return off + 4;
+}
+
+/* Sets the size and checksum of the packet P of LEN octets. */
+static void
+finish(uint8_t *p, size_t len)
+{
+	dp_put16(p + 10, (uint16_t)len);
+	dp_put16(p + 12, 0);
+	dp_put16(p + 12, checksum(p, len));
+}
+
+/*
+ * Builds a packet of TYPE with one CIE (code CODE) naming CLI_NBMA and
+ * CLI_ADDR, as a registration or its reply carries it. Returns its length.
+ */
+static size_t
+build(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
+      uint32_t src_nbma, uint32_t src_addr, uint32_t dst_addr, uint8_t code,
+      uint16_t holdtime, const char *auth)
+{
+	uint8_t *c = p + FIXED_LEN + MAND_LEN;
+	size_t len;
+
+	memset(p, 0, FIXED_LEN + MAND_LEN + CIE_LEN);
+	dp_put16(p, 1);				/* AFN: IPv4 NBMA */
+	dp_put16(p + 2, ETH_P_IP);
+	p[9] = 255;				/* hop count */
+	p[16] = 1;				/* version */
+	p[17] = type;
+	p[18] = 4;				/* NBMA address length */
+	p[20] = 4;				/* source protocol length */
+	p[21] = 4;				/* destination protocol length */
+	dp_put16(p + 22, flags);
+	put32(p + 24, htonl(request_id));
+	put32(p + 28, src_nbma);
+	put32(p + 32, src_addr);
+	put32(p + 36, dst_addr);
+	c[0] = code;
+	c[1] = 32;				/* prefix length */
+	dp_put16(c + 4, NHRP_MTU);
+	dp_put16(c + 6, holdtime);
+	c[8] = 4;
+	c[10] = 4;
+	put32(c + 12, src_nbma);
+	put32(c + 16, src_addr);
+	len = FIXED_LEN + MAND_LEN + CIE_LEN;
+	dp_put16(p + 14, (uint16_t)len);	/* extension offset */
+	len = put_extensions(p, len, auth);
+	finish(p, len);
+	return len;
+}
+
+static void
+send_to(struct dp *dp, const struct dp_if_cfg *t, const uint8_t *p,
+	size_t len, uint32_t nbma)
+{
+	if (dp_tunnel_send(dp, t, ETH_P_NHRP, p, len, nbma, 0) < 0)
+		dp->nhrp->stats.send_failed++;
+}
+
+static void
+send_registration(struct dp *dp, const struct dp_if_cfg *t,
+		  struct nhs_state *s)
+{
+	uint8_t p[PKT_MAX];
+	size_t len;
+
+	s->request_id = ++dp->nhrp->next_request_id;
+	len = build(p, NHRP_REG_REQUEST,
+		    t->nhrp_no_unique ? 0 : NHRP_FLAG_UNIQUE, s->request_id,
+		    dp_tunnel_source(dp, t), t->addr, s->addr,
+		    NHRP_CODE_SUCCESS, t->nhrp_holdtime, t->nhrp_auth);
+	dp->nhrp->stats.reg_req_sent++;
+	send_to(dp, t, p, len, s->nbma);
+}
+
+/* Enters or renews the registration in M, learned from NBMA address
+ * SRC; returns the CIE code of the reply. */
+static uint8_t
+register_client(struct dp *dp, const struct dp_if_cfg *t,
+		const struct nhrp_msg *m, uint32_t src)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct dyn_entry *d = find_dyn(st, t->name, m->src_addr);
+	uint16_t holdtime = m->has_cie && m->holdtime != 0 ?
+			    m->holdtime : t->nhrp_holdtime;
+
+	if (d != NULL && d->unique && d->nbma != src)
+		return NHRP_CODE_UNIQUE_TAKEN;
+	if (d == NULL) {
+		if (st->dyn == NULL)
+			st->dyn = calloc(DYNAMIC_MAX, sizeof(*st->dyn));
+		if (st->dyn == NULL || st->n_dyn == DYNAMIC_MAX)
+			return 5;	/* insufficient resources */
+		d = &st->dyn[st->n_dyn++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->ifname, sizeof(d->ifname), "%s", t->name);
+		d->addr = m->src_addr;
+		d->created_ns = dp->now;
+	}
+	/* The outer source is the address the spoke is reached at, also
+	 * when a NAT rewrote the NBMA address the packet claims. */
+	d->nbma = src;
+	d->unique = (m->flags & NHRP_FLAG_UNIQUE) != 0;
+	d->holdtime = holdtime;
+	d->expires_ns = dp->now + holdtime * NS;
+	return NHRP_CODE_SUCCESS;
+}
+
+static void
+answer_registration(struct dp *dp, const struct dp_if_cfg *t,
+		    const struct nhrp_msg *m, uint32_t src)
+{
+	uint8_t p[PKT_MAX];
+	uint8_t code;
+	size_t len;
+
+	dp->nhrp->stats.reg_req_rcvd++;
+	code = register_client(dp, t, m, src);
+	if (code != NHRP_CODE_SUCCESS)
+		dp->nhrp->stats.rejected++;
+	len = build(p, NHRP_REG_REPLY, m->flags, m->request_id, m->src_nbma,
+		    m->src_addr, m->dst_addr, code,
+		    m->has_cie ? m->holdtime : t->nhrp_holdtime, t->nhrp_auth);
+	dp->nhrp->stats.reg_reply_sent++;
+	send_to(dp, t, p, len, src);
+}
+
+static void
+take_reply(struct dp *dp, const struct dp_if_cfg *t,
+	   const struct nhrp_msg *m)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct nhs_state *s = find_nhs(st->nhs, st->n_nhs, t->name,
+				       m->dst_addr);
+
+	st->stats.reg_reply_rcvd++;
+	if (s == NULL || s->request_id != m->request_id ||
+	    m->src_addr != t->addr)
+		return;
+	if (!m->has_cie || m->code != NHRP_CODE_SUCCESS) {
+		st->stats.rejected++;
+		return;
+	}
+	if (!s->registered)
+		s->updown_ns = dp->now;
+	s->registered = true;
+	s->reply_ns = dp->now;
+	s->retry_ns = RETRY_FIRST_NS;
+	s->next_ns = dp->now + t->nhrp_holdtime * NS / 3;
+}
+
+/* Removes the dynamic entry of the purge request's client and answers
+ * unless the request asks for no reply. */
+static void
+take_purge(struct dp *dp, const struct dp_if_cfg *t,
+	   const struct nhrp_msg *m, uint32_t src)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct dyn_entry *d;
+	uint32_t addr = m->cli_addr != 0 ? m->cli_addr : m->src_addr;
+	uint8_t p[PKT_MAX];
+	size_t len;
+
+	st->stats.purge_req_rcvd++;
+	d = find_dyn(st, t->name, addr);
+	if (d != NULL)
+		*d = st->dyn[--st->n_dyn];
+	if (m->flags & NHRP_FLAG_NO_REPLY)
+		return;
+	len = build(p, NHRP_PURGE_REPLY, m->flags, m->request_id, m->src_nbma,
+		    m->src_addr, m->dst_addr, NHRP_CODE_SUCCESS, 0,
+		    t->nhrp_auth);
+	st->stats.purge_reply_sent++;
+	send_to(dp, t, p, len, src);
+}
+
+void
+dp_nhrp_input(struct dp *dp, const struct dp_if_cfg *t, uint32_t src,
+	      const uint8_t *pkt, size_t len)
+{
+	struct dp_nhrp *st = state(dp);
+	struct nhrp_msg m;
+
+	if (st == NULL)
+		return;
+	if (!runs_nhrp(t)) {
+		st->stats.unsupported++;
+		return;
+	}
+	if (!parse(pkt, len, &m) || m.hops == 0) {
+		st->stats.malformed++;
+		return;
+	}
+	/* With `ip nhrp authentication` set, both ends must send it. */
+	if (t->nhrp_auth[0] != '\0' &&
+	    (!m.has_auth || strcmp(m.auth, t->nhrp_auth) != 0)) {
+		st->stats.auth_failed++;
+		return;
+	}
+	switch (m.type) {
+	case NHRP_REG_REQUEST:
+		answer_registration(dp, t, &m, src);
+		break;
+	case NHRP_REG_REPLY:
+		take_reply(dp, t, &m);
+		break;
+	case NHRP_PURGE_REQUEST:
+		take_purge(dp, t, &m, src);
+		break;
+	case NHRP_ERROR:
+		st->stats.error_rcvd++;
+		break;
+	default:
+		st->stats.unsupported++;
+		break;
+	}
+}
+
+void
+dp_nhrp_timers(struct dp *dp, uint64_t now)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	size_t kept = 0;
+
+	if (st == NULL)
+		return;
+	dp->now = now;
+	for (size_t i = 0; i < st->n_nhs; i++) {
+		struct nhs_state *s = &st->nhs[i];
+		const struct dp_if_cfg *t = find_tunnel(dp, s->ifname);
+
+		if (t == NULL)
+			continue;
+		if (s->registered &&
+		    now - s->reply_ns > t->nhrp_holdtime * NS) {
+			s->registered = false;
+			s->updown_ns = now;
+		}
+		if (s->next_ns > now)
+			continue;
+		send_registration(dp, t, s);
+		/* Until the reply comes, retry with exponential backoff;
+		 * the reply moves the next one to a third of the holdtime. */
+		if (s->retry_ns == 0)
+			s->retry_ns = RETRY_FIRST_NS;
+		s->next_ns = now + s->retry_ns;
+		if (s->retry_ns < RETRY_MAX_NS)
+			s->retry_ns *= 2;
+	}
+	for (size_t i = 0; i < st->n_dyn; i++)
+		if (st->dyn[i].expires_ns > now)
+			st->dyn[kept++] = st->dyn[i];
+	st->n_dyn = kept;
+}
+
+/* ---- snapshots ---- */
+
+static enum dp_nhrp_state
+row_state(struct dp *dp, const struct dp_if_cfg *t, uint32_t nbma)
+{
+	if (t->protection[0] != '\0' && !dp_tunnel_has_sa(dp, t, nbma))
+		return DP_NHRP_STATE_IKE;
+	return DP_NHRP_STATE_UP;
+}
+
+static struct dp_nhrp_entry *
+add_row(struct dp_nhrp_entry **v, size_t *n, size_t *cap,
+	const struct dp_if_cfg *t, uint32_t addr, uint32_t nbma)
+{
+	struct dp_nhrp_entry *e;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct dp_nhrp_entry *nv = realloc(*v, c * sizeof(**v));
+
+		if (nv == NULL)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	e = &(*v)[(*n)++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->ifname, sizeof(e->ifname), "%s", t->name);
+	e->addr = addr;
+	e->nbma = nbma;
+	return e;
+}
+
+/* Appends the static row of ADDR on T, with its NHS state if any. */
+static int
+static_row(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr,
+	   struct dp_nhrp_entry **v, size_t *n, size_t *cap)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	uint32_t nbma = static_nbma(t, addr);
+	struct nhs_state *s = find_nhs(st->nhs, st->n_nhs, t->name, addr);
+	struct dp_nhrp_entry *e = add_row(v, n, cap, t, addr, nbma);
+
+	if (e == NULL)
+		return -1;
+	e->created_ns = s != NULL ? s->created_ns : st->config_ns;
+	e->updown_ns = e->created_ns;
+	e->state = row_state(dp, t, nbma);
+	if (s != NULL) {
+		e->nhs = true;
+		e->updown_ns = s->updown_ns;
+		if (e->state == DP_NHRP_STATE_UP && !s->registered)
+			e->state = DP_NHRP_STATE_NHRP;
+	}
+	return 0;
+}
+
+/* The static rows of T: its maps, then the NHSes given with an NBMA
+ * address that no map names. */
+static int
+copy_static(struct dp *dp, const struct dp_if_cfg *t,
+	    struct dp_nhrp_entry **v, size_t *n, size_t *cap)
+{
+	for (size_t k = 0; k < t->n_nhrp; k++)
+		if (static_row(dp, t, t->nhrp[k].addr, v, n, cap) < 0)
+			return -1;
+	for (size_t k = 0; k < t->n_nhs; k++) {
+		bool mapped = false;
+
+		for (size_t j = 0; j < t->n_nhrp; j++)
+			mapped |= t->nhrp[j].addr == t->nhs[k].addr;
+		if (mapped || t->nhs[k].nbma == 0)
+			continue;
+		if (static_row(dp, t, t->nhs[k].addr, v, n, cap) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+dp_nhrp_copy(struct dp *dp, struct dp_nhrp_entry **out,
+	     struct dp_nhrp_stats *stats)
+{
+	struct dp_nhrp *st = state(dp);
+	struct dp_nhrp_entry *v = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (st == NULL)
+		return -1;
+	if (stats != NULL)
+		*stats = st->stats;
+	for (size_t i = 0; i < dp->cfg.n_ifs; i++) {
+		const struct dp_if_cfg *t = &dp->cfg.ifs[i];
+
+		if (t->tunnel != DP_TUNNEL_MGRE || t->shutdown)
+			continue;
+		if (copy_static(dp, t, &v, &n, &cap) < 0)
+			goto fail;
+		for (size_t k = 0; k < st->n_dyn; k++) {
+			const struct dyn_entry *d = &st->dyn[k];
+			struct dp_nhrp_entry *e;
+
+			if (strcmp(d->ifname, t->name) != 0)
+				continue;
+			e = add_row(&v, &n, &cap, t, d->addr, d->nbma);
+			if (e == NULL)
+				goto fail;
+			e->dynamic = true;
+			e->unique = d->unique;
+			e->holdtime = d->holdtime;
+			e->created_ns = d->created_ns;
+			e->updown_ns = d->created_ns;
+			e->expires_ns = d->expires_ns;
+			e->state = DP_NHRP_STATE_UP;
+		}
+	}
+	*out = v;
+	return (int)n;
+fail:
+	free(v);
+	return -1;
+}
+
+void
+dp_nhrp_clear_now(struct dp *dp)
+{
+	if (dp->nhrp != NULL)
+		dp->nhrp->n_dyn = 0;
+}
