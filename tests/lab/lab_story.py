@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The invalid-SPI story on the default lab, configs/labs/invalid-spi.lab.
 
-Usage: lab_story.py norecovery | dpd | lostdelete | rekey | row NAME
+Usage: lab_story.py norecovery | dpd | lostdelete | rekey | rekeyreboot |
+       row NAME
 
 norecovery: traffic flows through the tunnel; R2 reloads and loses its
 SAs while R1 keeps its own. R1 keeps sending on the old SPI, so R2 logs
@@ -25,6 +26,12 @@ the stream carries 300 KB/s, so R1 rekeys every few seconds. Over 20 s
 there are several rekeys, no black hole, no loss after the first second
 and no RECVD_PKT_INV_SPI on R2: the old inbound SAs stay until the new
 ones carry the traffic.
+
+rekeyreboot: the same lab, and R2 reloads between two rekeys, with no
+recovery and no DPD. R1's next Quick Mode goes over an IKE SA that R2
+lost and gets no answer; once its retransmissions run out (about a
+minute), R1 deletes that IKE SA and starts Main Mode again, so the black
+hole ends on its own.
 
 row NAME: one row of the recovery table, configs/labs/row-NAME.lab,
 where R2 (or R1 for mgre-static) has invalid-SPI recovery on. After the
@@ -213,6 +220,17 @@ def story_rekey():
     return lab
 
 
+def story_rekey_reboot():
+    lab = lablib.Lab(lablib.lab_file("rekey.lab"))
+    lab.wait_trafgen("H1", r"^t=5 ", 40)
+    reload_r2(lab)
+    lab.wait_trafgen("H1", r"^blackhole end t=", 150)
+    m = re.findall(r"^blackhole end t=[\d.]+ duration=([\d.]+)",
+                   lab.trafgen("H1"), re.M)
+    print(f"black hole after the reload lasted {m[-1]} s")
+    return lab
+
+
 # Row name: (router to reload, whether the tunnel comes back by recovery).
 ROWS = {
     "static-map": ("R2", True),
@@ -266,6 +284,7 @@ STORIES = {
     "dpd": story_dpd,
     "lostdelete": story_lostdelete,
     "rekey": story_rekey,
+    "rekeyreboot": story_rekey_reboot,
 }
 
 if len(sys.argv) == 3 and sys.argv[1] == "row" and sys.argv[2] in ROWS:
