@@ -929,3 +929,30 @@ Test(ikev2_exchange, svti_with_ikev2_profile, .fini = teardown)
 	}
 	free(info);
 }
+
+#define PROP_GROUPS(groups) \
+	"crypto ikev2 proposal PROP\n" \
+	" encryption aes-cbc-256\n" \
+	" integrity sha256\n" \
+	" group " groups "\n" \
+	"crypto ikev2 policy POL\n" \
+	" proposal PROP\n"
+
+/* The initiator's KE is for group 19, which the responder does not
+ * take: INVALID_KE_PAYLOAD names group 14 and IKE_SA_INIT starts over
+ * with it. */
+Test(ikev2_exchange, invalid_ke_payload_retry, .fini = teardown)
+{
+	struct ike_v2_stats sa;
+
+	ikt_pair_start(&a, PROP_GROUPS("19 14") SIDE("10.0.0.1", "10.0.0.2",
+		       "s3cret", "10.0.0.2", "192.168.1.0", "192.168.2.0", ""),
+		       &b, PROP_GROUPS("14") SIDE("10.0.0.2", "10.0.0.1",
+		       "s3cret", "10.0.0.1", "192.168.2.0", "192.168.1.0", ""));
+	bring_up();
+	assert_ready(&a, true, 14);
+	assert_ready(&b, false, 14);
+	ike_get_v2_stats(a.ike, &sa);
+	cr_assert_eq(sa.tx_req[IKE_V2_SA_INIT], 2);
+	cr_assert_eq(sa.rx_res[IKE_V2_SA_INIT], 2);
+}
