@@ -399,6 +399,64 @@ tunnel_source(const struct dp_config *dc, const struct dp_if_cfg *t)
 	       if_addr(dc, t->tunnel_src_if);
 }
 
+/* Adds the entry of mGRE tunnel T towards PEER. PEER 0 adds the
+ * dynamic entry, which responds to any peer and never initiates. */
+static int
+add_mgre_entry(struct ike_config *c, const struct lyd_node *profile,
+	       const struct dp_config *dc, const struct dp_if_cfg *t,
+	       uint32_t peer, uint32_t seq)
+{
+	struct ike_entry *e = grow(&c->entries, &c->nentries, sizeof(*e));
+
+	if (e == NULL)
+		return -1;
+	memcpy(e->ifname, t->name, sizeof(e->ifname));
+	e->seq = seq;
+	e->multipoint = true;
+	e->local = tunnel_source(dc, t);
+	read_entry_policy(c, profile, e);
+	e->dynamic = peer == 0;
+	e->peers[0] = peer;
+	e->npeers = peer != 0;
+	e->has_selector = true;
+	e->selector.proto = 47;
+	e->selector.src = e->local;
+	e->selector.dst = peer;
+	return 0;
+}
+
+/*
+ * Adds the entries of a protected mGRE tunnel: one per NBMA address of
+ * its static NHRP maps and next hop servers, numbered from 1 so that
+ * each peer's SAs have an entry of their own, and a dynamic one
+ * (sequence 0) that responds to peers learned by NHRP. As on IOS, only the static ones
+ * initiate, and only they count as static peers for invalid-SPI
+ * recovery.
+ */
+static int
+read_mgre(struct ike_config *c, const struct lyd_node *profile,
+	  const struct dp_config *dc, const struct dp_if_cfg *t)
+{
+	uint32_t peers[DP_NHRP_MAX + DP_NHS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_nhrp + t->n_nhs; i++) {
+		uint32_t p = i < t->n_nhrp ? t->nhrp[i].nbma :
+			     t->nhs[i - t->n_nhrp].nbma;
+		bool seen = p == 0;
+
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = peers[k] == p;
+		if (!seen)
+			peers[n++] = p;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (add_mgre_entry(c, profile, dc, t, peers[i],
+				   (uint32_t)i + 1) < 0)
+			return -1;
+	return add_mgre_entry(c, profile, dc, t, 0, 0);
+}
+
 /*
  * Adds an entry for each point-to-point GRE or sVTI tunnel with
  * `tunnel protection ipsec profile`: its destination is the peer, and
@@ -416,14 +474,23 @@ read_tunnels(struct ike_config *c, const struct lyd_node *tree,
 		struct ly_set *set;
 		struct ike_entry *e;
 
-		if (t->protection[0] == '\0' || t->tunnel_dst == 0 ||
-		    (t->tunnel != DP_TUNNEL_GRE && t->tunnel != DP_TUNNEL_IPSEC))
+		if (t->protection[0] == '\0' ||
+		    (t->tunnel_dst == 0 && t->tunnel != DP_TUNNEL_MGRE) ||
+		    t->tunnel == DP_TUNNEL_NONE)
 			continue;
 		snprintf(xpath, sizeof(xpath),
 			 MOD "crypto/ipsec/profile[name='%s']", t->protection);
 		set = find_all(tree, xpath);
 		if (set == NULL || set->count == 0) {
 			ly_set_free(set, NULL);
+			continue;
+		}
+		if (t->tunnel == DP_TUNNEL_MGRE) {
+			int rc = read_mgre(c, set->dnodes[0], dc, t);
+
+			ly_set_free(set, NULL);
+			if (rc < 0)
+				return -1;
 			continue;
 		}
 		e = grow(&c->entries, &c->nentries, sizeof(*e));
@@ -627,8 +694,28 @@ const struct ike_entry *
 ike_config_lookup(const struct ike_config *c, const char *map, uint32_t seq,
 		  const char *ifname)
 {
-	return map[0] == '\0' ? ike_config_tunnel(c, ifname) :
-	       ike_config_entry(c, map, seq);
+	if (map[0] != '\0')
+		return ike_config_entry(c, map, seq);
+	/* The entries of one mGRE tunnel differ by sequence number. */
+	for (size_t i = 0; c != NULL && i < c->nentries; i++)
+		if (c->entries[i].map[0] == '\0' && c->entries[i].seq == seq &&
+		    strcmp(c->entries[i].ifname, ifname) == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+const struct ike_entry *
+ike_config_tunnel_peer(const struct ike_config *c, const char *ifname,
+		       uint32_t peer)
+{
+	for (size_t i = 0; c != NULL && i < c->nentries; i++) {
+		const struct ike_entry *e = &c->entries[i];
+
+		if (e->map[0] == '\0' && e->npeers > 0 &&
+		    e->peers[0] == peer && strcmp(e->ifname, ifname) == 0)
+			return e;
+	}
+	return NULL;
 }
 
 const struct ike_entry *

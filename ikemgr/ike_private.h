@@ -77,6 +77,8 @@ struct ike_entry {
 	bool aggressive;		/* its profile: initiate mode
 					 * aggressive */
 	char ikev2_profile[DP_NAME_MAX];	/* set ikev2-profile; "": IKEv1 */
+	/* Of an mGRE tunnel: negotiates on traffic only, with PEERS[0]. */
+	bool multipoint;
 };
 
 struct ike_config {
@@ -128,7 +130,12 @@ const struct ike_entry *ike_config_entry(const struct ike_config *c,
 /* The entry of a protected tunnel interface, or NULL. */
 const struct ike_entry *ike_config_tunnel(const struct ike_config *c,
 					  const char *ifname);
-/* A map entry by MAP and SEQ, or a tunnel by IFNAME when MAP is "". */
+/* The entry of tunnel IFNAME whose peer is PEER, or NULL. */
+const struct ike_entry *ike_config_tunnel_peer(const struct ike_config *c,
+					       const char *ifname,
+					       uint32_t peer);
+/* A map entry by MAP and SEQ, or a tunnel by IFNAME and SEQ when MAP is
+ * "". */
 const struct ike_entry *ike_config_lookup(const struct ike_config *c,
 					  const char *map, uint32_t seq,
 					  const char *ifname);

@@ -411,8 +411,8 @@ start_tunnels(struct ikemgr *ike)
 	for (size_t i = 0; c != NULL && i < c->nentries; i++) {
 		const struct ike_entry *e = &c->entries[i];
 
-		if (e->map[0] != '\0' || e->local == 0 || has_pair(ike, e) ||
-		    ike_find_sa(ike, e->peers[0]) != NULL)
+		if (e->map[0] != '\0' || e->local == 0 || e->multipoint ||
+		    has_pair(ike, e) || ike_find_sa(ike, e->peers[0]) != NULL)
 			continue;
 		start_for_entry(ike, e);
 	}
@@ -424,6 +424,9 @@ handle_acquire(struct ikemgr *ike, const struct dp_acquire_event *ev)
 	const struct ike_entry *e;
 
 	e = ike_config_lookup(ike->config, ev->map, ev->map_seq, ev->ifname);
+	/* An mGRE tunnel's event carries the GRE packet to the NBMA peer. */
+	if (e != NULL && e->multipoint)
+		e = ike_config_tunnel_peer(ike->config, ev->ifname, ev->dst);
 	if (e == NULL || has_pair(ike, e))
 		return;
 	start_for_entry(ike, e);
