@@ -1102,6 +1102,7 @@ cmd_init_all(void)
 	cmd_show_ike_install();
 	cmd_show_diag_install();
 	cmd_show_ikev2_install();
+	cmd_show_nhrp_install();
 	cmd_reload_install();
 	cmd_show_interfaces_install();
 	cmd_replay_install();

@@ -170,6 +170,7 @@ void cmd_line_install(void);		/* cli/cmd_line.c, from cmd_exec */
 void cmd_show_ike_install(void);	/* cli/show_ike.c */
 void cmd_show_diag_install(void);	/* cli/show_diag.c */
 void cmd_show_ikev2_install(void);	/* cli/show_ikev2.c */
+void cmd_show_nhrp_install(void);	/* cli/show_nhrp.c */
 void cmd_reload_install(void);		/* cli/cmd_reload.c */
 /* ---- End of installers. */
 

@@ -1,8 +1,8 @@
 /*
  * Show commands that print the crypto configuration in IOS layout: show
  * crypto isakmp policy|key, show crypto ipsec transform-set|profile,
- * show crypto ikev2 proposal|policy|profile, show crypto dynamic-map and
- * show ip nhrp (static entries). A name that refers to an object that is
+ * show crypto ikev2 proposal|policy|profile and show crypto dynamic-map
+ * (show ip nhrp is in show_nhrp.c). A name that refers to an object that is
  * not configured is printed as it is, as IOS does.
  */
 #include <stdio.h>
@@ -481,37 +481,6 @@ show_ikev2(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
-static void
-nhrp_entries(struct vty *vty, const struct lyd_node *tree,
-	     const struct lyd_node *ifn)
-{
-	const struct lyd_node *nhrp, *c;
-
-	(void)tree;
-	nhrp = cfg_find(ifn, "nhrp");
-	if (!nhrp)
-		return;
-	LY_LIST_FOR(lyd_child(nhrp), c) {
-		if (strcmp(LYD_NAME(c), "map"))
-			continue;
-		vty_out(vty, "%s/32 via %s\n   %s created never, never "
-			"expire \n   Type: static, Flags: used \n"
-			"   NBMA address: %s \n", get(c, "address"),
-			get(c, "address"), get(ifn, "name"), get(c, "nbma"));
-	}
-}
-
-static enum cmd_result
-show_nhrp(struct vty *vty, const struct cmd_args *args)
-{
-	const struct lyd_node *tree = cfg_read_lock(vty->router->cfg);
-
-	(void)args;
-	each(vty, tree, M "interfaces/interface", nhrp_entries);
-	cfg_read_unlock(vty->router->cfg);
-	return CMD_SUCCESS;
-}
-
 /*
  * Prints one access list as show access-lists does: entries by sequence,
  * remarks left out, and a standard entry's wildcard as "A, wildcard bits W".
@@ -590,8 +559,6 @@ static const struct cmd_def defs[] = {
 	{ "show crypto ikev2 (proposal|policy|profile)$kind [WORD$name]",
 	  H_SHOW H_CRYPTO "Shows ikev2 information\nShow IKEv2 proposals\n"
 	  "Show IKEv2 policies\nShows ikev2 profiles\nName", show_ikev2, 0, 0 },
-	{ "show ip nhrp", H_SHOW "IP information\nNHRP information",
-	  show_nhrp, 0, 0 },
 	{ "show access-lists [WORD$name]", H_SHOW "List access lists\n"
 	  "ACL name or number", show_access_lists, 0, 0 },
 	{ "show ip access-lists [WORD$name]", H_SHOW "IP information\n"

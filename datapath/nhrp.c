@@ -2,7 +2,7 @@
  * NHRP (RFC 2332) as Cisco DMVPN runs it over multipoint GRE (GRE
  * protocol type 0x2001): a spoke registers its tunnel address and NBMA
  * address with each next hop server (`ip nhrp nhs`) and renews the
- * registration every third of its holding time; a hub answers
+ * registration every third of its holding time; a hub replies to
  * registrations and keeps the spokes as dynamic cache entries until
  * their holding time runs out or a purge request removes them.
  *
@@ -414,8 +414,8 @@ finish(uint8_t *p, size_t len)
 }
 
 /*
- * Builds a packet of TYPE with one CIE (code CODE) naming CLI_NBMA and
- * CLI_ADDR, as a registration or its reply carries it. Returns its length.
+ * Builds a packet of TYPE with one CIE of code CODE whose client is the
+ * source, as a registration or its reply carries it. Returns its length.
  */
 static size_t
 build(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
@@ -554,8 +554,8 @@ take_reply(struct dp *dp, const struct dp_if_cfg *t,
 	s->next_ns = dp->now + t->nhrp_holdtime * NS / 3;
 }
 
-/* Removes the dynamic entry of the purge request's client and answers
- * unless the request asks for no reply. */
+/* Removes the dynamic entry of the purge request's client and replies
+ * unless the request sets the no-reply flag. */
 static void
 take_purge(struct dp *dp, const struct dp_if_cfg *t,
 	   const struct nhrp_msg *m, uint32_t src)
