@@ -604,6 +604,7 @@ copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
 	dp_esp_sa_counters(e->esp, &out->counters);
 	out->counters.no_sa_send = e->no_sa_send;
 	out->counters.invalid_sa = e->invalid_sa;
+	out->counters.invalid_ident = e->invalid_ident;
 	memcpy(out->map, e->cfg.map, sizeof(out->map));
 	out->map_seq = e->cfg.map_seq;
 	memcpy(out->ifname, e->cfg.ifname, sizeof(out->ifname));
@@ -612,6 +613,8 @@ copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
 	out->lifetime_kb = e->cfg.lifetime_kb;
 	out->lifetime_sec = e->cfg.lifetime_sec;
 	out->installed_ns = e->installed_ns;
+	out->has_selector = e->cfg.has_selector;
+	out->selector = e->cfg.selector;
 }
 
 static void
@@ -645,6 +648,7 @@ handle_msg(struct dp *dp, struct msg *m)
 			dp_esp_sa_clear_counters(dp->sas[i]->esp);
 			dp->sas[i]->no_sa_send = 0;
 			dp->sas[i]->invalid_sa = 0;
+			dp->sas[i]->invalid_ident = 0;
 		}
 		break;
 	case MSG_WIRE:

@@ -149,6 +149,10 @@ struct dp_sa_counters {
 	 * IN_V4_PKT_HIT_INVALID_SA). Kept by the datapath.
 	 */
 	uint64_t invalid_sa;
+	/* Decrypted packets whose inner addresses, protocol or ports lie
+	 * outside the SA's selector (#pkts invalid identity (recv)). Kept
+	 * by the datapath. */
+	uint64_t invalid_ident;
 };
 
 enum dp_esp_status {
@@ -426,6 +430,7 @@ enum dp_drop {
 	DP_DROP_ESP_NO_SA_OUT,		/* ACL permits, manual entry lacks SA */
 	DP_DROP_ESP_IKE_START,		/* ACL permits, no SA negotiated yet */
 	DP_DROP_ESP_INVALID_SA,		/* SA found, but past its lifetime */
+	DP_DROP_ESP_INVALID_IDENT,	/* decrypted, outside the selector */
 	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
 	DP_DROP_IPV4_NO_ROUTE,
 	DP_DROP_IPV4_TTL,
@@ -562,7 +567,20 @@ struct dp_route_cfg {
 	uint8_t distance;
 };
 
-/* One manually keyed SA of a crypto map entry applied to an interface. */
+/*
+ * The traffic a negotiated SA carries: the proxy identities of the IKEv1
+ * Quick Mode IDs (RFC 2407 4.6.2), seen from this router. Addresses and
+ * masks are in network byte order; protocol 0 and port 0 match any.
+ */
+struct dp_selector {
+	uint32_t local, local_mask;	/* our side: source when outbound */
+	uint32_t remote, remote_mask;
+	uint8_t proto;
+	uint16_t local_port, remote_port;	/* host byte order */
+};
+
+/* One SA of a crypto map entry applied to an interface: manually keyed
+ * from the config, or negotiated and added with dp_sa_add(). */
 struct dp_sa_cfg {
 	struct dp_sa_params params;
 	char map[DP_NAME_MAX];
@@ -571,6 +589,11 @@ struct dp_sa_cfg {
 	char transform[96];		/* as shown: "esp-3des esp-md5-hmac" */
 	uint32_t lifetime_kb;
 	uint32_t lifetime_sec;
+	/* Set for negotiated SAs. The outbound SAs of a dynamic crypto map
+	 * entry carry only the packets their selector matches, and every
+	 * inbound SA with one drops decrypted packets outside it. */
+	bool has_selector;
+	struct dp_selector selector;
 };
 
 /* One permit or deny entry of an access list used as a crypto ACL. */
@@ -593,6 +616,7 @@ struct dp_map_cfg {
 	char ifname[DP_IFNAME_MAX];
 	char acl[DP_NAME_MAX];		/* match address; "" when none */
 	bool manual;			/* ipsec-manual; else ipsec-isakmp */
+	bool dynamic;			/* ipsec-isakmp dynamic DYN-MAP */
 };
 
 struct dp_config {
@@ -649,6 +673,8 @@ struct dp_sa_info {
 	uint32_t lifetime_kb;
 	uint32_t lifetime_sec;
 	uint64_t installed_ns;		/* CLOCK_MONOTONIC at install */
+	bool has_selector;		/* see struct dp_sa_cfg */
+	struct dp_selector selector;
 };
 
 /*

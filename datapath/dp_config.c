@@ -606,6 +606,7 @@ extract_maps(const struct lyd_node *tree, struct dp_config *cfg)
 		const char *map = leaf(lyd_parent(e), "name");
 		const char *type = leaf(e, "type");
 		const char *acl = leaf(e, "match-address");
+		bool dynamic = leaf(e, "dynamic") != NULL;
 
 		for (size_t k = 0; k < cfg->n_ifs; k++) {
 			struct dp_map_cfg *m;
@@ -629,6 +630,7 @@ extract_maps(const struct lyd_node *tree, struct dp_config *cfg)
 			snprintf(m->acl, sizeof(m->acl), "%s", acl ? acl : "");
 			m->manual = type != NULL &&
 				    strcmp(type, "ipsec-manual") == 0;
+			m->dynamic = dynamic;
 		}
 	}
 out:

@@ -56,6 +56,7 @@ struct dp_sa_entry {
 	bool soft_sent;			/* DP_SA_SOFT_EXPIRED reported */
 	uint64_t no_sa_send;		/* see struct dp_sa_counters */
 	uint64_t invalid_sa;		/* see struct dp_sa_counters */
+	uint64_t invalid_ident;		/* see struct dp_sa_counters */
 	uint64_t expires_ns;		/* lifetime_sec runs out; 0: never */
 	size_t index;			/* position in dp->sas */
 };
@@ -311,6 +312,10 @@ int dp_ifstat_index(struct dp *dp, const char *ifname);
 /* 1 when access list NAME permits PKT, 0 when it denies, -1 no match. */
 int dp_acl_permits(const struct dp *dp, const char *name, const uint8_t *pkt,
 		   size_t len);
+/* True when S covers PKT, read as an outbound packet (source local) or
+ * as a decrypted inbound one (source remote). */
+bool dp_selector_match(const struct dp_selector *s, bool outbound,
+		       const uint8_t *pkt, size_t len);
 void dp_forward(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 		int depth);
 /*

@@ -49,6 +49,8 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	    { "IpsecIkeIndicate", 33, "OUT_V4_PKT_HIT_IKE_START_SP" },
 	[DP_DROP_ESP_INVALID_SA] =
 	    { "IpsecInput", 1, "IN_V4_PKT_HIT_INVALID_SA" },
+	[DP_DROP_ESP_INVALID_IDENT] =
+	    { "IpsecInput", 209, "IN_V4_PKT_INVALID_IDENT" },
 	[DP_DROP_IPV4_MALFORMED] = { "Ipv4Malformed", 0, NULL },
 	[DP_DROP_IPV4_NO_ROUTE] = { "Ipv4NoRoute", 0, NULL },
 	[DP_DROP_IPV4_TTL] = { "Ipv4TtlExceeded", 0, NULL },

@@ -212,20 +212,90 @@ dp_acl_permits(const struct dp *dp, const char *name, const uint8_t *pkt,
 	return -1;
 }
 
+bool
+dp_selector_match(const struct dp_selector *s, bool outbound,
+		  const uint8_t *pkt, size_t len)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	uint32_t src, dst, local, remote;
+	uint16_t sport, dport;
+
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	local = outbound ? src : dst;
+	remote = outbound ? dst : src;
+	if (((local ^ s->local) & s->local_mask) != 0 ||
+	    ((remote ^ s->remote) & s->remote_mask) != 0 ||
+	    (s->proto != 0 && s->proto != pkt[9]))
+		return false;
+	if (s->local_port == 0 && s->remote_port == 0)
+		return true;
+	/* Ports are in the first fragment only. */
+	if ((dp_get16(pkt + 6) & IP_OFFMASK) != 0 || len < hlen + 4)
+		return false;
+	sport = dp_get16(pkt + hlen);
+	dport = dp_get16(pkt + hlen + 2);
+	return (s->local_port == 0 ||
+		s->local_port == (outbound ? sport : dport)) &&
+	       (s->remote_port == 0 ||
+		s->remote_port == (outbound ? dport : sport));
+}
+
 /*
- * The crypto map entry of interface EGRESS whose ACL permits the packet:
- * its index in dp->cfg.maps, or -1 when the packet leaves in clear.
+ * The newest outbound SA of dynamic crypto map entry M whose selector
+ * matches the packet, or NULL. A dynamic entry has no ACL: each peer
+ * that negotiated through it brought its own proxy identities.
+ *
+ * NOTE: this scans every SA, once per packet that reaches a dynamic
+ * entry on its interface, so its cost grows with the number of SAs.
+ */
+static struct dp_sa_entry *
+dynamic_sa(const struct dp *dp, const struct dp_map_cfg *m,
+	   const uint8_t *pkt, size_t len)
+{
+	struct dp_sa_entry *best = NULL;
+
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		struct dp_sa_entry *e = dp->sas[i];
+		const struct dp_sa_cfg *c = &e->cfg;
+
+		if (!c->params.outbound || !c->has_selector ||
+		    c->map_seq != m->seq || strcmp(c->map, m->map) != 0 ||
+		    strcmp(c->ifname, m->ifname) != 0)
+			continue;
+		if ((best == NULL || e->conn_id > best->conn_id) &&
+		    dp_selector_match(&c->selector, true, pkt, len))
+			best = e;
+	}
+	return best;
+}
+
+/*
+ * The crypto map entry of interface EGRESS that takes the packet, in
+ * sequence order as IOS checks them: a static entry whose ACL permits
+ * it, or a dynamic entry with an SA whose selector matches it. Returns
+ * its index in dp->cfg.maps and sets *SA to the outbound SA to use (NULL
+ * when a static entry has none yet), or returns -1 when the packet
+ * leaves in clear.
  */
 static int
 crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
-	     size_t len)
+	     size_t len, struct dp_sa_entry **sa)
 {
 	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
 		const struct dp_map_cfg *m = &dp->cfg.maps[i];
 
-		if (strcmp(m->ifname, egress) == 0 && m->acl[0] != '\0' &&
-		    dp_acl_permits(dp, m->acl, pkt, len) == 1)
+		if (strcmp(m->ifname, egress) != 0)
+			continue;
+		if (m->dynamic && !m->manual) {
+			*sa = dynamic_sa(dp, m, pkt, len);
+			if (*sa != NULL)
+				return (int)i;
+		} else if (m->acl[0] != '\0' &&
+			   dp_acl_permits(dp, m->acl, pkt, len) == 1) {
+			*sa = dp->map_sa != NULL ? dp->map_sa[i] : NULL;
 			return (int)i;
+		}
 	}
 	return -1;
 }
@@ -381,13 +451,13 @@ dp_count_no_sa(struct dp *dp, int map, int ifc)
 		c->sa->no_sa_send++;
 }
 
-/* Encrypts PKT with the outbound SA of crypto map entry MAP and sends it. */
+/* Encrypts PKT with outbound SA E of crypto map entry MAP and sends it;
+ * without E, counts the drop and asks IKE for an SA. */
 static int
-crypto_send(struct dp *dp, size_t map, const char *egress, const uint8_t *pkt,
-	    size_t len, int depth)
+crypto_send(struct dp *dp, size_t map, struct dp_sa_entry *e,
+	    const char *egress, const uint8_t *pkt, size_t len, int depth)
 {
 	const struct dp_map_cfg *m = &dp->cfg.maps[map];
-	struct dp_sa_entry *e = dp->map_sa != NULL ? dp->map_sa[map] : NULL;
 	size_t mtu = if_mtu(dp, egress), out_len;
 	bool inner_df = dp_get16(pkt + 6) & IP_DF, df;
 	enum dp_esp_status st;
@@ -434,6 +504,7 @@ ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth, bool crypto)
 {
 	const struct dp_route *r;
 	const struct dp_if_cfg *tun;
+	struct dp_sa_entry *sa = NULL;
 	uint32_t dst;
 	int map;
 
@@ -452,9 +523,9 @@ ip_output(struct dp *dp, uint8_t *pkt, size_t len, int depth, bool crypto)
 	tun = dp_tunnel_if(dp, r->ifname);
 	if (tun != NULL)
 		return dp_tunnel_output(dp, tun, pkt, len, r->next_hop, depth);
-	map = crypto ? crypto_match(dp, r->ifname, pkt, len) : -1;
+	map = crypto ? crypto_match(dp, r->ifname, pkt, len, &sa) : -1;
 	if (map >= 0)
-		return crypto_send(dp, (size_t)map, r->ifname, pkt, len,
+		return crypto_send(dp, (size_t)map, sa, r->ifname, pkt, len,
 				   depth);
 	return mtu_send(dp, r->ifname, pkt, len, depth);
 }

@@ -292,6 +292,12 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		    bound->tunnel == DP_TUNNEL_IPSEC) {
 			dp_tunnel_deliver(dp, e->cfg.ifname, payload,
 					  res.payload_len, depth);
+		} else if (res.next_header == NH_IPV4 &&
+			   e->cfg.has_selector && res.payload_len >= 20 &&
+			   !dp_selector_match(&e->cfg.selector, false, payload,
+					      res.payload_len)) {
+			e->invalid_ident++;
+			dp_drop(dp, DP_DROP_ESP_INVALID_IDENT, len);
 		} else if (res.next_header == NH_IPV4) {
 			bool was = dp->decrypted;
 
