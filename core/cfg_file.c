@@ -1,5 +1,6 @@
 #include "core/cfg_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int
@@ -40,6 +43,44 @@ fsync_dir(const char *path)
 	ret = fsync(fd);
 	close(fd);
 	return ret;
+}
+
+/*
+ * Deletes the temporary files PATH.tmpXXXXXX that saves cut short by a
+ * crash or a kill left behind. Only files untouched for STALE_SEC are
+ * deleted, so that a save running at the same time keeps its own.
+ */
+#define STALE_SEC 60
+
+static void
+remove_stale(const char *path)
+{
+	char copy[PATH_MAX], dir[PATH_MAX], prefix[NAME_MAX + 1];
+	char name[PATH_MAX + NAME_MAX + 2];
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+	size_t plen;
+	DIR *d;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(prefix, sizeof(prefix), "%s.tmp", basename(copy));
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    strlen(de->d_name) != plen + 6)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
+		if (lstat(name, &st) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime >= STALE_SEC)
+			unlink(name);
+	}
+	closedir(d);
 }
 
 int
@@ -77,6 +118,7 @@ cfg_file_save(const char *path, const char *text, size_t len,
 	step = "sync directory of";
 	if (fsync_dir(path) < 0)
 		goto out;
+	remove_stale(path);
 	ret = 0;
 out:
 	if (ret < 0) {

@@ -11,7 +11,9 @@
 /*
  * Writes LEN bytes of TEXT to PATH through a temporary file in the same
  * directory (write, fsync, rename, fsync of the directory). Returns 0, or
- * -1 with a reason in ERR; PATH is then unchanged.
+ * -1 with a reason in ERR; PATH is then unchanged. A successful save also
+ * deletes the temporary files of earlier saves that a kill cut short,
+ * once they are a minute old.
  */
 int cfg_file_save(const char *path, const char *text, size_t len,
 		  char *err, size_t errlen);

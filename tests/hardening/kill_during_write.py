@@ -108,6 +108,34 @@ def check_file(path, durable, round_no):
     return found
 
 
+def check_leftovers_removed(folder, leftovers):
+    """A save deletes the temporary files that kills left, once they are
+    a minute old; a fresh one (a save running at the same time) stays."""
+    path = os.path.join(folder, "startup-config")
+    stale = os.path.join(folder, "startup-config.tmpAAAAAA")
+    fresh = os.path.join(folder, "startup-config.tmpBBBBBB")
+    for name in (stale, fresh):
+        with open(name, "w") as f:
+            f.write("hostname cut-short\n")
+    old = time.time() - 120
+    for name in leftovers + ["startup-config.tmpAAAAAA"]:
+        os.utime(os.path.join(folder, name), (old, old))
+    router = hlib.Router(None, workdir=folder)
+    t = router.login()
+    out = hlib.run(t, "write memory")
+    if "[OK]" not in out:
+        fail(f"write memory printed {out!r}")
+    t.send("exit\r\n")
+    t.close()
+    router.stop()
+    left = sorted(n for n in os.listdir(folder) if ".tmp" in n)
+    if left != ["startup-config.tmpBBBBBB"]:
+        fail(f"temporary files after a save: {left}, expected only the "
+             "fresh one")
+    if not os.path.exists(path):
+        fail("the startup-config is gone")
+
+
 def main():
     rnd = random.Random(9)
     work = hlib.tempfile.TemporaryDirectory(prefix="vr-kill.")
@@ -144,11 +172,13 @@ def main():
         total_saves += saver.saves
         found = check_file(path, saver.durable, round_no)
     leftovers = [n for n in os.listdir(work.name) if ".tmp" in n]
+    check_leftovers_removed(work.name, leftovers)
     work.cleanup()
     print(f"{KILLS} kills during {total_saves} acknowledged saves: the "
           "startup-config was complete each time and held every "
           "acknowledged change")
-    print(f"{len(leftovers)} temporary files left by interrupted saves")
+    print(f"{len(leftovers)} temporary files left by interrupted saves, "
+          "deleted by the next save")
     print("PASS")
 
 
