@@ -404,14 +404,126 @@ void dp_acquire_reset(struct dp *dp);
  */
 void dp_acquire(struct dp *dp, int map, int ifc, const uint8_t *pkt);
 
+/* limiter.c */
+/*
+ * The limiter's layout is here only so that dp_limiter_exhausted() can
+ * be inlined; only limiter.c changes it.
+ */
+struct dp_limiter_way {
+	uint64_t tag;		/* flow hash; 0 marks an empty way */
+	uint64_t last_ns;	/* when the flow was last reported */
+};
+
+struct dp_limiter {
+	/* Token bucket in units of 1/rate seconds, refilled lazily. */
+	uint64_t tokens;
+	uint64_t bucket_ns;
+	uint64_t period_ns;		/* time to earn one token */
+	bool bucket_started;
+	uint32_t burst;
+	uint32_t rate;
+	uint64_t interval_ns;
+	uint64_t seed;
+	size_t set_mask;
+	size_t bytes;
+	struct dp_limiter_way ways[];
+};
+
+/*
+ * True when the bucket is empty and earns no token before NOW, so that
+ * dp_limiter_allow() would return false without a change to the limiter
+ * and without looking at the flow. During a flood this holds for all
+ * but a few packets a second.
+ */
+static inline bool
+dp_limiter_exhausted(const struct dp_limiter *lim, uint64_t now_ns)
+{
+	return lim->tokens == 0 && lim->bucket_started &&
+	       now_ns < lim->bucket_ns + lim->period_ns;
+}
+
+/*
+ * Seeded hash of the flow (SRC, DST, SPI), for the report limiter and
+ * the invalid-SPI flow table. The shifts between the multiplications
+ * keep a sender who does not know the seed from choosing flows that
+ * share a bucket.
+ */
+static inline uint64_t
+dp_flow_hash(uint64_t seed, uint32_t src, uint32_t dst, uint32_t spi)
+{
+	uint64_t x = ((uint64_t)src << 32 | dst) ^ seed;
+
+	x ^= (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	x *= 0x94d049bb133111ebULL;
+	return x;
+}
+
 /* spi_diag.c */
-struct dp_spi_diag;
+/*
+ * The invalid-SPI flow table. Only the fields that every packet with an
+ * unknown SPI reads are here, so that dp_spi_diag_hit() can be inlined
+ * into the input path. The flows themselves are in STORE (see
+ * spi_diag.c), and only spi_diag.c changes either.
+ *
+ * The top DP_SPI_BUCKETS_LOG2 bits of a flow's hash choose its bucket,
+ * and the next four bits choose its bit of the bucket's 16-bit filter.
+ * FILTER[B] is the union of the bits of the flows in bucket B, so a flow
+ * whose bit is clear is not in the table. While no new flow may be
+ * admitted either, a packet of a random-SPI flood costs one hash, one
+ * load from this 16 KiB array and a token check.
+ */
+#define DP_SPI_BUCKETS_LOG2	13
+
+struct dp_spi_store;
+
+struct dp_spi_diag {
+	uint64_t seed;
+	uint32_t tokens;		/* admissions of new flows left */
+	uint64_t next_token_ns;		/* when the next one is earned */
+	uint64_t untracked;		/* packets of flows not admitted */
+	struct dp_spi_store *store;
+	uint16_t filter[1 << DP_SPI_BUCKETS_LOG2];
+};
+
+static inline size_t
+dp_spi_bucket(uint64_t hash)
+{
+	return hash >> (64 - DP_SPI_BUCKETS_LOG2);
+}
+
+static inline uint16_t
+dp_spi_filter_bit(uint64_t hash)
+{
+	return (uint16_t)(1u << (hash >> (64 - DP_SPI_BUCKETS_LOG2 - 4) & 15));
+}
+
 struct dp_spi_diag *dp_spi_diag_create(uint64_t seed);
 void dp_spi_diag_free(struct dp_spi_diag *d);
 void dp_spi_diag_clear(struct dp_spi_diag *d);
+/* Does the work of dp_spi_diag_hit() that needs the flows. HASH is
+ * dp_flow_hash() of the packet's flow. */
+void dp_spi_diag_update(struct dp_spi_diag *d, uint64_t hash, uint32_t src,
+			uint32_t dst, uint32_t spi, bool udp,
+			const char *ifname, uint64_t now);
+
 /* Counts a packet of flow (SRC, DST, SPI) that found no SA. */
-void dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
-		     uint32_t spi, bool udp, const char *ifname, uint64_t now);
+static inline void
+dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
+		uint32_t spi, bool udp, const char *ifname, uint64_t now)
+{
+	uint64_t h = dp_flow_hash(d->seed, src, dst, spi);
+
+	if (!(d->filter[dp_spi_bucket(h)] & dp_spi_filter_bit(h)) &&
+	    d->tokens == 0 && now < d->next_token_ns) {
+		d->untracked++;
+		return;
+	}
+	dp_spi_diag_update(d, h, src, dst, spi, udp, ifname, now);
+}
+
 void dp_spi_diag_note(struct dp_spi_diag *d, const struct dp_spi_note *n,
 		      uint64_t now);
 /* Records that the inbound SA (DST, SPI) was removed for WHY. */

@@ -11,41 +11,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "datapath/datapath.h"
+#include "datapath/dp_private.h"
 
 #define WAYS 4
 #define NS_PER_SEC 1000000000ULL
 
-struct way {
-	uint64_t tag;		/* flow hash; 0 marks an empty way */
-	uint64_t last_ns;	/* when the flow was last reported */
-};
-
-struct dp_limiter {
-	uint64_t interval_ns;
-	uint64_t seed;
-	size_t set_mask;
-	/* Token bucket in units of 1/rate seconds, refilled lazily. */
-	uint32_t burst;
-	uint32_t rate;
-	uint64_t period_ns;		/* time to earn one token */
-	uint64_t tokens;
-	uint64_t bucket_ns;
-	bool bucket_started;
-	size_t bytes;
-	struct way ways[];
-};
-
+/* A tag for flow (SRC, DST, SPI); never 0, which marks an empty way. */
 static uint64_t
-flow_hash(uint32_t src, uint32_t dst, uint32_t spi, uint64_t seed)
+flow_tag(uint32_t src, uint32_t dst, uint32_t spi, uint64_t seed)
 {
-	uint64_t x = ((uint64_t)src << 32 | dst) ^ seed;
+	uint64_t x = dp_flow_hash(seed, src, dst, spi);
 
-	x ^= (uint64_t)spi * 0x9e3779b97f4a7c15ULL;
-	x ^= x >> 31;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 29;
-	x *= 0x94d049bb133111ebULL;
 	x ^= x >> 32;
 	return x ? x : 1;
 }
@@ -72,7 +48,7 @@ dp_limiter_create(unsigned sets_log2, uint64_t interval_ns, uint32_t burst,
 {
 	struct dp_limiter *lim;
 	size_t sets = (size_t)1 << sets_log2;
-	size_t bytes = sizeof(*lim) + sets * WAYS * sizeof(struct way);
+	size_t bytes = sizeof(*lim) + sets * WAYS * sizeof(lim->ways[0]);
 
 	if (sets_log2 > 24 || rate_per_sec == 0)
 		return NULL;
@@ -130,14 +106,14 @@ dp_limiter_allow(struct dp_limiter *lim, uint32_t src, uint32_t dst,
 		 uint32_t spi, uint64_t now_ns)
 {
 	uint64_t tag;
-	struct way *set, *victim;
+	struct dp_limiter_way *set, *victim;
 
 	/* With the bucket empty no flow may report, so a flood costs a
 	 * refill check and no table access. */
 	refill(lim, now_ns);
 	if (lim->tokens == 0)
 		return false;
-	tag = flow_hash(src, dst, spi, lim->seed);
+	tag = flow_tag(src, dst, spi, lim->seed);
 	set = &lim->ways[(tag & lim->set_mask) * WAYS];
 	victim = &set[0];
 	for (int i = 0; i < WAYS; i++) {

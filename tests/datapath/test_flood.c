@@ -201,3 +201,54 @@ Test(flood, limiter_memory_fixed)
 	cr_assert(dp_limiter_allow(lim, 9, 9, 9, 71 * NS));
 	dp_limiter_free(lim);
 }
+
+/* Sends one packet of flow (SRC, SPI) at NOW. */
+static void
+send_one(uint32_t src, uint32_t spi, uint64_t now)
+{
+	uint8_t pkt[44];
+	const uint8_t *pkts[1] = { pkt };
+	size_t lens[1] = { sizeof(pkt) };
+
+	make_packet(pkt, src, spi);
+	cr_assert(dp_input_batch(router.dp, "GigabitEthernet1", DLT_RAW, pkts,
+				 lens, 1, now) == 0);
+}
+
+/*
+ * The invalid-SPI table finds each of its flows after many evictions.
+ * Flows that share a hash bucket may share its filter bit, and evicting
+ * one must not hide the others: the second packet of every flow left in
+ * the table counts on that flow, admits no new one and evicts nothing.
+ */
+Test(flood, table_finds_flows_after_evictions)
+{
+	const uint32_t flows = 20000;
+	const uint64_t gap = 5000000;	/* one admission token each */
+	uint64_t now = 5 * NS;
+	struct dp_spi_table t, t2;
+
+	for (uint32_t i = 0; i < flows; i++, now += gap)
+		send_one(0x64400001 + i, 0x10000 + i, now);
+	cr_assert_eq(dp_get_spi_flows(router.dp, &t), 0);
+	cr_assert_eq(t.n, DP_SPI_FLOWS_MAX);
+	cr_assert_eq(t.evicted, flows - DP_SPI_FLOWS_MAX);
+	cr_assert_eq(t.untracked, 0);
+	/* Oldest first, so each flow is the oldest when its packet comes
+	 * and a flow that went astray would evict one not yet sent. */
+	for (size_t i = t.n; i-- > 0; now += gap)
+		send_one(ntohl(t.flows[i].src), t.flows[i].spi, now);
+	cr_assert_eq(dp_get_spi_flows(router.dp, &t2), 0);
+	cr_assert_eq(t2.n, DP_SPI_FLOWS_MAX);
+	cr_assert_eq(t2.evicted, t.evicted);
+	cr_assert_eq(t2.untracked, 0);
+	for (size_t i = 0; i < t2.n; i++) {
+		cr_assert_eq(t2.flows[i].packets, 2, "flow %#x has %lu packets",
+			     t2.flows[i].spi,
+			     (unsigned long)t2.flows[i].packets);
+		/* Latest first: the reverse of the order sent. */
+		cr_assert_eq(t2.flows[i].spi, t.flows[i].spi);
+	}
+	free(t.flows);
+	free(t2.flows);
+}
