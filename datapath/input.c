@@ -144,43 +144,32 @@ dp_local_if(const struct dp *dp, uint32_t addr)
 	return -1;
 }
 
-/*
- * Reports an unknown SPI: one log line per flow a minute at most, and a
- * rate-limited event to the IKE manager. SRC and DST are network order;
- * for IPv6 they are folded hashes of the addresses at RAW_SRC and
- * RAW_DST, which are formatted only when a line goes out.
- */
+/* Logs RECVD_PKT_INV_SPI for a flow the limiter let through. */
 static void
-report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
-		   uint32_t dst, const uint8_t *raw_src, const uint8_t *raw_dst,
-		   uint32_t spi, bool udp, bool v6, uint64_t now)
+log_invalid_spi(struct dp *dp, const char *ifname, const uint8_t *raw_src,
+		const uint8_t *raw_dst, uint32_t spi, bool v6)
 {
-	if (dp_limiter_allow(dp->log_lim, src, dst, spi, now)) {
-		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-		int af = v6 ? AF_INET6 : AF_INET;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = v6 ? AF_INET6 : AF_INET;
 
-		if (inet_ntop(af, raw_src, s, sizeof(s)) == NULL ||
-		    inet_ntop(af, raw_dst, d, sizeof(d)) == NULL) {
-			snprintf(s, sizeof(s), "?");
-			snprintf(d, sizeof(d), "?");
-		}
-		/* IOS 15 and IOS XE end the line with the input interface. */
-		log_msg(LOGMSG_CRYPTO_RECVD_PKT_INV_SPI,
-			"decaps: rec'd IPSEC packet has invalid spi for "
-			"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s, "
-			"input interface=%s", d, PROTO_ESP, spi, spi, s,
-			ifname);
-		dp_stat_add(dp, DP_STAT_INV_SPI_LOGGED, 1);
-	} else {
-		dp->suppressed_pending++;
-		dp_stat_add(dp, DP_STAT_INV_SPI_SUPPRESSED, 1);
+	if (inet_ntop(af, raw_src, s, sizeof(s)) == NULL ||
+	    inet_ntop(af, raw_dst, d, sizeof(d)) == NULL) {
+		snprintf(s, sizeof(s), "?");
+		snprintf(d, sizeof(d), "?");
 	}
-	if (!v6)
-		dp_spi_diag_hit(dp->spi_diag, src, dst, spi, udp, ifname, now);
-	if (v6 || dp->sink == NULL ||
-	    !dp_limiter_allow(dp->event_lim, src, dst, spi, now))
-		return;
+	/* IOS 15 and IOS XE end the line with the input interface. */
+	log_msg(LOGMSG_CRYPTO_RECVD_PKT_INV_SPI,
+		"decaps: rec'd IPSEC packet has invalid spi for "
+		"destaddr=%s, prot=%u, spi=0x%X(%u), srcaddr=%s, "
+		"input interface=%s", d, PROTO_ESP, spi, spi, s, ifname);
+	dp_stat_add(dp, DP_STAT_INV_SPI_LOGGED, 1);
+}
 
+/* Hands the IKE manager an unknown-SPI event its limiter let through. */
+static void
+raise_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
+		  uint32_t dst, uint32_t spi, bool udp)
+{
 	struct dp_invalid_spi_event ev = {
 		.src = src,
 		.dst = dst,
@@ -192,6 +181,34 @@ report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 	snprintf(ev.ifname, sizeof(ev.ifname), "%s", ifname);
 	dp->sink(dp->sink_ctx, &ev);
 	dp_stat_add(dp, DP_STAT_INV_SPI_EVENTS, 1);
+}
+
+/*
+ * Reports an unknown SPI: one log line per flow a minute at most, and a
+ * rate-limited event to the IKE manager. SRC and DST are network order;
+ * for IPv6 they are folded hashes of the addresses at RAW_SRC and
+ * RAW_DST, which are formatted only when a line goes out. During a
+ * flood, both limiters reject the packet and the flow table counts it
+ * without a function call.
+ */
+static inline __attribute__((always_inline)) void
+report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
+		   uint32_t dst, const uint8_t *raw_src, const uint8_t *raw_dst,
+		   uint32_t spi, bool udp, bool v6, uint64_t now)
+{
+	if (!dp_limiter_exhausted(dp->log_lim, now) &&
+	    dp_limiter_allow(dp->log_lim, src, dst, spi, now)) {
+		log_invalid_spi(dp, ifname, raw_src, raw_dst, spi, v6);
+	} else {
+		dp->suppressed_pending++;
+		dp_stat_add(dp, DP_STAT_INV_SPI_SUPPRESSED, 1);
+	}
+	if (v6)
+		return;
+	dp_spi_diag_hit(dp->spi_diag, src, dst, spi, udp, ifname, now);
+	if (dp->sink != NULL && !dp_limiter_exhausted(dp->event_lim, now) &&
+	    dp_limiter_allow(dp->event_lim, src, dst, spi, now))
+		raise_invalid_spi(dp, ifname, src, dst, spi, udp);
 }
 
 static enum dp_drop
@@ -226,43 +243,19 @@ sa_expired(const struct dp_sa_entry *e, uint64_t now)
 }
 
 /*
- * Handles the ESP packet at PKT + ESP_OFF (after the IPv4 header and,
- * for UDP encapsulation, the UDP header). LEN is the whole IP length.
+ * Decapsulates the ESP packet at PKT + ESP_OFF with its SA E and handles
+ * what comes out. Kept out of line, so that esp_input() stays small.
  */
-static void
-esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
-	  size_t hlen, size_t esp_off, size_t len, uint64_t now, int depth)
+static __attribute__((noinline)) void
+esp_decap_input(struct dp *dp, const char *ifname, struct dp_sa_entry *e,
+		uint8_t *pkt, size_t hlen, size_t esp_off, size_t len,
+		uint64_t now, int depth)
 {
 	uint8_t *esp = pkt + esp_off;
 	size_t esp_len = len - esp_off;
 	struct dp_esp_result res;
 	enum dp_esp_status st;
-	struct dp_sa_entry *e;
-	uint32_t src, dst, spi;
-	bool udp = esp_off != hlen;
 	const struct dp_if_cfg *bound;
-
-	dp_stat_add(dp, DP_STAT_ESP_IN, 1);
-	memcpy(&src, pkt + 12, 4);
-	memcpy(&dst, pkt + 16, 4);
-	/* SPI and sequence number, and a payload of at least 4 octets
-	 * (RFC 4303 2.4: the trailer ends on a 4-octet boundary). SPI 0 is
-	 * reserved and never sent (RFC 4303 2.1). */
-	if (esp_len < 12 || (spi = get32(esp)) == 0) {
-		dp_drop(dp, DP_DROP_ESP_SHORT, len);
-		return;
-	}
-	e = dp_sadb_lookup(dp->sadb, dst, PROTO_ESP, spi);
-	if (e == NULL) {
-		bool trans = dp->transport_only != NULL &&
-			     dp->transport_only[local];
-
-		dp_drop(dp, trans ? DP_DROP_ESP_NO_SA_TRANSPORT :
-				    DP_DROP_ESP_NO_SA, len);
-		report_invalid_spi(dp, ifname, src, dst, pkt + 12, pkt + 16,
-				   spi, udp, false, now);
-		return;
-	}
 
 	/* Past its lifetime, the SA waits for the scan to remove it and
 	 * takes no more packets. Either encapsulation is accepted, as RFC
@@ -328,6 +321,41 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 			    depth + 1);
 	else
 		dp_stat_add(dp, DP_STAT_LOCAL_DELIVERED, 1);
+}
+
+/*
+ * Handles the ESP packet at PKT + ESP_OFF (after the IPv4 header and,
+ * for UDP encapsulation, the UDP header). LEN is the whole IP length.
+ * Inlined, because under a flood of unknown SPIs nearly every packet
+ * ends here.
+ */
+static inline __attribute__((always_inline)) void
+esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
+	  size_t hlen, size_t esp_off, size_t len, uint64_t now, int depth)
+{
+	struct dp_sa_entry *e;
+	uint32_t src, dst, spi;
+
+	dp_stat_add(dp, DP_STAT_ESP_IN, 1);
+	/* SPI and sequence number, and a payload of at least 4 octets
+	 * (RFC 4303 2.4: the trailer ends on a 4-octet boundary). SPI 0 is
+	 * reserved and never sent (RFC 4303 2.1). */
+	if (len - esp_off < 12 || (spi = get32(pkt + esp_off)) == 0) {
+		dp_drop(dp, DP_DROP_ESP_SHORT, len);
+		return;
+	}
+	memcpy(&dst, pkt + 16, 4);
+	e = dp_sadb_lookup(dp->sadb, dst, PROTO_ESP, spi);
+	if (e != NULL) {
+		esp_decap_input(dp, ifname, e, pkt, hlen, esp_off, len, now,
+				depth);
+		return;
+	}
+	dp_drop(dp, dp->transport_only != NULL && dp->transport_only[local] ?
+		DP_DROP_ESP_NO_SA_TRANSPORT : DP_DROP_ESP_NO_SA, len);
+	memcpy(&src, pkt + 12, 4);
+	report_invalid_spi(dp, ifname, src, dst, pkt + 12, pkt + 16, spi,
+			   esp_off != hlen, false, now);
 }
 
 static void
