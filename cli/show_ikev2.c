@@ -1,8 +1,9 @@
 /*
  * IKEv2 show and clear commands in IOS XE layout: show crypto ikev2 sa
- * [detailed], show crypto ikev2 stats exchange and clear crypto ikev2 sa
- * [remote A]. They read the IKE manager's snapshots (version 2 entries
- * of ike_get_sas() and ike_get_v2_stats()).
+ * [detailed], show crypto ikev2 session [detailed], show crypto ikev2
+ * stats exchange and clear crypto ikev2 sa [remote A]. They read the IKE
+ * manager's snapshots (version 2 entries of ike_get_sas(),
+ * ike_get_v2_children() and ike_get_v2_stats()).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -139,40 +140,123 @@ write_detail(struct vty *vty, const struct ike_sa_info *sa)
 		sa->initiator ? "Yes" : "No");
 }
 
+#define TABLE_HEAD "Tunnel-id Local                 Remote                " \
+		   "fvrf/ivrf            Status \n"
+
+/* Writes one IKE SA's row and lines under the table head. */
+static void
+write_v2_sa(struct vty *vty, const struct ike_sa_info *sa, bool detail)
+{
+	char local[32], remote[32], a[INET_ADDRSTRLEN];
+	char prf[12], integ[12];
+	uint32_t active = sa->lifetime_sec > sa->remaining_sec ?
+			  sa->lifetime_sec - sa->remaining_sec : 0;
+
+	inet_ntop(AF_INET, &sa->local, a, sizeof(a));
+	snprintf(local, sizeof(local), "%s/%u", a, sa->local_port);
+	inet_ntop(AF_INET, &sa->peer, a, sizeof(a));
+	snprintf(remote, sizeof(remote), "%s/%u", a, sa->peer_port);
+	vty_out(vty, "%-10u%-22s%-22s%-21s%-7s\n", sa->conn_id - 1000,
+		local, remote, "none/none", sa->state);
+	hash_text(sa->hash, false, prf, sizeof(prf));
+	hash_text(sa->integ, true, integ, sizeof(integ));
+	vty_out(vty, "      Encr: %s, keysize: %u, PRF: %s, Hash: %s, "
+		"DH Grp:%u, Auth sign: PSK, Auth verify: PSK\n",
+		encr_text(sa->encr), sa->key_bits, prf, integ, sa->dh_group);
+	vty_out(vty, "      Life/Active Time: %u/%u sec\n", sa->lifetime_sec,
+		active);
+	if (detail)
+		write_detail(vty, sa);
+}
+
 /* Writes the IKEv2 SAs of SAS as `show crypto ikev2 sa [detailed]`. */
 static void
 write_v2_sas(struct vty *vty, const struct ike_sa_info *sas, size_t n,
 	     bool detail)
 {
 	vty_out(vty, " IPv4 Crypto IKEv2  SA \n\n");
-	vty_out(vty, "Tunnel-id Local                 Remote                "
-		"fvrf/ivrf            Status \n");
+	vty_out(vty, TABLE_HEAD);
 	for (size_t i = 0; i < n; i++) {
-		const struct ike_sa_info *sa = &sas[i];
-		char local[32], remote[32], a[INET_ADDRSTRLEN];
-		char prf[12], integ[12];
-		uint32_t active = sa->lifetime_sec > sa->remaining_sec ?
-				  sa->lifetime_sec - sa->remaining_sec : 0;
-
-		inet_ntop(AF_INET, &sa->local, a, sizeof(a));
-		snprintf(local, sizeof(local), "%s/%u", a, sa->local_port);
-		inet_ntop(AF_INET, &sa->peer, a, sizeof(a));
-		snprintf(remote, sizeof(remote), "%s/%u", a, sa->peer_port);
-		vty_out(vty, "%-10u%-22s%-22s%-21s%-7s\n", sa->conn_id - 1000,
-			local, remote, "none/none", sa->state);
-		hash_text(sa->hash, false, prf, sizeof(prf));
-		hash_text(sa->integ, true, integ, sizeof(integ));
-		vty_out(vty, "      Encr: %s, keysize: %u, PRF: %s, Hash: %s, "
-			"DH Grp:%u, Auth sign: PSK, Auth verify: PSK\n",
-			encr_text(sa->encr), sa->key_bits, prf, integ,
-			sa->dh_group);
-		vty_out(vty, "      Life/Active Time: %u/%u sec\n",
-			sa->lifetime_sec, active);
-		if (detail)
-			write_detail(vty, sa);
+		write_v2_sa(vty, &sas[i], detail);
 		vty_out(vty, "\n");
 	}
 	vty_out(vty, "\n IPv6 Crypto IKEv2  SA \n\n");
+}
+
+static void
+write_selector(struct vty *vty, const char *label, uint32_t lo, uint32_t hi,
+	       uint16_t plo, uint16_t phi)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &lo, a, sizeof(a));
+	inet_ntop(AF_INET, &hi, b, sizeof(b));
+	vty_out(vty, "%s %s/%u - %s/%u\n", label, a, plo, b, phi);
+}
+
+/* Writes the child SA pair C under its IKE SA. */
+static void
+write_child(struct vty *vty, const struct ike_v2_child_info *c, bool detail)
+{
+	write_selector(vty, "Child sa: local selector ", c->local_lo,
+		       c->local_hi, c->lport_lo, c->lport_hi);
+	write_selector(vty, "          remote selector", c->remote_lo,
+		       c->remote_hi, c->rport_lo, c->rport_hi);
+	vty_out(vty, "          ESP spi in/out: 0x%X/0x%X\n", c->spi_in,
+		c->spi_out);
+	if (!detail)
+		return;
+	vty_out(vty, "          AH spi in/out: 0x0/0x0\n");
+	vty_out(vty, "          CPI in/out: 0x0/0x0\n");
+	vty_out(vty, "          Encr: %s, keysize: %u, esp_hmac: %s\n",
+		c->encr, c->key_bits, c->esp_hmac);
+	vty_out(vty, "          ah_hmac: None, comp: IPCOMP_NONE, mode %s\n",
+		c->transport ? "transport" : "tunnel");
+}
+
+/*
+ * Writes `show crypto ikev2 session [detailed]`: the IKE SAs of SAS
+ * (sorted by conn-id) grouped into one session per peer, each IKE SA
+ * followed by its child SA pairs from KIDS.
+ */
+static void
+write_v2_sessions(struct vty *vty, const struct ike_sa_info *sas, size_t n,
+		  const struct ike_v2_child_info *kids, size_t nkids,
+		  bool detail)
+{
+	vty_out(vty, " IPv4 Crypto IKEv2 Session \n\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t nike = 0, nchild = 0;
+		bool ready = false, seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = sas[j].peer == sas[i].peer;
+		if (seen)
+			continue;
+		for (size_t j = i; j < n; j++) {
+			if (sas[j].peer != sas[i].peer)
+				continue;
+			nike++;
+			ready |= strcmp(sas[j].state, "READY") == 0;
+			for (size_t k = 0; k < nkids; k++)
+				nchild += kids[k].conn_id == sas[j].conn_id;
+		}
+		vty_out(vty, "Session-id:%u, Status:%s, IKE count:%zu, "
+			"CHILD count:%zu\n\n", sas[i].conn_id - 1000,
+			!ready ? "DOWN-NEGOTIATING" :
+			nchild > 0 ? "UP-ACTIVE" : "UP-IDLE", nike, nchild);
+		vty_out(vty, TABLE_HEAD);
+		for (size_t j = i; j < n; j++) {
+			if (sas[j].peer != sas[i].peer)
+				continue;
+			write_v2_sa(vty, &sas[j], detail);
+			for (size_t k = 0; k < nkids; k++)
+				if (kids[k].conn_id == sas[j].conn_id)
+					write_child(vty, &kids[k], detail);
+		}
+		vty_out(vty, "\n");
+	}
+	vty_out(vty, "\n IPv6 Crypto IKEv2 Session \n\n");
 }
 
 static enum cmd_result
@@ -184,6 +268,29 @@ cmd_show_ikev2_sa(struct vty *vty, const struct cmd_args *args)
 	if (n < 0)
 		return CMD_ERROR;
 	write_v2_sas(vty, sas, (size_t)n, cmd_has(args, "detailed"));
+	free(sas);
+	return CMD_SUCCESS;
+}
+
+static enum cmd_result
+cmd_show_ikev2_session(struct vty *vty, const struct cmd_args *args)
+{
+	struct ike_v2_child_info *kids = NULL;
+	struct ike_sa_info *sas;
+	int n = read_v2_sas(vty, &sas), nkids = 0;
+
+	if (n < 0)
+		return CMD_ERROR;
+	if (n > 0)
+		nkids = ike_get_v2_children(vty->router->ike, &kids);
+	if (nkids < 0) {
+		vty_out(vty, "%% Failed to read the IKEv2 child SA table\n");
+		free(sas);
+		return CMD_ERROR;
+	}
+	write_v2_sessions(vty, sas, (size_t)n, kids, (size_t)nkids,
+			  cmd_has(args, "detailed"));
+	free(kids);
 	free(sas);
 	return CMD_SUCCESS;
 }
@@ -243,6 +350,10 @@ static const struct cmd_def ikev2_cmds[] = {
 	{ "show crypto ikev2 sa [detailed]",
 	  H_SHOW "Shows ikev2 SAs\nShows detailed ikev2 SA information",
 	  cmd_show_ikev2_sa, 0, 0 },
+	{ "show crypto ikev2 session [detailed]",
+	  H_SHOW "Shows ikev2 active sessions\n"
+	  "Shows detailed ikev2 session information",
+	  cmd_show_ikev2_session, 0, 0 },
 	{ "show crypto ikev2 stats exchange",
 	  H_SHOW "Shows ikev2 statistics\nShows ikev2 exchange statistics",
 	  cmd_show_ikev2_stats_exchange, 0, 0 },

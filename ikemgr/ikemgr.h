@@ -133,6 +133,24 @@ struct ike_v2_stats {
 };
 void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
 
+/* One IKEv2 child SA pair, for `show crypto ikev2 session detailed`. */
+struct ike_v2_child_info {
+	uint32_t conn_id;		/* of its IKE SA */
+	uint32_t spi_in, spi_out;	/* host order */
+	/* Selectors as address and port ranges; addresses network order. */
+	uint32_t local_lo, local_hi, remote_lo, remote_hi;
+	uint16_t lport_lo, lport_hi, rport_lo, rport_hi;
+	char encr[12];			/* IOS text: AES-CBC, AES-GCM, 3DES */
+	uint16_t key_bits;		/* 0 when fixed */
+	char esp_hmac[8];		/* IOS text: SHA96, SHA256, None */
+	bool transport;
+};
+
+/* Copies the IKEv2 child SA pairs, in the order negotiated, into a
+ * malloc'd array (free() it). Returns the count, or -1. Safe from any
+ * thread. */
+int ike_get_v2_children(struct ikemgr *ike, struct ike_v2_child_info **out);
+
 /* ---- Snapshots and requests for show, clear and debug commands ---- */
 
 /* One IKE SA (or one being negotiated), as `show crypto isakmp sa` and

@@ -866,6 +866,75 @@ ikev2_free_all(struct ikemgr *ike)
 	ike->v2 = NULL;
 }
 
+static void
+sel_range(uint32_t addr, uint32_t wild, uint32_t *lo, uint32_t *hi)
+{
+	*lo = addr & ~wild;
+	*hi = addr | wild;
+}
+
+static void
+fill_child(const struct v2_child *c, struct ike_v2_child_info *o)
+{
+	static const char *const hmac[] = {
+		[DP_INTEG_NONE] = "None",
+		[DP_INTEG_HMAC_MD5_96] = "MD596",
+		[DP_INTEG_HMAC_SHA1_96] = "SHA96",
+		[DP_INTEG_HMAC_SHA256_128] = "SHA256",
+		[DP_INTEG_HMAC_SHA384_192] = "SHA384",
+		[DP_INTEG_HMAC_SHA512_256] = "SHA512",
+	};
+	const struct dp_acl_entry *s = &c->entry.selector;
+
+	memset(o, 0, sizeof(*o));
+	o->conn_id = c->conn_id;
+	o->spi_in = c->spi_in;
+	o->spi_out = c->spi_out;
+	o->local_hi = o->remote_hi = 0xffffffff;
+	o->lport_hi = o->rport_hi = 65535;
+	if (c->entry.has_selector) {
+		sel_range(s->src, s->src_wild, &o->local_lo, &o->local_hi);
+		sel_range(s->dst, s->dst_wild, &o->remote_lo, &o->remote_hi);
+		if (!s->sport_neq) {
+			o->lport_lo = s->sport_lo;
+			o->lport_hi = s->sport_hi;
+		}
+		if (!s->dport_neq) {
+			o->rport_lo = s->dport_lo;
+			o->rport_hi = s->dport_hi;
+		}
+	}
+	snprintf(o->encr, sizeof(o->encr), "%s",
+		 c->ts.cipher == DP_CIPHER_3DES_CBC ? "3DES" :
+		 c->ts.cipher == DP_CIPHER_AES_GCM ? "AES-GCM" :
+		 c->ts.cipher == DP_CIPHER_NULL ? "NULL" : "AES-CBC");
+	o->key_bits = c->ts.key_bits;
+	snprintf(o->esp_hmac, sizeof(o->esp_hmac), "%s",
+		 (size_t)c->ts.integ < sizeof(hmac) / sizeof(hmac[0]) &&
+		 hmac[c->ts.integ] != NULL ? hmac[c->ts.integ] : "None");
+	o->transport = c->ts.transport;
+}
+
+int
+ike_get_v2_children(struct ikemgr *ike, struct ike_v2_child_info **out)
+{
+	struct ike_v2_child_info *arr;
+	size_t n;
+
+	pthread_mutex_lock(&ike->sa_lock);
+	n = ike->v2 != NULL ? ike->v2->nchildren : 0;
+	arr = calloc(n > 0 ? n : 1, sizeof(*arr));
+	if (arr == NULL) {
+		pthread_mutex_unlock(&ike->sa_lock);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		fill_child(&ike->v2->children[i], &arr[i]);
+	pthread_mutex_unlock(&ike->sa_lock);
+	*out = arr;
+	return (int)n;
+}
+
 void
 ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out)
 {

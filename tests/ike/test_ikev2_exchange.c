@@ -502,6 +502,83 @@ Test(ikev2_exchange, show_sa_and_stats, .fini = teardown)
 	fx_close(&fx);
 }
 
+/* The SPI of X's only inbound or outbound SA. */
+static uint32_t
+only_spi(struct ikt_side *x, bool outbound)
+{
+	uint32_t spi = 0;
+
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++)
+		if (x->sas[i].params.outbound == outbound)
+			spi = x->sas[i].params.spi;
+	pthread_mutex_unlock(&x->lock);
+	return spi;
+}
+
+Test(ikev2_exchange, show_session, .fini = teardown)
+{
+	struct fixture fx;
+	char line[400];
+	const char *out;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	fx_open(&fx);
+	out = run_show(&fx, &a, "show crypto ikev2 session");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	cr_assert_str_eq(out, " IPv4 Crypto IKEv2 Session \n\n\n"
+			 " IPv6 Crypto IKEv2 Session \n\n");
+	bring_up();
+
+	out = run_show(&fx, &a, "show crypto ikev2 session");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	snprintf(line, sizeof(line), "%-10u%-22s%-22s%-21s%-7s\n", 1u,
+		 "10.0.0.1/500", "10.0.0.2/500", "none/none", "READY");
+	cr_assert(strstr(out, " IPv4 Crypto IKEv2 Session \n\n"
+			 "Session-id:1, Status:UP-ACTIVE, IKE count:1, "
+			 "CHILD count:1\n\n"
+			 "Tunnel-id Local                 Remote                "
+			 "fvrf/ivrf            Status \n") != NULL, "%s", out);
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	cr_assert(strstr(out, "Child sa: local selector  192.168.1.0/0 - "
+			 "192.168.1.255/65535\n"
+			 "          remote selector 192.168.2.0/0 - "
+			 "192.168.2.255/65535\n") != NULL, "%s", out);
+	snprintf(line, sizeof(line), "          ESP spi in/out: 0x%X/0x%X\n",
+		 only_spi(&a, false), only_spi(&a, true));
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	cr_assert_eq(only_spi(&a, false), only_spi(&b, true));
+	cr_assert(strstr(out, "CE id:") == NULL, "detail without detailed");
+	cr_assert(strstr(out, "esp_hmac") == NULL, "detail without detailed");
+
+	out = run_show(&fx, &b, "show crypto ikev2 session detailed");
+	cr_assert_eq(fx.result, CMD_SUCCESS);
+	cr_assert(strstr(out, "      Initiator of SA : No\n"
+			 "Child sa: local selector  192.168.2.0/0 - "
+			 "192.168.2.255/65535\n"
+			 "          remote selector 192.168.1.0/0 - "
+			 "192.168.1.255/65535\n") != NULL, "%s", out);
+	snprintf(line, sizeof(line), "          ESP spi in/out: 0x%X/0x%X\n"
+		 "          AH spi in/out: 0x0/0x0\n"
+		 "          CPI in/out: 0x0/0x0\n"
+		 "          Encr: AES-CBC, keysize: 256, esp_hmac: SHA256\n"
+		 "          ah_hmac: None, comp: IPCOMP_NONE, mode tunnel\n",
+		 only_spi(&b, false), only_spi(&b, true));
+	cr_assert(strstr(out, line) != NULL, "no lines %s in:\n%s", line, out);
+	cr_assert(strstr(out, "\n IPv6 Crypto IKEv2 Session \n\n") != NULL,
+		  "%s", out);
+
+	/* Without children the session is idle. */
+	cr_assert_gt(ike_clear(a.ike, IKE_CLEAR_PEER_SA, b.addr, 0), 0);
+	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its SAs");
+	out = run_show(&fx, &a, "show crypto ikev2 session");
+	cr_assert(strstr(out, "Status:UP-IDLE, IKE count:1, CHILD count:0\n")
+		  != NULL, "%s", out);
+	cr_assert(strstr(out, "Child sa:") == NULL, "%s", out);
+	fx_close(&fx);
+}
+
 static _Atomic double fake_now = 1000.0;
 
 static double
