@@ -1805,6 +1805,53 @@ new_qm(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	return qm;
 }
 
+/*
+ * Reads one Quick Mode ID body (RFC 2407 4.6.2) into an address, mask
+ * and port; without an ID (LEN 0) the side is the IKE peer HOST itself
+ * (RFC 2409 5.5). Returns the protocol.
+ *
+ * NOTE: an ID of a type other than IPv4 address or subnet, such as an
+ * address range, also narrows the side to HOST.
+ */
+static uint8_t
+id_to_selector(const uint8_t *id, size_t len, uint32_t host, uint32_t *addr,
+	       uint32_t *mask, uint16_t *port)
+{
+	*addr = host;
+	*mask = 0xffffffff;
+	*port = 0;
+	if (len < 8)
+		return 0;
+	*port = (uint16_t)(id[2] << 8 | id[3]);
+	if (id[0] == IPSEC_ID_IPV4_ADDR && len == 8) {
+		memcpy(addr, id + 4, 4);
+	} else if (id[0] == IPSEC_ID_IPV4_SUBNET && len == 12) {
+		memcpy(addr, id + 4, 4);
+		memcpy(mask, id + 8, 4);
+		*addr &= *mask;
+	}
+	return id[1];
+}
+
+/* Fills the selector of C from the IDs of QM: IDci is the initiator's
+ * side, IDcr the responder's. */
+static void
+fill_selector(const struct ike_sa *sa, const struct ike_qm *qm,
+	      struct dp_sa_cfg *c)
+{
+	struct dp_selector *s = &c->selector;
+	const uint8_t *lid = qm->initiator ? qm->idci : qm->idcr;
+	const uint8_t *rid = qm->initiator ? qm->idcr : qm->idci;
+	size_t llen = qm->initiator ? qm->idci_len : qm->idcr_len;
+	size_t rlen = qm->initiator ? qm->idcr_len : qm->idci_len;
+
+	c->has_selector = true;
+	s->proto = id_to_selector(lid, llen, sa->local, &s->local,
+				  &s->local_mask, &s->local_port);
+	id_to_selector(rid, rlen, sa->peer, &s->remote, &s->remote_mask,
+		       &s->remote_port);
+}
+
 /* Writes the SA parameters of one direction of QM into C. */
 static int
 fill_sa_cfg(const struct ike_sa *sa, const struct ike_qm *qm,
@@ -1841,6 +1888,7 @@ fill_sa_cfg(const struct ike_sa *sa, const struct ike_qm *qm,
 	snprintf(c->transform, sizeof(c->transform), "%s", qm->ts.text);
 	c->lifetime_kb = qm->life_kb;
 	c->lifetime_sec = qm->life_sec;
+	fill_selector(sa, qm, c);
 	return 0;
 }
 
