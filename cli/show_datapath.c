@@ -188,11 +188,25 @@ show_acl_entries(struct vty *vty, const struct lyd_node *tree,
 	ly_set_free(set, NULL);
 }
 
+/* Formats one side of a negotiated selector as "(addr/mask/prot/port)". */
+static void
+selector_text(uint32_t addr, uint32_t mask, uint8_t proto, uint16_t port,
+	      char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &mask, m, sizeof(m));
+	snprintf(buf, len, "(%s/%s/%u/%u)", a, m, proto, port);
+}
+
 /*
  * Fills the local and remote identities of crypto map MAP entry SEQ from
  * the first permit entry of its match-address ACL, as IOS shows them.
+ * Returns false, leaving 0.0.0.0/0 in both, when the entry has no such
+ * ACL, as a dynamic entry has none.
  */
-static void
+static bool
 flow_idents(struct vty *vty, const char *map, uint32_t seq, char *local,
 	    char *remote, size_t len)
 {
@@ -203,7 +217,7 @@ flow_idents(struct vty *vty, const char *map, uint32_t seq, char *local,
 	snprintf(local, len, "(0.0.0.0/0.0.0.0/0/0)");
 	snprintf(remote, len, "(0.0.0.0/0.0.0.0/0/0)");
 	if (vty->router == NULL || vty->router->cfg == NULL)
-		return;
+		return false;
 	tree = cfg_read_lock(vty->router->cfg);
 	snprintf(xpath, sizeof(xpath), MOD "crypto/map[name='%s']/entry"
 		 "[sequence='%u']/match-address", map, seq);
@@ -215,6 +229,7 @@ flow_idents(struct vty *vty, const char *map, uint32_t seq, char *local,
 		ident_text(ace, "destination", remote, len);
 	}
 	cfg_read_unlock(vty->router->cfg);
+	return ace != NULL;
 }
 
 /* True when IFNAME is a Tunnel interface in a GRE mode. */
@@ -278,6 +293,50 @@ plaintext_mtu(const struct dp_sa_params *p)
 	return (unsigned)(room / block * block - 2);
 }
 
+/* The peer's end of SA S. */
+static uint32_t
+remote_endpoint(const struct dp_sa_info *s)
+{
+	return s->params.outbound ? s->params.dst : s->params.src;
+}
+
+static int
+compare_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Orders two negotiated SAs of one crypto map entry by peer and
+ * selector: a dynamic entry carries one flow per peer and proxy pair.
+ * Returns 0 when either SA has no selector.
+ */
+static int
+selector_order(const struct dp_sa_info *x, const struct dp_sa_info *y)
+{
+	const struct dp_selector *a = &x->selector, *b = &y->selector;
+	int c;
+
+	if (!x->has_selector || !y->has_selector)
+		return 0;
+	c = compare_u32(ntohl(remote_endpoint(x)), ntohl(remote_endpoint(y)));
+	if (c == 0)
+		c = compare_u32(ntohl(a->remote), ntohl(b->remote));
+	if (c == 0)
+		c = compare_u32(ntohl(a->remote_mask), ntohl(b->remote_mask));
+	if (c == 0)
+		c = compare_u32(ntohl(a->local), ntohl(b->local));
+	if (c == 0)
+		c = compare_u32(ntohl(a->local_mask), ntohl(b->local_mask));
+	if (c == 0)
+		c = compare_u32(a->proto, b->proto);
+	if (c == 0)
+		c = compare_u32(a->remote_port, b->remote_port);
+	if (c == 0)
+		c = compare_u32(a->local_port, b->local_port);
+	return c;
+}
+
 static int
 sa_order(const void *a, const void *b)
 {
@@ -289,6 +348,8 @@ sa_order(const void *a, const void *b)
 	if (c == 0)
 		c = (int)x->map_seq - (int)y->map_seq;
 	if (c == 0)
+		c = selector_order(x, y);
+	if (c == 0)
 		c = (int)x->params.outbound - (int)y->params.outbound;
 	return c;
 }
@@ -297,7 +358,8 @@ static bool
 same_flow(const struct dp_sa_info *a, const struct dp_sa_info *b)
 {
 	return strcmp(a->ifname, b->ifname) == 0 &&
-	       strcmp(a->map, b->map) == 0 && a->map_seq == b->map_seq;
+	       strcmp(a->map, b->map) == 0 && a->map_seq == b->map_seq &&
+	       selector_order(a, b) == 0;
 }
 
 static void
@@ -364,6 +426,7 @@ flow_counters(const struct dp_sa_info *sas, size_t first, size_t last,
 		c->replay_rollover_rcv += s->replay_rollover_rcv;
 		c->no_sa_send += s->no_sa_send;
 		c->invalid_sa += s->invalid_sa;
+		c->invalid_ident += s->invalid_ident;
 	}
 }
 
@@ -384,7 +447,8 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 	if (!detail) {
 		vty_out(vty, "    #send errors %lu, #recv errors %lu\n\n",
 			(unsigned long)(c->encaps_failed + c->no_sa_send),
-			(unsigned long)(c->decaps_failed + c->invalid_sa));
+			(unsigned long)(c->decaps_failed + c->invalid_sa +
+					c->invalid_ident));
 		return;
 	}
 	/* Unknown SPIs match no SA, so they are counted per drop reason,
@@ -398,8 +462,9 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 	vty_out(vty, "    #pkts invalid prot (recv) %lu, #pkts verify "
 		"failed: %lu\n", (unsigned long)c->invalid_prot,
 		(unsigned long)c->verify_failed);
-	vty_out(vty, "    #pkts invalid identity (recv) 0, #pkts invalid "
-		"len (rcv) %lu\n", (unsigned long)c->invalid_len);
+	vty_out(vty, "    #pkts invalid identity (recv) %lu, #pkts invalid "
+		"len (rcv) %lu\n", (unsigned long)c->invalid_ident,
+		(unsigned long)c->invalid_len);
 	vty_out(vty, "    #pkts replay rollover (send): %lu, #pkts replay "
 		"rollover (rcv) %lu\n", (unsigned long)c->replay_rollover_send,
 		(unsigned long)c->replay_rollover_rcv);
@@ -434,8 +499,15 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	ip_text(in != NULL ? p->dst : p->src, local);
 	ip_text(in != NULL ? p->src : p->dst, peer);
 
-	flow_idents(vty, sas[first].map, sas[first].map_seq, lident, rident,
-		    sizeof(lident));
+	if (!flow_idents(vty, sas[first].map, sas[first].map_seq, lident,
+			 rident, sizeof(lident)) && sas[first].has_selector) {
+		const struct dp_selector *s = &sas[first].selector;
+
+		selector_text(s->local, s->local_mask, s->proto,
+			      s->local_port, lident, sizeof(lident));
+		selector_text(s->remote, s->remote_mask, s->proto,
+			      s->remote_port, rident, sizeof(rident));
+	}
 	if (gre_tunnel(vty, sas[first].ifname)) {
 		/* GRE tunnel protection protects GRE between the ends. */
 		snprintf(lident, sizeof(lident), "(%s/255.255.255.255/47/0)",

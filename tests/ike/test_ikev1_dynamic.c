@@ -19,7 +19,7 @@ static struct ikt_side a, b;
 	" group 14\n" \
 	"crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac\n"
 
-/* A: a static entry for TCP from 192.168.1.0/24 to 192.168.2.0/24. */
+/* A: a static entry towards 10.0.0.2 whose crypto ACL has the one line ACL. */
 #define CFG_A(acl) \
 	COMMON \
 	"crypto isakmp key s3cret address 10.0.0.2\n" \
