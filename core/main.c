@@ -482,17 +482,83 @@ stop_parts(struct router *r, bool telnet_started)
 	r->cfg = NULL;
 }
 
+/* Formats ADDR and PORT as --telnet and --ssh take them. */
+static void
+format_listen(char *buf, size_t len, const char *addr, unsigned port)
+{
+	snprintf(buf, len, strchr(addr, ':') != NULL ? "[%s]:%u" : "%s:%u",
+		 addr, port);
+}
+
 /*
  * Runs this binary again with ARGS after `reload`, keeping the PID so a
- * lab or a service manager sees the same process come back. Descriptors
- * beyond stdio are closed first so the listeners can bind again.
+ * lab or a service manager sees the same process come back. A listener
+ * whose port the kernel picked (port 0) is given the port it had, so
+ * sessions reconnect to the same port, as after a reload of a real
+ * router. TELNET_PORT and SSH_PORT are the ports in use, 0 for none.
+ * Descriptors beyond stdio are closed first so the listeners can bind
+ * again.
  */
 static void
-reexec(char **args)
+reexec(char **args, const struct options *o, unsigned telnet_port,
+       unsigned ssh_port)
 {
+	static char telnet_opt[] = "--telnet", ssh_opt[] = "--ssh";
+	char telnet[sizeof(o->telnet_addr) + 16];
+	char ssh[sizeof(o->ssh_addr) + 16];
+	char **argv;
+	size_t n = 0;
+
+	while (args[n] != NULL)
+		n++;
+	argv = calloc(n + 5, sizeof(*argv));
+	if (argv == NULL) {
+		fprintf(stderr, "vrouter: reload failed: out of memory\n");
+		return;
+	}
+	memcpy(argv, args, n * sizeof(*argv));
+	/* A later --telnet or --ssh replaces an earlier one. */
+	if (o->telnet_port == 0 && telnet_port != 0) {
+		format_listen(telnet, sizeof(telnet), o->telnet_addr,
+			      telnet_port);
+		argv[n++] = telnet_opt;
+		argv[n++] = telnet;
+	}
+	if (o->ssh && o->ssh_port == 0 && ssh_port != 0) {
+		format_listen(ssh, sizeof(ssh), o->ssh_addr, ssh_port);
+		argv[n++] = ssh_opt;
+		argv[n++] = ssh;
+	}
 	close_range(3, ~0U, 0);
-	execv("/proc/self/exe", args);
+	execv("/proc/self/exe", argv);
 	fprintf(stderr, "vrouter: reload failed: %s\n", strerror(errno));
+	free(argv);
+}
+
+static void
+free_args(char **args)
+{
+	for (size_t i = 0; args[i] != NULL; i++)
+		free(args[i]);
+	free(args);
+}
+
+/* Returns a NULL-terminated deep copy of ARGV, or NULL. */
+static char **
+copy_args(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+
+	if (args == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		args[i] = strdup(argv[i]);
+		if (args[i] == NULL) {
+			free_args(args);
+			return NULL;
+		}
+	}
+	return args;
 }
 
 int
@@ -503,23 +569,27 @@ main(int argc, char **argv)
 	struct router r;
 	char err[256];
 	bool telnet_started = false, reload;
+	unsigned telnet_port, ssh_port;
 	int rejected, ret = 1;
 
 	if (argc > 1 && strcmp(argv[1], "lab") == 0)
 		return lab_main(argc - 1, argv + 1);
-	/* getopt_long() reorders argv; `reload` needs it as given. */
-	args = calloc((size_t)argc + 1, sizeof(*args));
+	/*
+	 * getopt_long() reorders argv, and the option parsers split --wire
+	 * and --replay values in place. `reload` runs the binary again with
+	 * copies of the arguments as given.
+	 */
+	args = copy_args(argc, argv);
 	if (args == NULL) {
 		fprintf(stderr, "vrouter: out of memory\n");
 		return 1;
 	}
-	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	switch (parse_options(&o, argc, argv)) {
 	case -1:
-		free(args);
+		free_args(args);
 		return 0;
 	case 1:
-		free(args);
+		free_args(args);
 		return 2;
 	}
 
@@ -587,12 +657,14 @@ main(int argc, char **argv)
 	router_wait_stop(&r);
 	ret = 0;
 out:
+	telnet_port = vty_telnet_port();
+	ssh_port = vty_ssh_port();
 	stop_parts(&r, telnet_started);
 	reload = r.reload_requested;
 	router_release(&r);
 	log_shutdown();
 	if (reload)
-		reexec(args);
-	free(args);
+		reexec(args, &o, telnet_port, ssh_port);
+	free_args(args);
 	return ret;
 }
