@@ -659,40 +659,22 @@ cmd_clear_crypto_sa_counters(struct vty *vty, const struct cmd_args *args)
 
 /* ---- show crypto map ---- */
 
+/* Instantiated dynamic entries are numbered from here upward, as on IOS. */
+#define DYNAMIC_SEQ_FIRST 65536
+
+/*
+ * Prints the lifetime, PFS and transform set lines of crypto map entry
+ * or dynamic map entry E.
+ */
 static void
-show_map_entry(struct vty *vty, const struct lyd_node *tree,
-	       const struct lyd_node *map, const struct lyd_node *e)
+show_map_policy(struct vty *vty, const struct lyd_node *tree,
+		const struct lyd_node *e)
 {
-	const char *name = leaf(map, "name");
-	const char *type = leaf(e, "type");
-	const char *acl = leaf(e, "match-address");
 	const char *life_kb = leaf(e, "lifetime-kilobytes");
 	const char *life_s = leaf(e, "lifetime-seconds");
 	const char *pfs = leaf(e, "pfs-group");
-	const char *peer = NULL;
 	const struct lyd_node *c;
 
-	vty_out(vty, "Crypto Map IPv4 \"%s\" %s %s\n", name,
-		leaf(e, "sequence"), type ? type : "ipsec-isakmp");
-	LY_LIST_FOR(lyd_child(e), c) {
-		if (strcmp(LYD_NAME(c), "peer") == 0 && peer == NULL)
-			peer = lyd_get_value(c);
-	}
-	if (peer == NULL || acl == NULL) {
-		vty_out(vty, "\tWARNING: This crypto map is in an incomplete "
-			"state!\n");
-		vty_out(vty, "\t(missing peer or access-list definitions)\n");
-	}
-	LY_LIST_FOR(lyd_child(e), c) {
-		if (strcmp(LYD_NAME(c), "peer") == 0)
-			vty_out(vty, "\tPeer = %s\n", lyd_get_value(c));
-	}
-	if (acl != NULL) {
-		vty_out(vty, "\tExtended IP access list %s\n", acl);
-		show_acl_entries(vty, tree, acl);
-	}
-	if (peer != NULL)
-		vty_out(vty, "\tCurrent peer: %s\n", peer);
 	vty_out(vty, "\tSecurity association lifetime: %s kilobytes/%s "
 		"seconds\n", life_kb ? life_kb : "4608000",
 		life_s ? life_s : "3600");
@@ -714,6 +696,139 @@ show_map_entry(struct vty *vty, const struct lyd_node *tree,
 		vty_out(vty, "\t\t%s:  { %s  } , \n", lyd_get_value(c), text);
 	}
 	vty_out(vty, "\t}\n");
+}
+
+static void
+show_map_entry(struct vty *vty, const struct lyd_node *tree,
+	       const struct lyd_node *map, const struct lyd_node *e)
+{
+	const char *name = leaf(map, "name");
+	const char *type = leaf(e, "type");
+	const char *acl = leaf(e, "match-address");
+	const char *dynamic = leaf(e, "dynamic");
+	const char *peer = NULL;
+	const struct lyd_node *c;
+
+	vty_out(vty, "Crypto Map IPv4 \"%s\" %s %s\n", name,
+		leaf(e, "sequence"), type ? type : "ipsec-isakmp");
+	if (dynamic != NULL) {
+		vty_out(vty, "\tDynamic map template tag: %s\n", dynamic);
+		return;
+	}
+	LY_LIST_FOR(lyd_child(e), c) {
+		if (strcmp(LYD_NAME(c), "peer") == 0 && peer == NULL)
+			peer = lyd_get_value(c);
+	}
+	if (peer == NULL || acl == NULL) {
+		vty_out(vty, "\tWARNING: This crypto map is in an incomplete "
+			"state!\n");
+		vty_out(vty, "\t(missing peer or access-list definitions)\n");
+	}
+	LY_LIST_FOR(lyd_child(e), c) {
+		if (strcmp(LYD_NAME(c), "peer") == 0)
+			vty_out(vty, "\tPeer = %s\n", lyd_get_value(c));
+	}
+	if (acl != NULL) {
+		vty_out(vty, "\tExtended IP access list %s\n", acl);
+		show_acl_entries(vty, tree, acl);
+	}
+	if (peer != NULL)
+		vty_out(vty, "\tCurrent peer: %s\n", peer);
+	show_map_policy(vty, tree, e);
+}
+
+/* Appends one side of a selector to LINE in ACL syntax. */
+static void
+append_selector_side(char *line, size_t len, uint32_t addr, uint32_t mask,
+		     uint8_t proto, uint16_t port)
+{
+	char a[INET_ADDRSTRLEN], w[INET_ADDRSTRLEN];
+	uint32_t wild = ~mask;
+	size_t used = strlen(line);
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &wild, w, sizeof(w));
+	if (mask == 0xffffffff)
+		snprintf(line + used, len - used, " host %s", a);
+	else if (mask == 0)
+		snprintf(line + used, len - used, " any");
+	else
+		snprintf(line + used, len - used, " %s %s", a, w);
+	used = strlen(line);
+	if (port != 0 && (proto == 6 || proto == 17))
+		snprintf(line + used, len - used, " eq %u", port);
+}
+
+/* The ACL keyword of IP protocol PROTO, or its number. */
+static void
+protocol_text(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 0: snprintf(buf, len, "ip"); break;
+	case 1: snprintf(buf, len, "icmp"); break;
+	case 6: snprintf(buf, len, "tcp"); break;
+	case 17: snprintf(buf, len, "udp"); break;
+	case 47: snprintf(buf, len, "gre"); break;
+	default: snprintf(buf, len, "%u", proto); break;
+	}
+}
+
+/*
+ * Prints the entries that the peers of dynamic crypto map entry E of MAP
+ * instantiated, one per outbound flow in SAS, numbered from *NEXT_SEQ.
+ * The transform sets, lifetimes and PFS are those of the first entry of
+ * the dynamic map, because the IKE manager negotiates with that entry.
+ */
+static void
+show_dynamic_instances(struct vty *vty, const struct lyd_node *tree,
+		       const struct lyd_node *map, const struct lyd_node *e,
+		       const struct dp_sa_info *sas, size_t n,
+		       uint32_t *next_seq)
+{
+	const char *name = leaf(map, "name");
+	const char *dynamic = leaf(e, "dynamic");
+	uint32_t seq = (uint32_t)strtoul(leaf(e, "sequence"), NULL, 10);
+	const struct lyd_node *templ = NULL;
+	struct ly_set *set = NULL;
+	char xpath[256];
+
+	snprintf(xpath, sizeof(xpath), MOD "crypto/dynamic-map[name='%s']"
+		 "/entry", dynamic);
+	if (lyd_find_xpath(tree, xpath, &set) == LY_SUCCESS &&
+	    set->count > 0)
+		templ = set->dnodes[0];
+	for (size_t i = 0; templ != NULL && i < n; i++) {
+		const struct dp_sa_info *s = &sas[i];
+		const struct dp_selector *sel = &s->selector;
+		char peer[INET_ADDRSTRLEN], proto[8], line[256];
+
+		/* SAS is sorted by flow, so this takes one SA a flow: its
+		 * last outbound one. */
+		if (!s->params.outbound || !s->has_selector ||
+		    s->map_seq != seq || strcmp(s->map, name) != 0 ||
+		    (i + 1 < n && sas[i + 1].params.outbound &&
+		     same_flow(s, &sas[i + 1])))
+			continue;
+		ip_text(s->params.dst, peer);
+		protocol_text(sel->proto, proto, sizeof(proto));
+		snprintf(line, sizeof(line), "access-list  permit %s", proto);
+		append_selector_side(line, sizeof(line), sel->local,
+				     sel->local_mask, sel->proto,
+				     sel->local_port);
+		append_selector_side(line, sizeof(line), sel->remote,
+				     sel->remote_mask, sel->proto,
+				     sel->remote_port);
+		vty_out(vty, "Crypto Map IPv4 \"%s\" %u ipsec-isakmp\n", name,
+			(*next_seq)++);
+		vty_out(vty, "\tPeer = %s\n", peer);
+		vty_out(vty, "\tExtended IP access list \n");
+		vty_out(vty, "\t    %s\n", line);
+		vty_out(vty, "\t    dynamic (created from dynamic map %s/%s)\n",
+			dynamic, leaf(templ, "sequence"));
+		vty_out(vty, "\tCurrent peer: %s\n", peer);
+		show_map_policy(vty, tree, templ);
+	}
+	ly_set_free(set, NULL);
 }
 
 static void
@@ -742,10 +857,20 @@ cmd_show_crypto_map(struct vty *vty, const struct cmd_args *args)
 {
 	const struct lyd_node *tree;
 	struct ly_set *maps = NULL;
+	struct dp *dp = router_dp(vty);
+	struct dp_sa_info *sas = NULL;
+	uint32_t next_seq = DYNAMIC_SEQ_FIRST;
+	int n = 0;
 
 	(void)args;
 	if (vty->router == NULL || vty->router->cfg == NULL)
 		return CMD_SUCCESS;
+	/* The SAs of instantiated entries, read before the config lock
+	 * is taken. */
+	if (dp != NULL && (n = dp_get_sas(dp, &sas)) > 0)
+		qsort(sas, (size_t)n, sizeof(sas[0]), sa_order);
+	if (n < 0)
+		n = 0;
 	tree = cfg_read_lock(vty->router->cfg);
 	if (tree != NULL &&
 	    lyd_find_xpath(tree, MOD "crypto/map", &maps) == LY_SUCCESS) {
@@ -757,11 +882,20 @@ cmd_show_crypto_map(struct vty *vty, const struct cmd_args *args)
 				if (strcmp(LYD_NAME(c), "entry") == 0)
 					show_map_entry(vty, tree, map, c);
 			}
+			LY_LIST_FOR(lyd_child(map), c) {
+				if (strcmp(LYD_NAME(c), "entry") == 0 &&
+				    leaf(c, "dynamic") != NULL)
+					show_dynamic_instances(vty, tree, map,
+							       c, sas,
+							       (size_t)n,
+							       &next_seq);
+			}
 			show_map_interfaces(vty, tree, leaf(map, "name"));
 		}
 	}
 	ly_set_free(maps, NULL);
 	cfg_read_unlock(vty->router->cfg);
+	free(sas);
 	return CMD_SUCCESS;
 }
 
