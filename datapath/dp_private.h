@@ -406,6 +406,15 @@ void dp_acquire(struct dp *dp, int map, int ifc, const uint8_t *pkt);
 
 /* limiter.c */
 /*
+ * Writes every page of a fresh zeroed allocation of BYTES at P, so a
+ * table is resident from the start: otherwise each newly remembered
+ * flow may fault in another page, and memory grows with the flows seen.
+ * A memset() would not do, because gcc turns malloc() and memset() to
+ * zero into calloc(), which leaves fresh pages untouched.
+ */
+void dp_prefault(void *p, size_t bytes);
+
+/*
  * The limiter's layout is here only so that dp_limiter_exhausted() can
  * be inlined; only limiter.c changes it.
  */

@@ -26,13 +26,8 @@ flow_tag(uint32_t src, uint32_t dst, uint32_t spi, uint64_t seed)
 	return x ? x : 1;
 }
 
-/*
- * Touches every page of a fresh zeroed allocation, so the table is
- * resident from the start: otherwise each newly remembered flow may
- * fault in another page, and memory grows with the flows seen.
- */
-static void
-prefault(void *p, size_t bytes)
+void
+dp_prefault(void *p, size_t bytes)
 {
 	volatile uint8_t *b = p;
 	long page = sysconf(_SC_PAGESIZE);
@@ -55,7 +50,7 @@ dp_limiter_create(unsigned sets_log2, uint64_t interval_ns, uint32_t burst,
 	lim = calloc(1, bytes);
 	if (lim == NULL)
 		return NULL;
-	prefault(lim, bytes);
+	dp_prefault(lim, bytes);
 	lim->interval_ns = interval_ns;
 	lim->seed = seed;
 	lim->set_mask = sets - 1;

@@ -113,17 +113,16 @@ reset(struct dp_spi_diag *d)
 struct dp_spi_diag *
 dp_spi_diag_create(uint64_t seed)
 {
-	struct dp_spi_diag *d = malloc(sizeof(*d));
-	struct dp_spi_store *s = malloc(sizeof(*s));
+	struct dp_spi_diag *d = calloc(1, sizeof(*d));
+	struct dp_spi_store *s = calloc(1, sizeof(*s));
 
 	if (d == NULL || s == NULL) {
 		free(d);
 		free(s);
 		return NULL;
 	}
-	/* Writes every page now, so the table is resident from the start. */
-	memset(d, 0, sizeof(*d));
-	memset(s, 0, sizeof(*s));
+	dp_prefault(d, sizeof(*d));
+	dp_prefault(s, sizeof(*s));
 	d->store = s;
 	d->seed = seed;
 	d->tokens = ADMIT_BURST;
