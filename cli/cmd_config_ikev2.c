@@ -1,6 +1,7 @@
 /*
  * IKEv2: crypto ikev2 proposal, policy, keyring (with its peer blocks)
- * and profile, their sub-mode commands, and crypto ikev2 dpd. Names that
+ * and profile, their sub-mode commands, crypto ikev2 dpd and crypto
+ * ikev2 cookie-challenge. Names that
  * one object gives another (a policy's proposal, a profile's keyring) are
  * kept even when that object does not exist yet, as IOS does.
  */
@@ -271,6 +272,21 @@ dpd(struct vty *vty, const struct cmd_args *args)
 	return cc_commit(&t);
 }
 
+/* crypto ikev2 cookie-challenge N */
+static enum cmd_result
+cookie_challenge(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (cmd_has(args, "no"))
+		cc_del(&t, IKEV2 "cookie-challenge");
+	else
+		cc_set(&t, cmd_arg(args, "n"), IKEV2 "cookie-challenge");
+	return cc_commit(&t);
+}
+
 #define H_NO "Negate a command or set its defaults\n"
 #define H_IKEV2 "Encryption module\nConfigure IKEv2 Options\n"
 #define H_OBJ "Define IKEV2 proposals\nDefine IKEV2 policies\n" \
@@ -295,6 +311,12 @@ static const struct cmd_def defs_config[] = {
 	  "(on-demand|periodic)$mode", H_IKEV2 H_DPD, dpd, 0, 0 },
 	{ "no$no crypto ikev2 dpd [LINE]", H_NO H_IKEV2
 	  "Enable IKE liveness check for peers\nValues", dpd, 0, 0 },
+	{ "crypto ikev2 cookie-challenge <1-1000>$n", H_IKEV2
+	  "Enable cookie challenge\nHalf-open IKEv2 SAs above which "
+	  "IKE_SA_INIT is challenged",
+	  cookie_challenge, 0, 0 },
+	{ "no$no crypto ikev2 cookie-challenge [LINE]", H_NO H_IKEV2
+	  "Enable cookie challenge\nValues", cookie_challenge, 0, 0 },
 };
 
 static const struct cmd_def defs_proposal[] = {

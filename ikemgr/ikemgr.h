@@ -130,6 +130,7 @@ struct ike_v2_stats {
 	uint64_t delete_tx;		/* DELETE payloads sent */
 	uint64_t delete_rx;
 	uint64_t dropped;		/* malformed or not authenticated */
+	uint64_t cookie_tx;		/* IKE_SA_INIT responses with a COOKIE */
 };
 void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
 

@@ -70,6 +70,7 @@
 #define IKEV2_N_INITIAL_CONTACT	16384
 #define IKEV2_N_NAT_DETECTION_SOURCE_IP 16388
 #define IKEV2_N_NAT_DETECTION_DESTINATION_IP 16389
+#define IKEV2_N_COOKIE		16390
 #define IKEV2_N_USE_TRANSPORT_MODE 16391
 #define IKEV2_N_REKEY_SA	16393
 
@@ -126,6 +127,9 @@ struct ikev2_config {
 	uint16_t dpd_interval;		/* crypto ikev2 dpd; 0: none */
 	uint16_t dpd_retry;
 	bool dpd_periodic;
+	/* crypto ikev2 cookie-challenge: half-open SAs from which
+	 * IKE_SA_INIT gets a COOKIE challenge; 0: never. */
+	uint16_t cookie_challenge;
 };
 
 /* Derives the IKEv2 config of RUNNING; NULL when out of memory. Without

@@ -99,8 +99,13 @@ make_ke_nonce(struct v2_sa *sa, uint8_t *ke, size_t *ke_len, uint8_t *nonce)
 	return 0;
 }
 
+/* Sends IKE_SA_INIT, with a new DH key and nonce when FRESH; a COOKIE
+ * retry keeps both, since the responder's cookie may cover Ni. */
+/* COOKIE responses answered per IKE SA before it gives up. */
+#define COOKIE_TRIES		3
+
 static void
-send_init_request(struct ikemgr *ike, struct v2_sa *sa)
+send_init_request(struct ikemgr *ike, struct v2_sa *sa, bool fresh)
 {
 	const struct ikev2_config *c = v2_config(ike);
 	static const uint8_t zero[8];
@@ -108,10 +113,18 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa)
 	struct ikev2_buf b;
 	size_t ke_len, len;
 
-	if (make_ke_nonce(sa, ke, &ke_len, sa->ni) < 0)
+	if (fresh || sa->dh == NULL) {
+		if (make_ke_nonce(sa, ke, &ke_len, sa->ni) < 0)
+			return;
+		sa->ni_len = V2_NONCE_LEN;
+	} else if ((ke_len = ikev2_ke_body(sa->dh, sa->algs.group, ke)) == 0) {
 		return;
-	sa->ni_len = V2_NONCE_LEN;
+	}
 	ikev2_start_msg(&b, msg, sizeof(msg), sa, IKEV2_IKE_SA_INIT, false, 0);
+	/* RFC 7296 2.6: the COOKIE notify comes first. */
+	if (sa->cookie_len > 0)
+		ikev2_add_notify(&b, 0, NULL, 0, IKEV2_N_COOKIE, sa->cookie,
+				 sa->cookie_len);
 	ikev2_add_ike_sa(&b, c, NULL, 0, NULL);
 	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->ni, sa->ni_len);
@@ -188,7 +201,7 @@ ikev2_start(struct ikemgr *ike, const struct ike_entry *e)
 	}
 	sa->neg = (struct v2_child_neg){ .active = true, .entry = *e };
 	sa->algs.group = c->proposals[0].group[0];
-	send_init_request(ike, sa);
+	send_init_request(ike, sa, true);
 }
 
 void
@@ -250,11 +263,10 @@ ikev2_read_nonce(const struct ikev2_msg *m, uint8_t *out, size_t *len)
 	return true;
 }
 
-/* Sends an unprotected IKE_SA_INIT error response. */
-static void
-init_error(struct ikemgr *ike, const struct dp_ike_packet *pkt,
-	   const struct ikev2_hdr *h, uint16_t type, const void *data,
-	   size_t len)
+void
+ikev2_init_error(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+		 const struct ikev2_hdr *h, uint16_t type, const void *data,
+		 size_t len)
 {
 	struct v2_sa tmp = {
 		.local = pkt->dst, .peer = pkt->src, .lport = pkt->dport,
@@ -282,6 +294,8 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	struct v2_sa *sa;
 	size_t ke_len, len;
 
+	if (!ikev2_cookie_admit(ike, pkt, h, m))
+		return;
 	if (c == NULL || sap == NULL || kep == NULL || kep->len < 4 ||
 	    ikev2_each_proposal(sap->body, sap->len, ikev2_choose_ike,
 				&ch) < 0) {
@@ -289,12 +303,13 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 		return;
 	}
 	if (!ch.found) {
-		init_error(ike, pkt, h, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ikev2_init_error(ike, pkt, h, IKEV2_N_NO_PROPOSAL_CHOSEN,
+				 NULL, 0);
 		return;
 	}
 	if (ikev2_get_be16(kep->body) != ch.algs.group) {
 		ikev2_put_be16(grp, ch.algs.group);
-		init_error(ike, pkt, h, IKEV2_N_INVALID_KE_PAYLOAD, grp, 2);
+		ikev2_init_error(ike, pkt, h, IKEV2_N_INVALID_KE_PAYLOAD, grp, 2);
 		return;
 	}
 	sa = ikev2_new_sa(ike, pkt->dst, pkt->src, false);
@@ -513,7 +528,20 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 		sa->algs.group = group;
 		ikev2_request_done(sa);
 		sa->next_msgid = 0;
-		send_init_request(ike, sa);
+		send_init_request(ike, sa, true);
+		return;
+	}
+	if (ikev2_find_notify(m, IKEV2_N_COOKIE, &n)) {
+		if (n.data_len == 0 || n.data_len > sizeof(sa->cookie) ||
+		    sa->cookie_tries >= COOKIE_TRIES)
+			goto drop;
+		memcpy(sa->cookie, n.data, n.data_len);
+		sa->cookie_len = n.data_len;
+		sa->cookie_tries++;
+		DBG(sa, "responder sent a COOKIE: retrying IKE_SA_INIT with it");
+		ikev2_request_done(sa);
+		sa->next_msgid = 0;
+		send_init_request(ike, sa, false);
 		return;
 	}
 	if (ikev2_find_notify(m, IKEV2_N_NO_PROPOSAL_CHOSEN, &n)) {

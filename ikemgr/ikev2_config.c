@@ -346,6 +346,14 @@ ikev2_config_derive(const struct lyd_node *running)
 				 &c->dpd_retry, &c->dpd_periodic);
 		ly_set_free(set, NULL);
 	}
+	if (running != NULL &&
+	    lyd_find_xpath(running, MOD "crypto/ikev2/cookie-challenge",
+			   &set) == LY_SUCCESS) {
+		if (set->count > 0)
+			c->cookie_challenge = (uint16_t)atoi(
+				lyd_get_value(set->dnodes[0]));
+		ly_set_free(set, NULL);
+	}
 	return c;
 fail:
 	ikev2_config_free(c);

@@ -119,6 +119,10 @@ struct v2_sa {
 
 	double created, established, expires, last_rx;
 	uint32_t child_sas;
+	/* The responder's COOKIE, returned in each IKE_SA_INIT retry. */
+	uint8_t cookie[64];
+	size_t cookie_len;
+	unsigned cookie_tries;
 };
 
 struct v2_child {
@@ -140,6 +144,10 @@ struct ikev2_state {
 	uint32_t *contacted;		/* peers of earlier SAs */
 	size_t ncontacted;
 	struct ike_v2_stats stats;
+	/* COOKIE secrets: [0] current, [1] the one before. */
+	uint8_t cookie_secret[2][32];
+	uint32_t cookie_ver;		/* of [0]; 0: none made yet */
+	double cookie_rotated;
 };
 
 /* One proposal of an SA payload, read into parallel lists. */
@@ -227,6 +235,10 @@ bool ikev2_find_notify(const struct ikev2_msg *m, uint16_t type,
 bool ikev2_wants_transport(const struct ikev2_msg *m);
 
 /* ikev2_auth.c */
+/* Sends an unprotected IKE_SA_INIT response with one notify of TYPE. */
+void ikev2_init_error(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+		      const struct ikev2_hdr *h, uint16_t type,
+		      const void *data, size_t len);
 size_t ikev2_ke_body(const struct ike_dh *dh, uint16_t group, uint8_t *ke);
 bool ikev2_read_nonce(const struct ikev2_msg *m, uint8_t *out, size_t *len);
 void ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
@@ -247,6 +259,15 @@ void ikev2_child_accepted(struct ikemgr *ike, struct v2_sa *sa,
 			  size_t ni_len, const uint8_t *nr, size_t nr_len);
 void ikev2_auth_response(struct ikemgr *ike, struct v2_sa *sa,
 			 const struct ikev2_msg *m);
+
+/* ikev2_cookie.c */
+/*
+ * Decides whether IKE_SA_INIT request M from PKT may create state. Under
+ * `crypto ikev2 cookie-challenge` load it must start with a valid COOKIE,
+ * else a COOKIE response goes back and false is returned.
+ */
+bool ikev2_cookie_admit(struct ikemgr *ike, const struct dp_ike_packet *pkt,
+			const struct ikev2_hdr *h, const struct ikev2_msg *m);
 
 /* ikev2_child.c */
 /* True when a colliding rekey by the peer has a higher lowest nonce

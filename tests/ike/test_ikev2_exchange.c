@@ -1033,3 +1033,135 @@ Test(ikev2_exchange, invalid_ke_payload_retry, .fini = teardown)
 	cr_assert_eq(sa.tx_req[IKE_V2_SA_INIT], 2);
 	cr_assert_eq(sa.rx_res[IKE_V2_SA_INIT], 2);
 }
+
+static struct ike_v2_stats
+v2_stats(struct ikt_side *s)
+{
+	struct ike_v2_stats st;
+
+	ike_get_v2_stats(s->ike, &st);
+	return st;
+}
+
+/* Number of S's IKEv2 SAs in state STATE ("READY", "IN-NEG"). */
+static int
+v2_in_state(struct ikt_side *s, const char *state)
+{
+	struct ike_sa_info *sas;
+	int n = ike_get_sas(s->ike, &sas), k = 0;
+
+	cr_assert_geq(n, 0);
+	for (int i = 0; i < n; i++)
+		k += sas[i].version == 2 && strcmp(sas[i].state, state) == 0;
+	free(sas);
+	return k;
+}
+
+static uint64_t want_init_rx;
+
+static bool
+b_read_flood(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return v2_stats(y).rx_req[IKE_V2_SA_INIT] >= want_init_rx;
+}
+
+static bool
+b_ready_with_child(struct ikt_side *x, struct ikt_side *y)
+{
+	return v2_in_state(y, "READY") == 1 && both_pairs(x, y);
+}
+
+static bool
+b_no_ready(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return v2_in_state(y, "READY") == 0;
+}
+
+static bool
+x_sent_one(struct ikt_side *x, struct ikt_side *y)
+{
+	size_t n;
+
+	(void)y;
+	pthread_mutex_lock(&x->lock);
+	n = x->sent;
+	pthread_mutex_unlock(&x->lock);
+	return n > 0;
+}
+
+#define FLOOD 200
+#define CHALLENGE_AT 5
+
+/*
+ * `crypto ikev2 cookie-challenge 5` on B: a flood of IKE_SA_INIT from
+ * 200 addresses leaves B with 5 half-open SAs and COOKIE answers for
+ * the rest. The established SA still carries CREATE_CHILD_SA, and A,
+ * starting over, gets the COOKIE, returns it and gets through.
+ */
+Test(ikev2_exchange, cookie_under_flood, .fini = teardown)
+{
+	struct dp_ike_packet tmpl, *pkt;
+	uint64_t rx0;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", "") "crypto ikev2 cookie-challenge "
+		       "5\n");
+
+	/* A's IKE_SA_INIT, lost on the way, is the flood's template. */
+	a.drop_all = true;
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, x_sent_one, 10), "A sent nothing");
+	pthread_mutex_lock(&a.lock);
+	tmpl = a.last;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(tmpl.data[18], 34, "A sent no IKE_SA_INIT");
+	ike_clear(a.ike, IKE_CLEAR_IKEV2, 0, 0);
+	a.drop_all = false;
+
+	bring_up();
+	cr_assert_eq(v2_stats(&b).cookie_tx, 0, "no load, yet a COOKIE");
+
+	pkt = calloc(1, sizeof(*pkt));
+	cr_assert(pkt != NULL);
+	rx0 = v2_stats(&b).rx_req[IKE_V2_SA_INIT];
+	for (int i = 0; i < FLOOD; i++) {
+		*pkt = tmpl;
+		pkt->src = htonl(0x0a090000u | (uint32_t)(i + 1));
+		pkt->data[0] = 0xf1;
+		pkt->data[1] = (uint8_t)(i >> 8);
+		pkt->data[2] = (uint8_t)i;
+		ike_post_packet(b.ike, pkt);
+		/* The packet queue has 64 slots, so B reads each batch first. */
+		if (i % 32 == 31 || i == FLOOD - 1) {
+			want_init_rx = rx0 + (uint64_t)i + 1;
+			cr_assert(ikt_wait(&a, &b, b_read_flood, 20),
+				  "B read %llu of %llu IKE_SA_INIT",
+				  (unsigned long long)(v2_stats(&b).rx_req[
+					IKE_V2_SA_INIT] - rx0),
+				  (unsigned long long)(i + 1));
+		}
+	}
+	free(pkt);
+	cr_assert_eq(v2_in_state(&b, "IN-NEG"), CHALLENGE_AT);
+	cr_assert_eq(v2_in_state(&b, "READY"), 1);
+	cr_assert_eq(v2_stats(&b).cookie_tx, FLOOD - CHALLENGE_AT);
+
+	/* The established IKE SA still negotiates a new child pair. */
+	cr_assert_gt(ike_clear(a.ike, IKE_CLEAR_PEER_SA, b.addr, 0), 0);
+	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its SAs");
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10), "no new child pair");
+	cr_assert_eq(v2_stats(&b).cookie_tx, FLOOD - CHALLENGE_AT);
+
+	/* A new IKE SA from A has to return the COOKIE first. */
+	cr_assert_gt(ike_clear(a.ike, IKE_CLEAR_IKEV2, b.addr, 0), 0);
+	cr_assert(ikt_wait(&a, &b, b_no_ready, 10), "B kept its IKE SA");
+	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its SAs");
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, b_ready_with_child, 10),
+		  "A did not get through the COOKIE challenge");
+	cr_assert_eq(v2_stats(&b).cookie_tx, FLOOD - CHALLENGE_AT + 1);
+	cr_assert_eq(v2_in_state(&b, "IN-NEG"), CHALLENGE_AT);
+}
