@@ -17,6 +17,7 @@
 
 #include <libyang/libyang.h>
 
+#include "core/cfg_render.h"
 #include "core/config.h"
 
 #define A "/vrouter-access:access"
@@ -32,10 +33,6 @@
 
 static const char alphabet[] =
 	"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/* The key of type 7: the password is XORed with it from offset SEED. */
-static const char xlat[] =
-	"dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87";
 
 /* Standard base64 bit order, IOS alphabet, no padding. */
 static void
@@ -180,36 +177,15 @@ aaa_hash_verify(const char *hash, const char *password)
 int
 aaa_type7_encode(const char *password, unsigned seed, char *out, size_t len)
 {
-	size_t i, plen = strlen(password);
-
-	if (seed > 15 || plen > AAA_PASSWORD_MAX || len < 2 * plen + 3)
+	if (strlen(password) > AAA_PASSWORD_MAX)
 		return -1;
-	snprintf(out, len, "%02u", seed);
-	for (i = 0; i < plen; i++)
-		snprintf(out + 2 + 2 * i, 3, "%02X",
-			 (unsigned char)password[i] ^
-			 (unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
-	return 0;
+	return cfg_type7_encode(password, seed, out, len);
 }
 
 int
 aaa_type7_decode(const char *text, char *out, size_t len)
 {
-	size_t i, tlen = strlen(text), n;
-	unsigned seed, byte;
-
-	if (tlen < 2 || tlen % 2 != 0 || sscanf(text, "%2u", &seed) != 1 ||
-	    seed > 15 || (tlen - 2) / 2 + 1 > len)
-		return -1;
-	n = (tlen - 2) / 2;
-	for (i = 0; i < n; i++) {
-		if (sscanf(text + 2 + 2 * i, "%2X", &byte) != 1)
-			return -1;
-		out[i] = (char)(byte ^
-				(unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
-	}
-	out[n] = '\0';
-	return 0;
+	return cfg_type7_decode(text, out, len);
 }
 
 /* Collects the nodes at XPATH in TREE; NULL when none. */

@@ -156,4 +156,13 @@ int cc_flash_path(const struct router *r, const char *file, char *out,
  */
 int cc_archive_on_write(struct vty *vty, const char *text);
 
+/*
+ * The clear text of the pre-shared key in the "key" argument, whose
+ * optional "type" argument is 0 (clear), 6 or 7 as IOS writes it. Writes
+ * it into OUT and returns true, or prints the error and returns false:
+ * type 6 needs a master key that vrouter does not model.
+ */
+bool cc_key_text(struct vty *vty, const struct cmd_args *args, char *out,
+		 size_t len);
+
 #endif

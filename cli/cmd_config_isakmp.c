@@ -2,6 +2,7 @@
  * IKEv1 settings: crypto isakmp policy (and the (config-isakmp) mode),
  * crypto isakmp key, keepalive and invalid-spi-recovery.
  */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,6 +113,7 @@ key(struct vty *vty, const struct cmd_args *args)
 {
 	const char *addr = cmd_arg(args, "address");
 	const char *mask = key_mask(args);
+	char clear[256];
 	struct cc_txn t;
 	unsigned m;
 
@@ -119,9 +121,10 @@ key(struct vty *vty, const struct cmd_args *args)
 		cc_invalid_input(vty, cc_column(args, 5, 0));
 		return CMD_WARNING;
 	}
-	if (!cc_begin(&t, vty))
+	if (!cc_key_text(vty, args, clear, sizeof(clear)) || !cc_begin(&t, vty))
 		return CMD_WARNING;
-	cc_set(&t, cmd_arg(args, "key"), KEY_XPATH "/key", addr, mask);
+	cc_set(&t, clear, KEY_XPATH "/key", addr, mask);
+	OPENSSL_cleanse(clear, sizeof(clear));
 	if (cmd_has(args, "noxauth"))
 		cc_set(&t, NULL, KEY_XPATH "/no-xauth", addr, mask);
 	else
@@ -296,6 +299,22 @@ static const struct cmd_def cmd_key = {
 	.fn = key,
 };
 
+static const struct cmd_def cmd_key_typed = {
+	.syntax = "crypto isakmp key (0|6|7)$type WORD$key address "
+		  "A.B.C.D$address [A.B.C.D$mask] [no-xauth$noxauth]",
+	.help = H_CRYPTO H_ISAKMP
+		"Set pre-shared key for remote peer\n"
+		"Specifies an UNENCRYPTED password will follow\n"
+		"Specifies an ENCRYPTED password will follow\n"
+		"Specifies a HIDDEN password will follow\n"
+		"pre-shared key\n"
+		"define shared key with IP address\n"
+		"IP address of remote peer\n"
+		"Mask for range of remote peers\n"
+		"Bypasses XAuth for this peer",
+	.fn = key,
+};
+
 static const struct cmd_def cmd_no_key = {
 	.syntax = "no crypto isakmp key WORD address A.B.C.D$address "
 		  "[A.B.C.D$mask] [no-xauth]",
@@ -360,6 +379,7 @@ cc_install_isakmp(void)
 	cmd_install(MODE_CONFIG_ISAKMP, &cmd_lifetime);
 	cmd_install(MODE_CONFIG_ISAKMP, &cmd_no_value);
 	cmd_install(MODE_CONFIG, &cmd_key);
+	cmd_install(MODE_CONFIG, &cmd_key_typed);
 	cmd_install(MODE_CONFIG, &cmd_no_key);
 	cmd_install(MODE_CONFIG, &cmd_keepalive);
 	cmd_install(MODE_CONFIG, &cmd_no_keepalive);

@@ -7,6 +7,7 @@
  * Names of keyrings and profiles that other objects refer to are not
  * checked: as in IOS, a profile may name a keyring configured later.
  */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,13 +94,15 @@ psk_address(struct vty *vty, const struct cmd_args *args)
 {
 	const char *addr = cmd_arg(args, "address");
 	const char *mask = mask_arg(vty, args, 3);
+	char clear[256];
 	struct cc_txn t;
 
-	if (!mask || !cc_begin(&t, vty))
+	if (!mask || !cc_key_text(vty, args, clear, sizeof(clear)) ||
+	    !cc_begin(&t, vty))
 		return CMD_WARNING;
-	cc_set(&t, cmd_arg(args, "key"),
-	       "%s/pre-shared-key[address='%s'][mask='%s']/key",
+	cc_set(&t, clear, "%s/pre-shared-key[address='%s'][mask='%s']/key",
 	       vty_xpath(vty), addr, mask);
+	OPENSSL_cleanse(clear, sizeof(clear));
 	return cc_commit(&t);
 }
 
@@ -120,13 +123,16 @@ static enum cmd_result
 psk_host(struct vty *vty, const struct cmd_args *args)
 {
 	const char *host = cmd_arg(args, "host");
+	char clear[256];
 	struct cc_txn t;
 
-	if (!cc_name_ok(vty, host) || !cc_begin(&t, vty))
+	if (!cc_name_ok(vty, host) ||
+	    !cc_key_text(vty, args, clear, sizeof(clear)) ||
+	    !cc_begin(&t, vty))
 		return CMD_WARNING;
-	cc_set(&t, cmd_arg(args, "key"),
-	       "%s/pre-shared-key-host[hostname='%s']/key", vty_xpath(vty),
-	       host);
+	cc_set(&t, clear, "%s/pre-shared-key-host[hostname='%s']/key",
+	       vty_xpath(vty), host);
+	OPENSSL_cleanse(clear, sizeof(clear));
 	return cc_commit(&t);
 }
 
@@ -357,6 +363,13 @@ nat_transparency(struct vty *vty, const struct cmd_args *args)
 	"Mask\npre shared key\nThe key"
 #define H_PSK_HOST "Pre-Shared Key\nHostname\nHostname of peer\n" \
 	"pre shared key\nThe key"
+#define H_KEY_TYPES "Specifies an UNENCRYPTED password will follow\n" \
+	"Specifies an ENCRYPTED password will follow\n" \
+	"Specifies a HIDDEN password will follow\n"
+#define H_PSK_ADDR_TYPED "Pre-Shared Key\nIP address\nIP address of peer\n" \
+	"Mask\npre shared key\n" H_KEY_TYPES "The key"
+#define H_PSK_HOST_TYPED "Pre-Shared Key\nHostname\nHostname of peer\n" \
+	"pre shared key\n" H_KEY_TYPES "The key"
 #define H_IPSEC "Configure IPSEC policy\n"
 #define H_SA "Security association parameters\n"
 #define H_LIFETIME "Security association lifetime\n" \
@@ -432,8 +445,12 @@ static const struct cmd_def defs_keyring[] = {
 	  H_PSK_ADDR, psk_address, 0, 0 },
 	{ "no pre-shared-key address A.B.C.D$address [A.B.C.D$mask] "
 	  "[key LINE]", H_NO H_PSK_ADDR, no_psk_address, 0, 0 },
+	{ "pre-shared-key address A.B.C.D$address [A.B.C.D$mask] key "
+	  "(0|6|7)$type WORD$key", H_PSK_ADDR_TYPED, psk_address, 0, 0 },
 	{ "pre-shared-key hostname WORD$host key LINE$key",
 	  H_PSK_HOST, psk_host, 0, 0 },
+	{ "pre-shared-key hostname WORD$host key (0|6|7)$type WORD$key",
+	  H_PSK_HOST_TYPED, psk_host, 0, 0 },
 	{ "no pre-shared-key hostname WORD$host [key LINE]",
 	  H_NO H_PSK_HOST, no_psk_host, 0, 0 },
 	{ "local-address WORD$where",

@@ -13,6 +13,7 @@
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
 #include "core/cfg_file.h"
+#include "core/cfg_render.h"
 #include "core/config.h"
 #include "core/router.h"
 
@@ -57,6 +58,60 @@ no_hostname(struct vty *vty, const struct cmd_args *args)
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_del(&t, CC_M "system/hostname");
+	return cc_commit(&t);
+}
+
+#define PASSWORD_ENCRYPTION "/vrouter-access:access/password-encryption"
+
+bool
+cc_key_text(struct vty *vty, const struct cmd_args *args, char *out,
+	    size_t len)
+{
+	const char *type = cmd_arg(args, "type");
+	const char *key = cmd_arg(args, "key");
+
+	if (type == NULL || strcmp(type, "0") == 0) {
+		if (snprintf(out, len, "%s", key) >= (int)len) {
+			vty_out(vty, "%% Key too long (at most %zu characters)\n",
+				len - 1);
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(type, "7") == 0) {
+		if (cfg_type7_decode(key, out, len) < 0 || out[0] == '\0') {
+			vty_out(vty, "%% Invalid type 7 key \"%s\"\n", key);
+			return false;
+		}
+		return true;
+	}
+	vty_out(vty, "%% Type %s keys are encrypted with a master key "
+		"(key config-key password-encrypt), which vrouter does not "
+		"support; enter the key in clear or as type 7\n", type);
+	return false;
+}
+
+static enum cmd_result
+password_encryption(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	(void)args;
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_set(&t, NULL, PASSWORD_ENCRYPTION);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+no_password_encryption(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	(void)args;
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, PASSWORD_ENCRYPTION);
 	return cc_commit(&t);
 }
 
@@ -174,6 +229,21 @@ static const struct cmd_def cmd_no_hostname = {
 	.fn = no_hostname,
 };
 
+static const struct cmd_def cmd_password_encryption = {
+	.syntax = "service password-encryption",
+	.help = "Modify use of network based services\n"
+		"Encrypt system passwords",
+	.fn = password_encryption,
+};
+
+static const struct cmd_def cmd_no_password_encryption = {
+	.syntax = "no service password-encryption",
+	.help = "Negate a command or set its defaults\n"
+		"Modify use of network based services\n"
+		"Encrypt system passwords",
+	.fn = no_password_encryption,
+};
+
 static const struct cmd_def cmd_show_running = {
 	.syntax = "show running-config",
 	.help = "Show running system information\n"
@@ -208,6 +278,8 @@ cc_install_system(void)
 {
 	cmd_install(MODE_CONFIG, &cmd_hostname);
 	cmd_install(MODE_CONFIG, &cmd_no_hostname);
+	cmd_install(MODE_CONFIG, &cmd_password_encryption);
+	cmd_install(MODE_CONFIG, &cmd_no_password_encryption);
 	cmd_install(MODE_PRIV_EXEC, &cmd_show_running);
 	cmd_install(MODE_PRIV_EXEC, &cmd_show_startup);
 	cmd_install(MODE_PRIV_EXEC, &cmd_write);

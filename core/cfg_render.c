@@ -145,8 +145,9 @@ render_isakmp(FILE *f, const struct lyd_node *tree)
 		const struct lyd_node *k = set->dnodes[i];
 		const char *mask = val(k, "mask");
 
-		fprintf(f, "crypto isakmp key %s address %s", val(k, "key"),
-			val(k, "address"));
+		fprintf(f, "crypto isakmp key ");
+		cfg_print_key(f, k, val(k, "key"));
+		fprintf(f, " address %s", val(k, "address"));
 		if (mask && strcmp(mask, "255.255.255.255"))
 			fprintf(f, " %s", mask);
 		fprintf(f, "%s\n", has(k, "no-xauth") ? " no-xauth" : "");
@@ -568,6 +569,8 @@ cfg_render_tree(const struct lyd_node *tree)
 		return NULL;
 	fprintf(f, "!\n");
 	cfg_render_service(f, tree);
+	if (cfg_find(tree, "/vrouter-access:access/password-encryption"))
+		fprintf(f, "service password-encryption\n!\n");
 	render_hostname(f, tree);
 	cfg_render_logging(f, tree);
 	cfg_render_vrfs(f, tree);

@@ -66,6 +66,22 @@ void cfg_render_service(FILE *f, const struct lyd_node *tree);
 void cfg_render_logging(FILE *f, const struct lyd_node *tree);
 void cfg_render_logging_hosts(FILE *f, const struct lyd_node *tree);
 
+/*
+ * IOS type 7 text of CLEAR with SEED (0-15) into OUT (cfg_type7.c), and
+ * back. Both return 0, or -1 when OUT is too small or TEXT is not type 7.
+ */
+int cfg_type7_encode(const char *clear, unsigned seed, char *out, size_t len);
+int cfg_type7_decode(const char *text, char *out, size_t len);
+
+/* The seed `service password-encryption` uses for a pre-shared key. */
+unsigned cfg_type7_seed(const char *clear);
+
+/*
+ * Prints the pre-shared key KEY of a node in NODE's tree: as "7 TEXT"
+ * under `service password-encryption`, in clear otherwise, as IOS does.
+ */
+void cfg_print_key(FILE *f, const struct lyd_node *node, const char *key);
+
 /* EEM applets (cfg_render_eem.c), printed after the line blocks. */
 void cfg_render_eem(FILE *f, const struct lyd_node *tree);
 

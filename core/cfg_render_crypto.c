@@ -42,14 +42,18 @@ psk_address(FILE *f, const struct lyd_node *k)
 	fprintf(f, "  pre-shared-key address %s",
 		cfg_node_val(k, "address"));
 	print_mask(f, cfg_node_val(k, "mask"));
-	fprintf(f, " key %s\n", cfg_node_val(k, "key"));
+	fprintf(f, " key ");
+	cfg_print_key(f, k, cfg_node_val(k, "key"));
+	fprintf(f, "\n");
 }
 
 static void
 psk_host(FILE *f, const struct lyd_node *k)
 {
-	fprintf(f, "  pre-shared-key hostname %s key %s\n",
-		cfg_node_val(k, "hostname"), cfg_node_val(k, "key"));
+	fprintf(f, "  pre-shared-key hostname %s key ",
+		cfg_node_val(k, "hostname"));
+	cfg_print_key(f, k, cfg_node_val(k, "key"));
+	fprintf(f, "\n");
 }
 
 static void

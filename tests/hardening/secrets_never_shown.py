@@ -12,7 +12,9 @@ Checks: login and enable secrets and line passwords appear in none of
 them. A pre-shared key appears only where IOS shows it without
 `service password-encryption`: on its own `crypto isakmp key` or
 `pre-shared-key` line of the running- or startup-config, and in
-`show crypto isakmp key`.
+`show crypto isakmp key`. With `service password-encryption` the keys
+are type 7 text in both configs, and a restart from the saved file
+restores them.
 """
 import re
 import socket
@@ -114,6 +116,54 @@ def check(name, text, allow_psk_lines):
                 fail(f"{name} shows a pre-shared key: {line!r}")
 
 
+def password_encryption():
+    """With `service password-encryption` the pre-shared keys leave the
+    running- and startup-config as type 7 text, and they come back in
+    clear when the router restarts from that startup-config."""
+    router = hlib.Router(CONFIG)
+    t = router.login()
+    for line in ["configure terminal",
+                 f"crypto isakmp key {PSK_ISAKMP} address 10.1.1.1",
+                 "crypto keyring KR",
+                 f" pre-shared-key address 10.2.2.2 key {PSK_KEYRING}",
+                 "exit", "service password-encryption", "end"]:
+        out = run(t, line, prompt=r"vr-test(\([\w-]+\))?#")
+        if re.search(r"^% ", out, re.M):
+            fail(f"{line!r} was rejected: {out}")
+    running = run(t, "show running-config")
+    run(t, "write memory")
+    startup = run(t, "show startup-config")
+    t.send("exit\r\n")
+    t.close()
+    workdir, keep = router.dir, router.tmp
+    router.tmp = None
+    router.stop()
+    for name, text in (("show running-config", running),
+                       ("show startup-config", startup)):
+        check(name, text, False)
+        if "service password-encryption" not in text:
+            fail(f"{name} lacks service password-encryption")
+        if not re.search(r"^crypto isakmp key 7 [0-9A-F]+ address 10\.1\.1\.1",
+                         text, re.M):
+            fail(f"{name} lacks the type 7 ISAKMP key:\n{text}")
+        if not re.search(r"^  pre-shared-key address 10\.2\.2\.2 key 7 "
+                         r"[0-9A-F]+$", text.replace("\r", ""), re.M):
+            fail(f"{name} lacks the type 7 keyring key:\n{text}")
+
+    again = hlib.Router(None, workdir=workdir)
+    t = again.login()
+    keys = run(t, "show crypto isakmp key")
+    t.send("exit\r\n")
+    t.close()
+    again.stop()
+    keep.cleanup()
+    for psk in (PSK_ISAKMP, PSK_KEYRING):
+        if psk not in keys:
+            fail(f"after a restart the key {psk} is lost:\n{keys}")
+    print("service password-encryption: keys saved as type 7 and "
+          "restored")
+
+
 def main():
     link = hlib.EspLink()
     router = hlib.Router(CONFIG, wires=link.wires)
@@ -168,6 +218,7 @@ def main():
         fail("the ISAKMP key is missing from the running-config")
     log_lines = len(outputs["show logging"].splitlines())
     print(f"show logging: {log_lines} lines, with crypto debugging on")
+    password_encryption()
     print(f"checked {len(outputs)} outputs "
           f"({sum(len(v) for v in outputs.values())} characters) for "
           f"{len(LOGIN_SECRETS) + len(PSKS)} secrets")

@@ -1,0 +1,83 @@
+/*
+ * IOS type 7 encoding: a two-digit seed (0-15) followed by each octet of
+ * the text XORed with a fixed key string from that seed on, in hex. It
+ * is obfuscation, not encryption: anyone can decode it, and IOS uses it
+ * only to keep passwords off a casual reader's screen.
+ */
+#include "core/cfg_render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libyang/libyang.h>
+
+static const char xlat[] =
+	"dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87";
+
+int
+cfg_type7_encode(const char *clear, unsigned seed, char *out, size_t len)
+{
+	size_t i, n = strlen(clear);
+
+	if (seed > 15 || len < 2 * n + 3)
+		return -1;
+	snprintf(out, len, "%02u", seed);
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 + 2 * i, 3, "%02X",
+			 (unsigned char)clear[i] ^
+			 (unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
+	return 0;
+}
+
+int
+cfg_type7_decode(const char *text, char *out, size_t len)
+{
+	size_t i, tlen = strlen(text), n;
+	unsigned seed, byte;
+
+	if (tlen < 2 || tlen % 2 != 0 || sscanf(text, "%2u", &seed) != 1 ||
+	    seed > 15 || (tlen - 2) / 2 + 1 > len)
+		return -1;
+	n = (tlen - 2) / 2;
+	for (i = 0; i < n; i++) {
+		if (sscanf(text + 2 + 2 * i, "%2X", &byte) != 1)
+			return -1;
+		out[i] = (char)(byte ^
+				(unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+unsigned
+cfg_type7_seed(const char *clear)
+{
+	unsigned sum = 0;
+
+	/* A seed fixed by the text keeps `show running-config` stable. */
+	for (; *clear != '\0'; clear++)
+		sum += (unsigned char)*clear;
+	return sum % 16;
+}
+
+void
+cfg_print_key(FILE *f, const struct lyd_node *node, const char *key)
+{
+	struct lyd_node *flag = NULL;
+	size_t len = 2 * strlen(key) + 3;
+	char *text;
+
+	if (lyd_find_path(node, "/vrouter-access:access/password-encryption",
+			  0, &flag) != LY_SUCCESS || flag == NULL) {
+		fprintf(f, "%s", key);
+		return;
+	}
+	text = malloc(len);
+	if (text != NULL &&
+	    cfg_type7_encode(key, cfg_type7_seed(key), text, len) == 0)
+		fprintf(f, "7 %s", text);
+	else
+		fprintf(f, "7 <out of memory>");
+	free(text);
+}
