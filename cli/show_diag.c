@@ -40,20 +40,24 @@ struct clocks {
 	struct timespec real;
 };
 
-/* Formats monotonic time T as local wall-clock time "HH:MM:SS.mmm". */
+/*
+ * Formats monotonic time T as local wall-clock time "HH:MM:SS.mmm". The
+ * sum is taken in nanoseconds and cut to milliseconds once, so that one
+ * event shows the same time in every show as long as the wall clock is
+ * not set.
+ */
 static const char *
 wall(const struct clocks *c, uint64_t t, char *buf, size_t len)
 {
-	uint64_t ago = c->mono_ns > t ? c->mono_ns - t : 0;
-	int64_t real_ms = (int64_t)c->real.tv_sec * 1000 +
-			  c->real.tv_nsec / 1000000 -
-			  (int64_t)(ago / 1000000);
-	time_t sec = (time_t)(real_ms / 1000);
+	int64_t ago = c->mono_ns > t ? (int64_t)(c->mono_ns - t) : 0;
+	int64_t real_ns = (int64_t)c->real.tv_sec * (int64_t)NS_PER_SEC +
+			  c->real.tv_nsec - ago;
+	time_t sec = (time_t)(real_ns / (int64_t)NS_PER_SEC);
 	struct tm tm;
 
 	localtime_r(&sec, &tm);
 	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)(real_ms % 1000));
+		 tm.tm_sec, (int)(real_ns % (int64_t)NS_PER_SEC / 1000000));
 	return buf;
 }
 
