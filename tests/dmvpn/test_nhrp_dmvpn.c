@@ -553,3 +553,32 @@ Test(nhrp, spoke_registers_and_renews)
 	tick(t0 + 202 * NS);
 	cr_assert_eq(captured_count(), 3);
 }
+
+Test(nhrp, config_change_keeps_entries)
+{
+	const char *holdtime[] = { TU0 "/nhrp/holdtime", "900", NULL, NULL };
+	struct dp_nhrp_entry *e;
+	struct dp_nhrp_stats st;
+	struct cfg_txn *txn;
+	char err[256] = "";
+
+	configure(false, NULL);
+	send_registration(SPOKE_NBMA, 1, 0x8000, NULL, t0);
+	dpt_commit(&r, holdtime);
+	cr_assert_eq(rows(&e, &st), 1);
+	cr_assert_eq(e[0].nbma, ip(SPOKE_NBMA));
+	free(e);
+
+	/* Without a network ID the tunnel runs no NHRP: entries go. */
+	txn = cfg_txn_begin(r.cfg);
+	cr_assert(txn != NULL);
+	cr_assert(cfg_txn_delete(txn, TU0 "/nhrp/network-id") == 0, "%s", cfg_txn_error(txn));
+	cr_assert(cfg_txn_commit(txn, err, sizeof(err)) == 0, "%s", err);
+	dp_sync(r.dp);
+	cr_assert_eq(rows(&e, &st), 0);
+	free(e);
+	send_registration(SPOKE_NBMA, 2, 0x8000, NULL, t0 + NS);
+	cr_assert_eq(rows(&e, &st), 0);
+	free(e);
+	cr_assert_eq(st.unsupported, 1);
+}
