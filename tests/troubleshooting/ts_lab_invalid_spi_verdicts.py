@@ -20,7 +20,6 @@ sending about 50 packets a second on its old outbound SPI.
 import os
 import re
 import subprocess
-import tempfile
 import time
 
 import ts_lab_common as common
@@ -149,8 +148,8 @@ Invalid SPI flows: 1 (table of 4096, 0 evicted, 0 packets of flows not admitted)
         fail(f"R2: packets on {spi_hex} keep arriving after recovery")
 
     # 3. A source that is no peer of R2: recovery leaves it alone.
-    tmp = tempfile.mkdtemp(prefix="vr-ts-lab.")
-    pcap = os.path.join(tmp, "spoofed.pcap")
+    # The lab removes its work directory, and the capture, when it stops.
+    pcap = os.path.join(lab.dir, "spoofed.pcap")
     espgen(pcap, SPOOF_ADDR, common.R2_ADDR, SPOOF_SPI, 3)
     out = common.show(r2, f"replay capture {pcap} interface "
                           f"{common.WAN_IF}")
@@ -176,7 +175,6 @@ Invalid SPI flows: 1 (table of 4096, 0 evicted, 0 packets of flows not admitted)
 
     r1.close()
     r2.close()
-    subprocess.run(["rm", "-rf", tmp])
     rc = lab.stop()
     if rc != 0:
         fail(f"the lab exited {rc}:\n{lab.output()[-2000:]}")
