@@ -27,7 +27,7 @@ WAIT = 8
 
 # Typed as an engineer would, from the troubleshooting write-ups.
 APPLET = r"""
-event manager applet INV-SPI
+event manager applet INV-SPI authorization bypass
  event syslog occurs 1 pattern "%CRYPTO-4-RECVD_PKT_INV_SPI" maxrun 60
  action 1.0 regexp "spi=(0x[0-9A-F]+)\(([0-9]+)\), srcaddr=([0-9.]+)" "$_syslog_msg" match spi spidec peer
  action 2.0 cli command "enable"
@@ -86,6 +86,9 @@ def main():
     if not re.search(r"^1 +applet +user +syslog .* INV-SPI$", reg, re.M) or \
        " pattern {%CRYPTO-4-RECVD_PKT_INV_SPI}" not in reg:
         fail(f"R2: the applet is not registered after the reload:\n{reg}")
+    run = common.show(r2, "show running-config")
+    if "event manager applet INV-SPI authorization bypass\n" not in run:
+        fail(f"R2: the applet line lost its options in the reload:\n{run}")
 
     # The applet announces the debugs once they are on; they stay on
     # while it waits.
