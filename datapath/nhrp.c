@@ -268,6 +268,9 @@ dp_nhrp_free(struct dp *dp)
 	dp->nhrp = NULL;
 }
 
+/* NOTE: a linear search, run for every packet routed into an mGRE
+ * tunnel without a static map for its next hop; a hub with hundreds of
+ * spokes would want a hash table here. */
 static struct dyn_entry *
 find_dyn(struct dp_nhrp *st, const char *ifname, uint32_t addr)
 {
