@@ -157,6 +157,12 @@ enum ike_state {
 #define IKE_PENDING_DELETES	8
 #define IKE_RETRANSMITS		5
 
+/* ESP packet counts with one peer at the last on-demand DPD check. */
+struct ike_dpd_watch {
+	uint64_t in, out;
+	bool valid;			/* false before the first check */
+};
+
 /* The last message sent, kept for retransmission. */
 struct ike_retx {
 	uint8_t *msg;
@@ -180,6 +186,8 @@ struct ike_sa {
 	bool behind_nat;		/* our own NAT-D hash did not match */
 	double last_keepalive;		/* NAT keepalive last sent */
 	bool peer_dpd;
+	struct ike_dpd_watch dpd_watch;	/* on-demand DPD */
+	double dpd_checked;		/* last keepalive interval check */
 	bool aggressive;		/* phase 1 in aggressive mode */
 	uint8_t own_id[8];		/* our ID payload body */
 	uint8_t peer_id[64];		/* the peer's, from AM1 or AM2 */
@@ -279,6 +287,8 @@ struct ikemgr {
 	struct dp *diag_dp;		/* invalid-SPI flow table; or NULL */
 	uint32_t (*spi_fn)(void *ctx);	/* for tests: forced SPIs */
 	void *spi_ctx;
+	ike_traffic_fn traffic_fn;	/* for tests: ESP counts */
+	void *traffic_ctx;
 
 	pthread_mutex_t config_lock;
 	struct ike_config *pending;
@@ -321,6 +331,14 @@ struct ikemgr {
 };
 
 double ike_now(struct ikemgr *ike);
+
+/*
+ * Decides, at the end of a keepalive interval without IKE messages from
+ * PEER, whether on-demand DPD sends a liveness check: true when ESP
+ * packets went to PEER since the last check and none came back, or
+ * when no ESP counts can be read. Updates W.
+ */
+bool ike_dpd_due(struct ikemgr *ike, uint32_t peer, struct ike_dpd_watch *w);
 
 /* ikev1.c: the exchanges, all called in the manager thread. */
 void ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt);

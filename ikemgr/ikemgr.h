@@ -97,6 +97,18 @@ void ike_set_transport(struct ikemgr *ike, const struct ike_transport *t,
 void ike_set_spi_source(struct ikemgr *ike, uint32_t (*fn)(void *ctx),
 			void *ctx);
 
+/*
+ * Where on-demand DPD reads ESP traffic: FN(CTX, PEER, IN, OUT) stores
+ * the packets decapsulated from PEER (network order) and encapsulated
+ * to it, summed over its SAs, and returns 0, or -1 when unknown. By
+ * default the counters of the datapath given to ike_set_dp() are read.
+ * For tests; safe at any time.
+ */
+typedef int (*ike_traffic_fn)(void *ctx, uint32_t peer, uint64_t *in,
+			      uint64_t *out);
+void ike_set_traffic_source(struct ikemgr *ike, ike_traffic_fn fn,
+			    void *ctx);
+
 /* Starts Main Mode (and Quick Mode for its crypto map entry) towards
  * PEER as traffic would; returns once queued. */
 int ike_initiate(struct ikemgr *ike, uint32_t peer);

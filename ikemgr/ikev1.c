@@ -2802,12 +2802,14 @@ dpd_tick(struct ikemgr *ike, struct ike_sa *sa, double now)
 	} else {
 		for (size_t i = 0; i < ike->nchildren; i++)
 			has_children |= ike->children[i].peer == sa->peer;
-		/* NOTE: on-demand uses IKE traffic in place of the ESP
-		 * traffic IOS watches, because the manager cannot see
-		 * ESP. */
 		if (!c->keepalive_periodic && !has_children)
 			return;
-		if (now - sa->last_rx < c->keepalive_sec)
+		if (now - sa->last_rx < c->keepalive_sec ||
+		    now - sa->dpd_checked < c->keepalive_sec)
+			return;
+		sa->dpd_checked = now;
+		if (!c->keepalive_periodic &&
+		    !ike_dpd_due(ike, sa->peer, &sa->dpd_watch))
 			return;
 		sa->dpd_seq++;
 	}

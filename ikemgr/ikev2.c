@@ -646,10 +646,12 @@ ikev2_timers(struct ikemgr *ike, double now)
 			expire(ike, sa, now);
 		} else if (sa->state == V2_READY && sa->dpd_interval != 0 &&
 			   sa->req == NULL && sa->njobs == 0 &&
-			   now - sa->last_rx >= sa->dpd_interval) {
-			/* NOTE: on-demand DPD is sent like periodic DPD:
-			 * the manager does not see the datapath's traffic. */
-			ikev2_add_job(ike, sa, V2_JOB_DPD, 0, NULL);
+			   now - sa->last_rx >= sa->dpd_interval &&
+			   now - sa->dpd_checked >= sa->dpd_interval) {
+			sa->dpd_checked = now;
+			if (sa->dpd_periodic ||
+			    ike_dpd_due(ike, sa->peer, &sa->dpd_watch))
+				ikev2_add_job(ike, sa, V2_JOB_DPD, 0, NULL);
 		}
 		i++;
 	}

@@ -168,6 +168,8 @@ load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
 	sa->dpd_interval = p->dpd_interval != 0 ? p->dpd_interval :
 			   c->dpd_interval;
 	sa->dpd_retry = p->dpd_interval != 0 ? p->dpd_retry : c->dpd_retry;
+	sa->dpd_periodic = p->dpd_interval != 0 ? p->dpd_periodic :
+			   c->dpd_periodic;
 	return true;
 }
 

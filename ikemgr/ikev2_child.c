@@ -476,6 +476,7 @@ take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa)
 	nsa->lifetime = old->lifetime;
 	nsa->dpd_interval = old->dpd_interval;
 	nsa->dpd_retry = old->dpd_retry;
+	nsa->dpd_periodic = old->dpd_periodic;
 	for (size_t i = 0; i < st->nchildren; i++) {
 		if (st->children[i].conn_id != old->conn_id)
 			continue;

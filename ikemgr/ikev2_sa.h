@@ -90,6 +90,9 @@ struct v2_sa {
 	char profile[DP_NAME_MAX];
 	uint32_t lifetime;
 	uint16_t dpd_interval, dpd_retry;
+	bool dpd_periodic;		/* else on-demand */
+	struct ike_dpd_watch dpd_watch;
+	double dpd_checked;		/* last on-demand check */
 
 	/* Our requests: one outstanding (window size 1). */
 	uint32_t next_msgid;
