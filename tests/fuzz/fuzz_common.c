@@ -1,5 +1,6 @@
 #include "fuzz_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,71 @@
 #include "core/config.h"
 #include "datapath/datapath.h"
 #include "ikemgr/ikemgr.h"
+
+/*
+ * Without a datapath thread, the harness thread is the datapath thread,
+ * so the IKE manager must not call into the datapath from its own: its
+ * messages wait here until fz_flush_ike() sends them.
+ */
+#define FZ_IKE_QUEUE 64
+
+static pthread_mutex_t ike_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dp_ike_packet ike_queue[FZ_IKE_QUEUE];
+static size_t ike_queued;
+
+static int
+queue_ike(void *ctx, const struct dp_ike_packet *pkt)
+{
+	int ret = -1;
+
+	(void)ctx;
+	pthread_mutex_lock(&ike_lock);
+	if (ike_queued < FZ_IKE_QUEUE) {
+		ike_queue[ike_queued++] = *pkt;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&ike_lock);
+	return ret;
+}
+
+int
+fz_install_nothing(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
+		size_t errlen)
+{
+	(void)ctx;
+	(void)sas;
+	(void)n;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+int
+fz_remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
+{
+	(void)ctx;
+	(void)outbound;
+	(void)dst;
+	(void)spi;
+	return 0;
+}
+
+static const struct ike_transport queued_transport = {
+	.send = queue_ike,
+	.install = fz_install_nothing,
+	.remove = fz_remove_nothing,
+};
+
+void
+fz_flush_ike(struct router *r)
+{
+	pthread_mutex_lock(&ike_lock);
+	for (size_t i = 0; i < ike_queued; i++)
+		(void)dp_ike_send(r->dp, &ike_queue[i]);
+	ike_queued = 0;
+	pthread_mutex_unlock(&ike_lock);
+	dp_poll(r->dp);
+}
 
 void
 fz_router_open(struct router *r, bool dp_thread)
@@ -29,7 +95,10 @@ fz_router_open(struct router *r, bool dp_thread)
 	dp_set_sa_event_sink(r->dp, ike_post_sa_event, r->ike);
 	dp_set_ike_sink(r->dp, ike_post_packet, r->ike);
 	dp_set_acquire_sink(r->dp, ike_post_acquire, r->ike);
-	ike_set_dp(r->ike, r->dp);
+	if (dp_thread)
+		ike_set_dp(r->ike, r->dp);
+	else
+		ike_set_transport(r->ike, &queued_transport, NULL);
 	if (cfg_subscribe(r->cfg, dp_config_apply, r->dp) < 0 ||
 	    cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0 ||
 	    ike_start(r->ike) < 0 ||

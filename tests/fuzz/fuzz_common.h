@@ -12,16 +12,30 @@
 
 #include "core/router.h"
 
+struct dp_sa_cfg;
+
 /* The entry point every harness defines, as libFuzzer calls it. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * Builds R with its datapath and IKE manager wired together. The
  * datapath thread runs only when DP_THREAD is set; without it the
- * harness feeds packets with dp_input_batch() and calls dp_poll().
+ * harness feeds packets with dp_input_batch() and calls fz_flush_ike().
  * Aborts on failure: a harness without its router proves nothing.
  */
 void fz_router_open(struct router *r, bool dp_thread);
+
+/*
+ * Without a datapath thread: sends what the IKE manager queued through
+ * dp_ike_send() in the calling thread, then applies pending datapath
+ * messages. Negotiated SAs are not installed in that case.
+ */
+void fz_flush_ike(struct router *r);
+
+/* An ike_transport's install and remove that do nothing. */
+int fz_install_nothing(void *ctx, const struct dp_sa_cfg *sas, size_t n,
+		       char *err, size_t errlen);
+int fz_remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
 
 /* Applies IOS config lines and aborts when any line is rejected. */
 void fz_router_config(struct router *r, const char *text);

@@ -21,7 +21,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fz_router_open(&router, false);
+	fz_router_open(&router, true);
 	report = fopen("/dev/null", "w");
 	if (report == NULL)
 		abort();
@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)config_load_text(&router, "fuzz input", text, report);
 	ike_sync(router.ike);
-	dp_poll(router.dp);
+	dp_sync(router.dp);
 	free(text);
 	return 0;
 }

@@ -52,7 +52,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fz_router_open(&router, false);
 	fz_router_config(&router, setup_config);
-	dp_poll(router.dp);
+	fz_flush_ike(&router);
 	return 0;
 }
 
@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    clock_ns) < 0)
 		abort();
 	ike_sync(router.ike);
-	dp_poll(router.dp);
+	fz_flush_ike(&router);
 	for (size_t i = 0; i < n; i++)
 		free(copies[i]);
 	return 0;

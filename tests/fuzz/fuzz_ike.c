@@ -80,32 +80,10 @@ keep_reply(void *ctx, const struct dp_ike_packet *pkt)
 	return 0;
 }
 
-static int
-install_nothing(void *ctx, const struct dp_sa_cfg *sas, size_t n, char *err,
-		size_t errlen)
-{
-	(void)ctx;
-	(void)sas;
-	(void)n;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
-static int
-remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
-{
-	(void)ctx;
-	(void)outbound;
-	(void)dst;
-	(void)spi;
-	return 0;
-}
-
 static const struct ike_transport capture = {
 	.send = keep_reply,
-	.install = install_nothing,
-	.remove = remove_nothing,
+	.install = fz_install_nothing,
+	.remove = fz_remove_nothing,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -141,12 +119,12 @@ dropped(void)
 
 /*
  * Posts DATA from the peer and waits until the manager replied or counted
- * a drop, for at most 5 ms: packets have a queue of their own, which
- * ike_sync() does not wait for. A message that the manager ignores
- * without counting it takes the whole 5 ms.
+ * a drop, for at most WAIT_US microseconds: packets have a queue of their
+ * own, which ike_sync() does not wait for. A message that the manager
+ * ignores without counting it takes the whole wait.
  */
 static void
-post(const uint8_t *data, size_t size, uint16_t port)
+post(const uint8_t *data, size_t size, uint16_t port, long wait_us)
 {
 	struct dp_ike_packet pkt;
 	uint64_t drops = dropped();
@@ -166,7 +144,7 @@ post(const uint8_t *data, size_t size, uint16_t port)
 	replied = false;
 	pthread_mutex_unlock(&reply_lock);
 	ike_post_packet(router.ike, &pkt);
-	for (int i = 0; i < 50 && !done; i++) {
+	for (long i = 0; i < wait_us / 100 && !done; i++) {
 		pthread_mutex_lock(&reply_lock);
 		done = replied;
 		pthread_mutex_unlock(&reply_lock);
@@ -191,7 +169,8 @@ start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
 		icookie[2 + i] = (uint8_t)(counter >> (8 * i));
 	memcpy(msg, mm1, sizeof(mm1));
 	memcpy(msg, icookie, 8);
-	post(msg, sizeof(msg), 500);
+	/* MM2 takes no DH work, so two seconds means no answer at all. */
+	post(msg, sizeof(msg), 500, 2000000);
 	pthread_mutex_lock(&reply_lock);
 	ok = replied && reply.len >= 28 && memcmp(reply.data, icookie, 8) == 0;
 	if (ok)
@@ -213,7 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(msg, data + 1, size - 1);
 	switch (data[0] % 3) {
 	case 0:
-		post(msg, size - 1, 500);
+		post(msg, size - 1, 500, 5000);
 		break;
 	case 1:
 		if (!start_main_mode(icookie, rcookie)) {
@@ -231,10 +210,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(msg + 8, rcookie, 8);
 			msg[18] = 2;	/* Main Mode */
 		}
-		post(msg, size - 1, 500);
+		post(msg, size - 1, 500, 5000);
 		break;
 	default:
-		post(msg, size - 1, 4500);
+		post(msg, size - 1, 4500, 5000);
 		break;
 	}
 	(void)ike_clear(router.ike, IKE_CLEAR_ISAKMP, 0, 0);
