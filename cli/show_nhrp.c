@@ -105,8 +105,9 @@ print_entry(struct vty *vty, const struct dp_nhrp_entry *e, uint64_t now)
 			elapsed(now - e->created_ns, t1, sizeof(t1)));
 	vty_out(vty, "   Type: %s, Flags: %s\n",
 		e->dynamic ? "dynamic" : "static",
-		e->dynamic ? (e->unique ? "unique registered used nhop " :
-			      "registered used nhop ") : "used ");
+		!e->dynamic ? "used " : e->shortcut ? "router used nhop " :
+		e->unique ? "unique registered used nhop " :
+		"registered used nhop ");
 	vty_out(vty, "   NBMA address: %s \n", ntoa(e->nbma, b));
 }
 
@@ -143,26 +144,32 @@ cmd_show_ip_nhrp_traffic(struct vty *vty, const struct cmd_args *args)
 		return CMD_WARNING;
 	free(rows);
 	vty_out(vty, "   Sent: Total %llu\n"
-		"         0 Resolution Request  0 Resolution Reply  "
+		"         %llu Resolution Request  %llu Resolution Reply  "
 		"%llu Registration Request\n"
 		"         %llu Registration Reply  0 Purge Request  "
 		"%llu Purge Reply\n"
 		"         0 Error Indication  0 Traffic Indication  "
 		"0 Redirect Suppress\n",
-		(unsigned long long)(s.reg_req_sent + s.reg_reply_sent +
+		(unsigned long long)(s.res_req_sent + s.res_reply_sent +
+				     s.reg_req_sent + s.reg_reply_sent +
 				     s.purge_reply_sent),
+		(unsigned long long)s.res_req_sent,
+		(unsigned long long)s.res_reply_sent,
 		(unsigned long long)s.reg_req_sent,
 		(unsigned long long)s.reg_reply_sent,
 		(unsigned long long)s.purge_reply_sent);
 	vty_out(vty, "   Rcvd: Total %llu\n"
-		"         0 Resolution Request  0 Resolution Reply  "
+		"         %llu Resolution Request  %llu Resolution Reply  "
 		"%llu Registration Request\n"
 		"         %llu Registration Reply  %llu Purge Request  "
 		"0 Purge Reply\n"
 		"         %llu Error Indication  0 Traffic Indication  "
 		"0 Redirect Suppress\n",
-		(unsigned long long)(s.reg_req_rcvd + s.reg_reply_rcvd +
+		(unsigned long long)(s.res_req_rcvd + s.res_reply_rcvd +
+				     s.reg_req_rcvd + s.reg_reply_rcvd +
 				     s.purge_req_rcvd + s.error_rcvd),
+		(unsigned long long)s.res_req_rcvd,
+		(unsigned long long)s.res_reply_rcvd,
 		(unsigned long long)s.reg_req_rcvd,
 		(unsigned long long)s.reg_reply_rcvd,
 		(unsigned long long)s.purge_req_rcvd,

@@ -547,6 +547,7 @@ struct dp_if_cfg {
 	uint32_t nhrp_network_id;
 	uint16_t nhrp_holdtime;		/* seconds; DP_NHRP_HOLDTIME_DEFAULT */
 	bool nhrp_no_unique;		/* ip nhrp registration no-unique */
+	bool nhrp_shortcut;		/* ip nhrp shortcut */
 	char nhrp_auth[9];		/* ip nhrp authentication; "": none */
 	struct dp_nhrp_map nhs[DP_NHS_MAX]; /* nbma 0: from the maps */
 	size_t n_nhs;
@@ -919,6 +920,7 @@ struct dp_nhrp_entry {
 	bool dynamic;			/* learned by registration */
 	bool nhs;			/* one of our next hop servers */
 	bool unique;			/* registered with the unique flag */
+	bool shortcut;			/* learned by a resolution reply */
 	enum dp_nhrp_state state;
 	uint16_t holdtime;		/* dynamic: as registered, seconds */
 	uint64_t created_ns;		/* CLOCK_MONOTONIC */
@@ -931,6 +933,8 @@ struct dp_nhrp_stats {
 	uint64_t reg_req_sent, reg_req_rcvd;
 	uint64_t reg_reply_sent, reg_reply_rcvd;
 	uint64_t purge_req_rcvd, purge_reply_sent;
+	uint64_t res_req_sent, res_req_rcvd;
+	uint64_t res_reply_sent, res_reply_rcvd;
 	uint64_t error_rcvd;		/* error indications */
 	uint64_t malformed;		/* dropped: short, bad checksum, ... */
 	uint64_t auth_failed;		/* dropped: authentication mismatch */

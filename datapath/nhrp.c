@@ -10,8 +10,14 @@
  * inside GRE and ESP, and because every packet routed into an mGRE
  * tunnel looks its NBMA address up in the cache: no lock is needed.
  *
- * NOTE: resolution requests, shortcuts and redirects are not handled;
- * such packets are counted as unsupported and dropped.
+ * With `ip nhrp shortcut`, a spoke that routes a packet to a tunnel
+ * address it has no entry for sends the packet to its next hop server
+ * and a resolution request for the address; the server replies from its
+ * cache, and the spoke then sends to the resolved NBMA address directly.
+ *
+ * NOTE: traffic indications (`ip nhrp redirect`) are not sent, and the
+ * IKE manager negotiates no SAs with resolved peers, so a protected
+ * tunnel keeps sending through the server until it has an SA with them.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -25,6 +31,8 @@
 #define ETH_P_NHRP	0x2001
 
 /* Packet types (RFC 2332 section 5). */
+#define NHRP_RES_REQUEST	1
+#define NHRP_RES_REPLY		2
 #define NHRP_REG_REQUEST	3
 #define NHRP_REG_REPLY		4
 #define NHRP_PURGE_REQUEST	5
@@ -37,6 +45,7 @@
 /* CIE codes of a registration reply. */
 #define NHRP_CODE_SUCCESS	0
 #define NHRP_CODE_UNIQUE_TAKEN	14	/* address already registered */
+#define NHRP_CODE_NO_BINDING	12	/* resolution: no such entry */
 
 #define NHRP_EXT_COMPULSORY	0x8000
 #define NHRP_EXT_END		0
@@ -52,6 +61,8 @@
 #define RETRY_FIRST_NS	(1 * NS)
 #define RETRY_MAX_NS	(32 * NS)
 #define DYNAMIC_MAX	1024
+#define RESOLVE_MAX	64		/* resolutions in flight */
+#define RESOLVE_TRIES	3
 
 /* Registration with one next hop server. */
 struct nhs_state {
@@ -70,11 +81,23 @@ struct dyn_entry {
 	char ifname[DP_IFNAME_MAX];
 	uint32_t addr, nbma;
 	bool unique;
+	bool shortcut;			/* from a resolution reply */
 	uint16_t holdtime;
 	uint64_t created_ns, expires_ns;
 };
 
+/* A resolution request in flight. */
+struct resolution {
+	char ifname[DP_IFNAME_MAX];
+	uint32_t addr;			/* tunnel address to resolve */
+	uint32_t request_id;		/* 0 until sent */
+	uint64_t next_ns;
+	unsigned tries;
+};
+
 struct dp_nhrp {
+	struct resolution resolving[RESOLVE_MAX];
+	size_t n_resolving;
 	struct nhs_state *nhs;
 	size_t n_nhs;
 	struct dyn_entry *dyn;
@@ -159,6 +182,7 @@ dp_nhrp_extract(const struct lyd_node *n, struct dp_if_cfg *ifc)
 	if ((v = leaf(nhrp, "authentication")) != NULL)
 		snprintf(ifc->nhrp_auth, sizeof(ifc->nhrp_auth), "%s", v);
 	ifc->nhrp_no_unique = leaf(nhrp, "registration-no-unique") != NULL;
+	ifc->nhrp_shortcut = leaf(nhrp, "shortcut") != NULL;
 	LY_LIST_FOR(lyd_child(nhrp), c) {
 		struct dp_nhrp_map *m = &ifc->nhs[ifc->n_nhs];
 
@@ -248,6 +272,7 @@ dp_nhrp_reset(struct dp *dp)
 	free(st->nhs);
 	st->nhs = nhs;
 	st->n_nhs = n;
+	st->n_resolving = 0;
 	if (st->config_ns == 0)
 		st->config_ns = now;
 	/* Dynamic entries stay while their tunnel runs NHRP. */
@@ -281,16 +306,58 @@ find_dyn(struct dp_nhrp *st, const char *ifname, uint32_t addr)
 	return NULL;
 }
 
+/* The NBMA address of T's first next hop server, or 0. */
+static uint32_t
+first_nhs(const struct dp_if_cfg *t)
+{
+	for (size_t i = 0; i < t->n_nhs; i++) {
+		uint32_t nbma = static_nbma(t, t->nhs[i].addr);
+
+		if (nbma != 0)
+			return nbma;
+	}
+	return 0;
+}
+
+/* Queues a resolution request for ADDR on T unless one is in flight. */
+static void
+queue_resolution(struct dp_nhrp *st, const struct dp_if_cfg *t, uint32_t addr)
+{
+	struct resolution *r;
+
+	for (size_t i = 0; i < st->n_resolving; i++)
+		if (st->resolving[i].addr == addr &&
+		    strcmp(st->resolving[i].ifname, t->name) == 0)
+			return;
+	if (st->n_resolving == RESOLVE_MAX)
+		return;
+	r = &st->resolving[st->n_resolving++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->ifname, sizeof(r->ifname), "%s", t->name);
+	r->addr = addr;
+}
+
 uint32_t
 dp_nhrp_resolve(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr)
 {
-	uint32_t nbma = static_nbma(t, addr);
+	uint32_t nbma = static_nbma(t, addr), mask;
 	struct dyn_entry *d;
 
-	if (nbma != 0)
+	if (nbma != 0 || !runs_nhrp(t))
 		return nbma;
 	d = find_dyn(dp->nhrp, t->name, addr);
-	return d != NULL ? d->nbma : 0;
+	/* A resolved peer without an SA yet is reached through the server. */
+	if (d != NULL && (!d->shortcut || t->protection[0] == '\0' ||
+			  dp_tunnel_has_sa(dp, t, d->nbma)))
+		return d->nbma;
+	/* Other tunnel addresses are reached through the next hop server,
+	 * and with `ip nhrp shortcut` resolved meanwhile. */
+	mask = t->plen == 0 ? 0 : htonl(~0u << (32 - t->plen));
+	if ((addr & mask) != (t->addr & mask) || addr == t->addr)
+		return 0;
+	if (t->nhrp_shortcut && d == NULL && dp->nhrp != NULL)
+		queue_resolution(dp->nhrp, t, addr);
+	return first_nhs(t);
 }
 
 /* ---- packets ---- */
@@ -416,17 +483,21 @@ finish(uint8_t *p, size_t len)
 	dp_put16(p + 12, checksum(p, len));
 }
 
-/*
- * Builds a packet of TYPE with one CIE of code CODE whose client is the
- * source, as a registration or its reply carries it. Returns its length.
- */
+/* The CIE of a packet; a client address of 0 is left out. */
+struct cie {
+	uint8_t code;
+	uint16_t holdtime;
+	uint32_t nbma, addr;
+};
+
+/* Builds a packet of TYPE with the one CIE CIE; returns its length. */
 static size_t
-build(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
-      uint32_t src_nbma, uint32_t src_addr, uint32_t dst_addr, uint8_t code,
-      uint16_t holdtime, const char *auth)
+build_cie(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
+	  uint32_t src_nbma, uint32_t src_addr, uint32_t dst_addr,
+	  const struct cie *cie, const char *auth)
 {
 	uint8_t *c = p + FIXED_LEN + MAND_LEN;
-	size_t len;
+	size_t len = FIXED_LEN + MAND_LEN + 12;
 
 	memset(p, 0, FIXED_LEN + MAND_LEN + CIE_LEN);
 	dp_put16(p, 1);				/* AFN: IPv4 NBMA */
@@ -442,19 +513,39 @@ build(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
 	put32(p + 28, src_nbma);
 	put32(p + 32, src_addr);
 	put32(p + 36, dst_addr);
-	c[0] = code;
+	c[0] = cie->code;
 	c[1] = 32;				/* prefix length */
 	dp_put16(c + 4, NHRP_MTU);
-	dp_put16(c + 6, holdtime);
-	c[8] = 4;
-	c[10] = 4;
-	put32(c + 12, src_nbma);
-	put32(c + 16, src_addr);
-	len = FIXED_LEN + MAND_LEN + CIE_LEN;
+	dp_put16(c + 6, cie->holdtime);
+	if (cie->nbma != 0) {
+		c[8] = 4;
+		put32(p + len, cie->nbma);
+		len += 4;
+	}
+	if (cie->addr != 0) {
+		c[10] = 4;
+		put32(p + len, cie->addr);
+		len += 4;
+	}
 	dp_put16(p + 14, (uint16_t)len);	/* extension offset */
 	len = put_extensions(p, len, auth);
 	finish(p, len);
 	return len;
+}
+
+/*
+ * Builds a packet of TYPE with one CIE of code CODE whose client is the
+ * source, as a registration or its reply carries it. Returns its length.
+ */
+static size_t
+build(uint8_t *p, uint8_t type, uint16_t flags, uint32_t request_id,
+      uint32_t src_nbma, uint32_t src_addr, uint32_t dst_addr, uint8_t code,
+      uint16_t holdtime, const char *auth)
+{
+	struct cie c = { code, holdtime, src_nbma, src_addr };
+
+	return build_cie(p, type, flags, request_id, src_nbma, src_addr,
+			 dst_addr, &c, auth);
 }
 
 static void
@@ -481,6 +572,25 @@ send_registration(struct dp *dp, const struct dp_if_cfg *t,
 	send_to(dp, t, p, len, s->nbma);
 }
 
+/* Adds a dynamic entry for ADDR on T; NULL when the table is full. */
+static struct dyn_entry *
+add_dyn(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct dyn_entry *d;
+
+	if (st->dyn == NULL)
+		st->dyn = calloc(DYNAMIC_MAX, sizeof(*st->dyn));
+	if (st->dyn == NULL || st->n_dyn == DYNAMIC_MAX)
+		return NULL;
+	d = &st->dyn[st->n_dyn++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->ifname, sizeof(d->ifname), "%s", t->name);
+	d->addr = addr;
+	d->created_ns = dp->now;
+	return d;
+}
+
 /* Enters or renews the registration in M, learned from NBMA address
  * SRC; returns the CIE code of the reply. */
 static uint8_t
@@ -494,17 +604,9 @@ register_client(struct dp *dp, const struct dp_if_cfg *t,
 
 	if (d != NULL && d->unique && d->nbma != src)
 		return NHRP_CODE_UNIQUE_TAKEN;
-	if (d == NULL) {
-		if (st->dyn == NULL)
-			st->dyn = calloc(DYNAMIC_MAX, sizeof(*st->dyn));
-		if (st->dyn == NULL || st->n_dyn == DYNAMIC_MAX)
-			return 5;	/* insufficient resources */
-		d = &st->dyn[st->n_dyn++];
-		memset(d, 0, sizeof(*d));
-		snprintf(d->ifname, sizeof(d->ifname), "%s", t->name);
-		d->addr = m->src_addr;
-		d->created_ns = dp->now;
-	}
+	if (d == NULL && (d = add_dyn(dp, t, m->src_addr)) == NULL)
+		return 5;	/* insufficient resources */
+	d->shortcut = false;
 	/* The outer source is the address the spoke is reached at, also
 	 * when a NAT rewrote the NBMA address the packet claims. */
 	d->nbma = src;
@@ -557,6 +659,69 @@ take_reply(struct dp *dp, const struct dp_if_cfg *t,
 	s->next_ns = dp->now + t->nhrp_holdtime * NS / 3;
 }
 
+/*
+ * Replies to a resolution request from the cache: the NBMA address of
+ * the requested tunnel address, or code 12 when there is no entry. The
+ * reply goes to SRC, where the request came from.
+ */
+static void
+answer_resolution(struct dp *dp, const struct dp_if_cfg *t,
+		  const struct nhrp_msg *m, uint32_t src)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct dyn_entry *d = find_dyn(st, t->name, m->dst_addr);
+	struct cie c = { NHRP_CODE_NO_BINDING, 0, 0, m->dst_addr };
+	uint8_t p[PKT_MAX];
+	size_t len;
+
+	st->stats.res_req_rcvd++;
+	c.nbma = static_nbma(t, m->dst_addr);
+	c.holdtime = t->nhrp_holdtime;
+	if (c.nbma == 0 && d != NULL) {
+		c.nbma = d->nbma;
+		c.holdtime = (uint16_t)((d->expires_ns - dp->now) / NS);
+	}
+	if (c.nbma != 0)
+		c.code = NHRP_CODE_SUCCESS;
+	len = build_cie(p, NHRP_RES_REPLY, m->flags, m->request_id,
+			m->src_nbma, m->src_addr, m->dst_addr, &c, t->nhrp_auth);
+	st->stats.res_reply_sent++;
+	send_to(dp, t, p, len, src);
+}
+
+/* Installs the shortcut that a reply to one of our resolution requests
+ * names. */
+static void
+take_resolution_reply(struct dp *dp, const struct dp_if_cfg *t,
+		      const struct nhrp_msg *m)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	struct dyn_entry *d;
+	size_t i;
+
+	st->stats.res_reply_rcvd++;
+	for (i = 0; i < st->n_resolving; i++)
+		if (st->resolving[i].request_id == m->request_id &&
+		    st->resolving[i].addr == m->dst_addr &&
+		    strcmp(st->resolving[i].ifname, t->name) == 0)
+			break;
+	if (i == st->n_resolving)
+		return;
+	st->resolving[i] = st->resolving[--st->n_resolving];
+	if (!m->has_cie || m->code != NHRP_CODE_SUCCESS || m->cli_nbma == 0 ||
+	    m->holdtime == 0) {
+		st->stats.rejected++;
+		return;
+	}
+	d = find_dyn(st, t->name, m->dst_addr);
+	if (d == NULL && (d = add_dyn(dp, t, m->dst_addr)) == NULL)
+		return;
+	d->nbma = m->cli_nbma;
+	d->shortcut = true;
+	d->holdtime = m->holdtime;
+	d->expires_ns = dp->now + m->holdtime * NS;
+}
+
 /* Removes the dynamic entry of the purge request's client and replies
  * unless the request sets the no-reply flag. */
 static void
@@ -606,6 +771,12 @@ dp_nhrp_input(struct dp *dp, const struct dp_if_cfg *t, uint32_t src,
 		return;
 	}
 	switch (m.type) {
+	case NHRP_RES_REQUEST:
+		answer_resolution(dp, t, &m, src);
+		break;
+	case NHRP_RES_REPLY:
+		take_resolution_reply(dp, t, &m);
+		break;
 	case NHRP_REG_REQUEST:
 		answer_registration(dp, t, &m, src);
 		break;
@@ -621,6 +792,40 @@ dp_nhrp_input(struct dp *dp, const struct dp_if_cfg *t, uint32_t src,
 	default:
 		st->stats.unsupported++;
 		break;
+	}
+}
+
+/* Sends the resolution requests that are due to the first next hop
+ * server, each up to RESOLVE_TRIES times a second apart. */
+static void
+send_resolutions(struct dp *dp, uint64_t now)
+{
+	struct dp_nhrp *st = dp->nhrp;
+	size_t i = 0;
+
+	while (i < st->n_resolving) {
+		struct resolution *r = &st->resolving[i];
+		const struct dp_if_cfg *t = find_tunnel(dp, r->ifname);
+		struct cie c = { NHRP_CODE_SUCCESS, 0, 0, 0 };
+		uint8_t p[PKT_MAX];
+		size_t len;
+
+		if (t == NULL || r->tries == RESOLVE_TRIES) {
+			*r = st->resolving[--st->n_resolving];
+			continue;
+		}
+		i++;
+		if (r->next_ns > now)
+			continue;
+		c.holdtime = t->nhrp_holdtime;
+		r->request_id = ++st->next_request_id;
+		r->tries++;
+		r->next_ns = now + NS;
+		len = build_cie(p, NHRP_RES_REQUEST, 0, r->request_id,
+				dp_tunnel_source(dp, t), t->addr, r->addr, &c,
+				t->nhrp_auth);
+		st->stats.res_req_sent++;
+		send_to(dp, t, p, len, first_nhs(t));
 	}
 }
 
@@ -655,6 +860,7 @@ dp_nhrp_timers(struct dp *dp, uint64_t now)
 		if (s->retry_ns < RETRY_MAX_NS)
 			s->retry_ns *= 2;
 	}
+	send_resolutions(dp, now);
 	for (size_t i = 0; i < st->n_dyn; i++)
 		if (st->dyn[i].expires_ns > now)
 			st->dyn[kept++] = st->dyn[i];
@@ -771,11 +977,13 @@ dp_nhrp_copy(struct dp *dp, struct dp_nhrp_entry **out,
 				goto fail;
 			e->dynamic = true;
 			e->unique = d->unique;
+			e->shortcut = d->shortcut;
 			e->holdtime = d->holdtime;
 			e->created_ns = d->created_ns;
 			e->updown_ns = d->created_ns;
 			e->expires_ns = d->expires_ns;
-			e->state = DP_NHRP_STATE_UP;
+			e->state = d->shortcut ? row_state(dp, t, d->nbma) :
+				   DP_NHRP_STATE_UP;
 		}
 	}
 	*out = v;

@@ -2,9 +2,10 @@
 """One DMVPN hub and two spokes (tests/dmvpn/dmvpn.lab) as three vrouter
 processes. The spokes register with the hub over IPsec-protected mGRE,
 and the hub learns them as dynamic NHRP entries, so traffic flows both
-ways. `show dmvpn` must parse with the ntc-templates template. Spokes
-register again at a third of their holding time, and the hub's entry of
-a spoke that stops registering expires."""
+ways, also from spoke to spoke after an NHRP resolution. `show dmvpn`
+must parse with the ntc-templates template. Spokes register again at a
+third of their holding time, and the hub's entry of a spoke that stops
+registering expires."""
 
 import os
 import re
@@ -124,6 +125,15 @@ ping_ok(s1, "172.16.0.1")
 ping_ok(s2, "172.16.0.1")
 ping_ok(hub, "172.16.0.2")
 ping_ok(hub, "172.16.0.3")
+# Spoke to spoke: through the hub, while S1 resolves S2's NBMA address
+# (ip nhrp shortcut). The IKE manager negotiates no spoke-to-spoke SA,
+# so the traffic stays on the hub's SAs.
+ping_ok(s1, "172.16.0.3")
+nhrp = s1.command("show ip nhrp").replace("\r", "")
+if not re.search(r"^172\.16\.0\.3/32 via 172\.16\.0\.3\n.*expire.*\n"
+                 r"   Type: dynamic, Flags: router used nhop \n"
+                 r"   NBMA address: 10\.0\.2\.2 \n", nhrp, re.M):
+    fail(f"S1: no resolved entry for S2:\n{nhrp}")
 sas = hub.command("show crypto isakmp sa")
 for peer in ("10.0.1.2", "10.0.2.2"):
     if not re.search(rf"10\.0\.1\.1\s+{re.escape(peer)}\s+QM_IDLE", sas):

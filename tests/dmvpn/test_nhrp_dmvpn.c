@@ -162,6 +162,7 @@ struct nhrp_pkt {
 	const char *src_nbma, *src_addr, *dst_addr;
 	uint16_t holdtime;
 	const char *client;		/* CIE client address; NULL: source */
+	const char *client_nbma;	/* its NBMA address; NULL: source */
 	const char *auth;		/* NULL: no authentication extension */
 };
 
@@ -199,7 +200,7 @@ nhrp_build(const struct nhrp_pkt *p, uint8_t *out)
 	put16(out + 46, p->holdtime);
 	out[48] = 4;
 	out[50] = 4;
-	a = ip(p->src_nbma);
+	a = ip(p->client_nbma != NULL ? p->client_nbma : p->src_nbma);
 	memcpy(out + 52, &a, 4);
 	a = ip(p->client != NULL ? p->client : p->src_addr);
 	memcpy(out + 56, &a, 4);
@@ -581,4 +582,144 @@ Test(nhrp, config_change_keeps_entries)
 	cr_assert_eq(rows(&e, &st), 0);
 	free(e);
 	cr_assert_eq(st.unsupported, 1);
+}
+
+/* Feeds a UDP packet from 10.0.0.9 to tunnel address DST into
+ * GigabitEthernet1, which routes it into Tunnel0. */
+static void
+feed_data(const char *dst, uint64_t now)
+{
+	uint8_t pkt[28];
+	const uint8_t *pkts[1] = { pkt };
+	size_t lens[1] = { sizeof(pkt) };
+	uint32_t a;
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	put16(pkt + 2, sizeof(pkt));
+	pkt[8] = 64;
+	pkt[9] = 17;
+	a = ip("10.0.0.9");
+	memcpy(pkt + 12, &a, 4);
+	a = ip(dst);
+	memcpy(pkt + 16, &a, 4);
+	put16(pkt + 10, csum(pkt, 20));
+	put16(pkt + 20, 9000);
+	put16(pkt + 22, 9000);
+	put16(pkt + 24, 8);
+	cr_assert(dp_input_batch(r.dp, "GigabitEthernet1", DLT_RAW, pkts,
+				 lens, 1, now) == 0);
+}
+
+/* Index of the first captured packet from FROM on whose GRE protocol is
+ * PROTO and, for NHRP, whose type is TYPE; fails when there is none. */
+static size_t
+find_captured(size_t from, uint16_t proto, uint8_t type, uint8_t *out,
+	      size_t cap)
+{
+	size_t n = captured_count();
+
+	for (size_t i = from; i < n; i++) {
+		size_t len = captured(i, out, cap);
+
+		if (len >= 24 + 18 && out[9] == 47 && get16(out + 22) == proto &&
+		    (proto != 0x2001 || out[24 + 17] == type))
+			return i;
+	}
+	cr_assert_fail("no GRE packet of protocol 0x%04x type %u captured",
+		       proto, type);
+	return 0;
+}
+
+Test(nhrp, shortcut_resolves_other_spoke)
+{
+	const char *shortcut[] = { TU0 "/nhrp/shortcut", NULL, NULL, NULL };
+	struct nhrp_pkt reply = {
+		.type = 2, .src_nbma = SPOKE_NBMA, .src_addr = SPOKE_ADDR,
+		.dst_addr = "172.16.0.3", .holdtime = 600,
+		.client = "172.16.0.3", .client_nbma = "10.0.0.3",
+	};
+	struct dp_nhrp_entry *e;
+	struct dp_nhrp_stats st;
+	uint8_t out[256], body[128];
+	size_t i;
+	int n;
+
+	configure(true, NULL);
+	dpt_commit(&r, shortcut);
+	capture_start();
+	tick(t0);
+
+	/* Without an entry, the data goes to the server, and a resolution
+	 * request for the address follows. */
+	feed_data("172.16.0.3", t0 + NS / 10);
+	i = find_captured(0, 0x0800, 0, out, sizeof(out));
+	cr_assert_eq(memcmp(out + 16, &(uint32_t){ ip(HUB_NBMA) }, 4), 0);
+	tick(t0 + NS / 5);
+	i = find_captured(0, 0x2001, 1, out, sizeof(out));
+	cr_assert_eq(memcmp(out + 16, &(uint32_t){ ip(HUB_NBMA) }, 4), 0);
+	cr_assert_eq(memcmp(out + 24 + 32, &(uint32_t){ ip(SPOKE_ADDR) }, 4),
+		     0);
+	cr_assert_eq(memcmp(out + 24 + 36, &(uint32_t){ ip("172.16.0.3") },
+			    4), 0);
+	memcpy(&reply.request_id, out + 24 + 24, 4);
+	reply.request_id = ntohl(reply.request_id);
+
+	/* The server's reply installs the shortcut, and the next packet
+	 * goes to the other spoke's NBMA address. */
+	feed(HUB_NBMA, SPOKE_NBMA, body, nhrp_build(&reply, body),
+	     t0 + NS / 4);
+	n = rows(&e, &st);
+	cr_assert_eq(n, 2);
+	cr_assert(e[1].dynamic);
+	cr_assert(e[1].shortcut);
+	cr_assert_eq(e[1].addr, ip("172.16.0.3"));
+	cr_assert_eq(e[1].nbma, ip("10.0.0.3"));
+	cr_assert_eq(e[1].expires_ns, t0 + NS / 4 + 600 * NS);
+	free(e);
+	cr_assert_eq(st.res_req_sent, 1);
+	cr_assert_eq(st.res_reply_rcvd, 1);
+	feed_data("172.16.0.3", t0 + NS / 2);
+	i = find_captured(i + 1, 0x0800, 0, out, sizeof(out));
+	cr_assert_eq(memcmp(out + 16, &(uint32_t){ ip("10.0.0.3") }, 4), 0);
+}
+
+Test(nhrp, server_answers_resolution)
+{
+	struct nhrp_pkt req = {
+		.type = 1, .request_id = 5, .src_nbma = "10.0.0.3",
+		.src_addr = "172.16.0.3", .dst_addr = SPOKE_ADDR,
+		.holdtime = 600,
+	};
+	struct dp_nhrp_stats st;
+	struct dp_nhrp_entry *e;
+	uint8_t body[128], out[256];
+	size_t i;
+
+	configure(false, NULL);
+	capture_start();
+	send_registration(SPOKE_NBMA, 1, 0x8000, NULL, t0);
+	feed("10.0.0.3", HUB_NBMA, body, nhrp_build(&req, body), t0 + NS);
+	i = find_captured(0, 0x2001, 2, out, sizeof(out));
+	cr_assert_eq(memcmp(out + 16, &(uint32_t){ ip("10.0.0.3") }, 4), 0);
+	cr_assert_eq(out[24 + 27], 5);
+	cr_assert_eq(out[24 + 40], 0);		/* CIE code: success */
+	cr_assert_eq(out[24 + 48], 4);
+	cr_assert_eq(memcmp(out + 24 + 52, &(uint32_t){ ip(SPOKE_NBMA) }, 4),
+		     0);
+	cr_assert_eq(memcmp(out + 24 + 56, &(uint32_t){ ip(SPOKE_ADDR) }, 4),
+		     0);
+	cr_assert_eq(get16(out + 24 + 46), 299);
+
+	/* An address nobody registered: no binding. */
+	req.request_id = 6;
+	req.dst_addr = "172.16.0.9";
+	feed("10.0.0.3", HUB_NBMA, body, nhrp_build(&req, body), t0 + NS);
+	find_captured(i + 1, 0x2001, 2, out, sizeof(out));
+	cr_assert_eq(out[24 + 27], 6);
+	cr_assert_eq(out[24 + 40], 12);
+	cr_assert_eq(rows(&e, &st), 1);
+	free(e);
+	cr_assert_eq(st.res_req_rcvd, 2);
+	cr_assert_eq(st.res_reply_sent, 2);
 }
