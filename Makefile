@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 RUN_ARGS ?= --ssh 127.0.0.1:2222
 
-.PHONY: all deps test-deps build build-san run router test test-fast bench fuzz clean
+.PHONY: all deps test-deps build build-san build-fuzz run router test test-fast bench fuzz clean
 
 all: build
 
@@ -46,10 +46,12 @@ router: build
 	@[ -f $(STARTUP) ] || cp configs/default.cfg $(STARTUP)
 	./$(BUILD)/vrouter --config $(STARTUP) $(RUN_ARGS)
 
-# Every test, first on the normal build, then under ASan and UBSan.
-test: test-deps build build-san
+# Every test, first on the normal build, then under ASan and UBSan, then
+# a short run of each fuzz harness (clang, ASan and UBSan).
+test: test-deps build build-san build-fuzz
 	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
 	cd $(SAN_BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+	cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure
 
 # The normal build only, for quick iterations.
 test-fast: test-deps build
@@ -84,8 +86,10 @@ export VR_SHARED_DIR
 $(FUZZ_BUILD)/Makefile:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVR_FUZZ=ON
 
-fuzz: test-deps $(FUZZ_BUILD)/Makefile
+build-fuzz: test-deps $(FUZZ_BUILD)/Makefile
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
+
+fuzz: build-fuzz
 	@status=0; \
 	for h in $(FUZZ_HARNESSES); do \
 		tests/fuzz/run_fuzz.sh $$h $(FUZZ_BUILD)/tests/fuzz/fuzz_$$h \
