@@ -265,6 +265,46 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"the applet went on with its next action.",
 		"Check the path and the permissions of the file's folder.",
 	},
+	/*
+	 * NOTE: the DMVPN texts follow IOS 15 output as commonly quoted;
+	 * their exact spacing on other releases is not verified.
+	 */
+	[LOGMSG_DMVPN_NHRP_NHS_UP] = {
+		"DMVPN", LOG_SEV_NOTIFICATIONS, "NHRP_NHS_UP",
+		"%s: Next Hop Server : (Tunnel: %s NBMA: %s ) for (Tunnel: %s "
+		"NBMA: %s ) is UP",
+		"A next hop server (`ip nhrp nhs`) replied to this spoke's "
+		"NHRP registration.",
+		"No action is needed.",
+	},
+	[LOGMSG_DMVPN_NHRP_NHS_DOWN] = {
+		"DMVPN", LOG_SEV_NOTIFICATIONS, "NHRP_NHS_DOWN",
+		"%s: Next Hop Server : (Tunnel: %s NBMA: %s ) for (Tunnel: %s "
+		"NBMA: %s ) is DOWN, Reason: %s",
+		"No registration reply came from a next hop server within the "
+		"holding time, so the spoke counts it as down and keeps "
+		"retrying.",
+		"Check the path to the server's NBMA address, the IPsec SAs "
+		"with it (`show crypto ipsec sa`) and `show ip nhrp traffic` "
+		"on both ends.",
+	},
+	[LOGMSG_DMVPN_NHRP_NHC_UP] = {
+		"DMVPN", LOG_SEV_NOTIFICATIONS, "NHRP_NHC_UP",
+		"%s: Next Hop Client : (Tunnel: %s NBMA: %s ) for (Tunnel: %s "
+		"NBMA: %s ) is UP",
+		"A spoke registered with this next hop server for the first "
+		"time since its entry was created.",
+		"No action is needed.",
+	},
+	[LOGMSG_DMVPN_NHRP_NHC_DOWN] = {
+		"DMVPN", LOG_SEV_NOTIFICATIONS, "NHRP_NHC_DOWN",
+		"%s: Next Hop Client : (Tunnel: %s NBMA: %s ) for (Tunnel: %s "
+		"NBMA: %s ) is DOWN, Reason: %s",
+		"The dynamic entry of a spoke went: its holding time ran out "
+		"or it sent a purge request.",
+		"If the spoke should be up, check its registrations (`show ip "
+		"nhrp traffic`) and the IPsec SAs with it.",
+	},
 };
 
 const struct log_catalogue_entry *

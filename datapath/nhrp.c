@@ -25,6 +25,7 @@
 
 #include <libyang/libyang.h>
 
+#include "core/log.h"
 #include "datapath/dp_private.h"
 
 #define ETH_P_IP	0x0800
@@ -152,6 +153,40 @@ runs_nhrp(const struct dp_if_cfg *t)
 {
 	return t->tunnel == DP_TUNNEL_MGRE && !t->shutdown &&
 	       t->nhrp_network_id != 0;
+}
+
+/*
+ * Logs the DMVPN message ID about the peer (PEER, PEER_NBMA) of tunnel
+ * T as seen from this router; REASON is for the DOWN messages.
+ */
+static void
+log_peer(struct dp *dp, enum log_msg_id id, const struct dp_if_cfg *t,
+	 uint32_t peer, uint32_t peer_nbma, const char *reason)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char c[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	uint32_t own_nbma = dp_tunnel_source(dp, t);
+
+	inet_ntop(AF_INET, &peer, a, sizeof(a));
+	inet_ntop(AF_INET, &peer_nbma, b, sizeof(b));
+	inet_ntop(AF_INET, &t->addr, c, sizeof(c));
+	inet_ntop(AF_INET, &own_nbma, d, sizeof(d));
+	if (id == LOGMSG_DMVPN_NHRP_NHS_DOWN)
+		log_msg(LOGMSG_DMVPN_NHRP_NHS_DOWN, "%s: Next Hop Server : "
+			"(Tunnel: %s NBMA: %s ) for (Tunnel: %s NBMA: %s ) is "
+			"DOWN, Reason: %s", t->name, a, b, c, d, reason);
+	else if (id == LOGMSG_DMVPN_NHRP_NHC_DOWN)
+		log_msg(LOGMSG_DMVPN_NHRP_NHC_DOWN, "%s: Next Hop Client : "
+			"(Tunnel: %s NBMA: %s ) for (Tunnel: %s NBMA: %s ) is "
+			"DOWN, Reason: %s", t->name, a, b, c, d, reason);
+	else if (id == LOGMSG_DMVPN_NHRP_NHS_UP)
+		log_msg(LOGMSG_DMVPN_NHRP_NHS_UP, "%s: Next Hop Server : "
+			"(Tunnel: %s NBMA: %s ) for (Tunnel: %s NBMA: %s ) is "
+			"UP", t->name, a, b, c, d);
+	else
+		log_msg(LOGMSG_DMVPN_NHRP_NHC_UP, "%s: Next Hop Client : "
+			"(Tunnel: %s NBMA: %s ) for (Tunnel: %s NBMA: %s ) is "
+			"UP", t->name, a, b, c, d);
 }
 
 /* ---- configuration ---- */
@@ -604,8 +639,13 @@ register_client(struct dp *dp, const struct dp_if_cfg *t,
 
 	if (d != NULL && d->unique && d->nbma != src)
 		return NHRP_CODE_UNIQUE_TAKEN;
-	if (d == NULL && (d = add_dyn(dp, t, m->src_addr)) == NULL)
-		return 5;	/* insufficient resources */
+	if (d == NULL) {
+		d = add_dyn(dp, t, m->src_addr);
+		if (d == NULL)
+			return 5;	/* insufficient resources */
+		log_peer(dp, LOGMSG_DMVPN_NHRP_NHC_UP, t, m->src_addr, src,
+			 NULL);
+	}
 	d->shortcut = false;
 	/* The outer source is the address the spoke is reached at, also
 	 * when a NAT rewrote the NBMA address the packet claims. */
@@ -651,8 +691,11 @@ take_reply(struct dp *dp, const struct dp_if_cfg *t,
 		st->stats.rejected++;
 		return;
 	}
-	if (!s->registered)
+	if (!s->registered) {
 		s->updown_ns = dp->now;
+		log_peer(dp, LOGMSG_DMVPN_NHRP_NHS_UP, t, s->addr, s->nbma,
+			 NULL);
+	}
 	s->registered = true;
 	s->reply_ns = dp->now;
 	s->retry_ns = RETRY_FIRST_NS;
@@ -736,8 +779,12 @@ take_purge(struct dp *dp, const struct dp_if_cfg *t,
 
 	st->stats.purge_req_rcvd++;
 	d = find_dyn(st, t->name, addr);
-	if (d != NULL)
+	if (d != NULL) {
+		if (!d->shortcut)
+			log_peer(dp, LOGMSG_DMVPN_NHRP_NHC_DOWN, t, d->addr,
+				 d->nbma, "purged");
 		*d = st->dyn[--st->n_dyn];
+	}
 	if (m->flags & NHRP_FLAG_NO_REPLY)
 		return;
 	len = build(p, NHRP_PURGE_REPLY, m->flags, m->request_id, m->src_nbma,
@@ -848,6 +895,8 @@ dp_nhrp_timers(struct dp *dp, uint64_t now)
 		    now - s->reply_ns > t->nhrp_holdtime * NS) {
 			s->registered = false;
 			s->updown_ns = now;
+			log_peer(dp, LOGMSG_DMVPN_NHRP_NHS_DOWN, t, s->addr,
+				 s->nbma, "Registration Timeout");
 		}
 		if (s->next_ns > now)
 			continue;
@@ -861,9 +910,19 @@ dp_nhrp_timers(struct dp *dp, uint64_t now)
 			s->retry_ns *= 2;
 	}
 	send_resolutions(dp, now);
-	for (size_t i = 0; i < st->n_dyn; i++)
-		if (st->dyn[i].expires_ns > now)
-			st->dyn[kept++] = st->dyn[i];
+	for (size_t i = 0; i < st->n_dyn; i++) {
+		const struct dyn_entry *d = &st->dyn[i];
+		const struct dp_if_cfg *t;
+
+		if (d->expires_ns > now) {
+			st->dyn[kept++] = *d;
+			continue;
+		}
+		t = find_tunnel(dp, d->ifname);
+		if (t != NULL && !d->shortcut)
+			log_peer(dp, LOGMSG_DMVPN_NHRP_NHC_DOWN, t, d->addr,
+				 d->nbma, "expired");
+	}
 	st->n_dyn = kept;
 }
 

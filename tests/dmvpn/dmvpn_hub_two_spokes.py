@@ -155,6 +155,24 @@ ok, out = ping(hub, "172.16.0.3")
 if ok != 0:
     fail(f"HUB: ping to the expired spoke succeeded:\n{out}")
 
+# The state changes went to the log in IOS's DMVPN messages.
+logs = hub.command("show logging").replace("\r", "")
+for spoke, nbma in (("172.16.0.2", "10.0.1.2"), ("172.16.0.3", "10.0.2.2")):
+    line = (rf"%DMVPN-5-NHRP_NHC_UP: Tunnel0: Next Hop Client : \(Tunnel: "
+            rf"{re.escape(spoke)} NBMA: {re.escape(nbma)} \) for \(Tunnel: "
+            r"172\.16\.0\.1 NBMA: 10\.0\.1\.1 \) is UP")
+    if not re.search(line, logs):
+        fail(f"HUB: no NHRP_NHC_UP for {spoke}:\n{logs[-2000:]}")
+if not re.search(r"%DMVPN-5-NHRP_NHC_DOWN: Tunnel0: Next Hop Client : "
+                 r"\(Tunnel: 172\.16\.0\.3 NBMA: 10\.0\.2\.2 \) .* is DOWN, "
+                 r"Reason: expired", logs):
+    fail(f"HUB: no NHRP_NHC_DOWN for the expired spoke:\n{logs[-2000:]}")
+logs = s1.command("show logging").replace("\r", "")
+if not re.search(r"%DMVPN-5-NHRP_NHS_UP: Tunnel0: Next Hop Server : "
+                 r"\(Tunnel: 172\.16\.0\.1 NBMA: 10\.0\.1\.1 \) for "
+                 r"\(Tunnel: 172\.16\.0\.2 NBMA: 10\.0\.1\.2 \) is UP", logs):
+    fail(f"S1: no NHRP_NHS_UP:\n{logs[-2000:]}")
+
 # clear ip nhrp removes the dynamic entries; S1's next registration,
 # within 10 s, brings its entry back.
 hub.command("clear ip nhrp")
