@@ -608,9 +608,11 @@ ikev2_delete_ike_sa(struct ikemgr *ike, struct v2_sa *sa)
 }
 
 /*
- * Handles the end of SA's lifetime. The original initiator rekeys the
- * IKE SA and the responder waits for that; whichever fails within the
- * grace period deletes the SA.
+ * Handles the end of SA's lifetime: either end rekeys the IKE SA at the
+ * end of its own lifetime (RFC 7296 2.8), and if no rekey succeeds
+ * within the grace period the SA is deleted. Equal lifetimes make both
+ * ends rekey at once, which ikev2_child.c settles as RFC 7296 2.8.2
+ * says.
  */
 static void
 expire(struct ikemgr *ike, struct v2_sa *sa, double now)
@@ -622,8 +624,7 @@ expire(struct ikemgr *ike, struct v2_sa *sa, double now)
 	}
 	sa->expiring = true;
 	sa->expires = now + REKEY_GRACE_SEC;
-	if (sa->initiator)
-		ikev2_add_job(ike, sa, V2_JOB_REKEY_IKE, 0, NULL);
+	ikev2_add_job(ike, sa, V2_JOB_REKEY_IKE, 0, NULL);
 }
 
 void

@@ -460,11 +460,27 @@ first_proto(const struct v2_prop *p, void *arg)
 	return true;
 }
 
-/* Makes NSA, the new IKE SA, take over OLD's settings and children. */
+/* Moves the child SAs of FROM to TO. */
 static void
-take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa)
+move_children(struct ikemgr *ike, struct v2_sa *from, struct v2_sa *to)
 {
 	struct ikev2_state *st = ike->v2;
+
+	for (size_t i = 0; i < st->nchildren; i++) {
+		if (st->children[i].conn_id != from->conn_id)
+			continue;
+		st->children[i].conn_id = to->conn_id;
+		to->child_sas++;
+	}
+	from->child_sas = 0;
+}
+
+/* Makes NSA, the new IKE SA, take over OLD's settings and, with
+ * CHILDREN, its child SAs. */
+static void
+take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
+	  bool children)
+{
 
 	nsa->lport = old->lport;
 	nsa->pport = old->pport;
@@ -477,13 +493,8 @@ take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa)
 	nsa->dpd_interval = old->dpd_interval;
 	nsa->dpd_retry = old->dpd_retry;
 	nsa->dpd_periodic = old->dpd_periodic;
-	for (size_t i = 0; i < st->nchildren; i++) {
-		if (st->children[i].conn_id != old->conn_id)
-			continue;
-		st->children[i].conn_id = nsa->conn_id;
-		nsa->child_sas++;
-	}
-	old->child_sas = 0;
+	if (children)
+		move_children(ike, old, nsa);
 	ikev2_established(ike, nsa);
 	DBG(nsa, "IKE SA %u rekeyed into this one", old->conn_id);
 }
@@ -524,6 +535,7 @@ ikev2_send_rekey_ike(struct ikemgr *ike, struct v2_sa *sa)
 	    ike_random(sa->rekey_spi, 8) < 0 ||
 	    ike_random(sa->rekey_ni, V2_NONCE_LEN) < 0)
 		return;
+	sa->rekey_peer_conn = 0;
 	ikev2_start_msg(&b, msg, sizeof(msg), sa, IKEV2_CREATE_CHILD_SA, false,
 		  sa->next_msgid);
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
@@ -558,6 +570,58 @@ take_rekey(const struct v2_prop *p, void *arg)
 	return true;
 }
 
+static struct v2_sa *
+find_conn(struct ikemgr *ike, uint32_t conn_id)
+{
+	struct ikev2_state *st = ike->v2;
+
+	for (size_t i = 0; i < st->nsas; i++)
+		if (st->sas[i]->conn_id == conn_id)
+			return st->sas[i];
+	return NULL;
+}
+
+/*
+ * Settles a simultaneous rekey of OLD (RFC 7296 2.8.2) once our own
+ * exchange, with responder nonce NR, made NSA. The new IKE SA from the
+ * exchange with the lowest of the four nonces goes, deleted by the end
+ * that started that exchange; the other one takes the child SAs, and
+ * the end that started it deletes OLD. Returns false when the peer's
+ * new IKE SA is gone, to go on as if there had been no collision.
+ */
+static bool
+settle_collision(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
+		 const uint8_t *nr, size_t nr_len)
+{
+	struct v2_sa *theirs = find_conn(ike, old->rekey_peer_conn);
+	const uint8_t *low = old->rekey_ni;
+	size_t low_len = V2_NONCE_LEN;
+
+	old->rekey_peer_conn = 0;
+	if (theirs == NULL || theirs->state != V2_READY)
+		return false;
+	if (nonce_cmp(nr, nr_len, low, low_len) < 0) {
+		low = nr;
+		low_len = nr_len;
+	}
+	if (nonce_cmp(low, low_len, old->rekey_peer_min,
+		      old->rekey_peer_min_len) >= 0) {
+		DBG(old, "simultaneous rekey: IKE SA %u survives",
+		    nsa->conn_id);
+		take_over(ike, old, nsa, true);
+		ikev2_delete_ike_sa(ike, old);
+		return true;
+	}
+	/* Ours has the lowest nonce: we delete it, and the peer deletes
+	 * OLD once its own exchange ends. */
+	DBG(old, "simultaneous rekey: IKE SA %u survives, %u goes",
+	    theirs->conn_id, nsa->conn_id);
+	take_over(ike, old, nsa, false);
+	move_children(ike, old, theirs);
+	ikev2_delete_ike_sa(ike, nsa);
+	return true;
+}
+
 static void
 rekey_ike_response(struct ikemgr *ike, struct v2_sa *sa,
 		   const struct ikev2_msg *m)
@@ -587,7 +651,10 @@ rekey_ike_response(struct ikemgr *ike, struct v2_sa *sa,
 		ikev2_remove_sa(ike, nsa, false);
 		goto out;
 	}
-	take_over(ike, sa, nsa);
+	if (sa->rekey_peer_conn != 0 &&
+	    settle_collision(ike, sa, nsa, nr, nr_len))
+		goto out;
+	take_over(ike, sa, nsa, true);
 	ikev2_delete_ike_sa(ike, sa);
 out:
 	ike_dh_free(sa->rekey_dh);
@@ -657,11 +724,45 @@ send:
 		return;
 	}
 	ikev2_send_response(ike, sa, msg, len);
-	if (nsa != NULL)
-		take_over(ike, sa, nsa);
+	if (nsa == NULL)
+		return;
+	if (!sa->rekeying) {
+		take_over(ike, sa, nsa, true);
+		return;
+	}
+	/* Our own rekey of SA is outstanding: the child SAs stay until
+	 * its response shows which new IKE SA survives. */
+	DBG(sa, "simultaneous rekey of the IKE SA: IKE SA %u from the peer",
+	    nsa->conn_id);
+	sa->rekey_peer_conn = nsa->conn_id;
+	sa->rekey_peer_min_len = nonce_cmp(ni, ni_len, nsa->nr,
+					   nsa->nr_len) < 0 ?
+				 ni_len : nsa->nr_len;
+	memcpy(sa->rekey_peer_min, nonce_cmp(ni, ni_len, nsa->nr,
+					     nsa->nr_len) < 0 ? ni : nsa->nr,
+	       sa->rekey_peer_min_len);
+	take_over(ike, sa, nsa, false);
 }
 
 /* ---- INFORMATIONAL ---- */
+
+/*
+ * The peer deletes SA while our colliding rekey of it is outstanding:
+ * it settled on the new IKE SA of its own exchange, so the child SAs
+ * move there instead of going with SA.
+ */
+static void
+keep_rekeyed_children(struct ikemgr *ike, struct v2_sa *sa)
+{
+	struct v2_sa *theirs = find_conn(ike, sa->rekey_peer_conn);
+
+	sa->rekey_peer_conn = 0;
+	if (theirs == NULL || theirs->state != V2_READY)
+		return;
+	DBG(sa, "simultaneous rekey: the peer kept IKE SA %u",
+	    theirs->conn_id);
+	move_children(ike, sa, theirs);
+}
 
 /* The SPI an INVALID_SPI notify names: in the notification data (RFC
  * 7296 3.10) or, in the older form, in the SPI field. */
@@ -742,6 +843,8 @@ ikev2_info_responder(struct ikemgr *ike, struct v2_sa *sa,
 	len = ikev2_seal_msg(sa, &b);
 	if (len > 0)
 		ikev2_send_response(ike, sa, msg, len);
+	if (delete_ike && sa->rekey_peer_conn != 0)
+		keep_rekeyed_children(ike, sa);
 	if (delete_ike) {
 		DBG(sa, "peer deleted the IKE SA");
 		ikev2_remove_sa(ike, sa, true);

@@ -109,6 +109,12 @@ struct v2_sa {
 	struct ike_dh *rekey_dh;
 	uint8_t rekey_spi[8];
 	uint8_t rekey_ni[V2_NONCE_LEN];
+	/* The peer rekeyed this IKE SA too while ours was outstanding
+	 * (RFC 7296 2.8.2): the IKE SA made for its exchange and the
+	 * lowest nonce of that exchange. */
+	uint32_t rekey_peer_conn;
+	uint8_t rekey_peer_min[V2_NONCE_MAX];
+	size_t rekey_peer_min_len;
 	bool expiring;			/* past its lifetime: a grace period
 					 * for the rekey, then DELETE */
 	struct v2_job jobs[V2_JOBS];

@@ -613,7 +613,7 @@ ike_rekeyed(struct ikt_side *x, struct ikt_side *y)
 	return ok;
 }
 
-/* At the end of its lifetime the initiator rekeys the IKE SA with
+/* At the end of its lifetime an end rekeys the IKE SA with
  * CREATE_CHILD_SA; the child SAs move to the new IKE SA untouched and
  * the old one goes with a DELETE. */
 Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
@@ -624,8 +624,9 @@ Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
 
 	ikt_set_clock(fake_clock, NULL);
+	/* B's longer lifetime leaves the rekey to A alone. */
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
-		       CFG_B(CBC, "s3cret", " lifetime 120\n"));
+		       CFG_B(CBC, "s3cret", " lifetime 240\n"));
 	bring_up();
 	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
 	old_conn_a = info[0].conn_id;
@@ -660,6 +661,101 @@ Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
 	assert_mirrored(&a, &b, false);
 	assert_mirrored(&b, &a, false);
+}
+
+static void
+set_drop_all(struct ikt_side *s, bool drop)
+{
+	pthread_mutex_lock(&s->lock);
+	s->drop_all = drop;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static size_t
+sent_by(struct ikt_side *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->sent;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+static size_t sent_a0, sent_b0;
+
+static bool
+both_sent(struct ikt_side *x, struct ikt_side *y)
+{
+	return sent_by(x) > sent_a0 && sent_by(y) > sent_b0;
+}
+
+/*
+ * Equal lifetimes: both ends rekey the IKE SA at once. Their first
+ * requests are lost, so the retransmissions cross and each end answers
+ * the other's request while its own is outstanding (RFC 7296 2.8.2).
+ * Both ends keep the same one new IKE SA, with the child SAs on it.
+ */
+Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
+{
+	struct ike_sa_info *ia, *ib;
+	struct ike_v2_stats sa, sb;
+	uint32_t out_a, out_b, children_a, children_b;
+	bool same_spis;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
+		       CFG_B(CBC, "s3cret", " lifetime 120\n"));
+	bring_up();
+	cr_assert_eq(ike_get_sas(a.ike, &ia), 1);
+	old_conn_a = ia[0].conn_id;
+	free(ia);
+	cr_assert_eq(ike_get_sas(b.ike, &ib), 1);
+	old_conn_b = ib[0].conn_id;
+	free(ib);
+	out_a = spi_of(&a, true);
+	out_b = spi_of(&b, true);
+
+	set_drop_all(&a, true);
+	set_drop_all(&b, true);
+	sent_a0 = sent_by(&a);
+	sent_b0 = sent_by(&b);
+	fake_now = fake_now + 121;
+	cr_assert(ikt_wait(&a, &b, both_sent, 5), "no rekey request");
+	set_drop_all(&a, false);
+	set_drop_all(&b, false);
+	fake_now = fake_now + 1.01;	/* the first retransmission */
+	cr_assert(ikt_wait(&a, &b, ike_rekeyed, 10),
+		  "not one new IKE SA on each side");
+	/* Let every DELETE settle. */
+	ikt_wait(&a, &b, x_has_none, 1);
+	cr_assert(ike_rekeyed(&a, &b), "a second IKE SA came back");
+
+	cr_assert_eq(ike_get_sas(a.ike, &ia), 1);
+	cr_assert_eq(ike_get_sas(b.ike, &ib), 1);
+	same_spis = memcmp(ia[0].icookie, ib[0].icookie, 8) == 0 &&
+		    memcmp(ia[0].rcookie, ib[0].rcookie, 8) == 0;
+	children_a = ia[0].child_sas;
+	children_b = ib[0].child_sas;
+	free(ia);
+	free(ib);
+	cr_assert(same_spis, "the two ends kept different IKE SAs");
+	cr_assert_eq(children_a, 1, "A's IKE SA has %u child SAs", children_a);
+	cr_assert_eq(children_b, 1, "B's IKE SA has %u child SAs", children_b);
+	cr_assert(both_pairs(&a, &b));
+	cr_assert_eq(spi_of(&a, true), out_a, "the child SAs changed");
+	cr_assert_eq(spi_of(&b, true), out_b, "the child SAs changed");
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
+	/* Both ends rekeyed. Whether each also saw the other's request
+	 * depends on which retransmission came first: an end that already
+	 * deleted the old IKE SA drops the peer's request, and a DELETE
+	 * of the old SA can arrive before the peer retransmits. */
+	cr_assert_geq(sa.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_geq(sb.tx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_geq(sa.rx_req[IKE_V2_CREATE_CHILD_SA] +
+		      sb.rx_req[IKE_V2_CREATE_CHILD_SA], 1);
+	cr_assert_geq(sa.delete_tx + sb.delete_tx, 1, "the old SA stayed");
 }
 
 #define PFS "crypto map CMAP 10 ipsec-isakmp\n set pfs group19\n"
