@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <libyang/libyang.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -422,6 +423,10 @@ add_mgre_entry(struct ike_config *c, const struct lyd_node *profile,
 	e->selector.proto = 47;
 	e->selector.src = e->local;
 	e->selector.dst = peer;
+	/* The dynamic entry proposes GRE to any peer when it initiates
+	 * towards a peer resolved by NHRP. */
+	if (peer == 0)
+		e->selector.dst_wild = 0xffffffff;
 	return 0;
 }
 
@@ -630,7 +635,7 @@ ike_config_free(struct ike_config *c)
 	free(c->peers);
 	free(c->policies);
 	if (c->psks != NULL)
-		memset(c->psks, 0, c->npsks * sizeof(*c->psks));
+		OPENSSL_cleanse(c->psks, c->npsks * sizeof(*c->psks));
 	free(c->psks);
 	free(c->tsets);
 	free(c->entries);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <libyang/libyang.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,7 +367,7 @@ ikev2_config_free(struct ikev2_config *c)
 	if (c == NULL)
 		return;
 	if (c->keys != NULL)
-		memset(c->keys, 0, c->nkeys * sizeof(*c->keys));
+		OPENSSL_cleanse(c->keys, c->nkeys * sizeof(*c->keys));
 	free(c->keys);
 	free(c->proposals);
 	free(c->profiles);
