@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """IKE benchmark: two vrouters cabled by a UDP wire negotiate IKEv1 Main
-Mode and Quick Mode over a static crypto map. A Linux host behind R2
-(on a TUN device in a network namespace of this benchmark's own) pings
-R1's Loopback0 every millisecond through the tunnel.
+Mode and Quick Mode over a static crypto map, then, in a second lab,
+IKEv2 (IKE_SA_INIT and IKE_AUTH with `set ikev2-profile`). A Linux host
+behind R2 (on a TUN device in a network namespace of this benchmark's
+own) pings R1's Loopback0 every millisecond through the tunnel.
 
 Reports, from one run:
   * ike_fresh_negotiation: the median time from `clear crypto session`
@@ -19,10 +20,14 @@ Reports, from one run:
   * ike_recovery_vs_fresh: the recovery time against twice the fresh
     negotiation time plus 50 ms; goal at most that.
 
+The IKEv2 lab prints the same rows with the prefix ikev2_ in place of
+ike_ (ikev2_fresh_negotiation, ikev2_sa_rate, ...).
+
 Not a test: it only prints figures, and exits 1 when the tunnel never
 comes up. Needs root and /dev/net/tun.
 
     bench/bench_ike.py [--binary build/vrouter] [--rounds 5]
+                       [--version 1|2|both]
 """
 
 import argparse
@@ -76,6 +81,28 @@ interface GigabitEthernet1
 {lan}
 {routes}
 end
+"""
+
+
+def ikev2_config(peer):
+    """Turns crypto map VPN 10 of router_config() to IKEv2."""
+    return f"""crypto ikev2 proposal PROP
+ encryption aes-cbc-128
+ integrity sha256
+ group 14
+crypto ikev2 policy POL
+ proposal PROP
+crypto ikev2 keyring KR
+ peer P
+  address {peer}
+  pre-shared-key {PSK}
+crypto ikev2 profile PROF
+ match identity remote address {peer} 255.255.255.255
+ authentication remote pre-share
+ authentication local pre-share
+ keyring local KR
+crypto map VPN 10 ipsec-isakmp
+ set ikev2-profile PROF
 """
 
 
@@ -155,8 +182,9 @@ def free_udp_port(ns):
 class Bench:
     """One network namespace with R1, R2 and the host behind R2."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, version=1):
         self.binary = binary
+        self.version = version
         self.ns = f"vrbike{os.getpid() % 100000}"
         self.dir = tempfile.mkdtemp(prefix="vr-bench-ike.")
         self.procs = {}
@@ -164,7 +192,13 @@ class Bench:
         run(["ip", "netns", "add", self.ns])
         run(["ip", "-n", self.ns, "link", "set", "lo", "up"])
         self.wire = (free_udp_port(self.ns), free_udp_port(self.ns))
-        for name, config in (("R1", R1_CONFIG), ("R2", R2_CONFIG)):
+        for name, config, peer in (("R1", R1_CONFIG, R2_WIRE),
+                                   ("R2", R2_CONFIG, R1_WIRE)):
+            if version == 2:
+                # Inside the config, after the crypto map entry that
+                # it extends.
+                config = config.replace("\nend\n",
+                                        "\n" + ikev2_config(peer) + "end\n")
             with open(os.path.join(self.dir, f"{name}.cfg"), "w") as f:
                 f.write(config)
 
@@ -229,6 +263,11 @@ class Bench:
         subprocess.run(["rm", "-rf", self.dir])
 
 
+# The show command and state of an established IKE SA, by IKE version.
+SHOW_SA = {1: "show crypto isakmp sa", 2: "show crypto ikev2 sa"}
+UP_STATE = {1: "QM_IDLE", 2: "READY"}
+
+
 def clear_sessions(vtys):
     for v in vtys:
         v.command("clear crypto session")
@@ -254,10 +293,10 @@ def measure(bench, rounds):
                                "the sessions")
             fresh.append(took)
             # Counted as a new IKE SA only if one exists.
-            out = r1.command("show crypto isakmp sa")
-            if "QM_IDLE" not in out:
+            out = r1.command(SHOW_SA[bench.version])
+            if UP_STATE[bench.version] not in out:
                 raise LabError(f"traffic passed but R1 has no IKE SA in "
-                               f"QM_IDLE:\n{out}")
+                               f"{UP_STATE[bench.version]}:\n{out}")
     finally:
         r1.close()
         r2.close()
@@ -275,52 +314,71 @@ def measure(bench, rounds):
         # R1 sends nothing of its own, so an IKE SA that R1 initiated
         # (dst R2, src R1) comes from invalid-SPI recovery.
         r1 = bench.vty("R1")
-        out = r1.command("show crypto isakmp sa")
+        if bench.version == 2:
+            out = r1.command("show crypto ikev2 sa detailed")
+            started = "READY" in out and "Initiator of SA : Yes" in out
+        else:
+            out = r1.command("show crypto isakmp sa")
+            started = re.search(rf"{R2_WIRE}\s+{R1_WIRE}\s+QM_IDLE",
+                                out) is not None
         r1.close()
-        if not re.search(rf"{R2_WIRE}\s+{R1_WIRE}\s+QM_IDLE", out):
+        if not started:
             raise LabError(f"R1 did not initiate the new IKE SA:\n{out}")
     pinger.sock.close()
     return fresh, recovery, startup
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--binary", default="build/vrouter")
-    ap.add_argument("--rounds", type=int, default=5)
-    opts = ap.parse_args()
-    if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
-        print("bench ike: not run (needs root and /dev/net/tun)")
-        return 0
-    bench = Bench(os.path.abspath(opts.binary))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+def run_lab(binary, version, rounds):
+    """Runs the lab for IKE VERSION and prints its rows; returns 1 when
+    the tunnel never came up."""
+    prefix = "ike" if version == 1 else "ikev2"
+    bench = Bench(binary, version)
     try:
         bench.start("R1")
         bench.start("R2")
         bench.attach_host()
-        fresh, recovery, startup = measure(bench, opts.rounds)
+        fresh, recovery, startup = measure(bench, rounds)
     except LabError as e:
-        print(f"bench ike: failed: {e}", file=sys.stderr)
+        print(f"bench {prefix}: failed: {e}", file=sys.stderr)
         return 1
     finally:
         bench.close()
 
     fresh_med = statistics.median(fresh)
     rec_med = statistics.median(recovery)
-    print(f"bench ike_fresh_negotiation: {fresh_med * 1000:.1f} ms "
+    print(f"bench {prefix}_fresh_negotiation: {fresh_med * 1000:.1f} ms "
           f"(median of {len(fresh)}, echo every "
           f"{PING_INTERVAL * 1000:.0f} ms)")
-    print(f"bench ike_sa_rate: {len(fresh) / sum(fresh):.2f} SAs/s")
-    print(f"bench ike_restart_to_telnet: "
+    print(f"bench {prefix}_sa_rate: {len(fresh) / sum(fresh):.2f} SAs/s")
+    print(f"bench {prefix}_restart_to_telnet: "
           f"{statistics.median(startup) * 1000:.1f} ms (part of "
-          f"ike_recovery)")
-    print(f"bench ike_recovery: {rec_med * 1000:.1f} ms "
+          f"{prefix}_recovery)")
+    print(f"bench {prefix}_recovery: {rec_med * 1000:.1f} ms "
           f"ratio={rec_med:.2f} goal<=1.00")
     # Bound from the recovery goal: twice a fresh negotiation plus 50 ms.
     bound = 2 * fresh_med + 0.050
-    print(f"bench ike_recovery_vs_fresh: {rec_med * 1000:.1f} ms against "
-          f"2 x {fresh_med * 1000:.1f} + 50 ms "
+    print(f"bench {prefix}_recovery_vs_fresh: {rec_med * 1000:.1f} ms "
+          f"against 2 x {fresh_med * 1000:.1f} + 50 ms "
           f"ratio={rec_med / bound:.2f} goal<=1.00")
     return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--binary", default="build/vrouter")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--version", choices=("1", "2", "both"),
+                    default="both", help="IKE version of the lab")
+    opts = ap.parse_args()
+    if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
+        print("bench ike: not run (needs root and /dev/net/tun)")
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    versions = (1, 2) if opts.version == "both" else (int(opts.version),)
+    rc = 0
+    for version in versions:
+        rc |= run_lab(os.path.abspath(opts.binary), version, opts.rounds)
+    return rc
 
 
 if __name__ == "__main__":
