@@ -15,9 +15,10 @@
  * and a resolution request for the address; the server replies from its
  * cache, and the spoke then sends to the resolved NBMA address directly.
  *
- * NOTE: traffic indications (`ip nhrp redirect`) are not sent, and the
- * IKE manager negotiates no SAs with resolved peers, so a protected
- * tunnel keeps sending through the server until it has an SA with them.
+ * On a protected tunnel the packets keep going through the server until
+ * the SAs with the resolved peer are up.
+ *
+ * NOTE: traffic indications (`ip nhrp redirect`) are not sent.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -372,6 +373,20 @@ queue_resolution(struct dp_nhrp *st, const struct dp_if_cfg *t, uint32_t addr)
 	r->addr = addr;
 }
 
+/* Raises an acquire event for the SAs with NBMA address PEER of T. */
+static void
+acquire_peer(struct dp *dp, const struct dp_if_cfg *t, uint32_t peer)
+{
+	uint8_t hdr[20] = { 0x45 };
+	uint32_t src = dp_tunnel_source(dp, t);
+
+	/* The event takes the addresses from a GRE packet's header. */
+	hdr[9] = 47;
+	memcpy(hdr + 12, &src, 4);
+	memcpy(hdr + 16, &peer, 4);
+	dp_acquire(dp, -1, (int)(t - dp->cfg.ifs), hdr);
+}
+
 uint32_t
 dp_nhrp_resolve(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr)
 {
@@ -381,10 +396,13 @@ dp_nhrp_resolve(struct dp *dp, const struct dp_if_cfg *t, uint32_t addr)
 	if (nbma != 0 || !runs_nhrp(t))
 		return nbma;
 	d = find_dyn(dp->nhrp, t->name, addr);
-	/* A resolved peer without an SA yet is reached through the server. */
+	/* A resolved peer without an SA yet is reached through the server
+	 * while IKE brings the SAs up. */
 	if (d != NULL && (!d->shortcut || t->protection[0] == '\0' ||
 			  dp_tunnel_has_sa(dp, t, d->nbma)))
 		return d->nbma;
+	if (d != NULL)
+		acquire_peer(dp, t, d->nbma);
 	/* Other tunnel addresses are reached through the next hop server,
 	 * and with `ip nhrp shortcut` resolved meanwhile. */
 	mask = t->plen == 0 ? 0 : htonl(~0u << (32 - t->plen));

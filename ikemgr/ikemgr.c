@@ -395,7 +395,9 @@ has_pair(struct ikemgr *ike, const struct ike_entry *e)
 		const struct ike_child *c = &ike->children[i];
 
 		if (c->map_seq == e->seq && strcmp(c->map, e->map) == 0 &&
-		    strcmp(c->ifname, e->ifname) == 0 && !c->rekeyed)
+		    strcmp(c->ifname, e->ifname) == 0 && !c->rekeyed &&
+		    (!e->multipoint || e->npeers == 0 ||
+		     c->peer == e->peers[0]))
 			return true;
 	}
 	return ikev2_has_child(ike, e);
@@ -422,11 +424,27 @@ static void
 handle_acquire(struct ikemgr *ike, const struct dp_acquire_event *ev)
 {
 	const struct ike_entry *e;
+	struct ike_entry resolved;
 
 	e = ike_config_lookup(ike->config, ev->map, ev->map_seq, ev->ifname);
-	/* An mGRE tunnel's event carries the GRE packet to the NBMA peer. */
-	if (e != NULL && e->multipoint)
+	/*
+	 * An mGRE tunnel's event carries the GRE packet to the NBMA peer. A
+	 * peer that no static map names was resolved by NHRP: its SAs come
+	 * from the dynamic entry, aimed at that peer. It stays a dynamic
+	 * peer, so invalid-SPI recovery still leaves it alone.
+	 */
+	if (e != NULL && e->multipoint) {
+		const struct ike_entry *dyn = e;
+
 		e = ike_config_tunnel_peer(ike->config, ev->ifname, ev->dst);
+		if (e == NULL && dyn->dynamic && ev->dst != 0) {
+			resolved = *dyn;
+			resolved.dynamic = false;
+			resolved.peers[0] = ev->dst;
+			resolved.npeers = 1;
+			e = &resolved;
+		}
+	}
 	if (e == NULL || has_pair(ike, e))
 		return;
 	start_for_entry(ike, e);

@@ -125,15 +125,23 @@ ping_ok(s1, "172.16.0.1")
 ping_ok(s2, "172.16.0.1")
 ping_ok(hub, "172.16.0.2")
 ping_ok(hub, "172.16.0.3")
-# Spoke to spoke: through the hub, while S1 resolves S2's NBMA address
-# (ip nhrp shortcut). The IKE manager negotiates no spoke-to-spoke SA,
-# so the traffic stays on the hub's SAs.
+# Spoke to spoke: through the hub while S1 resolves S2's NBMA address
+# (ip nhrp shortcut) and negotiates SAs with it, then directly.
 ping_ok(s1, "172.16.0.3")
 nhrp = s1.command("show ip nhrp").replace("\r", "")
 if not re.search(r"^172\.16\.0\.3/32 via 172\.16\.0\.3\n.*expire.*\n"
                  r"   Type: dynamic, Flags: router used nhop \n"
                  r"   NBMA address: 10\.0\.2\.2 \n", nhrp, re.M):
     fail(f"S1: no resolved entry for S2:\n{nhrp}")
+deadline = time.monotonic() + 15
+while not re.search(r"10\.0\.2\.2\s+10\.0\.1\.2\s+QM_IDLE",
+                    s1.command("show crypto isakmp sa")):
+    if time.monotonic() > deadline:
+        fail("S1: no IKE SA with S2:\n" + s1.command("show crypto isakmp sa"))
+    ping(s1, "172.16.0.3")
+wait_rows(s1, [("10.0.1.1", "172.16.0.1", "UP", "S"),
+               ("10.0.2.2", "172.16.0.3", "UP", "D")], 15)
+ping_ok(s1, "172.16.0.3")
 sas = hub.command("show crypto isakmp sa")
 for peer in ("10.0.1.2", "10.0.2.2"):
     if not re.search(rf"10\.0\.1\.1\s+{re.escape(peer)}\s+QM_IDLE", sas):
