@@ -738,7 +738,8 @@ answer_resolution(struct dp *dp, const struct dp_if_cfg *t,
 	st->stats.res_req_rcvd++;
 	c.nbma = static_nbma(t, m->dst_addr);
 	c.holdtime = t->nhrp_holdtime;
-	if (c.nbma == 0 && d != NULL) {
+	/* An entry past its holding time waits for the timers to go. */
+	if (c.nbma == 0 && d != NULL && d->expires_ns > dp->now) {
 		c.nbma = d->nbma;
 		c.holdtime = (uint16_t)((d->expires_ns - dp->now) / NS);
 	}
