@@ -156,6 +156,10 @@ enum ike_state {
 #define IKE_MSG_MAX		DP_IKE_MSG_MAX
 #define IKE_PENDING_DELETES	8
 #define IKE_RETRANSMITS		5
+/* Responder IKE SAs not yet authenticated, in all and from one peer
+ * address; first messages beyond either are dropped and counted. */
+#define IKE_HALF_OPEN_MAX	1024
+#define IKE_HALF_OPEN_PEER_MAX	16
 
 /* ESP packet counts with one peer at the last on-demand DPD check. */
 struct ike_dpd_watch {
@@ -324,6 +328,7 @@ struct ikemgr {
 	atomic_uint_fast64_t sa_soft_expired;
 	atomic_uint_fast64_t sa_hard_expired;
 	atomic_uint_fast64_t packets_dropped;
+	atomic_uint_fast64_t half_open_dropped;
 	atomic_uint_fast64_t delete_sent;
 	atomic_uint_fast64_t delete_received;
 	atomic_uint_fast64_t p1_established;

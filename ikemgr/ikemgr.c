@@ -796,6 +796,7 @@ ike_get_counters(struct ikemgr *ike, struct ike_counters *out)
 		.delete_received = atomic_load(&ike->delete_received),
 		.packets_dropped = atomic_load(&ike->packets_dropped) +
 				   msgq_drops(ike->packets),
+		.half_open_dropped = atomic_load(&ike->half_open_dropped),
 	};
 }
 

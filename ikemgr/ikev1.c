@@ -1047,9 +1047,36 @@ put_chosen_sa(struct isakmp_buf *b, const struct isakmp_sa *prop,
 }
 
 /*
+ * True when a first message from PEER would exceed the half-open limits:
+ * responder SAs not yet authenticated (MM1 to MM4, AM1 to AM2), in total
+ * and from PEER. They leave when phase 1 completes, when the peer stops
+ * answering our retransmissions, or a minute after they were created
+ * (ikev1_timers), so a flood from forged sources holds at most
+ * IKE_HALF_OPEN_MAX SAs and no more than a minute.
+ */
+static bool
+half_open_full(const struct ikemgr *ike, uint32_t peer)
+{
+	size_t total = 0, from_peer = 0;
+
+	for (size_t i = 0; i < ike->nsas; i++) {
+		const struct ike_sa *sa = ike->sas[i];
+
+		if (sa->initiator || sa->state == IKE_QM_IDLE ||
+		    sa->state == IKE_DEAD)
+			continue;
+		total++;
+		from_peer += sa->peer == peer;
+	}
+	return total >= IKE_HALF_OPEN_MAX ||
+	       from_peer >= IKE_HALF_OPEN_PEER_MAX;
+}
+
+/*
  * Creates the responder's SA for the first message of PKT with the
  * policy CHOSEN, keeping the initiator's SA payload SAP for the hashes.
- * Returns NULL without a key for the sender or on failure.
+ * Returns NULL without a key for the sender, over the half-open limits
+ * (counted in half_open_dropped) or on failure.
  */
 static struct ike_sa *
 responder_sa(struct ikemgr *ike, const struct dp_ike_packet *pkt,
@@ -1064,6 +1091,13 @@ responder_sa(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (0):No pre-shared key with %s!",
 				  ntoa(pkt->src, addr));
+		return NULL;
+	}
+	if (half_open_full(ike, pkt->src)) {
+		DBG(0, "half-open SA limit reached, dropping a first message "
+		    "from %s", ntoa(pkt->src, addr));
+		atomic_fetch_add(&ike->half_open_dropped, 1);
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return NULL;
 	}
 	sa = new_sa(ike, pkt->dst, pkt->src, false);

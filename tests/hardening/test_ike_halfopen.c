@@ -1,0 +1,273 @@
+/*
+ * An IKEv1 Main Mode flood against a responder that has an established
+ * tunnel: thousands of MM1 with distinct cookies from distinct sources,
+ * and a burst from one source. The half-open limits hold, the excess is
+ * counted, the established IKE SA keeps negotiating Quick Modes, the
+ * half-open SAs time out, and a new peer is answered afterwards.
+ */
+#include "ike_test.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The limits of ikemgr/ike_private.h, restated as the behaviour under
+ * test. */
+#define HALF_OPEN_MAX		1024
+#define HALF_OPEN_PEER_MAX	16
+
+#define BURST			100	/* MM1 from one source */
+#define FLOOD			4000	/* MM1 from distinct sources */
+
+static struct ikt_side a, b;
+static _Atomic double fake_now = 1000.0;
+
+#define COMMON \
+	"crypto isakmp policy 10\n" \
+	" encryption aes 128\n" \
+	" hash sha\n" \
+	" authentication pre-share\n" \
+	" group 14\n" \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac\n"
+
+static const char cfg_a[] =
+	COMMON
+	"crypto isakmp key s3cret address 10.0.0.2\n"
+	"ip access-list extended VPN\n"
+	" permit ip 192.168.1.0 0.0.0.255 192.168.2.0 0.0.0.255\n"
+	"crypto map CMAP 10 ipsec-isakmp\n"
+	" set peer 10.0.0.2\n"
+	" set transform-set TS\n"
+	" match address VPN\n"
+	"interface GigabitEthernet1\n"
+	" ip address 10.0.0.1 255.255.255.0\n"
+	" crypto map CMAP\n";
+
+/* B takes Main Mode from any address: the flood gets past the key
+ * lookup and reaches the half-open limits. */
+static const char cfg_b[] =
+	COMMON
+	"crypto isakmp key s3cret address 0.0.0.0 0.0.0.0\n"
+	"ip access-list extended VPN\n"
+	" permit ip 192.168.2.0 0.0.0.255 192.168.1.0 0.0.0.255\n"
+	"crypto map CMAP 10 ipsec-isakmp\n"
+	" set peer 10.0.0.1\n"
+	" set transform-set TS\n"
+	" match address VPN\n"
+	"interface GigabitEthernet1\n"
+	" ip address 10.0.0.2 255.255.255.0\n"
+	" crypto map CMAP\n";
+
+/* Main Mode MM1: AES-128, SHA-1, pre-shared key, group 14, 86400 s. */
+static const uint8_t mm1[] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 0x10, 2, 0, 0, 0, 0, 0, 0, 0, 0, 88,
+	0, 0, 0, 60, 0, 0, 0, 1, 0, 0, 0, 1,
+	0, 0, 0, 48, 1, 1, 0, 1,
+	0, 0, 0, 40, 1, 1, 0, 0,
+	0x80, 0x01, 0x00, 0x07, 0x80, 0x0e, 0x00, 0x80,
+	0x80, 0x02, 0x00, 0x02, 0x80, 0x03, 0x00, 0x01,
+	0x80, 0x04, 0x00, 0x0e, 0x80, 0x0b, 0x00, 0x01,
+	0x00, 0x0c, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80,
+};
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static uint32_t
+addr(const char *s)
+{
+	uint32_t x;
+
+	inet_pton(AF_INET, s, &x);
+	return x;
+}
+
+struct census {
+	size_t total, half_open, from_burst, established;
+};
+
+static struct census
+count_sas(struct ikemgr *ike, uint32_t burst_src)
+{
+	struct ike_sa_info *sas = NULL;
+	struct census c = { 0 };
+	int n = ike_get_sas(ike, &sas);
+
+	cr_assert_geq(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (sas[i].version != 1)
+			continue;
+		c.total++;
+		if (strcmp(sas[i].state, "QM_IDLE") == 0) {
+			c.established++;
+			continue;
+		}
+		c.half_open++;
+		c.from_burst += sas[i].peer == burst_src;
+	}
+	free(sas);
+	return c;
+}
+
+static uint64_t posted, dropped_before;
+
+/*
+ * Waits until B handled every MM1 posted: each leaves a half-open SA or
+ * one more half-open drop. The manager's packet queue is short and
+ * drops what does not fit, so the flood goes in steps of half of it.
+ */
+static void
+settle(void)
+{
+	struct ike_counters k;
+	uint64_t seen = 0;
+
+	for (int tries = 0; tries < 20000; tries++) {
+		ike_get_counters(b.ike, &k);
+		seen = count_sas(b.ike, 0).half_open +
+		       k.half_open_dropped - dropped_before;
+		if (seen == posted)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	cr_assert_fail("B handled %llu of %llu MM1",
+		       (unsigned long long)seen, (unsigned long long)posted);
+}
+
+/* Posts an MM1 with cookie number N from SRC to B. */
+static void
+post_mm1(uint32_t src, uint32_t n)
+{
+	struct dp_ike_packet *p = calloc(1, sizeof(*p));
+
+	cr_assert_not_null(p);
+	memcpy(p->data, mm1, sizeof(mm1));
+	memcpy(p->data, "fl", 2);
+	memcpy(p->data + 2, &n, 4);
+	p->len = sizeof(mm1);
+	p->src = src;
+	p->dst = b.addr;
+	p->sport = 500;
+	p->dport = 500;
+	snprintf(p->ifname, sizeof(p->ifname), "GigabitEthernet1");
+	ike_post_packet(b.ike, p);
+	free(p);
+	if (++posted % 32 == 0)
+		settle();
+}
+
+static bool
+both_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
+	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
+}
+
+static bool
+two_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 2 && ikt_count(y, false) == 2;
+}
+
+static bool
+no_half_open(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return count_sas(y->ike, 0).half_open == 0;
+}
+
+static void
+teardown(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+Test(ike_halfopen, main_mode_flood, .fini = teardown, .timeout = 120)
+{
+	uint32_t burst_src = addr("198.51.100.7");
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct ike_counters before, after;
+	struct census c;
+	size_t sent;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, cfg_a, &b, cfg_b);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+		  "no SA pair on both sides: A %zu, B %zu", a.nsas, b.nsas);
+	ike_get_counters(b.ike, &before);
+	dropped_before = before.half_open_dropped;
+
+	/* One source: only its first HALF_OPEN_PEER_MAX are kept. */
+	for (uint32_t i = 0; i < BURST; i++)
+		post_mm1(burst_src, i);
+	/* Then distinct sources until the table is full, and beyond. */
+	for (uint32_t i = 0; i < FLOOD; i++)
+		post_mm1(htonl(0xac100000u + i + 1), BURST + i);
+	settle();
+
+	ike_get_counters(b.ike, &after);
+	c = count_sas(b.ike, burst_src);
+	cr_assert_eq(c.from_burst, HALF_OPEN_PEER_MAX);
+	cr_assert_eq(c.half_open, HALF_OPEN_MAX, "%zu half-open SAs, %zu in all",
+		     c.half_open, c.total);
+	cr_assert_eq(c.established, 1, "the established IKE SA stays");
+	cr_assert_eq(after.half_open_dropped - before.half_open_dropped,
+		     BURST + FLOOD - HALF_OPEN_MAX);
+	cr_assert_geq(after.packets_dropped - before.packets_dropped,
+		      BURST + FLOOD - HALF_OPEN_MAX);
+
+	/* A new source is not answered while the table is full. */
+	pthread_mutex_lock(&b.lock);
+	sent = b.sent;
+	pthread_mutex_unlock(&b.lock);
+	post_mm1(addr("203.0.113.9"), 90000);
+	settle();
+	pthread_mutex_lock(&b.lock);
+	cr_assert_eq(b.sent, sent, "an MM1 over the limit was answered");
+	pthread_mutex_unlock(&b.lock);
+
+	/* The established IKE SA still negotiates: a rekey from A. */
+	ev.dst = a.addr;
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (!a.sas[i].params.outbound)
+			ev.spi = a.sas[i].params.spi;
+	pthread_mutex_unlock(&a.lock);
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(ikt_wait(&a, &b, two_pairs, 20),
+		  "no Quick Mode over the established SA under the flood: "
+		  "A %zu, B %zu", a.nsas, b.nsas);
+
+	/* The half-open SAs go a minute after they came. */
+	fake_now = fake_now + 61;
+	cr_assert(ikt_wait(&a, &b, no_half_open, 20),
+		  "half-open SAs outlived their minute");
+	c = count_sas(b.ike, burst_src);
+	cr_assert_eq(c.total, 1, "only the established IKE SA is left");
+	cr_assert_eq(ikt_count(&b, false), 2);
+	cr_assert_eq(ikt_count(&b, true), 2);
+
+	/* Once the flood stops, a new peer is answered with MM2. */
+	ike_get_counters(b.ike, &after);
+	dropped_before = after.half_open_dropped;
+	posted = 0;
+	post_mm1(addr("203.0.113.9"), 90001);
+	settle();
+	pthread_mutex_lock(&b.lock);
+	cr_assert_gt(b.sent, sent);
+	cr_assert_eq(b.last.dst, addr("203.0.113.9"));
+	cr_assert_eq(memcmp(b.last.data, "fl", 2), 0);
+	cr_assert_eq(b.last.data[18], 2, "not an Identity Protection reply");
+	pthread_mutex_unlock(&b.lock);
+}
