@@ -230,8 +230,12 @@ dp_selector_match(const struct dp_selector *s, bool outbound,
 		return false;
 	if (s->local_port == 0 && s->remote_port == 0)
 		return true;
-	/* Ports are in the first fragment only. */
-	if ((dp_get16(pkt + 6) & IP_OFFMASK) != 0 || len < hlen + 4)
+	/* Ports are in the first fragment only. A later fragment that came
+	 * in through the SA passes on its addresses and protocol, but one
+	 * going out is not sent through it, as with a crypto ACL. */
+	if ((dp_get16(pkt + 6) & IP_OFFMASK) != 0)
+		return !outbound;
+	if (len < hlen + 4)
 		return false;
 	sport = dp_get16(pkt + hlen);
 	dport = dp_get16(pkt + hlen + 2);

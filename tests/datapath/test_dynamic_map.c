@@ -514,3 +514,66 @@ Test(dynamic_map, no_selector_no_inbound_check)
 	dp_get_drops(r.dp, &drops);
 	cr_assert_eq(drops.packets[DP_DROP_ESP_INVALID_IDENT], 0);
 }
+
+/* Rewrites the TCP source port of P (the IPv4 header is untouched). */
+static void
+set_source_port(uint8_t *p, uint16_t port)
+{
+	p[20] = (uint8_t)(port >> 8);
+	p[21] = (uint8_t)port;
+}
+
+/* Turns P into a later fragment at offset 1480, checksum updated. */
+static void
+make_later_fragment(uint8_t *p)
+{
+	uint16_t ck;
+
+	p[6] = 0;
+	p[7] = 1480 / 8;
+	p[10] = p[11] = 0;
+	ck = checksum(p, 20);
+	p[10] = (uint8_t)(ck >> 8);
+	p[11] = (uint8_t)ck;
+}
+
+/*
+ * Inbound under a selector for TCP port 80 of the peer's side: a
+ * segment from port 80 passes, one from port 443 is an invalid
+ * identity, and a later fragment, which has no ports, passes on its
+ * addresses and protocol.
+ */
+Test(dynamic_map, inbound_port_selector)
+{
+	uint64_t decaps, invalid_ident;
+	uint8_t inner[64], pkt[256];
+	size_t n, m;
+
+	install_pair(0xC0000004, 0x80000004, "10.0.0.4", "192.168.2.0",
+		     PROTO_TCP, 80);
+
+	n = ip_packet(inner, "192.168.2.7", "192.168.1.10", PROTO_TCP, 40000);
+	set_source_port(inner, 80);
+	m = peer_esp(0xC0000004, 1, "10.0.0.4", "192.168.2.0", inner, n, pkt,
+		     sizeof(pkt));
+	input("GigabitEthernet1", pkt, m);
+	inbound_counters(0xC0000004, &decaps, &invalid_ident);
+	cr_assert_eq(decaps, 1);
+	cr_assert_eq(invalid_ident, 0, "port 80 rejected");
+
+	set_source_port(inner, 443);
+	m = peer_esp(0xC0000004, 2, "10.0.0.4", "192.168.2.0", inner, n, pkt,
+		     sizeof(pkt));
+	input("GigabitEthernet1", pkt, m);
+	inbound_counters(0xC0000004, &decaps, &invalid_ident);
+	cr_assert_eq(decaps, 2);
+	cr_assert_eq(invalid_ident, 1, "port 443 accepted");
+
+	make_later_fragment(inner);
+	m = peer_esp(0xC0000004, 3, "10.0.0.4", "192.168.2.0", inner, n, pkt,
+		     sizeof(pkt));
+	input("GigabitEthernet1", pkt, m);
+	inbound_counters(0xC0000004, &decaps, &invalid_ident);
+	cr_assert_eq(decaps, 3);
+	cr_assert_eq(invalid_ident, 1, "a later fragment was rejected");
+}
