@@ -1,11 +1,11 @@
 /*
  * Negotiated SAs of a dynamic crypto map entry on one datapath fed with
- * dp_input_batch(): the selector of each outbound SA decides, packet by
- * packet, which SA encrypts it, a packet outside every selector leaves
- * in clear, a static entry with a lower sequence number is checked
- * first, and a decrypted packet outside the inbound SA's selector is
- * dropped and counted as #pkts invalid identity (recv). What leaves is
- * read back from `monitor capture` points.
+ * dp_input_batch(). The selector of each outbound SA decides, packet by
+ * packet, which SA encrypts it, and a packet outside every selector
+ * leaves in clear. A static entry with a lower sequence number is
+ * checked first. A decrypted packet outside the inbound SA's selector
+ * is dropped and counted as #pkts invalid identity (recv). What leaves
+ * is read back from `monitor capture` points.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -350,6 +350,21 @@ Test(dynamic_map, protocol_and_port_selector)
 
 	n = ip_packet(p, "192.168.1.10", "192.168.2.7", PROTO_ICMP, 0);
 	expect_clear(send_one(p, n, &s), "192.168.2.7");
+	dp_capture_snapshot_free(&s);
+}
+
+/* After a rekey of one peer's SAs the newer outbound SA takes over. */
+Test(dynamic_map, rekeyed_sa_takes_over)
+{
+	struct dp_capture_snapshot s;
+	uint8_t p[64];
+	size_t n;
+
+	install_pair(0xC0000002, 0x80000002, "10.0.0.2", "192.168.2.0", 0, 0);
+	install_pair(0xC0000012, 0x80000012, "10.0.0.2", "192.168.2.0", 0, 0);
+	n = ip_packet(p, "192.168.1.10", "192.168.2.7", PROTO_ICMP, 0);
+	expect_esp(send_one(p, n, &s), 0x80000012, "10.0.0.2", "192.168.2.0",
+		   p, n);
 	dp_capture_snapshot_free(&s);
 }
 
