@@ -250,8 +250,8 @@ dp_selector_match(const struct dp_selector *s, bool outbound,
  * matches the packet, or NULL. A dynamic entry has no ACL: each peer
  * that negotiated through it brought its own proxy identities.
  *
- * NOTE: this scans every SA, once per packet that reaches a dynamic
- * entry on its interface, so its cost grows with the number of SAs.
+ * NOTE: once the entry has an SA, this scans every SA for each packet
+ * that reaches the entry, so its cost grows with the number of SAs.
  */
 static struct dp_sa_entry *
 dynamic_sa(const struct dp *dp, const struct dp_map_cfg *m,
@@ -292,6 +292,10 @@ crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
 		if (strcmp(m->ifname, egress) != 0)
 			continue;
 		if (m->dynamic && !m->manual) {
+			/* map_sa holds the entry's newest outbound SA: without
+			 * one there is nothing to scan. */
+			if (dp->map_sa == NULL || dp->map_sa[i] == NULL)
+				continue;
 			*sa = dynamic_sa(dp, m, pkt, len);
 			if (*sa != NULL)
 				return (int)i;
