@@ -351,6 +351,8 @@ cfg_render_ikev2(FILE *f, const struct lyd_node *tree)
 	each(f, tree, M "crypto/ikev2/policy", ikev2_policy);
 	each(f, tree, M "crypto/ikev2/keyring", ikev2_keyring);
 	each(f, tree, M "crypto/ikev2/profile", ikev2_profile);
+	if (tree && (v = cfg_node_val(tree, M "crypto/ikev2/cookie-challenge")))
+		fprintf(f, "crypto ikev2 cookie-challenge %s\n!\n", v);
 	if (tree && (v = cfg_node_val(tree, M "crypto/ikev2/dpd/interval")))
 		fprintf(f, "crypto ikev2 dpd %s %s %s\n!\n", v,
 			cfg_node_val(tree, M "crypto/ikev2/dpd/retry"),

@@ -1261,3 +1261,27 @@ Test(ikev2_exchange, cookie_under_flood, .fini = teardown)
 	cr_assert_eq(v2_stats(&b).cookie_tx, FLOOD - CHALLENGE_AT + 1);
 	cr_assert_eq(v2_in_state(&b, "IN-NEG"), CHALLENGE_AT);
 }
+
+/* crypto ikev2 cookie-challenge: set, shown in the running config,
+ * range checked and removed with no. */
+Test(ikev2_exchange, cookie_challenge_config)
+{
+	struct fixture fx;
+
+	fx_open(&fx);
+	fx_apply(&fx, "crypto ikev2 cookie-challenge 10");
+	cr_assert_str_eq(fx_get(&fx, "/vrouter-config:crypto/ikev2/"
+				"cookie-challenge"), "10");
+	cr_assert(strstr(fx_render(&fx),
+			 "\ncrypto ikev2 cookie-challenge 10\n!\n") != NULL,
+		  "%s", fx_render(&fx));
+	fx_run(&fx, "crypto ikev2 cookie-challenge 1001");
+	cr_assert_neq(fx.result, CMD_SUCCESS, "1001 accepted");
+	cr_assert_str_eq(fx_get(&fx, "/vrouter-config:crypto/ikev2/"
+				"cookie-challenge"), "10");
+	fx_apply(&fx, "no crypto ikev2 cookie-challenge");
+	cr_assert_str_eq(fx_get(&fx, "/vrouter-config:crypto/ikev2/"
+				"cookie-challenge"), "(none)");
+	cr_assert(strstr(fx_render(&fx), "cookie-challenge") == NULL);
+	fx_close(&fx);
+}
