@@ -2695,10 +2695,9 @@ input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 {
 	uint8_t iv[IKE_BLOCK_MAX];
 
-	/* Unprotected notifies are ignored: anyone could send them. */
-	if (!(h->flags & ISAKMP_FLAG_E) || sa->state != IKE_QM_IDLE)
-		return;
-	if (phase2_iv(sa, h->msgid, iv) < 0 || decrypt(sa, msg, len, iv) < 0 ||
+	/* Unprotected notifies are dropped: anyone could send them. */
+	if (!(h->flags & ISAKMP_FLAG_E) || sa->state != IKE_QM_IDLE ||
+	    phase2_iv(sa, h->msgid, iv) < 0 || decrypt(sa, msg, len, iv) < 0 ||
 	    isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
 				  len - ISAKMP_HDR_LEN, m) < 0) {
 		atomic_fetch_add(&ike->packets_dropped, 1);
