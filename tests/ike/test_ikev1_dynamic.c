@@ -70,7 +70,7 @@ teardown(void)
 static struct dp_sa_cfg
 only_sa(struct ikt_side *s, bool outbound)
 {
-	struct dp_sa_cfg c;
+	struct dp_sa_cfg c = { 0 };
 	bool found = false;
 
 	pthread_mutex_lock(&s->lock);
