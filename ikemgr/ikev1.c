@@ -2715,6 +2715,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	uint8_t *msg = NULL, digest[20];
 	char addr[INET_ADDRSTRLEN];
 	static const uint8_t zero[8];
+	uint64_t drops;
 
 	about(pkt->src);
 	if (isakmp_parse_hdr(pkt->data, pkt->len, &h) < 0 ||
@@ -2765,9 +2766,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	sa->reply = NULL;
 	sa->reply_len = 0;
 	ike->answering = sa;
-	sa->last_rx = ike_now(ike);
-	sa->dpd_sent = 0;
-	sa->dpd_missed = 0;
+	drops = atomic_load(&ike->packets_dropped);
 	switch (h.exchange) {
 	case ISAKMP_XCHG_IDPROT:
 		input_p1(ike, sa, pkt, &h, msg, h.length, m);
@@ -2786,6 +2785,15 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		break;
 	}
 	ike->answering = NULL;
+	/* Only a message that was not dropped shows the peer alive: a
+	 * forged one with the right cookies must not hold off DPD. The SA
+	 * may be gone by now, so it is looked up again. */
+	sa = find_by_cookies(ike, &h);
+	if (sa != NULL && atomic_load(&ike->packets_dropped) == drops) {
+		sa->last_rx = ike_now(ike);
+		sa->dpd_sent = 0;
+		sa->dpd_missed = 0;
+	}
 out:
 	free(m);
 	free(msg);

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct ikt_side a, b;
 
@@ -259,4 +260,62 @@ Test(ike_malformed, ikev2_after_auth, .fini = teardown, .timeout = 120)
 		 200, V2_INFO, V2_FLAG_I, 2, 28 + 8, body, 8);
 
 	assert_sa_alive(2, &sa);
+}
+
+/* Milliseconds of the fake clock, read by the manager thread. */
+static _Atomic uint64_t fake_ms = 1000000;
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return (double)fake_ms / 1000.0;
+}
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+static bool
+b_lost_ike_sa(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return ikt_ike_up(y) == 0;
+}
+
+static const char v1_b_dpd[] =
+	SIDE(V1_POLICY "crypto isakmp keepalive 10 2 periodic\n"
+	     "crypto isakmp key s3cret address 10.0.0.1\n",
+	     "10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", "");
+
+/*
+ * `crypto isakmp keepalive 10 2 periodic` on B, and A silent: forged
+ * Informationals with A's cookies keep coming and are dropped, and DPD
+ * still declares A dead after its retries.
+ */
+Test(ike_malformed, forged_messages_keep_dpd, .fini = teardown_clock,
+     .timeout = 120)
+{
+	struct timespec tick = { 0, 300 * 1000 * 1000 };
+	struct ike_sa_info sa;
+	uint8_t body[64];
+
+	ikt_set_clock(fake_clock, NULL);
+	sa = bring_up(v1_a, v1_b_dpd, 1);
+	pthread_mutex_lock(&a.lock);
+	a.drop_all = true;
+	pthread_mutex_unlock(&a.lock);
+	for (unsigned i = 0; i < 16; i++) {
+		noise(body, sizeof(body), 10 + i);
+		send_bad("forged Informational", &sa, 0x10, V1_NP_HASH,
+			 V1_INFO, V1_E, 0x2000 + i, 28 + 64, body, 64);
+		fake_ms += 2500;
+		/* Let the manager's 100 ms timer tick see the new time. */
+		nanosleep(&tick, NULL);
+	}
+	cr_assert(ikt_wait(&a, &b, b_lost_ike_sa, 2),
+		  "forged messages kept a silent peer's IKE SA alive");
 }
