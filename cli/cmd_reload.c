@@ -44,7 +44,10 @@ reload(struct vty *vty, const struct cmd_args *args)
 		return CMD_ERROR;
 	}
 	if (running_modified(r)) {
-		if (vty_ask(vty, "\nSystem configuration has been modified. "
+		/* vty_ask() writes its prompt raw, so the blank line that
+		 * IOS prints first goes through vty_out(). */
+		vty_out(vty, "\n");
+		if (vty_ask(vty, "System configuration has been modified. "
 			    "Save? [yes/no]: ", reply, sizeof(reply)) < 0)
 			return CMD_SUCCESS;
 		if (strcasecmp(reply, "yes") == 0 || strcasecmp(reply, "y") == 0) {

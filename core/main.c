@@ -506,7 +506,9 @@ reexec(char **args, const struct options *o, unsigned telnet_port,
 	static char telnet_opt[] = "--telnet", ssh_opt[] = "--ssh";
 	char telnet[sizeof(o->telnet_addr) + 16];
 	char ssh[sizeof(o->ssh_addr) + 16];
+	char path[4096];
 	char **argv;
+	ssize_t len;
 	size_t n = 0;
 
 	while (args[n] != NULL)
@@ -529,8 +531,14 @@ reexec(char **args, const struct options *o, unsigned telnet_port,
 		argv[n++] = ssh_opt;
 		argv[n++] = ssh;
 	}
+	/* The binary's own path, so ps names the process as before, not
+	 * "exe"; /proc/self/exe when the path cannot be read. */
+	len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	path[len > 0 ? len : 0] = '\0';
+	if (len <= 0 || access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "/proc/self/exe");
 	close_range(3, ~0U, 0);
-	execv("/proc/self/exe", argv);
+	execv(path, argv);
 	fprintf(stderr, "vrouter: reload failed: %s\n", strerror(errno));
 	free(argv);
 }

@@ -94,7 +94,7 @@ def main():
 
         # Unsaved change: reply "no", then confirm.
         t.send("reload\r\n")
-        t.read_until(r"System configuration has been modified\. "
+        t.read_until(r"\r\n\r\nSystem configuration has been modified\. "
                      r"Save\? \[yes/no\]: ")
         t.send("no\r\n")
         t.read_until(r"Proceed with reload\? \[confirm\]")
@@ -104,6 +104,10 @@ def main():
         wait_summary(proc)
         if proc.poll() is not None:
             fail(f"vrouter exited with {proc.returncode} on reload")
+        with open(f"/proc/{proc.pid}/comm") as f:
+            comm = f.read().strip()
+        if comm != os.path.basename(binary)[:15]:
+            fail(f"the process is named {comm!r} after the reload")
         t = session(port)
         out = run(t, "show running-config | include Loopback5")
         if "interface Loopback5" in out:
