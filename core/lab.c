@@ -234,16 +234,31 @@ static int
 copy_file(const char *from, const char *to)
 {
 	char buf[8192];
+	struct stat st;
+	off_t total = 0;
 	ssize_t n;
-	int in, out, ret = -1;
+	int in, out = -1, ret = -1;
 
 	in = open(from, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
+	/* The topology check ran earlier; the file may have changed since,
+	 * and a device such as /dev/zero would never reach end of file. */
+	if (fstat(in, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode) || st.st_size > LAB_MAX_CONFIG) {
+		errno = EINVAL;
+		goto out;
+	}
 	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0)
 		goto out;
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		total += n;
+		if (total > LAB_MAX_CONFIG) {
+			errno = EFBIG;
+			goto out;
+		}
 		if (write(out, buf, (size_t)n) != n)
 			goto out;
 	}

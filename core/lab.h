@@ -22,6 +22,8 @@
 #define LAB_MAX_LINKS		256
 #define LAB_MAX_TUNS		32
 #define LAB_MAX_TRAFGENS	32
+/* A router config larger than this is not a config (16 MB). */
+#define LAB_MAX_CONFIG		(16L * 1024 * 1024)
 #define LAB_NAME_LEN		32
 #define LAB_IFNAME_LEN		32
 #define LAB_MAX_ARGS		24

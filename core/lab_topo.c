@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/lab.h"
@@ -214,6 +215,7 @@ static int
 parse_router(struct lab *lab, struct line *l)
 {
 	struct lab_router *r;
+	struct stat st;
 	char *copy, *dir;
 
 	if (l->nfields < 3)
@@ -243,6 +245,15 @@ parse_router(struct lab *lab, struct line *l)
 	if (access(r->config, R_OK) < 0)
 		return fail(l, 2, "cannot read config %s: %s", r->config,
 			    strerror(errno));
+	if (stat(r->config, &st) < 0)
+		return fail(l, 2, "cannot read config %s: %s", r->config,
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(l, 2, "config %s is not a regular file",
+			    r->config);
+	if (st.st_size > LAB_MAX_CONFIG)
+		return fail(l, 2, "config %s is larger than %ld MB",
+			    r->config, LAB_MAX_CONFIG / (1024 * 1024));
 	for (int f = 3; f < l->nfields; f += 2) {
 		if (strcmp(l->fields[f], "telnet") == 0) {
 			if (parse_port(l, f + 1, &r->telnet_port) < 0)

@@ -41,6 +41,14 @@ CASES = [
     ("# only a comment\n", "{f}: no router statement"),
     ("router R1 r1.cfg\nconsole R2\n",
      '{f}:2: field 2 "R2": no router "R2" declared above'),
+    # A device or directory would make the startup copy run forever or
+    # fail late; a huge file is not a router config either.
+    ("router R1 /dev/zero\n",
+     '{f}:1: field 3 "/dev/zero": config /dev/zero is not a regular file'),
+    ("router R1 {d}\n",
+     '{f}:1: field 3 "{d}": config {d} is not a regular file'),
+    ("router R1 big.cfg\n",
+     '{f}:1: field 3 "big.cfg": config {d}/big.cfg is larger than 16 MB'),
 ]
 
 
@@ -52,10 +60,12 @@ def run(*args):
 with tempfile.TemporaryDirectory(prefix="vr-lab-topo.") as d:
     with open(os.path.join(d, "r1.cfg"), "w") as f:
         f.write(CONFIG)
+    with open(os.path.join(d, "big.cfg"), "w") as f:
+        f.truncate(16 * 1024 * 1024 + 1)
     topo = os.path.join(d, "bad.lab")
     for text, expected in CASES:
         with open(topo, "w") as f:
-            f.write(text)
+            f.write(text.format(d=d))
         res = run("--dir", os.path.join(d, "work"), topo)
         want = "vrouter lab: " + expected.format(f=topo, d=d)
         if res.returncode != 2:
