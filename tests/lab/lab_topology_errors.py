@@ -11,7 +11,8 @@ import lablib
 
 CONFIG = "hostname R1\nend\n"
 
-# (topology text, expected message); {f} is the topology file's path.
+# (topology text, expected message); {f} is the topology file's path and
+# {d} its directory.
 CASES = [
     ("router R1 r1.cfg\nrouter R1 r1.cfg\n",
      '{f}:2: field 2 "R1": name already declared'),
