@@ -120,7 +120,7 @@ struct ike_counters {
 	uint64_t delete_sent;		/* SPIs named in DELETEs sent */
 	uint64_t delete_received;
 	uint64_t packets_dropped;	/* malformed or unexpected messages */
-	uint64_t half_open_dropped;	/* first messages over the IKEv1
+	uint64_t half_open_dropped;	/* first messages over the
 					 * half-open limits */
 };
 void ike_get_counters(struct ikemgr *ike, struct ike_counters *out);

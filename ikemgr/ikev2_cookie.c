@@ -52,15 +52,30 @@ make_cookie(const uint8_t *secret, uint32_t ver, const uint8_t *ni,
 }
 
 /* Number of IKE SAs we responded to IKE_SA_INIT for that have not yet
- * completed IKE_AUTH. */
+ * completed IKE_AUTH, in all and, in FROM_PEER, from PEER. */
 static size_t
-half_open(const struct ikev2_state *st)
+half_open_from(const struct ikev2_state *st, uint32_t peer, size_t *from_peer)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < st->nsas; i++)
-		n += !st->sas[i]->initiator && st->sas[i]->state == V2_INIT;
+	*from_peer = 0;
+	for (size_t i = 0; i < st->nsas; i++) {
+		const struct v2_sa *sa = st->sas[i];
+
+		if (sa->initiator || sa->state != V2_INIT)
+			continue;
+		n++;
+		*from_peer += sa->peer == peer;
+	}
 	return n;
+}
+
+static size_t
+half_open(const struct ikev2_state *st)
+{
+	size_t from_peer;
+
+	return half_open_from(st, 0, &from_peer);
 }
 
 /* True when the first payload of M is a COOKIE this responder made for
@@ -97,8 +112,17 @@ ikev2_cookie_admit(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	const struct ikev2_config *c = v2_config(ike);
 	struct ikev2_state *st = ike->v2;
 	uint8_t ni[V2_NONCE_MAX], cookie[COOKIE_LEN];
-	size_t ni_len;
+	size_t ni_len, from_peer;
 
+	/* The limits of IKEv1 apply as well, with or without COOKIEs: a
+	 * peer that returns its cookies still takes a DH computation and
+	 * an SA for each IKE_SA_INIT. */
+	if (st != NULL &&
+	    (half_open_from(st, pkt->src, &from_peer) >= IKE_HALF_OPEN_MAX ||
+	     from_peer >= IKE_HALF_OPEN_PEER_MAX)) {
+		atomic_fetch_add(&ike->half_open_dropped, 1);
+		goto drop;
+	}
 	if (c == NULL || c->cookie_challenge == 0 ||
 	    half_open(st) < c->cookie_challenge)
 		return true;

@@ -13,6 +13,25 @@ ikh_both_pairs(struct ikt_side *x, struct ikt_side *y)
 	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
 }
 
+bool
+ikh_no_sas(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return ikt_count(x, false) == 0 && ikt_count(x, true) == 0;
+}
+
+bool
+ikh_sent_any(struct ikt_side *x, struct ikt_side *y)
+{
+	size_t n;
+
+	(void)y;
+	pthread_mutex_lock(&x->lock);
+	n = x->sent;
+	pthread_mutex_unlock(&x->lock);
+	return n > 0;
+}
+
 void
 ikh_post(struct ikt_side *to, uint32_t src, const uint8_t *data, size_t len)
 {

@@ -254,3 +254,93 @@ Test(ike_halfopen, main_mode_flood, .fini = teardown, .timeout = 120)
 	cr_assert_eq(b.last.data[18], 2, "not an Identity Protection reply");
 	pthread_mutex_unlock(&b.lock);
 }
+
+static uint64_t
+v2_init_rx(struct ikt_side *s)
+{
+	struct ike_v2_stats st;
+
+	ike_get_v2_stats(s->ike, &st);
+	return st.rx_req[IKE_V2_SA_INIT];
+}
+
+static size_t
+v2_in_neg(struct ikt_side *s, uint32_t peer, size_t *from_peer)
+{
+	struct ike_sa_info *sas = NULL;
+	int n = ike_get_sas(s->ike, &sas);
+	size_t k = 0;
+
+	cr_assert_geq(n, 0);
+	*from_peer = 0;
+	for (int i = 0; i < n; i++) {
+		if (sas[i].version != 2 || strcmp(sas[i].state, "IN-NEG") != 0)
+			continue;
+		k++;
+		*from_peer += sas[i].peer == peer;
+	}
+	free(sas);
+	return k;
+}
+
+#define V2_BURST	40
+#define V2_FLOOD	1100
+
+/*
+ * An IKE_SA_INIT flood without `crypto ikev2 cookie-challenge`: the
+ * half-open limits of IKEv1 hold for IKEv2 too, and the established
+ * IKE SA still negotiates a new child pair.
+ */
+Test(ike_halfopen, ike_sa_init_flood, .fini = teardown, .timeout = 300)
+{
+	uint32_t burst_src = addr("198.51.100.8");
+	struct ike_counters before, after;
+	struct dp_ike_packet tmpl;
+	uint64_t rx0, want;
+	size_t from_burst, in_neg;
+
+	ikt_pair_start(&a, IKH_V2_A, &b, IKH_V2_B);
+	/* A's IKE_SA_INIT, lost on the way, is the flood's template. */
+	a.drop_all = true;
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, ikh_sent_any, 10), "A sent nothing");
+	pthread_mutex_lock(&a.lock);
+	tmpl = a.last;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(tmpl.data[18], 34, "A sent no IKE_SA_INIT");
+	ike_clear(a.ike, IKE_CLEAR_IKEV2, 0, 0);
+	a.drop_all = false;
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, ikh_both_pairs, 10), "no tunnel");
+	ike_get_counters(b.ike, &before);
+
+	rx0 = v2_init_rx(&b);
+	for (uint32_t i = 0; i < V2_BURST + V2_FLOOD; i++) {
+		uint32_t src = i < V2_BURST ? burst_src :
+			       htonl(0xac110000u + i);
+
+		tmpl.data[0] = 0xf2;
+		memcpy(tmpl.data + 1, &i, 4);
+		ikh_post(&b, src, tmpl.data, tmpl.len);
+		/* The packet queue has 64 slots: B reads each batch first. */
+		if (i % 32 != 31 && i != V2_BURST + V2_FLOOD - 1)
+			continue;
+		want = rx0 + i + 1;
+		for (int t = 0; t < 30000 && v2_init_rx(&b) < want; t++)
+			ikh_nap();
+		cr_assert_eq(v2_init_rx(&b), want, "B lost IKE_SA_INIT");
+	}
+
+	ike_get_counters(b.ike, &after);
+	in_neg = v2_in_neg(&b, burst_src, &from_burst);
+	cr_assert_eq(from_burst, HALF_OPEN_PEER_MAX);
+	cr_assert_eq(in_neg, HALF_OPEN_MAX);
+	cr_assert_eq(after.half_open_dropped - before.half_open_dropped,
+		     V2_BURST + V2_FLOOD - HALF_OPEN_MAX);
+
+	/* The established IKE SA still negotiates a new child pair. */
+	cr_assert_gt(ike_clear(a.ike, IKE_CLEAR_PEER_SA, b.addr, 0), 0);
+	cr_assert(ikt_wait(&b, &a, ikh_no_sas, 10), "B kept its SAs");
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, ikh_both_pairs, 20), "no new child pair");
+}

@@ -15,65 +15,14 @@
 
 static struct ikt_side a, b;
 
-#define V1_POLICY \
-	"crypto isakmp policy 10\n" \
-	" encryption aes 256\n" \
-	" hash sha256\n" \
-	" authentication pre-share\n" \
-	" group 14\n"
-
-#define V2_PROPOSAL \
-	"crypto ikev2 proposal PROP\n" \
-	" encryption aes-cbc-256\n" \
-	" integrity sha256\n" \
-	" group 14\n" \
-	"crypto ikev2 policy POL\n" \
-	" proposal PROP\n"
-
-#define V2_KEYS(peer) \
-	"crypto ikev2 keyring KR\n" \
-	" peer P\n" \
-	"  address " peer "\n" \
-	"  pre-shared-key s3cret\n" \
-	"crypto ikev2 profile PROF\n" \
-	" match identity remote address " peer " 255.255.255.255\n" \
-	" authentication remote pre-share\n" \
-	" authentication local pre-share\n" \
-	" keyring local KR\n"
-
-#define SIDE(keys, me, peer, lnet, rnet, profile) \
-	keys \
-	"crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac\n" \
-	"ip access-list extended VPN\n" \
-	" permit ip " lnet " 0.0.0.255 " rnet " 0.0.0.255\n" \
-	"crypto map CMAP 10 ipsec-isakmp\n" \
-	" set peer " peer "\n" \
-	" set transform-set TS\n" \
-	profile \
-	" match address VPN\n" \
-	"interface GigabitEthernet1\n" \
-	" ip address " me " 255.255.255.0\n" \
-	" crypto map CMAP\n"
-
 static const char v1_a[] =
-	SIDE(V1_POLICY "crypto isakmp key s3cret address 10.0.0.2\n",
-	     "10.0.0.1", "10.0.0.2", "192.168.1.0", "192.168.2.0", "");
+	IKH_SIDE(IKH_V1_POLICY "crypto isakmp key s3cret address 10.0.0.2\n",
+		 "10.0.0.1", "10.0.0.2", "192.168.1.0", "192.168.2.0", "");
 static const char v1_b[] =
-	SIDE(V1_POLICY "crypto isakmp key s3cret address 10.0.0.1\n",
-	     "10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", "");
-static const char v2_a[] =
-	SIDE(V2_PROPOSAL V2_KEYS("10.0.0.2"), "10.0.0.1", "10.0.0.2",
-	     "192.168.1.0", "192.168.2.0", " set ikev2-profile PROF\n");
-static const char v2_b[] =
-	SIDE(V2_PROPOSAL V2_KEYS("10.0.0.1"), "10.0.0.2", "10.0.0.1",
-	     "192.168.2.0", "192.168.1.0", " set ikev2-profile PROF\n");
-
-static bool
-x_has_none(struct ikt_side *x, struct ikt_side *y)
-{
-	(void)y;
-	return ikt_count(x, false) == 0 && ikt_count(x, true) == 0;
-}
+	IKH_SIDE(IKH_V1_POLICY "crypto isakmp key s3cret address 10.0.0.1\n",
+		 "10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", "");
+static const char v2_a[] = IKH_V2_A;
+static const char v2_b[] = IKH_V2_B;
 
 static void
 teardown(void)
@@ -183,7 +132,7 @@ assert_sa_alive(int version, const struct ike_sa_info *was)
 	cr_assert_eq(memcmp(now.rcookie, was->rcookie, 8), 0);
 	cr_assert(ikh_both_pairs(&a, &b), "the IPsec SAs went");
 	cr_assert_gt(ike_clear(a.ike, IKE_CLEAR_PEER_SA, b.addr, 0), 0);
-	cr_assert(ikt_wait(&b, &a, x_has_none, 10), "B kept its IPsec SAs");
+	cr_assert(ikt_wait(&b, &a, ikh_no_sas, 10), "B kept its IPsec SAs");
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
 	cr_assert(ikt_wait(&a, &b, ikh_both_pairs, 10),
 		  "no new IPsec SA pair over the IKE SA");
@@ -287,9 +236,9 @@ b_lost_ike_sa(struct ikt_side *x, struct ikt_side *y)
 }
 
 static const char v1_b_dpd[] =
-	SIDE(V1_POLICY "crypto isakmp keepalive 10 2 periodic\n"
-	     "crypto isakmp key s3cret address 10.0.0.1\n",
-	     "10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", "");
+	IKH_SIDE(IKH_V1_POLICY "crypto isakmp keepalive 10 2 periodic\n"
+		 "crypto isakmp key s3cret address 10.0.0.1\n",
+		 "10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", "");
 
 /*
  * `crypto isakmp keepalive 10 2 periodic` on B, and A silent: forged
