@@ -169,7 +169,9 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"CRYPTO", LOG_SEV_WARNINGS, "PKT_REPLAY_ERR",
 		"decrypt: replay check failed connection id=%u",
 		"An inbound IPsec packet failed the anti-replay check: its "
-		"sequence number was already seen or fell left of the window.",
+		"sequence number was already seen or fell left of the window. "
+		"The message is rate-limited to one per minute for each SA; "
+		"the SA's replay failed counter counts every packet.",
 		"Occasional errors come from reordering in the network. A "
 		"steady rate points to a replayed stream or a peer that reset "
 		"its sequence numbers without a new SA.",
@@ -177,7 +179,9 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 	[LOGMSG_CRYPTO_RECVD_PKT_MAC_ERR] = {
 		"CRYPTO", LOG_SEV_WARNINGS, "RECVD_PKT_MAC_ERR",
 		"decrypt: mac verify failed for connection id=%u",
-		"An inbound IPsec packet failed its integrity check.",
+		"An inbound IPsec packet failed its integrity check. The "
+		"message is rate-limited to one per minute for each SA; the "
+		"SA's verify failed counter counts every packet.",
 		"Check that both peers use the same keys and transform set; "
 		"with manual keys, compare the keys on both ends.",
 	},

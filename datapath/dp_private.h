@@ -58,6 +58,8 @@ struct dp_sa_entry {
 	uint64_t invalid_sa;		/* see struct dp_sa_counters */
 	uint64_t invalid_ident;		/* see struct dp_sa_counters */
 	uint64_t expires_ns;		/* lifetime_sec runs out; 0: never */
+	uint64_t mac_err_log_ns;	/* last RECVD_PKT_MAC_ERR; 0: none */
+	uint64_t replay_err_log_ns;	/* last PKT_REPLAY_ERR; 0: none */
 	size_t index;			/* position in dp->sas */
 };
 

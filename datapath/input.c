@@ -3,7 +3,8 @@
  * ESP-in-UDP (RFC 3948) for our own addresses, unknown-SPI reporting,
  * and forwarding of everything else. Runs on the datapath thread only.
  * Nothing here allocates memory, reads the clock or logs per packet,
- * except the rate-limited RECVD_PKT_INV_SPI line.
+ * except the rate-limited RECVD_PKT_INV_SPI, RECVD_PKT_MAC_ERR and
+ * PKT_REPLAY_ERR lines.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -232,6 +233,43 @@ esp_status_drop(enum dp_esp_status st)
 	}
 }
 
+/* Each SA logs a MAC or a replay error at most once a minute, so that a
+ * flood of bad packets cannot fill the log. */
+#define SA_ERR_LOG_INTERVAL_NS	(60ULL * 1000000000ULL)
+
+/*
+ * Logs RECVD_PKT_MAC_ERR or PKT_REPLAY_ERR for SA E when status ST is an
+ * integrity or anti-replay failure. A line of a kind that E logged less
+ * than a minute ago is counted as rate-limited instead.
+ */
+static void
+log_sa_error(struct dp *dp, struct dp_sa_entry *e, enum dp_esp_status st,
+	     uint64_t now)
+{
+	uint64_t *last;
+
+	if (st == DP_ESP_AUTH)
+		last = &e->mac_err_log_ns;
+	else if (st == DP_ESP_REPLAY || st == DP_ESP_OUT_OF_WINDOW)
+		last = &e->replay_err_log_ns;
+	else
+		return;
+	if (*last != 0 && now - *last < SA_ERR_LOG_INTERVAL_NS) {
+		dp->suppressed_pending++;
+		return;
+	}
+	/* A clock reading of 0 would look like "never logged". */
+	*last = now != 0 ? now : 1;
+	if (st == DP_ESP_AUTH)
+		log_msg(LOGMSG_CRYPTO_RECVD_PKT_MAC_ERR,
+			"decrypt: mac verify failed for connection id=%u",
+			e->conn_id);
+	else
+		log_msg(LOGMSG_CRYPTO_PKT_REPLAY_ERR,
+			"decrypt: replay check failed connection id=%u",
+			e->conn_id);
+}
+
 static bool
 sa_expired(const struct dp_sa_entry *e, uint64_t now)
 {
@@ -269,6 +307,7 @@ esp_decap_input(struct dp *dp, const char *ifname, struct dp_sa_entry *e,
 	st = dp_esp_decap(e->esp, esp, esp_len, &res);
 	if (st != DP_ESP_OK) {
 		dp_drop(dp, esp_status_drop(st), len);
+		log_sa_error(dp, e, st, now);
 		return;
 	}
 	dp_stat_add(dp, DP_STAT_DECAP_OK, 1);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dp_test.h"
@@ -370,6 +371,31 @@ Test(capture, replayed_twice_counts_replays)
 	cr_assert_eq(sa_counters(0x12345678).decaps, 8);
 	cr_assert_eq(sa_counters(0x12345678).replay_failed, 8);
 	cr_assert_eq(drops(DP_DROP_ESP_REPLAY), 8);
+}
+
+Test(capture, replayed_twice_logs_replay_error)
+{
+	struct dp_sa_info *sas = NULL;
+	char line[128];
+	int n;
+
+	set_interface("192.1.2.45", true);
+	set_manual_entry("10", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
+			 NULL, "305419896", KEY_3DES_A, KEY_MD5_A);
+	dpt_replay(&router, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	cr_assert_eq(dpt_log_count(&log_lines, "PKT_REPLAY_ERR"), 0);
+	dpt_replay(&router, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	n = dp_get_sas(router.dp, &sas);
+	cr_assert_eq(n, 1, "%d SAs installed", n);
+	snprintf(line, sizeof(line), "%%CRYPTO-4-PKT_REPLAY_ERR: decrypt: "
+		 "replay check failed connection id=%u", sas[0].conn_id);
+	free(sas);
+	/* Eight replayed packets within a minute make one line. */
+	cr_assert_eq(dpt_log_count(&log_lines, line), 1);
+	cr_assert_eq(dpt_log_count(&log_lines, "PKT_REPLAY_ERR"), 1);
+	cr_assert_eq(dpt_log_count(&log_lines, "RECVD_PKT_MAC_ERR"), 0);
 }
 
 Test(capture, unchanged_sa_keeps_counters)

@@ -103,6 +103,20 @@ inbound_counters(void)
 	return c;
 }
 
+/* Manual crypto map entry VPN 10 with an AES-256-CBC, HMAC-SHA-256 SA. */
+static const char *const aes_sha256_entry[] = {
+	TS "/transform[.='esp-aes']", NULL,
+	TS "/transform[.='esp-sha256-hmac']", NULL,
+	TS "/key-size", "256",
+	MAP "/type", "ipsec-manual",
+	MAP "/peer[.='10.1.1.1']", NULL,
+	MAP "/transform-set[.='TS']", NULL,
+	MAP "/session-key/inbound/esp/spi", "4096",
+	MAP "/session-key/inbound/esp/cipher", AES256,
+	MAP "/session-key/inbound/esp/authenticator", SHA256,
+	NULL, NULL,
+};
+
 Test(espgen, aes_cbc_sha256_round_trip)
 {
 	static const char *const args[] = {
@@ -111,21 +125,9 @@ Test(espgen, aes_cbc_sha256_round_trip)
 		"--auth", "hmac-sha256-128", "--auth-key", SHA256,
 		"-c", "20", "--seq", "100", NULL,
 	};
-	static const char *const pairs[] = {
-		TS "/transform[.='esp-aes']", NULL,
-		TS "/transform[.='esp-sha256-hmac']", NULL,
-		TS "/key-size", "256",
-		MAP "/type", "ipsec-manual",
-		MAP "/peer[.='10.1.1.1']", NULL,
-		MAP "/transform-set[.='TS']", NULL,
-		MAP "/session-key/inbound/esp/spi", "4096",
-		MAP "/session-key/inbound/esp/cipher", AES256,
-		MAP "/session-key/inbound/esp/authenticator", SHA256,
-		NULL, NULL,
-	};
 	struct dp_sa_counters c;
 
-	dpt_commit(&router, pairs);
+	dpt_commit(&router, aes_sha256_entry);
 	espgen(args);
 	replay();
 	c = inbound_counters();
@@ -178,4 +180,33 @@ Test(espgen, unknown_spi_logged)
 		"invalid spi for destaddr=10.10.1.2, prot=50, "
 		"spi=0xB761863E(3076621886), srcaddr=10.1.1.1, "
 		"input interface=GigabitEthernet1"), 1);
+}
+
+Test(espgen, wrong_auth_key_logs_mac_error)
+{
+	static const char *const args[] = {
+		"--src", "10.1.1.1", "--dst", "10.10.1.2", "--spi", "4096",
+		"--enc", "aes-256-cbc", "--enc-key", AES256,
+		"--auth", "hmac-sha256-128", "--auth-key",
+		"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+		"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+		"-c", "20", NULL,
+	};
+	struct dp_sa_info *sas = NULL;
+	char line[128];
+	int n;
+
+	dpt_commit(&router, aes_sha256_entry);
+	espgen(args);
+	replay();
+	n = dp_get_sas(router.dp, &sas);
+	cr_assert_eq(n, 1, "%d SAs installed", n);
+	cr_assert_eq(sas[0].counters.verify_failed, 20);
+	snprintf(line, sizeof(line), "%%CRYPTO-4-RECVD_PKT_MAC_ERR: decrypt: "
+		 "mac verify failed for connection id=%u", sas[0].conn_id);
+	free(sas);
+	/* Twenty failures within a minute make one line. */
+	cr_assert_eq(dpt_log_count(&log_lines, line), 1);
+	cr_assert_eq(dpt_log_count(&log_lines, "RECVD_PKT_MAC_ERR"), 1);
+	cr_assert_eq(dpt_log_count(&log_lines, "PKT_REPLAY_ERR"), 0);
 }
