@@ -583,11 +583,11 @@ find_conn(struct ikemgr *ike, uint32_t conn_id)
 
 /*
  * Settles a simultaneous rekey of OLD (RFC 7296 2.8.2) once our own
- * exchange, with responder nonce NR, made NSA. The new IKE SA from the
- * exchange with the lowest of the four nonces goes, deleted by the end
- * that started that exchange; the other one takes the child SAs, and
- * the end that started it deletes OLD. Returns false when the peer's
- * new IKE SA is gone, to go on as if there had been no collision.
+ * exchange, with responder nonce NR, made NSA. The end that started the
+ * exchange with the lowest of the four nonces deletes the new IKE SA of
+ * that exchange. The other new IKE SA takes the child SAs, and the end
+ * that started it deletes OLD. Returns false when the peer's new IKE SA
+ * is gone, so the caller goes on as if there had been no collision.
  */
 static bool
 settle_collision(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
