@@ -369,9 +369,10 @@ ip_text(uint32_t addr, char *buf)
 }
 
 static void
-show_esp_sa(struct vty *vty, const struct dp_sa_info *s)
+show_esp_sa(struct vty *vty, const struct dp_sa_info *s, uint64_t now_ns)
 {
 	const struct dp_sa_params *p = &s->params;
+	uint32_t kb, sec;
 
 	vty_out(vty, "      spi: 0x%X(%u)\n", p->spi, p->spi);
 	vty_out(vty, "        transform: %s ,\n", s->transform);
@@ -381,10 +382,11 @@ show_esp_sa(struct vty *vty, const struct dp_sa_info *s)
 	vty_out(vty, "        conn id: %u, flow_id: SW:%u, sibling_flags "
 		"80000040, crypto map: %s\n", s->conn_id,
 		s->conn_id > 2000 ? s->conn_id - 2000 : s->conn_id, s->map);
-	/* NOTE: manual SAs do not expire, so the configured lifetime is
-	 * printed without counting down. */
+	/* NOTE: manual SAs do not expire, so they print their configured
+	 * lifetime without counting down. */
+	dp_sa_remaining(s, now_ns, &kb, &sec);
 	vty_out(vty, "        sa timing: remaining key lifetime (k/sec): "
-		"(%u/%u)\n", s->lifetime_kb, s->lifetime_sec);
+		"(%u/%u)\n", kb, sec);
 	vty_out(vty, "        IV size: %zu bytes\n", dp_esp_iv_len(p->cipher));
 	/*
 	 * A configured window shows on both directions, as IOS XE prints
@@ -480,7 +482,7 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 /* One flow: the SAs [FIRST, LAST) of one crypto map entry. */
 static void
 show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
-	  size_t last, bool detail)
+	  size_t last, bool detail, uint64_t now_ns)
 {
 	const struct dp_sa_info *in = NULL, *out = NULL;
 	const struct dp_sa_params *p;
@@ -536,7 +538,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	vty_out(vty, "     inbound esp sas:\n");
 	for (size_t i = first; i < last; i++) {
 		if (!sas[i].params.outbound)
-			show_esp_sa(vty, &sas[i]);
+			show_esp_sa(vty, &sas[i], now_ns);
 	}
 	if (in == NULL)
 		vty_out(vty, "\n");
@@ -545,7 +547,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	vty_out(vty, "     outbound esp sas:\n");
 	for (size_t i = first; i < last; i++) {
 		if (sas[i].params.outbound)
-			show_esp_sa(vty, &sas[i]);
+			show_esp_sa(vty, &sas[i], now_ns);
 	}
 	if (out == NULL)
 		vty_out(vty, "\n");
@@ -605,6 +607,7 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 	const char *last_if = "";
 	char ifname[64] = "";
 	size_t first = 0;
+	uint64_t now_ns;
 	int n;
 
 	if (dp == NULL)
@@ -617,6 +620,7 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "%% Failed to read the SA database\n");
 		return CMD_ERROR;
 	}
+	now_ns = dp_now_ns();
 	qsort(sas, (size_t)n, sizeof(sas[0]), sa_order);
 	for (size_t i = 1; i <= (size_t)n; i++) {
 		char local[INET_ADDRSTRLEN];
@@ -637,7 +641,8 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 			last_if = sas[first].ifname;
 		}
 		vty_out(vty, "\n");
-		show_flow(vty, sas, first, i, cmd_has(args, "detail"));
+		show_flow(vty, sas, first, i, cmd_has(args, "detail"),
+			  now_ns);
 		first = i;
 	}
 	vty_out(vty, "\n");

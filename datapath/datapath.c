@@ -613,8 +613,27 @@ copy_sa_info(const struct dp_sa_entry *e, struct dp_sa_info *out)
 	out->lifetime_kb = e->cfg.lifetime_kb;
 	out->lifetime_sec = e->cfg.lifetime_sec;
 	out->installed_ns = e->installed_ns;
+	out->negotiated = e->dynamic;
 	out->has_selector = e->cfg.has_selector;
 	out->selector = e->cfg.selector;
+}
+
+void
+dp_sa_remaining(const struct dp_sa_info *sa, uint64_t now_ns, uint32_t *kb,
+		uint32_t *sec)
+{
+	uint64_t used_kb, age;
+
+	*kb = sa->lifetime_kb;
+	*sec = sa->lifetime_sec;
+	if (!sa->negotiated)
+		return;
+	/* Each SA carries one direction, so one of the two is 0. */
+	used_kb = (sa->counters.bytes_in + sa->counters.bytes_out) / 1024;
+	age = now_ns > sa->installed_ns ?
+	      (now_ns - sa->installed_ns) / NS_PER_SEC : 0;
+	*kb = used_kb < *kb ? *kb - (uint32_t)used_kb : 0;
+	*sec = age < *sec ? *sec - (uint32_t)age : 0;
 }
 
 static void

@@ -674,9 +674,19 @@ struct dp_sa_info {
 	uint32_t lifetime_kb;
 	uint32_t lifetime_sec;
 	uint64_t installed_ns;		/* CLOCK_MONOTONIC at install */
+	bool negotiated;		/* from dp_sa_add() or dp_sa_install() */
 	bool has_selector;		/* see struct dp_sa_cfg */
 	struct dp_selector selector;
 };
+
+/*
+ * Writes the remaining lifetime of SA at NOW_NS (CLOCK_MONOTONIC) to *KB
+ * and *SEC, as the datapath enforces it: a negotiated SA's lifetime runs
+ * down with the octets it carried and its age, and stops at 0. A manual
+ * SA never expires, so it keeps its configured lifetime.
+ */
+void dp_sa_remaining(const struct dp_sa_info *sa, uint64_t now_ns,
+		     uint32_t *kb, uint32_t *sec);
 
 /*
  * Copies every installed SA into a malloc'd array (free() it) through a

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,4 +459,147 @@ Test(show_datapath, no_sa_send_counted)
 	o = run("show crypto ipsec sa");
 	cr_assert(strstr(o, "    #send errors 8, #recv errors 0\n") != NULL,
 		  "%s", o);
+}
+
+/* ---- crypto map entries negotiated by IKE ---- */
+
+#define KEY_3DES "4043434545464649494a4a4c4c4f4f515152525454575758"
+#define KEY_MD5 "87658765876587658765876587658765"
+
+/* Applies ipsec-isakmp crypto map VPN 10 to GigabitEthernet1, no SA. */
+static void
+configure_isakmp(void)
+{
+	static const char *const pairs[] = {
+		IF "/ipv4/address", "192.1.2.45",
+		IF "/ipv4/mask", "255.255.255.0",
+		IF "/crypto-map", "VPN",
+		TS "/transform[.='esp-3des']", NULL,
+		TS "/transform[.='esp-md5-hmac']", NULL,
+		MAP "/type", "ipsec-isakmp",
+		MAP "/peer[.='192.1.2.23']", NULL,
+		MAP "/transform-set[.='TS']", NULL,
+		MAP "/match-address", "VPN-ACL",
+		ACL "/type", "extended",
+		ACL "/entry[sequence='10']/action", "permit",
+		ACL "/entry[sequence='10']/protocol", "ip",
+		ACL "/entry[sequence='10']/source/address", "192.168.2.0",
+		ACL "/entry[sequence='10']/source/wildcard", "0.0.0.255",
+		ACL "/entry[sequence='10']/destination/address", "192.168.1.0",
+		ACL "/entry[sequence='10']/destination/wildcard", "0.0.0.255",
+		NULL, NULL,
+	};
+
+	dpt_commit(&r, pairs);
+}
+
+/* Adds a negotiated 3DES/MD5 SA of VPN 10 between 192.1.2.45 and
+ * 192.1.2.23, as the IKE manager does. */
+static void
+add_negotiated_sa(uint32_t spi, bool outbound, uint32_t lifetime_kb)
+{
+	struct dp_sa_cfg sa = { .map = "VPN", .map_seq = 10,
+				.ifname = "GigabitEthernet1",
+				.transform = "esp-3des esp-md5-hmac",
+				.lifetime_kb = lifetime_kb,
+				.lifetime_sec = 3600 };
+	const char *local = "192.1.2.45", *peer = "192.1.2.23";
+
+	sa.params.spi = spi;
+	sa.params.outbound = outbound;
+	sa.params.tunnel = true;
+	sa.params.cipher = DP_CIPHER_3DES_CBC;
+	sa.params.cipher_key_len = dpt_hex(KEY_3DES, sa.params.cipher_key,
+					   sizeof(sa.params.cipher_key));
+	sa.params.integ = DP_INTEG_HMAC_MD5_96;
+	sa.params.integ_key_len = dpt_hex(KEY_MD5, sa.params.integ_key,
+					  sizeof(sa.params.integ_key));
+	sa.params.replay_window = 64;
+	inet_pton(AF_INET, outbound ? local : peer, &sa.params.src);
+	inet_pton(AF_INET, outbound ? peer : local, &sa.params.dst);
+	cr_assert(dp_sa_add(r.dp, &sa) == 0);
+	dp_sync(r.dp);
+}
+
+/* The only SA with SPI, copied out of the datapath. */
+static struct dp_sa_info
+sa_info(uint32_t spi)
+{
+	struct dp_sa_info *sas = NULL, found = { 0 };
+	int n = dp_get_sas(r.dp, &sas), hits = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (sas[i].params.spi == spi) {
+			found = sas[i];
+			hits++;
+		}
+	}
+	free(sas);
+	cr_assert_eq(hits, 1, "%d SAs with SPI 0x%X", hits, spi);
+	return found;
+}
+
+Test(show_datapath, sa_timing_counts_down_kilobytes)
+{
+	struct dp_sa_info in;
+	char line[96];
+	const char *o;
+	uint64_t used_kb;
+
+	configure_isakmp();
+	add_negotiated_sa(0x12345678, false, 4608000);
+	dpt_replay(&r, "GigabitEthernet1", "openswan-espfrags1.pcap");
+	in = sa_info(0x12345678);
+	cr_assert_eq(in.counters.decaps, 8);
+	used_kb = in.counters.bytes_in / 1024;
+	cr_assert_gt(used_kb, 0, "the capture carried %lu octets only",
+		     (unsigned long)in.counters.bytes_in);
+	o = run("show crypto ipsec sa");
+	/* The seconds may have run down by one since the install. */
+	snprintf(line, sizeof(line), "        sa timing: remaining key "
+		 "lifetime (k/sec): (%lu/36", (unsigned long)(4608000 - used_kb));
+	cr_assert(strstr(o, line) != NULL, "%s", o);
+	cr_assert(strstr(o, "(4608000/3600)") == NULL, "%s", o);
+}
+
+Test(show_datapath, sa_timing_spent_kilobytes_zero)
+{
+	const char *o;
+
+	configure_isakmp();
+	add_negotiated_sa(0x12345678, false, 1);
+	dpt_replay(&r, "GigabitEthernet1", "openswan-espfrags1.pcap");
+	cr_assert_geq(sa_info(0x12345678).counters.bytes_in, 1024);
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "        sa timing: remaining key lifetime "
+			 "(k/sec): (0/36") != NULL, "%s", o);
+}
+
+Test(show_datapath, sa_remaining_seconds_run_down)
+{
+	struct dp_sa_info in;
+	uint32_t kb, sec;
+
+	configure_isakmp();
+	add_negotiated_sa(0x12345678, false, 4608000);
+	in = sa_info(0x12345678);
+	dp_sa_remaining(&in, in.installed_ns + 1454ULL * 1000000000ULL, &kb,
+			&sec);
+	cr_assert_eq(kb, 4608000);
+	cr_assert_eq(sec, 3600 - 1454);
+	dp_sa_remaining(&in, in.installed_ns + 4000ULL * 1000000000ULL, &kb,
+			&sec);
+	cr_assert_eq(sec, 0);
+}
+
+Test(show_datapath, manual_sa_timing_configured)
+{
+	const char *o;
+
+	configure(true);
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "        sa timing: remaining key lifetime "
+			 "(k/sec): (4608000/3600)\n") != NULL, "%s", o);
 }
