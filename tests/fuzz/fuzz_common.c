@@ -117,6 +117,23 @@ fz_router_config(struct router *r, const char *text)
 	}
 }
 
+void
+fz_ike_open(struct router *r, const struct ike_transport *t, const char *text)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg_create(VR_YANG_DIR);
+	r->ike = ike_create();
+	if (r->cfg == NULL || r->ike == NULL)
+		abort();
+	cmd_init_all();
+	ike_set_transport(r->ike, t, NULL);
+	if (cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0 ||
+	    ike_start(r->ike) < 0)
+		abort();
+	fz_router_config(r, text);
+	ike_sync(r->ike);
+}
+
 char *
 fz_strndup(const uint8_t *data, size_t size)
 {

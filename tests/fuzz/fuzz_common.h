@@ -13,6 +13,7 @@
 #include "core/router.h"
 
 struct dp_sa_cfg;
+struct ike_transport;
 
 /* The entry point every harness defines, as libFuzzer calls it. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,6 +37,14 @@ void fz_flush_ike(struct router *r);
 int fz_install_nothing(void *ctx, const struct dp_sa_cfg *sas, size_t n,
 		       char *err, size_t errlen);
 int fz_remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
+
+/*
+ * Builds R with only a config store and an IKE manager that sends and
+ * installs through T, starts it and applies the IOS config TEXT. Aborts
+ * on failure.
+ */
+void fz_ike_open(struct router *r, const struct ike_transport *t,
+		 const char *text);
 
 /* Applies IOS config lines and aborts when any line is rejected. */
 void fz_router_config(struct router *r, const char *text);

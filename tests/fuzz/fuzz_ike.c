@@ -20,8 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/command.h"
-#include "core/config.h"
 #include "datapath/datapath.h"
 #include "fuzz_common.h"
 #include "ikemgr/ikemgr.h"
@@ -93,18 +91,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	memset(&router, 0, sizeof(router));
-	router.cfg = cfg_create(VR_YANG_DIR);
-	router.ike = ike_create();
-	if (router.cfg == NULL || router.ike == NULL)
-		abort();
-	cmd_init_all();
-	ike_set_transport(router.ike, &capture, NULL);
-	if (cfg_subscribe(router.cfg, ike_config_apply, router.ike) < 0 ||
-	    ike_start(router.ike) < 0)
-		abort();
-	fz_router_config(&router, setup_config);
-	ike_sync(router.ike);
+	fz_ike_open(&router, &capture, setup_config);
 	return 0;
 }
 

@@ -236,6 +236,33 @@ TELNET = [
 ]
 
 
+def ikev2_sa_init_payloads():
+    """SA (AES-CBC-256, PRF and integrity SHA-256, group 14), KE, Ni."""
+    def transform(last, ttype, tid, attrs=b""):
+        return struct.pack("!BBHBBH", 0 if last else 3, 0, 8 + len(attrs),
+                           ttype, 0, tid) + attrs
+    transforms = (transform(False, 1, 12, b"\x80\x0e\x01\x00") +
+                  transform(False, 2, 5) + transform(False, 3, 12) +
+                  transform(True, 4, 14))
+    proposal = struct.pack("!BBHBBBB", 0, 0, 8 + len(transforms), 1, 1, 0,
+                           4) + transforms
+    sa = struct.pack("!BBH", 34, 0, 4 + len(proposal)) + proposal
+    public = bytes([0x5a]) + hashlib.sha256(b"ke").digest() * 8
+    public = public[:256]
+    ke = struct.pack("!BBHHH", 40, 0, 8 + len(public), 14, 0) + public
+    nonce = hashlib.sha256(b"nonce").digest()
+    ni = struct.pack("!BBH", 0, 0, 4 + len(nonce)) + nonce
+    return sa + ke + ni
+
+
+def ikev2_builtin():
+    """Case 1 with SA first, and the same as a whole message (case 0)."""
+    chain = ikev2_sa_init_payloads()
+    hdr = (b"seedspi2" + b"\0" * 8 + bytes([33, 0x20, 34, 0x08]) +
+           struct.pack("!II", 0, 28 + len(chain)))
+    return [b"\1" + bytes([33]) + chain, b"\0" + hdr + chain]
+
+
 def builtin(harness):
     if harness == "dp_input":
         return dp_builtin()
@@ -243,6 +270,8 @@ def builtin(harness):
         return isakmp_messages()
     if harness == "ike":
         return ike_builtin()
+    if harness == "ikev2":
+        return ikev2_builtin()
     if harness == "pcap":
         return [pcap_file(101, [p[3:] for p in dp_builtin()[:8]])]
     if harness == "cli":
