@@ -351,6 +351,8 @@ sa_order(const void *a, const void *b)
 		c = selector_order(x, y);
 	if (c == 0)
 		c = (int)x->params.outbound - (int)y->params.outbound;
+	if (c == 0)
+		c = compare_u32(x->conn_id, y->conn_id);
 	return c;
 }
 
@@ -490,8 +492,11 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	char local[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];
 	char lident[96], rident[96];
 
+	/* The datapath encrypts with the newest outbound SA of the flow,
+	 * the one with the highest conn id, so that one is current. */
 	for (size_t i = first; i < last; i++) {
-		if (sas[i].params.outbound && out == NULL)
+		if (sas[i].params.outbound &&
+		    (out == NULL || sas[i].conn_id > out->conn_id))
 			out = &sas[i];
 		else if (!sas[i].params.outbound && in == NULL)
 			in = &sas[i];

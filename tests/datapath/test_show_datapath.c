@@ -603,3 +603,35 @@ Test(show_datapath, manual_sa_timing_configured)
 	cr_assert(strstr(o, "        sa timing: remaining key lifetime "
 			 "(k/sec): (4608000/3600)\n") != NULL, "%s", o);
 }
+
+/* After a rekey, both outbound SAs are in place until IKE deletes the
+ * old one: the show names the one that encrypts. */
+Test(show_datapath, current_outbound_spi_newest)
+{
+	static const char *const pairs[] = {
+		ACL "/entry[sequence='5']/action", "permit",
+		ACL "/entry[sequence='5']/protocol", "ip",
+		ACL "/entry[sequence='5']/source/any", NULL,
+		ACL "/entry[sequence='5']/destination/any", NULL,
+		"/vrouter-config:routing/static-route[prefix='0.0.0.0']"
+		"[mask='0.0.0.0'][next-hop='192.1.2.23']", NULL,
+		NULL, NULL,
+	};
+	const char *o;
+
+	configure_isakmp();
+	dpt_commit(&r, pairs);
+	add_negotiated_sa(0x12345678, false, 4608000);
+	add_negotiated_sa(0x1000, true, 4608000);
+	add_negotiated_sa(0x2000, true, 4608000);
+	/* The capture's inner packets go back out of the interface. */
+	dpt_replay(&r, "GigabitEthernet1",
+		   "openswan-02-sunrise-sunset-esp.pcap");
+	cr_assert_eq(sa_info(0x2000).counters.encaps, 8);
+	cr_assert_eq(sa_info(0x1000).counters.encaps, 0);
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "\n     current outbound spi: 0x2000(8192)\n")
+		  != NULL, "%s", o);
+	cr_assert(strstr(o, "\n     outbound esp sas:\n"
+			 "      spi: 0x1000(4096)\n") != NULL, "%s", o);
+}
