@@ -426,24 +426,29 @@ Test(show_datapath, ip_route_layout)
 			 "GigabitEthernet1\n") != NULL, "%s", o);
 }
 
+/*
+ * Makes VPN-ACL permit any traffic and routes it out of GigabitEthernet1,
+ * so that the capture's decrypted packets leave through crypto map VPN.
+ */
+static const char *const permit_any_route[] = {
+	ACL "/entry[sequence='5']/action", "permit",
+	ACL "/entry[sequence='5']/protocol", "ip",
+	ACL "/entry[sequence='5']/source/any", NULL,
+	ACL "/entry[sequence='5']/destination/any", NULL,
+	"/vrouter-config:routing/static-route[prefix='0.0.0.0']"
+	"[mask='0.0.0.0'][next-hop='192.1.2.23']", NULL,
+	NULL, NULL,
+};
+
 /* An ACL hit on a manual entry with only an inbound SA: no sa (send). */
 Test(show_datapath, no_sa_send_counted)
 {
-	static const char *const pairs[] = {
-		ACL "/entry[sequence='5']/action", "permit",
-		ACL "/entry[sequence='5']/protocol", "ip",
-		ACL "/entry[sequence='5']/source/any", NULL,
-		ACL "/entry[sequence='5']/destination/any", NULL,
-		"/vrouter-config:routing/static-route[prefix='0.0.0.0']"
-		"[mask='0.0.0.0'][next-hop='192.1.2.23']", NULL,
-		NULL, NULL,
-	};
 	struct cfg_txn *txn;
 	char err[256] = "";
 	const char *o;
 
 	configure(true);
-	dpt_commit(&r, pairs);
+	dpt_commit(&r, permit_any_route);
 	txn = cfg_txn_begin(r.cfg);
 	cr_assert(cfg_txn_delete(txn, MAP "/session-key/outbound") == 0, "%s",
 		  cfg_txn_error(txn));
@@ -608,19 +613,10 @@ Test(show_datapath, manual_sa_timing_configured)
  * old one: the show names the one that encrypts. */
 Test(show_datapath, current_outbound_spi_newest)
 {
-	static const char *const pairs[] = {
-		ACL "/entry[sequence='5']/action", "permit",
-		ACL "/entry[sequence='5']/protocol", "ip",
-		ACL "/entry[sequence='5']/source/any", NULL,
-		ACL "/entry[sequence='5']/destination/any", NULL,
-		"/vrouter-config:routing/static-route[prefix='0.0.0.0']"
-		"[mask='0.0.0.0'][next-hop='192.1.2.23']", NULL,
-		NULL, NULL,
-	};
 	const char *o;
 
 	configure_isakmp();
-	dpt_commit(&r, pairs);
+	dpt_commit(&r, permit_any_route);
 	add_negotiated_sa(0x12345678, false, 4608000);
 	add_negotiated_sa(0x1000, true, 4608000);
 	add_negotiated_sa(0x2000, true, 4608000);
