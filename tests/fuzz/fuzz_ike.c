@@ -10,7 +10,10 @@
  *      MM2 reply chose (the responder then parses KE, nonce and NAT-D
  *      and computes the DH secret);
  *   2: the message arrives on UDP 4500 with the non-ESP marker, as
- *      after a NAT-T port float.
+ *      after a NAT-T port float;
+ *   3: the manager starts Main Mode with 10.1.1.1 as its crypto map
+ *      would, and the message follows as MM2, with the initiator cookie
+ *      of the MM1 it sent (the initiator parses the chosen proposal).
  * Every IKE SA is cleared after each input, so each starts afresh.
  */
 #include <arpa/inet.h>
@@ -166,6 +169,32 @@ start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
 	return ok;
 }
 
+/* Makes the manager initiate Main Mode; fills ICOOKIE from its MM1. */
+static bool
+initiate_main_mode(uint8_t icookie[8])
+{
+	uint32_t peer;
+	bool ok = false;
+
+	inet_pton(AF_INET, "10.1.1.1", &peer);
+	pthread_mutex_lock(&reply_lock);
+	replied = false;
+	pthread_mutex_unlock(&reply_lock);
+	if (ike_initiate(router.ike, peer) < 0)
+		return false;
+	ike_sync(router.ike);
+	for (int i = 0; i < 20000 && !ok; i++) {
+		pthread_mutex_lock(&reply_lock);
+		ok = replied && reply.len >= 28 && reply.data[18] == 2;
+		if (ok)
+			memcpy(icookie, reply.data, 8);
+		pthread_mutex_unlock(&reply_lock);
+		if (!ok)
+			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	}
+	return ok;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -177,7 +206,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msg == NULL)
 		abort();
 	memcpy(msg, data + 1, size - 1);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		post(msg, size - 1, 500, 5000);
 		break;
@@ -199,8 +228,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		post(msg, size - 1, 500, 5000);
 		break;
-	default:
+	case 2:
 		post(msg, size - 1, 4500, 5000);
+		break;
+	default:
+		if (!initiate_main_mode(icookie)) {
+			fprintf(stderr, "fuzz_ike: ike_initiate() sent no MM1 "
+				"within 2 s\n");
+			abort();
+		}
+		if (size - 1 >= 20) {
+			memcpy(msg, icookie, 8);
+			msg[18] = 2;	/* Main Mode */
+		}
+		post(msg, size - 1, 500, 5000);
 		break;
 	}
 	(void)ike_clear(router.ike, IKE_CLEAR_ISAKMP, 0, 0);

@@ -98,10 +98,13 @@ def mm3():
 
 
 def ike_builtin():
-    """fuzz_ike inputs: a case octet (0, 1 or 2) and a message."""
+    """fuzz_ike inputs: a case octet (0 to 3) and a message."""
     msgs = isakmp_messages()
+    mm2 = isakmp(2, [(1, isakmp_sa_payload()),
+                     (13, hashlib.md5(b"RFC 3947").digest())],
+                 rcookie=b"\x22" * 8)
     return ([b"\0" + m for m in msgs] + [b"\2" + m for m in msgs] +
-            [b"\1" + mm3(), b"\1" + msgs[0]])
+            [b"\1" + mm3(), b"\1" + msgs[0], b"\3" + mm2])
 
 
 def dp_builtin():
