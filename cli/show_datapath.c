@@ -481,6 +481,95 @@ show_flow_counters(struct vty *vty, const struct dp_sa_counters *c,
 		"(recv) 0\n\n");
 }
 
+/* True for the placeholder of an entry with no SA (see add_idle_flows()). */
+static bool
+idle_flow(const struct dp_sa_info *s)
+{
+	return s->conn_id == 0;
+}
+
+/* Returns whether SAS[0..N) has an SA of crypto map entry M. */
+static bool
+entry_has_sa(const struct dp_sa_info *sas, size_t n,
+	     const struct dp_map_cfg *m)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sas[i].map_seq == m->seq &&
+		    strcmp(sas[i].map, m->map) == 0 &&
+		    strcmp(sas[i].ifname, m->ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Fills placeholder S of entry M on interface IFC, oriented outbound. */
+static void
+idle_flow_fill(const struct lyd_node *tree, const struct dp_map_cfg *m,
+	       const struct dp_if_cfg *ifc, struct dp_sa_info *s)
+{
+	char xpath[256];
+	const char *peer;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->map, sizeof(s->map), "%s", m->map);
+	s->map_seq = m->seq;
+	memcpy(s->ifname, m->ifname, sizeof(s->ifname));
+	s->params.outbound = true;
+	s->params.src = ifc != NULL ? ifc->addr : 0;
+	snprintf(xpath, sizeof(xpath), MOD "crypto/map[name='%s']/entry"
+		 "[sequence='%u']/peer", m->map, m->seq);
+	peer = cfg_get_value(tree, xpath);
+	if (peer == NULL || inet_pton(AF_INET, peer, &s->params.dst) != 1)
+		s->params.dst = 0;
+}
+
+/*
+ * Appends to *SAS, of *N entries, a placeholder with conn id 0 for each
+ * ipsec-isakmp crypto map entry with an ACL, applied to an interface,
+ * that has no SA yet. IOS shows such an entry with its ACL's flow, zero
+ * counters and no SA. Returns -1 when memory runs out.
+ */
+static int
+add_idle_flows(struct vty *vty, struct dp_sa_info **sas, size_t *n)
+{
+	const struct lyd_node *tree;
+	struct dp_config cfg;
+	int ret = 0;
+
+	if (vty->router == NULL || vty->router->cfg == NULL)
+		return 0;
+	tree = cfg_read_lock(vty->router->cfg);
+	if (tree == NULL)
+		goto out;
+	/* The return is -1 when a manual entry lacks a key, but the crypto
+	 * map entries are extracted all the same. */
+	(void)dp_config_extract(tree, &cfg, NULL, 0);
+	for (size_t i = 0; i < cfg.n_maps && ret == 0; i++) {
+		const struct dp_map_cfg *m = &cfg.maps[i];
+		const struct dp_if_cfg *ifc = NULL;
+		struct dp_sa_info *grown;
+
+		if (m->manual || m->dynamic || m->acl[0] == '\0' ||
+		    entry_has_sa(*sas, *n, m))
+			continue;
+		grown = realloc(*sas, (*n + 1) * sizeof(**sas));
+		if (grown == NULL) {
+			ret = -1;
+			break;
+		}
+		*sas = grown;
+		for (size_t k = 0; k < cfg.n_ifs; k++) {
+			if (strcmp(cfg.ifs[k].name, m->ifname) == 0)
+				ifc = &cfg.ifs[k];
+		}
+		idle_flow_fill(tree, m, ifc, &(*sas)[(*n)++]);
+	}
+	dp_config_free(&cfg);
+out:
+	cfg_read_unlock(vty->router->cfg);
+	return ret;
+}
+
 /* One flow: the SAs [FIRST, LAST) of one crypto map entry. */
 static void
 show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
@@ -495,6 +584,8 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	/* The datapath encrypts with the newest outbound SA of the flow,
 	 * the one with the highest conn id, so that one is current. */
 	for (size_t i = first; i < last; i++) {
+		if (idle_flow(&sas[i]))
+			continue;
 		if (sas[i].params.outbound &&
 		    (out == NULL || sas[i].conn_id > out->conn_id))
 			out = &sas[i];
@@ -533,16 +624,17 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 
 	vty_out(vty, "     local crypto endpt.: %s, remote crypto endpt.: "
 		"%s\n", local, peer);
+	/* Without an SA, nothing is added to the packets. */
 	vty_out(vty, "     plaintext mtu %u, path mtu %u, ip mtu %u, ip mtu "
-		"idb %s\n", plaintext_mtu(p), PATH_MTU, PATH_MTU,
-		sas[first].ifname);
+		"idb %s\n", idle_flow(&sas[first]) ? PATH_MTU : plaintext_mtu(p),
+		PATH_MTU, PATH_MTU, sas[first].ifname);
 	vty_out(vty, "     current outbound spi: 0x%X(%u)\n",
 		out ? out->params.spi : 0, out ? out->params.spi : 0);
 	vty_out(vty, "     PFS (Y/N): N, DH group: none\n\n");
 
 	vty_out(vty, "     inbound esp sas:\n");
 	for (size_t i = first; i < last; i++) {
-		if (!sas[i].params.outbound)
+		if (!sas[i].params.outbound && !idle_flow(&sas[i]))
 			show_esp_sa(vty, &sas[i], now_ns);
 	}
 	if (in == NULL)
@@ -551,7 +643,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	vty_out(vty, "     inbound pcp sas:\n\n");
 	vty_out(vty, "     outbound esp sas:\n");
 	for (size_t i = first; i < last; i++) {
-		if (sas[i].params.outbound)
+		if (sas[i].params.outbound && !idle_flow(&sas[i]))
 			show_esp_sa(vty, &sas[i], now_ns);
 	}
 	if (out == NULL)
@@ -611,7 +703,7 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 	struct dp_sa_info *sas = NULL;
 	const char *last_if = "";
 	char ifname[64] = "";
-	size_t first = 0;
+	size_t first = 0, count;
 	uint64_t now_ns;
 	int n;
 
@@ -625,6 +717,14 @@ cmd_show_crypto_ipsec_sa(struct vty *vty, const struct cmd_args *args)
 		vty_out(vty, "%% Failed to read the SA database\n");
 		return CMD_ERROR;
 	}
+	count = (size_t)n;
+	if (add_idle_flows(vty, &sas, &count) < 0) {
+		free(sas);
+		vty_out(vty, "%% Failed to list the crypto map entries: out of "
+			"memory\n");
+		return CMD_ERROR;
+	}
+	n = (int)count;
 	now_ns = dp_now_ns();
 	qsort(sas, (size_t)n, sizeof(sas[0]), sa_order);
 	for (size_t i = 1; i <= (size_t)n; i++) {

@@ -631,3 +631,64 @@ Test(show_datapath, current_outbound_spi_newest)
 	cr_assert(strstr(o, "\n     outbound esp sas:\n"
 			 "      spi: 0x1000(4096)\n") != NULL, "%s", o);
 }
+
+/* An ipsec-isakmp entry before IKE brings up its SAs, as after a reload. */
+Test(show_datapath, isakmp_entry_without_sa)
+{
+	configure_isakmp();
+	cr_assert_str_eq(run("show crypto ipsec sa"),
+		"\n"
+		"interface: GigabitEthernet1\n"
+		"    Crypto map tag: VPN, local addr 192.1.2.45\n"
+		"\n"
+		"   protected vrf: (none)\n"
+		"   local  ident (addr/mask/prot/port): "
+		"(192.168.2.0/255.255.255.0/0/0)\n"
+		"   remote ident (addr/mask/prot/port): "
+		"(192.168.1.0/255.255.255.0/0/0)\n"
+		"   current_peer 192.1.2.23 port 500\n"
+		"     PERMIT, flags={origin_is_acl,}\n"
+		"    #pkts encaps: 0, #pkts encrypt: 0, #pkts digest: 0\n"
+		"    #pkts decaps: 0, #pkts decrypt: 0, #pkts verify: 0\n"
+		"    #pkts compressed: 0, #pkts decompressed: 0\n"
+		"    #pkts not compressed: 0, #pkts compr. failed: 0\n"
+		"    #pkts not decompressed: 0, #pkts decompress failed: 0\n"
+		"    #send errors 0, #recv errors 0\n"
+		"\n"
+		"     local crypto endpt.: 192.1.2.45, remote crypto endpt.: "
+		"192.1.2.23\n"
+		"     plaintext mtu 1500, path mtu 1500, ip mtu 1500, ip mtu "
+		"idb GigabitEthernet1\n"
+		"     current outbound spi: 0x0(0)\n"
+		"     PFS (Y/N): N, DH group: none\n"
+		"\n"
+		"     inbound esp sas:\n"
+		"\n"
+		"     inbound ah sas:\n"
+		"\n"
+		"     inbound pcp sas:\n"
+		"\n"
+		"     outbound esp sas:\n"
+		"\n"
+		"     outbound ah sas:\n"
+		"\n"
+		"     outbound pcp sas:\n"
+		"\n");
+}
+
+/* Once the entry has an SA, the placeholder flow is gone. */
+Test(show_datapath, isakmp_entry_sa_replaces_idle)
+{
+	const char *o, *first;
+
+	configure_isakmp();
+	add_negotiated_sa(0x12345678, false, 4608000);
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "current outbound spi: 0x0(0)\n") != NULL, "%s",
+		  o);
+	cr_assert(strstr(o, "      spi: 0x12345678(305419896)\n") != NULL,
+		  "%s", o);
+	first = strstr(o, "   protected vrf: (none)\n");
+	cr_assert_not_null(first, "%s", o);
+	cr_assert_null(strstr(first + 1, "   protected vrf"), "%s", o);
+}
