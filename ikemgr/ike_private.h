@@ -275,6 +275,9 @@ struct ike_child {
 	bool initiator;
 	double created, expires;
 	bool rekeyed;			/* a newer pair replaced it */
+	struct dp_selector selector;	/* the flow it protects */
+	uint64_t decaps;		/* inbound packets when last read */
+	double busy;			/* when decaps last grew */
 };
 
 struct ikemgr {

@@ -1962,6 +1962,7 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 	  const struct ike_qm *qm)
 {
 	struct ike_child *arr;
+	struct dp_sa_cfg flow = { 0 };
 	double now = ike_now(ike);
 
 	arr = realloc(ike->children,
@@ -1969,6 +1970,7 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 	if (arr == NULL)
 		return;
 	ike->children = arr;
+	fill_selector(sa, qm, &flow);
 	arr[ike->nchildren++] = (struct ike_child){
 		.conn_id = sa->conn_id,
 		.local = sa->local,
@@ -1979,6 +1981,7 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 		.initiator = qm->initiator,
 		.created = now,
 		.expires = now + qm->life_sec,
+		.selector = flow.selector,
 	};
 	snprintf(arr[ike->nchildren - 1].map, DP_NAME_MAX, "%s",
 		 qm->entry.map);
@@ -2928,6 +2931,129 @@ quick_mode_gave_up(struct ikemgr *ike, struct ike_sa *sa,
 		 entry->ifname);
 }
 
+/*
+ * After a rekey the old IPsec SA pair stays until the peer has moved to
+ * the new one, or until this grace period ends, as IOS and strongSwan
+ * retire it.
+ */
+#define REKEY_GRACE_SEC		10
+/* The peer has moved once the new inbound SA received packets and the
+ * old one none for this long. */
+#define REKEY_IDLE_SEC		0.5
+/* Pairs of one flow set up closer together than this come from
+ * simultaneous rekeys by both peers. */
+#define REKEY_RACE_SEC		5
+
+static bool
+same_flow(const struct ike_child *x, const struct ike_child *y)
+{
+	const struct dp_selector *a = &x->selector, *b = &y->selector;
+
+	return x->peer == y->peer && x->local == y->local &&
+	       x->map_seq == y->map_seq && strcmp(x->map, y->map) == 0 &&
+	       strcmp(x->ifname, y->ifname) == 0 && a->proto == b->proto &&
+	       a->local == b->local && a->local_mask == b->local_mask &&
+	       a->remote == b->remote && a->remote_mask == b->remote_mask &&
+	       a->local_port == b->local_port &&
+	       a->remote_port == b->remote_port;
+}
+
+static uint32_t
+higher_spi(const struct ike_child *c)
+{
+	return c->spi_in > c->spi_out ? c->spi_in : c->spi_out;
+}
+
+/*
+ * Returns true when pair Y supersedes pair X of the same flow. Pairs set
+ * up at about the same time come from simultaneous rekeys, which each
+ * peer completes in the opposite order, so the higher SPI decides: both
+ * peers see the same two SPIs and so keep the same pair.
+ */
+static bool
+supersedes(const struct ike_child *y, const struct ike_child *x)
+{
+	if (y->created - x->created >= REKEY_RACE_SEC)
+		return true;
+	if (x->created - y->created >= REKEY_RACE_SEC)
+		return false;
+	return higher_spi(y) > higher_spi(x);
+}
+
+/* Returns the packets that inbound SA SPI decrypted, from SAS. */
+static uint64_t
+decaps_of(const struct dp_sa_info *sas, int n, uint32_t spi)
+{
+	for (int i = 0; i < n; i++) {
+		if (!sas[i].params.outbound && sas[i].params.spi == spi)
+			return sas[i].counters.decaps;
+	}
+	return 0;
+}
+
+/* Returns the oldest pair that supersedes pair I, or NULL. */
+static struct ike_child *
+superseded_by(struct ikemgr *ike, size_t i)
+{
+	const struct ike_child *old = &ike->children[i];
+	struct ike_child *newer = NULL;
+
+	for (size_t j = 0; j < ike->nchildren; j++) {
+		struct ike_child *c = &ike->children[j];
+
+		if (j != i && same_flow(c, old) && supersedes(c, old) &&
+		    (newer == NULL || c->created < newer->created))
+			newer = c;
+	}
+	return newer;
+}
+
+/*
+ * Deletes each IPsec SA pair that a newer pair of the same flow
+ * superseded, with a DELETE so that the peer removes its side too: once
+ * the peer sends on the newer pair and no longer on the old one, or
+ * REKEY_GRACE_SEC after the newer pair came up. Without a datapath to
+ * read counters from, only the grace period applies. The newest pair of
+ * a flow stays until its lifetime ends.
+ */
+static void
+retire_replaced(struct ikemgr *ike, double now)
+{
+	struct dp_sa_info *sas = NULL;
+	int nsas = -1;
+	size_t i = 0;
+
+	while (i < ike->nchildren) {
+		struct ike_child *old = &ike->children[i];
+		const struct ike_child *newer = superseded_by(ike, i);
+		uint64_t decaps;
+
+		if (newer == NULL) {
+			i++;
+			continue;
+		}
+		if (now - newer->created < REKEY_GRACE_SEC) {
+			if (nsas < 0 && ike->diag_dp != NULL)
+				nsas = dp_get_sas(ike->diag_dp, &sas);
+			decaps = decaps_of(sas, nsas, old->spi_in);
+			if (decaps != old->decaps) {
+				old->decaps = decaps;
+				old->busy = now;
+			}
+			if (decaps_of(sas, nsas, newer->spi_in) == 0 ||
+			    now - old->busy < REKEY_IDLE_SEC) {
+				i++;
+				continue;
+			}
+		}
+		about(old->peer);
+		DBG_IPSEC("(rekey): pair inbound 0x%X outbound 0x%X replaced by inbound 0x%X, deleting it",
+			  old->spi_in, old->spi_out, newer->spi_in);
+		ikev1_remove_child(ike, i, true);
+	}
+	free(sas);
+}
+
 void
 ikev1_timers(struct ikemgr *ike, double now)
 {
@@ -2976,4 +3102,5 @@ ikev1_timers(struct ikemgr *ike, double now)
 		if (ike->nsas == before)
 			i++;
 	}
+	retire_replaced(ike, now);
 }

@@ -628,6 +628,55 @@ Test(ikev1_exchange, dpd_detects_dead_peer, .fini = teardown_clock)
 		  "A kept %zu SAs and %d IKE SAs", a.nsas, ikt_ike_up(&a));
 }
 
+/* Inbound SPI of the rekeyed pair, for one_new_pair(). */
+static uint32_t rekeyed_spi;
+
+static bool
+one_new_pair(struct ikt_side *x, struct ikt_side *y)
+{
+	struct dp_sa_cfg sa;
+
+	return both_pairs(x, y) && !ikt_find(x, rekeyed_spi, false, &sa) &&
+	       !ikt_find(y, rekeyed_spi, true, &sa);
+}
+
+/*
+ * After a rekey the old pair goes once the new inbound SA carries
+ * traffic or 10 s have passed, with a DELETE that makes the peer remove
+ * its side too; within those 10 s both pairs stay.
+ */
+Test(ikev1_exchange, rekey_deletes_old_pair, .fini = teardown_clock)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	struct dp_sa_cfg sa;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	ev.dst = a.addr;
+	ev.spi = rekeyed_spi = stale_spi_event(&a, &b).spi;
+	ike_post_sa_event(a.ike, &ev);
+	ike_sync(a.ike);
+	cr_assert(ikt_wait(&a, &b, two_pairs, 10),
+		  "no second pair: A %zu, B %zu", a.nsas, b.nsas);
+
+	advance(5);
+	cr_assert(ikt_find(&a, rekeyed_spi, false, &sa),
+		  "A removed the old pair within the grace period");
+	cr_assert(ikt_find(&b, rekeyed_spi, true, &sa),
+		  "B removed the old pair within the grace period");
+
+	advance(6);
+	cr_assert(ikt_wait(&a, &b, one_new_pair, 5),
+		  "old pair 0x%X still there: A %zu SAs, B %zu SAs",
+		  rekeyed_spi, a.nsas, b.nsas);
+	cr_assert_eq(ikt_ike_up(&a), 1, "the IKE SA stays");
+
+	/* The newest pair stays however long it lives. */
+	advance(30);
+	cr_assert(both_pairs(&a, &b), "A %zu SAs, B %zu SAs", a.nsas, b.nsas);
+}
+
 #define TUNNEL_CFG(me, peer, mode) \
 	COMMON \
 	"crypto isakmp key s3cret address " peer "\n" \
