@@ -403,6 +403,45 @@ has_pair(struct ikemgr *ike, const struct ike_entry *e)
 	return ikev2_has_child(ike, e);
 }
 
+/* True when the config still has the crypto map entry or tunnel that
+ * pair C was negotiated for, on the same interface. */
+static bool
+entry_configured(const struct ike_config *cfg, const struct ike_child *c)
+{
+	for (size_t i = 0; cfg != NULL && i < cfg->nentries; i++) {
+		const struct ike_entry *e = &cfg->entries[i];
+
+		if (e->seq == c->map_seq && strcmp(e->map, c->map) == 0 &&
+		    strcmp(e->ifname, c->ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Deletes the IKEv1 SA pairs whose crypto map entry or tunnel left the
+ * config (`no crypto map NAME SEQ`, or the map taken off its interface),
+ * with a DELETE to the peer where an IKE SA is up, as IOS does.
+ */
+static void
+remove_unconfigured(struct ikemgr *ike)
+{
+	size_t i = 0;
+
+	while (i < ike->nchildren) {
+		const struct ike_child *c = &ike->children[i];
+
+		/* A pair bound to neither a map nor an interface has no
+		 * entry to lose. */
+		if ((c->map[0] == '\0' && c->ifname[0] == '\0') ||
+		    entry_configured(ike->config, c)) {
+			i++;
+			continue;
+		}
+		ikev1_remove_child(ike, i, true);
+	}
+}
+
 /* Protected tunnels negotiate as soon as they are configured, as IOS
  * brings them up, without waiting for traffic. */
 static void
@@ -649,6 +688,7 @@ thread_main(void *arg)
 		take_pending_config(ike);
 		if (ike->config_changed) {
 			ike->config_changed = false;
+			remove_unconfigured(ike);
 			start_tunnels(ike);
 		}
 		ikev1_timers(ike, ike_now(ike));

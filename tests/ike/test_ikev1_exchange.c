@@ -567,6 +567,34 @@ Test(ikev1_exchange, rekey_overlaps_old_pair, .fini = teardown)
 	cr_assert_eq(ikt_count(&b, true), 2, "B keeps both until it expires");
 }
 
+/* Removing the crypto map entry deletes its SAs on both sides, with a
+ * DELETE over the IKE SA, which stays. */
+Test(ikev1_exchange, removed_entry_deletes_sas, .fini = teardown)
+{
+	struct ike_counters cb;
+
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	ikt_side_config(&a, "no crypto map CMAP 10\n");
+	cr_assert(ikt_wait(&a, &b, no_sas, 10),
+		  "SAs left: A %zu, B %zu", a.nsas, b.nsas);
+	ike_get_counters(b.ike, &cb);
+	cr_assert_eq(cb.delete_received, 1, "B got no DELETE");
+	cr_assert_eq(ikt_ike_up(&a), 1, "the IKE SA stays");
+}
+
+/* Taking the crypto map off the interface does the same. */
+Test(ikev1_exchange, unbound_map_deletes_sas, .fini = teardown)
+{
+	ikt_pair_start(&a, CFG_A(""), &b, CFG_B(""));
+	bring_up();
+	ikt_side_config(&a, "interface GigabitEthernet1\n"
+			" no crypto map CMAP\n");
+	cr_assert(ikt_wait(&a, &b, no_sas, 10),
+		  "SAs left: A %zu, B %zu", a.nsas, b.nsas);
+	cr_assert_eq(ikt_ike_up(&a), 1, "the IKE SA stays");
+}
+
 /* Milliseconds of the fake clock, read by the manager thread. */
 static _Atomic uint64_t fake_ms = 1000000;
 
