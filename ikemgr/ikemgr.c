@@ -513,9 +513,9 @@ mark_handled(struct ikemgr *ike, uint64_t n)
 /*
  * An SA reached its soft or hard limit. At the soft limit a new Quick
  * Mode starts for a static map entry, whichever side negotiated the old
- * pair, and the old pair stays until its hard limit, so the two overlap.
- * At the hard limit the datapath removed one SA, and its sibling goes
- * too.
+ * pair. The two pairs overlap until the peer sends on the new one, or
+ * for at most 10 s, and then the IKEv1 timers delete the old pair. At the
+ * hard limit the datapath removed one SA, and its sibling goes too.
  */
 static void
 handle_sa_lifetime(struct ikemgr *ike, const struct dp_sa_event *ev)
