@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/lab.h"
@@ -312,6 +313,7 @@ child_signals(void)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTTOU, SIG_DFL);
 }
 
 /* Appends a formatted argument to a router's argument vector. */
@@ -393,6 +395,11 @@ start_router(struct lab *lab, int idx)
 	if (pid == 0) {
 		child_signals();
 		dup2(pipefd[1], STDERR_FILENO);
+		/* In a background process group the console router stops
+		 * (SIGTTOU) when it sets up the terminal, so its prompt
+		 * waits until give_terminal() after the status table. */
+		if (r->console && lab->hand_over)
+			setpgid(0, 0);
 		if (!r->console) {
 			int null = open("/dev/null", O_RDONLY);
 
@@ -409,6 +416,8 @@ start_router(struct lab *lab, int idx)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	if (r->console && lab->hand_over)
+		setpgid(pid, pid);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	r->pid = pid;
 	r->err_fd = pipefd[0];
@@ -487,6 +496,32 @@ move_tuns(struct lab *lab, int idx)
 
 /* ---- the event loop ---- */
 
+/* Makes the console router the terminal's foreground process group and
+ * lets it continue. */
+static void
+give_terminal(const struct lab *lab)
+{
+	const struct lab_router *r;
+
+	if (!lab->hand_over || lab->console < 0)
+		return;
+	r = &lab->routers[lab->console];
+	if (r->pid <= 0)
+		return;
+	if (tcsetpgrp(STDIN_FILENO, r->pid) < 0)
+		fprintf(stderr, "lab: cannot give the terminal to %s: %s\n",
+			r->name, strerror(errno));
+	kill(-r->pid, SIGCONT);
+}
+
+/* Makes the lab the terminal's foreground process group again. */
+static void
+take_terminal(const struct lab *lab)
+{
+	if (lab->hand_over)
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+}
+
 /* Handles one line a router wrote to stderr. */
 static void
 router_line(struct lab *lab, int idx, char *line)
@@ -504,6 +539,9 @@ router_line(struct lab *lab, int idx, char *line)
 			r->ssh_port = port;
 		r->state = LAB_ROUTER_RUNNING;
 		move_tuns(lab, idx);
+		/* A console router started again after the table is out. */
+		if (r->console && lab->ready)
+			give_terminal(lab);
 	}
 	fprintf(stderr, "%s: %s\n", r->name, line);
 }
@@ -580,6 +618,8 @@ router_exited(struct lab *lab, int idx, int status)
 		r->state = LAB_ROUTER_CRASHED;
 		return;
 	}
+	if (r->console)
+		take_terminal(lab);
 	if (r->console && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		fprintf(stderr, "lab: %s's console ended; stopping the lab\n",
 			r->name);
@@ -866,6 +906,9 @@ stop_all(struct lab *lab)
 	uint64_t deadline = lab_now() + STOP_TIMEOUT_SEC * NS_PER_SEC;
 
 	lab->stopping = true;
+	/* A console router still waiting for the terminal is stopped and
+	 * would not see SIGTERM. */
+	give_terminal(lab);
 	signal_all(lab, SIGTERM);
 	while (anything_running(lab) && lab_now() < deadline)
 		step(lab, 100);
@@ -938,6 +981,12 @@ prepare(struct lab *lab)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Only a lab in the terminal's foreground can hand it over, and it
+	 * must take it back from the background without being stopped. */
+	lab->hand_over = lab->console >= 0 && isatty(STDIN_FILENO) &&
+			 tcgetpgrp(STDIN_FILENO) == getpgrp();
+	if (lab->hand_over)
+		signal(SIGTTOU, SIG_IGN);
 	lab->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (lab->sig_fd < 0) {
 		fprintf(stderr, "vrouter lab: signalfd: %s\n", strerror(errno));
@@ -964,11 +1013,14 @@ run_lab(struct lab *lab)
 	       "--dir %s stop`\n",
 	       (double)(lab_now() - lab->started_ns) / NS_PER_SEC, lab->dir);
 	fflush(stdout);
+	lab->ready = true;
+	give_terminal(lab);
 	while (!lab->stopping)
 		step(lab, 1000);
 	ret = 0;
 out:
 	stop_all(lab);
+	take_terminal(lab);
 	close_all(lab);
 	fprintf(stderr, "lab: stopped\n");
 	return ret;

@@ -156,6 +156,8 @@ struct lab {
 	struct lab_tun tuns[LAB_MAX_TUNS];
 	struct lab_trafgen trafgens[LAB_MAX_TRAFGENS];
 	int console;			/* router on the terminal, or -1 */
+	bool hand_over;			/* console router waits for the terminal */
+	bool ready;			/* the status table is out */
 	int ctl_fd;
 	int sig_fd;
 	bool stopping;
