@@ -59,7 +59,7 @@ SAN_SKIP ?= ikev1_two_routers_rekey|hardening_kill_during_write|hardening_paste_
 test: test-deps build build-san build-fuzz
 	cd $(BUILD) && ctest -j $(CTEST_JOBS) --output-on-failure $(CTEST_ARGS)
 	cd $(SAN_BUILD) && ctest -j $(CTEST_JOBS) -E '$(SAN_SKIP)' --output-on-failure $(CTEST_ARGS)
-	cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure
+	cd $(FUZZ_BUILD) && ctest -j 2 -L fuzz --output-on-failure
 
 # The normal build only, for quick iterations.
 test-fast: test-deps build
