@@ -358,6 +358,9 @@ struct ike_sa *ikev1_initiate(struct ikemgr *ike, uint32_t peer,
 int ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
 		      const struct ike_entry *entry);
 /* Sends a protected DELETE for ESP SPI (host order) over SA. */
+/* Sends an INVALID-SPI notify naming SPI over SA; -1 when it cannot. */
+int ikev1_send_invalid_spi(struct ikemgr *ike, struct ike_sa *sa,
+			   uint32_t spi);
 int ikev1_send_delete_esp(struct ikemgr *ike, struct ike_sa *sa,
 			  const uint32_t *spis, size_t n);
 /* Sends an ISAKMP DELETE for SA and removes it and, with CHILDREN, its

@@ -315,10 +315,12 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 	}
 	sa = ike_find_sa(ike, ev->src);
 	if (sa != NULL && sa->state == IKE_QM_IDLE) {
-		/* As IOS: a DELETE naming the SPI the sender used. */
+		/* An INVALID-SPI notify, then, as IOS, a DELETE naming the
+		 * SPI the sender used. */
 		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, ntohl(ev->src)))
 			log_debug("ISAKMP: (%u):invalid SPI 0x%X from %s: sending delete notify",
 				  sa->conn_id, ev->spi, src);
+		ikev1_send_invalid_spi(ike, sa, ev->spi);
 		ikev1_send_delete_esp(ike, sa, &ev->spi, 1);
 		ike_diag_action(ike, ev, DP_SPI_ACT_DELETE_SENT);
 		return;

@@ -281,6 +281,31 @@ send_notify(struct ikemgr *ike, struct ike_sa *sa, uint16_t type,
 	return send_info(ike, sa, ISAKMP_NP_N, body, b.len);
 }
 
+/*
+ * Sends an INVALID-SPI notify (RFC 2408 3.14.1) naming the ESP SPI that
+ * arrived from the peer and matches no SA here, in the SPI field.
+ */
+int
+ikev1_send_invalid_spi(struct ikemgr *ike, struct ike_sa *sa, uint32_t spi)
+{
+	uint8_t body[16];
+	struct isakmp_buf b;
+
+	if (sa->state != IKE_QM_IDLE)
+		return -1;
+	isakmp_build_start(&b, body, sizeof(body), NULL);
+	isakmp_put32(&b, ISAKMP_DOI_IPSEC);
+	isakmp_put8(&b, ISAKMP_PROTO_ESP);
+	isakmp_put8(&b, 4);
+	isakmp_put16(&b, ISAKMP_N_INVALID_SPI);
+	isakmp_put32(&b, spi);
+	if (b.overflow)
+		return -1;
+	DBG(sa->conn_id, "sending NOTIFY INVALID_SPI protocol 3 for SPI 0x%X",
+	    spi);
+	return send_info(ike, sa, ISAKMP_NP_N, body, b.len);
+}
+
 int
 ikev1_send_delete_esp(struct ikemgr *ike, struct ike_sa *sa,
 		      const uint32_t *spis, size_t n)
@@ -2520,6 +2545,48 @@ handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	}
 }
 
+/*
+ * The peer received ESP on an SPI it does not know, our outbound SPI of
+ * a pair. The pair is deleted (with a DELETE for our inbound SA) and,
+ * for an entry this side may initiate, negotiated again. The SPI is in
+ * the SPI field as RFC 2408 3.14 places it, or in the data from peers
+ * that leave the SPI field empty.
+ */
+static void
+invalid_spi_notify(struct ikemgr *ike, struct ike_sa *sa,
+		   const struct isakmp_notify *n)
+{
+	const struct ike_entry *e;
+	char map[DP_NAME_MAX], ifname[DP_IFNAME_MAX];
+	uint32_t spi, seq;
+
+	if (n->proto != ISAKMP_PROTO_ESP)
+		return;
+	if (n->spi_size == 4)
+		spi = get_be32(n->spi);
+	else if (n->data_len >= 4)
+		spi = get_be32(n->data);
+	else
+		return;
+	for (size_t i = 0; i < ike->nchildren; i++) {
+		const struct ike_child *c = &ike->children[i];
+
+		if (c->peer != sa->peer || c->spi_out != spi)
+			continue;
+		DBG(sa->conn_id, "INVALID_SPI for outbound ESP SPI 0x%X: "
+		    "deleting the pair and negotiating a new one", spi);
+		snprintf(map, sizeof(map), "%s", c->map);
+		snprintf(ifname, sizeof(ifname), "%s", c->ifname);
+		seq = c->map_seq;
+		ikev1_remove_child(ike, i, true);
+		e = ike_config_lookup(ike->config, map, seq, ifname);
+		if (e != NULL && !e->dynamic)
+			ikev1_quick_start(ike, sa, e);
+		return;
+	}
+	DBG(sa->conn_id, "INVALID_SPI for unknown ESP SPI 0x%X ignored", spi);
+}
+
 static void
 handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	      size_t len)
@@ -2548,6 +2615,9 @@ handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 		break;
 	case ISAKMP_N_INITIAL_CONTACT:
 		initial_contact(ike, sa);
+		break;
+	case ISAKMP_N_INVALID_SPI:
+		invalid_spi_notify(ike, sa, &n);
 		break;
 	default:
 		break;
