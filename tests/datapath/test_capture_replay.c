@@ -398,6 +398,26 @@ Test(capture, replayed_twice_logs_replay_error)
 	cr_assert_eq(dpt_log_count(&log_lines, "RECVD_PKT_MAC_ERR"), 0);
 }
 
+/* The replay error limit is per SA: each of two SAs logs its own line. */
+Test(capture, replay_error_logged_per_sa)
+{
+	set_interface("192.1.2.45", true);
+	set_manual_entry("10", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
+			 NULL, "2286188373", KEY_3DES_A, KEY_MD5_A);
+	set_manual_entry("20", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
+			 NULL, "305419896",
+			 "5464649494a4a4c4c4f4f515152525454575758404343454",
+			 "65876587658765876587658765876587");
+	for (int i = 0; i < 3; i++)
+		dpt_replay(&router, "GigabitEthernet1",
+			   "openswan-public-two-1.pcap");
+	cr_assert_eq(sa_counters(0x88447755).replay_failed, 16);
+	cr_assert_eq(sa_counters(0x12345678).replay_failed, 16);
+	cr_assert_eq(dpt_log_count(&log_lines, "%CRYPTO-4-PKT_REPLAY_ERR: "
+				   "decrypt: replay check failed connection "
+				   "id="), 2);
+}
+
 Test(capture, unchanged_sa_keeps_counters)
 {
 	set_interface("192.1.2.45", true);
