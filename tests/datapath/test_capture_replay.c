@@ -265,7 +265,9 @@ Test(capture, fragments_reassembled_then_decap)
 	cr_assert_eq(drops(DP_DROP_REASS_OVERLAP), 0);
 }
 
-Test(capture, two_interleaved_sas_decap)
+/* Configures the two SAs of openswan-public-two-1.pcap, VPN 10 and 20. */
+static void
+set_public_two_sas(void)
 {
 	set_interface("192.1.2.45", true);
 	set_manual_entry("10", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
@@ -274,6 +276,11 @@ Test(capture, two_interleaved_sas_decap)
 			 NULL, "305419896",
 			 "5464649494a4a4c4c4f4f515152525454575758404343454",
 			 "65876587658765876587658765876587");
+}
+
+Test(capture, two_interleaved_sas_decap)
+{
+	set_public_two_sas();
 	dpt_replay(&router, "GigabitEthernet1", "openswan-public-two-1.pcap");
 	check_decaps(0x88447755, 8);
 	check_decaps(0x12345678, 8);
@@ -401,13 +408,7 @@ Test(capture, replayed_twice_logs_replay_error)
 /* The replay error limit is per SA: each of two SAs logs its own line. */
 Test(capture, replay_error_logged_per_sa)
 {
-	set_interface("192.1.2.45", true);
-	set_manual_entry("10", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
-			 NULL, "2286188373", KEY_3DES_A, KEY_MD5_A);
-	set_manual_entry("20", "192.1.2.23", "TS", "esp-3des", "esp-md5-hmac",
-			 NULL, "305419896",
-			 "5464649494a4a4c4c4f4f515152525454575758404343454",
-			 "65876587658765876587658765876587");
+	set_public_two_sas();
 	for (int i = 0; i < 3; i++)
 		dpt_replay(&router, "GigabitEthernet1",
 			   "openswan-public-two-1.pcap");
