@@ -278,6 +278,8 @@ struct ike_child {
 	struct dp_selector selector;	/* the flow it protects */
 	uint64_t decaps;		/* inbound packets when last read */
 	double busy;			/* when decaps last grew */
+	double started;			/* when its Quick Mode began */
+	uint64_t serial;		/* order in which pairs were added */
 };
 
 struct ikemgr {
@@ -312,6 +314,7 @@ struct ikemgr {
 	size_t nqms;
 	struct ike_child *children;
 	size_t nchildren;
+	uint64_t children_added;	/* serial of the last pair added */
 	uint32_t next_conn_id;
 	struct ike_recovery *recoveries;
 	size_t nrecoveries;

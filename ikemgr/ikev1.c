@@ -2007,6 +2007,8 @@ add_child(struct ikemgr *ike, struct ike_sa *sa,
 		.created = now,
 		.expires = now + qm->life_sec,
 		.selector = flow.selector,
+		.started = qm->started,
+		.serial = ++ike->children_added,
 	};
 	snprintf(arr[ike->nchildren - 1].map, DP_NAME_MAX, "%s",
 		 qm->entry.map);
@@ -3010,10 +3012,6 @@ quick_mode_gave_up(struct ikemgr *ike, struct ike_sa *sa,
 /* The peer has moved once the new inbound SA received packets and the
  * old one none for this long. */
 #define REKEY_IDLE_SEC		0.5
-/* Pairs of one flow set up closer together than this come from
- * simultaneous rekeys by both peers. */
-#define REKEY_RACE_SEC		5
-
 static bool
 same_flow(const struct ike_child *x, const struct ike_child *y)
 {
@@ -3035,19 +3033,18 @@ higher_spi(const struct ike_child *c)
 }
 
 /*
- * Returns true when pair Y supersedes pair X of the same flow. Pairs set
- * up at about the same time come from simultaneous rekeys, which each
- * peer completes in the opposite order, so the higher SPI decides: both
- * peers see the same two SPIs and so keep the same pair.
+ * Returns true when pair Y supersedes pair X of the same flow: the later
+ * one, unless their Quick Modes overlapped. Overlapping Quick Modes come
+ * from simultaneous rekeys, which each peer completes in the opposite
+ * order, so there the higher SPI decides: both peers see the same two
+ * SPIs and so keep the same pair.
  */
 static bool
 supersedes(const struct ike_child *y, const struct ike_child *x)
 {
-	if (y->created - x->created >= REKEY_RACE_SEC)
-		return true;
-	if (x->created - y->created >= REKEY_RACE_SEC)
-		return false;
-	return higher_spi(y) > higher_spi(x);
+	if (y->started < x->created && x->started < y->created)
+		return higher_spi(y) > higher_spi(x);
+	return y->serial > x->serial;
 }
 
 /* Returns the packets that inbound SA SPI decrypted, from SAS. */
