@@ -3003,11 +3003,8 @@ quick_mode_gave_up(struct ikemgr *ike, struct ike_sa *sa,
 		 entry->ifname);
 }
 
-/*
- * After a rekey the old IPsec SA pair stays until the peer has moved to
- * the new one, or until this grace period ends, as IOS and strongSwan
- * retire it.
- */
+/* After a rekey the old IPsec SA pair stays until the peer has moved to
+ * the new one, or until this grace period ends. */
 #define REKEY_GRACE_SEC		10
 /* The peer has moved once the new inbound SA received packets and the
  * old one none for this long. */
@@ -3077,11 +3074,11 @@ superseded_by(struct ikemgr *ike, size_t i)
 
 /*
  * Deletes each IPsec SA pair that a newer pair of the same flow
- * superseded, with a DELETE so that the peer removes its side too: once
- * the peer sends on the newer pair and no longer on the old one, or
- * REKEY_GRACE_SEC after the newer pair came up. Without a datapath to
- * read counters from, only the grace period applies. The newest pair of
- * a flow stays until its lifetime ends.
+ * superseded, with a DELETE so that the peer removes its side too. A
+ * pair goes once the peer sends on the newer pair and no longer on the
+ * old one, or REKEY_GRACE_SEC after the newer pair came up. Without a
+ * datapath to read counters from, only the grace period applies. The
+ * newest pair of a flow stays until its lifetime ends.
  */
 static void
 retire_replaced(struct ikemgr *ike, double now)
