@@ -132,7 +132,7 @@ sa_send(struct ikemgr *ike, struct ike_sa *sa, struct ike_retx *retx,
 	transmit(ike, sa->local, sa->peer, sa->lport, sa->pport, sa->natt,
 		 msg, len);
 	if (ike->answering == sa) {
-		/* Kept to answer a retransmission of the message again. */
+		/* Kept so a retransmission of the message gets the same reply. */
 		free(sa->reply);
 		sa->reply = malloc(len);
 		sa->reply_len = sa->reply != NULL ? len : 0;
@@ -1630,7 +1630,8 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 		goto out;
 	retx_clear(&sa->retx);
 	sa->state = IKE_QM_IDLE;
-	/* AM3 gets no answer: a lost one shows as a failed Quick Mode. */
+	/* AM3 has no reply message, so a lost AM3 shows up as a failed
+	 * Quick Mode. */
 	sa_send(ike, sa, NULL, msg, b.len);
 	DBG(sa->conn_id, "SA has been authenticated with %s",
 	    ntoa(sa->peer, (char[INET_ADDRSTRLEN]){ 0 }));
