@@ -318,8 +318,14 @@ read_profiles(struct ikev2_config *c, const struct lyd_node *tree)
 			    p->nmatch == IKE_ENTRY_PEERS)
 				continue;
 			if (parse_addr_mask(v + 8, &p->match_addr[p->nmatch],
-					    &p->match_mask[p->nmatch]))
+					    &p->match_mask[p->nmatch])) {
+				/* `address 0.0.0.0` without a mask matches
+				 * any IPv4 identity on IOS, as in DMVPN
+				 * hub and spoke profiles. */
+				if (p->match_addr[p->nmatch] == 0)
+					p->match_mask[p->nmatch] = 0;
 				p->nmatch++;
+			}
 		}
 	}
 	ly_set_free(set, NULL);
