@@ -185,6 +185,22 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"Check that both peers use the same keys and transform set; "
 		"with manual keys, compare the keys on both ends.",
 	},
+	[LOGMSG_CRYPTO_RECVD_PKT_NOT_IPSEC] = {
+		"CRYPTO", LOG_SEV_WARNINGS, "RECVD_PKT_NOT_IPSEC",
+		"Rec'd packet not an IPSEC packet. (ip) vrf/dest_addr= /%s, "
+		"src_addr= %s, prot= %u",
+		"A clear packet arrived on an interface whose crypto map "
+		"protects that traffic: the mirror image of the packet is "
+		"permitted by the ACL of a static map entry, so the peer "
+		"should have sent it encrypted. The packet was dropped and "
+		"counted as IN_US_CL_V4_PKT_FAILED_POLICY. The message is "
+		"rate-limited to one per minute for each source and "
+		"destination.",
+		"Check that the peer's crypto ACL mirrors this one and that "
+		"its crypto map is applied to the interface facing this "
+		"router. A peer that lost its SAs does not send in clear; a "
+		"peer without the map does.",
+	},
 	[LOGMSG_CRYPTO_ISAKMP_ON_OFF] = {
 		"CRYPTO", LOG_SEV_INFORMATIONAL, "ISAKMP_ON_OFF",
 		"ISAKMP is %s",
@@ -308,6 +324,40 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"or it sent a purge request.",
 		"If the spoke should be up, check its registrations (`show ip "
 		"nhrp traffic`) and the IPsec SAs with it.",
+	},
+	[LOGMSG_CRYPTO_EZVPN_CONNECTION_UP] = {
+		"CRYPTO", LOG_SEV_INFORMATIONAL, "EZVPN_CONNECTION_UP",
+		"(Client) User=%s Group=%s Client_public_addr=%s "
+		"Server_public_addr=%s Assigned_client_addr=%s "
+		"NEM_Remote_Subnets=%s/%s",
+		"The Easy VPN client completed XAUTH, mode config and Quick "
+		"Mode with its server: the tunnel carries traffic. The line "
+		"names the XAUTH user, the group, both public addresses, the "
+		"address the server assigned and the inside network.",
+		"No action is required.",
+	},
+	[LOGMSG_CRYPTO_EZVPN_CONNECTION_DOWN] = {
+		"CRYPTO", LOG_SEV_INFORMATIONAL, "EZVPN_CONNECTION_DOWN",
+		"(Client) User=%s Group=%s Client_public_addr=%s "
+		"Server_public_addr=%s Assigned_client_addr=%s "
+		"NEM_Remote_Subnets=%s/%s",
+		"The Easy VPN client's tunnel went down: its IKE SA was "
+		"deleted (by DPD, by the server's DELETE or INITIAL-CONTACT) "
+		"or the profile changed. With `connect auto` the client "
+		"connects again.",
+		"If the tunnel does not come back, check `show crypto ipsec "
+		"client ezvpn` and debug IKE on both ends.",
+	},
+	[LOGMSG_CRYPTO_IKMP_AUTH_FAIL] = {
+		"CRYPTO", LOG_SEV_INFORMATIONAL, "IKMP_AUTH_FAIL",
+		"Authentication method %u failed with host %s",
+		"The peer failed authentication. Method 65001 is XAUTH after "
+		"a pre-shared key: the Easy VPN client's user name or "
+		"password did not match a local user, and its IKE SA is "
+		"deleted.",
+		"Check the `username` and `password` of the client's ezvpn "
+		"profile against the server's `username` entries and its "
+		"`crypto map NAME client authentication list`.",
 	},
 };
 

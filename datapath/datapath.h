@@ -431,6 +431,7 @@ enum dp_drop {
 	DP_DROP_ESP_IKE_START,		/* ACL permits, no SA negotiated yet */
 	DP_DROP_ESP_INVALID_SA,		/* SA found, but past its lifetime */
 	DP_DROP_ESP_INVALID_IDENT,	/* decrypted, outside the selector */
+	DP_DROP_ESP_CLEAR_POLICY,	/* clear, but a crypto ACL covers it */
 	DP_DROP_IPV4_MALFORMED,		/* bad version, IHL or lengths */
 	DP_DROP_IPV4_NO_ROUTE,
 	DP_DROP_IPV4_TTL,
@@ -849,6 +850,7 @@ enum dp_spi_action {
 	DP_SPI_ACT_NOT_PEER,		/* sender is not a configured peer */
 	/* INVALID_SPI notify and DELETE over an existing IKEv2 SA */
 	DP_SPI_ACT_INVALID_SPI_SENT,
+	DP_SPI_ACT_EZVPN_CLIENT,	/* from our EzVPN server: no recovery */
 };
 
 /*

@@ -314,6 +314,11 @@ int dp_ifstat_index(struct dp *dp, const char *ifname);
 /* 1 when access list NAME permits PKT, 0 when it denies, -1 no match. */
 int dp_acl_permits(const struct dp *dp, const char *name, const uint8_t *pkt,
 		   size_t len);
+/* True when clear packet PKT from INGRESS matches the mirror of a static
+ * crypto map ACL there and must be dropped; LOCAL: it is addressed to
+ * the router. */
+bool dp_clear_policy_fails(const struct dp *dp, const char *ingress,
+			   const uint8_t *pkt, size_t len, bool local);
 /* True when S covers PKT, read as an outbound packet (source local) or
  * as a decrypted inbound one (source remote). */
 bool dp_selector_match(const struct dp_selector *s, bool outbound,

@@ -5,7 +5,7 @@
  * ipsec datapath drops`.
  *
  * NOTE: IpsecInput, IpsecIkeIndicate, Ipv4NoRoute and the feature codes
- * 1, 4, 7, 12, 19, 32, 33 and 116 are the ones IOS XE prints for these
+ * 1, 4, 7, 8, 12, 19, 32, 33 and 116 are the ones IOS XE prints for these
  * causes. The other names and codes follow the IOS XE naming pattern but
  * were not seen in real output. Their codes are numbered from 200 upward
  * so they cannot clash with real ones.
@@ -51,6 +51,8 @@ static const struct drop_name names[DP_DROP_COUNT] = {
 	    { "IpsecInput", 1, "IN_V4_PKT_HIT_INVALID_SA" },
 	[DP_DROP_ESP_INVALID_IDENT] =
 	    { "IpsecInput", 209, "IN_V4_PKT_INVALID_IDENT" },
+	[DP_DROP_ESP_CLEAR_POLICY] =
+	    { "IpsecInput", 8, "IN_US_CL_V4_PKT_FAILED_POLICY" },
 	[DP_DROP_IPV4_MALFORMED] = { "Ipv4Malformed", 0, NULL },
 	[DP_DROP_IPV4_NO_ROUTE] = { "Ipv4NoRoute", 0, NULL },
 	[DP_DROP_IPV4_TTL] = { "Ipv4TtlExceeded", 0, NULL },

@@ -308,6 +308,52 @@ crypto_match(const struct dp *dp, const char *egress, const uint8_t *pkt,
 	return -1;
 }
 
+/*
+ * True when a clear packet that came in on INGRESS should have arrived
+ * encrypted: a static crypto map entry of INGRESS has an ACL that
+ * permits the packet's mirror image, which is the traffic the peer
+ * protects towards us. IOS drops such a packet and logs
+ * RECVD_PKT_NOT_IPSEC. IKE and ESP in UDP to the router itself pass, so
+ * that an ACL naming the peers' own addresses cannot block negotiation.
+ */
+bool
+dp_clear_policy_fails(const struct dp *dp, const char *ingress,
+		      const uint8_t *pkt, size_t len, bool local)
+{
+	size_t hlen = (size_t)(pkt[0] & 0xf) * 4;
+	uint8_t mirror[60 + 4];
+	size_t mlen = hlen;
+	bool ports = (pkt[9] == 6 || pkt[9] == 17) && len >= hlen + 4;
+
+	if (local && pkt[9] == 17 && len >= hlen + 4) {
+		uint16_t dport = dp_get16(pkt + hlen + 2);
+
+		if (dport == 500 || dport == 4500)
+			return false;
+	}
+	memcpy(mirror, pkt, hlen);
+	memcpy(mirror + 12, pkt + 16, 4);
+	memcpy(mirror + 16, pkt + 12, 4);
+	if (len >= hlen + 4) {
+		memcpy(mirror + hlen, pkt + hlen, 4);
+		if (ports) {
+			memcpy(mirror + hlen, pkt + hlen + 2, 2);
+			memcpy(mirror + hlen + 2, pkt + hlen, 2);
+		}
+		mlen += 4;
+	}
+	for (size_t i = 0; i < dp->cfg.n_maps; i++) {
+		const struct dp_map_cfg *m = &dp->cfg.maps[i];
+
+		if (m->dynamic || m->acl[0] == '\0' ||
+		    strcmp(m->ifname, ingress) != 0)
+			continue;
+		if (dp_acl_permits(dp, m->acl, mirror, mlen) == 1)
+			return true;
+	}
+	return false;
+}
+
 /* ---- output ---- */
 
 static int

@@ -212,6 +212,33 @@ report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 		raise_invalid_spi(dp, ifname, src, dst, spi, udp);
 }
 
+/*
+ * Drops a clear packet that a crypto map of its ingress interface says
+ * should have come in encrypted, and logs RECVD_PKT_NOT_IPSEC once a minute per
+ * source and destination through the invalid-SPI log limiter (SPI 0,
+ * which no SA has).
+ */
+static __attribute__((noinline)) void
+not_ipsec(struct dp *dp, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	uint32_t src, dst;
+
+	dp_drop(dp, DP_DROP_ESP_CLEAR_POLICY, len);
+	memcpy(&src, pkt + 12, 4);
+	memcpy(&dst, pkt + 16, 4);
+	if (dp_limiter_exhausted(dp->log_lim, now) ||
+	    !dp_limiter_allow(dp->log_lim, src, dst, 0, now)) {
+		dp->suppressed_pending++;
+		return;
+	}
+	inet_ntop(AF_INET, pkt + 12, s, sizeof(s));
+	inet_ntop(AF_INET, pkt + 16, d, sizeof(d));
+	log_msg(LOGMSG_CRYPTO_RECVD_PKT_NOT_IPSEC,
+		"Rec'd packet not an IPSEC packet. (ip) vrf/dest_addr= /%s, "
+		"src_addr= %s, prot= %u", d, s, pkt[9]);
+}
+
 static enum dp_drop
 esp_status_drop(enum dp_esp_status st)
 {
@@ -525,6 +552,11 @@ dp_input_ip(struct dp *dp, const char *ifname, uint8_t *pkt, size_t len,
 
 	memcpy(&dst, pkt + 16, 4);
 	local = dp_local_if(dp, dst);
+	if (depth == 0 && pkt[9] != PROTO_ESP && dp->cfg.n_maps != 0 &&
+	    dp_clear_policy_fails(dp, ifname, pkt, len, local >= 0)) {
+		not_ipsec(dp, pkt, len, now);
+		return;
+	}
 	if (local < 0) {
 		dp_forward(dp, ifname, pkt, len, depth);
 		return;

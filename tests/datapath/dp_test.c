@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
 #include "dp_test.h"
 
 const char *
@@ -191,6 +193,17 @@ dpt_replay(struct dpt_router *r, const char *ifname, const char *file)
 	cr_assert(dp_replay(r->dp, ifname, path, err, sizeof(err)) == 0,
 		  "dp_replay: %s", err);
 	dp_sync(r->dp);
+}
+
+void
+dpt_input(struct dpt_router *r, const char *ifname, const uint8_t *pkt,
+	  size_t len)
+{
+	const uint8_t *pkts[1] = { pkt };
+	size_t lens[1] = { len };
+
+	cr_assert_eq(dp_input_batch(r->dp, ifname, DLT_RAW, pkts, lens, 1,
+				    dp_now_ns()), 0);
 }
 
 uint64_t

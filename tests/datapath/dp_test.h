@@ -66,6 +66,10 @@ void dpt_commit(struct dpt_router *r, const char *const *pairs);
 /* Replays FILE (below cases/external/pcap) into IFNAME and waits. */
 void dpt_replay(struct dpt_router *r, const char *ifname, const char *file);
 
+/* Feeds one raw IPv4 packet into IFNAME of R's datapath. */
+void dpt_input(struct dpt_router *r, const char *ifname, const uint8_t *pkt,
+	       size_t len);
+
 /* Sum of the drop counters whose QFP global name is NAME. */
 uint64_t dpt_global_drops(struct dp *dp, const char *name);
 
