@@ -1,7 +1,7 @@
 /*
  * IKEv2: crypto ikev2 proposal, policy, keyring (with its peer blocks)
- * and profile, their sub-mode commands, crypto ikev2 dpd and crypto
- * ikev2 cookie-challenge. Names that
+ * and profile, their sub-mode commands, crypto ikev2 dpd, crypto ikev2
+ * cookie-challenge and crypto ikev2 fragmentation. Names that
  * one object gives another (a policy's proposal, a profile's keyring) are
  * kept even when that object does not exist yet, as IOS does.
  */
@@ -287,6 +287,24 @@ cookie_challenge(struct vty *vty, const struct cmd_args *args)
 	return cc_commit(&t);
 }
 
+/* crypto ikev2 fragmentation [mtu N] */
+static enum cmd_result
+fragmentation(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, IKEV2 "fragmentation");
+	if (cmd_has(args, "no"))
+		return cc_commit(&t);
+	if (cmd_arg(args, "mtu") != NULL)
+		cc_set(&t, cmd_arg(args, "mtu"), IKEV2 "fragmentation/mtu");
+	else
+		cc_set(&t, NULL, IKEV2 "fragmentation");
+	return cc_commit(&t);
+}
+
 #define H_NO "Negate a command or set its defaults\n"
 #define H_IKEV2 "Encryption module\nConfigure IKEv2 Options\n"
 #define H_OBJ "Define IKEV2 proposals\nDefine IKEV2 policies\n" \
@@ -317,6 +335,12 @@ static const struct cmd_def defs_config[] = {
 	  cookie_challenge, 0, 0 },
 	{ "no$no crypto ikev2 cookie-challenge [LINE]", H_NO H_IKEV2
 	  "Enable cookie challenge\nValues", cookie_challenge, 0, 0 },
+	{ "crypto ikev2 fragmentation [mtu <68-1500>$mtu]", H_IKEV2
+	  "Enable IKEv2 fragmentation\nSet the MTU of IKEv2 fragments\n"
+	  "Largest IP datagram of a fragment in octets (default 576)",
+	  fragmentation, 0, 0 },
+	{ "no$no crypto ikev2 fragmentation [LINE]", H_NO H_IKEV2
+	  "Enable IKEv2 fragmentation\nValues", fragmentation, 0, 0 },
 };
 
 static const struct cmd_def defs_proposal[] = {

@@ -130,8 +130,17 @@ write_detail(struct vty *vty, const struct ike_sa_info *sa)
 			sa->dpd_interval, sa->dpd_retry);
 	else
 		vty_out(vty, "      DPD configured for 0 seconds, retry 0\n");
-	vty_out(vty, "      Fragmentation not  configured.\n");
+	/* NOTE: the two fragmentation lines follow a third-party IOS XE
+	 * emulation, not a capture. The MTU in use excludes the IP and UDP
+	 * headers. */
+	if (sa->frag_mtu != 0)
+		vty_out(vty, "      IETF Std Fragmentation  enabled.\n");
+	else
+		vty_out(vty, "      Fragmentation not  configured.\n");
 	vty_out(vty, "      Dynamic Route Update: disabled\n");
+	if (sa->frag_mtu != 0)
+		vty_out(vty, "      IETF Std Fragmentation MTU in use: %u bytes.\n",
+			sa->frag_mtu - 28u);
 	vty_out(vty, "      Extended Authentication not configured.\n");
 	vty_out(vty, "      NAT-T is %s\n", sa->natt ? "detected  outside" :
 		"not detected");

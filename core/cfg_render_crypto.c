@@ -353,6 +353,13 @@ cfg_render_ikev2(FILE *f, const struct lyd_node *tree)
 	each(f, tree, M "crypto/ikev2/profile", ikev2_profile);
 	if (tree && (v = cfg_node_val(tree, M "crypto/ikev2/cookie-challenge")))
 		fprintf(f, "crypto ikev2 cookie-challenge %s\n!\n", v);
+	if (tree && cfg_node_has(tree, M "crypto/ikev2/fragmentation")) {
+		v = cfg_node_val(tree, M "crypto/ikev2/fragmentation/mtu");
+		if (v != NULL)
+			fprintf(f, "crypto ikev2 fragmentation mtu %s\n!\n", v);
+		else
+			fprintf(f, "crypto ikev2 fragmentation\n!\n");
+	}
 	if (tree && (v = cfg_node_val(tree, M "crypto/ikev2/dpd/interval")))
 		fprintf(f, "crypto ikev2 dpd %s %s %s\n!\n", v,
 			cfg_node_val(tree, M "crypto/ikev2/dpd/retry"),

@@ -145,6 +145,10 @@ struct ike_v2_stats {
 	uint64_t delete_rx;
 	uint64_t dropped;		/* malformed or not authenticated */
 	uint64_t cookie_tx;		/* IKE_SA_INIT responses with a COOKIE */
+	uint64_t frag_tx;		/* Encrypted Fragment payloads sent */
+	uint64_t frag_rx;		/* received and authenticated */
+	uint64_t frag_reassembled;	/* messages put together from them */
+	uint64_t frag_dropped;		/* malformed, duplicate or forged */
 };
 void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
 
@@ -198,6 +202,8 @@ struct ike_sa_info {
 	uint32_t local_msgid;		/* next request of ours */
 	uint32_t remote_msgid;		/* next request expected */
 	uint16_t dpd_interval, dpd_retry;	/* seconds; 0: no DPD */
+	uint16_t frag_mtu;		/* RFC 7383 fragmentation in use with
+					 * this MTU; 0: not negotiated */
 };
 
 /* Copies every IKE SA into a malloc'd array (free() it). Returns the

@@ -5,6 +5,7 @@
  * The exchanges are in ikev2_auth.c and ikev2_child.c.
  */
 #include "ikemgr/ikev2_sa.h"
+#include "ikemgr/ikev2_frag.h"
 
 #include "core/debug.h"
 #include "core/log.h"
@@ -41,6 +42,7 @@ free_sa(struct v2_sa *sa)
 	free(sa->init_r);
 	free(sa->req);
 	free(sa->resp);
+	ikev2_frag_free(sa);
 	memset(sa, 0, sizeof(*sa));
 	free(sa);
 }
@@ -163,9 +165,10 @@ count_msg(struct ikemgr *ike, const uint8_t *msg, bool tx)
 		(response ? st->rx_res : st->rx_req)[x]++;
 }
 
-void
-ikev2_transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
-	       size_t len)
+/* Sends one datagram of SA to its peer. */
+static void
+send_datagram(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
+	      size_t len)
 {
 	struct dp_ike_packet *pkt;
 
@@ -180,7 +183,6 @@ ikev2_transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 		.natt = sa->natt, .len = (uint16_t)len,
 	};
 	memcpy(pkt->data, msg, len);
-	count_msg(ike, msg, true);
 	if (debug_on_peer(DEBUG_CRYPTO_IKEV2_PACKET, sa->peer)) {
 		char p[INET_ADDRSTRLEN];
 
@@ -191,6 +193,26 @@ ikev2_transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 	if (ike->io.send(ike->io_ctx, pkt) < 0)
 		DBG(sa, "send failed: queue full");
 	free(pkt);
+}
+
+/* Sends MSG, as RFC 7383 fragments when SA uses them and it is too big
+ * for their MTU. A retransmission fragments the message again. */
+void
+ikev2_transmit(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
+	       size_t len)
+{
+	struct ikev2_frags frags;
+
+	if (len == 0 || len > DP_IKE_MSG_MAX)
+		return;
+	count_msg(ike, msg, true);
+	if (ikev2_frag_split(ike, sa, msg, len, &frags) == 0) {
+		send_datagram(ike, sa, msg, len);
+		return;
+	}
+	for (size_t i = 0; i < frags.n; i++)
+		send_datagram(ike, sa, frags.buf + frags.off[i], frags.len[i]);
+	ikev2_frags_free(&frags);
 }
 
 uint8_t *
@@ -504,6 +526,63 @@ same_request(const struct v2_sa *sa, const uint8_t *msg, size_t len)
 	return memcmp(h, sa->req_hash, 20) == 0;
 }
 
+/* Records where SA's peer sent from and dispatches its decrypted message
+ * M with header H, a request or a response. */
+static void
+deliver(struct ikemgr *ike, struct v2_sa *sa, const struct dp_ike_packet *pkt,
+	const struct ikev2_hdr *h, const struct ikev2_msg *m)
+{
+	sa->last_rx = ike_now(ike);
+	sa->lport = pkt->dport;
+	sa->pport = pkt->sport;
+	sa->natt = pkt->natt;
+	if (h->flags & IKEV2_FLAG_R) {
+		dispatch_response(ike, sa, m);
+	} else {
+		sa->peer_msgid++;
+		request_hash(pkt->data, h->length, sa->req_hash);
+		dispatch_request(ike, sa, h->exchange, m, h->msgid);
+	}
+}
+
+/*
+ * Takes fragment MSG of SA's peer (RFC 7383). Returns false to count it
+ * as dropped. Of a request already answered only fragment 1 brings the
+ * response again (RFC 7383 2.6.1). The other fragments are ignored.
+ */
+static bool
+input_fragment(struct ikemgr *ike, struct v2_sa *sa,
+	       const struct dp_ike_packet *pkt, const struct ikev2_hdr *h,
+	       uint8_t *msg)
+{
+	bool response = (h->flags & IKEV2_FLAG_R) != 0;
+	struct ikev2_msg m = { .n = 0 };
+	uint8_t *plain = NULL, first;
+	size_t plain_len;
+	int ret;
+
+	if (!response && h->msgid + 1 == sa->peer_msgid && sa->resp != NULL) {
+		ret = ikev2_frag_number(ike, sa, h, msg);
+		if (ret == 1)
+			ikev2_transmit(ike, sa, sa->resp, sa->resp_len);
+		return ret >= 0;
+	}
+	if ((!response && h->msgid != sa->peer_msgid) ||
+	    (response && (sa->req == NULL || h->msgid != sa->req_msgid)))
+		return false;
+	ret = ikev2_frag_input(ike, sa, h, msg, &plain, &plain_len, &first);
+	if (ret <= 0)
+		return ret == 0;
+	count_msg(ike, msg, false);
+	if (ikev2_parse_chain(first, plain, plain_len, 0, &m) < 0) {
+		free(plain);
+		return false;
+	}
+	deliver(ike, sa, pkt, h, &m);
+	free(plain);
+	return true;
+}
+
 void
 ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 {
@@ -521,7 +600,9 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	msg = ikev2_dup_msg(pkt->data, h.length);
 	if (msg == NULL)
 		return;
-	count_msg(ike, msg, false);
+	/* Fragments count once their message is reassembled. */
+	if (h.next != IKEV2_NP_SKF)
+		count_msg(ike, msg, false);
 	if (h.exchange == IKEV2_IKE_SA_INIT) {
 		handle_init(ike, pkt, &h, msg);
 		free(msg);
@@ -533,6 +614,12 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	    (sa->state == V2_DEAD && !response) ||
 	    memcmp(sa->spir, h.spir, 8) != 0)
 		goto drop;
+	if (h.next == IKEV2_NP_SKF) {
+		if (!input_fragment(ike, sa, pkt, &h, msg))
+			goto drop;
+		free(msg);
+		return;
+	}
 	if (!response && h.msgid + 1 == sa->peer_msgid && sa->resp != NULL) {
 		/* Only the very request we answered gets the answer again. */
 		if (!same_request(sa, msg, h.length))
@@ -552,17 +639,7 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	    ikev2_parse_chain(m.sk_next, plain, plain_len,
 			      (size_t)(plain - msg), &m) < 0)
 		goto drop;
-	sa->last_rx = ike_now(ike);
-	sa->lport = pkt->dport;
-	sa->pport = pkt->sport;
-	sa->natt = pkt->natt;
-	if (response) {
-		dispatch_response(ike, sa, &m);
-	} else {
-		sa->peer_msgid++;
-		request_hash(pkt->data, h.length, sa->req_hash);
-		dispatch_request(ike, sa, h.exchange, &m, h.msgid);
-	}
+	deliver(ike, sa, pkt, &h, &m);
 	free(msg);
 	return;
 drop:
@@ -636,6 +713,7 @@ ikev2_timers(struct ikemgr *ike, double now)
 	while (st != NULL && i < st->nsas) {
 		struct v2_sa *sa = st->sas[i];
 
+		ikev2_frag_expire(sa, now);
 		if (!retransmit_due(ike, sa, now) ||
 		    (sa->state != V2_READY && sa->state != V2_DEAD &&
 		     now - sa->created > NEGOTIATION_SEC) ||
@@ -796,6 +874,7 @@ fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	o->remote_msgid = sa->peer_msgid;
 	o->dpd_interval = sa->dpd_interval;
 	o->dpd_retry = sa->dpd_retry;
+	o->frag_mtu = sa->frag_mtu;
 }
 
 int

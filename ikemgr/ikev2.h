@@ -23,6 +23,7 @@
 #define IKEV2_NP_TSI		44
 #define IKEV2_NP_TSR		45
 #define IKEV2_NP_SK		46
+#define IKEV2_NP_SKF		53	/* Encrypted Fragment, RFC 7383 */
 
 /* Exchange types and header flags. */
 #define IKEV2_IKE_SA_INIT	34
@@ -73,6 +74,7 @@
 #define IKEV2_N_COOKIE		16390
 #define IKEV2_N_USE_TRANSPORT_MODE 16391
 #define IKEV2_N_REKEY_SA	16393
+#define IKEV2_N_FRAGMENTATION_SUPPORTED 16430	/* RFC 7383 */
 
 #define IKEV2_ID_IPV4_ADDR	1
 #define IKEV2_ID_FQDN		2
@@ -117,6 +119,9 @@ struct ikev2_profile {
 	bool dpd_periodic;
 };
 
+/* The MTU of `crypto ikev2 fragmentation` without `mtu N`, as on IOS. */
+#define IKEV2_FRAG_MTU_DEFAULT	576
+
 struct ikev2_config {
 	struct ikev2_proposal *proposals;	/* in policy order */
 	size_t nproposals;
@@ -130,6 +135,9 @@ struct ikev2_config {
 	/* crypto ikev2 cookie-challenge: half-open SAs from which
 	 * IKE_SA_INIT gets a COOKIE challenge; 0: never. */
 	uint16_t cookie_challenge;
+	/* crypto ikev2 fragmentation [mtu N]: the largest IP datagram of
+	 * a fragment in octets; 0: fragmentation not configured. */
+	uint16_t frag_mtu;
 };
 
 /* Derives the IKEv2 config of RUNNING; NULL when out of memory. Without
@@ -209,6 +217,16 @@ size_t ikev2_seal(const struct ikev2_algs *a, const struct ikev2_keys *k,
 int ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	       bool from_initiator, uint8_t *msg, size_t len, size_t sk_hdr,
 	       uint8_t **plain, size_t *plain_len);
+
+/* ikev2_seal() and ikev2_open() for an Encrypted Fragment payload, whose
+ * header has four more octets (Fragment Number, Total Fragments) that the
+ * integrity check and the AES-GCM AAD cover (RFC 7383 2.5). */
+size_t ikev2_seal_skf(const struct ikev2_algs *a, const struct ikev2_keys *k,
+		      bool initiator, uint8_t *msg, size_t len, size_t cap,
+		      size_t sk_body);
+int ikev2_open_skf(const struct ikev2_algs *a, const struct ikev2_keys *k,
+		   bool from_initiator, uint8_t *msg, size_t len,
+		   size_t skf_hdr, uint8_t **plain, size_t *plain_len);
 
 /* IV octets of the SK payload of ENCR. */
 size_t ikev2_iv_len(uint16_t encr);

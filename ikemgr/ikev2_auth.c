@@ -4,6 +4,7 @@
  * (2.15), INITIAL_CONTACT and the first child SA.
  */
 #include "ikemgr/ikev2_sa.h"
+#include "ikemgr/ikev2_frag.h"
 
 #include "core/debug.h"
 #include "core/log.h"
@@ -129,6 +130,7 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa, bool fresh)
 	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->ni, sa->ni_len);
 	add_nat_d(&b, sa, zero);
+	ikev2_frag_offer(&b, c);
 	len = ikev2_build_end(&b);
 	if (len == 0)
 		return;
@@ -330,6 +332,7 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	}
 	sa->nr_len = V2_NONCE_LEN;
 	check_nat(sa, h, m, pkt);
+	ikev2_frag_negotiate(sa, c, m);
 	if (compute_keys(sa, kep->body, kep->len) < 0) {
 		ikev2_remove_sa(ike, sa, false);
 		atomic_fetch_add(&ike->packets_dropped, 1);
@@ -342,6 +345,8 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	ikev2_add(&b, IKEV2_NP_KE, ke, ke_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, sa->nr, sa->nr_len);
 	add_nat_d(&b, sa, sa->spir);
+	if (sa->frag_mtu != 0)
+		ikev2_frag_offer(&b, c);
 	len = ikev2_build_end(&b);
 	if (len == 0 || sa->init_i == NULL) {
 		ikev2_remove_sa(ike, sa, false);
@@ -561,6 +566,7 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 	if (!ikev2_read_nonce(m, sa->nr, &sa->nr_len))
 		goto drop;
 	check_nat(sa, h, m, pkt);
+	ikev2_frag_negotiate(sa, c, m);
 	if (compute_keys(sa, kep->body, kep->len) < 0)
 		goto drop;
 	sa->init_r = ikev2_dup_msg(pkt->data, h->length);

@@ -493,6 +493,9 @@ take_over(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
 	nsa->dpd_interval = old->dpd_interval;
 	nsa->dpd_retry = old->dpd_retry;
 	nsa->dpd_periodic = old->dpd_periodic;
+	/* RFC 7383 2.3: a rekeyed IKE SA keeps the fragmentation support
+	 * negotiated in IKE_SA_INIT. */
+	nsa->frag_mtu = old->frag_mtu;
 	if (children)
 		move_children(ike, old, nsa);
 	ikev2_established(ike, nsa);

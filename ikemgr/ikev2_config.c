@@ -332,6 +332,26 @@ read_profiles(struct ikev2_config *c, const struct lyd_node *tree)
 	return 0;
 }
 
+/* Reads `crypto ikev2 fragmentation [mtu N]` into C->frag_mtu. */
+static void
+read_fragmentation(struct ikev2_config *c, const struct lyd_node *running)
+{
+	struct ly_set *set = NULL;
+
+	if (lyd_find_xpath(running, MOD "crypto/ikev2/fragmentation",
+			   &set) != LY_SUCCESS)
+		return;
+	if (set->count > 0) {
+		const struct lyd_node *mtu = lyd_child(set->dnodes[0]);
+
+		c->frag_mtu = IKEV2_FRAG_MTU_DEFAULT;
+		for (; mtu != NULL; mtu = mtu->next)
+			if (strcmp(mtu->schema->name, "mtu") == 0)
+				c->frag_mtu = (uint16_t)atoi(lyd_get_value(mtu));
+	}
+	ly_set_free(set, NULL);
+}
+
 struct ikev2_config *
 ikev2_config_derive(const struct lyd_node *running)
 {
@@ -361,6 +381,8 @@ ikev2_config_derive(const struct lyd_node *running)
 				lyd_get_value(set->dnodes[0]));
 		ly_set_free(set, NULL);
 	}
+	if (running != NULL)
+		read_fragmentation(c, running);
 	return c;
 fail:
 	ikev2_config_free(c);

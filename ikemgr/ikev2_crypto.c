@@ -273,10 +273,16 @@ put_len32(uint8_t *p, size_t v)
 	p[3] = (uint8_t)v;
 }
 
-size_t
-ikev2_seal(const struct ikev2_algs *a, const struct ikev2_keys *k,
-	   bool initiator, uint8_t *msg, size_t len, size_t cap,
-	   size_t sk_body)
+/* SK and SKF payloads: generic payload header, and for SKF the Fragment
+ * Number and Total Fragments fields. */
+#define SK_HDR_LEN	4
+#define SKF_HDR_LEN	8
+
+/* Seals an SK or SKF payload whose header of HDR_LEN octets sits just
+ * before the IV; see ikev2_seal(). */
+static size_t
+seal(const struct ikev2_algs *a, const struct ikev2_keys *k, bool initiator,
+     uint8_t *msg, size_t len, size_t cap, size_t sk_body, size_t hdr_len)
 {
 	bool aead = a->encr == IKEV2_ENCR_AES_GCM_16;
 	size_t ivl = ikev2_iv_len(a->encr);
@@ -291,15 +297,16 @@ ikev2_seal(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	if (pad == bs)
 		pad = 0;
 	total = len + pad + 1 + icv;
-	if (ivl == 0 || total > cap || sk_body < ISAKMP_HDR_LEN + 4 + ivl)
+	if (ivl == 0 || total > cap || sk_body < ISAKMP_HDR_LEN + hdr_len + ivl)
 		return 0;
 	if (ike_random(iv, ivl) < 0 || ike_random(msg + len, pad) < 0)
 		return 0;
 	msg[len + pad] = (uint8_t)pad;
-	put_len(msg + sk_body - ivl - 2, total - (sk_body - ivl - 4));
+	put_len(msg + sk_body - ivl - hdr_len + 2,
+		total - (sk_body - ivl - hdr_len));
 	put_len32(msg + 24, total);
 	if (aead) {
-		/* AAD: the IKE header and the SK payload header. */
+		/* AAD: the IKE header and the SK or SKF payload header. */
 		return gcm(ek, k->encr_len, iv, msg, sk_body - ivl,
 			   msg + sk_body, plain + pad + 1,
 			   msg + total - icv, true) < 0 ? 0 : total;
@@ -319,10 +326,28 @@ ikev2_seal(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	return total;
 }
 
-int
-ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
-	   bool from_initiator, uint8_t *msg, size_t len, size_t sk_hdr,
-	   uint8_t **plain, size_t *plain_len)
+size_t
+ikev2_seal(const struct ikev2_algs *a, const struct ikev2_keys *k,
+	   bool initiator, uint8_t *msg, size_t len, size_t cap,
+	   size_t sk_body)
+{
+	return seal(a, k, initiator, msg, len, cap, sk_body, SK_HDR_LEN);
+}
+
+size_t
+ikev2_seal_skf(const struct ikev2_algs *a, const struct ikev2_keys *k,
+	       bool initiator, uint8_t *msg, size_t len, size_t cap,
+	       size_t sk_body)
+{
+	return seal(a, k, initiator, msg, len, cap, sk_body, SKF_HDR_LEN);
+}
+
+/* Opens an SK or SKF payload with a header of HDR_LEN octets at
+ * MSG+SK_HDR; see ikev2_open(). */
+static int
+open_payload(const struct ikev2_algs *a, const struct ikev2_keys *k,
+	     bool from_initiator, uint8_t *msg, size_t len, size_t sk_hdr,
+	     size_t hdr_len, uint8_t **plain, size_t *plain_len)
 {
 	bool aead = a->encr == IKEV2_ENCR_AES_GCM_16;
 	size_t ivl = ikev2_iv_len(a->encr);
@@ -330,20 +355,20 @@ ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	size_t icv = aead ? GCM_ICV : ikev2_integ_icv_len(a->integ);
 	const uint8_t *ek = from_initiator ? k->sk_ei : k->sk_er;
 	const uint8_t *ak = from_initiator ? k->sk_ai : k->sk_ar;
-	size_t pl_len, body = sk_hdr + 4 + ivl, clen;
-	uint8_t *iv = msg + sk_hdr + 4, ivc[16], mac[IKE_HASH_MAX];
+	size_t pl_len, body = sk_hdr + hdr_len + ivl, clen;
+	uint8_t *iv = msg + sk_hdr + hdr_len, ivc[16], mac[IKE_HASH_MAX];
 
-	if (sk_hdr + 4 > len || ivl == 0)
+	if (sk_hdr + hdr_len > len || ivl == 0)
 		return -1;
 	pl_len = (size_t)msg[sk_hdr + 2] << 8 | msg[sk_hdr + 3];
 	/* The SK payload must be the last one and end the message. */
-	if (sk_hdr + pl_len != len || pl_len < 4 + ivl + icv + 1)
+	if (sk_hdr + pl_len != len || pl_len < hdr_len + ivl + icv + 1)
 		return -1;
 	clen = len - body - icv;
 	if (clen == 0 || clen % bs != 0)
 		return -1;
 	if (aead) {
-		if (gcm(ek, k->encr_len, iv, msg, sk_hdr + 4, msg + body,
+		if (gcm(ek, k->encr_len, iv, msg, sk_hdr + hdr_len, msg + body,
 			clen, msg + len - icv, false) < 0)
 			return -1;
 	} else {
@@ -363,4 +388,22 @@ ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	*plain = msg + body;
 	*plain_len = clen - 1 - msg[body + clen - 1];
 	return 0;
+}
+
+int
+ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
+	   bool from_initiator, uint8_t *msg, size_t len, size_t sk_hdr,
+	   uint8_t **plain, size_t *plain_len)
+{
+	return open_payload(a, k, from_initiator, msg, len, sk_hdr, SK_HDR_LEN,
+			    plain, plain_len);
+}
+
+int
+ikev2_open_skf(const struct ikev2_algs *a, const struct ikev2_keys *k,
+	       bool from_initiator, uint8_t *msg, size_t len, size_t skf_hdr,
+	       uint8_t **plain, size_t *plain_len)
+{
+	return open_payload(a, k, from_initiator, msg, len, skf_hdr,
+			    SKF_HDR_LEN, plain, plain_len);
 }

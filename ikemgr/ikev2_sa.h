@@ -128,6 +128,12 @@ struct v2_sa {
 
 	double created, established, expires, last_rx;
 	uint32_t child_sas;
+	/* RFC 7383 fragmentation: the MTU our fragments are sized for once
+	 * both ends announced IKEV2_FRAGMENTATION_SUPPORTED; 0: not in
+	 * use. The peer's fragmented request [0] and response [1] being
+	 * reassembled, or NULL. */
+	uint16_t frag_mtu;
+	struct v2_frag_rx *frag_rx[2];
 	/* The responder's COOKIE, returned in each IKE_SA_INIT retry. */
 	uint8_t cookie[64];
 	size_t cookie_len;
