@@ -143,6 +143,8 @@ side_send(void *ctx, const struct dp_ike_packet *pkt)
 	/* The peer behind a NAT is reached at the NAT's address. */
 	if (drop || (pkt->dst != s->peer->addr && pkt->dst != s->peer->nat_addr))
 		return 0;
+	if (s->on_send != NULL && !s->on_send(s, pkt))
+		return 0;
 	in = malloc(sizeof(*in));
 	if (in == NULL)
 		return -1;
@@ -259,6 +261,7 @@ side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
 	s->nat_addr = 0;
 	s->natt_sent = 0;
 	s->keepalives_sent = 0;
+	s->on_send = NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	ike_set_transport(s->ike, &side_transport, s);
 	ike_set_clock(s->ike, test_clock, test_clock_ctx);

@@ -52,7 +52,44 @@ struct ikt_side {
 	struct dp_ike_packet last;	/* the last message it sent */
 	uint64_t installs;		/* dp_sa_install_n calls */
 	size_t sent_at_first_install;	/* messages sent before it */
+	/* Called in the sender's manager thread for each message that is
+	 * not lost otherwise; false loses it. NULL: none. */
+	bool (*on_send)(struct ikt_side *s, const struct dp_ike_packet *pkt);
 };
+
+/*
+ * The IKEv2 config of a side at ME with a crypto map to PEER for LNET/24
+ * to RNET/24: AES-CBC-256, SHA-256 and group 14, a pre-shared key, and
+ * EXTRA lines in the profile.
+ */
+#define IKT_V2_SIDE(me, peer, lnet, rnet, extra) \
+	"crypto ikev2 proposal PROP\n" \
+	" encryption aes-cbc-256\n" \
+	" integrity sha256\n" \
+	" group 14\n" \
+	"crypto ikev2 policy POL\n" \
+	" proposal PROP\n" \
+	"crypto ikev2 keyring KR\n" \
+	" peer P\n" \
+	"  address " peer "\n" \
+	"  pre-shared-key s3cret\n" \
+	"crypto ikev2 profile PROF\n" \
+	" match identity remote address " peer " 255.255.255.255\n" \
+	" authentication remote pre-share\n" \
+	" authentication local pre-share\n" \
+	" keyring local KR\n" \
+	extra \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n" \
+	"ip access-list extended VPN\n" \
+	" permit ip " lnet " 0.0.0.255 " rnet " 0.0.0.255\n" \
+	"crypto map CMAP 10 ipsec-isakmp\n" \
+	" set peer " peer "\n" \
+	" set transform-set TS\n" \
+	" set ikev2-profile PROF\n" \
+	" match address VPN\n" \
+	"interface GigabitEthernet1\n" \
+	" ip address " me " 255.255.255.0\n" \
+	" crypto map CMAP\n"
 
 /* Makes managers created from now on read CLOCK instead of the
  * monotonic clock (NULL restores it). */

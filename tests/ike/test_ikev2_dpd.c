@@ -131,43 +131,14 @@ check_on_demand(const char *cfg_a, const char *cfg_b)
 	cr_assert(ikt_wait(&a, &b, both_pairs, 1), "the SAs went");
 }
 
-#define V2_SIDE(me, peer, lnet, rnet, dpd) \
-	"crypto ikev2 proposal PROP\n" \
-	" encryption aes-cbc-256\n" \
-	" integrity sha256\n" \
-	" group 14\n" \
-	"crypto ikev2 policy POL\n" \
-	" proposal PROP\n" \
-	"crypto ikev2 keyring KR\n" \
-	" peer P\n" \
-	"  address " peer "\n" \
-	"  pre-shared-key s3cret\n" \
-	"crypto ikev2 profile PROF\n" \
-	" match identity remote address " peer " 255.255.255.255\n" \
-	" authentication remote pre-share\n" \
-	" authentication local pre-share\n" \
-	" keyring local KR\n" \
-	dpd \
-	"crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n" \
-	"ip access-list extended VPN\n" \
-	" permit ip " lnet " 0.0.0.255 " rnet " 0.0.0.255\n" \
-	"crypto map CMAP 10 ipsec-isakmp\n" \
-	" set peer " peer "\n" \
-	" set transform-set TS\n" \
-	" set ikev2-profile PROF\n" \
-	" match address VPN\n" \
-	"interface GigabitEthernet1\n" \
-	" ip address " me " 255.255.255.0\n" \
-	" crypto map CMAP\n"
-
 Test(ikev2_dpd, on_demand_watches_esp, .fini = teardown)
 {
 	struct ike_v2_stats st;
 
-	check_on_demand(V2_SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0",
-				"192.168.2.0", " dpd 10 2 on-demand\n"),
-			V2_SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0",
-				"192.168.1.0", ""));
+	check_on_demand(IKT_V2_SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0",
+				    "192.168.2.0", " dpd 10 2 on-demand\n"),
+			IKT_V2_SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0",
+				    "192.168.1.0", ""));
 	ike_get_v2_stats(a.ike, &st);
 	cr_assert_eq(st.tx_req[IKE_V2_INFORMATIONAL], 1);
 }
@@ -206,10 +177,10 @@ Test(ikev2_dpd, periodic_ignores_esp, .fini = teardown)
 {
 	memset(&esp, 0, sizeof(esp));
 	ikt_set_clock(fake_clock, NULL);
-	ikt_pair_start(&a, V2_SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0",
-				   "192.168.2.0", " dpd 10 2 periodic\n"),
-		       &b, V2_SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0",
-				   "192.168.1.0", ""));
+	ikt_pair_start(&a, IKT_V2_SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0",
+				       "192.168.2.0", " dpd 10 2 periodic\n"),
+		       &b, IKT_V2_SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0",
+				       "192.168.1.0", ""));
 	ike_set_traffic_source(a.ike, fake_traffic, NULL);
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
 	cr_assert(ikt_wait(&a, &b, both_pairs, 10), "no SA pair");
