@@ -378,8 +378,15 @@ class Lab:
                              child_life=None, loglevel=2,
                              ike_proposals="aes128-sha256-modp2048",
                              esp_proposals="aes128-sha256,"
-                                           "aes128-sha256-modp2048"):
+                                           "aes128-sha256-modp2048",
+                             fragmentation="yes", fragment_size=None):
+        """FRAGMENTATION is the connection's `fragmentation` (yes, no,
+        accept or force). FRAGMENT_SIZE sets charon.fragment_size, the
+        largest IP datagram of a fragment charon sends (its own default
+        without it)."""
         d = self.dir
+        frag_size = (f"\n  fragment_size = {fragment_size}"
+                     if fragment_size else "")
         os.makedirs(os.path.join(d, "run"), exist_ok=True)
         for sub in ("x509", "x509ca", "x509ocsp", "x509aa", "x509ac",
                     "x509crl", "pubkey", "private", "rsa", "ecdsa", "bliss",
@@ -396,7 +403,7 @@ class Lab:
   install_virtual_ip = no
   retransmit_tries = 3
   retransmit_timeout = 1.0
-  retransmit_base = 1.5
+  retransmit_base = 1.5{frag_size}
   filelog {{
     main {{
       path = {d}/charon.log
@@ -439,6 +446,7 @@ swanctl {{
     encap = yes
     mobike = no
     aggressive = no
+    fragmentation = {fragmentation}
     proposals = {ike_proposals}
     dpd_delay = {dpd_delay}
     rekey_time = {ike_rekey}
