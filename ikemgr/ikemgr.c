@@ -681,6 +681,7 @@ thread_main(void *arg)
 				ikev2_input(ike, pkt);
 			else
 				ikev1_input(ike, pkt);
+			mark_handled(ike, 1);
 		}
 		while (msgq_pop(ike->events, &ev)) {
 			take_pending_config(ike);
@@ -791,7 +792,13 @@ ike_post_packet(void *arg, const struct dp_ike_packet *pkt)
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
-	msgq_push(ike->packets, pkt);
+	/* Counted before the push, so the thread never marks it handled
+	 * before ike_sync() can see it posted. */
+	pthread_mutex_lock(&ike->sync_lock);
+	ike->posted++;
+	pthread_mutex_unlock(&ike->sync_lock);
+	if (!msgq_push(ike->packets, pkt))
+		mark_handled(ike, 1);
 }
 
 int

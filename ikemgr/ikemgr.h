@@ -50,7 +50,8 @@ struct ike_stats {
 };
 void ike_get_stats(struct ikemgr *ike, struct ike_stats *out);
 
-/* Blocks until every event queued before this call has been handled. */
+/* Blocks until every event and IKE message queued before this call has
+ * been handled. */
 void ike_sync(struct ikemgr *ike);
 
 /* Capacity of the event queue; ike_post_invalid_spi() drops beyond it. */
