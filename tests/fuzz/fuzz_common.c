@@ -1,5 +1,6 @@
 #include "fuzz_common.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,70 @@ fz_router_open(struct router *r, bool dp_thread)
 		fprintf(stderr, "fuzz: cannot start the router's parts\n");
 		abort();
 	}
+}
+
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dp_ike_packet captured;
+static size_t captured_count;
+
+static int
+capture_ike(void *ctx, const struct dp_ike_packet *pkt)
+{
+	(void)ctx;
+	pthread_mutex_lock(&capture_lock);
+	captured = *pkt;
+	captured_count++;
+	pthread_mutex_unlock(&capture_lock);
+	return 0;
+}
+
+const struct ike_transport fz_capture = {
+	.send = capture_ike,
+	.install = fz_install_nothing,
+	.remove = fz_remove_nothing,
+};
+
+size_t
+fz_sent_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&capture_lock);
+	n = captured_count;
+	pthread_mutex_unlock(&capture_lock);
+	return n;
+}
+
+bool
+fz_last_sent(struct dp_ike_packet *out)
+{
+	bool any;
+
+	pthread_mutex_lock(&capture_lock);
+	any = captured_count > 0;
+	if (any)
+		*out = captured;
+	pthread_mutex_unlock(&capture_lock);
+	return any;
+}
+
+void
+fz_post(struct router *r, const uint8_t *data, size_t size, uint16_t port)
+{
+	struct dp_ike_packet pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	inet_pton(AF_INET, "10.1.1.1", &pkt.src);
+	inet_pton(AF_INET, "10.10.1.2", &pkt.dst);
+	pkt.sport = pkt.dport = port;
+	pkt.natt = port == 4500;
+	snprintf(pkt.ifname, sizeof(pkt.ifname), "GigabitEthernet1");
+	if (size > sizeof(pkt.data))
+		size = sizeof(pkt.data);
+	memcpy(pkt.data, data, size);
+	pkt.len = (uint16_t)size;
+	ike_post_packet(r->ike, &pkt);
+	ike_sync(r->ike);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include "core/router.h"
 
+struct dp_ike_packet;
 struct dp_sa_cfg;
 struct ike_transport;
 
@@ -45,6 +46,26 @@ int fz_remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
  */
 void fz_ike_open(struct router *r, const struct ike_transport *t,
 		 const char *text);
+
+/*
+ * A transport that keeps a copy of the last message the manager sent
+ * and counts them, for fz_ike_open().
+ */
+extern const struct ike_transport fz_capture;
+
+/* Messages sent through fz_capture so far. */
+size_t fz_sent_count(void);
+
+/* Copies the last message sent through fz_capture; false before any. */
+bool fz_last_sent(struct dp_ike_packet *out);
+
+/*
+ * Posts SIZE octets of DATA to R's IKE manager as a UDP message from the
+ * peer 10.1.1.1 to 10.10.1.2 on PORT (4500 with the non-ESP marker
+ * already stripped), and returns once the manager has handled it.
+ */
+void fz_post(struct router *r, const uint8_t *data, size_t size,
+	     uint16_t port);
 
 /* Applies IOS config lines and aborts when any line is rejected. */
 void fz_router_config(struct router *r, const char *text);

@@ -17,11 +17,9 @@
  * Every IKE SA is cleared after each input, so each starts afresh.
  */
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "datapath/datapath.h"
 #include "fuzz_common.h"
@@ -65,28 +63,6 @@ static const uint8_t mm1[] = {
 static struct router router;
 static uint64_t counter;
 
-/* The last message the manager sent, written by its thread. */
-static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dp_ike_packet reply;
-static bool replied;
-
-static int
-keep_reply(void *ctx, const struct dp_ike_packet *pkt)
-{
-	(void)ctx;
-	pthread_mutex_lock(&reply_lock);
-	reply = *pkt;
-	replied = true;
-	pthread_mutex_unlock(&reply_lock);
-	return 0;
-}
-
-static const struct ike_transport capture = {
-	.send = keep_reply,
-	.install = fz_install_nothing,
-	.remove = fz_remove_nothing,
-};
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int
@@ -94,62 +70,27 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fz_ike_open(&router, &capture, setup_config);
+	fz_ike_open(&router, &fz_capture, setup_config);
 	return 0;
 }
 
-static uint64_t
-dropped(void)
+/* Posts DATA from the peer on PORT; returns whether the manager sent a
+ * message while it handled it, and that message in REPLY. */
+static bool
+post(const uint8_t *data, size_t size, uint16_t port,
+     struct dp_ike_packet *reply)
 {
-	struct ike_counters c;
+	size_t count = fz_sent_count();
 
-	ike_get_counters(router.ike, &c);
-	return c.packets_dropped;
-}
-
-/*
- * Posts DATA from the peer and waits until the manager replied or counted
- * a drop, for at most WAIT_US microseconds: packets have a queue of their
- * own, which ike_sync() does not wait for. A message that the manager
- * ignores without counting it takes the whole wait.
- */
-static void
-post(const uint8_t *data, size_t size, uint16_t port, long wait_us)
-{
-	struct dp_ike_packet pkt;
-	uint64_t drops = dropped();
-	bool done = false;
-
-	memset(&pkt, 0, sizeof(pkt));
-	inet_pton(AF_INET, "10.1.1.1", &pkt.src);
-	inet_pton(AF_INET, "10.10.1.2", &pkt.dst);
-	pkt.sport = pkt.dport = port;
-	pkt.natt = port == 4500;
-	snprintf(pkt.ifname, sizeof(pkt.ifname), "GigabitEthernet1");
-	if (size > sizeof(pkt.data))
-		size = sizeof(pkt.data);
-	memcpy(pkt.data, data, size);
-	pkt.len = (uint16_t)size;
-	pthread_mutex_lock(&reply_lock);
-	replied = false;
-	pthread_mutex_unlock(&reply_lock);
-	ike_post_packet(router.ike, &pkt);
-	for (long i = 0; i < wait_us / 100 && !done; i++) {
-		pthread_mutex_lock(&reply_lock);
-		done = replied;
-		pthread_mutex_unlock(&reply_lock);
-		if (!done && dropped() == drops)
-			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
-		else
-			done = true;
-	}
-	ike_sync(router.ike);
+	fz_post(&router, data, size, port);
+	return fz_sent_count() != count && fz_last_sent(reply);
 }
 
 /* Starts Main Mode with a fresh cookie; fills RCOOKIE from MM2. */
 static bool
 start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
 {
+	static struct dp_ike_packet reply;
 	uint8_t msg[sizeof(mm1)];
 	bool ok;
 
@@ -159,13 +100,10 @@ start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
 		icookie[2 + i] = (uint8_t)(counter >> (8 * i));
 	memcpy(msg, mm1, sizeof(mm1));
 	memcpy(msg, icookie, 8);
-	/* MM2 takes no DH work, so two seconds means no answer at all. */
-	post(msg, sizeof(msg), 500, 2000000);
-	pthread_mutex_lock(&reply_lock);
-	ok = replied && reply.len >= 28 && memcmp(reply.data, icookie, 8) == 0;
+	ok = post(msg, sizeof(msg), 500, &reply) && reply.len >= 28 &&
+	     memcmp(reply.data, icookie, 8) == 0;
 	if (ok)
 		memcpy(rcookie, reply.data + 8, 8);
-	pthread_mutex_unlock(&reply_lock);
 	return ok;
 }
 
@@ -173,31 +111,27 @@ start_main_mode(uint8_t icookie[8], uint8_t rcookie[8])
 static bool
 initiate_main_mode(uint8_t icookie[8])
 {
+	static struct dp_ike_packet sent;
+	size_t count = fz_sent_count();
 	uint32_t peer;
-	bool ok = false;
+	bool ok;
 
 	inet_pton(AF_INET, "10.1.1.1", &peer);
-	pthread_mutex_lock(&reply_lock);
-	replied = false;
-	pthread_mutex_unlock(&reply_lock);
 	if (ike_initiate(router.ike, peer) < 0)
 		return false;
+	/* The manager sends MM1 while it handles the request. */
 	ike_sync(router.ike);
-	for (int i = 0; i < 20000 && !ok; i++) {
-		pthread_mutex_lock(&reply_lock);
-		ok = replied && reply.len >= 28 && reply.data[18] == 2;
-		if (ok)
-			memcpy(icookie, reply.data, 8);
-		pthread_mutex_unlock(&reply_lock);
-		if (!ok)
-			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
-	}
+	ok = fz_sent_count() != count && fz_last_sent(&sent) &&
+	     sent.len >= 28 && sent.data[18] == 2;
+	if (ok)
+		memcpy(icookie, sent.data, 8);
 	return ok;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct dp_ike_packet reply;
 	uint8_t icookie[8], rcookie[8], *msg;
 
 	if (size < 1)
@@ -208,7 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(msg, data + 1, size - 1);
 	switch (data[0] % 4) {
 	case 0:
-		post(msg, size - 1, 500, 5000);
+		post(msg, size - 1, 500, &reply);
 		break;
 	case 1:
 		if (!start_main_mode(icookie, rcookie)) {
@@ -226,22 +160,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(msg + 8, rcookie, 8);
 			msg[18] = 2;	/* Main Mode */
 		}
-		post(msg, size - 1, 500, 5000);
+		post(msg, size - 1, 500, &reply);
 		break;
 	case 2:
-		post(msg, size - 1, 4500, 5000);
+		post(msg, size - 1, 4500, &reply);
 		break;
 	default:
 		if (!initiate_main_mode(icookie)) {
-			fprintf(stderr, "fuzz_ike: ike_initiate() sent no MM1 "
-				"within 2 s\n");
+			fprintf(stderr, "fuzz_ike: ike_initiate() sent no "
+				"MM1\n");
 			abort();
 		}
 		if (size - 1 >= 20) {
 			memcpy(msg, icookie, 8);
 			msg[18] = 2;	/* Main Mode */
 		}
-		post(msg, size - 1, 500, 5000);
+		post(msg, size - 1, 500, &reply);
 		break;
 	}
 	(void)ike_clear(router.ike, IKE_CLEAR_ISAKMP, 0, 0);

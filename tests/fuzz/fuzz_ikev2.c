@@ -12,11 +12,8 @@
  * Every IKEv2 SA is cleared after each input, so each starts afresh.
  */
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "datapath/datapath.h"
 #include "fuzz_common.h"
@@ -54,28 +51,6 @@ static const char setup_config[] =
 static struct router router;
 static uint64_t counter;
 
-/* Whether the manager sent anything since the last post, written by its
- * thread. */
-static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool replied;
-
-static int
-note_reply(void *ctx, const struct dp_ike_packet *pkt)
-{
-	(void)ctx;
-	(void)pkt;
-	pthread_mutex_lock(&reply_lock);
-	replied = true;
-	pthread_mutex_unlock(&reply_lock);
-	return 0;
-}
-
-static const struct ike_transport capture = {
-	.send = note_reply,
-	.install = fz_install_nothing,
-	.remove = fz_remove_nothing,
-};
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int
@@ -83,56 +58,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fz_ike_open(&router, &capture, setup_config);
+	fz_ike_open(&router, &fz_capture, setup_config);
 	return 0;
-}
-
-static uint64_t
-handled(void)
-{
-	struct ike_counters c;
-	struct ike_v2_stats s;
-
-	ike_get_counters(router.ike, &c);
-	ike_get_v2_stats(router.ike, &s);
-	return c.packets_dropped + s.rx_req[IKE_V2_SA_INIT];
-}
-
-/*
- * Posts DATA from the peer and waits until the manager replied, counted
- * a drop or counted an IKE_SA_INIT request, for at most 50 ms: packets
- * have a queue of their own, which ike_sync() does not wait for.
- */
-static void
-post(const uint8_t *data, size_t size)
-{
-	struct dp_ike_packet pkt;
-	uint64_t before = handled();
-	bool done = false;
-
-	memset(&pkt, 0, sizeof(pkt));
-	inet_pton(AF_INET, "10.1.1.1", &pkt.src);
-	inet_pton(AF_INET, "10.10.1.2", &pkt.dst);
-	pkt.sport = pkt.dport = 500;
-	snprintf(pkt.ifname, sizeof(pkt.ifname), "GigabitEthernet1");
-	if (size > sizeof(pkt.data))
-		size = sizeof(pkt.data);
-	memcpy(pkt.data, data, size);
-	pkt.len = (uint16_t)size;
-	pthread_mutex_lock(&reply_lock);
-	replied = false;
-	pthread_mutex_unlock(&reply_lock);
-	ike_post_packet(router.ike, &pkt);
-	for (int i = 0; i < 500 && !done; i++) {
-		pthread_mutex_lock(&reply_lock);
-		done = replied;
-		pthread_mutex_unlock(&reply_lock);
-		if (!done && handled() == before)
-			nanosleep(&(struct timespec){ 0, 100000 }, NULL);
-		else
-			done = true;
-	}
-	ike_sync(router.ike);
 }
 
 int
@@ -148,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (data[0] % 2 == 0) {
 		memcpy(msg, data + 1, size - 1);
-		post(msg, size - 1);
+		fz_post(&router, msg, size - 1, 500);
 	} else {
 		counter++;
 		memcpy(msg, "fz2", 3);
@@ -161,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = htonl((uint32_t)(HDR_LEN + size - 2));
 		memcpy(msg + 24, &len, 4);
 		memcpy(msg + HDR_LEN, data + 2, size - 2);
-		post(msg, HDR_LEN + size - 2);
+		fz_post(&router, msg, HDR_LEN + size - 2, 500);
 	}
 	(void)ike_clear(router.ike, IKE_CLEAR_IKEV2, 0, 0);
 	free(msg);
