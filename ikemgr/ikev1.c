@@ -2198,12 +2198,16 @@ check_qm_hash(const struct ike_sa *sa, const struct ike_qm *qm, bool second,
 	return equal_ct(want, h->body, h->len);
 }
 
-/* The end of the last payload of M: what HASH(1) and HASH(2) cover. */
+/* The end of the last payload of M: what HASH(1) and HASH(2) cover.
+ * NULL for a message without payloads, which has no HASH to check. */
 static const uint8_t *
 payload_end(const struct isakmp_msg *m)
 {
-	const struct isakmp_pl *last = &m->pl[m->n - 1];
+	const struct isakmp_pl *last;
 
+	if (m->n == 0)
+		return NULL;
+	last = &m->pl[m->n - 1];
 	return last->body + last->len;
 }
 
