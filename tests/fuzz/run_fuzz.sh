@@ -18,7 +18,7 @@ log=$work/$harness.log
 mkdir -p "$corpus" "$crashes"
 python3 "$here/seeds.py" "$harness" "$work/seeds/$harness" >/dev/null
 case $harness in
-dp_input|isakmp|ike|ikev2|pcap) dict=$here/ike.dict ;;
+dp_input|isakmp|ike|ikev2|ike_enc|ikev2_enc|pcap) dict=$here/ike.dict ;;
 *) dict=$here/ios.dict ;;
 esac
 # Every config line is a commit that the datapath and the IKE manager

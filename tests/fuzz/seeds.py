@@ -266,6 +266,120 @@ def ikev2_builtin():
     return [b"\1" + bytes([33]) + chain, b"\0" + hdr + chain]
 
 
+def chain(payloads):
+    """A payload chain from (type, body) or (type, body, critical) tuples,
+    the generic header being the same in both IKE versions."""
+    out = b""
+    for i, p in enumerate(payloads):
+        nxt = payloads[i + 1][0] if i + 1 < len(payloads) else 0
+        flags = 0x80 if len(p) > 2 and p[2] else 0
+        out += struct.pack("!BBH", nxt, flags, 4 + len(p[1])) + p[1]
+    return out
+
+
+def v1_qm1_payloads(spi=0x1234):
+    """QM1 after the HASH: one ESP AES-128/HMAC-SHA-1 tunnel proposal
+    (RFC 2407 4.5 attributes), a nonce and the peer's and the router's
+    subnets as ID payloads."""
+    attrs = struct.pack("!HH", 0x8001, 1) + struct.pack("!HHI", 2, 4, 3600)
+    attrs += struct.pack("!HHHHHH", 0x8004, 1, 0x8005, 2, 0x8006, 128)
+    transform = struct.pack("!BBHBBH", 0, 0, 8 + len(attrs), 1, 12, 0) + attrs
+    proposal = struct.pack("!BBHBBBBI", 0, 0, 12 + len(transform), 1, 3, 4,
+                           1, spi) + transform
+    sa = struct.pack("!II", 1, 1) + proposal
+    idci = bytes([4, 0, 0, 0, 192, 168, 1, 0, 255, 255, 255, 0])
+    idcr = bytes([4, 0, 0, 0, 192, 168, 2, 0, 255, 255, 255, 0])
+    return [(1, sa), (10, b"\x5a" * 32), (5, idci), (5, idcr)]
+
+
+def ike_enc_builtin():
+    """fuzz_ike_enc inputs: case, options, first payload, message ID and
+    a plaintext chain; option 1 makes the harness write the hash."""
+    def seed(case, opts, payloads, msgid=0):
+        return (bytes([case, opts, payloads[0][0]]) +
+                struct.pack("!I", msgid) + chain(payloads))
+    hash1 = (8, b"\0" * 20)
+    id_peer = (5, bytes([1, 17, 1, 0xF4, 10, 1, 1, 1]))
+    initial_contact = struct.pack("!IBBH", 1, 1, 16, 24578) + b"\0" * 16
+    r_u_there = struct.pack("!IBBH", 1, 1, 16, 36136) + b"\0" * 16 + \
+        struct.pack("!I", 7)
+    delete_esp = struct.pack("!IBBHI", 1, 3, 4, 1, 0xDEADBEEF)
+    delete_isakmp = struct.pack("!IBBH", 1, 1, 16, 1) + b"\0" * 16
+    invalid_spi = struct.pack("!IBBHI", 1, 3, 4, 11, 0xDEADBEEF)
+    return [
+        seed(0, 1, [id_peer, (8, b"\0" * 20)]),
+        seed(0, 1, [id_peer, (8, b"\0" * 20), (11, initial_contact)]),
+        seed(0, 0, [id_peer, (8, b"\0" * 20)]),
+        seed(1, 1, [hash1] + v1_qm1_payloads()),
+        seed(1, 1, [hash1] + v1_qm1_payloads()[:2]),
+        seed(2, 1, [hash1, (11, r_u_there)]),
+        seed(2, 1, [hash1, (12, delete_esp)]),
+        seed(2, 1, [hash1, (12, delete_isakmp)]),
+        seed(2, 1, [hash1, (11, invalid_spi)]),
+        seed(2, 1, [hash1, (11, initial_contact)]),
+    ]
+
+
+def v2_esp_sa(spi=0x2345):
+    """One ESP proposal: AES-CBC-256, HMAC-SHA-256-128, no ESN."""
+    transforms = (struct.pack("!BBHBBHHH", 3, 0, 12, 1, 0, 12, 0x800E, 256) +
+                  struct.pack("!BBHBBH", 3, 0, 8, 3, 0, 12) +
+                  struct.pack("!BBHBBH", 0, 0, 8, 5, 0, 0))
+    return struct.pack("!BBHBBBBI", 0, 0, 12 + len(transforms), 1, 3, 4, 3,
+                       spi) + transforms
+
+
+def v2_ts(net):
+    """A TSi or TSr body: 192.168.NET.0 to .255, every protocol and port."""
+    return struct.pack("!BBBBBBHHH", 1, 0, 0, 0, 7, 0, 16, 0, 0xFFFF) + \
+        bytes([192, 168, net, 0, 192, 168, net, 255])
+
+
+def ikev2_enc_builtin():
+    """fuzz_ikev2_enc inputs: case, options, first payload, message ID,
+    exchange and a plaintext chain; option 1 makes the harness write the
+    AUTH value."""
+    def seed(case, opts, payloads):
+        first = payloads[0][0] if payloads else 0
+        return bytes([case, opts, first]) + b"\0" * 5 + chain(payloads)
+    idi = (35, bytes([1, 0, 0, 0, 10, 1, 1, 1]))
+    auth = (39, bytes([2, 0, 0, 0]) + b"\0" * 32)
+    child = [(33, v2_esp_sa()), (40, b"\x33" * 32), (44, v2_ts(1)),
+             (45, v2_ts(2))]
+    child_resp = [(33, v2_esp_sa()), (40, b"\x44" * 32), (44, v2_ts(2)),
+                  (45, v2_ts(1))]
+    rekey_sa = (41, struct.pack("!BBHI", 3, 4, 16393, 0x2345))
+    # The IKE_SA_INIT proposal's transforms with group 19, and an SPI.
+    ike_rekey = struct.pack("!BBHBBBB", 0, 0, 52, 1, 1, 8, 4) + \
+        b"newspi!!" + ikev2_sa_init_payloads()[12:46] + b"\0\x13"
+    ke19 = (34, struct.pack("!HH", 19, 0) + b"\x04" * 64)
+    initial_contact = (41, struct.pack("!BBH", 0, 0, 16384))
+    delete_esp = (42, struct.pack("!BBHI", 3, 4, 1, 0xDEADBEEF))
+    delete_ike = (42, struct.pack("!BBH", 1, 0, 0))
+    invalid_spi = (41, struct.pack("!BBHI", 0, 0, 11, 0xDEADBEEF))
+    unknown_critical = (200, b"\1\2\3\4", True)
+    unknown = (200, b"\1\2\3\4")
+    return [
+        seed(0, 1, [idi, auth] + child),
+        seed(0, 1, [idi, auth, initial_contact] + child),
+        seed(0, 1, [idi, auth]),
+        seed(0, 0, [idi, auth] + child),
+        seed(1, 0, child),
+        seed(1, 0, [rekey_sa] + child),
+        seed(1, 0, [(33, ike_rekey), (40, b"\x55" * 32), ke19]),
+        seed(2, 0, []),
+        seed(2, 0, [delete_esp]),
+        seed(2, 0, [delete_ike]),
+        seed(2, 0, [invalid_spi]),
+        seed(2, 0, [unknown_critical]),
+        seed(2, 0, [unknown, delete_esp]),
+        seed(3, 0, []),
+        seed(3, 0, [delete_esp]),
+        seed(4, 0, child_resp),
+        seed(4, 0, [(41, struct.pack("!BBH", 0, 0, 14))]),
+    ]
+
+
 def builtin(harness):
     if harness == "dp_input":
         return dp_builtin()
@@ -275,6 +389,10 @@ def builtin(harness):
         return ike_builtin()
     if harness == "ikev2":
         return ikev2_builtin()
+    if harness == "ike_enc":
+        return ike_enc_builtin()
+    if harness == "ikev2_enc":
+        return ikev2_enc_builtin()
     if harness == "pcap":
         return [pcap_file(101, [p[3:] for p in dp_builtin()[:8]])]
     if harness == "cli":

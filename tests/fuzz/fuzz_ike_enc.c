@@ -1,0 +1,94 @@
+/*
+ * The IKEv1 responder fed encrypted messages: for each input the harness
+ * runs Main Mode with the manager as the peer 10.1.1.1 (fuzz_peer.c),
+ * then encrypts the input's payload chain with the keys of that
+ * exchange and posts it.
+ *
+ * Input: seven octets of header, then the plaintext payload chain.
+ *   0: the case: 0, MM5 after MM4 (encrypted with the phase 1 IV
+ *      chain); 1, a Quick Mode QM1 after phase 1; 2, an Informational
+ *      after phase 1 (both with the phase 2 IV of their message ID);
+ *   1: options: 0x01 writes the right HASH_I (MM5) or HASH(1) (the
+ *      others) into the chain's HASH payload; 0x02 takes the message
+ *      ID from octets 3 to 6, else MM5 has 0 and the others 0x4655a001;
+ *   2: the first payload type, the header's next payload;
+ *   3-6: the message ID, big-endian.
+ * Every IKE and IPsec SA is cleared after each input.
+ *
+ * NOTE: the manager's cookies, nonces and DH keys are random, so two
+ * runs of one input differ in those values, never in the plaintext.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "fuzz_peer.h"
+#include "ikemgr/isakmp.h"
+
+#define IN_HDR		7
+#define OPT_FIX_HASH	0x01
+#define OPT_MSGID	0x02
+#define DEFAULT_MSGID	0x4655a001u
+
+static struct router router;
+static uint64_t serial;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_ike_open(&router, &fz_capture, fz_config_v1);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t msg[FZ_MSG_MAX];
+	static const uint8_t exchanges[3] = {
+		ISAKMP_XCHG_IDPROT, ISAKMP_XCHG_QUICK, ISAKMP_XCHG_INFO,
+	};
+	struct fz_v1 peer;
+	uint8_t *chain, first, opts, exchange;
+	size_t len, n;
+	uint32_t msgid;
+
+	if (size < IN_HDR || size - IN_HDR > FZ_MSG_MAX - 64)
+		return 0;
+	exchange = exchanges[data[0] % 3];
+	opts = data[1];
+	first = data[2];
+	msgid = (uint32_t)data[3] << 24 | (uint32_t)data[4] << 16 |
+		(uint32_t)data[5] << 8 | data[6];
+	if (!(opts & OPT_MSGID))
+		msgid = exchange == ISAKMP_XCHG_IDPROT ? 0 : DEFAULT_MSGID;
+	len = size - IN_HDR;
+	chain = malloc(len + 1);
+	if (chain == NULL)
+		abort();
+	memcpy(chain, data + IN_HDR, len);
+
+	if (!fz_v1_to_mm4(&peer, &router, ++serial) ||
+	    (exchange != ISAKMP_XCHG_IDPROT && !fz_v1_mm5(&peer))) {
+		fprintf(stderr, "fuzz_ike_enc: Main Mode with the manager "
+			"failed before the input\n");
+		abort();
+	}
+	if ((opts & OPT_FIX_HASH) && exchange == ISAKMP_XCHG_IDPROT)
+		fz_v1_fix_hash_i(&peer, first, chain, len);
+	else if (opts & OPT_FIX_HASH)
+		fz_v1_fix_hash1(&peer, msgid, first, chain, len);
+	n = fz_v1_seal(&peer, exchange, msgid, first, chain, len, msg,
+		       sizeof(msg));
+	if (n > 0)
+		fz_post(&router, msg, n, 500);
+
+	(void)ike_clear(router.ike, IKE_CLEAR_SESSION, 0, 0);
+	fz_v1_free(&peer);
+	free(chain);
+	return 0;
+}

@@ -1,0 +1,174 @@
+/*
+ * An IKE peer for the harnesses and the hardening tests. It negotiates
+ * as 10.1.1.1 on UDP 500, with the pre-shared key FZ_PSK, with the
+ * manager of a router that fz_ike_open() built. Then it encrypts and
+ * authenticates payload chains of the caller's choosing with the keys
+ * it negotiated. The algorithms are fixed: AES-128-CBC, SHA-1 and DH
+ * group 19 for IKEv1, and AES-256-CBC, SHA-256 and DH group 19 for
+ * IKEv2.
+ */
+#ifndef VR_TESTS_FUZZ_FUZZ_PEER_H
+#define VR_TESTS_FUZZ_FUZZ_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/router.h"
+#include "ikemgr/ikev2.h"
+#include "ikemgr/ikev2_msg.h"
+
+#define FZ_PSK		"FuzzPeerKey"
+#define FZ_PEER		"10.1.1.1"
+#define FZ_LOCAL	"10.10.1.2"
+
+/*
+ * The IOS configs the peer fits, one for each IKE version: a crypto map
+ * entry for the peer (with the IKEv2 profile PROF in fz_config_v2) that
+ * protects 192.168.2.0/24, the router's side, to 192.168.1.0/24.
+ */
+extern const char fz_config_v1[];
+extern const char fz_config_v2[];
+
+/* Room for one message, the IKE maximum the datapath hands over. */
+#define FZ_MSG_MAX	DP_IKE_MSG_MAX
+
+/* ---- IKEv1 Main Mode and the exchanges protected by it ---- */
+
+struct fz_v1 {
+	struct router *r;
+	uint8_t icookie[8], rcookie[8];
+	struct ike_dh *dh;
+	uint8_t gxi[IKE_DH_MAX], gxr[IKE_DH_MAX];
+	size_t gx_len;
+	uint8_t ni[32], nr[IKE_NONCE_LEN + 32];
+	size_t ni_len, nr_len;
+	uint8_t sai_b[64];		/* the SA payload body of MM1 */
+	size_t sai_len;
+	struct ike_keys keys;
+	uint8_t iv[IKE_BLOCK_MAX];	/* the phase 1 CBC chain */
+	uint8_t p1_last[IKE_BLOCK_MAX];	/* last block of MM6 */
+};
+
+/*
+ * Runs MM1 to MM4 with R's manager, with initiator cookie "fz1" and
+ * SERIAL, and derives the phase 1 keys. Returns false, with the reason
+ * on stderr, when the manager does not reply as a responder must.
+ */
+bool fz_v1_to_mm4(struct fz_v1 *p, struct router *r, uint64_t serial);
+
+/* Frees the DH key of P. */
+void fz_v1_free(struct fz_v1 *p);
+
+/*
+ * Writes into the first HASH payload of the chain CHAIN (first payload
+ * FIRST) the HASH_I that MM5 needs over the chain's first ID payload,
+ * when both exist and the HASH body has the hash's length.
+ */
+void fz_v1_fix_hash_i(const struct fz_v1 *p, uint8_t first, uint8_t *chain,
+		      size_t len);
+
+/*
+ * Writes HASH(1) of a Quick Mode or Informational message MSGID (RFC
+ * 2409 5.5 and 5.7) into the chain's first payload, when that is a HASH
+ * of the hash's length, over the payloads after it.
+ */
+void fz_v1_fix_hash1(const struct fz_v1 *p, uint32_t msgid, uint8_t first,
+		     uint8_t *chain, size_t len);
+
+/*
+ * Builds into OUT an encrypted message of EXCHANGE with MSGID whose
+ * plaintext is CHAIN (first payload FIRST), zero-padded to the block.
+ * Main Mode continues the phase 1 CBC chain (updating it); other
+ * exchanges use the phase 2 IV of MSGID. Returns the length, 0 when it
+ * does not fit CAP.
+ */
+size_t fz_v1_seal(struct fz_v1 *p, uint8_t exchange, uint32_t msgid,
+		  uint8_t first, const uint8_t *chain, size_t len,
+		  uint8_t *out, size_t cap);
+
+/* Sends a valid MM5 and reads MM6; false when phase 1 did not end. */
+bool fz_v1_mm5(struct fz_v1 *p);
+
+/*
+ * Decrypts the manager's message PKT of exchange Quick Mode or
+ * Informational in place with the phase 2 IV of its message ID. Returns
+ * the plaintext length after the header, or 0.
+ */
+size_t fz_v1_open_p2(const struct fz_v1 *p, struct dp_ike_packet *pkt);
+
+/* A valid QM1 chain without its HASH(1) (the harness fixes it), for
+ * SPI (host order). Returns its length; the first payload is a HASH. */
+size_t fz_v1_qm1_chain(const struct fz_v1 *p, uint32_t spi, uint8_t *out,
+		       size_t cap);
+
+/* ---- IKEv2 ---- */
+
+struct fz_v2 {
+	struct router *r;
+	uint8_t spii[8], spir[8];
+	struct ikev2_algs algs;
+	struct ikev2_keys keys;
+	uint8_t ni[32], nr[256];
+	size_t ni_len, nr_len;
+	uint8_t init_i[512];		/* our IKE_SA_INIT request */
+	size_t init_i_len;
+	uint32_t next_msgid;		/* of our next request */
+};
+
+/* Runs IKE_SA_INIT with R's manager, SPIi "fz2" and SERIAL, and derives
+ * the keys. Returns false, with the reason on stderr, on failure. */
+bool fz_v2_init(struct fz_v2 *p, struct router *r, uint64_t serial);
+
+/* Writes into the chain's first AUTH payload the pre-shared key AUTH of
+ * its first IDi payload, when both exist and the AUTH fits. */
+void fz_v2_fix_auth(const struct fz_v2 *p, uint8_t first, uint8_t *chain,
+		    size_t len);
+
+/*
+ * A valid IKE_AUTH request chain, IDi, AUTH, SA (ESP, SPI), TSi and TSr,
+ * with AUTH computed. Returns its length; the first payload is IDi.
+ */
+size_t fz_v2_auth_chain(const struct fz_v2 *p, uint32_t spi, uint8_t *out,
+			size_t cap);
+
+/* A CREATE_CHILD_SA chain for a new ESP pair with SPI, SA, Nonce, TSi
+ * and TSr, as a request of the peer's or a RESPONSE to the manager's.
+ * Its first payload is SA. */
+size_t fz_v2_child_chain(uint32_t spi, bool response, uint8_t *out,
+			 size_t cap);
+
+/*
+ * Builds into OUT a message of EXCHANGE with FLAGS (the I flag is added)
+ * and MSGID whose only payload is an SK payload that carries CHAIN
+ * (first payload FIRST). Returns the length, 0 when it does not fit.
+ */
+size_t fz_v2_seal(const struct fz_v2 *p, uint8_t exchange, uint8_t flags,
+		  uint32_t msgid, uint8_t first, const uint8_t *chain,
+		  size_t len, uint8_t *out, size_t cap);
+
+/*
+ * Verifies and decrypts the manager's message PKT (an SK payload after
+ * the header) in place. Fills H and M with the header and the inner
+ * payloads. Returns false when it is not such a message of this SA.
+ */
+bool fz_v2_open(const struct fz_v2 *p, struct dp_ike_packet *pkt,
+		struct ikev2_hdr *h, struct ikev2_msg *m);
+
+/* Seals CHAIN as a request of EXCHANGE with the next message ID and
+ * posts it, then returns whether the manager answered it. */
+bool fz_v2_request(struct fz_v2 *p, uint8_t exchange, uint8_t first,
+		   const uint8_t *chain, size_t len);
+
+/* Runs IKE_SA_INIT and a valid IKE_AUTH: an IKE SA and one child SA
+ * pair. Returns false, with the reason on stderr, on failure. */
+bool fz_v2_establish(struct fz_v2 *p, struct router *r, uint64_t serial);
+
+/*
+ * Answers the manager's last message, when it is a request of this SA,
+ * with an empty response (an INFORMATIONAL ends, a CREATE_CHILD_SA is
+ * refused with NO_PROPOSAL_CHOSEN). Returns whether there was one.
+ */
+bool fz_v2_answer_last(const struct fz_v2 *p);
+
+#endif
