@@ -78,6 +78,8 @@
 
 #define IKEV2_ID_IPV4_ADDR	1
 #define IKEV2_ID_FQDN		2
+#define IKEV2_ID_RFC822_ADDR	3
+#define IKEV2_ID_KEY_ID		11
 #define IKEV2_AUTH_PSK		2	/* shared key message integrity code */
 #define IKEV2_TS_IPV4_RANGE	7
 
@@ -98,12 +100,31 @@ struct ikev2_proposal {
 	size_t ngroup;
 };
 
+#define IKEV2_ID_MAX		128
+
+/* An IKE identity (RFC 7296 3.5): the ID Type and its data. */
+struct ikev2_id {
+	uint8_t type;			/* IKEV2_ID_*; 0: none */
+	uint8_t data[IKEV2_ID_MAX];	/* an IPv4 address in network order */
+	size_t len;
+};
+
 /* One peer block of a `crypto ikev2 keyring`. */
 struct ikev2_key {
 	char keyring[DP_NAME_MAX];
+	bool has_addr;			/* `address` given */
 	uint32_t addr, mask;		/* network order */
+	char hostname[DP_NAME_MAX];	/* `hostname`; "" when not given */
+	struct ikev2_id identity;	/* `identity`; type 0 when not given */
 	char local[129];		/* the key this router signs with */
 	char remote[129];		/* the key the peer signs with */
+};
+
+/* One `match identity remote fqdn|email|key-id` value; DOMAIN matches
+ * the identities that end in "." or "@" and the value. */
+struct ikev2_match_id {
+	struct ikev2_id id;
+	bool domain;
 };
 
 /* One `crypto ikev2 profile`. */
@@ -112,6 +133,10 @@ struct ikev2_profile {
 	uint32_t match_addr[IKE_ENTRY_PEERS];	/* network order */
 	uint32_t match_mask[IKE_ENTRY_PEERS];
 	size_t nmatch;
+	struct ikev2_match_id match_id[IKE_ENTRY_PEERS];
+	size_t nmatch_id;
+	/* `identity local`: type 0 sends the local address. */
+	struct ikev2_id local_id;
 	char keyring[DP_NAME_MAX];
 	uint32_t lifetime;		/* seconds */
 	uint16_t dpd_interval;		/* 0: no DPD */
@@ -146,13 +171,27 @@ struct ikev2_config *ikev2_config_derive(const struct lyd_node *running);
 void ikev2_config_free(struct ikev2_config *c);
 const struct ikev2_profile *ikev2_config_profile(const struct ikev2_config *c,
 						 const char *name);
-/* The profile whose `match identity remote address` contains PEER. */
+/*
+ * The first profile whose `match identity remote` matches the peer's
+ * identity ID: an address identity by its `address` values, the others
+ * by their fqdn, email or key-id values. Without ID, or with an ID of a
+ * type no profile names, the peer's address PEER stands in for an
+ * address identity.
+ */
 const struct ikev2_profile *
-ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer);
-/* The keyring peer block of PROFILE's local keyring for PEER, or NULL. */
+ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer,
+			      const struct ikev2_id *id);
+/*
+ * The keyring peer block of PROFILE's local keyring for a peer as IOS
+ * looks it up: the block whose `identity` is the peer's identity ID
+ * (NULL: not known yet, as on the initiator), else the block whose
+ * `address` holds PEER with the longest mask, `0.0.0.0 0.0.0.0` being
+ * the last resort. NULL when none matches.
+ */
 const struct ikev2_key *ikev2_config_key(const struct ikev2_config *c,
 					 const struct ikev2_profile *profile,
-					 uint32_t peer);
+					 uint32_t peer,
+					 const struct ikev2_id *id);
 
 /* ---- Cryptography of the IKE SA ---- */
 

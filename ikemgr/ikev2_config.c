@@ -6,6 +6,7 @@
 #include "ikemgr/ikev2.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <libyang/libyang.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -235,6 +236,63 @@ parse_addr_mask(const char *v, uint32_t *addr, uint32_t *mask)
 	return true;
 }
 
+/* Reads "KIND VALUE" of `identity` or `match identity remote`, KIND
+ * being address, fqdn, email or key-id, into ID. */
+static bool
+parse_id(const char *text, struct ikev2_id *id)
+{
+	static const struct {
+		const char *kind;
+		uint8_t type;
+	} kinds[] = {
+		{ "address ", IKEV2_ID_IPV4_ADDR },
+		{ "fqdn ", IKEV2_ID_FQDN },
+		{ "email ", IKEV2_ID_RFC822_ADDR },
+		{ "key-id ", IKEV2_ID_KEY_ID },
+	};
+
+	memset(id, 0, sizeof(*id));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t kind_len = strlen(kinds[i].kind);
+		const char *v = text + kind_len;
+
+		if (strncmp(text, kinds[i].kind, kind_len) != 0)
+			continue;
+		id->type = kinds[i].type;
+		if (id->type == IKEV2_ID_IPV4_ADDR) {
+			id->len = 4;
+			return inet_pton(AF_INET, v, id->data) == 1;
+		}
+		id->len = strlen(v);
+		if (id->len == 0 || id->len > sizeof(id->data))
+			return false;
+		memcpy(id->data, v, id->len);
+		return true;
+	}
+	return false;
+}
+
+/* Reads how keyring peer block N is found: `address`, `hostname` and
+ * `identity`. False when it has none of them or one is invalid. */
+static bool
+read_peer_match(const struct lyd_node *n, struct ikev2_key *k)
+{
+	const char *addr = leaf(n, "address");
+	const char *host = leaf(n, "hostname");
+	const char *ident = leaf(n, "identity");
+
+	if (addr != NULL) {
+		if (!parse_addr_mask(addr, &k->addr, &k->mask))
+			return false;
+		k->has_addr = true;
+	}
+	if (host != NULL)
+		snprintf(k->hostname, sizeof(k->hostname), "%s", host);
+	if (ident != NULL && !parse_id(ident, &k->identity))
+		return false;
+	return addr != NULL || host != NULL || ident != NULL;
+}
+
 static int
 read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 {
@@ -245,14 +303,11 @@ read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 		return 0;
 	for (uint32_t i = 0; i < set->count; i++) {
 		const struct lyd_node *n = set->dnodes[i];
-		const char *addr = leaf(n, "address");
 		const char *both = leaf(n, "pre-shared-key");
 		const char *loc = leaf(n, "pre-shared-key-local");
 		const char *rem = leaf(n, "pre-shared-key-remote");
 		struct ikev2_key *k;
 
-		if (addr == NULL)
-			continue;	/* hostname and identity: not yet */
 		k = grow(&c->keys, &c->nkeys, sizeof(*k));
 		if (k == NULL) {
 			ly_set_free(set, NULL);
@@ -260,7 +315,7 @@ read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 		}
 		snprintf(k->keyring, sizeof(k->keyring), "%s",
 			 leaf(lyd_parent(n), "name"));
-		if (!parse_addr_mask(addr, &k->addr, &k->mask)) {
+		if (!read_peer_match(n, k)) {
 			c->nkeys--;
 			continue;
 		}
@@ -287,6 +342,34 @@ read_dpd(const struct lyd_node *n, uint16_t *interval, uint16_t *retry,
 	*periodic = mode != NULL && strcmp(mode, "periodic") == 0;
 }
 
+/* Adds `match identity remote fqdn|email|key-id [domain] VALUE` to P. */
+static void
+add_match_id(struct ikev2_profile *p, const char *text)
+{
+	struct ikev2_match_id *m;
+	char buf[200];
+	const char *sp = strchr(text, ' ');
+
+	if (sp == NULL || p->nmatch_id == IKE_ENTRY_PEERS)
+		return;
+	m = &p->match_id[p->nmatch_id];
+	m->domain = strncmp(sp + 1, "domain ", 7) == 0;
+	snprintf(buf, sizeof(buf), "%.*s %s", (int)(sp - text), text,
+		 m->domain ? sp + 8 : sp + 1);
+	if (parse_id(buf, &m->id))
+		p->nmatch_id++;
+}
+
+/* Reads `identity local KIND [VALUE]`. Without a value, and for dn,
+ * which needs certificates, the local address is sent. */
+static void
+read_local_id(const char *text, struct ikev2_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (text != NULL && strchr(text, ' ') != NULL && !parse_id(text, id))
+		memset(id, 0, sizeof(*id));
+}
+
 static int
 read_profiles(struct ikev2_config *c, const struct lyd_node *tree)
 {
@@ -310,12 +393,17 @@ read_profiles(struct ikev2_config *c, const struct lyd_node *tree)
 		p->lifetime = (uint32_t)atol(leaf(n, "lifetime") ?: "86400");
 		read_dpd(child_node(n, "dpd"), &p->dpd_interval,
 			 &p->dpd_retry, &p->dpd_periodic);
+		read_local_id(leaf(n, "identity-local"), &p->local_id);
 		LY_LIST_FOR(lyd_child(n), ch) {
 			const char *v = lyd_get_value(ch);
 
-			if (strcmp(LYD_NAME(ch), "match-identity-remote") != 0 ||
-			    strncmp(v, "address ", 8) != 0 ||
-			    p->nmatch == IKE_ENTRY_PEERS)
+			if (strcmp(LYD_NAME(ch), "match-identity-remote") != 0)
+				continue;
+			if (strncmp(v, "address ", 8) != 0) {
+				add_match_id(p, v);
+				continue;
+			}
+			if (p->nmatch == IKE_ENTRY_PEERS)
 				continue;
 			if (parse_addr_mask(v + 8, &p->match_addr[p->nmatch],
 					    &p->match_mask[p->nmatch])) {
@@ -411,14 +499,61 @@ ikev2_config_profile(const struct ikev2_config *c, const char *name)
 	return NULL;
 }
 
-const struct ikev2_profile *
-ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer)
+/* Compares LEN octets, letters of FQDN and email identities in either
+ * case (RFC 4343 makes DNS names case-insensitive). */
+static bool
+id_octets_equal(uint8_t type, const uint8_t *a, const uint8_t *b, size_t len)
 {
+	bool fold = type == IKEV2_ID_FQDN || type == IKEV2_ID_RFC822_ADDR;
+
+	for (size_t i = 0; i < len; i++)
+		if (fold ? tolower(a[i]) != tolower(b[i]) : a[i] != b[i])
+			return false;
+	return true;
+}
+
+static bool
+id_equal(const struct ikev2_id *a, const struct ikev2_id *b)
+{
+	return a->type == b->type && a->len == b->len &&
+	       id_octets_equal(a->type, a->data, b->data, a->len);
+}
+
+/* True when ID is M's value, or with `domain` ends in "." or "@" and
+ * the value. */
+static bool
+id_matches(const struct ikev2_match_id *m, const struct ikev2_id *id)
+{
+	size_t off;
+
+	if (!m->domain || id->type != m->id.type || id->len <= m->id.len)
+		return id_equal(&m->id, id);
+	off = id->len - m->id.len;
+	return (id->data[off - 1] == '.' || id->data[off - 1] == '@') &&
+	       id_octets_equal(id->type, id->data + off, m->id.data,
+			       m->id.len);
+}
+
+const struct ikev2_profile *
+ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer,
+			      const struct ikev2_id *id)
+{
+	uint32_t addr = peer;
+
+	if (id != NULL && id->type == IKEV2_ID_IPV4_ADDR && id->len == 4)
+		memcpy(&addr, id->data, 4);
+	for (size_t i = 0; c != NULL && id != NULL && i < c->nprofiles; i++) {
+		const struct ikev2_profile *p = &c->profiles[i];
+
+		for (size_t k = 0; k < p->nmatch_id; k++)
+			if (id_matches(&p->match_id[k], id))
+				return p;
+	}
 	for (size_t i = 0; c != NULL && i < c->nprofiles; i++) {
 		const struct ikev2_profile *p = &c->profiles[i];
 
 		for (size_t k = 0; k < p->nmatch; k++)
-			if ((peer & p->match_mask[k]) == p->match_addr[k])
+			if ((addr & p->match_mask[k]) == p->match_addr[k])
 				return p;
 	}
 	return NULL;
@@ -426,15 +561,25 @@ ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer)
 
 const struct ikev2_key *
 ikev2_config_key(const struct ikev2_config *c,
-		 const struct ikev2_profile *profile, uint32_t peer)
+		 const struct ikev2_profile *profile, uint32_t peer,
+		 const struct ikev2_id *id)
 {
 	const struct ikev2_key *best = NULL;
 
+	for (size_t i = 0; c != NULL && id != NULL && i < c->nkeys; i++) {
+		const struct ikev2_key *k = &c->keys[i];
+
+		if (strcmp(k->keyring, profile->keyring) == 0 &&
+		    k->identity.type != 0 && id_equal(&k->identity, id))
+			return k;
+	}
+	/* NOTE: `hostname` blocks are read but never match, because a
+	 * crypto map or tunnel names its peer by address only. */
 	for (size_t i = 0; c != NULL && i < c->nkeys; i++) {
 		const struct ikev2_key *k = &c->keys[i];
 
 		if (strcmp(k->keyring, profile->keyring) != 0 ||
-		    (peer & k->mask) != k->addr)
+		    !k->has_addr || (peer & k->mask) != k->addr)
 			continue;
 		/* The longest mask wins, as IOS matches keyring peers. */
 		if (best == NULL || ntohl(k->mask) > ntohl(best->mask))

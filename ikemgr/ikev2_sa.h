@@ -87,6 +87,7 @@ struct v2_sa {
 	uint8_t *init_i, *init_r;	/* IKE_SA_INIT messages, for AUTH */
 	size_t init_i_len, init_r_len;
 	char psk_local[129], psk_remote[129];
+	struct ikev2_id local_id;	/* the profile's; type 0: address */
 	char profile[DP_NAME_MAX];
 	uint32_t lifetime;
 	uint16_t dpd_interval, dpd_retry;
