@@ -20,9 +20,9 @@
 /* Generic payload header, Fragment Number and Total Fragments. */
 #define SKF_HDR_LEN		8
 /*
- * The least plaintext a fragment carries. A small MTU with a large IV
- * and ICV leaves less room than this (MTU 68 with AES-CBC and SHA-256
- * leaves none).
+ * The minimum plaintext octets a fragment carries. A small MTU with a
+ * large IV and ICV leaves less room than this (MTU 68 with AES-CBC and
+ * SHA-256 leaves none).
  * NOTE: such fragments are larger than the configured MTU.
  */
 #define FRAG_PLAIN_MIN		32
@@ -270,6 +270,24 @@ drop(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
 	return -1;
 }
 
+/* Reads the SKF payload of fragment MSG for SA into F. Returns false,
+ * with the drop counted, when SA does not use fragmentation or the
+ * payload is malformed. */
+static bool
+check_header(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
+	     const uint8_t *msg, struct skf *f)
+{
+	if (sa->frag_mtu == 0) {
+		drop(ike, sa, h, "fragmentation not negotiated");
+		return false;
+	}
+	if (!read_skf(h, msg, f)) {
+		drop(ike, sa, h, "malformed");
+		return false;
+	}
+	return true;
+}
+
 /* Authenticates and decrypts fragment MSG of the peer in place. */
 static bool
 open_fragment(struct v2_sa *sa, const struct ikev2_hdr *h, uint8_t *msg,
@@ -287,10 +305,8 @@ ikev2_frag_number(struct ikemgr *ike, struct v2_sa *sa,
 	uint8_t *plain;
 	size_t plain_len;
 
-	if (sa->frag_mtu == 0)
-		return drop(ike, sa, h, "fragmentation not negotiated");
-	if (!read_skf(h, msg, &f))
-		return drop(ike, sa, h, "malformed");
+	if (!check_header(ike, sa, h, msg, &f))
+		return -1;
 	if (!open_fragment(sa, h, msg, &plain, &plain_len))
 		return drop(ike, sa, h, "authentication failed");
 	ike->v2->stats.frag_rx++;
@@ -318,16 +334,15 @@ ikev2_frag_input(struct ikemgr *ike, struct v2_sa *sa,
 		 const struct ikev2_hdr *h, uint8_t *msg, uint8_t **plain,
 		 size_t *plain_len, uint8_t *first)
 {
-	struct v2_frag_rx **slot = &sa->frag_rx[(h->flags & IKEV2_FLAG_R) ? 1 : 0];
+	size_t is_response = (h->flags & IKEV2_FLAG_R) ? 1 : 0;
+	struct v2_frag_rx **slot = &sa->frag_rx[is_response];
 	struct v2_frag_rx *rx;
 	struct skf f;
 	uint8_t *body;
 	size_t body_len;
 
-	if (sa->frag_mtu == 0)
-		return drop(ike, sa, h, "fragmentation not negotiated");
-	if (!read_skf(h, msg, &f))
-		return drop(ike, sa, h, "malformed");
+	if (!check_header(ike, sa, h, msg, &f))
+		return -1;
 	rx = *slot;
 	if (rx != NULL && rx->msgid != h->msgid) {
 		/* A message the peer gave up on: the caller accepts only
