@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct ikt_side a, b;
 
@@ -45,6 +46,15 @@ static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dp_ike_packet held[HELD_MAX];
 static size_t nheld;
 static atomic_bool holding;
+
+/* Sleeps 10 ms while the managers work. */
+static void
+nap(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
 
 static size_t
 side_index(const struct ikt_side *s)
@@ -284,7 +294,7 @@ b_frag_dropped(uint64_t n)
 
 		if (d >= n)
 			return d == n;
-		ikt_wait(&a, &b, both_pairs, 0.01);
+		nap();
 	}
 	return false;
 }
@@ -295,7 +305,7 @@ b_frag_received(uint64_t n)
 	for (int i = 0; i < 500; i++) {
 		if (stats(&b).frag_rx >= n)
 			return stats(&b).frag_rx == n;
-		ikt_wait(&a, &b, both_pairs, 0.01);
+		nap();
 	}
 	return false;
 }
@@ -319,6 +329,26 @@ set_u16(struct dp_ike_packet *pkt, size_t off, unsigned v)
 	pkt->data[off + 1] = (uint8_t)v;
 }
 
+/* Waits until A's send hook has kept every fragment of one message.
+ * Returns their number, or 0 when it timed out. */
+static size_t
+wait_held(void)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&held_lock);
+		total = nheld > 0 ? total_fragments(&held[0]) : 0;
+		if (total > 0 && nheld == total) {
+			pthread_mutex_unlock(&held_lock);
+			return total;
+		}
+		pthread_mutex_unlock(&held_lock);
+		nap();
+	}
+	return 0;
+}
+
 /*
  * B receives A's real IKE_AUTH fragments and altered copies: each bad
  * one is counted and dropped without disturbing the reassembly, and the
@@ -335,16 +365,7 @@ Test(ikev2_frag, malformed_fragments_dropped, .fini = teardown)
 	debug_set(DEBUG_CRYPTO_IKEV2, true);
 	holding = true;
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
-	for (int i = 0; i < 500; i++) {
-		pthread_mutex_lock(&held_lock);
-		total = nheld > 0 ? total_fragments(&held[0]) : 0;
-		if (total > 0 && nheld == total) {
-			pthread_mutex_unlock(&held_lock);
-			break;
-		}
-		pthread_mutex_unlock(&held_lock);
-		ikt_wait(&a, &b, both_pairs, 0.01);
-	}
+	total = wait_held();
 	cr_assert_geq(total, 3, "A's IKE_AUTH has %zu fragments", total);
 	cr_assert_eq(nheld, total);
 	f1 = held[0];
@@ -379,7 +400,7 @@ Test(ikev2_frag, malformed_fragments_dropped, .fini = teardown)
 	post_to_b(&bad);
 	cr_assert(b_frag_dropped(++n), "payload length short of the message");
 
-	/* Fragment 1 is kept; a copy of it is a duplicate. */
+	/* Fragment 1 is kept, and a copy of it is a duplicate. */
 	post_to_b(&f1);
 	cr_assert(b_frag_received(1), "fragment 1 not kept");
 	post_to_b(&f1);
@@ -409,6 +430,92 @@ Test(ikev2_frag, malformed_fragments_dropped, .fini = teardown)
 	cr_assert_eq(ikt_log_count("dropped: duplicate"), 1);
 	cr_assert_eq(ikt_log_count("dropped: Total Fragments smaller than "
 				   "before"), 1);
+}
+
+static _Atomic double fake_now = 1000.0;
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+static bool
+b_logged(const char *text)
+{
+	for (int i = 0; i < 500; i++) {
+		if (ikt_log_count(text) > 0)
+			return true;
+		nap();
+	}
+	return false;
+}
+
+/*
+ * A child rekey's CREATE_CHILD_SA goes as fragments. B keeps fragment 1
+ * for 30 s on the manager's clock and then discards it, so the rest
+ * alone completes nothing. A's retransmission then brings the rekey
+ * through.
+ */
+Test(ikev2_frag, reassembly_times_out, .fini = teardown_clock)
+{
+	struct dp_sa_event ev = { .kind = DP_SA_SOFT_EXPIRED };
+	uint64_t children, rx;
+	size_t total;
+	char line[96];
+
+	ikt_set_clock(fake_clock, NULL);
+	start(CFG_A(FRAG_150), CFG_B(FRAG_150), hold_fragments);
+	bring_up();
+	ikt_log_start();
+	debug_set(DEBUG_CRYPTO_IKEV2, true);
+	children = stats(&b).child_established;
+
+	holding = true;
+	ev.spi = 0;
+	pthread_mutex_lock(&a.lock);
+	for (size_t i = 0; i < a.nsas; i++)
+		if (!a.sas[i].params.outbound)
+			ev.spi = a.sas[i].params.spi;
+	pthread_mutex_unlock(&a.lock);
+	ev.dst = a.addr;
+	ike_post_sa_event(a.ike, &ev);
+	total = wait_held();
+	cr_assert_geq(total, 2, "the rekey request was not fragmented");
+	cr_assert_eq(held[0].data[18], IKEV2_CREATE_CHILD_SA);
+
+	rx = stats(&b).frag_rx;
+	post_to_b(&held[0]);
+	cr_assert(b_frag_received(rx + 1), "fragment 1 not kept");
+	/* Past the 30 s that B keeps a message's fragments. */
+	fake_now = fake_now + 31;
+	snprintf(line, sizeof(line), "timed out with 1 of %zu fragments",
+		 total);
+	cr_assert(b_logged(line), "B kept fragment 1 past the timeout");
+
+	for (size_t i = 1; i < total; i++)
+		post_to_b(&held[i]);
+	for (int i = 0; i < 20; i++)
+		nap();
+	cr_assert_eq(stats(&b).child_established, children,
+		     "B completed a message without fragment 1");
+
+	holding = false;
+	fake_now = fake_now + 60;
+	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
+	for (int i = 0; i < 500 && stats(&b).child_established == children;
+	     i++)
+		nap();
+	cr_assert_eq(stats(&b).child_established, children + 1,
+		     "the retransmitted fragments did not complete the rekey");
 }
 
 Test(ikev2_frag, config_rendered)
