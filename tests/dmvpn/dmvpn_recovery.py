@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lab"))
 import lablib  # noqa: E402
 
 fail = lablib.fail
+flow_action = lablib.flow_action
 HERE = os.path.dirname(os.path.abspath(__file__))
 RATE = 50
 SPOKE_NBMA, HUB_NBMA = "10.1.1.1", "10.10.1.2"
@@ -40,14 +41,6 @@ def isakmp_with(session, peer):
     out = session.command("show crypto isakmp sa")
     line = rf"^.*(?<![\d.]){re.escape(peer)}(?![\d.]).*QM_IDLE"
     return re.search(line, out, re.M) is not None, out
-
-
-def flow_action(session, src):
-    """The recovery action of the invalid-SPI flow from SRC, or None."""
-    out = session.command("show crypto ipsec invalid-spi").replace("\r", "")
-    m = re.search(rf"srcaddr: {re.escape(src)},(?:.*\n)*?\s+recovery: "
-                  r"(.*?)(?: at \S+)?$", out, re.M)
-    return (m.group(1).strip() if m else None), out
 
 
 def wait_decaps_grow(session, timeout):

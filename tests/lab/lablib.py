@@ -49,6 +49,15 @@ def lab_file(name):
     return os.path.join(source_dir(), "configs", "labs", name)
 
 
+def flow_action(session, src):
+    """Returns the recovery action that `show crypto ipsec invalid-spi`
+    lists for the flow from SRC, or None, and the command's output."""
+    out = session.command("show crypto ipsec invalid-spi").replace("\r", "")
+    m = re.search(rf"srcaddr: {re.escape(src)},(?:.*\n)*?\s+recovery: "
+                  r"(.*?)(?: at \S+)?$", out, re.M)
+    return (m.group(1).strip() if m else None), out
+
+
 class Lab:
     """A running `vrouter lab FILE` with its own work directory."""
 
