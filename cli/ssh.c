@@ -14,6 +14,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,6 +72,7 @@ static struct {
 	volatile bool stopping;
 	ssh_bind bind;
 	unsigned port;
+	char key_dir[1024];
 	struct router *router;
 	pthread_t listener;
 	struct conn conns[MAX_CONNS];
@@ -483,25 +486,16 @@ accept_one(void)
 	}
 }
 
-static void *
-listener_thread(void *arg)
-{
-	struct pollfd pfd = { .fd = ssh_bind_get_fd(srv.bind),
-			      .events = POLLIN };
-
-	(void)arg;
-	while (!srv.stopping && !(srv.router && srv.router->stopping)) {
-		if (poll(&pfd, 1, POLL_MS) > 0)
-			accept_one();
-	}
-	return NULL;
-}
-
-/* Loads the host key at PATH, generating it first when it is missing. */
+/*
+ * Loads the host key at PATH, generating it first when it is missing.
+ * The key goes to a temporary file that is then renamed, so a router
+ * that loads the key never reads a partial file.
+ */
 static int
 host_key(const char *path, enum ssh_keytypes_e type, int bits, char *err,
 	 size_t errlen)
 {
+	char tmp[1100];
 	ssh_key key = NULL;
 	int rc;
 
@@ -511,23 +505,94 @@ host_key(const char *path, enum ssh_keytypes_e type, int bits, char *err,
 		snprintf(err, errlen, "cannot generate the host key %s", path);
 		return -1;
 	}
-	rc = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	rc = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, tmp);
 	ssh_key_free(key);
-	if (rc != SSH_OK) {
+	if (rc != SSH_OK || chmod(tmp, 0600) < 0 || rename(tmp, path) < 0) {
 		snprintf(err, errlen, "cannot write the host key %s", path);
+		unlink(tmp);
 		return -1;
 	}
-	chmod(path, 0600);
 	return 0;
+}
+
+/*
+ * Gives the listener its host keys, generating the missing ones under a
+ * lock in KEY_DIR: the routers of a lab share one directory, and the
+ * first one to get there creates the keys while the others wait for them.
+ */
+static int
+load_host_keys(const char *key_dir, char *err, size_t errlen)
+{
+	char lock_path[1100], ed_path[1100], rsa_path[1100];
+	int fd, ret = -1;
+
+	snprintf(lock_path, sizeof(lock_path), "%s/ssh_host_keys.lock",
+		 key_dir);
+	snprintf(ed_path, sizeof(ed_path), "%s/ssh_host_ed25519_key", key_dir);
+	snprintf(rsa_path, sizeof(rsa_path), "%s/ssh_host_rsa_key", key_dir);
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		snprintf(err, errlen, "cannot lock %s: %s", lock_path,
+			 strerror(errno));
+		goto out;
+	}
+	if (host_key(ed_path, SSH_KEYTYPE_ED25519, 0, err, errlen) < 0 ||
+	    host_key(rsa_path, SSH_KEYTYPE_RSA, RSA_BITS, err, errlen) < 0)
+		goto out;
+	/* With the socket set, ssh_bind_listen() opens no socket of its
+	 * own; it loads the keys. */
+	if (ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
+				 ed_path) < 0 ||
+	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
+				 rsa_path) < 0 ||
+	    ssh_bind_listen(srv.bind) < 0) {
+		snprintf(err, errlen, "%s", ssh_get_error(srv.bind));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Accepts connections once the host keys are loaded. Creating the RSA key
+ * is a random prime search that often takes a tenth of a second or more,
+ * so it happens here rather than before the router reports its start. A
+ * client that connects meanwhile waits in the listen queue.
+ */
+static void *
+listener_thread(void *arg)
+{
+	struct pollfd pfd = { .fd = ssh_bind_get_fd(srv.bind),
+			      .events = POLLIN };
+	char err[1200];
+
+	(void)arg;
+	if (load_host_keys(srv.key_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vrouter: SSH server stopped, no host keys: "
+			"%s\n", err);
+		/* Refuses the clients in the queue and any that follow. */
+		shutdown(pfd.fd, SHUT_RD);
+		return NULL;
+	}
+	while (!srv.stopping && !(srv.router && srv.router->stopping)) {
+		if (poll(&pfd, 1, POLL_MS) > 0)
+			accept_one();
+	}
+	return NULL;
 }
 
 int
 vty_ssh_start(struct router *r, const char *addr, unsigned port,
 	      const char *key_dir, char *err, size_t errlen)
 {
-	char ed_path[1024], rsa_path[1024], port_text[16];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int fd;
 
 	if (srv.running) {
 		snprintf(err, errlen, "the SSH server is already running");
@@ -537,37 +602,33 @@ vty_ssh_start(struct router *r, const char *addr, unsigned port,
 		snprintf(err, errlen, "invalid SSH port %u (0-65535)", port);
 		return -1;
 	}
-	snprintf(ed_path, sizeof(ed_path), "%s/ssh_host_ed25519_key", key_dir);
-	snprintf(rsa_path, sizeof(rsa_path), "%s/ssh_host_rsa_key", key_dir);
-	if (host_key(ed_path, SSH_KEYTYPE_ED25519, 0, err, errlen) < 0 ||
-	    host_key(rsa_path, SSH_KEYTYPE_RSA, RSA_BITS, err, errlen) < 0)
+	if (strlen(key_dir) >= sizeof(srv.key_dir)) {
+		snprintf(err, errlen, "host key directory name too long: %s",
+			 key_dir);
 		return -1;
-
+	}
+	fd = vty_listen("SSH", addr, port, MAX_CONNS, err, errlen);
+	if (fd < 0)
+		return -1;
 	srv.bind = ssh_bind_new();
 	if (srv.bind == NULL) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
 		return -1;
 	}
-	snprintf(port_text, sizeof(port_text), "%u", port);
-	if (ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_BINDADDR, addr) < 0 ||
-	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_BINDPORT_STR,
-				 port_text) < 0 ||
-	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
-				 ed_path) < 0 ||
-	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_HOSTKEY,
-				 rsa_path) < 0 ||
-	    ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_BANNER,
-				 "Cisco-1.25") < 0 ||
-	    ssh_bind_listen(srv.bind) < 0) {
+	/* From here on, ssh_bind_free() closes FD. */
+	ssh_bind_set_fd(srv.bind, fd);
+	if (ssh_bind_options_set(srv.bind, SSH_BIND_OPTIONS_BANNER,
+				 "Cisco-1.25") < 0) {
 		snprintf(err, errlen, "%s", ssh_get_error(srv.bind));
 		goto fail;
 	}
-	if (getsockname(ssh_bind_get_fd(srv.bind), (struct sockaddr *)&ss,
-			&len) < 0) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
 	srv.port = vty_sockaddr_port(&ss);
+	snprintf(srv.key_dir, sizeof(srv.key_dir), "%s", key_dir);
 	srv.router = r;
 	srv.stopping = false;
 	if (pthread_create(&srv.listener, NULL, listener_thread, NULL) != 0) {

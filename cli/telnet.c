@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libtelnet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -510,41 +509,6 @@ listener_thread(void *arg)
 	return NULL;
 }
 
-static int
-open_listener(const char *addr, unsigned port, char *err, size_t errlen)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
-	};
-	struct addrinfo *ai = NULL;
-	char service[16];
-	int fd = -1, on = 1, rc;
-
-	snprintf(service, sizeof(service), "%u", port);
-	rc = getaddrinfo(addr, service, &hints, &ai);
-	if (rc != 0) {
-		snprintf(err, errlen, "invalid telnet address %s: %s", addr,
-			 gai_strerror(rc));
-		return -1;
-	}
-
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-	    listen(fd, VTY_TELNET_MAX_SESSIONS) < 0) {
-		snprintf(err, errlen, "cannot listen for telnet on %s port %u: %s",
-			 addr, port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
 static unsigned
 bound_port(int fd)
 {
@@ -570,7 +534,8 @@ vty_telnet_start(struct router *r, const char *addr, unsigned port,
 		snprintf(err, errlen, "invalid telnet port %u (0-65535)", port);
 		return -1;
 	}
-	fd = open_listener(addr, port, err, errlen);
+	fd = vty_listen("telnet", addr, port, VTY_TELNET_MAX_SESSIONS, err,
+			errlen);
 	if (fd < 0)
 		return -1;
 

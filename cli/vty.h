@@ -243,6 +243,14 @@ void vty_sockaddr_name(const struct sockaddr_storage *ss, char *buf,
 		       size_t len);
 unsigned vty_sockaddr_port(const struct sockaddr_storage *ss);
 
+/*
+ * Opens a TCP socket that listens on ADDR (numeric IPv4 or IPv6) and PORT
+ * (0 for any free port) for the server PROTO ("telnet", "SSH"), which
+ * error messages name. Returns the descriptor, or -1 with ERR set.
+ */
+int vty_listen(const char *proto, const char *addr, unsigned port,
+	       int backlog, char *err, size_t errlen);
+
 /* IOS line number of a session: 0 for the console, vty N is N + 1. */
 unsigned vty_line_number(const struct vty *vty);
 

@@ -857,8 +857,9 @@ static int
 start_all(struct lab *lab)
 {
 	/*
-	 * The first router alone: it creates the SSH host keys in the
-	 * work directory, which the others then share.
+	 * All routers at once: they share the SSH host keys of the work
+	 * directory, and the first router's SSH listener creates them after
+	 * the start, under a lock that the others wait on.
 	 */
 	for (int i = 0; i < lab->nrouters; i++) {
 		if (start_router(lab, i) < 0) {
@@ -866,8 +867,6 @@ start_all(struct lab *lab)
 				lab->routers[i].name, strerror(errno));
 			return -1;
 		}
-		if (i == 0)
-			wait_started(lab);
 	}
 	wait_started(lab);
 	return 0;

@@ -2,7 +2,9 @@
 """Router processes of a lab. Each gets a telnet and an SSH port on
 loopback, and `reload` restarts a router on the same ports. A router that
 crashes is reported with its signal while the others keep running, and
-`reload` starts it again. `stop` and SIGINT end every process."""
+`reload` starts it again. The routers start at once and share one set
+of SSH host keys, which the first of them creates in the work directory.
+`stop` and SIGINT end every process."""
 
 import os
 import re
@@ -56,6 +58,20 @@ for name, pid, telnet, ssh in rows:
     with socket.create_connection(("127.0.0.1", int(ssh)), timeout=10) as c:
         if not c.recv(64).startswith(b"SSH-2.0-"):
             lablib.fail(f"{name}: no SSH banner on port {ssh}")
+
+
+# One set of host keys, written whole and private to the owner.
+keys = {name: lablib.vrlib.ssh_host_key(int(ssh)) for name, _, _, ssh in rows}
+if len(set(keys.values())) != 1:
+    lablib.fail(f"the routers present different SSH host keys: {keys}")
+for key_file in ("ssh_host_ed25519_key", "ssh_host_rsa_key"):
+    mode = os.stat(os.path.join(lab.dir, key_file)).st_mode & 0o777
+    if mode != 0o600:
+        lablib.fail(f"{key_file} has mode {mode:o}, expected 600")
+leftovers = [f for f in os.listdir(lab.dir) if f.endswith(".tmp")]
+if leftovers:
+    lablib.fail(f"temporary key files left in the work directory: "
+                f"{leftovers}")
 
 # reload: a new process on the same telnet port, counted in Restarts.
 old = pids(lab)

@@ -73,6 +73,19 @@ class Router:
             fail(f"vrouter exited with {self.proc.returncode}:\n{rest}")
 
 
+def ssh_host_key(port):
+    """Returns the type and base64 text of the SSH host key on PORT."""
+    import paramiko  # only the SSH tests need it
+
+    transport = paramiko.Transport(("127.0.0.1", port))
+    try:
+        transport.start_client(timeout=10)
+        key = transport.get_remote_server_key()
+        return key.get_name(), key.get_base64()
+    finally:
+        transport.close()
+
+
 IAC = 255
 
 
