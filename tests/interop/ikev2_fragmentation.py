@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """IKEv2 fragmentation (RFC 7383) with charon: both ends announce it in
-IKE_SA_INIT, and with an MTU of 200 octets on both sides charon's
-IKE_AUTH request reaches vrouter as fragments and vrouter's response
-reaches charon as fragments. charon's log shows the split and the
-reassembly, vrouter's debug output shows the fragments it sent and
-received, and the tunnel then carries pings both ways.
+IKE_SA_INIT, and with an MTU of 200 octets on both sides the IKE_AUTH
+request and response both cross as fragments. charon's log shows the
+split and the reassembly, vrouter's debug output shows the fragments it
+sent and received, and the tunnel then carries pings both ways.
+
+The argument picks the initiator: "charon" (the default) or "vrouter".
 
 Exits 77 (skipped) without root or /dev/net/tun.
 """
 import re
+import sys
 
 import interop
 from ikev2_common import IKEV2_CONFIG
@@ -27,7 +29,17 @@ def require(pattern, text, check):
     return m
 
 
-def body(lab):
+def require_fragments(pattern, text, check):
+    """Like require(), for a PATTERN whose group 1 is a number of
+    fragments, which must be at least 2. Returns that number."""
+    m = require(pattern, text, check)
+    if int(m.group(1)) < 2:
+        raise LabError(f"{check}: {m.group(1)} fragment(s) in "
+                       f"{m.group(0)!r}")
+    return int(m.group(1))
+
+
+def body(lab, initiator):
     lab.start_charon(version=2, fragmentation="yes", fragment_size=MTU)
     lab.start_vrouter()
     lab.configure_vrouter(IKEV2_CONFIG +
@@ -38,34 +50,33 @@ def body(lab):
         out = v.command("debug crypto ikev2")
         if "debugging is on" not in out:
             raise LabError(f"debug crypto ikev2 did not confirm:\n{out}")
-        lab.establish_from_peer()
+        if initiator == "charon":
+            lab.establish_from_peer()
+            ours, theirs = "response", "request"
+        else:
+            lab.establish_from_vrouter(v)
+            ours, theirs = "request", "response"
 
-        # charon split its IKE_AUTH request and put vrouter's response
-        # together from fragments.
+        # charon split its IKE_AUTH message and put vrouter's together
+        # from fragments.
         log = lab.charon_log()
-        m = require(r"splitting IKE message .* into (\d+) fragments", log,
-                    "charon sent no fragments")
-        if int(m.group(1)) < 2:
-            raise LabError(f"charon split a message into {m.group(1)} "
-                           f"fragment(s):\n{m.group(0)}")
+        charon_sent = require_fragments(
+            r"splitting IKE message .* into (\d+) fragments", log,
+            "charon sent no fragments")
         require(r"reassembled fragmented IKE message", log,
                 "charon reassembled nothing from vrouter")
 
-        # vrouter received and reassembled charon's fragments and sent
-        # its IKE_AUTH response as fragments of its own.
+        # vrouter did the same the other way.
         dbg = lab.vrouter_log(v)
-        m = require(r"IKE_AUTH request msgid 1 reassembled from (\d+) "
-                    r"fragments", dbg, "vrouter reassembled no IKE_AUTH")
-        if int(m.group(1)) < 2:
-            raise LabError(f"vrouter reassembled IKE_AUTH from "
-                           f"{m.group(1)} fragment(s)")
-        m = require(r"sending IKE_AUTH response msgid 1 as (\d+) fragments, "
-                    rf"MTU {MTU}", dbg, "vrouter sent no fragments")
-        sent = int(m.group(1))
-        fragment_lines = re.findall(r"received fragment \d+ of \d+ of "
-                                    r"IKE_AUTH request", dbg)
-        if not fragment_lines:
-            raise LabError(f"vrouter logged no received fragment:\n{dbg}")
+        received = require_fragments(
+            rf"IKE_AUTH {theirs} msgid 1 reassembled from (\d+) fragments",
+            dbg, "vrouter reassembled no IKE_AUTH")
+        sent = require_fragments(
+            rf"sending IKE_AUTH {ours} msgid 1 as (\d+) fragments, "
+            rf"MTU {MTU}", dbg, "vrouter sent no fragments")
+        if received != charon_sent:
+            raise LabError(f"charon sent {charon_sent} fragments, vrouter "
+                           f"reassembled {received}")
         if re.search(r"fragment of .* dropped", dbg):
             raise LabError(f"vrouter dropped a fragment of charon's:\n"
                            f"{dbg}")
@@ -81,11 +92,14 @@ def body(lab):
         lab.expect_vrouter_pings(v, 5, "over the tunnel")
         after = lab.ipsec_sa(v)
         interop.check_counters_grew(before, after, 10)
-        print(f"charon sent IKE_AUTH in {len(fragment_lines)} fragments, "
-              f"vrouter answered in {sent}")
+        print(f"IKE_AUTH {theirs} from charon in {received} fragments, "
+              f"{ours} from vrouter in {sent}")
     finally:
         v.close()
 
 
 if __name__ == "__main__":
-    interop.run_test("ikev2_fragmentation", body)
+    who = sys.argv[1] if len(sys.argv) > 1 else "charon"
+    if who not in ("charon", "vrouter"):
+        interop.fail(f"unknown initiator {who!r}; use charon or vrouter")
+    interop.run_test(f"ikev2_fragmentation {who}", lambda lab: body(lab, who))
