@@ -1,13 +1,17 @@
 /*
  * Easy VPN remote (client side): crypto ipsec client ezvpn NAME and its
- * (config-crypto-ezvpn) commands, and the interface command that applies
- * a profile to an inside or outside interface.
+ * (config-crypto-ezvpn) commands, the interface command that applies
+ * a profile to an inside or outside interface, and `show crypto ipsec
+ * client ezvpn`.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
+#include "core/router.h"
+#include "ikemgr/ikemgr.h"
 
 #define EZVPN_XPATH CC_M "crypto/ipsec/client-ezvpn[name='%s']"
 
@@ -32,6 +36,13 @@ ezvpn_value(struct vty *vty, const struct cmd_args *args)
 	const char *leaf = cmd_has(args, "xauth") ? "xauth-userid-mode" :
 			   cmd_arg(args, "leaf");
 
+	if (strcmp(leaf, "mode") == 0 &&
+	    strcmp(cmd_arg(args, "value"), "client") == 0) {
+		vty_out(vty, "%% mode client is not supported: it needs PAT of "
+			"the inside hosts to the assigned address, which "
+			"vrouter does not do. Use mode network-extension.\n");
+		return CMD_WARNING;
+	}
 	return cc_set_here(vty, leaf, cmd_arg(args, "value"));
 }
 
@@ -105,6 +116,59 @@ interface_ezvpn(struct vty *vty, const struct cmd_args *args)
 	return cc_commit(&t);
 }
 
+static const char *
+ntoa(uint32_t addr, char *buf)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+static void
+write_ezvpn(struct vty *vty, const struct ike_ezvpn_info *in)
+{
+	char a[INET_ADDRSTRLEN];
+
+	vty_out(vty, "Easy VPN Remote Phase: 8\n\n");
+	vty_out(vty, "Tunnel name : %s\n", in->name);
+	vty_out(vty, "Inside interface list: %s\n", in->inside);
+	vty_out(vty, "Outside interface: %s \n", in->outside);
+	vty_out(vty, "Current State: %s\n", in->state);
+	vty_out(vty, "Last Event: %s\n", in->last_event);
+	if (in->assigned != 0) {
+		vty_out(vty, "Address: %s\n", ntoa(in->assigned, a));
+		vty_out(vty, "Mask: %s\n", ntoa(in->assigned_mask != 0 ?
+						in->assigned_mask :
+						0xffffffffu, a));
+	}
+	vty_out(vty, "Save Password: Disallowed\n");
+	if (in->nsplit > 0)
+		vty_out(vty, "Split Tunnel List: 1\n");
+	for (size_t i = 0; i < in->nsplit; i++) {
+		vty_out(vty, "       Address    : %s\n",
+			ntoa(in->split_addr[i], a));
+		vty_out(vty, "       Mask       : %s\n",
+			ntoa(in->split_mask[i], a));
+		vty_out(vty, "       Protocol   : 0x0\n");
+		vty_out(vty, "       Source Port: 0\n");
+		vty_out(vty, "       Dest Port  : 0\n");
+	}
+	vty_out(vty, "Current EzVPN Peer: %s\n", ntoa(in->peer, a));
+	if (in->unusable[0] != '\0')
+		vty_out(vty, "\n%% Not connecting: %s\n", in->unusable);
+}
+
+static enum cmd_result
+show_ezvpn(struct vty *vty, const struct cmd_args *args)
+{
+	struct ike_ezvpn_info info;
+
+	(void)args;
+	if (vty->router == NULL || vty->router->ike == NULL ||
+	    ike_get_ezvpn(vty->router->ike, &info) < 0)
+		return CMD_SUCCESS;
+	write_ezvpn(vty, &info);
+	return CMD_SUCCESS;
+}
+
 #define H_NO "Negate a command or set its defaults\n"
 #define H_EZVPN "Encryption module\nConfigure IPSEC policy\n" \
 	"Configure a Remote client\nConfigure Easy VPN Remote\n" \
@@ -142,9 +206,16 @@ static const struct cmd_def defs_if[] = {
 	  "Outside interface", interface_ezvpn, 0, 0 },
 };
 
+static const struct cmd_def defs_show[] = {
+	{ "show crypto ipsec client ezvpn", "Show running system "
+	  "information\nEncryption module\nIPSEC information\n"
+	  "Remote client\nEasy VPN Remote", show_ezvpn, 0, 0 },
+};
+
 void
 cc_install_ezvpn(void)
 {
+	CC_INSTALL(MODE_PRIV_EXEC, defs_show);
 	CC_INSTALL(MODE_CONFIG, defs_config);
 	CC_INSTALL(MODE_EZVPN, defs_ezvpn);
 	CC_INSTALL(MODE_CONFIG_IF, defs_if);

@@ -82,6 +82,9 @@ action_text(enum dp_spi_action a)
 		return "ignored: not a configured peer";
 	case DP_SPI_ACT_INVALID_SPI_SENT:
 		return "INVALID_SPI and DELETE sent over the existing IKEv2 SA";
+	case DP_SPI_ACT_EZVPN_CLIENT:
+		return "ignored: EzVPN client, invalid-spi-recovery does not "
+		       "apply; connect auto reconnects";
 	}
 	return "none yet";
 }

@@ -639,6 +639,42 @@ out:
 		qsort(cfg->maps, cfg->n_maps, sizeof(cfg->maps[0]), map_order);
 }
 
+/*
+ * Gives each outside interface of an EzVPN client profile a dynamic
+ * entry named after the profile, sequence 1: the SAs the client
+ * negotiates carry that name and protect the traffic their selectors
+ * match.
+ */
+static void
+extract_ezvpn_maps(const struct lyd_node *tree, struct dp_config *cfg)
+{
+	struct ly_set *set = find_all(tree, MOD "interfaces/interface/"
+				      "client-ezvpn");
+
+	for (uint32_t i = 0; set != NULL && i < set->count; i++) {
+		const struct lyd_node *e = set->dnodes[i];
+		const char *side = leaf(e, "side");
+		struct dp_map_cfg *n, *m;
+
+		if (side != NULL && strcmp(side, "inside") == 0)
+			continue;
+		n = realloc(cfg->maps, (cfg->n_maps + 1) * sizeof(*n));
+		if (n == NULL)
+			break;
+		cfg->maps = n;
+		m = &cfg->maps[cfg->n_maps++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->map, sizeof(m->map), "%s", leaf(e, "name"));
+		m->seq = 1;
+		snprintf(m->ifname, sizeof(m->ifname), "%s",
+			 leaf(lyd_parent(e), "name"));
+		m->dynamic = true;
+	}
+	ly_set_free(set, NULL);
+	if (cfg->n_maps > 1)
+		qsort(cfg->maps, cfg->n_maps, sizeof(cfg->maps[0]), map_order);
+}
+
 int
 dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 		  char *err, size_t errlen)
@@ -653,6 +689,7 @@ dp_config_extract(const struct lyd_node *tree, struct dp_config *cfg,
 	extract_sas(tree, cfg, err, errlen);
 	extract_acls(tree, cfg);
 	extract_maps(tree, cfg);
+	extract_ezvpn_maps(tree, cfg);
 	df = find_all(tree, MOD "crypto/ipsec/df-bit");
 	if (df != NULL && df->count > 0) {
 		const char *v = lyd_get_value(df->dnodes[0]);

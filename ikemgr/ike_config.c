@@ -6,6 +6,7 @@
  * dp_config_extract(), so the datapath and IKE read them the same way.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ike_ezvpn.h"
 #include "ikemgr/ikev2.h"
 
 #include <arpa/inet.h>
@@ -616,6 +617,7 @@ ike_config_derive(const struct lyd_node *running)
 	    read_keys(c, running, MOD "crypto/keyring/pre-shared-key") < 0 ||
 	    read_tsets(c, running) < 0 || read_entries(c, running, &dc) < 0 ||
 	    read_tunnels(c, running, &dc) < 0 ||
+	    ike_ezvpn_derive(c, running, &dc) < 0 ||
 	    collect_static_peers(c) < 0 ||
 	    (c->v2 = ikev2_config_derive(running)) == NULL)
 		rc = -1;
@@ -640,6 +642,7 @@ ike_config_free(struct ike_config *c)
 	free(c->tsets);
 	free(c->entries);
 	ikev2_config_free(c->v2);
+	ike_ezvpn_config_free(c->ez);
 	free(c);
 }
 

@@ -15,6 +15,9 @@
 #include <stdatomic.h>
 
 struct msgq;
+struct ike_ezvpn_config;
+struct ike_ezvpn_state;
+struct ike_xauth;
 struct ikev2_config;
 struct ikev2_state;
 
@@ -31,6 +34,7 @@ struct ike_policy {
 	uint16_t key_bits;		/* AES only; 0 otherwise */
 	uint8_t hash;			/* IKE_HASH_* */
 	uint8_t auth;			/* IKE_AUTH_PSK, or 0 for others */
+	bool xauth;			/* XAUTHInitPreShared (EzVPN) */
 	uint8_t group;
 	uint32_t lifetime;		/* seconds */
 };
@@ -79,6 +83,7 @@ struct ike_entry {
 	char ikev2_profile[DP_NAME_MAX];	/* set ikev2-profile; "": IKEv1 */
 	/* Of an mGRE tunnel: negotiates on traffic only, with PEERS[0]. */
 	bool multipoint;
+	bool ezvpn;			/* the EzVPN client's profile */
 };
 
 struct ike_config {
@@ -104,6 +109,7 @@ struct ike_config {
 	uint32_t sa_life_sec;		/* global IPsec SA lifetime */
 	uint32_t sa_life_kb;
 	struct ikev2_config *v2;	/* crypto ikev2 ... */
+	struct ike_ezvpn_config *ez;	/* Easy VPN client and server */
 };
 
 struct ike_config *ike_config_derive(const struct lyd_node *running);
@@ -194,7 +200,10 @@ struct ike_sa {
 	struct ike_dpd_watch dpd_watch;	/* on-demand DPD */
 	double dpd_checked;		/* last keepalive interval check */
 	bool aggressive;		/* phase 1 in aggressive mode */
-	uint8_t own_id[8];		/* our ID payload body */
+	bool ezvpn;			/* the EzVPN client's connection */
+	struct ike_xauth *xa;		/* XAUTH and mode config; or NULL */
+	uint8_t own_id[72];		/* our ID payload body */
+	size_t own_id_len;
 	uint8_t peer_id[64];		/* the peer's, from AM1 or AM2 */
 	size_t peer_id_len;
 	char profile[DP_NAME_MAX];
@@ -322,6 +331,7 @@ struct ikemgr {
 					 * INITIAL-CONTACT to them */
 	size_t ncontacted;
 	struct ikev2_state *v2;		/* IKEv2 SAs; NULL until used */
+	struct ike_ezvpn_state *ez;	/* EzVPN client; NULL until used */
 
 	pthread_mutex_t sync_lock;
 	pthread_cond_t sync_cond;
@@ -377,6 +387,24 @@ void ikev1_timers(struct ikemgr *ike, double now);
 double ikev1_next_deadline(struct ikemgr *ike);
 void ikev1_free_sa(struct ike_sa *sa);
 void ikev1_free_qm(struct ike_qm *qm);
+void ikev1_retx_clear(struct ike_retx *r);
+uint32_t ikev1_random_msgid(void);
+/* The IV of a new exchange: hash(last phase 1 block | M-ID). */
+int ikev1_phase2_iv(const struct ike_sa *sa, uint32_t msgid, uint8_t *iv);
+/* Decrypts the body of MSG in place with IV, which is updated. */
+int ikev1_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, uint8_t *iv);
+/*
+ * Sends a protected message of EXCHANGE with M-ID MSGID: HASH, then the
+ * payload TYPE with BODY, where HASH = prf(SKEYID_a, M-ID | payload). IV
+ * is the CBC chain of the exchange and is updated. With RETX the message
+ * is kept in SA's retransmission slot.
+ */
+int ikev1_send_hashed(struct ikemgr *ike, struct ike_sa *sa, uint8_t exchange,
+		      uint32_t msgid, uint8_t *iv, uint8_t type,
+		      const uint8_t *body, size_t len, bool retx);
+/* Checks HASH, the first payload of M, against what follows it. */
+bool ikev1_check_hash(const struct ike_sa *sa, uint32_t msgid,
+		      const struct isakmp_msg *m);
 
 struct ike_sa *ike_find_sa(struct ikemgr *ike, uint32_t peer);
 struct ike_sa *ike_find_sa_by_conn(struct ikemgr *ike, uint32_t conn_id);

@@ -7,6 +7,7 @@
  * handles anything, so ike_get_sas() sees whole states.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ike_ezvpn.h"
 #include "ikemgr/ikev2.h"
 #include "ikemgr/ike_diag.h"
 
@@ -172,6 +173,7 @@ ike_destroy(struct ikemgr *ike)
 	for (size_t i = 0; i < ike->nqms; i++)
 		ikev1_free_qm(ike->qms[i]);
 	ikev2_free_all(ike);
+	ike_ezvpn_state_free(ike);
 	free(ike->sas);
 	free(ike->qms);
 	free(ike->children);
@@ -325,6 +327,16 @@ handle_invalid_spi(struct ikemgr *ike, const struct dp_invalid_spi_event *ev)
 		ike_diag_action(ike, ev, DP_SPI_ACT_DELETE_SENT);
 		return;
 	}
+	if (ike_ezvpn_client_peer(ike, ev->src)) {
+		/* An EzVPN client never starts IKE for an unknown SPI: its
+		 * server is no static peer, and `connect auto` reconnects. */
+		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, ntohl(ev->src)))
+			log_debug("ISAKMP: (0):invalid SPI 0x%X from %s: EzVPN client, no invalid-spi-recovery",
+				  ev->spi, src);
+		atomic_fetch_add(&ike->delete_notify_ignored, 1);
+		ike_diag_action(ike, ev, DP_SPI_ACT_EZVPN_CLIENT);
+		return;
+	}
 	if (sa != NULL) {
 		/* Phase 1 is under way: the DELETE follows it. */
 		defer_delete(sa, ev->spi);
@@ -417,7 +429,7 @@ entry_configured(const struct ike_config *cfg, const struct ike_child *c)
 		    strcmp(e->ifname, c->ifname) == 0)
 			return true;
 	}
-	return false;
+	return ike_ezvpn_owns_child(cfg, c);
 }
 
 /*

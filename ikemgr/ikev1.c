@@ -6,6 +6,7 @@
  * thread with ike->sa_lock held.
  */
 #include "ikemgr/ike_private.h"
+#include "ikemgr/ike_ezvpn.h"
 
 #include "core/debug.h"
 #include "core/log.h"
@@ -157,8 +158,8 @@ sa_send(struct ikemgr *ike, struct ike_sa *sa, struct ike_retx *retx,
 	retx->next = ike_now(ike) + RETX_FIRST_SEC;
 }
 
-static void
-retx_clear(struct ike_retx *r)
+void
+ikev1_retx_clear(struct ike_retx *r)
 {
 	free(r->msg);
 	*r = (struct ike_retx){ 0 };
@@ -199,8 +200,8 @@ hdr_for(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t exchange,
 }
 
 /* The phase 2 IV: hash(last phase 1 block | M-ID), cut to the block. */
-static int
-phase2_iv(const struct ike_sa *sa, uint32_t msgid, uint8_t *iv)
+int
+ikev1_phase2_iv(const struct ike_sa *sa, uint32_t msgid, uint8_t *iv)
 {
 	uint8_t mid[4], h[IKE_HASH_MAX];
 	size_t bs = ike_cipher_block(sa->pol.encr);
@@ -213,8 +214,8 @@ phase2_iv(const struct ike_sa *sa, uint32_t msgid, uint8_t *iv)
 	return 0;
 }
 
-static uint32_t
-random_msgid(void)
+uint32_t
+ikev1_random_msgid(void)
 {
 	uint32_t id = 0;
 
@@ -224,23 +225,18 @@ random_msgid(void)
 	return id;
 }
 
-/*
- * Builds and sends a protected Informational exchange carrying the
- * payload TYPE with BODY: HDR*, HASH(1), N/D with
- * HASH(1) = prf(SKEYID_a, M-ID | N/D).
- */
-static int
-send_info(struct ikemgr *ike, struct ike_sa *sa, uint8_t type,
-	  const uint8_t *body, size_t len)
+int
+ikev1_send_hashed(struct ikemgr *ike, struct ike_sa *sa, uint8_t exchange,
+		  uint32_t msgid, uint8_t *iv, uint8_t type,
+		  const uint8_t *body, size_t len, bool retx)
 {
-	uint8_t msg[1024], iv[IKE_BLOCK_MAX], mid[4], hash[IKE_HASH_MAX];
+	uint8_t msg[1024], mid[4], hash[IKE_HASH_MAX];
 	size_t hlen = sa->keys.prf_len, hash_off, pl_off;
 	struct isakmp_buf b;
 	struct isakmp_hdr h;
-	uint32_t msgid = random_msgid();
 	struct ike_chunk in[2];
 
-	hdr_for(sa, &h, ISAKMP_XCHG_INFO, ISAKMP_FLAG_E, msgid);
+	hdr_for(sa, &h, exchange, ISAKMP_FLAG_E, msgid);
 	isakmp_build_start(&b, msg, sizeof(msg), &h);
 	memset(hash, 0, sizeof(hash));
 	hash_off = isakmp_add(&b, ISAKMP_NP_HASH, hash, hlen);
@@ -253,10 +249,27 @@ send_info(struct ikemgr *ike, struct ike_sa *sa, uint8_t type,
 	if (ike_prf(sa->pol.hash, sa->keys.skeyid_a, hlen, in, 2, hash) < 0)
 		return -1;
 	memcpy(msg + hash_off, hash, hlen);
-	if (phase2_iv(sa, msgid, iv) < 0 || encrypt_msg(sa, &b, iv) == 0)
+	if (encrypt_msg(sa, &b, iv) == 0)
+		return -1;
+	sa_send(ike, sa, retx ? &sa->retx : NULL, msg, b.len);
+	return 0;
+}
+
+/* Builds and sends a protected Informational exchange carrying the
+ * payload TYPE with BODY. */
+static int
+send_info(struct ikemgr *ike, struct ike_sa *sa, uint8_t type,
+	  const uint8_t *body, size_t len)
+{
+	uint8_t iv[IKE_BLOCK_MAX];
+	uint32_t msgid = ikev1_random_msgid();
+
+	if (ikev1_phase2_iv(sa, msgid, iv) < 0)
 		return -1;
 	DBG(sa->conn_id, "set new node %d to QM_IDLE", (int32_t)msgid);
-	sa_send(ike, sa, NULL, msg, b.len);
+	if (ikev1_send_hashed(ike, sa, ISAKMP_XCHG_INFO, msgid, iv, type,
+			      body, len, false) < 0)
+		return -1;
 	DBG(sa->conn_id, "purging node %d", (int32_t)msgid);
 	return 0;
 }
@@ -356,9 +369,10 @@ ikev1_free_sa(struct ike_sa *sa)
 	if (sa == NULL)
 		return;
 	ike_dh_free(sa->dh);
+	ike_xauth_free(sa->xa);
 	free(sa->sai_b);
 	free(sa->reply);
-	retx_clear(&sa->retx);
+	ikev1_retx_clear(&sa->retx);
 	memset(sa, 0, sizeof(*sa));
 	free(sa);
 }
@@ -369,7 +383,7 @@ ikev1_free_qm(struct ike_qm *qm)
 	if (qm == NULL)
 		return;
 	ike_dh_free(qm->dh);
-	retx_clear(&qm->retx);
+	ikev1_retx_clear(&qm->retx);
 	memset(qm, 0, sizeof(*qm));
 	free(qm);
 }
@@ -576,7 +590,8 @@ put_transform_p1(struct isakmp_buf *b, const struct ike_policy *p,
 	if (p->key_bits != 0)
 		isakmp_put_attr(b, IKE_ATTR_KEY_LENGTH, p->key_bits);
 	isakmp_put_attr(b, IKE_ATTR_HASH, p->hash);
-	isakmp_put_attr(b, IKE_ATTR_AUTH, IKE_AUTH_PSK);
+	isakmp_put_attr(b, IKE_ATTR_AUTH,
+			p->xauth ? IKE_AUTH_XAUTH_INIT_PSK : IKE_AUTH_PSK);
 	isakmp_put_attr(b, IKE_ATTR_GROUP, p->group);
 	isakmp_put_attr(b, IKE_ATTR_LIFE_TYPE, IKE_LIFE_SECONDS);
 	isakmp_put_attr(b, IKE_ATTR_LIFE_DURATION, p->lifetime);
@@ -645,7 +660,11 @@ read_p1_transform(const struct isakmp_transform *t, struct ike_policy *p)
 		case IKE_ATTR_KEY_LENGTH: p->key_bits = (uint16_t)a.value;
 			break;
 		case IKE_ATTR_HASH: p->hash = (uint8_t)a.value; break;
-		case IKE_ATTR_AUTH: p->auth = (uint8_t)a.value; break;
+		case IKE_ATTR_AUTH:
+			/* XAUTH after a pre-shared key phase 1: EzVPN. */
+			p->xauth = a.value == IKE_AUTH_XAUTH_INIT_PSK;
+			p->auth = p->xauth ? IKE_AUTH_PSK : (uint8_t)a.value;
+			break;
 		case IKE_ATTR_GROUP: p->group = (uint8_t)a.value; break;
 		case IKE_ATTR_LIFE_TYPE:
 			life_kb = a.value == IKE_LIFE_KILOBYTES;
@@ -843,13 +862,15 @@ seen_peer(struct ikemgr *ike, uint32_t peer)
 
 /* Writes our ID payload body: the address, UDP port 500 as IOS sends. */
 static void
-own_id(const struct ike_sa *sa, uint8_t id[8])
+own_id(struct ike_sa *sa, uint8_t id[8])
 {
 	id[0] = IPSEC_ID_IPV4_ADDR;
 	id[1] = 17;
 	id[2] = IKE_PORT >> 8;
 	id[3] = IKE_PORT & 0xff;
 	memcpy(id + 4, &sa->local, 4);
+	if (id == sa->own_id)
+		sa->own_id_len = 8;
 }
 
 /* Appends the INITIAL-CONTACT notify of SA to B. */
@@ -928,7 +949,6 @@ initial_contact(struct ikemgr *ike, struct ike_sa *sa)
 
 static void phase1_done(struct ikemgr *ike, struct ike_sa *sa);
 static int am_send1(struct ikemgr *ike, struct ike_sa *sa);
-static int decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, uint8_t *iv);
 
 struct ike_sa *
 ikev1_initiate(struct ikemgr *ike, uint32_t peer,
@@ -938,11 +958,13 @@ ikev1_initiate(struct ikemgr *ike, uint32_t peer,
 	struct isakmp_hdr h;
 	struct isakmp_buf b;
 	struct ike_sa *sa;
-	const char *psk = ike_config_psk(ike->config, peer);
+	const char *psk = ike_ezvpn_psk(ike->config, entry);
 	char addr[INET_ADDRSTRLEN];
 	size_t sa_off, sa_end;
 
 	about(peer);
+	if (psk == NULL)
+		psk = ike_config_psk(ike->config, peer);
 	DBG(0, "SA request profile is (NULL)");
 	if (psk == NULL) {
 		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
@@ -961,6 +983,7 @@ ikev1_initiate(struct ikemgr *ike, uint32_t peer,
 	snprintf(sa->map, sizeof(sa->map), "%s", entry->map);
 	sa->map_seq = entry->seq;
 	snprintf(sa->ifname, sizeof(sa->ifname), "%s", entry->ifname);
+	sa->ezvpn = entry->ezvpn;
 	sa->send_initial_contact = !seen_peer(ike, peer);
 	if (ike_random(sa->icookie, 8) < 0)
 		goto fail;
@@ -1100,15 +1123,17 @@ half_open_full(const struct ikemgr *ike, uint32_t peer)
 /*
  * Creates the responder's SA for the first message of PKT with the
  * policy CHOSEN, keeping the initiator's SA payload SAP for the hashes.
+ * PSK, when not NULL, replaces the key configured for the sender.
  * Returns NULL without a key for the sender, over the half-open limits
  * (counted in half_open_dropped) or on failure.
  */
 static struct ike_sa *
 responder_sa(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	     const struct isakmp_hdr *hdr, const struct isakmp_pl *sap,
-	     const struct ike_policy *chosen)
+	     const struct ike_policy *chosen, const char *psk)
 {
-	const char *psk = ike_config_psk(ike->config, pkt->src);
+	if (psk == NULL)
+		psk = ike_config_psk(ike->config, pkt->src);
 	char addr[INET_ADDRSTRLEN];
 	struct ike_sa *sa;
 
@@ -1170,7 +1195,7 @@ mm_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	pick = choose_p1(ike, prop, 0, &chosen);
 	if (pick == NULL)
 		goto out;
-	sa = responder_sa(ike, pkt, hdr, sap, &chosen);
+	sa = responder_sa(ike, pkt, hdr, sap, &chosen, NULL);
 	if (sa == NULL)
 		goto out;
 	read_vids(sa, m);
@@ -1350,7 +1375,7 @@ mm_r5(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
 		return;
 	sa->state = IKE_QM_IDLE;
 	sa_send(ike, sa, NULL, msg, len);
-	retx_clear(&sa->retx);
+	ikev1_retx_clear(&sa->retx);
 	phase1_done(ike, sa);
 }
 
@@ -1368,7 +1393,7 @@ mm_i6(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_msg *m)
 	}
 	DBG(sa->conn_id, "SA has been authenticated with %s",
 	    ntoa(sa->peer, addr));
-	retx_clear(&sa->retx);
+	ikev1_retx_clear(&sa->retx);
 	sa->state = IKE_QM_IDLE;
 	phase1_done(ike, sa);
 }
@@ -1393,6 +1418,8 @@ phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 				      sa->npending_deletes);
 		sa->npending_deletes = 0;
 	}
+	if (ike_ezvpn_phase1_done(ike, sa))
+		return;
 	if (sa->pending_qm) {
 		sa->pending_qm = false;
 		e = ike_config_lookup(ike->config, sa->pending_map,
@@ -1419,16 +1446,21 @@ am_send1(struct ikemgr *ike, struct ike_sa *sa)
 	size_t n = 0, sa_off, sa_end;
 	int ret = -1;
 
-	ps = calloc(c->npolicies > 0 ? c->npolicies : 1, sizeof(*ps));
+	const struct ike_policy *offer = c->policies;
+	size_t noffer = c->npolicies;
+
+	if (sa->ezvpn)
+		offer = ike_ezvpn_policies(c, &noffer);
+	ps = calloc(noffer > 0 ? noffer : 1, sizeof(*ps));
 	if (ps == NULL)
 		return -1;
-	for (size_t i = 0; i < c->npolicies; i++) {
-		if (!usable_policy(&c->policies[i]))
+	for (size_t i = 0; i < noffer; i++) {
+		if (!usable_policy(&offer[i]))
 			continue;
 		if (n == 0)
-			sa->pol = c->policies[i];
-		if (c->policies[i].group == sa->pol.group)
-			ps[n++] = c->policies[i];
+			sa->pol = offer[i];
+		if (offer[i].group == sa->pol.group)
+			ps[n++] = offer[i];
 	}
 	sa->aggressive = true;
 	sa->dh = n > 0 ? ike_dh_new(sa->pol.group) : NULL;
@@ -1437,7 +1469,13 @@ am_send1(struct ikemgr *ike, struct ike_sa *sa)
 	    ike_dh_public(sa->dh, sa->gxi, IKE_DH_MAX, &sa->gx_len) < 0 ||
 	    ike_random(sa->ni, sa->ni_len) < 0)
 		goto out;
-	own_id(sa, sa->own_id);
+	if (sa->ezvpn)
+		sa->own_id_len = ike_ezvpn_own_id(c, sa->own_id,
+						  sizeof(sa->own_id));
+	else
+		own_id(sa, sa->own_id);
+	if (sa->own_id_len == 0)
+		goto out;
 	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, 0, 0);
 	isakmp_build_start(&b, msg, sizeof(msg), &h);
 	sa_off = isakmp_add(&b, ISAKMP_NP_SA, NULL, 0);
@@ -1453,7 +1491,7 @@ am_send1(struct ikemgr *ike, struct ike_sa *sa)
 	memcpy(sa->sai_b, msg + sa_end, sa->sai_len);
 	isakmp_add(&b, ISAKMP_NP_KE, sa->gxi, sa->gx_len);
 	isakmp_add(&b, ISAKMP_NP_NONCE, sa->ni, sa->ni_len);
-	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, 8);
+	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, sa->own_id_len);
 	add_vids(&b);
 	if (isakmp_build_end(&b) == 0)
 		goto out;
@@ -1519,6 +1557,8 @@ am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 {
 	const struct isakmp_pl *sap = isakmp_find(m, ISAKMP_NP_SA);
 	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_NP_KE);
+	const struct isakmp_pl *id;
+	const struct ike_ez_group *group;
 	struct isakmp_sa *prop = NULL;
 	struct ike_policy chosen = { 0 };
 	const struct isakmp_transform *pick = NULL;
@@ -1546,7 +1586,13 @@ am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 			pick = choose_p1(ike, prop, g, &chosen);
 	if (pick == NULL)
 		goto out;
-	sa = responder_sa(ike, pkt, hdr, sap, &chosen);
+	/* An EzVPN client names its group in an ID_KEY_ID: the group's key
+	 * authenticates it. */
+	id = isakmp_find(m, ISAKMP_NP_ID);
+	group = id != NULL ? ike_ezvpn_group_by_id(ike->config, id->body,
+						   id->len) : NULL;
+	sa = responder_sa(ike, pkt, hdr, sap, &chosen,
+			  group != NULL ? group->key : NULL);
 	if (sa == NULL)
 		goto out;
 	sa->aggressive = true;
@@ -1562,7 +1608,7 @@ am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	    compute_keys(sa, peer_ke, peer_ke_len) < 0)
 		goto drop;
 	own_id(sa, sa->own_id);
-	if (auth_hash(sa, false, sa->own_id, 8, hash) < 0)
+	if (auth_hash(sa, false, sa->own_id, sa->own_id_len, hash) < 0)
 		goto drop;
 	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, 0, 0);
 	isakmp_build_start(&b, msg, sizeof(msg), &h);
@@ -1570,7 +1616,7 @@ am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 		goto drop;
 	isakmp_add(&b, ISAKMP_NP_KE, sa->gxr, sa->gx_len);
 	isakmp_add(&b, ISAKMP_NP_NONCE, sa->nr, sa->nr_len);
-	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, 8);
+	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, sa->own_id_len);
 	isakmp_add(&b, ISAKMP_NP_HASH, hash, sa->keys.prf_len);
 	add_nat_d(&b, sa);
 	add_vids(&b);
@@ -1606,6 +1652,14 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 	    !read_p1_transform(&prop->p[0].t[0], &his) ||
 	    his.group != sa->pol.group)
 		goto out;
+	if (sa->ezvpn) {
+		const struct ike_policy *offer;
+		size_t n;
+
+		offer = ike_ezvpn_policies(ike->config, &n);
+		for (size_t k = 0; k < n && !ok; k++)
+			ok = policy_matches(&offer[k], &his);
+	}
 	for (size_t k = 0; k < ike->config->npolicies && !ok; k++)
 		ok = policy_matches(&ike->config->policies[k], &his);
 	if (!ok)
@@ -1618,7 +1672,7 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 		goto out;
 	check_nat_d(sa, m);
 	maybe_float(sa);
-	if (auth_hash(sa, true, sa->own_id, 8, hash) < 0)
+	if (auth_hash(sa, true, sa->own_id, sa->own_id_len, hash) < 0)
 		goto out;
 	hdr_for(sa, &h, ISAKMP_XCHG_AGGR, ISAKMP_FLAG_E, 0);
 	isakmp_build_start(&b, msg, sizeof(msg), &h);
@@ -1628,7 +1682,7 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 		add_initial_contact(&b, sa);
 	if (encrypt_msg(sa, &b, sa->iv) == 0)
 		goto out;
-	retx_clear(&sa->retx);
+	ikev1_retx_clear(&sa->retx);
 	sa->state = IKE_QM_IDLE;
 	/* AM3 has no reply message, so a lost AM3 shows up as a failed
 	 * Quick Mode. */
@@ -1657,7 +1711,7 @@ am_r3(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
 	if (has_initial_contact(m))
 		initial_contact(ike, sa);
 	(void)seen_peer(ike, sa->peer);
-	retx_clear(&sa->retx);
+	ikev1_retx_clear(&sa->retx);
 	sa->state = IKE_QM_IDLE;
 	phase1_done(ike, sa);
 }
@@ -1672,7 +1726,7 @@ input_aggr(struct ikemgr *ike, struct ike_sa *sa,
 
 	if (enc && sa->state == IKE_AG_INIT_EXCH) {
 		memcpy(iv, sa->iv, sizeof(iv));
-		if (decrypt(sa, msg, len, iv) < 0)
+		if (ikev1_decrypt(sa, msg, len, iv) < 0)
 			goto drop;
 	} else if (enc) {
 		goto drop;
@@ -1857,7 +1911,7 @@ new_qm(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	qm->msgid = msgid;
 	qm->initiator = initiator;
 	qm->started = ike_now(ike);
-	if (phase2_iv(sa, msgid, qm->iv) < 0) {
+	if (ikev1_phase2_iv(sa, msgid, qm->iv) < 0) {
 		free(qm);
 		return NULL;
 	}
@@ -2052,7 +2106,7 @@ ikev1_quick_start(struct ikemgr *ike, struct ike_sa *sa,
 		    strcmp(ike->qms[i]->entry.map, entry->map) == 0 &&
 		    strcmp(ike->qms[i]->entry.ifname, entry->ifname) == 0)
 			return 0;	/* already under way */
-	qm = new_qm(ike, sa, random_msgid(), true);
+	qm = new_qm(ike, sa, ikev1_random_msgid(), true);
 	if (qm == NULL)
 		return -1;
 	qm->entry = *entry;
@@ -2631,25 +2685,33 @@ handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	}
 }
 
-static void
-info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
-	   const struct isakmp_msg *m)
+bool
+ikev1_check_hash(const struct ike_sa *sa, uint32_t msgid,
+		 const struct isakmp_msg *m)
 {
 	uint8_t want[IKE_HASH_MAX], mid[4];
 	const struct isakmp_pl *hp = &m->pl[0];
 	const uint8_t *after;
 	struct ike_chunk in[2];
-	bool gone = false;
 
 	if (m->n < 2 || hp->type != ISAKMP_NP_HASH ||
 	    hp->len != sa->keys.prf_len)
-		return;
+		return false;
 	after = hp->body + hp->len;
-	put_be32(mid, h->msgid);
+	put_be32(mid, msgid);
 	in[0] = (struct ike_chunk){ mid, 4 };
 	in[1] = (struct ike_chunk){ after, (size_t)(payload_end(m) - after) };
-	if (ike_prf(sa->pol.hash, sa->keys.skeyid_a, sa->keys.prf_len, in, 2,
-		    want) < 0 || !equal_ct(want, hp->body, hp->len))
+	return ike_prf(sa->pol.hash, sa->keys.skeyid_a, sa->keys.prf_len, in,
+		       2, want) == 0 && equal_ct(want, hp->body, hp->len);
+}
+
+static void
+info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
+	   const struct isakmp_msg *m)
+{
+	bool gone = false;
+
+	if (!ikev1_check_hash(sa, h->msgid, m))
 		return;
 	DBG(sa->conn_id, "processing HASH payload. message ID = %d",
 	    (int32_t)h->msgid);
@@ -2676,8 +2738,8 @@ rx_hash(const uint8_t *msg, size_t len, uint8_t *out)
  * Decrypts the body of MSG in place. Phase 1 messages use and update the
  * SA's chain, others the IV of their exchange (updated in *IV).
  */
-static int
-decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, uint8_t *iv)
+int
+ikev1_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, uint8_t *iv)
 {
 	size_t body = len - ISAKMP_HDR_LEN;
 
@@ -2699,7 +2761,7 @@ input_p1(struct ikemgr *ike, struct ike_sa *sa,
 		if (sa->state != IKE_MM_KEY_EXCH)
 			return;
 		memcpy(iv, sa->iv, sizeof(iv));
-		if (decrypt(sa, msg, len, iv) < 0)
+		if (ikev1_decrypt(sa, msg, len, iv) < 0)
 			return;
 	}
 	if (isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
@@ -2743,6 +2805,11 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 	if (!(h->flags & ISAKMP_FLAG_E) || sa->state != IKE_QM_IDLE ||
 	    h->msgid == 0)
 		return;
+	if (!ike_ezvpn_qm_allowed(sa)) {
+		/* Quick Mode before XAUTH passed. */
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		return;
+	}
 	if (qm == NULL) {
 		qm = new_qm(ike, sa, h->msgid, false);
 		if (qm == NULL)
@@ -2752,7 +2819,7 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 		    (int32_t)h->msgid);
 	}
 	memcpy(iv, qm->iv, sizeof(iv));
-	if (decrypt(sa, msg, len, iv) < 0 ||
+	if (ikev1_decrypt(sa, msg, len, iv) < 0 ||
 	    isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
 				  len - ISAKMP_HDR_LEN, m) < 0) {
 		atomic_fetch_add(&ike->packets_dropped, 1);
@@ -2777,7 +2844,8 @@ input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 
 	/* Unprotected notifies are dropped: anyone could send them. */
 	if (!(h->flags & ISAKMP_FLAG_E) || sa->state != IKE_QM_IDLE ||
-	    phase2_iv(sa, h->msgid, iv) < 0 || decrypt(sa, msg, len, iv) < 0 ||
+	    ikev1_phase2_iv(sa, h->msgid, iv) < 0 ||
+	    ikev1_decrypt(sa, msg, len, iv) < 0 ||
 	    isakmp_parse_payloads(h->next, msg + ISAKMP_HDR_LEN,
 				  len - ISAKMP_HDR_LEN, m) < 0) {
 		atomic_fetch_add(&ike->packets_dropped, 1);
@@ -2859,6 +2927,9 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		break;
 	case ISAKMP_XCHG_INFO:
 		input_info(ike, sa, &h, msg, h.length, m);
+		break;
+	case ISAKMP_XCHG_TRANSACTION:
+		ike_xauth_input(ike, sa, &h, msg, h.length, m);
 		break;
 	default:
 		atomic_fetch_add(&ike->packets_dropped, 1);
@@ -3172,4 +3243,5 @@ ikev1_timers(struct ikemgr *ike, double now)
 			i++;
 	}
 	retire_replaced(ike, now);
+	ike_ezvpn_timers(ike, now);
 }

@@ -1,0 +1,248 @@
+/*
+ * An EzVPN client and server back to back: Aggressive Mode with the
+ * group name and key, XAUTH against the server's local users, mode
+ * config from the group's pool and split-tunnel list, then Quick Mode
+ * from the client's inside network. Wrong credentials leave no SA, and
+ * an unknown SPI from the server never starts recovery on the client.
+ */
+#include "ike_test.h"
+
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct ikt_side a, b;
+
+/* A: the client. The profile comes before the interfaces, where its
+ * first line would be read as the interface command. */
+#define CLIENT(key, password, extra) \
+	"crypto ipsec client ezvpn EZ\n" \
+	" connect auto\n" \
+	" group LABGROUP key " key "\n" \
+	" mode network-extension\n" \
+	" peer 10.0.0.2\n" \
+	" xauth userid mode local\n" \
+	" username lab password " password "\n" \
+	extra \
+	"interface GigabitEthernet1\n" \
+	" ip address 10.0.0.1 255.255.255.0\n" \
+	" crypto ipsec client ezvpn EZ outside\n" \
+	"interface GigabitEthernet2\n" \
+	" ip address 192.168.1.1 255.255.255.0\n" \
+	" crypto ipsec client ezvpn EZ inside\n"
+
+#define CLIENT_OK CLIENT("LabKey123", "LabPass123", "")
+
+/* B: the server, answering through a dynamic map with XAUTH against the
+ * local users and addresses from EZPOOL. */
+#define SERVER \
+	"interface GigabitEthernet1\n" \
+	" ip address 10.0.0.2 255.255.255.0\n" \
+	"interface GigabitEthernet2\n" \
+	" ip address 192.168.2.1 255.255.255.0\n" \
+	"aaa new-model\n" \
+	"aaa authentication login EZAUTH local\n" \
+	"aaa authorization network EZAUTH local\n" \
+	"username lab password 0 LabPass123\n" \
+	"crypto isakmp policy 10\n" \
+	" encryption aes 256\n" \
+	" hash sha\n" \
+	" authentication pre-share\n" \
+	" group 2\n" \
+	"ip access-list extended SPLIT\n" \
+	" permit ip 192.168.2.0 0.0.0.255 any\n" \
+	"ip local pool EZPOOL 10.99.0.10 10.99.0.20\n" \
+	"crypto isakmp client configuration group LABGROUP\n" \
+	" key LabKey123\n" \
+	" pool EZPOOL\n" \
+	" acl SPLIT\n" \
+	"crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac\n" \
+	"crypto dynamic-map DYN 10\n" \
+	" set transform-set TS\n" \
+	"crypto map VPNMAP client authentication list EZAUTH\n" \
+	"crypto map VPNMAP isakmp authorization list EZAUTH\n" \
+	"crypto map VPNMAP client configuration address respond\n" \
+	"crypto map VPNMAP 65535 ipsec-isakmp dynamic DYN\n" \
+	"interface GigabitEthernet1\n" \
+	" crypto map VPNMAP\n"
+
+static uint32_t
+addr(const char *s)
+{
+	uint32_t x;
+
+	cr_assert_eq(inet_pton(AF_INET, s, &x), 1);
+	return x;
+}
+
+static bool
+both_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
+	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
+}
+
+static bool
+client_active(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_ezvpn_info info;
+
+	(void)y;
+	return ike_get_ezvpn(x->ike, &info) == 0 &&
+	       strcmp(info.state, "IPSEC_ACTIVE") == 0;
+}
+
+static bool
+auth_failed(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	(void)y;
+	return ikt_log_count("%CRYPTO-6-IKMP_AUTH_FAIL: Authentication "
+			     "method 65001 failed with host 10.0.0.1") > 0;
+}
+
+static bool
+hash_failed(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	(void)y;
+	return ikt_log_count("hash verification failed") > 0;
+}
+
+static void
+teardown(void)
+{
+	ikt_pair_stop(&a, &b);
+}
+
+static struct dp_sa_cfg
+only_sa(struct ikt_side *s, bool outbound)
+{
+	struct dp_sa_cfg c = { 0 };
+	size_t found = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas; i++) {
+		if (s->sas[i].params.outbound == outbound) {
+			c = s->sas[i];
+			found++;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	cr_assert_eq(found, 1, "%zu %s SAs", found,
+		     outbound ? "outbound" : "inbound");
+	return c;
+}
+
+TestSuite(ezvpn, .fini = teardown, .timeout = 60);
+
+Test(ezvpn, connects_with_xauth_and_mode_config)
+{
+	struct ike_ezvpn_info info;
+	struct dp_sa_cfg out;
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT_OK, &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 15),
+		  "client has %zu SAs, server %zu", a.nsas, b.nsas);
+	cr_assert(ikt_wait(&a, &b, client_active, 5));
+
+	/* The client's pair protects its inside network towards the split
+	 * network the server's group handed out. */
+	out = only_sa(&a, true);
+	cr_assert(out.has_selector);
+	cr_assert_eq(out.selector.local, addr("192.168.1.0"));
+	cr_assert_eq(out.selector.local_mask, addr("255.255.255.0"));
+	cr_assert_eq(out.selector.remote, addr("192.168.2.0"));
+	cr_assert_eq(out.selector.remote_mask, addr("255.255.255.0"));
+	cr_assert_str_eq(out.map, "EZ");
+	cr_assert_eq(out.map_seq, 1);
+	cr_assert_str_eq(out.ifname, "GigabitEthernet1");
+	out = only_sa(&b, true);
+	cr_assert_eq(out.selector.local, addr("192.168.2.0"));
+	cr_assert_eq(out.selector.remote, addr("192.168.1.0"));
+	cr_assert_str_eq(out.map, "VPNMAP");
+
+	cr_assert_eq(ike_get_ezvpn(a.ike, &info), 0);
+	cr_assert_eq(info.assigned, addr("10.99.0.10"),
+		     "the first address of EZPOOL");
+	cr_assert_eq(info.nsplit, 1);
+	cr_assert_eq(info.split_addr[0], addr("192.168.2.0"));
+	cr_assert_eq(info.split_mask[0], addr("255.255.255.0"));
+	cr_assert_eq(info.xauth_failed, 0);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_UP: (Client) "
+				   "User=lab Group=LABGROUP "
+				   "Client_public_addr=10.0.0.1 "
+				   "Server_public_addr=10.0.0.2 "
+				   "Assigned_client_addr=10.99.0.10 "
+				   "NEM_Remote_Subnets=192.168.1.0/"
+				   "255.255.255.0"), 1);
+	cr_assert_eq(ikt_ike_up(&a), 1);
+	cr_assert_eq(ikt_ike_up(&b), 1);
+	/* The server has no EzVPN client profile. */
+	cr_assert_eq(ike_get_ezvpn(b.ike, &info), -1);
+}
+
+Test(ezvpn, wrong_xauth_password_fails)
+{
+	struct ike_ezvpn_info info;
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT("LabKey123", "WrongPass", ""), &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, auth_failed, 15),
+		  "the server logged no XAUTH failure");
+	ike_sync(a.ike);
+	ike_sync(b.ike);
+	cr_assert_eq(ikt_count(&a, true) + ikt_count(&a, false), 0);
+	cr_assert_eq(ikt_count(&b, true) + ikt_count(&b, false), 0);
+	cr_assert_eq(ikt_log_count("EZVPN_CONNECTION_UP"), 0);
+	cr_assert(ikt_wait(&a, &b, client_active, 2) == false);
+	cr_assert_eq(ike_get_ezvpn(a.ike, &info), 0);
+	cr_assert_geq(info.xauth_failed, 1);
+	cr_assert_eq(ikt_ike_up(&b), 0, "the server deleted the IKE SA");
+}
+
+Test(ezvpn, wrong_group_key_fails)
+{
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT("NotTheKey", "LabPass123", ""), &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, hash_failed, 15),
+		  "the client accepted the server's HASH_R");
+	cr_assert(ikt_wait(&a, &b, both_pairs, 3) == false);
+	cr_assert_eq(ikt_count(&a, true) + ikt_count(&a, false), 0);
+	cr_assert_eq(ikt_count(&b, true) + ikt_count(&b, false), 0);
+	cr_assert_eq(ikt_ike_up(&a), 0);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-IKMP_AUTH_FAIL"), 0,
+		     "XAUTH never started");
+}
+
+Test(ezvpn, unknown_spi_starts_no_recovery)
+{
+	struct dp_invalid_spi_event ev = { 0 };
+	struct ike_stats st;
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT("LabKey123", "LabPass123",
+				  "crypto isakmp invalid-spi-recovery\n"),
+		       &b, SERVER);
+	/* The client's Aggressive Mode never reaches the server, so the
+	 * client has no IKE SA up when the unknown SPI arrives. */
+	a.drop_all = true;
+	ev.src = addr("10.0.0.2");
+	ev.dst = addr("10.0.0.1");
+	ev.spi = 0x1234567;
+	ev.proto = 50;
+	snprintf(ev.ifname, sizeof(ev.ifname), "GigabitEthernet1");
+	ike_post_invalid_spi(a.ike, &ev);
+	ike_sync(a.ike);
+	ike_get_stats(a.ike, &st);
+	cr_assert_eq(st.invalid_spi_events, 1);
+	cr_assert_eq(st.recovery_started, 0);
+	cr_assert_eq(st.delete_notify_ignored, 1);
+	cr_assert_eq(ikt_log_count("EzVPN client, no invalid-spi-recovery"),
+		     1);
+	cr_assert_eq(ikt_log_count("invalid SPI recovery: starting IKE"), 0);
+}
