@@ -304,6 +304,82 @@ cmd_show_ikev2_session(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+/* Counts the IKEv2 SAs of SAS[0..N) that we initiated (OUTGOING) or
+ * answered, and of those the READY ones. */
+static void
+count_v2_sas(const struct ike_sa_info *sas, size_t n, bool outgoing,
+	     unsigned *total, unsigned *active)
+{
+	*total = *active = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sas[i].version != 2 || sas[i].initiator != outgoing)
+			continue;
+		(*total)++;
+		*active += strcmp(sas[i].state, "READY") == 0;
+	}
+}
+
+/* `show crypto ikev2 stats` in the IOS XE layout. vrouter has no
+ * `crypto ikev2 limit` and no certificates, so the resource limits and
+ * the revoked-certificate count are always 0. */
+static enum cmd_result
+cmd_show_ikev2_stats(struct vty *vty, const struct cmd_args *args)
+{
+	static const char rule[] = "-----------------------------------------"
+				   "---------------------------------------\n";
+	struct ike_v2_stats st = { 0 };
+	struct ike_sa_info *sas = NULL;
+	unsigned in_total, in_active, out_total, out_active;
+	int n = 0;
+
+	(void)args;
+	if (vty->router != NULL && vty->router->ike != NULL) {
+		ike_get_v2_stats(vty->router->ike, &st);
+		n = ike_get_sas(vty->router->ike, &sas);
+		if (n < 0) {
+			vty_out(vty, "%% Failed to read the IKE SA table\n");
+			return CMD_ERROR;
+		}
+	}
+	count_v2_sas(sas, (size_t)n, false, &in_total, &in_active);
+	count_v2_sas(sas, (size_t)n, true, &out_total, &out_active);
+	free(sas);
+	vty_out(vty, "%s%26s%s\n%s", rule, "", "Crypto IKEv2 SA Statistics",
+		rule);
+	vty_out(vty, "System Resource Limit:   %-9uMax IKEv2 SAs: %-9u"
+		"Max in nego(in/out): %u/%u\n", 0u, 0u, 0u, 0u);
+	vty_out(vty, "Total incoming IKEv2 SA Count:    %-9uactive:        %-9u"
+		"negotiating: %u\n", in_total, in_active,
+		in_total - in_active);
+	vty_out(vty, "Total outgoing IKEv2 SA Count:    %-9uactive:        %-9u"
+		"negotiating: %u\n", out_total, out_active,
+		out_total - out_active);
+	vty_out(vty, "Incoming IKEv2 Requests: %-9lluaccepted:      %-9llu"
+		"rejected:    %llu\n", (unsigned long long)st.sa_init_in,
+		(unsigned long long)st.sa_init_in_accepted,
+		(unsigned long long)(st.sa_init_in - st.sa_init_in_accepted));
+	vty_out(vty, "Outgoing IKEv2 Requests: %-9lluaccepted:      %-9llu"
+		"rejected:    %llu\n", (unsigned long long)st.sa_init_out,
+		(unsigned long long)st.sa_init_out_accepted,
+		(unsigned long long)st.sa_init_out_rejected);
+	vty_out(vty, "Rejected IKEv2 Requests: %-9llursrc low:      %-9llu"
+		"SA limit:    %u\n",
+		(unsigned long long)st.sa_init_in_half_open,
+		(unsigned long long)st.sa_init_in_half_open, 0u);
+	vty_out(vty, "IKEv2 packets dropped at dispatch: %llu\n",
+		(unsigned long long)st.dropped);
+	vty_out(vty, "Incoming IKEV2 Cookie Challenged Requests: %llu\n",
+		(unsigned long long)(st.cookie_valid + st.cookie_invalid +
+				     st.cookie_missing));
+	vty_out(vty, "    accepted: %-9llurejected: %-9llu"
+		"rejected no cookie: %llu\n",
+		(unsigned long long)st.cookie_valid,
+		(unsigned long long)st.cookie_invalid,
+		(unsigned long long)st.cookie_missing);
+	vty_out(vty, "Total Deleted sessions of Cert Revoked Peers: 0\n");
+	return CMD_SUCCESS;
+}
+
 static enum cmd_result
 cmd_show_ikev2_stats_exchange(struct vty *vty, const struct cmd_args *args)
 {
@@ -363,6 +439,9 @@ static const struct cmd_def ikev2_cmds[] = {
 	  H_SHOW "Shows ikev2 active sessions\n"
 	  "Shows detailed ikev2 session information",
 	  cmd_show_ikev2_session, 0, 0 },
+	{ "show crypto ikev2 stats",
+	  H_SHOW "Shows ikev2 statistics",
+	  cmd_show_ikev2_stats, 0, 0 },
 	{ "show crypto ikev2 stats exchange",
 	  H_SHOW "Shows ikev2 statistics\nShows ikev2 exchange statistics",
 	  cmd_show_ikev2_stats_exchange, 0, 0 },

@@ -138,6 +138,7 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa, bool fresh)
 	sa->init_i = ikev2_dup_msg(msg, len);
 	sa->init_i_len = sa->init_i != NULL ? len : 0;
 	DBG(sa, "sending IKE_SA_INIT request, DH group %u", sa->algs.group);
+	ike->v2->stats.sa_init_out++;
 	ikev2_send_request(ike, sa, msg, len);
 }
 
@@ -301,6 +302,7 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	struct v2_sa *sa;
 	size_t ke_len, len;
 
+	ike->v2->stats.sa_init_in++;
 	if (!ikev2_cookie_admit(ike, pkt, h, m))
 		return;
 	if (c == NULL || sap == NULL || kep == NULL || kep->len < 4 ||
@@ -361,6 +363,7 @@ ikev2_init_responder(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	DBG(sa, "IKE_SA_INIT answered: encr %u/%u prf %u integ %u group %u",
 	    ch.algs.encr, ch.algs.key_bits, ch.algs.prf, ch.algs.integ,
 	    ch.algs.group);
+	ike->v2->stats.sa_init_in_accepted++;
 	ikev2_send_response(ike, sa, msg, len);
 }
 
@@ -546,6 +549,7 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 			goto drop;
 		DBG(sa, "peer requested DH group %u: restarting IKE_SA_INIT",
 		    group);
+		ike->v2->stats.sa_init_out_rejected++;
 		sa->algs.group = group;
 		ikev2_request_done(sa);
 		sa->next_msgid = 0;
@@ -560,6 +564,7 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 		sa->cookie_len = n.data_len;
 		sa->cookie_tries++;
 		DBG(sa, "responder sent a COOKIE: retrying IKE_SA_INIT with it");
+		ike->v2->stats.sa_init_out_rejected++;
 		ikev2_request_done(sa);
 		sa->next_msgid = 0;
 		send_init_request(ike, sa, false);
@@ -567,6 +572,7 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 	}
 	if (ikev2_find_notify(m, IKEV2_N_NO_PROPOSAL_CHOSEN, &n)) {
 		DBG(sa, "peer sent NO_PROPOSAL_CHOSEN in IKE_SA_INIT");
+		ike->v2->stats.sa_init_out_rejected++;
 		ikev2_remove_sa(ike, sa, false);
 		return;
 	}
@@ -583,6 +589,7 @@ ikev2_init_response(struct ikemgr *ike, struct v2_sa *sa,
 	ikev2_frag_negotiate(sa, c, m);
 	if (compute_keys(sa, kep->body, kep->len) < 0)
 		goto drop;
+	ike->v2->stats.sa_init_out_accepted++;
 	sa->init_r = ikev2_dup_msg(pkt->data, h->length);
 	sa->init_r_len = sa->init_r != NULL ? h->length : 0;
 	ikev2_request_done(sa);

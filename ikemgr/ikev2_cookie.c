@@ -78,6 +78,15 @@ half_open(const struct ikev2_state *st)
 	return half_open_from(st, 0, &from_peer);
 }
 
+static bool
+starts_with_cookie(const struct ikev2_msg *m)
+{
+	struct v2_notify n;
+
+	return m->n > 0 && ikev2_read_notify(&m->pl[0], &n) &&
+	       n.type == IKEV2_N_COOKIE;
+}
+
 /* True when the first payload of M is a COOKIE this responder made for
  * the peer's address, SPIi and Ni. */
 static bool
@@ -121,6 +130,7 @@ ikev2_cookie_admit(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 	    (half_open_from(st, pkt->src, &from_peer) >= IKE_HALF_OPEN_MAX ||
 	     from_peer >= IKE_HALF_OPEN_PEER_MAX)) {
 		atomic_fetch_add(&ike->half_open_dropped, 1);
+		st->stats.sa_init_in_half_open++;
 		goto drop;
 	}
 	if (c == NULL || c->cookie_challenge == 0 ||
@@ -128,8 +138,14 @@ ikev2_cookie_admit(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 		return true;
 	if (!ikev2_read_nonce(m, ni, &ni_len) || refresh_secret(ike, st) < 0)
 		goto drop;
-	if (valid_cookie(st, m, pkt->src, h->spii, ni, ni_len))
+	if (valid_cookie(st, m, pkt->src, h->spii, ni, ni_len)) {
+		st->stats.cookie_valid++;
 		return true;
+	}
+	if (starts_with_cookie(m))
+		st->stats.cookie_invalid++;
+	else
+		st->stats.cookie_missing++;
 	if (make_cookie(st->cookie_secret[0], st->cookie_ver, ni, ni_len,
 			pkt->src, h->spii, cookie) < 0)
 		goto drop;
