@@ -217,6 +217,33 @@ Test(ikev2_frag, ike_auth_fragmented_both_ways, .fini = teardown)
 	cr_assert_eq(sa_frag_mtu(&b), 150);
 }
 
+/* The proposal of IKT_V2_SIDE changed to AES-GCM-256 with PRF SHA-384. */
+#define GCM \
+	"crypto ikev2 proposal PROP\n" \
+	" no encryption\n" \
+	" no integrity\n" \
+	" encryption aes-gcm-256\n" \
+	" prf sha384\n"
+
+/* With AES-GCM the AAD covers Fragment Number and Total Fragments. */
+Test(ikev2_frag, aes_gcm_ike_sa, .fini = teardown)
+{
+	struct ike_sa_info *info = NULL;
+
+	start(CFG_A(FRAG_150) GCM, CFG_B(FRAG_150) GCM, count_only);
+	bring_up();
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	cr_assert_str_eq(info[0].encr, "aes-gcm", "the IKE SA uses %s",
+			 info[0].encr);
+	free(info);
+	cr_assert_geq(skf_sent[0], 3, "A sent %zu fragments", skf_sent[0]);
+	cr_assert_geq(skf_sent[1], 3, "B sent %zu fragments", skf_sent[1]);
+	cr_assert_eq(skf_too_long[0] + skf_too_long[1], 0);
+	cr_assert_eq(stats(&a).frag_reassembled, 1);
+	cr_assert_eq(stats(&b).frag_reassembled, 1);
+	cr_assert_eq(stats(&a).frag_dropped + stats(&b).frag_dropped, 0);
+}
+
 Test(ikev2_frag, default_mtu_and_show, .fini = teardown)
 {
 	struct fixture fx;

@@ -5,7 +5,10 @@ request and response both cross as fragments. charon's log shows the
 split and the reassembly, vrouter's debug output shows the fragments it
 sent and received, and the tunnel then carries pings both ways.
 
-The argument picks the initiator: "charon" (the default) or "vrouter".
+The first argument picks the initiator: "charon" (the default) or
+"vrouter". A second argument "gcm" has the IKE SA use AES-GCM-256, whose
+AAD covers the Fragment Number and Total Fragments fields, in place of
+AES-CBC with HMAC-SHA-256.
 
 Exits 77 (skipped) without root or /dev/net/tun.
 """
@@ -17,6 +20,14 @@ from ikev2_common import IKEV2_CONFIG
 from interop import LabError
 
 MTU = 200
+
+# vrouter's proposal PROP of IKEV2_CONFIG turned to AES-GCM-256.
+GCM_PROPOSAL = """crypto ikev2 proposal PROP
+ no encryption
+ no integrity
+ encryption aes-gcm-256
+ prf sha384
+"""
 
 
 def require(pattern, text, check):
@@ -39,10 +50,12 @@ def require_fragments(pattern, text, check):
     return int(m.group(1))
 
 
-def body(lab, initiator):
-    lab.start_charon(version=2, fragmentation="yes", fragment_size=MTU)
+def body(lab, initiator, gcm):
+    opts = {"ike_proposals": "aes256gcm16-prfsha384-modp2048"} if gcm else {}
+    lab.start_charon(version=2, fragmentation="yes", fragment_size=MTU,
+                     **opts)
     lab.start_vrouter()
-    lab.configure_vrouter(IKEV2_CONFIG +
+    lab.configure_vrouter(IKEV2_CONFIG + (GCM_PROPOSAL if gcm else "") +
                           f"crypto ikev2 fragmentation mtu {MTU}\n")
 
     v = lab.vty()
@@ -82,6 +95,8 @@ def body(lab, initiator):
                            f"{dbg}")
 
         out = v.command("show crypto ikev2 sa detailed")
+        require(r"Encr: AES-GCM, keysize: 256" if gcm else
+                r"Encr: AES-CBC", out, "show crypto ikev2 sa detailed")
         require(r"^      IETF Std Fragmentation  enabled\.$", out,
                 "show crypto ikev2 sa detailed")
         require(rf"^      IETF Std Fragmentation MTU in use: {MTU - 28} "
@@ -102,4 +117,8 @@ if __name__ == "__main__":
     who = sys.argv[1] if len(sys.argv) > 1 else "charon"
     if who not in ("charon", "vrouter"):
         interop.fail(f"unknown initiator {who!r}; use charon or vrouter")
-    interop.run_test(f"ikev2_fragmentation {who}", lambda lab: body(lab, who))
+    use_gcm = sys.argv[2:] == ["gcm"]
+    if sys.argv[2:] and not use_gcm:
+        interop.fail(f"unknown argument {sys.argv[2]!r}; use gcm or none")
+    interop.run_test(" ".join(["ikev2_fragmentation"] + sys.argv[1:]),
+                     lambda lab: body(lab, who, use_gcm))
