@@ -242,4 +242,28 @@ enum ike_clear_kind {
 int ike_clear(struct ikemgr *ike, enum ike_clear_kind kind, uint32_t addr,
 	      uint32_t conn_id);
 
+/* The EzVPN client, for `show crypto ipsec client ezvpn`. */
+#define IKE_EZVPN_SPLIT_MAX 8
+struct ike_ezvpn_info {
+	bool configured;		/* a profile is on an outside interface */
+	char name[64];
+	char mode[24];			/* network-extension, client, ... */
+	bool connect_auto;
+	char inside[32], outside[32];
+	char state[24];			/* IOS text: IPSEC_ACTIVE, IKE_PEND, ... */
+	char last_event[24];
+	char unusable[128];		/* why it cannot connect; "" if it can */
+	uint32_t peer;			/* network order */
+	uint32_t assigned, assigned_mask;	/* from mode config; or 0 */
+	uint32_t split_addr[IKE_EZVPN_SPLIT_MAX];
+	uint32_t split_mask[IKE_EZVPN_SPLIT_MAX];
+	size_t nsplit;
+	uint64_t connects;		/* Aggressive Modes started */
+	uint64_t xauth_failed;		/* XAUTH rejected by the server */
+};
+
+/* Copies the EzVPN client's state into OUT. Returns 0, or -1 when no
+ * profile is applied to an interface. Safe from any thread. */
+int ike_get_ezvpn(struct ikemgr *ike, struct ike_ezvpn_info *out);
+
 #endif
