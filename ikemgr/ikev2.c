@@ -526,22 +526,99 @@ same_request(const struct v2_sa *sa, const uint8_t *msg, size_t len)
 	return memcmp(h, sa->req_hash, 20) == 0;
 }
 
+/* Payloads that no IKEv2 exchange carries twice: SA, KE, IDi, IDr, AUTH,
+ * Nonce, TSi, TSr and CP, as a bit per type from IKEV2_NP_SA. */
+#define ONCE_ONLY ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | \
+		   (1u << 6) | (1u << 7) | (1u << 11) | (1u << 12) | (1u << 14))
+
+/*
+ * Checks the payloads of the authenticated message M before any is acted
+ * on. Returns 0 or the notify type of the error. A payload type outside
+ * RFC 7296 3.2 with the critical bit set gives UNSUPPORTED_CRITICAL_
+ * PAYLOAD, with the type in *TYPE (RFC 7296 2.5). INVALID_SYNTAX is for
+ * a second payload of a ONCE_ONLY type, or a Notify or Delete whose SPI
+ * fields do not fit its length.
+ */
+static uint16_t
+payload_error(const struct ikev2_msg *m, uint8_t *type)
+{
+	uint32_t seen = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ikev2_pl *pl = &m->pl[i];
+		unsigned bit = pl->type - IKEV2_NP_SA;
+
+		if (pl->type < IKEV2_NP_SA || pl->type > IKEV2_NP_EAP) {
+			*type = pl->type;
+			if (pl->critical)
+				return IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD;
+			continue;
+		}
+		if ((ONCE_ONLY >> bit) & 1) {
+			if (seen & (1u << bit))
+				return IKEV2_N_INVALID_SYNTAX;
+			seen |= 1u << bit;
+		}
+		if ((pl->type == IKEV2_NP_N || pl->type == IKEV2_NP_D) &&
+		    (pl->len < 4 || 4u + pl->body[1] > pl->len))
+			return IKEV2_N_INVALID_SYNTAX;
+		if (pl->type == IKEV2_NP_D &&
+		    4u + pl->body[1] * (size_t)ikev2_get_be16(pl->body + 2) !=
+		    pl->len)
+			return IKEV2_N_INVALID_SYNTAX;
+	}
+	return 0;
+}
+
+/* Sends the response to request H of SA: one error notify of TYPE with
+ * DATA. Nothing else in the request is acted on. */
+static void
+reject_request(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
+	       uint16_t type, const uint8_t *data, size_t len)
+{
+	uint8_t msg[256];
+	struct ikev2_buf b;
+	size_t n;
+
+	DBG(sa, "request %u rejected with notify %u", h->msgid, type);
+	ikev2_start_msg(&b, msg, sizeof(msg), sa, h->exchange, true, h->msgid);
+	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
+	ikev2_add_notify(&b, 0, NULL, 0, type, data, len);
+	n = ikev2_seal_msg(sa, &b);
+	if (n > 0)
+		ikev2_send_response(ike, sa, msg, n);
+}
+
 /* Records where SA's peer sent from and dispatches its decrypted message
- * M with header H, a request or a response. */
+ * M with header H, a request or a response. A request with a payload
+ * error gets an error response, and a response with one is dropped. */
 static void
 deliver(struct ikemgr *ike, struct v2_sa *sa, const struct dp_ike_packet *pkt,
 	const struct ikev2_hdr *h, const struct ikev2_msg *m)
 {
+	uint8_t type = 0;
+	uint16_t error = payload_error(m, &type);
+
 	sa->last_rx = ike_now(ike);
 	sa->lport = pkt->dport;
 	sa->pport = pkt->sport;
 	sa->natt = pkt->natt;
-	if (h->flags & IKEV2_FLAG_R) {
+	if ((h->flags & IKEV2_FLAG_R) && error != 0) {
+		DBG(sa, "response %u dropped: notify %u applies", h->msgid,
+		    error);
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		ike->v2->stats.dropped++;
+	} else if (h->flags & IKEV2_FLAG_R) {
 		dispatch_response(ike, sa, m);
 	} else {
 		sa->peer_msgid++;
 		request_hash(pkt->data, h->length, sa->req_hash);
-		dispatch_request(ike, sa, h->exchange, m, h->msgid);
+		if (error == IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD)
+			reject_request(ike, sa, h, error, &type, 1);
+		else if (error != 0)
+			reject_request(ike, sa, h, error, NULL, 0);
+		else
+			dispatch_request(ike, sa, h->exchange, m, h->msgid);
 	}
 }
 

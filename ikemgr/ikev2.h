@@ -23,6 +23,7 @@
 #define IKEV2_NP_TSI		44
 #define IKEV2_NP_TSR		45
 #define IKEV2_NP_SK		46
+#define IKEV2_NP_EAP		48	/* the last type of RFC 7296 3.2 */
 #define IKEV2_NP_SKF		53	/* Encrypted Fragment, RFC 7383 */
 
 /* Exchange types and header flags. */

@@ -199,6 +199,16 @@ fz_ike_open(struct router *r, const struct ike_transport *t, const char *text)
 	ike_sync(r->ike);
 }
 
+void
+fz_ike_close(struct router *r)
+{
+	ike_stop(r->ike);
+	ike_destroy(r->ike);
+	cfg_destroy(r->cfg);
+	cmd_free_all();
+	memset(r, 0, sizeof(*r));
+}
+
 char *
 fz_strndup(const uint8_t *data, size_t size)
 {

@@ -67,6 +67,9 @@ bool fz_last_sent(struct dp_ike_packet *out);
 void fz_post(struct router *r, const uint8_t *data, size_t size,
 	     uint16_t port);
 
+/* Stops and frees what fz_ike_open() built. */
+void fz_ike_close(struct router *r);
+
 /* Applies IOS config lines and aborts when any line is rejected. */
 void fz_router_config(struct router *r, const char *text);
 
