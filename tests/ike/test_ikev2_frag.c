@@ -459,6 +459,32 @@ Test(ikev2_frag, malformed_fragments_dropped, .fini = teardown)
 				   "before"), 1);
 }
 
+/* An IKE SA without fragmentation drops every SKF message, both as a
+ * repeat of the request it answered and as the next request. */
+Test(ikev2_frag, fragment_without_negotiation_dropped, .fini = teardown)
+{
+	struct dp_ike_packet skf;
+
+	start(CFG_A(FRAG_150), CFG_B(""), count_only);
+	ikt_log_start();
+	debug_set(DEBUG_CRYPTO_IKEV2, true);
+	bring_up();
+	pthread_mutex_lock(&a.lock);
+	skf = a.last;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(skf.data[18], IKEV2_IKE_AUTH, "A last sent exchange %u",
+		     skf.data[18]);
+	skf.data[16] = IKEV2_NP_SKF;
+	post_to_b(&skf);
+	cr_assert(b_frag_dropped(1), "SKF repeat of IKE_AUTH");
+	skf.data[23] = 2;
+	post_to_b(&skf);
+	cr_assert(b_frag_dropped(2), "SKF as the next request");
+	cr_assert_eq(ikt_log_count("dropped: fragmentation not negotiated"),
+		     2);
+	cr_assert_eq(stats(&b).frag_rx, 0);
+}
+
 static _Atomic double fake_now = 1000.0;
 
 static double
