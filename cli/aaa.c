@@ -303,15 +303,17 @@ aaa_vty_count(struct cfg *cfg, unsigned default_count)
 
 /* True when PASSWORD matches a type 7 text. */
 static bool
-type7_matches(const char *text, const char *password)
+type7_matches(const char *sealed, const char *password)
 {
-	char clear[AAA_PASSWORD_MAX + 1];
+	char clear[AAA_PASSWORD_MAX + 1], text[AAA_TYPE7_MAX];
 	bool ok;
 
-	if (aaa_type7_decode(text, clear, sizeof(clear)) < 0)
-		return false;
-	ok = strlen(clear) == strlen(password) &&
+	/* The config holds the type 7 text sealed; see core/config.h. */
+	ok = cfg_secret_open(sealed, text, sizeof(text)) >= 0 &&
+	     aaa_type7_decode(text, clear, sizeof(clear)) >= 0 &&
+	     strlen(clear) == strlen(password) &&
 	     CRYPTO_memcmp(clear, password, strlen(clear)) == 0;
+	OPENSSL_cleanse(text, sizeof(text));
 	OPENSSL_cleanse(clear, sizeof(clear));
 	return ok;
 }
@@ -320,7 +322,7 @@ bool
 aaa_check_user(struct cfg *cfg, const char *user, const char *password,
 	       unsigned *priv)
 {
-	char secret[AAA_HASH_MAX] = "", pw7[AAA_TYPE7_MAX] = "";
+	char secret[AAA_HASH_MAX] = "", pw7[AAA_SEALED7_MAX] = "";
 	const struct lyd_node *tree;
 	struct ly_set *set;
 	const char *v;
@@ -352,6 +354,7 @@ aaa_check_user(struct cfg *cfg, const char *user, const char *password,
 		ok = aaa_hash_verify(secret, password);
 	else if (found && pw7[0])
 		ok = type7_matches(pw7, password);
+	OPENSSL_cleanse(pw7, sizeof(pw7));
 	if (ok && priv)
 		*priv = level;
 	return ok;

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/config.h"
+
 struct cfg;
 
 /* "$9$" + 14 + "$" + 43 characters, and a NUL. */
@@ -21,6 +23,8 @@ struct cfg;
 /* Type 7 text of a password of at most AAA_PASSWORD_MAX characters. */
 #define AAA_PASSWORD_MAX 64
 #define AAA_TYPE7_MAX (2 + 2 * AAA_PASSWORD_MAX + 1)
+/* That text sealed, as the config holds it (core/config.h). */
+#define AAA_SEALED7_MAX (CFG_SEALED_LEN(AAA_TYPE7_MAX) + 1)
 
 /*
  * Hashes PASSWORD as type TYPE (8 or 9) with a random salt into OUT.
@@ -62,7 +66,7 @@ enum aaa_login {
 struct aaa_line {
 	bool configured;	/* a `line` block covers this line */
 	enum aaa_login login;
-	char password7[AAA_TYPE7_MAX];	/* "" when no line password */
+	char password7[AAA_SEALED7_MAX];	/* sealed; "" when none */
 	unsigned transports;	/* AAA_TRANSPORT_* */
 	unsigned exec_timeout;	/* seconds; 0 never */
 	unsigned session_timeout;	/* seconds; 0 never */

@@ -184,7 +184,7 @@ archive_config(struct vty *vty, const struct cmd_args *args)
 		return CMD_ERROR;
 	}
 	rc = save(vty, &a, text);
-	free(text);
+	cfg_text_free(text);
 	return rc < 0 ? CMD_ERROR : CMD_SUCCESS;
 }
 

@@ -189,7 +189,7 @@ configure_replace(struct vty *vty, const struct cmd_args *args)
 	struct router target = { 0 };
 	struct blocks before = { 0 }, after = { 0 };
 	char reply[16], err[256], file[PATH_MAX];
-	char *old_text = NULL, *new_text = NULL, *data = NULL;
+	char *old_text = NULL, *new_text = NULL;
 	enum cmd_result ret = CMD_ERROR;
 	int rejected;
 	unsigned changes;
@@ -221,13 +221,12 @@ configure_replace(struct vty *vty, const struct cmd_args *args)
 		goto out;
 	old_text = cfg_render_ios(vty->router->cfg);
 	new_text = cfg_render_ios(target.cfg);
-	data = cfg_export(target.cfg, CFG_FORMAT_JSON);
-	if (!old_text || !new_text || !data) {
+	if (!old_text || !new_text) {
 		vty_out(vty, "%% Out of memory\n");
 		goto out;
 	}
-	if (cfg_import(vty->router->cfg, data, CFG_FORMAT_JSON, true, err,
-		       sizeof(err)) < 0) {
+	if (cfg_replace_from(vty->router->cfg, target.cfg, err,
+			     sizeof(err)) < 0) {
 		vty_out(vty, "%% Rollback failed: %s\n", err);
 		goto out;
 	}
@@ -245,9 +244,8 @@ configure_replace(struct vty *vty, const struct cmd_args *args)
 	blocks_free(&after);
 	ret = rejected ? CMD_WARNING : CMD_SUCCESS;
 out:
-	free(old_text);
-	free(new_text);
-	free(data);
+	cfg_text_free(old_text);
+	cfg_text_free(new_text);
 	cfg_destroy(target.cfg);
 	return ret;
 }
@@ -277,7 +275,7 @@ show_run_interface(struct vty *vty, const struct cmd_args *args)
 		if (start[len] == '\n' || start[len] == ' ')
 			break;
 	if (!start) {
-		free(text);
+		cfg_text_free(text);
 		cc_invalid_interface(vty, args, 3,
 				     cmd_arg(args, "number") != NULL);
 		return CMD_WARNING;
@@ -288,7 +286,7 @@ show_run_interface(struct vty *vty, const struct cmd_args *args)
 	vty_out(vty, "Building configuration...\n\n"
 		"Current configuration : %zu bytes\n!\n%.*send\n\n", len,
 		(int)len, start);
-	free(text);
+	cfg_text_free(text);
 	return CMD_SUCCESS;
 }
 

@@ -129,7 +129,7 @@ show_running(struct vty *vty, const struct cmd_args *args)
 	vty_out(vty, "Current configuration : %zu bytes\n", strlen(text));
 	/* IOS ends the listing with an empty line after "end". */
 	vty_out(vty, "%s\n", text);
-	free(text);
+	cfg_text_free(text);
 	return CMD_SUCCESS;
 }
 
@@ -180,13 +180,13 @@ save_running(struct vty *vty)
 	}
 	rc = cfg_file_save(path, text, strlen(text), err, sizeof(err));
 	if (rc < 0) {
-		free(text);
+		cfg_text_free(text);
 		vty_out(vty, "%% Failed to save the startup-config: %s\n", err);
 		return CMD_ERROR;
 	}
 	router_set_saved_config(vty->router, text);
 	rc = cc_archive_on_write(vty, text);
-	free(text);
+	cfg_text_free(text);
 	vty_out(vty, "[OK]\n");
 	return rc < 0 ? CMD_WARNING : CMD_SUCCESS;
 }

@@ -127,19 +127,24 @@ username_password(struct vty *vty, const struct cmd_args *args)
 	const char *name = cmd_arg(args, "name");
 	char pw7[AAA_TYPE7_MAX];
 	struct cc_txn t;
+	enum cmd_result rc;
 
 	if (!cc_name_ok(vty, name) ||
 	    !password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
 			    pw7, sizeof(pw7)))
 		return CMD_WARNING;
-	if (!cc_begin(&t, vty))
+	if (!cc_begin(&t, vty)) {
+		OPENSSL_cleanse(pw7, sizeof(pw7));
 		return CMD_WARNING;
+	}
 	cc_del(&t, A "/user[name='%s']/secret", name);
 	cc_set(&t, pw7, A "/user[name='%s']/password7", name);
 	if (cmd_arg(args, "priv"))
 		cc_set(&t, cmd_arg(args, "priv"), A "/user[name='%s']/privilege",
 		       name);
-	return cc_commit(&t);
+	rc = cc_commit(&t);
+	OPENSSL_cleanse(pw7, sizeof(pw7));
+	return rc;
 }
 
 static enum cmd_result
@@ -273,11 +278,14 @@ static enum cmd_result
 line_password(struct vty *vty, const struct cmd_args *args)
 {
 	char pw7[AAA_TYPE7_MAX];
+	enum cmd_result rc;
 
 	if (!password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
 			    pw7, sizeof(pw7)))
 		return CMD_WARNING;
-	return cc_set_here(vty, "password7", pw7);
+	rc = cc_set_here(vty, "password7", pw7);
+	OPENSSL_cleanse(pw7, sizeof(pw7));
+	return rc;
 }
 
 static enum cmd_result

@@ -26,7 +26,7 @@ running_modified(struct router *r)
 		return false;
 	running = cfg_render_ios(r->cfg);
 	modified = router_config_differs(r, running);
-	free(running);
+	cfg_text_free(running);
 	return modified;
 }
 

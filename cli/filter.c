@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli/vty.h"
 #include "core/config.h"
 #include "core/router.h"
@@ -240,7 +242,7 @@ void
 cmd_filter_apply(struct cmd_filter *filter, struct vty *vty)
 {
 	char *buf = vty->out;
-	size_t len = vty->out_len, n = 0, i, count = 0;
+	size_t len = vty->out_len, cap = vty->out_cap, n = 0, i, count = 0;
 	struct out_line *v = NULL;
 	bool begun = false;
 
@@ -258,7 +260,7 @@ cmd_filter_apply(struct cmd_filter *filter, struct vty *vty)
 			vty_out(vty, "%% Not enough memory for the export\n");
 		else
 			vty_write_raw(vty, text, strlen(text));
-		free(text);
+		cfg_text_free(text);
 		break;
 	}
 	case FILTER_SECTION:
@@ -285,7 +287,9 @@ cmd_filter_apply(struct cmd_filter *filter, struct vty *vty)
 		break;
 	}
 	free(v);
-	free(buf);
+	/* The unfiltered output may show secrets. */
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, cap);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <libyang/libyang.h>
+#include <openssl/crypto.h>
 
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
@@ -163,13 +164,16 @@ static void
 key_row(struct vty *vty, const char *ring, const char *addr,
 	const char *mask, const char *key)
 {
-	char where[64];
+	char where[64], clear[CFG_SECRET_MAX + 1];
 
 	if (mask && strcmp(mask, "255.255.255.255"))
 		snprintf(where, sizeof(where), "%s/%s", addr, mask);
 	else
 		snprintf(where, sizeof(where), "%s", addr);
-	vty_out(vty, "%-13s%-34s%s\n", ring, where, key);
+	if (!key || cfg_secret_open(key, clear, sizeof(clear)) < 0)
+		snprintf(clear, sizeof(clear), "<unreadable>");
+	vty_out(vty, "%-13s%-34s%s\n", ring, where, clear);
+	OPENSSL_cleanse(clear, sizeof(clear));
 }
 
 static void

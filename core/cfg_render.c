@@ -561,7 +561,7 @@ render_acls(FILE *f, const struct lyd_node *tree)
 char *
 cfg_render_tree(const struct lyd_node *tree)
 {
-	char *buf = NULL;
+	char *buf = NULL, *clear;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -599,7 +599,13 @@ cfg_render_tree(const struct lyd_node *tree)
 		free(buf);
 		return NULL;
 	}
-	return buf;
+	/*
+	 * The stream holds sealed values only, because its buffer is
+	 * reallocated as it grows; the one clear copy is made at once.
+	 */
+	clear = cfg_secret_reveal(buf, CFG_REVEAL_TEXT);
+	free(buf);
+	return clear;
 }
 
 const char *

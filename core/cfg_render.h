@@ -10,7 +10,10 @@
 
 struct lyd_node;
 
-/* Renders TREE (may be NULL) like cfg_render_ios(); caller frees. */
+/*
+ * Renders TREE (may be NULL) like cfg_render_ios(), secrets in clear;
+ * the caller frees it with cfg_text_free().
+ */
 char *cfg_render_tree(const struct lyd_node *tree);
 
 /* Orders interface names as IOS lists them (Loopback0 < Tunnel1 < Gi1). */
@@ -79,6 +82,7 @@ unsigned cfg_type7_seed(const char *clear);
 /*
  * Prints the pre-shared key KEY of a node in NODE's tree: as "7 TEXT"
  * under `service password-encryption`, in clear otherwise, as IOS does.
+ * A sealed KEY is printed as a marker that cfg_secret_reveal() replaces.
  */
 void cfg_print_key(FILE *f, const struct lyd_node *node, const char *key);
 

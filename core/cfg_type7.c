@@ -5,6 +5,7 @@
  * only to keep passwords off a casual reader's screen.
  */
 #include "core/cfg_render.h"
+#include "core/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,11 @@ cfg_print_key(FILE *f, const struct lyd_node *node, const char *key)
 	if (lyd_find_path(node, "/vrouter-access:access/password-encryption",
 			  0, &flag) != LY_SUCCESS || flag == NULL) {
 		fprintf(f, "%s", key);
+		return;
+	}
+	/* cfg_secret_reveal() turns the marker into type 7 text. */
+	if (cfg_secret_is_sealed(key)) {
+		fprintf(f, "7 $vr7$%s", key + strlen("$vrs$"));
 		return;
 	}
 	text = malloc(len);

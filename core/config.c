@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <libyang/libyang.h>
+#include <openssl/crypto.h>
 
 #define CFG_MODULE "vrouter-config"
 #define CFG_ACCESS_MODULE "vrouter-access"
@@ -325,14 +326,80 @@ cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 	return cfg_find(txn->tree, xpath);
 }
 
+/*
+ * Returns the schema node of the data path XPATH when it is a secret
+ * leaf, or NULL: the path without its predicates is a schema path.
+ */
+static const struct lysc_node *
+secret_schema(const struct ly_ctx *ctx, const char *xpath)
+{
+	const struct lysc_node *snode;
+	char spath[CFG_PATH_MAX];
+	size_t i, n = 0;
+	char quote = 0;
+	int depth = 0;
+
+	if (xpath[0] != '/')
+		return NULL;
+	for (i = 0; xpath[i] && n + 1 < sizeof(spath); i++) {
+		char c = xpath[i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (depth && (c == '\'' || c == '"')) {
+			quote = c;
+		} else if (c == '[') {
+			depth++;
+		} else if (c == ']') {
+			depth--;
+		} else if (!depth) {
+			spath[n++] = c;
+		}
+	}
+	if (xpath[i])
+		return NULL;
+	spath[n] = '\0';
+	snode = lys_find_path(ctx, NULL, spath, 0);
+	return cfg_schema_is_secret(snode) ? snode : NULL;
+}
+
+/*
+ * Sets the secret leaf SNODE at XPATH to the sealed form of PLAIN, so
+ * that libyang never stores the plaintext.
+ */
+static int
+set_secret(struct cfg_txn *txn, const struct lysc_node *snode,
+	   const char *xpath, const char *plain)
+{
+	char *sealed;
+	int ret;
+
+	if (cfg_secret_check(snode, plain, txn->err, sizeof(txn->err)) < 0)
+		return -1;
+	sealed = cfg_secret_seal(plain, strlen(plain));
+	if (!sealed) {
+		snprintf(txn->err, sizeof(txn->err),
+			 "Cannot seal the value of %s", snode->name);
+		return -1;
+	}
+	ret = cfg_txn_set(txn, xpath, sealed);
+	free(sealed);
+	return ret;
+}
+
 int
 cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 {
 	struct lyd_node *first = NULL, *last = NULL, *parent, *up = NULL;
 	struct cfg *cfg = txn->cfg;
+	const struct lysc_node *secret;
 	const char *rest = NULL;
 	LY_ERR rc;
 
+	if (value && !cfg_secret_is_sealed(value) &&
+	    (secret = secret_schema(cfg->ctx, xpath)) != NULL)
+		return set_secret(txn, secret, xpath, value);
 	txn->edits++;
 	parent = batch_parent(txn, xpath, &rest);
 	if (parent) {
@@ -453,6 +520,12 @@ cfg_txn_commit(struct cfg_txn *txn, char *err, size_t errlen)
 		return 0;
 	}
 	/* The commit lock is held since cfg_txn_begin(); abort releases it. */
+	if (cfg_secret_seal_tree(txn->tree, false) < 0) {
+		snprintf(txn->err, sizeof(txn->err), "Cannot seal a secret");
+		if (err && errlen)
+			snprintf(err, errlen, "%s", txn->err);
+		goto out;
+	}
 	if (txn->tree &&
 	    lyd_validate_all(&txn->tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
 			     NULL) != LY_SUCCESS) {
@@ -521,6 +594,12 @@ cfg_batch_end(struct cfg *cfg, bool commit, char *err, size_t errlen)
 	forget_parents(cfg);
 	pthread_rwlock_unlock(&cfg->lock);
 
+	if (commit && cfg_secret_seal_tree(tree, false) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "Cannot seal a secret");
+		commit = false;
+		ret = -1;
+	}
 	if (commit && tree &&
 	    lyd_validate_all(&tree, cfg->ctx, LYD_VALIDATE_NO_STATE,
 			     NULL) != LY_SUCCESS) {
@@ -617,7 +696,7 @@ cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx)
 char *
 cfg_export(struct cfg *cfg, enum cfg_format format)
 {
-	char *text = NULL;
+	char *text = NULL, *clear;
 	LY_ERR rc;
 
 	pthread_rwlock_rdlock(&cfg->lock);
@@ -627,7 +706,13 @@ cfg_export(struct cfg *cfg, enum cfg_format format)
 	pthread_rwlock_unlock(&cfg->lock);
 	if (rc != LY_SUCCESS)
 		return NULL;
-	return text ? text : strdup("");
+	if (!text)
+		return strdup("");
+	/* libyang printed the sealed forms; only this copy is clear. */
+	clear = cfg_secret_reveal(text, format == CFG_FORMAT_JSON ?
+				  CFG_REVEAL_JSON : CFG_REVEAL_XML);
+	free(text);
+	return clear;
 }
 
 int
@@ -644,20 +729,13 @@ cfg_detect_format(const char *text)
 	return -1;
 }
 
-int
-cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
-	   bool replace, char *err, size_t errlen)
+/* Commits PARSED (consumed), merged into or replacing the running tree. */
+static int
+commit_parsed(struct cfg *cfg, struct lyd_node *parsed, bool replace,
+	      char *err, size_t errlen)
 {
-	struct lyd_node *parsed = NULL;
 	struct cfg_txn *txn;
 
-	if (lyd_parse_data_mem(cfg->ctx, text,
-			       format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
-			       LYD_PARSE_STRICT | LYD_PARSE_ONLY, 0,
-			       &parsed) != LY_SUCCESS) {
-		copy_ly_error(cfg->ctx, err, errlen);
-		return -1;
-	}
 	txn = cfg_txn_begin(cfg);
 	if (!txn) {
 		lyd_free_all(parsed);
@@ -678,6 +756,52 @@ cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
 	}
 	return cfg_txn_commit(txn, err, errlen);
 }
+
+int
+cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
+	   bool replace, char *err, size_t errlen)
+{
+	struct lyd_node *parsed = NULL;
+
+	if (lyd_parse_data_mem(cfg->ctx, text,
+			       format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
+			       LYD_PARSE_STRICT | LYD_PARSE_ONLY, 0,
+			       &parsed) != LY_SUCCESS) {
+		copy_ly_error(cfg->ctx, err, errlen);
+		return -1;
+	}
+	/*
+	 * NOTE: libyang's parser has stored the plaintext in its dictionary
+	 * by now, and frees it there without clearing it.
+	 */
+	if (cfg_secret_seal_tree(parsed, true) < 0) {
+		lyd_free_all(parsed);
+		snprintf(err, errlen, "Cannot seal a secret");
+		return -1;
+	}
+	return commit_parsed(cfg, parsed, replace, err, errlen);
+}
+
+int
+cfg_replace_from(struct cfg *cfg, struct cfg *from, char *err,
+		 size_t errlen)
+{
+	struct lyd_node *copy = NULL;
+	LY_ERR rc = LY_SUCCESS;
+
+	/* Values are stored again in CFG's context, still sealed. */
+	pthread_rwlock_rdlock(&from->lock);
+	if (from->running)
+		rc = lyd_dup_siblings_to_ctx(from->running, cfg->ctx, NULL,
+					     LYD_DUP_RECURSIVE, &copy);
+	pthread_rwlock_unlock(&from->lock);
+	if (rc != LY_SUCCESS) {
+		copy_ly_error(cfg->ctx, err, errlen);
+		return -1;
+	}
+	return commit_parsed(cfg, copy, true, err, errlen);
+}
+
 
 void
 cfg_hostname(struct cfg *cfg, char *buf, size_t len)

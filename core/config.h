@@ -35,7 +35,8 @@ struct cfg_txn *cfg_txn_begin(struct cfg *cfg);
 /*
  * Creates or replaces the node at XPATH. VALUE is the leaf value, or NULL
  * for a list entry, container or empty leaf. Missing parents are created.
- * Returns 0, or -1 with a message in the transaction's error text.
+ * The value of a secret leaf is checked against its type and stored
+ * sealed. Returns 0, or -1 with a message in the transaction's error text.
  */
 int cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value);
 
@@ -110,8 +111,9 @@ int cfg_subscribe(struct cfg *cfg, cfg_apply_fn fn, void *ctx);
 
 /*
  * Renders the running config in IOS order and layout, from the first "!"
- * after the "Current configuration" line to the final "end".
- * Returns a malloc'd string that the caller frees.
+ * after the "Current configuration" line to the final "end", secrets
+ * in clear (or type 7). Returns a malloc'd string that the caller frees
+ * with cfg_text_free().
  */
 char *cfg_render_ios(struct cfg *cfg);
 
@@ -122,8 +124,9 @@ enum cfg_format {
 };
 
 /*
- * Prints the running tree in FORMAT through libyang. Returns a malloc'd
- * string ("" for an empty config) or NULL when out of memory.
+ * Prints the running tree in FORMAT through libyang, secrets in clear.
+ * Returns a malloc'd string ("" for an empty config) that the caller
+ * frees with cfg_text_free(), or NULL when out of memory.
  */
 char *cfg_export(struct cfg *cfg, enum cfg_format format);
 
@@ -135,8 +138,9 @@ char *cfg_export(struct cfg *cfg, enum cfg_format format);
 int cfg_detect_format(const char *text);
 
 /*
- * Parses TEXT (FORMAT) as vrouter data, validates it and commits it:
- * merged into the running config, or replacing it when REPLACE. Returns
+ * Parses TEXT (FORMAT) as vrouter data, seals its secrets, validates it
+ * and commits it: merged into the running config, or replacing it when
+ * REPLACE. Secrets in TEXT are plaintext, whatever their form. Returns
  * 0, or -1 with libyang's reason in ERR and the running config unchanged.
  */
 int cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
@@ -147,5 +151,80 @@ void cfg_hostname(struct cfg *cfg, char *buf, size_t len);
 
 /* Incremented by every successful commit. */
 unsigned long cfg_generation(struct cfg *cfg);
+
+/*
+ * Secrets (core/config_secret.c). A leaf with the YANG extension
+ * `secret` holds its value sealed: "$vrs$" and base64 text, encrypted
+ * and authenticated under keys that exist only in this process. The
+ * store seals what cfg_txn_set() and cfg_import() put in such a leaf;
+ * readers open it into a buffer of their own and cleanse that buffer
+ * with OPENSSL_cleanse() after use.
+ */
+
+/* Longest plaintext a secret leaf may hold, in bytes. */
+#define CFG_SECRET_MAX 256
+/* Length of the sealed form of a plaintext of N bytes, without the NUL. */
+#define CFG_SEALED_LEN(n) (5 + 4 * (((n) + 28 + 2) / 3))
+
+struct lysc_node;
+
+/* True when VALUE has the form of a sealed secret. */
+bool cfg_secret_is_sealed(const char *value);
+
+/* Returns the sealed form of the LEN bytes at PLAIN (malloc'd), or NULL. */
+char *cfg_secret_seal(const char *plain, size_t len);
+
+/*
+ * Opens the secret leaf value VALUE into OUT (NUL-terminated) and returns
+ * its length, or -1 when it does not fit or fails authentication. A value
+ * that is not sealed (a tree built without the store) is copied as it is.
+ */
+int cfg_secret_open(const char *value, char *out, size_t outlen);
+
+/* True when SNODE is a leaf marked with the `secret` extension. */
+bool cfg_schema_is_secret(const struct lysc_node *snode);
+
+/*
+ * Checks the plaintext PLAIN against the type of the secret leaf SNODE
+ * (the union members after the sealed form), without storing it. Returns
+ * 0, or -1 with a reason that does not quote the value in ERR.
+ */
+int cfg_secret_check(const struct lysc_node *snode, const char *plain,
+		     char *err, size_t errlen);
+
+/*
+ * Seals the secret leaves of TREE and its siblings in place: those not
+ * yet sealed, or every one when ALL (values parsed from outside are all
+ * plaintext). Returns 0, or -1 when one could not be sealed.
+ */
+int cfg_secret_seal_tree(struct lyd_node *tree, bool all);
+
+/* How cfg_secret_reveal() writes a plaintext into the text. */
+enum cfg_reveal {
+	CFG_REVEAL_TEXT,	/* as it is: IOS text */
+	CFG_REVEAL_JSON,	/* escaped for a JSON string */
+	CFG_REVEAL_XML,		/* escaped for XML character data */
+};
+
+/*
+ * Returns a copy of TEXT (malloc'd, free with cfg_text_free()) with each
+ * sealed value replaced by its plaintext, and each "$vr7$" marker that
+ * cfg_print_key() writes by the type 7 text of the plaintext.
+ */
+char *cfg_secret_reveal(const char *text, enum cfg_reveal how);
+
+/*
+ * Cleanses and frees TEXT, a malloc'd rendered config that may hold
+ * secrets; the whole block is cleansed, even past a NUL.
+ */
+void cfg_text_free(char *text);
+
+/*
+ * Replaces the running config of CFG with the running config of FROM, a
+ * store of its own (configure replace). Sealed values stay sealed on the
+ * way. Returns 0, or -1 with a reason in ERR and the config unchanged.
+ */
+int cfg_replace_from(struct cfg *cfg, struct cfg *from, char *err,
+		     size_t errlen);
 
 #endif

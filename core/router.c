@@ -16,6 +16,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 int
 router_init(struct router *r, const char *startup_config_path)
 {
@@ -130,29 +132,36 @@ router_release(struct router *r)
 		close(r->stop_fd);
 	r->signal_fd = -1;
 	r->stop_fd = -1;
-	free(r->saved_render);
-	r->saved_render = NULL;
+	r->saved_set = false;
 }
 
 void
 router_set_saved_config(struct router *r, const char *text)
 {
-	char *copy = text != NULL ? strdup(text) : NULL;
+	unsigned char digest[sizeof(r->saved_digest)];
+	bool ok = text != NULL &&
+		  EVP_Digest(text, strlen(text), digest, NULL, EVP_sha256(),
+			     NULL) == 1;
 
 	pthread_mutex_lock(&r->saved_lock);
-	free(r->saved_render);
-	r->saved_render = copy;
+	memcpy(r->saved_digest, digest, sizeof(digest));
+	r->saved_set = ok;
 	pthread_mutex_unlock(&r->saved_lock);
 }
 
 bool
 router_config_differs(struct router *r, const char *text)
 {
+	unsigned char digest[sizeof(r->saved_digest)];
 	bool differs;
 
+	if (text == NULL ||
+	    EVP_Digest(text, strlen(text), digest, NULL, EVP_sha256(),
+		       NULL) != 1)
+		return true;
 	pthread_mutex_lock(&r->saved_lock);
-	differs = r->saved_render == NULL || text == NULL ||
-		  strcmp(r->saved_render, text) != 0;
+	differs = !r->saved_set ||
+		  memcmp(r->saved_digest, digest, sizeof(digest)) != 0;
 	pthread_mutex_unlock(&r->saved_lock);
 	return differs;
 }

@@ -33,11 +33,13 @@ struct router {
 	volatile bool reload_requested;
 
 	/*
-	 * The running config as rendered after the startup-config loaded
-	 * or after the last save; `reload` asks to save when the running
-	 * config renders differently. Guarded by saved_lock.
+	 * SHA-256 of the running config as rendered after the startup-config
+	 * loaded or after the last save; `reload` asks to save when the
+	 * running config renders differently. A digest, not the text, so
+	 * that no copy of the secrets in it is kept. Guarded by saved_lock.
 	 */
-	char *saved_render;
+	unsigned char saved_digest[32];
+	bool saved_set;
 	pthread_mutex_t saved_lock;
 
 	/*
@@ -69,7 +71,7 @@ int router_watch_signals(struct router *r);
 /* Sets R->stopping and wakes every poll() on R->stop_fd. */
 void router_request_stop(struct router *r);
 
-/* Records TEXT (copied) as the config last loaded or saved. */
+/* Records TEXT (its digest) as the config last loaded or saved. */
 void router_set_saved_config(struct router *r, const char *text);
 
 /* True when TEXT differs from the config last loaded or saved. */

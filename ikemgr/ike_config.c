@@ -9,6 +9,8 @@
 #include "ikemgr/ike_ezvpn.h"
 #include "ikemgr/ikev2.h"
 
+#include "core/config.h"
+
 #include <arpa/inet.h>
 #include <libyang/libyang.h>
 #include <openssl/crypto.h>
@@ -146,13 +148,19 @@ read_keys(struct ike_config *c, const struct lyd_node *tree,
 
 		if (key == NULL)
 			continue;
-		k = grow(&c->psks, &c->npsks, sizeof(*k));
+		/* Not grow(): the old block holds keys and is cleansed. */
+		k = OPENSSL_clear_realloc(c->psks, c->npsks * sizeof(*k),
+					  (c->npsks + 1) * sizeof(*k));
 		if (k == NULL)
 			goto out;
+		c->psks = k;
+		k += c->npsks++;
+		memset(k, 0, sizeof(*k));
 		k->addr = addr_of(leaf(n, "address"));
 		k->mask = addr_of(leaf(n, "mask"));
 		k->addr &= k->mask;
-		snprintf(k->key, sizeof(k->key), "%s", key);
+		if (cfg_secret_open(key, k->key, sizeof(k->key)) < 0)
+			c->npsks--;	/* unreadable: as if not configured */
 	}
 	ret = 0;
 out:

@@ -5,6 +5,8 @@
  */
 #include "ikemgr/ikev2.h"
 
+#include "core/config.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <libyang/libyang.h>
@@ -308,21 +310,29 @@ read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 		const char *rem = leaf(n, "pre-shared-key-remote");
 		struct ikev2_key *k;
 
-		k = grow(&c->keys, &c->nkeys, sizeof(*k));
+		/* Not grow(): the old block holds keys and is cleansed. */
+		k = OPENSSL_clear_realloc(c->keys, c->nkeys * sizeof(*k),
+					  (c->nkeys + 1) * sizeof(*k));
 		if (k == NULL) {
 			ly_set_free(set, NULL);
 			return -1;
 		}
+		c->keys = k;
+		k += c->nkeys++;
+		memset(k, 0, sizeof(*k));
 		snprintf(k->keyring, sizeof(k->keyring), "%s",
 			 leaf(lyd_parent(n), "name"));
 		if (!read_peer_match(n, k)) {
 			c->nkeys--;
 			continue;
 		}
-		snprintf(k->local, sizeof(k->local), "%s",
-			 loc != NULL ? loc : both != NULL ? both : "");
-		snprintf(k->remote, sizeof(k->remote), "%s",
-			 rem != NULL ? rem : both != NULL ? both : "");
+		/* Sealed in the tree (core/config.h); "" when unreadable. */
+		if (cfg_secret_open(loc != NULL ? loc : both != NULL ? both : "",
+				    k->local, sizeof(k->local)) < 0)
+			k->local[0] = '\0';
+		if (cfg_secret_open(rem != NULL ? rem : both != NULL ? both : "",
+				    k->remote, sizeof(k->remote)) < 0)
+			k->remote[0] = '\0';
 	}
 	ly_set_free(set, NULL);
 	return 0;

@@ -126,7 +126,9 @@ fx_get(struct fixture *f, const char *xpath)
 {
 	const char *v = cfg_get_value(cfg_read_lock(f->router.cfg), xpath);
 
-	snprintf(value_buf, sizeof(value_buf), "%s", v ? v : "(none)");
+	/* A secret leaf holds its value sealed; other values are copied. */
+	if (!v || cfg_secret_open(v, value_buf, sizeof(value_buf)) < 0)
+		snprintf(value_buf, sizeof(value_buf), "(none)");
 	cfg_read_unlock(f->router.cfg);
 	return value_buf;
 }

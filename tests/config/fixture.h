@@ -33,7 +33,10 @@ const char *fx_run(struct fixture *f, const char *line);
 /* Runs each line of LINES (separated by "\n"); asserts none is rejected. */
 void fx_apply(struct fixture *f, const char *lines);
 
-/* Returns a copy of the running value at XPATH, or "(none)". */
+/*
+ * Returns a copy of the running value at XPATH (a secret opened), or
+ * "(none)".
+ */
 const char *fx_get(struct fixture *f, const char *xpath);
 
 /* Returns the rendered running config (valid until the next call). */
