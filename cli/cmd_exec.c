@@ -118,6 +118,20 @@ cmd_terminal_width(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+/*
+ * terminal history size N: IOS keeps the lines as typed, secrets
+ * included, so size 0 is the way to keep none.
+ */
+static enum cmd_result
+cmd_terminal_history(struct vty *vty, const struct cmd_args *args)
+{
+	const char *size = cmd_arg(args, "size");
+
+	vty_history_resize(vty, size ? (int)strtol(size, NULL, 10) :
+				       VTY_HISTORY_DEFAULT);
+	return CMD_SUCCESS;
+}
+
 static enum cmd_result
 cmd_terminal_monitor(struct vty *vty, const struct cmd_args *args)
 {
@@ -237,7 +251,7 @@ cmd_show_terminal(struct vty *vty, const struct cmd_args *args)
 	vty_out(vty, "Capabilities: none\n");
 	vty_out(vty, "Editing is enabled.\n");
 	vty_out(vty, "History is enabled, history size is %d.\n",
-		VTY_HISTORY_MAX);
+		vty->history_size);
 	return CMD_SUCCESS;
 }
 
@@ -397,6 +411,15 @@ static const struct cmd_def user_cmds[] = {
 	  TERM_HELP "Set width of the display terminal\n"
 	  "Number of characters on a screen line",
 	  cmd_terminal_width, 0, 1 },
+	{ "terminal history size <0-256>$size",
+	  TERM_HELP "Enable and control the command history function\n"
+	  "Set history buffer size\nSize of history buffer",
+	  cmd_terminal_history, 0, 1 },
+	{ "terminal no history size",
+	  TERM_HELP "Negate a command or set its defaults\n"
+	  "Enable and control the command history function\n"
+	  "Set history buffer size",
+	  cmd_terminal_history, 0, 1 },
 	{ "terminal monitor",
 	  TERM_HELP "Copy debug output to the current terminal line",
 	  cmd_terminal_monitor, 0, 1 },

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 /* One step of a path: a token that took word WORD, or a named fork (-1). */
 struct cmd_path {
 	const struct cmd_node *node;
@@ -482,6 +484,14 @@ fail:
 	return NULL;
 }
 
+static void
+free_word(char *word)
+{
+	if (word != NULL)
+		OPENSSL_cleanse(word, strlen(word));
+	free(word);
+}
+
 void
 cmd_args_free(struct cmd_args *args)
 {
@@ -490,10 +500,11 @@ cmd_args_free(struct cmd_args *args)
 
 	if (args == NULL)
 		return;
+	/* Cleansed: an argument may be a secret. */
 	for (n = 0; n < args->argc; n++)
-		free(args->argv[n]);
+		free_word(args->argv[n]);
 	for (i = 0; i < args->nvals; i++)
-		free(args->vals[i].value);
+		free_word(args->vals[i].value);
 	free(args->argv);
 	free(args->offsets);
 	free(args->vals);

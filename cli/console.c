@@ -17,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 
@@ -309,7 +310,7 @@ on_line(char *line)
 		rl_callback_handler_remove();
 		return;
 	}
-	if (line[0] != '\0')
+	if (line[0] != '\0' && con->vty.history_size > 0)
 		add_history(line);
 
 	if (con->ctrl_z) {
@@ -321,6 +322,8 @@ on_line(char *line)
 	} else if (!run_line(con, line, width)) {
 		con->done = true;
 	}
+	/* The line may have set a secret. */
+	OPENSSL_cleanse(line, strlen(line));
 	free(line);
 
 	if (con->done)

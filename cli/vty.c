@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "core/config.h"
 #include "core/log.h"
 #include "core/router.h"
@@ -21,6 +23,23 @@
 #define MORE_PROMPT " --More-- "
 /* IOS erases " --More-- " with 9 backspaces, 8 spaces, 9 backspaces. */
 #define MORE_ERASE "\b\b\b\b\b\b\b\b\b        \b\b\b\b\b\b\b\b\b"
+
+/* Cleanses and frees a command line, which may hold a secret. */
+static void
+free_line(char *line)
+{
+	OPENSSL_cleanse(line, strlen(line));
+	free(line);
+}
+
+/* Cleanses the whole output buffer and empties it. */
+static void
+out_cleanse(struct vty *vty)
+{
+	if (vty->out)
+		OPENSSL_cleanse(vty->out, vty->out_cap);
+	vty->out_len = 0;
+}
 
 void
 vty_init(struct vty *vty, struct router *router, const struct vty_io *io,
@@ -39,6 +58,7 @@ vty_init(struct vty *vty, struct router *router, const struct vty_io *io,
 	snprintf(vty->line_name, sizeof(vty->line_name), "%s",
 		 line_name ? line_name : (is_console ? "con 0" : "vty 0"));
 	vty->line_index = -1;
+	vty->history_size = VTY_HISTORY_DEFAULT;
 	vty->last_input = time(NULL);
 	pthread_mutex_init(&vty->write_lock, NULL);
 }
@@ -50,8 +70,9 @@ vty_release(struct vty *vty)
 
 	vty_set_monitor(vty, false);
 	for (i = 0; i < vty->history_len; i++)
-		free(vty->history[i]);
+		free_line(vty->history[i]);
 	vty->history_len = 0;
+	out_cleanse(vty);
 	free(vty->out);
 	vty->out = NULL;
 	vty->out_len = vty->out_cap = 0;
@@ -59,11 +80,31 @@ vty_release(struct vty *vty)
 }
 
 void
+vty_history_resize(struct vty *vty, int size)
+{
+	int drop;
+
+	if (size < 0)
+		size = 0;
+	if (size > VTY_HISTORY_MAX)
+		size = VTY_HISTORY_MAX;
+	vty->history_size = size;
+	drop = vty->history_len - size;
+	if (drop <= 0)
+		return;
+	for (int i = 0; i < drop; i++)
+		free_line(vty->history[i]);
+	memmove(vty->history, vty->history + drop,
+		(size_t)size * sizeof(vty->history[0]));
+	vty->history_len = size;
+}
+
+void
 vty_history_add(struct vty *vty, const char *line)
 {
 	char *copy;
 
-	if (line[0] == '\0')
+	if (line[0] == '\0' || vty->history_size == 0)
 		return;
 	if (vty->history_len > 0 &&
 	    strcmp(vty->history[vty->history_len - 1], line) == 0)
@@ -71,14 +112,12 @@ vty_history_add(struct vty *vty, const char *line)
 	copy = strdup(line);
 	if (copy == NULL)
 		return;
-	if (vty->history_len == VTY_HISTORY_MAX) {
-		free(vty->history[0]);
-		memmove(vty->history, vty->history + 1,
-			(VTY_HISTORY_MAX - 1) * sizeof(vty->history[0]));
-		vty->history_len--;
-	}
+	/* Makes room for one: the oldest goes. */
+	vty_history_resize(vty, vty->history_size - 1);
+	vty->history_size++;
 	vty->history[vty->history_len++] = copy;
 }
+
 
 static void
 out_reserve(struct vty *vty, size_t extra)
@@ -92,7 +131,8 @@ out_reserve(struct vty *vty, size_t extra)
 	cap = vty->out_cap ? vty->out_cap : 256;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(vty->out, cap);
+	/* The old block is cleansed: the output may show secrets. */
+	p = OPENSSL_clear_realloc(vty->out, vty->out_cap, cap);
 	if (p == NULL)
 		abort();
 	vty->out = p;
@@ -242,6 +282,9 @@ vty_flush(struct vty *vty)
 		p = nl;
 	}
 
+	/* What was sent is cleansed: it may have shown a secret. */
+	if (vty->out)
+		OPENSSL_cleanse(vty->out, vty->out_len);
 	vty->out_len = 0;
 	if (vty->out)
 		vty->out[0] = '\0';

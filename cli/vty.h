@@ -20,8 +20,12 @@ struct router;
 
 #define VTY_MODE_DEPTH 6
 #define VTY_XPATH_MAX 512
-/* Commands kept for the arrow keys and `show history` (IOS default 10). */
-#define VTY_HISTORY_MAX 10
+/*
+ * Commands kept for the arrow keys and `show history`: 10 unless
+ * `terminal history size` (0 to 256, as in IOS) sets another number.
+ */
+#define VTY_HISTORY_DEFAULT 10
+#define VTY_HISTORY_MAX 256
 
 /* One level of the mode stack: the mode and the config node it edits. */
 struct vty_level {
@@ -82,6 +86,7 @@ struct vty {
 	/* Commands entered in this session, oldest first (malloc'd). */
 	char *history[VTY_HISTORY_MAX];
 	int history_len;
+	int history_size;		/* `terminal history size` */
 
 	/* Remote sessions (telnet, SSH); see vty_session_open(). */
 	char user[33];			/* "" before login or without one */
@@ -102,6 +107,13 @@ void vty_release(struct vty *vty);
 
 /* Appends LINE to the history unless it is empty or repeats the last one. */
 void vty_history_add(struct vty *vty, const char *line);
+
+/*
+ * Keeps at most SIZE (0 to VTY_HISTORY_MAX) commands in the history from
+ * now on. Older ones are cleansed and freed, because a line may contain
+ * a secret.
+ */
+void vty_history_resize(struct vty *vty, int size);
 
 /* Appends formatted text to the command output. */
 void vty_out(struct vty *vty, const char *fmt, ...)

@@ -314,6 +314,8 @@ run_line(struct vty *vty, struct vty_edit *ed)
 		return true;
 	vty_history_add(vty, ed->buf);
 	res = cmd_execute(vty, ed->buf, ed->prompt_len);
+	/* The line may have set a secret; the history keeps its own copy. */
+	OPENSSL_cleanse(ed->buf, sizeof(ed->buf));
 	if (vty_flush(vty) < 0 || vty->cleared)
 		return false;
 	return res != CMD_CLOSE;

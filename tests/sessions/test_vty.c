@@ -304,14 +304,40 @@ Test(vty, history_drops_blank_repeats_and_oldest)
 	vty_history_add(&vty, "a");
 	vty_history_add(&vty, "a");
 	cr_expect_eq(vty.history_len, 1);
-	for (i = 0; i < VTY_HISTORY_MAX + 3; i++) {
+	for (i = 0; i < VTY_HISTORY_DEFAULT + 3; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
 		vty_history_add(&vty, name);
 	}
-	cr_expect_eq(vty.history_len, VTY_HISTORY_MAX);
+	cr_expect_eq(vty.history_len, VTY_HISTORY_DEFAULT);
 	cr_expect_str_eq(vty.history[0], "c3");
-	snprintf(name, sizeof(name), "c%d", VTY_HISTORY_MAX + 2);
-	cr_expect_str_eq(vty.history[VTY_HISTORY_MAX - 1], name);
+	snprintf(name, sizeof(name), "c%d", VTY_HISTORY_DEFAULT + 2);
+	cr_expect_str_eq(vty.history[VTY_HISTORY_DEFAULT - 1], name);
+}
+
+Test(vty, history_resize_keeps_newest)
+{
+	char name[16];
+	int i;
+
+	for (i = 0; i < VTY_HISTORY_DEFAULT; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		vty_history_add(&vty, name);
+	}
+	vty_history_resize(&vty, 3);
+	cr_expect_eq(vty.history_len, 3);
+	snprintf(name, sizeof(name), "c%d", VTY_HISTORY_DEFAULT - 3);
+	cr_expect_str_eq(vty.history[0], name);
+	vty_history_resize(&vty, 0);
+	cr_expect_eq(vty.history_len, 0);
+	vty_history_add(&vty, "username bob password 0 secret");
+	cr_expect_eq(vty.history_len, 0, "size 0 kept a line");
+	vty_history_resize(&vty, VTY_HISTORY_MAX);
+	for (i = 0; i < VTY_HISTORY_MAX + 1; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		vty_history_add(&vty, name);
+	}
+	cr_expect_eq(vty.history_len, VTY_HISTORY_MAX);
+	cr_expect_str_eq(vty.history[0], "d1");
 }
 
 Test(vty, async_write_without_editor)
