@@ -157,14 +157,11 @@ run_client(const char *dir, int argc, char **argv)
 
 /* ---- start-up ---- */
 
+/* Opens a UDP socket bound to ADDR; *BOUND is the port it got. */
 static int
-open_loopback_udp(unsigned port, unsigned *bound)
+open_udp(const struct sockaddr_in *addr, unsigned *bound)
 {
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
+	struct sockaddr_in sa = *addr;
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -177,6 +174,18 @@ open_loopback_udp(unsigned port, unsigned *bound)
 	}
 	*bound = ntohs(sa.sin_port);
 	return fd;
+}
+
+static int
+open_loopback_udp(unsigned port, unsigned *bound)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	return open_udp(&sa, bound);
 }
 
 /*
@@ -195,6 +204,21 @@ pick_port(unsigned *port)
 	return 0;
 }
 
+/* Binds the end of remote link K that faces the other machine's lab. */
+static int
+open_remote_end(struct lab_link *k)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	k->fd[1] = open_udp(&k->local, &k->lab_port[1]);
+	if (k->fd[1] >= 0)
+		return 0;
+	inet_ntop(AF_INET, &k->local.sin_addr, addr, sizeof(addr));
+	fprintf(stderr, "vrouter lab: link %s: cannot bind UDP %s:%u: %s\n",
+		k->name, addr, ntohs(k->local.sin_port), strerror(errno));
+	return -1;
+}
+
 static int
 open_links(struct lab *lab)
 {
@@ -204,6 +228,11 @@ open_links(struct lab *lab)
 		for (int e = 0; e < 2; e++) {
 			unsigned want = k->router[e] < 0 ? k->host_port : 0;
 
+			if (k->remote && e == 1) {
+				if (open_remote_end(k) < 0)
+					return -1;
+				continue;
+			}
 			k->fd[e] = open_loopback_udp(want, &k->lab_port[e]);
 			if (k->fd[e] < 0) {
 				fprintf(stderr, "vrouter lab: link %s: cannot "
@@ -748,7 +777,7 @@ read_link(struct lab *lab, struct lab_link *k, int e, uint64_t now)
 
 		if (n < 0)
 			return;
-		if (k->router[e] < 0) {
+		if (k->router[e] < 0 && !k->remote) {
 			/* A host end receives where it last sent from. */
 			k->peer[e] = from;
 			k->peer_known[e] = true;

@@ -87,12 +87,17 @@ struct lab_link_stats {
 
 struct lab_frame;
 
-/* A cable between two router interfaces, or a router interface and a host. */
+/*
+ * A cable between two router interfaces, a router interface and a host,
+ * or a router interface and a lab on another machine (a remote link).
+ */
 struct lab_link {
 	char name[LAB_NAME_LEN];
-	int router[2];			/* -1 for a host end */
+	int router[2];			/* -1 for a host or remote end */
 	char ifname[2][LAB_IFNAME_LEN];
 	unsigned host_port;		/* host links: fixed lab port, 0 = any */
+	bool remote;			/* end 1 is the other machine's lab */
+	struct sockaddr_in local;	/* remote links: where end 1 binds */
 	int fd[2];			/* lab sockets facing each end */
 	unsigned lab_port[2];		/* their loopback ports */
 	unsigned router_port[2];	/* the routers' own wire ports */

@@ -2,6 +2,7 @@
  * The control commands of a running lab, received on its control socket:
  * fault, clear, status, reload and stop. docs/labs.md lists them.
  */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,13 +93,19 @@ static void
 print_end(const struct lab *lab, const struct lab_link *k, int e, FILE *out)
 {
 	char text[LAB_NAME_LEN + LAB_IFNAME_LEN + 16];
+	char addr[INET_ADDRSTRLEN];
 
-	if (k->router[e] >= 0)
+	if (k->router[e] >= 0) {
 		snprintf(text, sizeof(text), "%s:%s",
 			 lab->routers[k->router[e]].name, k->ifname[e]);
-	else
+	} else if (k->remote) {
+		inet_ntop(AF_INET, &k->peer[1].sin_addr, addr, sizeof(addr));
+		snprintf(text, sizeof(text), "remote %s:%u", addr,
+			 ntohs(k->peer[1].sin_port));
+	} else {
 		snprintf(text, sizeof(text), "host 127.0.0.1:%u",
 			 k->lab_port[e]);
+	}
 	fprintf(out, "%-28s", text);
 }
 

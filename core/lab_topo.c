@@ -2,6 +2,7 @@
  * The topology file of a lab: one statement a line, fields separated by
  * blanks, "#" starting a comment. docs/labs.md describes each statement.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -336,6 +337,60 @@ parse_host(struct lab *lab, struct line *l)
 	return 0;
 }
 
+/* Parses field FIELD as A.B.C.D:PORT, with a port from 1 to 65535. */
+static int
+parse_address_port(struct line *l, int field, struct sockaddr_in *sa)
+{
+	char text[INET_ADDRSTRLEN];
+	const char *colon = strrchr(l->fields[field], ':');
+	size_t n = colon ? (size_t)(colon - l->fields[field]) : 0;
+	char *end;
+	long port;
+
+	if (colon == NULL || n == 0 || n >= sizeof(text))
+		return fail(l, field, "expected IPV4-ADDRESS:PORT");
+	memcpy(text, l->fields[field], n);
+	text[n] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (inet_pton(AF_INET, text, &sa->sin_addr) != 1)
+		return fail(l, field, "invalid IPv4 address \"%s\"", text);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port < 1 ||
+	    port > 65535)
+		return fail(l, field, "invalid port: expected 1-65535");
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+/*
+ * remote NAME ROUTER:INTERFACE LOCAL-ADDRESS:PORT REMOTE-ADDRESS:PORT: the
+ * lab relays the interface's frames from a UDP socket on LOCAL to the lab
+ * of another machine at REMOTE, which has the mirror statement.
+ */
+static int
+parse_remote(struct lab *lab, struct line *l)
+{
+	struct lab_link *k;
+
+	if (l->nfields != 5)
+		return fail(l, l->nfields < 5 ? l->nfields : 5,
+			    "expected: remote NAME ROUTER:INTERFACE "
+			    "LOCAL-ADDRESS:PORT REMOTE-ADDRESS:PORT");
+	k = new_link(lab, l);
+	if (k == NULL || parse_end(lab, l, 2, &k->router[0],
+				   k->ifname[0]) < 0 ||
+	    parse_address_port(l, 3, &k->local) < 0 ||
+	    parse_address_port(l, 4, &k->peer[1]) < 0)
+		return -1;
+	k->remote = true;
+	k->peer_known[1] = true;
+	snprintf(k->ifname[1], sizeof(k->ifname[1]), "%s", k->name);
+	lab->nlinks++;
+	return 0;
+}
+
 static int
 parse_tun(struct lab *lab, struct line *l)
 {
@@ -376,7 +431,8 @@ parse_trafgen(struct lab *lab, struct line *l)
 	if (l->nfields < 3)
 		return fail(l, l->nfields, "expected: trafgen HOST ARGUMENTS...");
 	link = lab_link_index(lab, l->fields[1]);
-	if (link < 0 || lab->links[link].router[1] >= 0)
+	if (link < 0 || lab->links[link].router[1] >= 0 ||
+	    lab->links[link].remote)
 		return fail(l, 1, "no host \"%s\" declared above",
 			    l->fields[1]);
 	if (lab->ntrafgens == LAB_MAX_TRAFGENS)
@@ -417,6 +473,7 @@ parse_line(struct lab *lab, struct line *l)
 		{ "router", parse_router },
 		{ "link", parse_link },
 		{ "host", parse_host },
+		{ "remote", parse_remote },
 		{ "tun", parse_tun },
 		{ "trafgen", parse_trafgen },
 		{ "console", parse_console },
@@ -428,7 +485,7 @@ parse_line(struct lab *lab, struct line *l)
 			return statements[i].parse(lab, l);
 	}
 	return fail(l, 0, "unknown statement: expected router, link, host, "
-		    "tun, trafgen or console");
+		    "remote, tun, trafgen or console");
 }
 
 int

@@ -30,7 +30,7 @@ CASES = [
      '{f}:1: field 5 "70000": invalid port: expected 1-65535'),
     ("router R1 r1.cfg\nswitch S1\n",
      '{f}:2: field 1 "switch": unknown statement: expected router, link, '
-     "host, tun, trafgen or console"),
+     "host, remote, tun, trafgen or console"),
     ("router 1R r1.cfg\n",
      '{f}:1: field 2 "1R": invalid name'),
     ("router R1 r1.cfg\ntrafgen R1 echo\n",
@@ -39,6 +39,19 @@ CASES = [
      "{f}:2: expected: host NAME ROUTER:INTERFACE [port PORT]"),
     ("router R1 r1.cfg\ntrafgen H1 \"--addr 1.2.3.4\n",
      "{f}:2: missing closing quote"),
+    ("router R1 r1.cfg\nremote W R1:Gi1 127.0.0.1:5\n",
+     "{f}:2: expected: remote NAME ROUTER:INTERFACE LOCAL-ADDRESS:PORT "
+     "REMOTE-ADDRESS:PORT"),
+    ("router R1 r1.cfg\nremote W R1:Gi1 127.0.0.1 127.0.0.2:5\n",
+     '{f}:2: field 4 "127.0.0.1": expected IPV4-ADDRESS:PORT'),
+    ("router R1 r1.cfg\nremote W R1:Gi1 127.0.0.1:0 127.0.0.2:5\n",
+     '{f}:2: field 4 "127.0.0.1:0": invalid port: expected 1-65535'),
+    ("router R1 r1.cfg\nremote W R1:Gi1 127.0.0.1:5 peer.example:5\n",
+     '{f}:2: field 5 "peer.example:5": invalid IPv4 address '
+     '"peer.example"'),
+    ("router R1 r1.cfg\nremote W R1:Gi1 127.0.0.1:5 127.0.0.2:5\n"
+     "trafgen W echo\n",
+     '{f}:3: field 2 "W": no host "W" declared above'),
     ("# only a comment\n", "{f}: no router statement"),
     ("router R1 r1.cfg\nconsole R2\n",
      '{f}:2: field 2 "R2": no router "R2" declared above'),
