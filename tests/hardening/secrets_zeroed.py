@@ -159,6 +159,15 @@ def scan(pid, needles):
 
 def main():
     router = hlib.Router(CONFIG)
+    try:
+        check(router)
+    finally:
+        # A failed check exits through SystemExit; stop the router too.
+        if router.proc.poll() is None:
+            router.kill()
+
+
+def check(router):
     t = router.login()
     out = run(t, "terminal history size 0")
     if "%" in out:
@@ -187,8 +196,8 @@ def main():
 
     print(f"scanned {total >> 20} MiB of the router's writable memory")
     if not hits[MARKER.encode()]:
-        fail("the description typed in the session was not found; the "
-             "scan does not reach the heap")
+        fail("the description typed in the session was not found, so "
+             "the scan does not reach the heap")
     found = [(n, h) for n, h in hits.items()
              if n != MARKER.encode() and h]
     for needle, where in found:
