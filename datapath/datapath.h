@@ -655,6 +655,18 @@ void dp_config_free(struct dp_config *cfg);
 int dp_config_transform_text(const struct lyd_node *tree, const char *name,
 			     char *buf, size_t len);
 
+/* The algorithm one ESP transform-set keyword selects. */
+struct dp_transform_keyword {
+	const char *word;		/* "esp-aes", "esp-sha256-hmac", ... */
+	bool cipher;			/* selects CIPHER, else INTEG */
+	enum dp_cipher cipher_alg;
+	enum dp_integ integ_alg;
+};
+
+/* Returns the entry of transform keyword WORD, or NULL when the datapath
+ * has no such ESP algorithm (AH, GMAC and compression keywords). */
+const struct dp_transform_keyword *dp_transform_lookup(const char *word);
+
 /*
  * Hands CFG to the datapath thread, which reconciles: SAs whose
  * parameters did not change keep their counters and replay state. The

@@ -246,6 +246,31 @@ struct transform {
 	char text[96];
 };
 
+/* The ESP transform keywords of `crypto ipsec transform-set`, for manual
+ * SAs here and for the SAs the IKE manager negotiates. */
+static const struct dp_transform_keyword transform_keywords[] = {
+	{ "esp-null", true, DP_CIPHER_NULL, DP_INTEG_NONE },
+	{ "esp-3des", true, DP_CIPHER_3DES_CBC, DP_INTEG_NONE },
+	{ "esp-aes", true, DP_CIPHER_AES_CBC, DP_INTEG_NONE },
+	{ "esp-gcm", true, DP_CIPHER_AES_GCM, DP_INTEG_NONE },
+	{ "esp-md5-hmac", false, DP_CIPHER_NULL, DP_INTEG_HMAC_MD5_96 },
+	{ "esp-sha-hmac", false, DP_CIPHER_NULL, DP_INTEG_HMAC_SHA1_96 },
+	{ "esp-sha256-hmac", false, DP_CIPHER_NULL, DP_INTEG_HMAC_SHA256_128 },
+	{ "esp-sha384-hmac", false, DP_CIPHER_NULL, DP_INTEG_HMAC_SHA384_192 },
+	{ "esp-sha512-hmac", false, DP_CIPHER_NULL, DP_INTEG_HMAC_SHA512_256 },
+};
+
+const struct dp_transform_keyword *
+dp_transform_lookup(const char *word)
+{
+	for (size_t i = 0; i < sizeof(transform_keywords) /
+			       sizeof(transform_keywords[0]); i++) {
+		if (strcmp(transform_keywords[i].word, word) == 0)
+			return &transform_keywords[i];
+	}
+	return NULL;
+}
+
 /*
  * Reads transform set NAME into T. Returns 0, -1 when the set is missing,
  * or -2 when a transform is not supported (T->text is complete then).
@@ -280,6 +305,7 @@ read_transform_set(const struct lyd_node *tree, const char *name,
 	t->cipher_key_len = 0;
 
 	LY_LIST_FOR(lyd_child(ts), c) {
+		const struct dp_transform_keyword *kw;
 		const char *v;
 		char word[32];
 
@@ -287,35 +313,26 @@ read_transform_set(const struct lyd_node *tree, const char *name,
 			continue;
 		v = lyd_get_value(c);
 		snprintf(word, sizeof(word), "%s", v);
-		if (strcmp(v, "esp-3des") == 0) {
-			t->cipher = DP_CIPHER_3DES_CBC;
-			t->cipher_key_len = 24;
-		} else if (strcmp(v, "esp-aes") == 0) {
-			t->cipher = DP_CIPHER_AES_CBC;
-			t->cipher_key_len = bits / 8;
-			if (bits != 128)
+		kw = dp_transform_lookup(v);
+		if (kw == NULL) {
+			if (unsupported == NULL)
+				unsupported = v;
+		} else if (!kw->cipher) {
+			t->integ = kw->integ_alg;
+		} else {
+			t->cipher = kw->cipher_alg;
+			if (t->cipher == DP_CIPHER_3DES_CBC)
+				t->cipher_key_len = 24;
+			else if (t->cipher == DP_CIPHER_AES_CBC)
+				t->cipher_key_len = bits / 8;
+			else if (t->cipher == DP_CIPHER_AES_GCM)
+				t->cipher_key_len = bits / 8 + 4;
+			if (t->cipher == DP_CIPHER_AES_CBC && bits != 128)
 				snprintf(word, sizeof(word), "esp-%u-aes",
 					 bits);
-		} else if (strcmp(v, "esp-gcm") == 0) {
-			t->cipher = DP_CIPHER_AES_GCM;
-			t->cipher_key_len = bits / 8 + 4;
-			if (bits != 128)
+			else if (t->cipher == DP_CIPHER_AES_GCM && bits != 128)
 				snprintf(word, sizeof(word), "esp-gcm %u",
 					 bits);
-		} else if (strcmp(v, "esp-null") == 0) {
-			t->cipher = DP_CIPHER_NULL;
-		} else if (strcmp(v, "esp-md5-hmac") == 0) {
-			t->integ = DP_INTEG_HMAC_MD5_96;
-		} else if (strcmp(v, "esp-sha-hmac") == 0) {
-			t->integ = DP_INTEG_HMAC_SHA1_96;
-		} else if (strcmp(v, "esp-sha256-hmac") == 0) {
-			t->integ = DP_INTEG_HMAC_SHA256_128;
-		} else if (strcmp(v, "esp-sha384-hmac") == 0) {
-			t->integ = DP_INTEG_HMAC_SHA384_192;
-		} else if (strcmp(v, "esp-sha512-hmac") == 0) {
-			t->integ = DP_INTEG_HMAC_SHA512_256;
-		} else if (unsupported == NULL) {
-			unsupported = v;
 		}
 		if (t->text[0] != '\0')
 			strncat(t->text, " ", sizeof(t->text) -

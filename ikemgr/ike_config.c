@@ -168,8 +168,48 @@ out:
 	return ret;
 }
 
+/* The IKEv1 ESP transform id of datapath cipher C. */
+static uint8_t
+esp_id_of(enum dp_cipher c)
+{
+	switch (c) {
+	case DP_CIPHER_AES_CBC:
+		return IPSEC_ESP_AES;
+	case DP_CIPHER_AES_GCM:
+		return IPSEC_ESP_AES_GCM_16;
+	case DP_CIPHER_3DES_CBC:
+		return IPSEC_ESP_3DES;
+	case DP_CIPHER_NULL:
+		return IPSEC_ESP_NULL;
+	default:
+		return 0;
+	}
+}
+
+/* The IKEv1 authentication algorithm attribute of datapath MAC I. */
+static uint8_t
+auth_of(enum dp_integ i)
+{
+	switch (i) {
+	case DP_INTEG_HMAC_MD5_96:
+		return IPSEC_AUTH_MD5;
+	case DP_INTEG_HMAC_SHA1_96:
+		return IPSEC_AUTH_SHA;
+	case DP_INTEG_HMAC_SHA256_128:
+		return IPSEC_AUTH_SHA256;
+	case DP_INTEG_HMAC_SHA384_192:
+		return IPSEC_AUTH_SHA384;
+	case DP_INTEG_HMAC_SHA512_256:
+		return IPSEC_AUTH_SHA512;
+	default:
+		return 0;
+	}
+}
+
 /* Fills T from one transform-set node; -1 for transforms IKE cannot
- * negotiate into a datapath SA (AH, GMAC, compression). */
+ * negotiate into a datapath SA (AH, GMAC, compression). The keywords
+ * are the datapath's, so that negotiated and manual SAs read them
+ * alike. */
 static int
 read_tset(const struct lyd_node *n, struct ike_tset *t)
 {
@@ -181,42 +221,22 @@ read_tset(const struct lyd_node *n, struct ike_tset *t)
 	t->transport = mode != NULL && strcmp(mode, "transport") == 0;
 	t->esp_id = 0;
 	LY_LIST_FOR(lyd_child(n), child) {
-		const char *v;
+		const struct dp_transform_keyword *kw;
 
 		if (strcmp(LYD_NAME(child), "transform") != 0)
 			continue;
-		v = lyd_get_value(child);
-		if (strcmp(v, "esp-aes") == 0) {
-			t->esp_id = IPSEC_ESP_AES;
-			t->key_bits = (uint16_t)bits;
-			t->cipher = DP_CIPHER_AES_CBC;
-		} else if (strcmp(v, "esp-gcm") == 0) {
-			t->esp_id = IPSEC_ESP_AES_GCM_16;
-			t->key_bits = (uint16_t)bits;
-			t->cipher = DP_CIPHER_AES_GCM;
-		} else if (strcmp(v, "esp-3des") == 0) {
-			t->esp_id = IPSEC_ESP_3DES;
-			t->cipher = DP_CIPHER_3DES_CBC;
-		} else if (strcmp(v, "esp-null") == 0) {
-			t->esp_id = IPSEC_ESP_NULL;
-			t->cipher = DP_CIPHER_NULL;
-		} else if (strcmp(v, "esp-md5-hmac") == 0) {
-			t->auth = IPSEC_AUTH_MD5;
-			t->integ = DP_INTEG_HMAC_MD5_96;
-		} else if (strcmp(v, "esp-sha-hmac") == 0) {
-			t->auth = IPSEC_AUTH_SHA;
-			t->integ = DP_INTEG_HMAC_SHA1_96;
-		} else if (strcmp(v, "esp-sha256-hmac") == 0) {
-			t->auth = IPSEC_AUTH_SHA256;
-			t->integ = DP_INTEG_HMAC_SHA256_128;
-		} else if (strcmp(v, "esp-sha384-hmac") == 0) {
-			t->auth = IPSEC_AUTH_SHA384;
-			t->integ = DP_INTEG_HMAC_SHA384_192;
-		} else if (strcmp(v, "esp-sha512-hmac") == 0) {
-			t->auth = IPSEC_AUTH_SHA512;
-			t->integ = DP_INTEG_HMAC_SHA512_256;
-		} else {
+		kw = dp_transform_lookup(lyd_get_value(child));
+		if (kw == NULL)
 			return -1;
+		if (kw->cipher) {
+			t->cipher = kw->cipher_alg;
+			t->esp_id = esp_id_of(kw->cipher_alg);
+			if (kw->cipher_alg == DP_CIPHER_AES_CBC ||
+			    kw->cipher_alg == DP_CIPHER_AES_GCM)
+				t->key_bits = (uint16_t)bits;
+		} else {
+			t->integ = kw->integ_alg;
+			t->auth = auth_of(kw->integ_alg);
 		}
 	}
 	return t->esp_id != 0 ? 0 : -1;
