@@ -364,42 +364,15 @@ secret_schema(const struct ly_ctx *ctx, const char *xpath)
 	return cfg_schema_is_secret(snode) ? snode : NULL;
 }
 
-/*
- * Sets the secret leaf SNODE at XPATH to the sealed form of PLAIN, so
- * that libyang never stores the plaintext.
- */
+/* Creates or replaces the node at XPATH with VALUE as it is. */
 static int
-set_secret(struct cfg_txn *txn, const struct lysc_node *snode,
-	   const char *xpath, const char *plain)
-{
-	char *sealed;
-	int ret;
-
-	if (cfg_secret_check(snode, plain, txn->err, sizeof(txn->err)) < 0)
-		return -1;
-	sealed = cfg_secret_seal(plain, strlen(plain));
-	if (!sealed) {
-		snprintf(txn->err, sizeof(txn->err),
-			 "Cannot seal the value of %s", snode->name);
-		return -1;
-	}
-	ret = cfg_txn_set(txn, xpath, sealed);
-	free(sealed);
-	return ret;
-}
-
-int
-cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
+set_value(struct cfg_txn *txn, const char *xpath, const char *value)
 {
 	struct lyd_node *first = NULL, *last = NULL, *parent, *up = NULL;
 	struct cfg *cfg = txn->cfg;
-	const struct lysc_node *secret;
 	const char *rest = NULL;
 	LY_ERR rc;
 
-	if (value && !cfg_secret_is_sealed(value) &&
-	    (secret = secret_schema(cfg->ctx, xpath)) != NULL)
-		return set_secret(txn, secret, xpath, value);
 	txn->edits++;
 	parent = batch_parent(txn, xpath, &rest);
 	if (parent) {
@@ -432,6 +405,41 @@ cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 	else if (txn->tree)
 		txn->tree = lyd_first_sibling(txn->tree);
 	return 0;
+}
+
+/*
+ * Sets the secret leaf SNODE at XPATH to the sealed form of PLAIN, so
+ * that libyang never stores the plaintext.
+ */
+static int
+set_secret(struct cfg_txn *txn, const struct lysc_node *snode,
+	   const char *xpath, const char *plain)
+{
+	char *sealed;
+	int ret;
+
+	if (cfg_secret_check(snode, plain, txn->err, sizeof(txn->err)) < 0)
+		return -1;
+	sealed = cfg_secret_seal(plain, strlen(plain));
+	if (!sealed) {
+		snprintf(txn->err, sizeof(txn->err),
+			 "Cannot seal the value of %s", snode->name);
+		return -1;
+	}
+	ret = set_value(txn, xpath, sealed);
+	free(sealed);
+	return ret;
+}
+
+int
+cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
+{
+	const struct lysc_node *secret;
+
+	/* A secret is plaintext here, even when it looks sealed. */
+	if (value && (secret = secret_schema(txn->cfg->ctx, xpath)) != NULL)
+		return set_secret(txn, secret, xpath, value);
+	return set_value(txn, xpath, value);
 }
 
 int

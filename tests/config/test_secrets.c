@@ -134,6 +134,17 @@ Test(secrets, tree_holds_only_sealed_psk)
 	free(xml);
 }
 
+Test(secrets, sealed_looking_key_is_plaintext)
+{
+	char err[256] = "", clear[CFG_SECRET_MAX + 1];
+
+	cr_assert_eq(set_commit(KEY_XPATH, "$vrs$AAAA", err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_gt(cfg_secret_open(running_value(KEY_XPATH), clear,
+				     sizeof(clear)), 0);
+	cr_assert_str_eq(clear, "$vrs$AAAA");
+}
+
 Test(secrets, render_and_export_reveal)
 {
 	char err[256] = "";
