@@ -246,3 +246,52 @@ Test(ezvpn, unknown_spi_starts_no_recovery)
 		     1);
 	cr_assert_eq(ikt_log_count("invalid SPI recovery: starting IKE"), 0);
 }
+
+static uint32_t
+client_outbound_spi(void)
+{
+	return only_sa(&a, true).params.spi;
+}
+
+static uint32_t first_spi;
+
+static bool
+new_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	struct dp_sa_cfg c;
+	bool found = false;
+
+	if (!both_pairs(x, y) || !client_active(x, y))
+		return false;
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->nsas; i++) {
+		if (x->sas[i].params.outbound) {
+			c = x->sas[i];
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
+	return found && c.params.spi != first_spi;
+}
+
+Test(ezvpn, reconnects_after_server_clear)
+{
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT_OK, &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 15));
+	cr_assert(ikt_wait(&a, &b, client_active, 5));
+	first_spi = client_outbound_spi();
+
+	/* The server deletes the IPsec and IKE SAs with DELETEs; connect
+	 * auto brings up new ones. */
+	cr_assert_geq(ike_clear(b.ike, IKE_CLEAR_SESSION, addr("10.0.0.1"), 0),
+		      1);
+	cr_assert(ikt_wait(&a, &b, new_pairs, 20),
+		  "client has %zu SAs, server %zu after the clear", a.nsas,
+		  b.nsas);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN: (Client) "
+				   "User=lab Group=LABGROUP"), 1);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_UP"), 2);
+	cr_assert_eq(ikt_ike_up(&a), 1);
+	cr_assert_eq(ikt_ike_up(&b), 1);
+}
