@@ -7,6 +7,7 @@
 #include "ikemgr/ike_ezvpn.h"
 
 #include "core/cfg_render.h"
+#include "core/config.h"
 
 #include <arpa/inet.h>
 #include <libyang/libyang.h>
@@ -55,12 +56,16 @@ copy_text(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
-/* Copies the secret leaf NAME of NODE into DST; "" when absent. */
+/* Opens the secret leaf NAME of NODE into DST; "" when absent or when it
+ * does not open. */
 static void
 copy_secret(char *dst, size_t cap, const struct lyd_node *node,
 	    const char *name)
 {
-	copy_text(dst, cap, child_value(node, name));
+	const char *v = child_value(node, name);
+
+	if (v == NULL || cfg_secret_open(v, dst, cap) < 0)
+		dst[0] = '\0';
 }
 
 static uint32_t
