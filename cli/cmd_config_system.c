@@ -148,7 +148,7 @@ show_startup(struct vty *vty, const struct cmd_args *args)
 	}
 	vty_out(vty, "Using %zu out of %d bytes\n", len, NVRAM_BYTES);
 	vty_out(vty, "%.*s", (int)len, text);
-	free(text);
+	cfg_text_free(text);
 	return CMD_SUCCESS;
 }
 

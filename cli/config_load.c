@@ -285,7 +285,7 @@ run_lines(struct router *r, const char *text, struct rejects *rj)
 		block_indent = indent;
 	}
 	vty_release(&vty);
-	free(copy);
+	cfg_text_free(copy);	/* the lines may set secrets */
 }
 
 int
@@ -364,10 +364,10 @@ config_load_file(struct router *r, const char *path, FILE *report)
 	if (strlen(text) != len) {
 		if (report)
 			fprintf(report, "%% %s is not a text file\n", path);
-		free(text);
+		cfg_text_free(text);
 		return -1;
 	}
 	ret = config_load_text(r, path, text, report);
-	free(text);
+	cfg_text_free(text);
 	return ret;
 }

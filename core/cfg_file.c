@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 static int
 write_all(int fd, const char *buf, size_t len)
 {
@@ -144,14 +146,20 @@ cfg_file_read(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
+	/*
+	 * A config may hold secrets: no stdio buffer, and blocks that the
+	 * buffer grows out of are cleansed.
+	 */
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		size_t got;
 
 		if (cap - n < 4096) {
-			char *nbuf = realloc(buf, cap + 65536);
+			char *nbuf = OPENSSL_clear_realloc(buf, cap,
+							   cap + 65536);
 
 			if (!nbuf) {
-				free(buf);
+				OPENSSL_clear_free(buf, cap);
 				fclose(f);
 				errno = ENOMEM;
 				return NULL;
@@ -165,7 +173,7 @@ cfg_file_read(const char *path, size_t *len)
 			break;
 	}
 	if (ferror(f)) {
-		free(buf);
+		OPENSSL_clear_free(buf, cap);
 		fclose(f);
 		errno = EIO;
 		return NULL;

@@ -20,7 +20,8 @@ int cfg_file_save(const char *path, const char *text, size_t len,
 
 /*
  * Reads the whole file at PATH into a malloc'd, NUL-terminated buffer and
- * stores its length in LEN. Returns NULL with errno set on failure.
+ * stores its length in LEN. Returns NULL with errno set on failure. The
+ * file may hold secrets: free the buffer with cfg_text_free().
  */
 char *cfg_file_read(const char *path, size_t *len);
 
