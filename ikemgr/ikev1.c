@@ -2373,8 +2373,11 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 	struct isakmp_buf b;
 	bool found = false, lowered;
 
-	if (!check_qm_hash(sa, qm, false, m, payload_end(m)) || sap == NULL ||
-	    nonce == NULL || nonce->len > sizeof(qm->ni))
+	if (!check_qm_hash(sa, qm, false, m, payload_end(m))) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		goto fail;
+	}
+	if (sap == NULL || nonce == NULL || nonce->len > sizeof(qm->ni))
 		goto fail;
 	memcpy(qm->ni, nonce->body, nonce->len);
 	qm->ni_len = nonce->len;
@@ -2566,23 +2569,30 @@ qm_r3(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 
 /* ---- Informational ---- */
 
-static void
+/* Acts on a DELETE payload; false when it is malformed. */
+static bool
 handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	      size_t len, bool *sa_gone)
 {
 	struct isakmp_delete d;
 
 	if (isakmp_parse_delete(body, len, &d) < 0)
-		return;
+		return false;
 	atomic_fetch_add(&ike->delete_received, 1);
 	if (d.proto == ISAKMP_PROTO_ISAKMP && d.spi_size == 16) {
+		/* The SPI of an ISAKMP SA is its cookie pair. */
+		if (d.nspis == 0 || memcmp(d.spis, sa->icookie, 8) != 0 ||
+		    memcmp(d.spis + 8, sa->rcookie, 8) != 0) {
+			DBG(sa->conn_id, "DELETE for another IKE SA ignored");
+			return true;
+		}
 		DBG(sa->conn_id, "processing DELETE payload for the IKE SA");
 		ikev1_delete_sa(ike, sa, false, false);
 		*sa_gone = true;
-		return;
+		return true;
 	}
 	if (d.proto != ISAKMP_PROTO_ESP || d.spi_size != 4)
-		return;
+		return true;
 	for (uint16_t k = 0; k < d.nspis; k++) {
 		uint32_t spi = get_be32(d.spis + 4 * k);
 		bool found = false;
@@ -2604,6 +2614,7 @@ handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 			DBG(sa->conn_id, "DELETE for unknown ESP SPI 0x%X ignored",
 			    spi);
 	}
+	return true;
 }
 
 /*
@@ -2648,7 +2659,8 @@ invalid_spi_notify(struct ikemgr *ike, struct ike_sa *sa,
 	DBG(sa->conn_id, "INVALID_SPI for unknown ESP SPI 0x%X ignored", spi);
 }
 
-static void
+/* Acts on a Notify payload; false when it is malformed. */
+static bool
 handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	      size_t len)
 {
@@ -2656,13 +2668,13 @@ handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	uint32_t seq;
 
 	if (isakmp_parse_notify(body, len, &n) < 0)
-		return;
+		return false;
 	DBG(sa->conn_id, "processing NOTIFY %s protocol %u",
 	    isakmp_notify_name(n.type), n.proto);
 	switch (n.type) {
 	case ISAKMP_N_R_U_THERE:
 		if (n.data_len != 4)
-			return;
+			return false;
 		seq = get_be32(n.data);
 		DBG(sa->conn_id, "received DPD_R_U_THERE from peer, sequence 0x%X",
 		    seq);
@@ -2683,6 +2695,7 @@ handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	default:
 		break;
 	}
+	return true;
 }
 
 bool
@@ -2709,19 +2722,28 @@ static void
 info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 	   const struct isakmp_msg *m)
 {
-	bool gone = false;
+	bool gone = false, ok = true;
 
-	if (!ikev1_check_hash(sa, h->msgid, m))
+	/* A wrong HASH(1) is a forged message, or the right one under
+	 * another message ID: either way it is dropped. */
+	if (!ikev1_check_hash(sa, h->msgid, m)) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
+	}
 	DBG(sa->conn_id, "processing HASH payload. message ID = %d",
 	    (int32_t)h->msgid);
 	for (size_t i = 1; i < m->n && !gone; i++) {
 		if (m->pl[i].type == ISAKMP_NP_D)
-			handle_delete(ike, sa, m->pl[i].body, m->pl[i].len,
-				      &gone);
+			ok &= handle_delete(ike, sa, m->pl[i].body,
+					    m->pl[i].len, &gone);
 		else if (m->pl[i].type == ISAKMP_NP_N)
-			handle_notify(ike, sa, m->pl[i].body, m->pl[i].len);
+			ok &= handle_notify(ike, sa, m->pl[i].body,
+					    m->pl[i].len);
 	}
+	/* Its well-formed payloads were acted on; the message counts as
+	 * dropped so that it does not show the peer alive. */
+	if (!ok)
+		atomic_fetch_add(&ike->packets_dropped, 1);
 }
 
 /* ---- Input dispatch ---- */

@@ -414,8 +414,8 @@ fz_v1_qm1_chain(const struct fz_v1 *p, uint32_t spi, uint8_t *out,
 	 * 3600 s (RFC 2407 4.5 attributes); its SPI at offset 20. */
 	uint8_t sa[] = {
 		0, 0, 0, 1, 0, 0, 0, 1,
-		0, 0, 0, 40, 1, ISAKMP_PROTO_ESP, 4, 1, 0, 0, 0, 0,
-		0, 0, 0, 28, 1, IPSEC_ESP_AES, 0, 0,
+		0, 0, 0, 44, 1, ISAKMP_PROTO_ESP, 4, 1, 0, 0, 0, 0,
+		0, 0, 0, 32, 1, IPSEC_ESP_AES, 0, 0,
 		0x80, 0x01, 0x00, 0x01, 0x00, 0x02, 0x00, 0x04,
 		0x00, 0x00, 0x0e, 0x10, 0x80, 0x04, 0x00, 0x01,
 		0x80, 0x05, 0x00, 0x02, 0x80, 0x06, 0x00, 0x80,

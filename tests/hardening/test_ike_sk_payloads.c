@@ -1,5 +1,5 @@
 /*
- * Malformed payloads inside a valid encrypted IKEv2 message.
+ * Malformed payloads inside a valid encrypted message, IKEv2 and IKEv1.
  * The peer of tests/fuzz/fuzz_peer.c negotiates with a real manager and
  * then encrypts and authenticates payload chains that are wrong in one
  * way each. Every one must get the RFC response or a counted drop, leave
@@ -13,6 +13,7 @@
 
 #include "fuzz_common.h"
 #include "fuzz_peer.h"
+#include "ikemgr/isakmp.h"
 
 static struct router router;
 static struct fz_v2 peer;
@@ -432,4 +433,221 @@ Test(ikev2_sk_payloads, critical_unknown_in_response)
 	cr_assert(fz_v2_answer_last(&peer));
 	cr_assert_eq(dropped(), before, "the valid response was dropped");
 	assert_sa_alive(&sa, 0);
+}
+
+/* ---- IKEv1: Informational and Quick Mode after phase 1 ---- */
+
+static struct fz_v1 v1;
+
+static void
+setup_v1(void)
+{
+	fz_ike_open(&router, &fz_capture, fz_config_v1);
+	cr_assert(fz_v1_to_mm4(&v1, &router, 1), "no MM4");
+	cr_assert(fz_v1_mm5(&v1), "phase 1 did not complete");
+}
+
+static void
+teardown_v1(void)
+{
+	fz_v1_free(&v1);
+	fz_ike_close(&router);
+}
+
+/* The one ISAKMP SA of the manager. */
+static struct ike_sa_info
+the_v1_sa(void)
+{
+	struct ike_sa_info *sas = NULL, found = { 0 };
+	int n = ike_get_sas(router.ike, &sas), k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (sas[i].version == 1) {
+			found = sas[i];
+			k++;
+		}
+	free(sas);
+	cr_assert_eq(k, 1, "%d ISAKMP SAs, expected one", k);
+	return found;
+}
+
+/*
+ * Sends an Informational of message ID MSGID: a HASH(1) computed for
+ * HASH_MSGID, then the N payloads PLS. Returns whether the manager sent
+ * anything in return.
+ */
+static bool
+v1_info(uint32_t msgid, uint32_t hash_msgid, const struct pl *pls, size_t n)
+{
+	static uint8_t msg[2048];
+	uint8_t hash[IKE_HASH_MAX] = { 0 }, chain[1024];
+	struct pl all[8] = { { ISAKMP_NP_HASH, false, hash,
+			       v1.keys.prf_len } };
+	size_t count = fz_sent_count(), len;
+
+	cr_assert_lt(n, 8);
+	memcpy(all + 1, pls, n * sizeof(*pls));
+	len = build(all, n + 1, chain, sizeof(chain));
+	fz_v1_fix_hash1(&v1, hash_msgid, ISAKMP_NP_HASH, chain, len);
+	len = fz_v1_seal(&v1, ISAKMP_XCHG_INFO, msgid, ISAKMP_NP_HASH, chain,
+			 len, msg, sizeof(msg));
+	cr_assert_gt(len, 0);
+	fz_post(&router, msg, len, 500);
+	return fz_sent_count() != count;
+}
+
+/* A DPD R-U-THERE (RFC 3706) body with sequence SEQ. */
+static size_t
+r_u_there(uint8_t *body, uint32_t seq)
+{
+	ikev2_put_be32(body, ISAKMP_DOI_IPSEC);
+	body[4] = ISAKMP_PROTO_ISAKMP;
+	body[5] = 16;
+	ikev2_put_be16(body + 6, ISAKMP_N_R_U_THERE);
+	memcpy(body + 8, v1.icookie, 8);
+	memcpy(body + 16, v1.rcookie, 8);
+	ikev2_put_be32(body + 24, seq);
+	return 28;
+}
+
+/*
+ * Checks that the ISAKMP SA WAS is still there in QM_IDLE, that it
+ * acknowledges an R-U-THERE and that a Quick Mode QM1 over it gets QM2.
+ */
+static void
+assert_v1_alive(const struct ike_sa_info *was)
+{
+	static struct dp_ike_packet sent;
+	struct ike_sa_info now = the_v1_sa();
+	uint8_t body[28], chain[512], msg[1024];
+	struct pl pls[1] = { { ISAKMP_NP_N, false, body, 0 } };
+	struct isakmp_notify n;
+	struct isakmp_msg m;
+	size_t len;
+
+	cr_assert_str_eq(now.state, "QM_IDLE");
+	cr_assert_eq(memcmp(now.icookie, was->icookie, 8), 0);
+	cr_assert_eq(memcmp(now.rcookie, was->rcookie, 8), 0);
+
+	pls[0].len = r_u_there(body, 0x5151);
+	cr_assert(v1_info(0x0d0d0d0d, 0x0d0d0d0d, pls, 1),
+		  "no reply to R-U-THERE");
+	cr_assert(fz_last_sent(&sent));
+	len = fz_v1_open_p2(&v1, &sent);
+	cr_assert_gt(len, 0, "the reply does not decrypt");
+	cr_assert_eq(isakmp_parse_payloads(sent.data[16],
+					   sent.data + ISAKMP_HDR_LEN, len,
+					   &m), 0);
+	cr_assert_eq(m.n, 2);
+	cr_assert_eq(m.pl[1].type, ISAKMP_NP_N);
+	cr_assert_eq(isakmp_parse_notify(m.pl[1].body, m.pl[1].len, &n), 0);
+	cr_assert_eq(n.type, ISAKMP_N_R_U_THERE_ACK);
+	cr_assert_eq(n.data_len, 4);
+	cr_assert_eq(ikev2_get_be32(n.data), 0x5151);
+
+	len = fz_v1_qm1_chain(&v1, 0x30000001, chain, sizeof(chain));
+	fz_v1_fix_hash1(&v1, 0x0e0e0e0e, ISAKMP_NP_HASH, chain, len);
+	len = fz_v1_seal(&v1, ISAKMP_XCHG_QUICK, 0x0e0e0e0e, ISAKMP_NP_HASH,
+			 chain, len, msg, sizeof(msg));
+	fz_post(&router, msg, len, 500);
+	cr_assert(fz_last_sent(&sent));
+	cr_assert_eq(sent.data[18], ISAKMP_XCHG_QUICK, "no QM2");
+	cr_assert_eq(ikev2_get_be32(sent.data + 20), 0x0e0e0e0e);
+}
+
+TestSuite(ikev1_enc_payloads, .init = setup_v1, .fini = teardown_v1,
+	  .timeout = 60);
+
+/* A DELETE of an ESP SPI the manager does not know: acted on as a
+ * valid message, and nothing is deleted. */
+Test(ikev1_enc_payloads, delete_unknown_esp_spi)
+{
+	struct ike_sa_info sa = the_v1_sa();
+	uint8_t del[16];
+	struct pl pls[1] = { { ISAKMP_NP_D, false, del, sizeof(del) } };
+	struct ike_counters c;
+	uint64_t before = dropped();
+
+	ikev2_put_be32(del, ISAKMP_DOI_IPSEC);
+	del[4] = ISAKMP_PROTO_ESP;
+	del[5] = 4;
+	ikev2_put_be16(del + 6, 1);
+	ikev2_put_be32(del + 8, 0xdeadbeef);
+	ikev2_put_be32(del + 12, 0);
+	pls[0].len = 12;
+	cr_assert_not(v1_info(0x0a0a0a0a, 0x0a0a0a0a, pls, 1));
+	ike_get_counters(router.ike, &c);
+	cr_assert_eq(c.delete_received, 1);
+	cr_assert_eq(dropped(), before);
+	assert_v1_alive(&sa);
+}
+
+/* A DELETE of an ISAKMP SA whose cookies are not this SA's: the SA is
+ * only deleted by a DELETE that names it (RFC 2408 3.15). */
+Test(ikev1_enc_payloads, delete_other_isakmp_sa)
+{
+	struct ike_sa_info sa = the_v1_sa();
+	uint8_t del[24];
+	struct pl pls[1] = { { ISAKMP_NP_D, false, del, sizeof(del) } };
+
+	ikev2_put_be32(del, ISAKMP_DOI_IPSEC);
+	del[4] = ISAKMP_PROTO_ISAKMP;
+	del[5] = 16;
+	ikev2_put_be16(del + 6, 1);
+	memcpy(del + 8, "other-i-cookie!!", 16);
+	cr_assert_not(v1_info(0x0b0b0b0b, 0x0b0b0b0b, pls, 1));
+	assert_v1_alive(&sa);
+}
+
+/* A notify whose SPI size runs past its body, and an R-U-THERE without
+ * its sequence number: counted as dropped. */
+Test(ikev1_enc_payloads, malformed_notifies_dropped)
+{
+	struct ike_sa_info sa = the_v1_sa();
+	uint8_t absurd[12] = { 0, 0, 0, 1, ISAKMP_PROTO_ESP, 200, 0, 11,
+			       0xde, 0xad, 0xbe, 0xef };
+	uint8_t body[28];
+	struct pl pls[1] = { { ISAKMP_NP_N, false, absurd, sizeof(absurd) } };
+	uint64_t before = dropped();
+
+	cr_assert_not(v1_info(0x0c0c0c01, 0x0c0c0c01, pls, 1));
+	cr_assert_eq(dropped(), before + 1, "absurd SPI size not counted");
+	pls[0].body = body;
+	pls[0].len = r_u_there(body, 1) - 4;
+	cr_assert_not(v1_info(0x0c0c0c02, 0x0c0c0c02, pls, 1),
+		      "R-U-THERE without a sequence was acknowledged");
+	cr_assert_eq(dropped(), before + 2, "short R-U-THERE not counted");
+	assert_v1_alive(&sa);
+}
+
+/* HASH(1) of another message ID inside a message that decrypts and
+ * parses: the hash covers the message ID, so it is a forgery. */
+Test(ikev1_enc_payloads, hash_of_other_msgid_dropped)
+{
+	struct ike_sa_info sa = the_v1_sa();
+	uint8_t body[28];
+	struct pl pls[1] = { { ISAKMP_NP_N, false, body, 0 } };
+	uint64_t before = dropped();
+
+	pls[0].len = r_u_there(body, 2);
+	cr_assert_not(v1_info(0x0f0f0f01, 0x0f0f0f02, pls, 1),
+		      "R-U-THERE with a wrong HASH(1) was acknowledged");
+	cr_assert_eq(dropped(), before + 1, "not counted as dropped");
+	assert_v1_alive(&sa);
+}
+
+/* A payload shorter than its header inside the encrypted body. */
+Test(ikev1_enc_payloads, bad_inner_length_dropped)
+{
+	static uint8_t msg[256];
+	struct ike_sa_info sa = the_v1_sa();
+	static const uint8_t chain[] = { ISAKMP_NP_N, 0, 0, 2, 0, 0, 0, 0 };
+	uint64_t before = dropped();
+	size_t len;
+
+	len = fz_v1_seal(&v1, ISAKMP_XCHG_INFO, 0x10101010, ISAKMP_NP_HASH,
+			 chain, sizeof(chain), msg, sizeof(msg));
+	fz_post(&router, msg, len, 500);
+	cr_assert_eq(dropped(), before + 1, "not counted as dropped");
+	assert_v1_alive(&sa);
 }
