@@ -49,6 +49,7 @@ enum msg_type {
 	MSG_REPLAY,
 	MSG_SYNC,
 	MSG_GET_SAS,
+	MSG_PEER_TRAFFIC,
 	MSG_CLEAR_SA,
 	MSG_RESET_SAS,
 	MSG_SA_ADD,
@@ -69,6 +70,14 @@ enum msg_type {
 struct sas_request {
 	struct dp_sa_info *sas;
 	int n;
+	sem_t done;
+};
+
+/* dp_peer_traffic(): on the caller's stack. */
+struct traffic_request {
+	uint32_t peer;
+	uint64_t in, out;
+	int rc;
 	sem_t done;
 };
 
@@ -248,6 +257,10 @@ discard_msg(struct msg *m)
 		break;
 	case MSG_GET_SAS:
 		sem_post(&((struct sas_request *)m->ptr)->done);
+		break;
+	case MSG_PEER_TRAFFIC:
+		((struct traffic_request *)m->ptr)->rc = -1;
+		sem_post(&((struct traffic_request *)m->ptr)->done);
 		break;
 	case MSG_SA_REMOVE:
 		((struct sa_request *)m->ptr)->rc = -1;
@@ -647,6 +660,26 @@ handle_get_sas(struct dp *dp, struct sas_request *req)
 }
 
 static void
+handle_peer_traffic(struct dp *dp, struct traffic_request *req)
+{
+	req->in = req->out = 0;
+	for (size_t i = 0; i < dp->n_sas; i++) {
+		const struct dp_sa_params *p = dp_esp_sa_params(dp->sas[i]->esp);
+		struct dp_sa_counters c;
+
+		if (p->outbound ? p->dst != req->peer : p->src != req->peer)
+			continue;
+		dp_esp_sa_counters(dp->sas[i]->esp, &c);
+		if (p->outbound)
+			req->out += c.encaps;
+		else
+			req->in += c.decaps;
+	}
+	req->rc = 0;
+	sem_post(&req->done);
+}
+
+static void
 handle_msg(struct dp *dp, struct msg *m)
 {
 	/* SAs published before this message was posted come first. */
@@ -661,6 +694,9 @@ handle_msg(struct dp *dp, struct msg *m)
 		break;
 	case MSG_GET_SAS:
 		handle_get_sas(dp, m->ptr);
+		break;
+	case MSG_PEER_TRAFFIC:
+		handle_peer_traffic(dp, m->ptr);
 		break;
 	case MSG_CLEAR_SA:
 		for (size_t i = 0; i < dp->n_sas; i++) {
@@ -737,7 +773,8 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_STOP:
 		break;
 	}
-	if (m->type != MSG_GET_SAS && m->type != MSG_SA_REMOVE &&
+	if (m->type != MSG_GET_SAS && m->type != MSG_PEER_TRAFFIC &&
+	    m->type != MSG_SA_REMOVE &&
 	    m->type != MSG_CAPTURE && m->type != MSG_SPI_GET &&
 	    m->type != MSG_NHRP_GET &&
 	    m->done != NULL)
@@ -755,6 +792,20 @@ dp_get_sas(struct dp *dp, struct dp_sa_info **out)
 	sem_destroy(&req.done);
 	*out = req.sas;
 	return req.n;
+}
+
+int
+dp_peer_traffic(struct dp *dp, uint32_t peer, uint64_t *in, uint64_t *out)
+{
+	struct traffic_request req = { .peer = peer, .rc = -1 };
+	struct msg m = { .type = MSG_PEER_TRAFFIC, .ptr = &req };
+
+	sem_init(&req.done, 0, 0);
+	post_wait(dp, &m, &req.done);
+	sem_destroy(&req.done);
+	*in = req.in;
+	*out = req.out;
+	return req.rc;
 }
 
 int

@@ -707,6 +707,15 @@ void dp_sa_remaining(const struct dp_sa_info *sa, uint64_t now_ns,
  */
 int dp_get_sas(struct dp *dp, struct dp_sa_info **out);
 
+/*
+ * Sums, through a request to the datapath thread, the packets decrypted
+ * by the inbound SAs from PEER into *IN and those encrypted by the
+ * outbound SAs to PEER into *OUT, without copying the SAs. Returns 0,
+ * or -1 when the datapath has stopped.
+ */
+int dp_peer_traffic(struct dp *dp, uint32_t peer, uint64_t *in,
+		    uint64_t *out);
+
 /* Zeroes every SA's counters (`clear crypto sa counters`). */
 void dp_clear_sa_counters(struct dp *dp);
 

@@ -9,8 +9,6 @@
 
 #include "datapath/datapath.h"
 
-#include <stdlib.h>
-
 void
 ike_set_traffic_source(struct ikemgr *ike, ike_traffic_fn fn, void *ctx)
 {
@@ -18,28 +16,6 @@ ike_set_traffic_source(struct ikemgr *ike, ike_traffic_fn fn, void *ctx)
 	ike->traffic_fn = fn;
 	ike->traffic_ctx = ctx;
 	pthread_mutex_unlock(&ike->sa_lock);
-}
-
-/* Sums the packet counts of DP's SAs with PEER. */
-static int
-dp_traffic(struct dp *dp, uint32_t peer, uint64_t *in, uint64_t *out)
-{
-	struct dp_sa_info *sas;
-	int n = dp_get_sas(dp, &sas);
-
-	if (n < 0)
-		return -1;
-	*in = *out = 0;
-	for (int i = 0; i < n; i++) {
-		const struct dp_sa_params *p = &sas[i].params;
-
-		if (p->outbound && p->dst == peer)
-			*out += sas[i].counters.encaps;
-		else if (!p->outbound && p->src == peer)
-			*in += sas[i].counters.decaps;
-	}
-	free(sas);
-	return 0;
 }
 
 /* A counter that went down belongs to SAs newer than the last reading
@@ -57,12 +33,10 @@ ike_dpd_due(struct ikemgr *ike, uint32_t peer, struct ike_dpd_watch *w)
 	bool sent, received;
 	int rc = -1;
 
-	/* NOTE: dp_get_sas() copies every SA; it runs once per keepalive
-	 * interval per quiet peer, not per timer tick. */
 	if (ike->traffic_fn != NULL)
 		rc = ike->traffic_fn(ike->traffic_ctx, peer, &in, &out);
 	else if (ike->diag_dp != NULL)
-		rc = dp_traffic(ike->diag_dp, peer, &in, &out);
+		rc = dp_peer_traffic(ike->diag_dp, peer, &in, &out);
 	if (rc < 0)
 		return true;		/* no ESP to watch: as periodic */
 	sent = growth(out, w->valid ? w->out : 0) > 0;

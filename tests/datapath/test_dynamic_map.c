@@ -316,6 +316,31 @@ Test(dynamic_map, selector_picks_sa_per_packet)
 	dp_capture_snapshot_free(&s);
 }
 
+/* dp_peer_traffic() sums each peer's own SAs: what on-demand DPD reads. */
+Test(dynamic_map, peer_traffic_per_peer)
+{
+	struct dp_capture_snapshot s;
+	uint64_t in = 9, out = 9;
+	uint8_t p[64];
+	size_t n;
+
+	install_pair(0xC0000002, 0x80000002, "10.0.0.2", "192.168.2.0", 0, 0);
+	install_pair(0xC0000003, 0x80000003, "10.0.0.3", "192.168.3.0", 0, 0);
+	n = ip_packet(p, "192.168.1.10", "192.168.2.7", PROTO_ICMP, 0);
+	send_one(p, n, &s);
+	dp_capture_snapshot_free(&s);
+	n = ip_packet(p, "192.168.1.10", "192.168.2.8", PROTO_ICMP, 0);
+	send_one(p, n, &s);
+	dp_capture_snapshot_free(&s);
+
+	cr_assert_eq(dp_peer_traffic(r.dp, addr("10.0.0.2"), &in, &out), 0);
+	cr_assert_eq(out, 2);
+	cr_assert_eq(in, 0);
+	cr_assert_eq(dp_peer_traffic(r.dp, addr("10.0.0.3"), &in, &out), 0);
+	cr_assert_eq(out, 0);
+	cr_assert_eq(in, 0);
+}
+
 /* The local proxy counts too: another LAN source is not covered. */
 Test(dynamic_map, local_proxy_must_match)
 {
