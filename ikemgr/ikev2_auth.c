@@ -754,6 +754,15 @@ ikev2_child_accepted(struct ikemgr *ike, struct v2_sa *sa,
 		ike_dh_free(neg.dh);
 		return;
 	}
+	if (ni_len == 0 || nr_len == 0) {
+		/* RFC 7296 1.3: the response carries Nr; without it there
+		 * is no KEYMAT for the pair. */
+		DBG(sa, "child SA refused: the response has no nonce");
+		atomic_fetch_add(&ike->packets_dropped, 1);
+		ike->v2->stats.dropped++;
+		ike_dh_free(neg.dh);
+		return;
+	}
 	if (neg.dh != NULL &&
 	    (kep == NULL || kep->len < 4 ||
 	     ikev2_get_be16(kep->body) != neg.entry.pfs_group ||
