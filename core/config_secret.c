@@ -11,10 +11,10 @@
  *
  * The nonce is HMAC-SHA256(mac key, plaintext), cut to 96 bits, so one
  * plaintext always seals to the same text: a config set again with the
- * same secret does not change, and trees compare as before. Two nonces
- * can only be equal for equal plaintexts, so GCM never sees one nonce
- * with two different messages. The price is that equal secrets are
- * visibly equal in the sealed tree.
+ * same secret does not change, and trees compare as before. Two
+ * different plaintexts get one nonce only if the truncated HMAC collides
+ * (about 2^-96 for a pair), so GCM's nonce rule holds. The price is
+ * that equal secrets are visibly equal in the sealed tree.
  */
 #include "core/config.h"
 #include "core/cfg_render.h"
@@ -70,7 +70,10 @@ init_keys(void)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
-	/* Best effort: both fail harmlessly without the privilege. */
+	/*
+	 * Best effort: mlock fails beyond RLIMIT_MEMLOCK and the advice on
+	 * kernels without it, and the keys work either way.
+	 */
 	(void)mlock(p, (size_t)page);
 	(void)madvise(p, (size_t)page, MADV_DONTDUMP);
 	(void)madvise(p, (size_t)page, MADV_WIPEONFORK);
@@ -146,7 +149,7 @@ sealed_span(const char *text)
 	return n;
 }
 
-/* Opens the LEN base64 characters at B64 into OUT; returns the length. */
+/* Opens the LEN base64 characters at B64 into OUT, returns its length. */
 static int
 open_b64(const char *b64, size_t len, char *out, size_t outlen)
 {
@@ -239,17 +242,19 @@ int
 cfg_secret_check(const struct lysc_node *snode, const char *plain,
 		 char *err, size_t errlen)
 {
-	const struct lysc_type *type = ((const struct lysc_node_leaf *)snode)->type;
+	const struct lysc_node_leaf *leaf = (const struct lysc_node_leaf *)snode;
+	const struct lysc_type *type = leaf->type;
 	const struct lysc_type_union *u = (const struct lysc_type_union *)type;
 	size_t len = strlen(plain), chars = 0, i;
 	LY_ARRAY_COUNT_TYPE t;
 
+	/* libyang counts the length of a string in UTF-8 characters. */
 	for (i = 0; i < len; i++)
 		if (((unsigned char)plain[i] & 0xC0) != 0x80)
 			chars++;
 	if (type->basetype != LY_TYPE_UNION)
 		return 0;
-	/* Member 0 is the sealed form; the value must fit another one. */
+	/* Member 0 is the sealed form, so the value must fit another. */
 	for (t = 1; t < LY_ARRAY_COUNT(u->types); t++) {
 		const struct lysc_type_str *s =
 			(const struct lysc_type_str *)u->types[t];
@@ -281,7 +286,7 @@ cfg_secret_check(const struct lysc_node *snode, const char *plain,
 	return -1;
 }
 
-/* Seals the value of the secret leaf NODE in place; ALL: even if sealed. */
+/* Seals the secret leaf NODE in place, even a sealed-looking one if ALL. */
 static int
 seal_node(struct lyd_node *node, bool all)
 {
@@ -325,7 +330,7 @@ put(char *out, size_t at, const char *s, size_t len)
 	return len;
 }
 
-/* Writes PLAIN escaped for FORMAT at OUT + AT; returns its length. */
+/* Writes PLAIN escaped as HOW asks at OUT + AT, returns its length. */
 static size_t
 put_escaped(char *out, size_t at, const char *plain, enum cfg_reveal how)
 {
