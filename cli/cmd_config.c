@@ -242,6 +242,7 @@ void
 cmd_config_install(void)
 {
 	cc_install_system();
+	cc_install_banner();
 	cc_install_interfaces();
 	cc_install_acl();
 	cc_install_isakmp();

@@ -138,6 +138,7 @@ void cc_install_copy(void);
 void cc_install_show(void);
 void cc_install_ezvpn(void);
 void cc_install_archive(void);
+void cc_install_banner(void);
 
 struct router;
 

@@ -11,10 +11,15 @@
 #include "core/router.h"
 #include "core/log.h"
 
-/* Output of the command being run, kept until it is inspected. */
+/*
+ * Output of the command being run, kept until it is inspected, and the
+ * position in the text for commands that read further lines.
+ */
 struct capture {
 	char buf[4096];
 	size_t len;
+	char **next;		/* the line after the command's */
+	unsigned *lineno;
 };
 
 static int
@@ -31,15 +36,28 @@ capture_write(struct vty *vty, const char *buf, size_t len)
 	return 0;
 }
 
-/* A config file cannot answer questions: every prompt gets an empty reply. */
+/*
+ * Takes the next line of the text as the reply, as a terminal paste
+ * answers a prompt: a multi-line banner reads its text this way. Returns
+ * -1 at the end of the text.
+ */
 static int
 capture_read_line(struct vty *vty, char *buf, size_t len, bool echo)
 {
-	(void)vty;
+	struct capture *c = vty->io_ctx;
+	char *line = *c->next, *end;
+
 	(void)echo;
-	if (len > 0)
-		buf[0] = '\0';
-	return 0;
+	if (line == NULL || len == 0)
+		return -1;
+	end = strchr(line, '\n');
+	*c->next = end ? end + 1 : NULL;
+	if (end)
+		*end = '\0';
+	++*c->lineno;
+	snprintf(buf, len, "%s", line);
+	buf[strcspn(buf, "\r")] = '\0';
+	return (int)strlen(buf);
 }
 
 static int
@@ -218,13 +236,15 @@ run_lines(struct router *r, const char *text, struct rejects *rj)
 {
 	struct capture cap = { .len = 0 };
 	struct vty vty;
-	char *copy = strdup(text), *line, *next;
+	char *copy = strdup(text), *line, *next = NULL;
 	char prompt[128], err[256];
 	struct reject *open_block = NULL;
 	unsigned lineno = 0, block_indent = 0;
 
 	if (!copy)
 		return;
+	cap.next = &next;
+	cap.lineno = &lineno;
 	vty_init(&vty, r, &capture_io, &cap, "startup", false);
 	vty.levels[0].mode = MODE_PRIV_EXEC;
 	vty.privilege = 15;
@@ -234,7 +254,7 @@ run_lines(struct router *r, const char *text, struct rejects *rj)
 
 	for (line = copy; line && *line; line = next) {
 		enum cmd_result res;
-		unsigned indent;
+		unsigned indent, cmd_lineno;
 		char *cmd;
 
 		next = strchr(line, '\n');
@@ -265,6 +285,7 @@ run_lines(struct router *r, const char *text, struct rejects *rj)
 		}
 		cap.len = 0;
 		cap.buf[0] = '\0';
+		cmd_lineno = lineno;
 		res = cmd_execute(&vty, cmd, vty_prompt(&vty, prompt,
 							sizeof(prompt)));
 		vty_flush(&vty);
@@ -281,7 +302,7 @@ run_lines(struct router *r, const char *text, struct rejects *rj)
 				vty_exit_mode(&vty);
 		}
 		error_text(cap.buf, err, sizeof(err));
-		open_block = rejects_add(rj, lineno, cmd, err);
+		open_block = rejects_add(rj, cmd_lineno, cmd, err);
 		block_indent = indent;
 	}
 	vty_release(&vty);

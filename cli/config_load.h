@@ -20,7 +20,9 @@ struct router;
  * continues. Lines indented under a rejected line are skipped with it and
  * counted in its report line, so a block that vrouter does not model
  * (a crypto pki certificate chain with its hex lines, a routing process)
- * is one rejection. All the lines are applied in one batch of the config
+ * is one rejection. A command that reads lines of its own after a
+ * prompt, such as a banner whose text spans several lines, takes them
+ * from the text that follows it. All the lines are applied in one batch of the config
  * store (see cfg_batch_begin()), and subscribers are notified once.
  * A file whose first character is '{' or '<' is YANG data instead (JSON
  * or XML, as `show running-config | format` prints it): it is validated

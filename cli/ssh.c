@@ -343,6 +343,26 @@ run_exec(struct conn *c, const char *cmd)
 	pthread_mutex_unlock(&c->vty.write_lock);
 }
 
+/*
+ * Sends the login banner as the SSH authentication banner, which
+ * clients print before they ask for the password.
+ */
+static void
+send_login_banner(struct conn *c)
+{
+	char *text = vty_banner_text(&c->vty, "login");
+	ssh_string banner;
+
+	if (text == NULL)
+		return;
+	banner = ssh_string_from_char(text);
+	/* A failed send breaks the connection, which authentication sees. */
+	if (banner != NULL)
+		ssh_send_issue_banner(c->ssh, banner);
+	ssh_string_free(banner);
+	free(text);
+}
+
 static void
 serve(struct conn *c)
 {
@@ -369,6 +389,7 @@ serve(struct conn *c)
 		vty_session_login_failed(&c->vty, "", reason + 2);
 		goto out;
 	}
+	send_login_banner(c);
 	if (authenticate(c) < 0)
 		goto close;
 	kind = open_channel(c, cmd, sizeof(cmd));
@@ -381,6 +402,9 @@ serve(struct conn *c)
 	if (kind == 2) {
 		run_exec(c, cmd);
 	} else {
+		/* The password was checked: the motd and exec banners follow. */
+		vty_session_banner(&c->vty, "motd");
+		vty_session_banner(&c->vty, "exec");
 		vty_session_loop(&c->vty, &c->ed);
 	}
 close:

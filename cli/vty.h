@@ -203,12 +203,25 @@ int vty_session_open(struct vty *vty, const char *transport,
 		     unsigned local_port, char *reason, size_t len);
 
 /*
- * Asks for credentials as the line's `login` setting requires ("User
- * Access Verification", Username:, Password:, three tries) and sets the
- * session's user and privilege. Returns 0 when the session may start,
- * -1 to close it.
+ * Shows the motd banner, asks for credentials as the line's `login`
+ * setting requires (login banner, "User Access Verification", Username:,
+ * Password:, three tries) and sets the session's user and privilege.
+ * Returns 0, after the exec banner, when the session may start, or -1
+ * to close it.
  */
 int vty_session_login(struct vty *vty);
+
+/*
+ * Returns a malloc'd copy of banner KIND ("exec", "login" or "motd"), or
+ * NULL when none is configured.
+ */
+char *vty_banner_text(const struct vty *vty, const char *kind);
+
+/*
+ * Writes banner KIND, when one is configured, with "\r\n" line ends and
+ * a line end after the last line.
+ */
+void vty_session_banner(struct vty *vty, const char *kind);
 
 /*
  * Marks the session as logged in as USER with privilege PRIV (SSH, whose

@@ -9,11 +9,13 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/aaa.h"
 #include "cli/vty_edit.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/router.h"
 
@@ -169,6 +171,47 @@ vty_sockaddr_port(const struct sockaddr_storage *ss)
 	return 0;
 }
 
+char *
+vty_banner_text(const struct vty *vty, const char *kind)
+{
+	struct cfg *cfg = vty_cfg(vty);
+	char xpath[64];
+	const char *text;
+	char *copy = NULL;
+
+	if (cfg == NULL)
+		return NULL;
+	snprintf(xpath, sizeof(xpath), "/vrouter-config:system/banner/%s",
+		 kind);
+	text = cfg_get_value(cfg_read_lock(cfg), xpath);
+	if (text != NULL)
+		copy = strdup(text);
+	cfg_read_unlock(cfg);
+	return copy;
+}
+
+void
+vty_session_banner(struct vty *vty, const char *kind)
+{
+	char *text = vty_banner_text(vty, kind);
+	const char *p, *nl;
+
+	if (text == NULL)
+		return;
+	/* A text that does not end a line gets a line end of its own. */
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL) {
+			vty_write_raw(vty, p, strlen(p));
+			vty_write_raw(vty, "\r\n", 2);
+			break;
+		}
+		vty_write_raw(vty, p, (size_t)(nl - p));
+		vty_write_raw(vty, "\r\n", 2);
+	}
+	free(text);
+}
+
 /* `login local`: username and secret against the local users. */
 static int
 login_local(struct vty *vty, unsigned line_priv)
@@ -228,20 +271,31 @@ int
 vty_session_login(struct vty *vty)
 {
 	struct aaa_line line;
+	int ret;
 
 	aaa_line_get(vty_cfg(vty), vty->is_console,
 		     vty->line_index >= 0 ? (unsigned)vty->line_index : 0,
 		     &line);
+	/* IOS shows the message of the day, then the login banner. */
+	vty_session_banner(vty, "motd");
 	switch (line.login) {
 	case AAA_LOGIN_LOCAL:
-		return login_local(vty, line.privilege);
+		vty_session_banner(vty, "login");
+		ret = login_local(vty, line.privilege);
+		break;
 	case AAA_LOGIN_LINE:
-		return login_line(vty, &line);
+		vty_session_banner(vty, "login");
+		ret = login_line(vty, &line);
+		break;
 	case AAA_LOGIN_NONE:
 	default:
 		vty_session_logged_in(vty, NULL, line.privilege);
-		return 0;
+		ret = 0;
+		break;
 	}
+	if (ret == 0)
+		vty_session_banner(vty, "exec");
+	return ret;
 }
 
 void

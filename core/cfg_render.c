@@ -558,6 +558,32 @@ render_acls(FILE *f, const struct lyd_node *tree)
 	ly_set_free(set, NULL);
 }
 
+/*
+ * Banners, before the line blocks as IOS prints them: "banner motd ^C",
+ * the stored text (line ends included) and "^C".
+ */
+static void
+render_banners(FILE *f, const struct lyd_node *tree)
+{
+	static const char *const kinds[] = { "exec", "login", "motd" };
+	const struct lyd_node *banner = cfg_find(tree, M "system/banner");
+	const char *text;
+	bool any = false;
+	size_t i;
+
+	if (banner == NULL)
+		return;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		text = val(banner, kinds[i]);
+		if (text == NULL)
+			continue;
+		fprintf(f, "banner %s ^C%s^C\n", kinds[i], text);
+		any = true;
+	}
+	if (any)
+		fprintf(f, "!\n");
+}
+
 char *
 cfg_render_tree(const struct lyd_node *tree)
 {
@@ -592,6 +618,7 @@ cfg_render_tree(const struct lyd_node *tree)
 	render_routes(f, tree);
 	render_acls(f, tree);
 	cfg_render_logging_hosts(f, tree);
+	render_banners(f, tree);
 	cfg_render_access_lines(f, tree);
 	cfg_render_eem(f, tree);
 	fprintf(f, "end\n");
