@@ -155,8 +155,17 @@ show_isakmp_policy(struct vty *vty, const struct cmd_args *args)
 	vty_out(vty, "Global IKE policy\n");
 	each(vty, tree, M "crypto/isakmp/policy", isakmp_policy);
 	cfg_read_unlock(vty->router->cfg);
-	vty_out(vty, "Default protection suite\n");
-	suite(vty, "des", NULL, "sha", "rsa-sig", "1", "86400");
+	/*
+	 * The default suites of IOS XE 16 and later, after the configured
+	 * ones, as `show crypto isakmp default policy` lists them on a real
+	 * router (genieparser's ShowCryptoIsakmpDefaultPolicy capture).
+	 * NOTE: vrouter's IKEv1 negotiates only the configured policies;
+	 * these suites are listed, not offered.
+	 */
+	vty_out(vty, "Default protection suite of priority 65507\n");
+	suite(vty, "aes", "128", "sha", "rsa-sig", "5", "86400");
+	vty_out(vty, "Default protection suite of priority 65508\n");
+	suite(vty, "aes", "128", "sha", "pre-share", "5", "86400");
 	return CMD_SUCCESS;
 }
 

@@ -56,12 +56,19 @@ Test(show, isakmp_policy)
 		"\tauthentication method:\tPre-Shared Key\n"
 		"\tDiffie-Hellman group:\t#14 (2048 bit)\n"
 		"\tlifetime:\t\t86400 seconds, no volume limit\n"
-		"Default protection suite\n"
-		"\tencryption algorithm:\tDES - Data Encryption Standard "
-		"(56 bit keys).\n"
+		"Default protection suite of priority 65507\n"
+		"\tencryption algorithm:\tAES - Advanced Encryption Standard "
+		"(128 bit keys).\n"
 		"\thash algorithm:\t\tSecure Hash Standard\n"
 		"\tauthentication method:\tRivest-Shamir-Adleman Signature\n"
-		"\tDiffie-Hellman group:\t#1 (768 bit)\n"
+		"\tDiffie-Hellman group:\t#5 (1536 bit)\n"
+		"\tlifetime:\t\t86400 seconds, no volume limit\n"
+		"Default protection suite of priority 65508\n"
+		"\tencryption algorithm:\tAES - Advanced Encryption Standard "
+		"(128 bit keys).\n"
+		"\thash algorithm:\t\tSecure Hash Standard\n"
+		"\tauthentication method:\tPre-Shared Key\n"
+		"\tDiffie-Hellman group:\t#5 (1536 bit)\n"
 		"\tlifetime:\t\t86400 seconds, no volume limit\n");
 }
 
