@@ -773,26 +773,22 @@ write_session_ike(struct vty *vty, const struct session_set *set,
 	}
 }
 
-/* Remaining (KB/Sec) of SA as the detail lines print it. */
+/*
+ * Remaining (KB/Sec) of SA as the detail lines print it, the same as
+ * show crypto ipsec sa: a manual SA keeps its configured lifetime.
+ */
 static void
 sa_life_text(const struct cmd_session_input *in, const struct dp_sa_info *sa,
 	     char *buf, size_t len)
 {
-	uint64_t age, bytes, kb = 0, sec = 0;
+	uint32_t kb, sec;
 
 	if (sa == NULL) {
 		snprintf(buf, len, "0/0");
 		return;
 	}
-	age = in->now_ns > sa->installed_ns ?
-	      (in->now_ns - sa->installed_ns) / 1000000000u : 0;
-	bytes = sa->params.outbound ? sa->counters.bytes_out :
-		sa->counters.bytes_in;
-	if (sa->lifetime_kb > bytes / 1024)
-		kb = sa->lifetime_kb - bytes / 1024;
-	if (sa->lifetime_sec > age)
-		sec = sa->lifetime_sec - age;
-	snprintf(buf, len, "%lu/%lu", (unsigned long)kb, (unsigned long)sec);
+	dp_sa_remaining(sa, in->now_ns, &kb, &sec);
+	snprintf(buf, len, "%u/%u", kb, sec);
 }
 
 static void

@@ -148,6 +148,7 @@ ipsec_sa(const char *ifname, const char *map, const char *local,
 	sa.lifetime_kb = 4608000;
 	sa.lifetime_sec = 3600;
 	sa.installed_ns = NOW_NS - 154ull * 1000000000ull;
+	sa.negotiated = strcmp(map, "MANUAL") != 0;
 	if (outbound) {
 		sa.counters.encaps = packets;
 		sa.counters.bytes_out = packets * 100;
@@ -345,6 +346,35 @@ Test(ike_show, session_up_active_detail)
 		"        Inbound:  #pkts dec'ed 0 drop 0 life (KB/Sec) 0/0\n"
 		"        Outbound: #pkts enc'ed 0 drop 0 life (KB/Sec) 0/0\n"
 		"\n");
+}
+
+/*
+ * Manual SAs never expire: the session detail prints their configured
+ * lifetime, as show crypto ipsec sa does, however old and busy they are.
+ */
+Test(ike_show, session_detail_manual_sa_lifetime)
+{
+	struct dp_sa_info ipsec[2];
+	const char *out;
+
+	ipsec[0] = ipsec_sa("GigabitEthernet2", "MANUAL", "10.0.23.1",
+			    "10.0.23.3", false, 0x1000, 5000);
+	ipsec[1] = ipsec_sa("GigabitEthernet2", "MANUAL", "10.0.23.1",
+			    "10.0.23.3", true, 0x1001, 6000);
+	out = sessions(NULL, 0, ipsec, 2, "10.0.23.3", true);
+	cr_assert(strstr(out,
+		"Interface: GigabitEthernet2\n"
+		"Uptime: 00:02:34\n"
+		"Session status: UP-NO-IKE     \n"
+		"Peer: 10.0.23.3 port 500 fvrf: (none) ivrf: (none)\n"
+		"      Desc: (none)\n"
+		"  Session ID: 0  \n"
+		"  IPSEC FLOW: permit ip host 1.1.1.1 host 3.3.3.3 \n"
+		"        Active SAs: 2, origin: crypto map\n"
+		"        Inbound:  #pkts dec'ed 5000 drop 2 life (KB/Sec) "
+		"4608000/3600\n"
+		"        Outbound: #pkts enc'ed 6000 drop 1 life (KB/Sec) "
+		"4608000/3600\n") != NULL, "%s", out);
 }
 
 /* Asserts that the session on IFNAME in OUT has STATUS. */
