@@ -27,6 +27,7 @@
 
 struct line_msg {
 	char body[LOG_LINE_MAX];
+	char origin[EEM_NAME_MAX];	/* applet whose action logged it, or "" */
 };
 
 int64_t
@@ -510,8 +511,14 @@ syslog_match(struct eem *eem, struct eem_applet *a, const char *body,
 	queue_run(eem, a, body);
 }
 
+/*
+ * Screens one logged line against the syslog applets. ORIGIN, the applet
+ * whose actions logged the line, is not triggered by it: an applet that
+ * matches `CONFIG_I` and configures something would otherwise run again
+ * and again.
+ */
 static void
-screen_line(struct eem *eem, const char *body)
+screen_line(struct eem *eem, const char *body, const char *origin)
 {
 	int64_t now = eem_now_ms();
 	size_t i;
@@ -522,6 +529,7 @@ screen_line(struct eem *eem, const char *body)
 		struct eem_applet *a = &eem->applets[i];
 
 		if (a->type == EEM_EVENT_SYSLOG && a->re_ok &&
+		    strcmp(a->name, origin) != 0 &&
 		    regexec(&a->re, body, 0, NULL, 0) == 0)
 			syslog_match(eem, a, body, now);
 	}
@@ -557,9 +565,10 @@ fire_timers(struct eem *eem)
 }
 
 /*
- * The logger hook: copies the body for the dispatcher. Lines of `action
- * syslog` are not screened again, as on IOS, so an applet cannot trigger
- * itself through its own message.
+ * The logger hook: copies the body for the dispatcher, with the name of
+ * the applet when the runner logged it. Lines of `action syslog` are not
+ * screened again, as on IOS, so an applet cannot trigger itself through
+ * its own message.
  */
 static void
 log_hook(void *ctx, enum log_severity sev, const char *body)
@@ -572,6 +581,9 @@ log_hook(void *ctx, enum log_severity sev, const char *body)
 	    strncmp(body, "%HA_EM-", 7) == 0)
 		return;
 	snprintf(m.body, sizeof(m.body), "%s", body);
+	m.origin[0] = '\0';
+	if (pthread_equal(pthread_self(), eem->runner))
+		snprintf(m.origin, sizeof(m.origin), "%s", eem->running);
 	msgq_push(eem->lines, &m);
 }
 
@@ -601,7 +613,7 @@ dispatcher_main(void *arg)
 		if (stop)
 			break;
 		while (msgq_pop(eem->lines, &m))
-			screen_line(eem, m.body);
+			screen_line(eem, m.body, m.origin);
 	}
 	return NULL;
 }
@@ -639,7 +651,9 @@ runner_main(void *arg)
 		eem->qlen--;
 		pthread_mutex_unlock(&eem->lock);
 
+		snprintf(eem->running, sizeof(eem->running), "%s", r->name);
 		r->status = eem_execute(eem, r);
+		eem->running[0] = '\0';
 
 		pthread_mutex_lock(&eem->lock);
 		record_history(eem, r);

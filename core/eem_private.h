@@ -109,6 +109,12 @@ struct eem {
 	struct msgq *lines;		/* syslog bodies from the hook */
 	int wake_fd;			/* eventfd: config change or stop */
 	pthread_t dispatcher, runner;
+	/*
+	 * The applet that the runner executes, "" between runs. Only the
+	 * runner thread writes and reads it: lines that it logs come from
+	 * that applet's own actions.
+	 */
+	char running[EEM_NAME_MAX];
 };
 
 /*

@@ -81,6 +81,20 @@ count(const char *text, const char *needle)
 	return n;
 }
 
+/* Waits up to 5 s for N copies of NEEDLE in the log buffer. */
+static bool
+wait_for_count(const char *needle, int n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (count(buffered(), needle) >= n)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* Returns the contents of FILE in the fixture's folder (malloc'd). */
 static char *
 read_flash(const char *name)
@@ -284,6 +298,39 @@ Test(eem, cli_session_enable_and_configure)
 	cr_assert_str_eq(text, "Current privilege level is 1\n");
 	free(text);
 	cr_assert(wait_log("%SYS-5-CONFIG_I: Configured from"), "%s",
+		  buffered());
+}
+
+/*
+ * An applet that matches CONFIG_I and configures something logs CONFIG_I
+ * itself: that line must not trigger it again.
+ */
+Test(eem, own_config_i_does_not_retrigger)
+{
+	fx_apply(&fx, "event manager applet LOOP\n"
+		 " event syslog pattern \"CONFIG_I\"\n"
+		 " action 1.0 cli command \"enable\"\n"
+		 " action 2.0 cli command \"configure terminal\"\n"
+		 " action 3.0 cli command \"hostname LOOPED\"\n"
+		 " action 4.0 cli command \"end\"\n"
+		 " action 5.0 syslog msg \"ran\"\n");
+	/* Leaving config mode logs the CONFIG_I that starts the applet. */
+	fx_run(&fx, "end");
+	cr_assert(wait_log("%HA_EM-6-LOG: LOOP: ran"), "%s", buffered());
+	cr_assert(wait_log("Configured from console by eem"), "%s",
+		  buffered());
+	usleep(500000);
+	cr_assert_eq(count(buffered(), "%HA_EM-6-LOG: LOOP: ran"), 1,
+		     "the applet ran again on its own CONFIG_I:\n%s",
+		     buffered());
+	cr_assert_eq(count(buffered(), "%SYS-5-CONFIG_I"), 2, "%s",
+		     buffered());
+	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "LOOPED");
+
+	/* Another session's CONFIG_I still starts it. */
+	fx_run(&fx, "configure terminal");
+	fx_run(&fx, "end");
+	cr_assert(wait_for_count("%HA_EM-6-LOG: LOOP: ran", 2), "%s",
 		  buffered());
 }
 
