@@ -8,6 +8,7 @@
 #include "cli/cmd_eem.h"
 
 #include <libgen.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@ struct eem_session {
 	struct vty vty;
 	char *out;
 	size_t len, cap;
+	/* Replies to the questions of the command being run. */
+	const struct eem_cli_reply *replies;
+	size_t nreplies;
+	size_t asked;		/* questions answered so far */
+	size_t since;		/* output offset the next pattern matches from */
 };
 
 static int
@@ -51,22 +57,53 @@ session_write(struct vty *vty, const char *buf, size_t len)
 	return 0;
 }
 
-/* An applet cannot answer prompts: each gets an empty reply. */
-static int
-session_read_line(struct vty *vty, char *buf, size_t len, bool echo)
+/*
+ * Returns the reply to the question that the command just printed, or
+ * NULL when the next reply's pattern does not match the output since
+ * the last question or no reply is left.
+ */
+static const char *
+next_reply(struct eem_session *s)
 {
-	(void)vty;
-	(void)echo;
-	if (len > 0)
-		buf[0] = '\0';
-	return 0;
+	const struct eem_cli_reply *r;
+	regex_t re;
+	bool match;
+
+	if (s->asked >= s->nreplies || s->out == NULL)
+		return NULL;
+	r = &s->replies[s->asked];
+	if (regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return NULL;
+	match = regexec(&re, s->out + s->since, 0, NULL, 0) == 0;
+	regfree(&re);
+	if (!match)
+		return NULL;
+	s->asked++;
+	s->since = s->len;
+	return r->text;
 }
 
 static int
+session_read_line(struct vty *vty, char *buf, size_t len, bool echo)
+{
+	const char *reply = next_reply(vty->io_ctx);
+
+	(void)echo;
+	if (reply == NULL || len == 0)
+		return -1;
+	snprintf(buf, len, "%s", reply);
+	return (int)strlen(buf);
+}
+
+/* A "[confirm]" takes the first character of the reply; "" is Enter. */
+static int
 session_read_key(struct vty *vty)
 {
-	(void)vty;
-	return '\r';
+	const char *reply = next_reply(vty->io_ctx);
+
+	if (reply == NULL)
+		return -1;
+	return reply[0] != '\0' ? (unsigned char)reply[0] : '\r';
 }
 
 static const struct vty_io session_io = {
@@ -102,7 +139,8 @@ is_enable(const char *line)
 }
 
 static bool
-session_run(void *session, const char *line, char **out)
+session_run(void *session, const char *line,
+	    const struct eem_cli_reply *replies, size_t nreplies, char **out)
 {
 	struct eem_session *s = session;
 	enum cmd_result rc;
@@ -110,6 +148,10 @@ session_run(void *session, const char *line, char **out)
 	s->len = 0;
 	if (s->out != NULL)
 		s->out[0] = '\0';
+	s->replies = replies;
+	s->nreplies = nreplies;
+	s->asked = 0;
+	s->since = 0;
 	/*
 	 * EEM sessions are privileged without the enable secret, as IOS
 	 * runs applets: `enable` needs no password there.
@@ -121,6 +163,8 @@ session_run(void *session, const char *line, char **out)
 		return true;
 	}
 	rc = cmd_execute(&s->vty, line, 0);
+	s->replies = NULL;
+	s->nreplies = 0;
 	*out = strdup(s->out != NULL ? s->out : "");
 	return rc == CMD_SUCCESS;
 }

@@ -25,14 +25,29 @@ struct lyd_node;
 #define EEM_DEFAULT_MAXRUN 20
 
 /*
+ * A reply to a question of a command (a "[confirm]" or a line prompt):
+ * given when the command's output so far matches PATTERN (a POSIX
+ * extended regular expression), as the `pattern` of IOS's `action cli`.
+ */
+struct eem_cli_reply {
+	const char *pattern;
+	const char *text;
+};
+
+/*
  * How applets reach the CLI. OPEN returns a new private session in user
- * EXEC (NULL on failure); RUN executes one line in it and returns its
- * output in *OUT (malloc'd, "\r" removed) and true when the command was
- * accepted; CLOSE releases it.
+ * EXEC (NULL on failure); RUN executes one line in it with the NREPLIES
+ * REPLIES to its questions in order, and returns its output in *OUT
+ * (malloc'd, "\r" removed) and true when the command was accepted. A
+ * question that the next reply's pattern does not match, or that comes
+ * after the last reply, gets no answer: the command then stops as after
+ * a disconnect (reload does not restart). CLOSE releases the session.
  */
 struct eem_cli_ops {
 	void *(*open)(void *ctx);
-	bool (*run)(void *session, const char *line, char **out);
+	bool (*run)(void *session, const char *line,
+		    const struct eem_cli_reply *replies, size_t nreplies,
+		    char **out);
 	void (*close)(void *session);
 };
 

@@ -9,9 +9,14 @@
  *                         "LINE | append FILE" and "| redirect FILE"
  *                         also add the output to FILE or replace it
  *   syslog [priority P] msg "TEXT"       %HA_EM-6-LOG: NAME: TEXT
+ *                         with `pattern`, the `cli command` actions
+ *                         that follow answer the command's questions
+ *                         ("[confirm]", prompts) that each pattern
+ *                         matches; a question without one is not
+ *                         answered and the command stops
  * NOTE: $_cli_result holds the output without the prompt that IOS
- * appends to it, `pattern` is accepted but not waited for, and `syslog
- * priority` does not change the severity 6 of %HA_EM-6-LOG.
+ * appends to it, a command and its answers share one $_cli_result, and
+ * `syslog priority` does not change the severity 6 of %HA_EM-6-LOG.
  *   regexp "RE" "STRING" [VAR...]        POSIX extended RE; VARs get the
  *                         match and its groups, $_regexp_result 1 or 0
  *   set VAR VALUE, append VAR VALUE, increment|decrement VAR [N]
@@ -37,6 +42,8 @@
 #define MAX_VARS 64
 #define MAX_FILES 8
 #define MAX_DEPTH 16
+/* Questions that one `cli command` action and those after it answer. */
+#define MAX_REPLIES 8
 
 int
 eem_tokenize(char *buf, char **words, int max)
@@ -194,6 +201,7 @@ struct run_ctx {
 	FILE *files[MAX_FILES];
 	void *session;
 	bool session_failed;
+	size_t next;		/* index of the action that runs next */
 };
 
 static const char *
@@ -347,16 +355,61 @@ split_output_filter(char *line, bool *append, char *out, size_t len)
 	return true;
 }
 
-static void
-do_cli(struct run_ctx *c, const char *label, const char *command)
+/*
+ * Takes the replies to the questions of a `cli command` action whose
+ * pattern is PATTERN: each `cli command` action that follows answers
+ * the question that the pattern before it matches, as on IOS, and runs
+ * only as that answer. Returns the number of replies, whose patterns
+ * and texts (malloc'd) are in PATTERNS and TEXTS.
+ */
+static size_t
+take_replies(struct run_ctx *c, const char *pattern, char **patterns,
+	     char **texts, size_t max)
 {
+	char *raw[EEM_MAX_TOKENS], *buf, *want = strdup(pattern);
+	size_t n = 0;
+	int nw;
+
+	while (want != NULL && n < max && c->next < c->run->nactions) {
+		buf = strdup(c->run->texts[c->next]);
+		nw = buf != NULL ? eem_tokenize(buf, raw, EEM_MAX_TOKENS) : -1;
+		if (nw < 3 || strcmp(raw[0], "cli") != 0) {
+			free(buf);
+			break;
+		}
+		patterns[n] = want;
+		texts[n] = substitute(c, raw[2]);
+		want = nw == 5 ? substitute(c, raw[4]) : NULL;
+		free(buf);
+		if (texts[n++] == NULL)
+			break;
+		c->next++;
+	}
+	free(want);
+	return n;
+}
+
+static void
+do_cli(struct run_ctx *c, const char *label, const char *command,
+       const char *pattern)
+{
+	struct eem_cli_reply replies[MAX_REPLIES];
+	char *patterns[MAX_REPLIES], *texts[MAX_REPLIES];
 	char *line = strdup(command);
 	char *out = NULL;
 	char file[512];
 	bool to_file, append = false;
+	size_t nreplies = 0, i;
 
 	if (line == NULL)
 		return;
+	if (pattern != NULL)
+		nreplies = take_replies(c, pattern, patterns, texts,
+					MAX_REPLIES);
+	for (i = 0; i < nreplies; i++) {
+		replies[i].pattern = patterns[i];
+		replies[i].text = texts[i] != NULL ? texts[i] : "";
+	}
 	to_file = split_output_filter(line, &append, file, sizeof(file));
 	if (c->session == NULL && !c->session_failed) {
 		c->session = c->eem->ops->open(c->eem->ops_ctx);
@@ -368,10 +421,14 @@ do_cli(struct run_ctx *c, const char *label, const char *command)
 		}
 	}
 	if (c->session != NULL)
-		c->eem->ops->run(c->session, line, &out);
+		c->eem->ops->run(c->session, line, replies, nreplies, &out);
 	set_var(c, "_cli_result", out != NULL ? out : "");
 	if (to_file && out != NULL)
 		write_file(c, label, file, out, append);
+	for (i = 0; i < nreplies; i++) {
+		free(patterns[i]);
+		free(texts[i]);
+	}
 	free(out);
 	free(line);
 }
@@ -595,7 +652,7 @@ run_action(struct run_ctx *c, const char *label, char **w, int n,
 	if (!active)
 		return true;
 	if (strcmp(a, "cli") == 0)
-		do_cli(c, label, w[2]);
+		do_cli(c, label, w[2], n == 5 ? w[4] : NULL);
 	else if (strcmp(a, "syslog") == 0)
 		log_msg(LOGMSG_HA_EM_LOG, "%s: %s", c->run->name, w[n - 1]);
 	else if (strcmp(a, "regexp") == 0)
@@ -660,12 +717,13 @@ eem_execute(struct eem *eem, struct eem_run *r)
 	if (r->syslog_msg != NULL)
 		set_var(&c, "_syslog_msg", r->syslog_msg);
 
-	for (i = 0; i < r->nactions; i++) {
+	for (i = 0; i < r->nactions; i = c.next) {
 		char *raw[EEM_MAX_TOKENS], *words[EEM_MAX_TOKENS];
 		char *buf = strdup(r->texts[i]);
 		bool go_on = true, complete = true;
 		int n, j;
 
+		c.next = i + 1;
 		if (eem_now_ms() >= c.deadline) {
 			status = EEM_MAXRUN;
 			free(buf);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -332,6 +333,97 @@ Test(eem, own_config_i_does_not_retrigger)
 	fx_run(&fx, "end");
 	cr_assert(wait_for_count("%HA_EM-6-LOG: LOOP: ran", 2), "%s",
 		  buffered());
+}
+
+/* Sets up the router's stop descriptor that reload writes to. */
+static int
+stop_eventfd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	fx.router.stop_fd = fd;
+	return fd;
+}
+
+/* True when reload asked the router to stop through FD. */
+static bool
+stop_requested(int fd)
+{
+	uint64_t v = 0;
+
+	return read(fd, &v, sizeof(v)) == sizeof(v) && v > 0;
+}
+
+/* Without a pattern, reload's questions get no answer: no restart. */
+Test(eem, cli_reload_without_pattern_does_not_reload)
+{
+	int fd = stop_eventfd();
+
+	fx_apply(&fx, "event manager applet RELOAD\n"
+		 " event none\n"
+		 " action 1.0 cli command \"enable\"\n"
+		 " action 2.0 cli command \"reload\"\n"
+		 " action 3.0 syslog msg \"$_cli_result\"\n");
+	fx_run(&fx, "end");
+	fx_run(&fx, "write memory");
+	cr_assert_str_eq(fx_run(&fx, "event manager run RELOAD"), "");
+	cr_assert(wait_log("%HA_EM-6-LOG: RELOAD: Proceed with reload? "
+			   "[confirm]"), "%s", buffered());
+	cr_assert_not(fx.router.reload_requested);
+	cr_assert_not(stop_requested(fd));
+	cr_assert_null(strstr(buffered(), "%SYS-5-RELOAD"), "%s",
+		       buffered());
+	close(fd);
+}
+
+/*
+ * IOS's form: `pattern` on the reload action, the answers in the cli
+ * actions that follow, each matched against the question it answers.
+ */
+Test(eem, cli_reload_pattern_and_answers)
+{
+	int fd = stop_eventfd();
+
+	fx_apply(&fx, "event manager applet RELOAD\n"
+		 " event none\n"
+		 " action 1.0 cli command \"enable\"\n"
+		 " action 2.0 cli command \"reload\" pattern \"yes/no\"\n"
+		 " action 2.1 cli command \"no\" pattern \"confirm\"\n"
+		 " action 2.2 cli command \"y\"\n"
+		 " action 3.0 syslog msg \"after\"\n");
+	fx_run(&fx, "end");
+	/* The applet makes the running config differ from startup. */
+	cr_assert_str_eq(fx_run(&fx, "event manager run RELOAD"), "");
+	cr_assert(wait_log("%HA_EM-6-LOG: RELOAD: after"), "%s", buffered());
+	cr_assert(strstr(buffered(), "%SYS-5-RELOAD: Reload requested by "
+			 "console on eem. Reload Reason: Reload Command."),
+		  "%s", buffered());
+	cr_assert(fx.router.reload_requested);
+	cr_assert(stop_requested(fd));
+	close(fd);
+}
+
+/* A reply that refuses the confirmation stops the reload. */
+Test(eem, cli_reload_answer_no_cancels)
+{
+	int fd = stop_eventfd();
+
+	fx_apply(&fx, "event manager applet RELOAD\n"
+		 " event none\n"
+		 " action 1.0 cli command \"enable\"\n"
+		 " action 2.0 cli command \"reload\" pattern \"confirm\"\n"
+		 " action 2.1 cli command \"n\"\n"
+		 " action 3.0 syslog msg \"after\"\n");
+	fx_run(&fx, "end");
+	fx_run(&fx, "write memory");
+	cr_assert_str_eq(fx_run(&fx, "event manager run RELOAD"), "");
+	cr_assert(wait_log("%HA_EM-6-LOG: RELOAD: after"), "%s", buffered());
+	cr_assert_not(fx.router.reload_requested);
+	cr_assert_not(stop_requested(fd));
+	/* The reply went to the question and did not run as a command. */
+	cr_assert_null(strstr(buffered(), "%HA_EM-3"), "%s", buffered());
+	close(fd);
 }
 
 Test(eem, maxrun_stops_runaway)
