@@ -94,12 +94,20 @@ ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 		}
 		return true;
 	}
-	if (sa->initiator || !sa->pol.xauth || ez == NULL)
+	if (sa->initiator || ez == NULL)
+		return false;
+	/* A peer that authenticated with a group key gets XAUTH even when
+	 * it offered plain pre-shared keys: the group key alone must not
+	 * open the tunnel. */
+	g = ike_ezvpn_group_by_id(ike->config, sa->peer_id, sa->peer_id_len);
+	if (!sa->pol.xauth && g == NULL)
 		return false;
 	sa->xa = calloc(1, sizeof(*sa->xa));
-	if (sa->xa == NULL)
+	if (sa->xa == NULL) {
+		/* Without its XAUTH state the SA would skip XAUTH. */
+		ikev1_delete_sa(ike, sa, true, false);
 		return true;
-	g = ike_ezvpn_group_by_id(ike->config, sa->peer_id, sa->peer_id_len);
+	}
 	if (g != NULL)
 		snprintf(sa->xa->group, sizeof(sa->xa->group), "%s", g->name);
 	if (!ez->server_xauth) {

@@ -186,7 +186,8 @@ size_t ike_ezvpn_own_id(const struct ike_config *c, uint8_t *out, size_t cap);
 const struct ike_policy *ike_ezvpn_policies(const struct ike_config *c,
 					    size_t *n);
 /* Starts XAUTH or waits for it once phase 1 of SA completed; true when
- * SA belongs to EzVPN and Quick Mode must wait. */
+ * SA belongs to EzVPN and Quick Mode must wait. SA may be deleted by
+ * then, so the caller must not use it after a true return. */
 bool ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa);
 /* True when SA may run Quick Mode: no XAUTH or mode config pending. */
 bool ike_ezvpn_qm_allowed(const struct ike_sa *sa);

@@ -295,3 +295,32 @@ Test(ezvpn, reconnects_after_server_clear)
 	cr_assert_eq(ikt_ike_up(&a), 1);
 	cr_assert_eq(ikt_ike_up(&b), 1);
 }
+
+static bool
+client_rekeyed(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return ikt_count(x, true) == 2 && ikt_count(x, false) == 2;
+}
+
+Test(ezvpn, soft_lifetime_rekeys_pair)
+{
+	struct dp_sa_event ev = { 0 };
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT_OK, &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 15));
+	cr_assert(ikt_wait(&a, &b, client_active, 5));
+
+	/* The client's pair reaches its soft lifetime: a second Quick Mode
+	 * over the same IKE SA brings a new pair for the same flow. */
+	ev.kind = DP_SA_SOFT_EXPIRED;
+	ev.outbound = true;
+	ev.dst = addr("10.0.0.2");
+	ev.spi = client_outbound_spi();
+	ike_post_sa_event(a.ike, &ev);
+	cr_assert(ikt_wait(&a, &b, client_rekeyed, 5),
+		  "client has %zu SAs after the soft lifetime", a.nsas);
+	cr_assert_eq(ikt_ike_up(&a), 1, "the rekey reused the IKE SA");
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN"), 0);
+}
