@@ -770,19 +770,25 @@ cfg_import(struct cfg *cfg, const char *text, enum cfg_format format,
 	   bool replace, char *err, size_t errlen)
 {
 	struct lyd_node *parsed = NULL;
+	char *sealed = cfg_secret_seal_text(cfg->ctx, text, format);
+	bool scanned = sealed != NULL;
+	LY_ERR rc;
 
-	if (lyd_parse_data_mem(cfg->ctx, text,
-			       format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
-			       LYD_PARSE_STRICT | LYD_PARSE_ONLY, 0,
-			       &parsed) != LY_SUCCESS) {
+	/*
+	 * NOTE: when the text could not be scanned, libyang's parser stores
+	 * any plaintext it holds in its dictionary, and frees it there
+	 * without clearing it.
+	 */
+	rc = lyd_parse_data_mem(cfg->ctx, sealed ? sealed : text,
+				format == CFG_FORMAT_JSON ? LYD_JSON : LYD_XML,
+				LYD_PARSE_STRICT | LYD_PARSE_ONLY, 0, &parsed);
+	cfg_text_free(sealed);
+	if (rc != LY_SUCCESS) {
 		copy_ly_error(cfg->ctx, err, errlen);
 		return -1;
 	}
-	/*
-	 * NOTE: libyang's parser has stored the plaintext in its dictionary
-	 * by now, and frees it there without clearing it.
-	 */
-	if (cfg_secret_seal_tree(parsed, true) < 0) {
+	/* Without the scan, every secret value is plaintext. */
+	if (cfg_secret_seal_tree(parsed, !scanned) < 0) {
 		lyd_free_all(parsed);
 		snprintf(err, errlen, "Cannot seal a secret");
 		return -1;

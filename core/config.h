@@ -199,6 +199,16 @@ int cfg_secret_check(const struct lysc_node *snode, const char *plain,
  */
 int cfg_secret_seal_tree(struct lyd_node *tree, bool all);
 
+/*
+ * Returns a copy of the JSON or XML config TEXT (FORMAT) in which the
+ * value of every secret leaf of CTX's modules is sealed, so that libyang
+ * parses no plaintext. Returns NULL when the text cannot be scanned (or
+ * on ENOMEM); libyang's parser then reports what is wrong with it. Free
+ * the copy with cfg_text_free().
+ */
+char *cfg_secret_seal_text(const struct ly_ctx *ctx, const char *text,
+			   enum cfg_format format);
+
 /* How cfg_secret_reveal() writes a plaintext into the text. */
 enum cfg_reveal {
 	CFG_REVEAL_TEXT,	/* as it is: IOS text */

@@ -246,6 +246,96 @@ Test(secrets, import_seals_and_export_escapes)
 	cr_assert_str_eq(clear, "a\"b\\c<&>");
 }
 
+/* Opens the one sealed value in TEXT into OUT. */
+static void
+open_sealed_in(const char *text, char *out, size_t len)
+{
+	const char *tok = strstr(text, "$vrs$");
+	char sealed[CFG_SEALED_LEN(CFG_SECRET_MAX) + 1];
+	size_t n;
+
+	cr_assert_not_null(tok, "nothing sealed in %s", text);
+	n = strspn(tok + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789+/=") + 5;
+	cr_assert_lt(n, sizeof(sealed));
+	memcpy(sealed, tok, n);
+	sealed[n] = '\0';
+	cr_assert_gt(cfg_secret_open(sealed, out, len), 0, "%s", sealed);
+}
+
+Test(secrets, seal_text_json)
+{
+	const char *json =
+		"{ \"vrouter-config:crypto\": { \"keyring\": [ {\n"
+		"  \"name\": \"KR\", \"pre-shared-key\": [ {\n"
+		"   \"address\": \"10.2.2.2\", \"mask\": \"255.255.255.255\",\n"
+		"   \"key\": \"J\\u00e9son-\\\"Key\\\"\" } ] } ] } }";
+	char clear[CFG_SECRET_MAX + 1];
+	char *out = cfg_secret_seal_text(cfg_ly_ctx(cfg), json,
+					 CFG_FORMAT_JSON);
+
+	cr_assert_not_null(out);
+	cr_assert_null(strstr(out, "son-"), "%s", out);
+	cr_assert_not_null(strstr(out, "\"name\": \"KR\""), "%s", out);
+	cr_assert_not_null(strstr(out, "\"address\": \"10.2.2.2\""), "%s",
+			   out);
+	open_sealed_in(out, clear, sizeof(clear));
+	cr_assert_str_eq(clear, "J\xc3\xa9son-\"Key\"");
+	cfg_text_free(out);
+}
+
+Test(secrets, seal_text_xml)
+{
+	const char *xml =
+		"<?xml version=\"1.0\"?>\n<!-- keys -->\n"
+		"<crypto xmlns=\"urn:vrouter:config\"><isakmp><key>"
+		"<address>10.1.1.1</address><mask>255.255.255.255</mask>"
+		"<key>X&lt;m&#x6C;<![CDATA[<&>]]>-Key</key>"
+		"</key></isakmp></crypto>";
+	char clear[CFG_SECRET_MAX + 1];
+	char *out = cfg_secret_seal_text(cfg_ly_ctx(cfg), xml,
+					 CFG_FORMAT_XML);
+
+	cr_assert_not_null(out);
+	cr_assert_null(strstr(out, "-Key"), "%s", out);
+	cr_assert_not_null(strstr(out, "<address>10.1.1.1</address>"), "%s",
+			   out);
+	open_sealed_in(out, clear, sizeof(clear));
+	cr_assert_str_eq(clear, "X<ml<&>-Key");
+	cfg_text_free(out);
+}
+
+Test(secrets, seal_text_rejects_malformed)
+{
+	static const char *const json[] = {
+		"{\"vrouter-config:crypto\": {\"isakmp\": ",
+		"{\"a\": \"unterminated}",
+		"{\"a\" 1}",
+		"[1, 2",
+	};
+	static const char *const xml[] = {
+		"<crypto><isakmp>",
+		"<crypto><isakmp><key><key>k</isakmp></crypto>",
+		"<!DOCTYPE x><crypto/>",
+	};
+	char deep[4001];
+	size_t i;
+
+	for (i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+		cr_assert_null(cfg_secret_seal_text(cfg_ly_ctx(cfg), json[i],
+						    CFG_FORMAT_JSON), "%s",
+			       json[i]);
+	/* Nesting deeper than the scanner's limit, not a stack overflow. */
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	cr_assert_null(cfg_secret_seal_text(cfg_ly_ctx(cfg), deep,
+					    CFG_FORMAT_JSON));
+	for (i = 0; i < sizeof(xml) / sizeof(xml[0]); i++)
+		cr_assert_null(cfg_secret_seal_text(cfg_ly_ctx(cfg), xml[i],
+						    CFG_FORMAT_XML), "%s",
+			       xml[i]);
+}
+
 Test(secrets, replace_from_keeps_sealed)
 {
 	struct cfg *other = cfg_create(VR_YANG_DIR);

@@ -7,8 +7,8 @@ with a distinctive value. The secrets are then used. The IKE manager
 reads the keys on every commit. `show crypto isakmp key`, `show
 running-config`, its JSON and XML exports and `write memory` print them.
 A second session logs in with the user password and enables with the
-enable secret. One more key comes from a file through `copy FILE
-running-config`. Then the keys and the user are removed with `no ...`, and
+enable secret. Two more keys come from files, IOS text and JSON, through
+`copy FILE running-config`. Then the keys and the user are removed with `no ...`, and
 the keyring key and the enable secret are replaced by new values.
 
 The test then reads every readable and writable mapping of the router
@@ -17,6 +17,7 @@ of the router) and fails if any old value, or the type 7 text of the user
 password, is still there. An interface description typed in the same
 session must be found, which shows that the scan reaches the heap.
 """
+import json
 import os
 import re
 
@@ -28,6 +29,7 @@ PSK_KEYRING = "Zq8-Keyring-Old-Key-0815"
 PSK_KEYRING_NEW = "Zq8-Keyring-New-Key-1234"
 PSK_IKEV2 = "Zq8-Ikev2-Old-Key-2342"
 PSK_FILE = "Zq8-File-Old-Key-3141"
+PSK_JSON = "Zq8-Json-Old-Key-2718"
 USER_PASSWORD = "Zq8-User-Passw0rd-9876"
 ENABLE_OLD = "Zq8-Enable-Old-5555"
 ENABLE_NEW = "Zq8-Enable-New-6666"
@@ -68,6 +70,7 @@ REMOVE = [
     "configure terminal",
     f"no crypto isakmp key {PSK_ISAKMP} address 10.1.1.1",
     f"no crypto isakmp key {PSK_FILE} address 10.4.4.4",
+    f"no crypto isakmp key {PSK_JSON} address 10.5.5.5",
     "crypto keyring KR",
     f" pre-shared-key address 10.2.2.2 key {PSK_KEYRING_NEW}",
     "exit",
@@ -112,16 +115,27 @@ def use_secrets(router, t):
             fail(f"the {fmt} export lacks the IKEv2 key:\n{export}")
     run(t, "write memory")
 
-    with open(os.path.join(router.dir, "extra-keys.cfg"), "w") as f:
-        f.write(f"crypto isakmp key {PSK_FILE} address 10.4.4.4\nend\n")
-    t.send("copy flash:extra-keys.cfg running-config\r\n")
-    t.read_until(r"\[running-config\]\? ")
-    out = run(t, "")
-    if "%" in out:
-        fail(f"copy of the key file failed: {out}")
-    os.unlink(os.path.join(router.dir, "extra-keys.cfg"))
-    if PSK_FILE not in run(t, "show crypto isakmp key"):
-        fail("the key from the file is not configured")
+    files = {
+        "extra-keys.cfg":
+            f"crypto isakmp key {PSK_FILE} address 10.4.4.4\nend\n",
+        "extra-keys.json": json.dumps({"vrouter-config:crypto": {
+            "isakmp": {"key": [{"address": "10.5.5.5",
+                                "mask": "255.255.255.255",
+                                "key": PSK_JSON}]}}}),
+    }
+    for name, text in files.items():
+        with open(os.path.join(router.dir, name), "w") as f:
+            f.write(text)
+        t.send(f"copy flash:{name} running-config\r\n")
+        t.read_until(r"\[running-config\]\? ")
+        out = run(t, "")
+        if "%" in out:
+            fail(f"copy of {name} failed: {out}")
+        os.unlink(os.path.join(router.dir, name))
+    keys = run(t, "show crypto isakmp key")
+    for psk in (PSK_FILE, PSK_JSON):
+        if psk not in keys:
+            fail(f"the key {psk} from a file is not configured:\n{keys}")
 
     bob = hlib.Telnet(router.telnet_port)
     out = bob.login("bob", USER_PASSWORD)
@@ -200,8 +214,8 @@ def check(router):
     if history:
         fail(f"the history kept lines at size 0: {history}")
 
-    old = [PSK_ISAKMP, PSK_KEYRING, PSK_IKEV2, PSK_FILE, USER_PASSWORD,
-           user7, ENABLE_OLD]
+    old = [PSK_ISAKMP, PSK_KEYRING, PSK_IKEV2, PSK_FILE, PSK_JSON,
+           USER_PASSWORD, user7, ENABLE_OLD]
     needles = [s.encode() for s in old + [MARKER]]
     hits, total = scan(router.proc.pid, needles)
     t.send("exit\r\n")
