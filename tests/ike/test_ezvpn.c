@@ -7,6 +7,8 @@
  */
 #include "ike_test.h"
 
+#include "cli/config_load.h"
+#include "core/config.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -36,8 +38,8 @@ static struct ikt_side a, b;
 
 #define CLIENT_OK CLIENT("LabKey123", "LabPass123", "")
 
-/* B: the server, answering through a dynamic map with XAUTH against the
- * local users and addresses from EZPOOL. */
+/* B: the server. It negotiates through a dynamic map, with XAUTH
+ * against the local users and addresses from EZPOOL. */
 #define SERVER \
 	"interface GigabitEthernet1\n" \
 	" ip address 10.0.0.2 255.255.255.0\n" \
@@ -323,4 +325,59 @@ Test(ezvpn, soft_lifetime_rekeys_pair)
 		  "client has %zu SAs after the soft lifetime", a.nsas);
 	cr_assert_eq(ikt_ike_up(&a), 1, "the rekey reused the IKE SA");
 	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN"), 0);
+}
+
+static bool
+client_unusable(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_ezvpn_info info;
+
+	(void)y;
+	return ike_get_ezvpn(x->ike, &info) == 0 && info.unusable[0] != '\0' &&
+	       strcmp(info.state, "CONNECT_REQUIRED") == 0 &&
+	       ikt_count(x, true) == 0;
+}
+
+Test(ezvpn, mode_client_not_connected)
+{
+	struct ike_ezvpn_info info;
+	struct cfg_txn *txn;
+	const struct lyd_node *tree;
+	char err[256];
+	FILE *out = tmpfile();
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT_OK, &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, client_active, 15));
+
+	/* The CLI rejects mode client with the reason. */
+	cr_assert_not_null(out);
+	cr_assert_eq(config_load_text(&a.r, "test",
+				      "crypto ipsec client ezvpn EZ\n"
+				      " mode client\n", out), 1);
+	rewind(out);
+	cr_assert_gt(fread(err, 1, sizeof(err) - 1, out), 0);
+	err[sizeof(err) - 1] = '\0';
+	cr_assert_not_null(strstr(err, "mode client is not supported"), "%s",
+			   err);
+	fclose(out);
+
+	/* Set in the config store directly, as a JSON config would, it
+	 * takes the tunnel down and keeps it down. */
+	txn = cfg_txn_begin(a.r.cfg);
+	cr_assert_not_null(txn);
+	cr_assert_eq(cfg_txn_set(txn, "/vrouter-config:crypto/ipsec/"
+				 "client-ezvpn[name='EZ']/mode", "client"), 0);
+	cr_assert_eq(cfg_txn_commit(txn, err, sizeof(err)), 0, "%s", err);
+	tree = cfg_read_lock(a.r.cfg);
+	ike_config_apply(a.ike, tree);
+	cfg_read_unlock(a.r.cfg);
+	cr_assert(ikt_wait(&a, &b, client_unusable, 5));
+	/* It stays down: connect auto does not try again. */
+	cr_assert(ikt_wait(&a, &b, client_active, 2) == false);
+	cr_assert_eq(ike_get_ezvpn(a.ike, &info), 0);
+	cr_assert_str_eq(info.state, "CONNECT_REQUIRED");
+	cr_assert_not_null(strstr(info.unusable, "mode client needs PAT"));
+	cr_assert_eq(ikt_count(&a, true) + ikt_count(&a, false), 0);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN"), 1);
 }
