@@ -996,25 +996,18 @@ log_set_rate_limit(unsigned per_second, enum log_severity except)
 	pthread_mutex_unlock(&logger.lock);
 }
 
-void
-log_set_origin(const char *hostname, const char *source_interface,
-	       const char *source_address)
-{
-	pthread_mutex_lock(&logger.lock);
-	snprintf(logger.hostname, sizeof(logger.hostname), "%s",
-		 hostname != NULL && *hostname != '\0' ? hostname : "Router");
-	snprintf(logger.source_interface, sizeof(logger.source_interface),
-		 "%s", source_interface != NULL ? source_interface : "");
-	snprintf(logger.source_address, sizeof(logger.source_address), "%s",
-		 source_address != NULL ? source_address : "");
-	pthread_mutex_unlock(&logger.lock);
-}
-
-/* Returns a UDP socket connected to H, or -1. */
+/*
+ * Returns a UDP socket connected to H, or -1. The socket is bound to
+ * SOURCE (the `logging source-interface` address, "" for none) when this
+ * host has that address, e.g. a 127.0.0.0/8 lab address. An address that
+ * exists only inside the router (a datapath interface) cannot be bound,
+ * so the kernel picks the source address then, as without the command.
+ */
 static int
-host_socket(const struct log_host *h)
+host_socket(const struct log_host *h, const char *source)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in src = { .sin_family = AF_INET };
 	int fd;
 
 	if (inet_pton(AF_INET, h->address, &sin.sin_addr) != 1)
@@ -1023,11 +1016,42 @@ host_socket(const struct log_host *h)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* A failed bind leaves the socket unbound and usable. */
+	if (source[0] != '\0' &&
+	    inet_pton(AF_INET, source, &src.sin_addr) == 1)
+		(void)bind(fd, (struct sockaddr *)&src, sizeof(src));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+void
+log_set_origin(const char *hostname, const char *source_interface,
+	       const char *source_address)
+{
+	const char *addr = source_address != NULL ? source_address : "";
+	bool moved;
+	int i, fd;
+
+	pthread_mutex_lock(&logger.lock);
+	snprintf(logger.hostname, sizeof(logger.hostname), "%s",
+		 hostname != NULL && *hostname != '\0' ? hostname : "Router");
+	snprintf(logger.source_interface, sizeof(logger.source_interface),
+		 "%s", source_interface != NULL ? source_interface : "");
+	moved = strcmp(logger.source_address, addr) != 0;
+	snprintf(logger.source_address, sizeof(logger.source_address), "%s",
+		 addr);
+	/* Sockets bound to the old source address are opened again. */
+	for (i = 0; moved && i < logger.nhosts; i++) {
+		fd = host_socket(&logger.hosts[i].conf, logger.source_address);
+		if (fd < 0)
+			continue;
+		close(logger.hosts[i].fd);
+		logger.hosts[i].fd = fd;
+	}
+	pthread_mutex_unlock(&logger.lock);
 }
 
 static bool
@@ -1073,7 +1097,7 @@ log_set_hosts(const struct log_host *hosts, size_t n)
 		neu[nneu] = (struct host){ .conf = hosts[i] };
 		neu[nneu].conf.logged = 0;
 		neu[nneu].conf.failed = 0;
-		neu[nneu].fd = host_socket(&hosts[i]);
+		neu[nneu].fd = host_socket(&hosts[i], logger.source_address);
 		if (neu[nneu].fd < 0) {
 			ret = -1;
 			continue;

@@ -247,8 +247,10 @@ int log_set_hosts(const struct log_host *hosts, size_t n);
 /*
  * Names the router in lines sent to hosts: RFC 5424 and RFC 3164 carry
  * a HOSTNAME field, which gets SOURCE_ADDRESS (the address of `logging
- * source-interface`) when not NULL or "", else HOSTNAME. SOURCE_INTERFACE
- * is only shown by `show logging`.
+ * source-interface`) when not NULL or "", else HOSTNAME. The hosts'
+ * sockets are bound to SOURCE_ADDRESS when this machine has that address
+ * (a 127.0.0.0/8 lab address); an address of the router's own datapath
+ * only names it. SOURCE_INTERFACE is only shown by `show logging`.
  */
 void log_set_origin(const char *hostname, const char *source_interface,
 		    const char *source_address);

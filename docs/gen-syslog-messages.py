@@ -39,7 +39,10 @@ sends every line at the `logging trap` level (default informational) or
 more severe over UDP, with facility local7. `syslog-format` is a vrouter
 keyword; IOS has no per-host format. HOSTNAME is the IPv4 address of
 `logging source-interface` when it is set and the interface has one,
-else the hostname.
+else the hostname. The datagrams also leave from that address when this
+machine has it, as a 127.0.0.0/8 lab address is; an address that only
+the router's datapath has cannot be bound, so the kernel picks the
+source address then.
 
 * RFC 3164 (the default):
   `<PRI>Mmm dd hh:mm:ss HOSTNAME vrouter: <line as above>`, the header

@@ -320,6 +320,79 @@ Test(logging_config, host_rfc3164_and_rfc5424)
 	close(fd2);
 }
 
+/*
+ * Logs one IKMP_NO_SA line naming PEER and receives it on FD; returns
+ * the datagram's source address and copies the datagram to TEXT.
+ */
+static const char *
+log_and_receive_from(int fd, const char *peer, char *text, size_t len)
+{
+	static char from[INET_ADDRSTRLEN];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct sockaddr_in sin;
+	socklen_t slen;
+	char buf[2048];
+	ssize_t n;
+
+	log_msg(LOGMSG_CRYPTO_IKMP_NO_SA, "IKE message from %s has no SA "
+		"and is not an initialization offer", peer);
+	for (;;) {
+		cr_assert_eq(poll(&p, 1, 2000), 1, "no datagram about %s",
+			     peer);
+		slen = sizeof(sin);
+		n = recvfrom(fd, buf, sizeof(buf) - 1, 0,
+			     (struct sockaddr *)&sin, &slen);
+		cr_assert_geq(n, 0);
+		buf[n] = '\0';
+		if (strstr(buf, peer) != NULL)
+			break;
+	}
+	snprintf(text, len, "%s", buf);
+	inet_ntop(AF_INET, &sin.sin_addr, from, sizeof(from));
+	return from;
+}
+
+/*
+ * logging source-interface: datagrams leave from the interface's address
+ * when this host has it (127.0.0.0/8), and an address that only the
+ * router's datapath has names the router without a bind.
+ */
+Test(logging_config, source_interface_binds_host_address)
+{
+	char cmd[128], text[2048];
+	unsigned port;
+	int fd = udp_listener(&port);
+
+	fx_apply(&fx, "hostname edge1\ninterface Loopback0\n"
+		 " ip address 127.0.0.55 255.255.255.255\n exit\n"
+		 "interface Loopback1\n ip address 10.9.9.9 255.255.255.255\n"
+		 " exit");
+	snprintf(cmd, sizeof(cmd), "logging host 127.0.0.1 transport udp "
+		 "port %u", port);
+	fx_apply(&fx, cmd);
+	cr_assert_str_eq(log_and_receive_from(fd, "10.1.1.1", text,
+					      sizeof(text)), "127.0.0.1");
+	cr_assert(strstr(text, " edge1 vrouter: "), "%s", text);
+
+	fx_apply(&fx, "logging source-interface Loopback0");
+	cr_assert_str_eq(log_and_receive_from(fd, "10.2.2.2", text,
+					      sizeof(text)), "127.0.0.55");
+	cr_assert(strstr(text, " 127.0.0.55 vrouter: "), "%s", text);
+
+	/* 10.9.9.9 is not on this host: the kernel picks the source. */
+	fx_apply(&fx, "logging source-interface Loopback1");
+	cr_assert_str_eq(log_and_receive_from(fd, "10.3.3.3", text,
+					      sizeof(text)), "127.0.0.1");
+	cr_assert(strstr(text, " 10.9.9.9 vrouter: "), "%s", text);
+
+	fx_apply(&fx, "logging source-interface Loopback0\n"
+		 "no logging source-interface");
+	cr_assert_str_eq(log_and_receive_from(fd, "10.4.4.4", text,
+					      sizeof(text)), "127.0.0.1");
+	cr_assert(strstr(text, " edge1 vrouter: "), "%s", text);
+	close(fd);
+}
+
 Test(logging_config, render_reloads_to_same_tree)
 {
 	char *first, *second;
