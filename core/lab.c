@@ -189,19 +189,65 @@ open_loopback_udp(unsigned port, unsigned *bound)
 }
 
 /*
- * Picks a free loopback UDP port for a router's end of a wire. The port
- * is released before the router binds it, so another program could take
- * it in between; the router then fails to start with a bind error.
+ * The router ends of the wires get ports below the kernel's ephemeral
+ * range (net.ipv4.ip_local_port_range), which no socket bound to port 0
+ * ever takes. The lab releases a picked port before the router binds it,
+ * and in that gap a relay socket of the lab, or any program's socket,
+ * could otherwise take it and the router would fail to start.
+ */
+#define WIRE_PORT_MIN 16384
+
+static unsigned
+ephemeral_port_min(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned low = 32768, high;
+
+	if (f == NULL)
+		return low;
+	if (fscanf(f, "%u %u", &low, &high) != 2)
+		low = 32768;
+	fclose(f);
+	return low;
+}
+
+/*
+ * Picks a free loopback UDP port for a router's end of a wire, going up
+ * from a random start so that two labs started together seldom pick the
+ * same ports. Another program could still bind the port before the
+ * router does; the router then fails to start with a bind error.
  */
 static int
-pick_port(unsigned *port)
+pick_port(struct lab *lab, unsigned *port)
 {
-	int fd = open_loopback_udp(0, port);
+	unsigned end = ephemeral_port_min(), bound;
+	unsigned span;
+	int fd;
 
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
+	/* A range too small for a whole lab: let the kernel pick. */
+	if (end <= WIRE_PORT_MIN + 2 * LAB_MAX_LINKS) {
+		fd = open_loopback_udp(0, port);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		return 0;
+	}
+	span = end - WIRE_PORT_MIN;
+	if (lab->next_port == 0)
+		lab->next_port = WIRE_PORT_MIN + lab->rng % span;
+	for (unsigned i = 0; i < span; i++) {
+		unsigned candidate = lab->next_port;
+
+		lab->next_port = candidate + 1 < end ? candidate + 1 :
+			WIRE_PORT_MIN;
+		fd = open_loopback_udp(candidate, &bound);
+		if (fd >= 0) {
+			close(fd);
+			*port = candidate;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Binds the end of remote link K that faces the other machine's lab. */
@@ -243,7 +289,7 @@ open_links(struct lab *lab)
 			}
 			if (k->router[e] < 0)
 				continue;
-			if (pick_port(&k->router_port[e]) < 0) {
+			if (pick_port(lab, &k->router_port[e]) < 0) {
 				fprintf(stderr, "vrouter lab: link %s: no free "
 					"UDP port: %s\n", k->name,
 					strerror(errno));

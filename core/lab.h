@@ -168,6 +168,7 @@ struct lab {
 	bool stopping;
 	uint64_t started_ns;
 	uint32_t rng;
+	unsigned next_port;		/* next candidate of pick_port() */
 };
 
 /* Entry point of `vrouter lab ...`; ARGV[0] is "lab". Returns the exit status. */

@@ -73,6 +73,25 @@ if leftovers:
     lablib.fail(f"temporary key files left in the work directory: "
                 f"{leftovers}")
 
+# The routers' wire ports lie below the kernel's ephemeral range, where
+# no socket bound to port 0 can take them between the lab's pick and the
+# router's bind.
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral_min = int(f.read().split()[0])
+for name, pid, _, _ in rows:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = f.read().decode().split("\0")
+    wires = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--wire"]
+    if not wires:
+        lablib.fail(f"{name} runs without --wire: {argv}")
+    # The router splits the value at the comma in place, so /proc shows
+    # IFNAME=LOCAL alone.
+    for wire in wires:
+        port = int(re.match(r"\w+=127\.0\.0\.1:(\d+)", wire).group(1))
+        if not 1024 <= port < ephemeral_min:
+            lablib.fail(f"{name}: wire port {port} of {wire} is not below "
+                        f"the ephemeral range ({ephemeral_min})")
+
 # reload: a new process on the same telnet port, counted in Restarts.
 old = pids(lab)
 out = lab.ctl("reload", "R2")
