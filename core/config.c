@@ -28,6 +28,9 @@ struct cfg_sub {
 
 struct cfg {
 	struct ly_ctx *ctx;
+	/* Name paths of the secret leaves (cfg_secret_paths()). */
+	char **secret_paths;
+	size_t nsecret_paths;
 	struct lyd_node *running;	/* NULL when the config is empty */
 	unsigned long generation;
 	struct cfg_sub *subs;
@@ -117,6 +120,9 @@ cfg_create(const char *yang_dir)
 			CFG_ACCESS_MODULE, yang_dir);
 		goto fail;
 	}
+	if (cfg_secret_paths(cfg->ctx, &cfg->secret_paths,
+			     &cfg->nsecret_paths) < 0)
+		goto fail;
 	pthread_rwlock_init(&cfg->lock, NULL);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
@@ -141,6 +147,7 @@ cfg_destroy(struct cfg *cfg)
 		free(s);
 	}
 	lyd_free_all(cfg->running);
+	cfg_secret_paths_free(cfg->secret_paths, cfg->nsecret_paths);
 	ly_ctx_destroy(cfg->ctx);
 	pthread_rwlock_destroy(&cfg->lock);
 	pthread_mutex_destroy(&cfg->commit_lock);
@@ -326,12 +333,34 @@ cfg_txn_find(struct cfg_txn *txn, const char *xpath)
 	return cfg_find(txn->tree, xpath);
 }
 
+/* True when the last step of XPATH names a node that a secret leaf names. */
+static bool
+names_secret(const struct cfg *cfg, const char *xpath)
+{
+	const char *name = xpath + last_step(xpath) + 1, *colon;
+	size_t len = strcspn(name, "[");
+
+	colon = memchr(name, ':', len);
+	if (colon) {
+		len -= (size_t)(colon + 1 - name);
+		name = colon + 1;
+	}
+	for (size_t i = 0; i < cfg->nsecret_paths; i++) {
+		const char *slash = strrchr(cfg->secret_paths[i], '/');
+		const char *leaf = slash ? slash + 1 : cfg->secret_paths[i];
+
+		if (strlen(leaf) == len && !strncmp(leaf, name, len))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Returns the schema node of the data path XPATH when it is a secret
  * leaf, or NULL: the path without its predicates is a schema path.
  */
 static const struct lysc_node *
-secret_schema(const struct ly_ctx *ctx, const char *xpath)
+secret_schema(const struct cfg *cfg, const char *xpath)
 {
 	const struct lysc_node *snode;
 	char spath[CFG_PATH_MAX];
@@ -339,7 +368,8 @@ secret_schema(const struct ly_ctx *ctx, const char *xpath)
 	char quote = 0;
 	int depth = 0;
 
-	if (xpath[0] != '/')
+	/* Most paths end in a name no secret leaf has: no lookup. */
+	if (xpath[0] != '/' || !names_secret(cfg, xpath))
 		return NULL;
 	for (i = 0; xpath[i] && n + 1 < sizeof(spath); i++) {
 		char c = xpath[i];
@@ -360,7 +390,7 @@ secret_schema(const struct ly_ctx *ctx, const char *xpath)
 	if (xpath[i])
 		return NULL;
 	spath[n] = '\0';
-	snode = lys_find_path(ctx, NULL, spath, 0);
+	snode = lys_find_path(cfg->ctx, NULL, spath, 0);
 	return cfg_schema_is_secret(snode) ? snode : NULL;
 }
 
@@ -437,7 +467,7 @@ cfg_txn_set(struct cfg_txn *txn, const char *xpath, const char *value)
 	const struct lysc_node *secret;
 
 	/* A secret is plaintext here, even when it looks sealed. */
-	if (value && (secret = secret_schema(txn->cfg->ctx, xpath)) != NULL)
+	if (value && (secret = secret_schema(txn->cfg, xpath)) != NULL)
 		return set_secret(txn, secret, xpath, value);
 	return set_value(txn, xpath, value);
 }

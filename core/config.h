@@ -200,6 +200,14 @@ int cfg_secret_check(const struct lysc_node *snode, const char *plain,
 int cfg_secret_seal_tree(struct lyd_node *tree, bool all);
 
 /*
+ * Lists the secret leaves of CTX's vrouter modules as paths of node names
+ * from the top, without module prefixes ("crypto/isakmp/key/key"), in a
+ * malloc'd array. Returns 0, or -1 when out of memory.
+ */
+int cfg_secret_paths(const struct ly_ctx *ctx, char ***paths, size_t *count);
+void cfg_secret_paths_free(char **paths, size_t count);
+
+/*
  * Returns a copy of the JSON or XML config TEXT (FORMAT) in which the
  * value of every secret leaf of CTX's modules is sealed, so that libyang
  * parses no plaintext. Returns NULL when the text cannot be scanned (or

@@ -40,14 +40,15 @@ struct scan {
 	size_t nspans;
 };
 
-/* Adds the name path of each secret leaf of CTX's vrouter modules. */
-static int
-collect_secrets(const struct ly_ctx *ctx, struct scan *sc)
+int
+cfg_secret_paths(const struct ly_ctx *ctx, char ***paths, size_t *count)
 {
 	const struct lys_module *mod;
 	const struct lysc_node *top, *n, *up;
 	uint32_t idx = 0;
 
+	*paths = NULL;
+	*count = 0;
 	while ((mod = ly_ctx_get_module_iter(ctx, &idx)) != NULL) {
 		if (!mod->implemented || strncmp(mod->name, "vrouter-", 8))
 			continue;
@@ -64,21 +65,33 @@ collect_secrets(const struct ly_ctx *ctx, struct scan *sc)
 						 path);
 					memcpy(path, tmp, sizeof(path));
 				}
-				v = realloc(sc->secrets, (sc->nsecrets + 1) *
-					    sizeof(*v));
+				v = realloc(*paths, (*count + 1) * sizeof(*v));
 				if (!v)
-					return -1;
-				sc->secrets = v;
-				v[sc->nsecrets] = strdup(path);
-				if (!v[sc->nsecrets])
-					return -1;
-				sc->nsecrets++;
+					goto fail;
+				*paths = v;
+				v[*count] = strdup(path);
+				if (!v[*count])
+					goto fail;
+				(*count)++;
 next:
 				LYSC_TREE_DFS_END(top, n);
 			}
 		}
 	}
 	return 0;
+fail:
+	cfg_secret_paths_free(*paths, *count);
+	*paths = NULL;
+	*count = 0;
+	return -1;
+}
+
+void
+cfg_secret_paths_free(char **paths, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
 }
 
 /* Appends NAME (LEN bytes, "module:" prefix dropped) to the path. */
@@ -565,7 +578,7 @@ cfg_secret_seal_text(const struct ly_ctx *ctx, const char *text,
 	char *out = NULL;
 	int rc;
 
-	if (collect_secrets(ctx, &sc) < 0)
+	if (cfg_secret_paths(ctx, &sc.secrets, &sc.nsecrets) < 0)
 		goto out;
 	if (format == CFG_FORMAT_JSON) {
 		skip_ws(&sc);
@@ -579,9 +592,7 @@ cfg_secret_seal_text(const struct ly_ctx *ctx, const char *text,
 	if (rc == 0)
 		out = rewrite(&sc);
 out:
-	for (size_t i = 0; i < sc.nsecrets; i++)
-		free(sc.secrets[i]);
-	free(sc.secrets);
+	cfg_secret_paths_free(sc.secrets, sc.nsecrets);
 	for (size_t i = 0; i < sc.nspans; i++)
 		free(sc.spans[i].sealed);
 	free(sc.spans);
