@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,25 @@ fz_router_config(struct router *r, const char *text)
 	}
 }
 
+#define FZ_FIRST_SPI	0x0f000001u
+
+/* The manager's next inbound SPI. The manager thread takes SPIs and the
+ * harness thread resets the counter, hence the atomic. */
+static _Atomic uint32_t next_spi = FZ_FIRST_SPI;
+
+static uint32_t
+counted_spi(void *ctx)
+{
+	(void)ctx;
+	return atomic_fetch_add(&next_spi, 1);
+}
+
+void
+fz_reset_spis(void)
+{
+	atomic_store(&next_spi, FZ_FIRST_SPI);
+}
+
 void
 fz_ike_open(struct router *r, const struct ike_transport *t, const char *text)
 {
@@ -192,6 +212,7 @@ fz_ike_open(struct router *r, const struct ike_transport *t, const char *text)
 		abort();
 	cmd_init_all();
 	ike_set_transport(r->ike, t, NULL);
+	ike_set_spi_source(r->ike, counted_spi, NULL);
 	if (cfg_subscribe(r->cfg, ike_config_apply, r->ike) < 0 ||
 	    ike_start(r->ike) < 0)
 		abort();

@@ -41,8 +41,9 @@ int fz_remove_nothing(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
 
 /*
  * Builds R with only a config store and an IKE manager that sends and
- * installs through T, starts it and applies the IOS config TEXT. Aborts
- * on failure.
+ * installs through T, starts it and applies the IOS config TEXT. The
+ * manager takes its inbound SPIs from a counter, 0x0f000001 upwards,
+ * which fz_reset_spis() sets back. Aborts on failure.
  */
 void fz_ike_open(struct router *r, const struct ike_transport *t,
 		 const char *text);
@@ -66,6 +67,11 @@ bool fz_last_sent(struct dp_ike_packet *out);
  */
 void fz_post(struct router *r, const uint8_t *data, size_t size,
 	     uint16_t port);
+
+/* Makes the next inbound SPI of fz_ike_open()'s managers 0x0f000001, so
+ * that an input sees the same SPIs on every run. Call only while no
+ * SA from before can still ask for one. */
+void fz_reset_spis(void);
 
 /* Stops and frees what fz_ike_open() built. */
 void fz_ike_close(struct router *r);

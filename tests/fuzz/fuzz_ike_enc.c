@@ -15,8 +15,9 @@
  *   3-6: the message ID, big-endian.
  * Every IKE and IPsec SA is cleared after each input.
  *
- * NOTE: the manager's cookies, nonces and DH keys are random, so two
- * runs of one input differ in those values, never in the plaintext.
+ * The manager's ESP SPIs start at 0x0f000001 for each input. NOTE: its
+ * cookies, nonces and DH keys are random, so two runs of one input
+ * differ in those values, never in the plaintext.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(chain, data + IN_HDR, len);
 
+	fz_reset_spis();
 	if (!fz_v1_to_mm4(&peer, &router, ++serial) ||
 	    (exchange != ISAKMP_XCHG_IDPROT && !fz_v1_mm5(&peer))) {
 		fprintf(stderr, "fuzz_ike_enc: Main Mode with the manager "

@@ -22,8 +22,10 @@
  *   7: the exchange type.
  * Every IKEv2 SA is deleted after each input.
  *
- * NOTE: the manager's SPIs, nonces and DH keys are random, so two runs
- * of one input differ in those values, never in the plaintext.
+ * The child SA's ESP SPIs are FZ_PEER_SPI (0x10000001) at the peer and
+ * 0x0f000001 upwards at the manager for each input. NOTE: the manager's
+ * IKE SPI, nonces and DH keys are random, so two runs of one input
+ * differ in those values, never in the plaintext.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -141,6 +143,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(chain, data + IN_HDR, len);
 
+	fz_reset_spis();
 	prepare(&peer, c, &exchange, &flags, &msgid);
 	if (opts & OPT_MSGID)
 		msgid = (uint32_t)data[3] << 24 | (uint32_t)data[4] << 16 |
@@ -156,7 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0)
 		fz_post(&router, msg, n, 500);
 
-	/* A live IKE SA is deleted with a request; its answer removes it. */
+	/* A live IKE SA is deleted with a request, and the response to it
+	 * removes the SA. */
 	if (ike_clear(router.ike, IKE_CLEAR_IKEV2, 0, 0) > 0)
 		(void)fz_v2_answer_last(&peer);
 	free(chain);

@@ -712,8 +712,7 @@ fz_v2_establish(struct fz_v2 *p, struct router *r, uint64_t serial)
 
 	if (!fz_v2_init(p, r, serial))
 		return false;
-	len = fz_v2_auth_chain(p, 0x10000000u | (uint32_t)(serial & 0xffffff),
-			       chain, sizeof(chain));
+	len = fz_v2_auth_chain(p, FZ_PEER_SPI, chain, sizeof(chain));
 	if (!fz_v2_request(p, IKEV2_IKE_AUTH, IKEV2_NP_IDI, chain, len) ||
 	    !fz_last_sent(&reply) || !fz_v2_open(p, &reply, &h, &m) ||
 	    ikev2_find(&m, IKEV2_NP_AUTH) == NULL ||

@@ -160,6 +160,9 @@ bool fz_v2_open(const struct fz_v2 *p, struct dp_ike_packet *pkt,
 bool fz_v2_request(struct fz_v2 *p, uint8_t exchange, uint8_t first,
 		   const uint8_t *chain, size_t len);
 
+/* The peer's inbound ESP SPI of the child SA of fz_v2_establish(). */
+#define FZ_PEER_SPI	0x10000001u
+
 /* Runs IKE_SA_INIT and a valid IKE_AUTH: an IKE SA and one child SA
  * pair. Returns false, with the reason on stderr, on failure. */
 bool fz_v2_establish(struct fz_v2 *p, struct router *r, uint64_t serial);

@@ -348,15 +348,17 @@ def ikev2_enc_builtin():
              (45, v2_ts(2))]
     child_resp = [(33, v2_esp_sa()), (40, b"\x44" * 32), (44, v2_ts(2)),
                   (45, v2_ts(1))]
-    rekey_sa = (41, struct.pack("!BBHI", 3, 4, 16393, 0x2345))
+    # The child SA's SPI at the peer is 0x10000001 (FZ_PEER_SPI).
+    rekey_sa = (41, struct.pack("!BBHI", 3, 4, 16393, 0x10000001))
     # The IKE_SA_INIT proposal's transforms with group 19, and an SPI.
     ike_rekey = struct.pack("!BBHBBBB", 0, 0, 52, 1, 1, 8, 4) + \
         b"newspi!!" + ikev2_sa_init_payloads()[12:46] + b"\0\x13"
     ke19 = (34, struct.pack("!HH", 19, 0) + b"\x04" * 64)
     initial_contact = (41, struct.pack("!BBH", 0, 0, 16384))
     delete_esp = (42, struct.pack("!BBHI", 3, 4, 1, 0xDEADBEEF))
+    delete_child = (42, struct.pack("!BBHI", 3, 4, 1, 0x10000001))
     delete_ike = (42, struct.pack("!BBH", 1, 0, 0))
-    invalid_spi = (41, struct.pack("!BBHI", 0, 0, 11, 0xDEADBEEF))
+    invalid_spi = (41, struct.pack("!BBHI", 0, 0, 11, 0x10000001))
     unknown_critical = (200, b"\1\2\3\4", True)
     unknown = (200, b"\1\2\3\4")
     return [
@@ -369,6 +371,7 @@ def ikev2_enc_builtin():
         seed(1, 0, [(33, ike_rekey), (40, b"\x55" * 32), ke19]),
         seed(2, 0, []),
         seed(2, 0, [delete_esp]),
+        seed(2, 0, [delete_child]),
         seed(2, 0, [delete_ike]),
         seed(2, 0, [invalid_spi]),
         seed(2, 0, [unknown_critical]),
