@@ -249,6 +249,7 @@ static const struct cmd_def cmd_show_running = {
 	.help = "Show running system information\n"
 		"Current operating configuration",
 	.fn = show_running,
+	.flags = CMD_FORMAT,
 };
 
 static const struct cmd_def cmd_show_startup = {

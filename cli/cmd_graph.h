@@ -172,20 +172,23 @@ struct cmd_filter;
 /*
  * Parses the text after `|` (TEXT starts at offset BASE of the line).
  * Returns the filter, or NULL after writing the IOS error for the line to
- * VTY; ECHO_WIDTH places the caret.
+ * VTY; ECHO_WIDTH places the caret. FORMAT is true when the command
+ * takes `| format` (CMD_FORMAT); without it, `format` is not a filter
+ * keyword there, in this function and the two below.
  */
 struct cmd_filter *cmd_filter_parse(struct vty *vty, const char *line,
-				    size_t base, size_t echo_width);
+				    size_t base, size_t echo_width,
+				    bool format);
 
 /* Replaces the output collected in VTY by its filtered lines. */
 void cmd_filter_apply(struct cmd_filter *filter, struct vty *vty);
 void cmd_filter_free(struct cmd_filter *filter);
 
 /* Writes the `?` help for the text after `|`. */
-void cmd_filter_describe(struct vty *vty, const char *text);
+void cmd_filter_describe(struct vty *vty, const char *text, bool format);
 
 /* Returns the filter keyword that WORD abbreviates (malloc'd), or NULL. */
-char *cmd_filter_complete(const char *word);
+char *cmd_filter_complete(const char *word, bool format);
 
 /* ---- Errors and help layout shared by command.c and filter.c. */
 

@@ -365,6 +365,13 @@ find_pipe(const char *line, const struct cmd_word *words, int nwords)
 	return -1;
 }
 
+/* True when the command that A found takes `| format`. */
+static bool
+takes_format(const struct attempt *a)
+{
+	return (a->found->entry->def->flags & CMD_FORMAT) != 0;
+}
+
 /*
  * Tries LINE as a command followed by an output filter. Returns true when
  * it ran (or failed on the filter), with the result in *RES.
@@ -388,7 +395,7 @@ exec_piped(struct vty *vty, const char *line, const struct cmd_word *words,
 
 	ran = true;
 	filter = cmd_filter_parse(vty, line, words[pipe].start + 1,
-				  echo_width);
+				  echo_width, takes_format(&a));
 	if (filter == NULL) {
 		vty_flush(vty);
 		*res = CMD_ERROR;
@@ -834,7 +841,8 @@ describe_pipe(struct vty *vty, const struct help_line *h)
 	    !(a.found->entry->def->flags & CMD_NO_PIPE) &&
 	    !cmd_state_ends_in_line(a.found)) {
 		cmd_filter_describe(vty,
-				    h->line + h->words[pipe].start + 1);
+				    h->line + h->words[pipe].start + 1,
+				    takes_format(&a));
 		used = true;
 	}
 	attempt_release(&a);
@@ -910,18 +918,23 @@ complete_in(struct vty *vty, const struct help_line *h)
 
 /* Completes the filter keyword after `|` ("|inc" or "| inc"). */
 static char *
-complete_filter(const struct help_line *h)
+complete_filter(struct vty *vty, const struct help_line *h)
 {
 	int pipe = find_pipe(h->line, h->words, h->nwords);
 	const struct cmd_word *last = &h->words[h->nwords - 1];
+	struct attempt a = { 0 };
+	bool format;
 	char *word, *res;
 
+	attempt_run(&a, vty, vty_mode(vty), h->line, h->words, pipe);
+	format = a.status == STATUS_OK && takes_format(&a);
+	attempt_release(&a);
 	if (pipe == h->nwords - 2 && h->words[pipe].len == 1)
-		return cmd_filter_complete(h->line + last->start);
+		return cmd_filter_complete(h->line + last->start, format);
 	if (pipe != h->nwords - 1 || last->len < 2)
 		return NULL;
 	word = strndup(h->line + last->start + 1, last->len - 1);
-	res = word ? cmd_filter_complete(word) : NULL;
+	res = word ? cmd_filter_complete(word, format) : NULL;
 	free(word);
 	if (res == NULL)
 		return NULL;
@@ -953,7 +966,7 @@ complete_line(struct vty *vty, const char *line)
 		goto out;
 	}
 	if (is_exec(vty_mode(vty)) && find_pipe(line, h.words, h.nwords) > 0) {
-		res = complete_filter(&h);
+		res = complete_filter(vty, &h);
 		goto out;
 	}
 	res = complete_in(vty, &h);

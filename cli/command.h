@@ -115,6 +115,8 @@ typedef enum cmd_result (*cmd_fn)(struct vty *vty, const struct cmd_args *args);
 /* Flags of a declaration. */
 #define CMD_HIDDEN	0x1	/* accepted but not listed by `?` */
 #define CMD_NO_PIPE	0x2	/* `|` is literal text, not an output filter */
+#define CMD_FORMAT	0x4	/* `| format` may follow (IOS XE offers it
+				 * after show running-config only) */
 
 struct cmd_def {
 	const char *syntax;

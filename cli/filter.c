@@ -2,9 +2,8 @@
  * IOS output modifiers: `| include|exclude|begin|section|count REGEX`,
  * and `| format restconf-json|netconf-xml`, which prints the running
  * configuration in YANG form through libyang in place of the output.
- * NOTE: format replaces the output of any command with the running
- * configuration; IOS XE offers it after show running-config only.
- * The keyword may be abbreviated; the regular expression is the rest of
+ * As on IOS XE, format follows show running-config only (commands with
+ * CMD_FORMAT); elsewhere it is an invalid keyword. The keyword may be abbreviated; the regular expression is the rest of
  * the line (POSIX extended, case-sensitive), so a `|` inside it is an
  * alternation. The engine runs the command, then filters the output it
  * collected in the vty before flushing it.
@@ -69,19 +68,28 @@ is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* True when filter I is offered; format is offered only when FORMAT. */
+static bool
+offered(size_t i, bool format)
+{
+	return format || filters[i].kind != FILTER_FORMAT;
+}
+
 /*
- * Finds the filter that WORD (LEN bytes) names or abbreviates. Returns
- * its index, -1 when none matches (with the matched prefix length in
- * *REACHED) or -2 when several do.
+ * Finds the offered filter that WORD (LEN bytes) names or abbreviates.
+ * Returns its index, -1 when none matches (with the matched prefix
+ * length in *REACHED) or -2 when several do.
  */
 static int
-lookup(const char *word, size_t len, size_t *reached)
+lookup(const char *word, size_t len, size_t *reached, bool format)
 {
 	int found = -1;
 	size_t i, n;
 
 	*reached = 0;
 	for (i = 0; i < NFILTERS; i++) {
+		if (!offered(i, format))
+			continue;
 		for (n = 0; n < len &&
 		     tolower((unsigned char)word[n]) == filters[i].word[n]; n++)
 			;
@@ -99,7 +107,7 @@ lookup(const char *word, size_t len, size_t *reached)
 
 struct cmd_filter *
 cmd_filter_parse(struct vty *vty, const char *line, size_t base,
-		 size_t echo_width)
+		 size_t echo_width, bool format)
 {
 	struct cmd_filter *f;
 	size_t kw, kw_end, re, reached;
@@ -114,7 +122,7 @@ cmd_filter_parse(struct vty *vty, const char *line, size_t base,
 		cmd_print_incomplete(vty);
 		return NULL;
 	}
-	idx = lookup(line + kw, kw_end - kw, &reached);
+	idx = lookup(line + kw, kw_end - kw, &reached, format);
 	if (idx == -2) {
 		cmd_print_ambiguous(vty, line);
 		return NULL;
@@ -293,7 +301,7 @@ cmd_filter_apply(struct cmd_filter *filter, struct vty *vty)
 }
 
 void
-cmd_filter_describe(struct vty *vty, const char *text)
+cmd_filter_describe(struct vty *vty, const char *text, bool format)
 {
 	struct cmd_help_row rows[NFILTERS];
 	size_t i, n = 0, kw_len, reached;
@@ -308,6 +316,8 @@ cmd_filter_describe(struct vty *vty, const char *text)
 
 	if (kw_len == 0) {
 		for (i = 0; i < NFILTERS; i++) {
+			if (!offered(i, format))
+				continue;
 			rows[n].word = filters[i].word;
 			rows[n].help = filters[i].help;
 			rows[n++].help_len = strlen(filters[i].help);
@@ -319,12 +329,13 @@ cmd_filter_describe(struct vty *vty, const char *text)
 	if (*after == '\0') {
 		/* The keyword is being typed: list what it could become. */
 		for (i = 0; i < NFILTERS; i++)
-			if (strncmp(filters[i].word, kw, kw_len) == 0)
+			if (offered(i, format) &&
+			    strncmp(filters[i].word, kw, kw_len) == 0)
 				vty_out(vty, "%s  ", filters[i].word);
 		vty_out(vty, "\n\n");
 		return;
 	}
-	idx = lookup(kw, kw_len, &reached);
+	idx = lookup(kw, kw_len, &reached, format);
 	if (idx < 0) {
 		vty_out(vty, "%% Unrecognized command\n");
 		return;
@@ -338,10 +349,10 @@ cmd_filter_describe(struct vty *vty, const char *text)
 }
 
 char *
-cmd_filter_complete(const char *word)
+cmd_filter_complete(const char *word, bool format)
 {
 	size_t reached;
-	int idx = lookup(word, strlen(word), &reached);
+	int idx = lookup(word, strlen(word), &reached, format);
 
 	return idx >= 0 ? strdup(filters[idx].word) : NULL;
 }

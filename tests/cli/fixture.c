@@ -140,7 +140,7 @@ DEF(configure_def, "configure terminal",
     "Enter configuration mode\nConfigure from the terminal", plain, 0, 0);
 DEF(show_running_def, "show running-config",
     "Show running system information\nCurrent operating configuration",
-    show_running, 0, 0);
+    show_running, CMD_FORMAT, 0);
 DEF(show_ip_community_def, "show ip community-list",
     "Show running system information\nIP information\n"
     "List community-list", plain, 0, 0);

@@ -128,6 +128,34 @@ Test(filter, unknown_filter_gets_caret)
 			 "% Invalid input detected at '^' marker.\r\n\r\n");
 }
 
+/* As on IOS XE, `| format` follows show running-config only. */
+Test(filter, format_only_after_running_config)
+{
+	char *word;
+
+	cr_expect_str_eq(run("show version | format restconf-json"),
+			 "                  ^\r\n"
+			 "% Invalid input detected at '^' marker.\r\n\r\n");
+	cr_expect_str_eq(run("sh ver | f netconf-xml"),
+			 "            ^\r\n"
+			 "% Invalid input detected at '^' marker.\r\n\r\n");
+	cr_expect_eq(fixture_last.calls, 0, "show version ran");
+
+	harness_describe(&h, "show version | ");
+	cr_expect_null(strstr(h.buf, "format"), "%s", h.buf);
+	cr_expect(strstr(h.buf, "  exclude  Exclude lines that match\r\n"),
+		  "%s", h.buf);
+	cr_expect_str_eq(harness_describe(&h, "show version | f"), "\r\n\r\n");
+	cr_expect_str_eq(harness_describe(&h, "sh run | f"),
+			 "format  \r\n\r\n");
+
+	/* TAB completes format after show running-config only. */
+	cr_expect_null(cmd_complete(&h.vty, "show version | form"));
+	word = cmd_complete(&h.vty, "sh run | form");
+	cr_expect_str_eq(word != NULL ? word : "(none)", "format");
+	free(word);
+}
+
 Test(filter, bad_regex_gets_caret)
 {
 	cr_expect_str_eq(run("sh run | i (a"),
