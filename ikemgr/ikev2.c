@@ -467,6 +467,22 @@ drop:
 		ike->v2->stats.dropped++;
 }
 
+/*
+ * True when M carries a DELETE of the IKE SA. Both ends may close an IKE
+ * SA at once, each with a DELETE outstanding; RFC 7296 2.25.2 has each
+ * respond to the other's as usual and forget its own, so the SA goes
+ * at once instead of after the retransmissions of both run out.
+ */
+static bool
+deletes_ike_sa(const struct ikev2_msg *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->pl[i].type == IKEV2_NP_D && m->pl[i].len >= 4 &&
+		    m->pl[i].body[0] == IKEV2_PROTO_IKE)
+			return true;
+	return false;
+}
+
 static void
 dispatch_request(struct ikemgr *ike, struct v2_sa *sa, uint8_t exchange,
 		 const struct ikev2_msg *m, uint32_t msgid)
@@ -480,8 +496,11 @@ dispatch_request(struct ikemgr *ike, struct v2_sa *sa, uint8_t exchange,
 			ikev2_create_child_responder(ike, sa, m, msgid);
 		break;
 	case IKEV2_INFORMATIONAL:
-		if (sa->state == V2_READY)
+		if (sa->state == V2_READY ||
+		    (sa->state == V2_DEAD && deletes_ike_sa(m)))
 			ikev2_info_responder(ike, sa, m, msgid);
+		else if (sa->state == V2_DEAD)
+			ike->v2->stats.dropped++;
 		break;
 	default:
 		break;
@@ -687,8 +706,10 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	}
 	sa = find_by_spi(ike, &h);
 	response = (h.flags & IKEV2_FLAG_R) != 0;
+	/* A closing SA takes only the peer's own close request. */
 	if (sa == NULL || sa->peer != pkt->src ||
-	    (sa->state == V2_DEAD && !response) ||
+	    (sa->state == V2_DEAD && !response &&
+	     h.exchange != IKEV2_INFORMATIONAL) ||
 	    memcmp(sa->spir, h.spir, 8) != 0)
 		goto drop;
 	if (h.next == IKEV2_NP_SKF) {

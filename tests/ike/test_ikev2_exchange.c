@@ -758,6 +758,43 @@ Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
 	cr_assert_geq(sa.delete_tx + sb.delete_tx, 1, "the old SA stayed");
 }
 
+/*
+ * Both ends clear the IKE SA at once and their first DELETEs are lost,
+ * so a retransmitted DELETE reaches an end whose own is outstanding. As
+ * RFC 7296 2.25.2 says, that end responds to it and the SA goes at once,
+ * not when the retransmissions of its own DELETE run out (31 s).
+ */
+Test(ikev2_exchange, simultaneous_ike_sa_delete, .fini = teardown)
+{
+	struct ike_v2_stats sa, sb;
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	set_drop_all(&a, true);
+	set_drop_all(&b, true);
+	sent_a0 = sent_by(&a);
+	sent_b0 = sent_by(&b);
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_IKEV2, 0, 0), 1);
+	cr_assert_eq(ike_clear(b.ike, IKE_CLEAR_IKEV2, 0, 0), 1);
+	cr_assert(ikt_wait(&a, &b, both_sent, 5), "no DELETE sent");
+	set_drop_all(&a, false);
+	set_drop_all(&b, false);
+	cr_assert(ikt_wait(&a, &b, a_dead, 5), "A kept its IKE SA");
+	cr_assert(ikt_wait(&b, &a, a_dead, 5), "B kept its IKE SA");
+	cr_assert_eq(a.nsas, 0);
+	cr_assert_eq(b.nsas, 0);
+	ike_get_v2_stats(a.ike, &sa);
+	ike_get_v2_stats(b.ike, &sb);
+	/* The end that receives the first retransmission responds and
+	 * removes its SA, and that response completes the other end's
+	 * DELETE. Whether both ends respond depends on the timing. */
+	cr_assert_geq(sa.tx_res[IKE_V2_INFORMATIONAL] +
+		      sb.tx_res[IKE_V2_INFORMATIONAL], 1,
+		      "neither end responded to the other's DELETE");
+	cr_assert_geq(sa.delete_rx + sb.delete_rx, 1);
+}
+
 #define PFS "crypto map CMAP 10 ipsec-isakmp\n set pfs group19\n"
 
 /* With `set pfs` the child rekey carries a KE payload each way, and the
