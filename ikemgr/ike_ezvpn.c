@@ -326,6 +326,11 @@ ike_ezvpn_timers(struct ikemgr *ike, double now)
 		connect_now(ike, cl, now);
 }
 
+/*
+ * NOTE: IOS's names for the states between phase 1 and IPSEC_ACTIVE are
+ * known only in part, so mode config and Quick Mode both show as
+ * SS_OPEN, and the Last Event names are vrouter's own.
+ */
 static const char *
 phase_name(enum ike_ez_phase p)
 {
