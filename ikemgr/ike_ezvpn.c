@@ -122,6 +122,13 @@ ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 }
 
 bool
+ike_ezvpn_server(const struct ike_config *c)
+{
+	return c != NULL && c->ez != NULL &&
+	       (c->ez->ngroups > 0 || c->ez->server_xauth);
+}
+
+bool
 ike_ezvpn_qm_allowed(const struct ike_sa *sa)
 {
 	return sa->xa == NULL || sa->xa->step == IKE_XA_AUTHED ||

@@ -189,6 +189,10 @@ const struct ike_policy *ike_ezvpn_policies(const struct ike_config *c,
  * SA belongs to EzVPN and Quick Mode must wait. SA may be deleted by
  * then, so the caller must not use it after a true return. */
 bool ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa);
+/* True when this router is an EzVPN server: it has a client
+ * configuration group or a map with a client authentication list, so
+ * it takes XAUTHInitPreShared proposals. */
+bool ike_ezvpn_server(const struct ike_config *c);
 /* True when SA may run Quick Mode: no XAUTH or mode config pending. */
 bool ike_ezvpn_qm_allowed(const struct ike_sa *sa);
 /* True when PEER is the server of this router's EzVPN client. */

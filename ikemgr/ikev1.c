@@ -1041,7 +1041,8 @@ choose_p1(struct ikemgr *ike, const struct isakmp_sa *prop, unsigned group,
 
 	for (size_t t = 0; t < prop->p[0].ntransforms; t++) {
 		if (!read_p1_transform(&prop->p[0].t[t], &his) ||
-		    (group != 0 && his.group != group))
+		    (group != 0 && his.group != group) ||
+		    (his.xauth && !ike_ezvpn_server(ike->config)))
 			continue;
 		for (size_t k = 0; k < ike->config->npolicies; k++) {
 			const struct ike_policy *mine =
