@@ -312,11 +312,33 @@ ROWS = {
 }
 
 
+# mGRE rows: the NHRP entry that the reloaded router has for its peer
+# before the reload (tunnel address, type).
+NHRP_ROWS = {
+    "mgre-static": ("172.16.0.2", "static"),
+    "mgre-dynamic": ("172.16.0.1", "dynamic"),
+}
+
+
+def check_nhrp_entry(row, session):
+    """Checks that SESSION maps the peer's tunnel address as the row
+    expects: static from `ip nhrp map`, dynamic from a registration."""
+    address, kind = NHRP_ROWS[row]
+    out = session.command("show ip nhrp")
+    if not re.search(rf"^{re.escape(address)}/32 via {re.escape(address)}"
+                     rf"\s*\n.*\n\s+Type: {kind},", out, re.M):
+        lablib.fail(f"{row}: {session.name} has no {kind} NHRP entry for "
+                    f"{address}:\n{out}")
+
+
 def story_row(row):
     reloaded_name, recovers, host = ROWS[row]
     peer_name = "R1" if reloaded_name == "R2" else "R2"
     lab, r1, _ = start(f"row-{row}.lab", host)
     peer = r1 if peer_name == "R1" else lab.session(peer_name)
+    if row in NHRP_ROWS:
+        check_nhrp_entry(row, r1 if reloaded_name == "R1"
+                         else lab.session(reloaded_name))
     _, _, stale_spi = sa_counters(peer)
     reloaded_at = reload_r2(lab, reloaded_name, blackhole=not recovers,
                             host=host)
