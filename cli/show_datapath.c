@@ -370,6 +370,18 @@ ip_text(uint32_t addr, char *buf)
 	inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
+/* The peer's UDP port of SA P: 500 for plain ESP, and for ESP in UDP
+ * the port its NAT maps it to, which IKE may move an outbound SA to. */
+static unsigned
+peer_port(const struct dp_sa_params *p)
+{
+	unsigned port = p->outbound ? p->encap_dport : p->encap_sport;
+
+	if (!p->udp_encap)
+		return 500;
+	return port != 0 ? port : DP_NATT_PORT;
+}
+
 static void
 show_esp_sa(struct vty *vty, const struct dp_sa_info *s, uint64_t now_ns)
 {
@@ -617,7 +629,7 @@ show_flow(struct vty *vty, const struct dp_sa_info *sas, size_t first,
 	vty_out(vty, "   local  ident (addr/mask/prot/port): %s\n", lident);
 	vty_out(vty, "   remote ident (addr/mask/prot/port): %s\n", rident);
 	vty_out(vty, "   current_peer %s port %u\n", peer,
-		p->udp_encap ? 4500 : 500);
+		peer_port(out != NULL ? &out->params : p));
 	vty_out(vty, "     PERMIT, flags={origin_is_acl,}\n");
 	flow_counters(sas, first, last, &c);
 	show_flow_counters(vty, &c, detail);

@@ -54,6 +54,7 @@ enum msg_type {
 	MSG_RESET_SAS,
 	MSG_SA_ADD,
 	MSG_SA_DELETE,
+	MSG_SA_ENCAP,
 	MSG_SA_REMOVE,
 	MSG_WIRE,
 	MSG_PROBE,
@@ -122,6 +123,7 @@ struct msg {
 	char ifname[DP_IFNAME_MAX];
 	bool outbound;			/* MSG_SA_DELETE */
 	uint32_t dst, spi;
+	uint16_t sport, dport;		/* MSG_SA_ENCAP */
 	struct dp_spi_note note;	/* MSG_SPI_NOTE */
 };
 
@@ -720,6 +722,9 @@ handle_msg(struct dp *dp, struct msg *m)
 	case MSG_SA_DELETE:
 		dp_sa_delete_now(dp, m->outbound, m->dst, m->spi);
 		break;
+	case MSG_SA_ENCAP:
+		dp_sa_set_encap_now(dp, m->dst, m->spi, m->sport, m->dport);
+		break;
 	case MSG_SA_REMOVE: {
 		struct sa_request *r = m->ptr;
 
@@ -911,6 +916,16 @@ dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 {
 	struct msg m = { .type = MSG_SA_DELETE, .outbound = outbound,
 			 .dst = dst, .spi = spi };
+
+	return post(dp, &m);
+}
+
+int
+dp_sa_set_encap(struct dp *dp, uint32_t dst, uint32_t spi, uint16_t sport,
+		uint16_t dport)
+{
+	struct msg m = { .type = MSG_SA_ENCAP, .dst = dst, .spi = spi,
+			 .sport = sport, .dport = dport };
 
 	return post(dp, &m);
 }

@@ -100,6 +100,7 @@ enum dp_integ {
 #define DP_KEY_MAX		64
 #define DP_REPLAY_WINDOW_MAX	1024
 #define DP_REPLAY_WINDOW_DEFAULT 64
+#define DP_NATT_PORT		4500	/* IKE and ESP in UDP (RFC 3948) */
 
 struct dp_sa_params {
 	uint32_t spi;		/* host byte order */
@@ -107,7 +108,13 @@ struct dp_sa_params {
 	uint32_t dst;		/* outer destination, network byte order */
 	bool outbound;
 	bool tunnel;		/* tunnel mode; transport mode when false */
-	bool udp_encap;		/* ESP in UDP 4500 (RFC 3948) */
+	bool udp_encap;		/* ESP in UDP (RFC 3948) */
+	/*
+	 * UDP ports of the packets of this SA when udp_encap is set, host
+	 * order; 0 means 4500. Behind a NAPT the peer's port is the one
+	 * its NAT chose, which IKE learns from the peer's messages.
+	 */
+	uint16_t encap_sport, encap_dport;
 	bool esn;		/* 64-bit extended sequence numbers */
 	enum dp_cipher cipher;
 	uint8_t cipher_key[DP_KEY_MAX];
@@ -212,8 +219,16 @@ size_t dp_esp_encap(struct dp_esp_sa *sa, const uint8_t *payload, size_t len,
 		    enum dp_esp_status *status);
 
 /*
+ * Sets the UDP ports of a UDP-encapsulated SA (0 means 4500), for a
+ * peer whose NAT moved it to another port.
+ */
+void dp_esp_sa_set_encap(struct dp_esp_sa *sa, uint16_t sport,
+			 uint16_t dport);
+
+/*
  * Builds a whole outbound IPv4 packet: outer header from the SA's
- * addresses, UDP 4500 header when the SA is UDP-encapsulated, then ESP.
+ * addresses, the UDP header with the SA's encap_sport and encap_dport
+ * when the SA is UDP-encapsulated, then ESP.
  * In tunnel mode INNER is a whole IP packet; in transport mode it is an
  * IPv4 packet whose payload is protected and whose header is reused.
  * Returns the packet length, or 0 with *STATUS set.
@@ -729,6 +744,17 @@ int dp_sa_add(struct dp *dp, const struct dp_sa_cfg *sa);
 /* Removes the SA with this direction, destination (network order) and
  * SPI; returns -1 when the queue is full. */
 int dp_sa_delete(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi);
+
+/*
+ * Sends the packets of the outbound SA (DST, SPI) from UDP port SPORT
+ * to DPORT (0 means 4500) from now on. The SA keeps its keys, sequence
+ * numbers and counters. The IKE manager calls this when a peer behind a
+ * NAPT shows up on another port (RFC 7296 2.23). Does nothing when the
+ * SA is absent or not UDP-encapsulated. Returns -1 when the queue is
+ * full.
+ */
+int dp_sa_set_encap(struct dp *dp, uint32_t dst, uint32_t spi, uint16_t sport,
+		    uint16_t dport);
 
 /*
  * Installs SA as dp_sa_add() does, so that a packet for its SPI that

@@ -370,6 +370,8 @@ void dp_sa_free_entry(struct dp_sa_entry *e);
 void dp_sa_expire(struct dp *dp, uint64_t now);
 bool dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst,
 		      uint32_t spi);
+void dp_sa_set_encap_now(struct dp *dp, uint32_t dst, uint32_t spi,
+			 uint16_t sport, uint16_t dport);
 void dp_sa_reset_now(struct dp *dp);
 
 /* datapath.c */

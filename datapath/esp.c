@@ -258,6 +258,13 @@ dp_esp_sa_counters(const struct dp_esp_sa *sa, struct dp_sa_counters *out)
 	*out = sa->c;
 }
 
+void
+dp_esp_sa_set_encap(struct dp_esp_sa *sa, uint16_t sport, uint16_t dport)
+{
+	sa->p.encap_sport = sport;
+	sa->p.encap_dport = dport;
+}
+
 uint64_t
 dp_esp_sa_bytes(const struct dp_esp_sa *sa)
 {
@@ -701,8 +708,11 @@ dp_esp_encap_ipv4(struct dp_esp_sa *sa, const uint8_t *inner, size_t len,
 	if (udp) {
 		uint8_t *u = out + hdr;
 
-		v16 = htons(4500);
+		v16 = htons(sa->p.encap_sport != 0 ? sa->p.encap_sport :
+			    DP_NATT_PORT);
 		memcpy(u, &v16, 2);
+		v16 = htons(sa->p.encap_dport != 0 ? sa->p.encap_dport :
+			    DP_NATT_PORT);
 		memcpy(u + 2, &v16, 2);
 		v16 = htons((uint16_t)(udp + esp_len));
 		memcpy(u + 4, &v16, 2);

@@ -440,6 +440,20 @@ dp_sa_delete_now(struct dp *dp, bool outbound, uint32_t dst, uint32_t spi)
 	return true;
 }
 
+void
+dp_sa_set_encap_now(struct dp *dp, uint32_t dst, uint32_t spi,
+		    uint16_t sport, uint16_t dport)
+{
+	struct dp_sa_entry *e = dp_sadb_lookup(table_of(dp, true), dst,
+					       index_proto(true), spi);
+
+	if (e == NULL || !e->cfg.params.udp_encap)
+		return;
+	e->cfg.params.encap_sport = sport;
+	e->cfg.params.encap_dport = dport;
+	dp_esp_sa_set_encap(e->esp, sport, dport);
+}
+
 static void
 sa_event(struct dp *dp, const struct dp_sa_entry *e,
 	 enum dp_sa_event_kind kind, bool by_bytes)

@@ -853,6 +853,66 @@ Test(ike_glue, udp_encap_both_ways)
 	dp_capture_snapshot_free(&s);
 }
 
+/* Sends a LAN packet into the SA pair of VPN 10 and checks the UDP
+ * ports and the ESP sequence number of the packet that leaves on Gi1. */
+static void
+expect_udp_ports(uint16_t sport, uint16_t dport, uint32_t seq)
+{
+	uint8_t p[84], frame[400];
+	const uint8_t *ip = frame + ETH;
+	ssize_t got;
+
+	lan_packet(p, "192.168.1.1", "192.168.2.1");
+	input("GigabitEthernet2", p, sizeof(p), NS);
+	got = wire_read(frame, sizeof(frame));
+	cr_assert_gt(got, ETH + 28, "nothing left on Gi1");
+	cr_assert_eq(ip[9], 17, "not ESP in UDP");
+	cr_assert_eq(ip[20] << 8 | ip[21], sport, "source port %u",
+		     ip[20] << 8 | ip[21]);
+	cr_assert_eq(ip[22] << 8 | ip[23], dport, "destination port %u",
+		     ip[22] << 8 | ip[23]);
+	cr_assert_eq((uint32_t)ip[32] << 24 | (uint32_t)ip[33] << 16 |
+		     (uint32_t)ip[34] << 8 | ip[35], seq);
+}
+
+/*
+ * A peer behind a NAPT that maps its port 4500 to 1031: its ESP in UDP
+ * arrives from that port (or any other) on 4500, ours goes to that port,
+ * and dp_sa_set_encap() moves the outbound SA to a new one without
+ * restarting its sequence numbers.
+ */
+Test(ike_glue, udp_encap_translated_port)
+{
+	struct dp_sa_cfg pair[2];
+	uint8_t pkt[300];
+	char err[128] = "";
+	size_t n;
+
+	pair[0] = *sa(0xC0000004, false, true);
+	pair[0].params.encap_sport = 1031;
+	pair[0].params.encap_dport = 4500;
+	pair[1] = *sa(0x80000004, true, true);
+	pair[1].params.encap_sport = 4500;
+	pair[1].params.encap_dport = 1031;
+	cr_assert_eq(dp_sa_install_n(r.dp, pair, 2, err, sizeof(err)), 0,
+		     "%s", err);
+	expect_udp_ports(4500, 1031, 1);
+
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		n = peer_esp(0xC0000004, true, seq, pkt, sizeof(pkt));
+		pkt[20] = (uint8_t)((seq == 1 ? 1031 : 20077) >> 8);
+		pkt[21] = (uint8_t)(seq == 1 ? 1031 : 20077);
+		input("GigabitEthernet1", pkt, n, NS);
+	}
+	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000004).decaps, 2,
+		     "ESP in UDP from a translated port was not decrypted");
+
+	cr_assert_eq(dp_sa_set_encap(r.dp, addr("10.0.0.2"), 0x80000004, 4500,
+				     20077), 0);
+	dp_poll(r.dp);
+	expect_udp_ports(4500, 20077, 2);
+}
+
 /* sVTI Tunnel1 to the peer, with 192.168.3.0/24 routed into it. */
 static const char *const svti_pairs[] = {
 	TU1 "/ipv4/address", "172.16.0.1",

@@ -498,10 +498,10 @@ configure_isakmp(void)
 	dpt_commit(&r, pairs);
 }
 
-/* Adds a negotiated 3DES/MD5 SA of VPN 10 between 192.1.2.45 and
- * 192.1.2.23, as the IKE manager does. */
-static void
-add_negotiated_sa(uint32_t spi, bool outbound, uint32_t lifetime_kb)
+/* A negotiated 3DES/MD5 SA of VPN 10 between 192.1.2.45 and
+ * 192.1.2.23, as the IKE manager installs it. */
+static struct dp_sa_cfg
+negotiated_sa(uint32_t spi, bool outbound, uint32_t lifetime_kb)
 {
 	struct dp_sa_cfg sa = { .map = "VPN", .map_seq = 10,
 				.ifname = "GigabitEthernet1",
@@ -522,6 +522,14 @@ add_negotiated_sa(uint32_t spi, bool outbound, uint32_t lifetime_kb)
 	sa.params.replay_window = 64;
 	inet_pton(AF_INET, outbound ? local : peer, &sa.params.src);
 	inet_pton(AF_INET, outbound ? peer : local, &sa.params.dst);
+	return sa;
+}
+
+static void
+add_negotiated_sa(uint32_t spi, bool outbound, uint32_t lifetime_kb)
+{
+	struct dp_sa_cfg sa = negotiated_sa(spi, outbound, lifetime_kb);
+
 	cr_assert(dp_sa_add(r.dp, &sa) == 0);
 	dp_sync(r.dp);
 }
@@ -691,4 +699,63 @@ Test(show_datapath, isakmp_entry_sa_replaces_idle)
 	first = strstr(o, "   protected vrf: (none)\n");
 	cr_assert_not_null(first, "%s", o);
 	cr_assert_null(strstr(first + 1, "   protected vrf"), "%s", o);
+}
+
+/* Adds the SA pair of a peer behind a NAPT that maps its UDP port 4500
+ * to 1031: ESP in UDP from and to that port. */
+static void
+add_translated_pair(void)
+{
+	struct dp_sa_cfg in = negotiated_sa(0x1111, false, 4608000);
+	struct dp_sa_cfg outb = negotiated_sa(0x2222, true, 4608000);
+
+	in.params.udp_encap = true;
+	in.params.encap_sport = 1031;
+	in.params.encap_dport = 4500;
+	outb.params.udp_encap = true;
+	outb.params.encap_sport = 4500;
+	outb.params.encap_dport = 1031;
+	cr_assert_eq(dp_sa_add(r.dp, &in), 0);
+	cr_assert_eq(dp_sa_add(r.dp, &outb), 0);
+	dp_sync(r.dp);
+}
+
+/* current_peer shows the port the peer's NAT chose, and follows the
+ * outbound SA when IKE moves it to a new one. */
+Test(show_datapath, crypto_ipsec_sa_translated_port)
+{
+	struct dp_sa_info moved;
+	uint32_t peer;
+	const char *o;
+
+	configure_isakmp();
+	add_translated_pair();
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "\n   current_peer 192.1.2.23 port 1031\n") !=
+		  NULL, "%s", o);
+	cr_assert(strstr(o, "\n        in use settings ={Tunnel UDP-Encaps, }"
+			 "\n") != NULL, "%s", o);
+	cr_assert(strstr(o, "\n     local crypto endpt.: 192.1.2.45, remote "
+			 "crypto endpt.: 192.1.2.23\n") != NULL, "%s", o);
+
+	inet_pton(AF_INET, "192.1.2.23", &peer);
+	cr_assert_eq(dp_sa_set_encap(r.dp, peer, 0x2222, 4500, 20077), 0);
+	dp_sync(r.dp);
+	moved = sa_info(0x2222);
+	cr_assert_eq(moved.params.encap_sport, 4500);
+	cr_assert_eq(moved.params.encap_dport, 20077);
+	o = run("show crypto ipsec sa");
+	cr_assert(strstr(o, "\n   current_peer 192.1.2.23 port 20077\n") !=
+		  NULL, "%s", o);
+
+	/* An unknown SPI changes nothing, and an SA without UDP stays
+	 * plain ESP. */
+	cr_assert_eq(dp_sa_set_encap(r.dp, peer, 0x4444, 4500, 1), 0);
+	add_negotiated_sa(0x3333, true, 4608000);
+	cr_assert_eq(dp_sa_set_encap(r.dp, peer, 0x3333, 4500, 1), 0);
+	dp_sync(r.dp);
+	cr_assert_eq(sa_info(0x2222).params.encap_dport, 20077);
+	moved = sa_info(0x3333);
+	cr_assert_not(moved.params.udp_encap);
+	cr_assert_eq(moved.params.encap_dport, 0);
 }
