@@ -377,3 +377,43 @@ ikt_ike_up(struct ikt_side *s)
 	free(info);
 	return up;
 }
+
+bool
+ikt_one_pair_each(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
+	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
+}
+
+bool
+ikt_no_ike_sa(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_sa_info *info;
+	int n = ike_get_sas(x->ike, &info);
+
+	(void)y;
+	free(info);
+	return n == 0;
+}
+
+bool
+ikt_sent_any(struct ikt_side *x, struct ikt_side *y)
+{
+	size_t n;
+
+	(void)y;
+	pthread_mutex_lock(&x->lock);
+	n = x->sent;
+	pthread_mutex_unlock(&x->lock);
+	return n > 0;
+}
+
+bool
+ikt_v2_dropped(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_v2_stats st;
+
+	(void)x;
+	ike_get_v2_stats(y->ike, &st);
+	return st.dropped > 0;
+}

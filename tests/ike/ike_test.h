@@ -129,4 +129,14 @@ size_t ikt_log_count(const char *text);
 /* Number of IKE SAs in QM_IDLE. */
 int ikt_ike_up(struct ikt_side *s);
 
+/* Conditions for ikt_wait(). True when X and Y each have one inbound
+ * and one outbound SA installed. */
+bool ikt_one_pair_each(struct ikt_side *x, struct ikt_side *y);
+/* True when X has no IKE SA, not even one being deleted. */
+bool ikt_no_ike_sa(struct ikt_side *x, struct ikt_side *y);
+/* True when X has sent a message. */
+bool ikt_sent_any(struct ikt_side *x, struct ikt_side *y);
+/* True when Y counted an IKEv2 message as dropped. */
+bool ikt_v2_dropped(struct ikt_side *x, struct ikt_side *y);
+
 #endif

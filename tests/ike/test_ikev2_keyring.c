@@ -65,34 +65,6 @@ teardown(void)
 	ikt_pair_stop(&a, &b);
 }
 
-static bool
-both_pairs(struct ikt_side *x, struct ikt_side *y)
-{
-	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
-	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
-}
-
-static bool
-y_auth_failed(struct ikt_side *x, struct ikt_side *y)
-{
-	struct ike_v2_stats st;
-
-	(void)x;
-	ike_get_v2_stats(y->ike, &st);
-	return st.dropped > 0;
-}
-
-static bool
-x_no_ike_sa(struct ikt_side *x, struct ikt_side *y)
-{
-	struct ike_sa_info *info;
-	int n = ike_get_sas(x->ike, &info);
-
-	(void)y;
-	free(info);
-	return n == 0;
-}
-
 /* Starts the pair, initiates from A and checks that both sides have a
  * READY IKE SA with a child pair, B's under profile B_PROFILE. */
 static void
@@ -102,7 +74,7 @@ assert_comes_up(const char *cfg_a, const char *cfg_b, const char *b_profile)
 
 	ikt_pair_start(&a, cfg_a, &b, cfg_b);
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
-	cr_assert(ikt_wait(&a, &b, both_pairs, 10),
+	cr_assert(ikt_wait(&a, &b, ikt_one_pair_each, 10),
 		  "no SA pair on both sides: A %zu, B %zu", a.nsas, b.nsas);
 	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
 	cr_assert_str_eq(info[0].state, "READY");
@@ -122,9 +94,9 @@ assert_auth_fails(const char *cfg_a, const char *cfg_b)
 
 	ikt_pair_start(&a, cfg_a, &b, cfg_b);
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
-	cr_assert(ikt_wait(&a, &b, y_auth_failed, 10), "B accepted the AUTH");
-	cr_assert(ikt_wait(&b, &a, x_no_ike_sa, 10), "B kept an IKE SA");
-	cr_assert(ikt_wait(&a, &b, x_no_ike_sa, 10), "A kept an IKE SA");
+	cr_assert(ikt_wait(&a, &b, ikt_v2_dropped, 10), "B accepted the AUTH");
+	cr_assert(ikt_wait(&b, &a, ikt_no_ike_sa, 10), "B kept an IKE SA");
+	cr_assert(ikt_wait(&a, &b, ikt_no_ike_sa, 10), "A kept an IKE SA");
 	cr_assert_eq(a.nsas, 0, "A installed SAs");
 	cr_assert_eq(b.nsas, 0, "B installed SAs for a bad AUTH");
 	ike_get_v2_stats(b.ike, &sb);

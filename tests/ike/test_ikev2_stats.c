@@ -18,38 +18,11 @@
 
 static struct ikt_side a, b;
 
-#define SIDE(me, peer, lnet, rnet, extra) \
-	"crypto ikev2 proposal PROP\n" \
-	" encryption aes-cbc-256\n" \
-	" integrity sha256\n" \
-	" group 14\n" \
-	"crypto ikev2 policy POL\n" \
-	" proposal PROP\n" \
-	"crypto ikev2 keyring KR\n" \
-	" peer P\n" \
-	"  address " peer "\n" \
-	"  pre-shared-key s3cret\n" \
-	"crypto ikev2 profile PROF\n" \
-	" match identity remote address " peer " 255.255.255.255\n" \
-	" authentication remote pre-share\n" \
-	" authentication local pre-share\n" \
-	" keyring local KR\n" \
-	"crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac\n" \
-	"ip access-list extended VPN\n" \
-	" permit ip " lnet " 0.0.0.255 " rnet " 0.0.0.255\n" \
-	"crypto map CMAP 10 ipsec-isakmp\n" \
-	" set peer " peer "\n" \
-	" set transform-set TS\n" \
-	" set ikev2-profile PROF\n" \
-	" match address VPN\n" \
-	"interface GigabitEthernet1\n" \
-	" ip address " me " 255.255.255.0\n" \
-	" crypto map CMAP\n" \
-	extra
-
-#define CFG_A SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0", "192.168.2.0", "")
+#define CFG_A IKT_V2_SIDE("10.0.0.1", "10.0.0.2", "192.168.1.0", \
+			      "192.168.2.0", "")
 #define CFG_B(extra) \
-	SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", extra)
+	IKT_V2_SIDE("10.0.0.2", "10.0.0.1", "192.168.2.0", "192.168.1.0", \
+		    "") extra
 
 /* Offset of the first payload, and of a COOKIE notify's data there. */
 #define FIRST_PAYLOAD		28
@@ -68,25 +41,6 @@ v2_stats(struct ikt_side *s)
 
 	ike_get_v2_stats(s->ike, &st);
 	return st;
-}
-
-static bool
-both_pairs(struct ikt_side *x, struct ikt_side *y)
-{
-	return ikt_count(x, false) == 1 && ikt_count(x, true) == 1 &&
-	       ikt_count(y, false) == 1 && ikt_count(y, true) == 1;
-}
-
-static bool
-x_sent_one(struct ikt_side *x, struct ikt_side *y)
-{
-	size_t n;
-
-	(void)y;
-	pthread_mutex_lock(&x->lock);
-	n = x->sent;
-	pthread_mutex_unlock(&x->lock);
-	return n > 0;
 }
 
 static uint64_t want_init_in;
@@ -126,7 +80,7 @@ lost_sa_init(void)
 
 	a.drop_all = true;
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
-	cr_assert(ikt_wait(&a, &b, x_sent_one, 10), "A sent nothing");
+	cr_assert(ikt_wait(&a, &b, ikt_sent_any, 10), "A sent nothing");
 	pthread_mutex_lock(&a.lock);
 	tmpl = a.last;
 	pthread_mutex_unlock(&a.lock);
@@ -192,7 +146,7 @@ Test(ikev2_stats, cookie_challenge_counts, .fini = teardown)
 
 	a.on_send = keep_cookie_retry;
 	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
-	cr_assert(ikt_wait(&a, &b, both_pairs, 10), "A did not get through");
+	cr_assert(ikt_wait(&a, &b, ikt_one_pair_each, 10), "A did not get through");
 	cr_assert(have_cookie_retry, "A sent no IKE_SA_INIT with a COOKIE");
 
 	bad = calloc(1, sizeof(*bad));
