@@ -178,3 +178,33 @@ Test(banner, group_banner_unchanged)
 				"[name='EZ']/banner"), "^CWELCOME^C");
 	cr_assert_str_eq(fx_get(&fx, MOTD), "(none)");
 }
+
+/* The YANG exports carry the line ends of a banner and load back. */
+Test(banner, yang_export_round_trip)
+{
+	static const enum cfg_format formats[] = {
+		CFG_FORMAT_JSON, CFG_FORMAT_XML,
+	};
+	char err[256];
+	size_t i;
+
+	fx_set_reply(&fx, "  two\tcolumns#");
+	fx_apply(&fx, "banner motd #one");
+	cr_assert_str_eq(fx_get(&fx, MOTD), "one\n  two\tcolumns");
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct cfg *copy = cfg_create(VR_YANG_DIR);
+		char *text = cfg_export(fx.router.cfg, formats[i]);
+		const char *v;
+
+		cr_assert_not_null(copy);
+		cr_assert_not_null(text);
+		cr_assert_eq(cfg_import(copy, text, formats[i], true, err,
+					sizeof(err)), 0, "%s", err);
+		v = cfg_get_value(cfg_read_lock(copy), MOTD);
+		cr_assert_str_eq(v != NULL ? v : "(none)",
+				 "one\n  two\tcolumns");
+		cfg_read_unlock(copy);
+		cfg_text_free(text);
+		cfg_destroy(copy);
+	}
+}
