@@ -2502,8 +2502,10 @@ qm_i2(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		return;
 	memcpy(qm->nr, nonce->body, nonce->len);
 	qm->nr_len = nonce->len;
-	if (!check_qm_hash(sa, qm, true, m, payload_end(m)))
+	if (!check_qm_hash(sa, qm, true, m, payload_end(m))) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
+	}
 	prop = malloc(sizeof(*prop));
 	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
 	    prop->nproposals != 1 || prop->p[0].ntransforms != 1 ||
@@ -2557,8 +2559,10 @@ qm_r3(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 
 	if (h == NULL || h->len != sa->keys.prf_len ||
 	    qm_hash3(sa, qm, want) < 0 ||
-	    !equal_ct(want, h->body, h->len))
+	    !equal_ct(want, h->body, h->len)) {
+		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
+	}
 	if (install(ike, sa, qm, false, true) < 0)
 		return;
 	add_child(ike, sa, qm);
@@ -2822,8 +2826,9 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 	    struct isakmp_msg *m)
 {
 	struct ike_qm *qm = find_qm(ike, sa->conn_id, h->msgid);
-	uint8_t iv[IKE_BLOCK_MAX];
+	uint8_t iv[IKE_BLOCK_MAX], prev_iv[IKE_BLOCK_MAX];
 	bool created = false;
+	uint64_t drops;
 
 	if (!(h->flags & ISAKMP_FLAG_E) || sa->state != IKE_QM_IDLE ||
 	    h->msgid == 0)
@@ -2850,13 +2855,21 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 			remove_qm(ike, qm);
 		return;
 	}
+	/* The handlers encrypt their reply with the IV that follows this
+	 * message, but a message whose hash fails must leave the exchange
+	 * as it was: the peer's real one comes after the IV it knows. */
+	memcpy(prev_iv, qm->iv, sizeof(prev_iv));
 	memcpy(qm->iv, iv, sizeof(iv));
+	drops = atomic_load(&ike->packets_dropped);
 	if (!qm->initiator && qm->step == 0)
 		qm_r1(ike, sa, qm, m);
 	else if (qm->initiator && qm->step == 1)
 		qm_i2(ike, sa, qm, m);
 	else if (!qm->initiator && qm->step == 2)
 		qm_r3(ike, sa, qm, m);
+	qm = find_qm(ike, sa->conn_id, h->msgid);
+	if (qm != NULL && atomic_load(&ike->packets_dropped) != drops)
+		memcpy(qm->iv, prev_iv, sizeof(prev_iv));
 }
 
 static void

@@ -284,15 +284,19 @@ fz_v1_fix_hash_i(const struct fz_v1 *p, uint8_t first, uint8_t *chain,
 	memcpy(chain + (hash->body - chain), out, hash->len);
 }
 
-void
-fz_v1_fix_hash1(const struct fz_v1 *p, uint32_t msgid, uint8_t first,
-		uint8_t *chain, size_t len)
+/* Writes prf(SKEYID_a, M-ID | [NONCE |] payloads after the HASH) into
+ * the chain's first payload, when that is a HASH of the right length:
+ * HASH(1), or HASH(2) with the initiator's nonce (RFC 2409 5.5). */
+static void
+write_hash12(const struct fz_v1 *p, uint32_t msgid, const uint8_t *nonce,
+	     size_t nonce_len, uint8_t first, uint8_t *chain, size_t len)
 {
 	struct isakmp_msg m;
 	const struct isakmp_pl *h, *last;
 	uint8_t mid[4], out[IKE_HASH_MAX];
 	const uint8_t *after;
-	struct ike_chunk in[2];
+	struct ike_chunk in[3];
+	size_t n = 0;
 
 	if (isakmp_parse_payloads(first, chain, len, &m) < 0 || m.n < 1)
 		return;
@@ -302,13 +306,29 @@ fz_v1_fix_hash1(const struct fz_v1 *p, uint32_t msgid, uint8_t first,
 		return;
 	after = h->body + h->len;
 	ikev2_put_be32(mid, msgid);
-	in[0] = (struct ike_chunk){ mid, 4 };
-	in[1] = (struct ike_chunk){ after,
-				    (size_t)(last->body + last->len - after) };
-	if (ike_prf(IKE_HASH_SHA, p->keys.skeyid_a, p->keys.prf_len, in, 2,
+	in[n++] = (struct ike_chunk){ mid, 4 };
+	if (nonce != NULL)
+		in[n++] = (struct ike_chunk){ nonce, nonce_len };
+	in[n++] = (struct ike_chunk){ after,
+				      (size_t)(last->body + last->len - after) };
+	if (ike_prf(IKE_HASH_SHA, p->keys.skeyid_a, p->keys.prf_len, in, n,
 		    out) < 0)
 		return;
 	memcpy(chain + (h->body - chain), out, h->len);
+}
+
+void
+fz_v1_fix_hash1(const struct fz_v1 *p, uint32_t msgid, uint8_t first,
+		uint8_t *chain, size_t len)
+{
+	write_hash12(p, msgid, NULL, 0, first, chain, len);
+}
+
+void
+fz_v1_fix_hash2(const struct fz_v1 *p, const struct fz_v1_qm *qm,
+		uint8_t first, uint8_t *chain, size_t len)
+{
+	write_hash12(p, qm->msgid, qm->ni, qm->ni_len, first, chain, len);
 }
 
 static bool
@@ -324,20 +344,17 @@ phase2_iv(const struct fz_v1 *p, uint32_t msgid, uint8_t *iv)
 	return true;
 }
 
-size_t
-fz_v1_seal(struct fz_v1 *p, uint8_t exchange, uint32_t msgid, uint8_t first,
-	   const uint8_t *chain, size_t len, uint8_t *out, size_t cap)
+/* Encrypts CHAIN into a message of EXCHANGE and MSGID with IV, which
+ * becomes the last ciphertext block. */
+static size_t
+seal_with_iv(const struct fz_v1 *p, uint8_t exchange, uint32_t msgid,
+	     uint8_t first, const uint8_t *chain, size_t len, uint8_t *iv,
+	     uint8_t *out, size_t cap)
 {
 	size_t body = (len + V1_BLOCK - 1) / V1_BLOCK * V1_BLOCK;
-	uint8_t p2iv[IKE_BLOCK_MAX], *iv = p->iv;
 
 	if (ISAKMP_HDR_LEN + body > cap)
 		return 0;
-	if (exchange != ISAKMP_XCHG_IDPROT) {
-		if (!phase2_iv(p, msgid, p2iv))
-			return 0;
-		iv = p2iv;
-	}
 	memcpy(out, p->icookie, 8);
 	memcpy(out + 8, p->rcookie, 8);
 	out[16] = first;
@@ -353,6 +370,60 @@ fz_v1_seal(struct fz_v1 *p, uint8_t exchange, uint32_t msgid, uint8_t first,
 		    out + ISAKMP_HDR_LEN, body, true) < 0)
 		return 0;
 	return ISAKMP_HDR_LEN + body;
+}
+
+size_t
+fz_v1_seal(struct fz_v1 *p, uint8_t exchange, uint32_t msgid, uint8_t first,
+	   const uint8_t *chain, size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t iv[IKE_BLOCK_MAX];
+
+	if (exchange == ISAKMP_XCHG_IDPROT)
+		return seal_with_iv(p, exchange, msgid, first, chain, len,
+				    p->iv, out, cap);
+	if (!phase2_iv(p, msgid, iv))
+		return 0;
+	return seal_with_iv(p, exchange, msgid, first, chain, len, iv, out,
+			    cap);
+}
+
+size_t
+fz_v1_seal_qm(const struct fz_v1 *p, struct fz_v1_qm *qm, uint8_t first,
+	      const uint8_t *chain, size_t len, uint8_t *out, size_t cap)
+{
+	return seal_with_iv(p, ISAKMP_XCHG_QUICK, qm->msgid, first, chain,
+			    len, qm->iv, out, cap);
+}
+
+bool
+fz_v1_take_qm1(const struct fz_v1 *p, const struct dp_ike_packet *pkt,
+	       struct fz_v1_qm *qm)
+{
+	static struct dp_ike_packet copy;
+	const struct isakmp_pl *nonce;
+	struct isakmp_hdr h;
+	struct isakmp_msg m;
+	size_t body;
+
+	copy = *pkt;
+	if (isakmp_parse_hdr(copy.data, copy.len, &h) < 0 ||
+	    h.exchange != ISAKMP_XCHG_QUICK || h.length < ISAKMP_HDR_LEN +
+	    V1_BLOCK)
+		return false;
+	/* The CBC chain of the exchange goes on from QM1's last block. */
+	memcpy(qm->iv, copy.data + h.length - V1_BLOCK, V1_BLOCK);
+	body = fz_v1_open_p2(p, &copy);
+	if (body == 0 ||
+	    isakmp_parse_payloads(h.next, copy.data + ISAKMP_HDR_LEN, body,
+				  &m) < 0)
+		return false;
+	nonce = isakmp_find(&m, ISAKMP_NP_NONCE);
+	if (nonce == NULL || nonce->len > sizeof(qm->ni))
+		return false;
+	memcpy(qm->ni, nonce->body, nonce->len);
+	qm->ni_len = nonce->len;
+	qm->msgid = h.msgid;
+	return true;
 }
 
 bool

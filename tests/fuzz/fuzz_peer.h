@@ -87,6 +87,30 @@ size_t fz_v1_seal(struct fz_v1 *p, uint8_t exchange, uint32_t msgid,
 		  uint8_t first, const uint8_t *chain, size_t len,
 		  uint8_t *out, size_t cap);
 
+/* A Quick Mode that the manager started, as its QM1 showed it. */
+struct fz_v1_qm {
+	uint32_t msgid;
+	uint8_t iv[IKE_BLOCK_MAX];	/* of QM2: QM1's last block */
+	uint8_t ni[IKE_NONCE_LEN + 32];	/* the manager's nonce */
+	size_t ni_len;
+};
+
+/* Reads the manager's QM1 PKT into QM; false when PKT is not a QM1 of
+ * P's ISAKMP SA. */
+bool fz_v1_take_qm1(const struct fz_v1 *p, const struct dp_ike_packet *pkt,
+		    struct fz_v1_qm *qm);
+
+/* Writes HASH(2) of QM's exchange into the chain's first payload, when
+ * that is a HASH of the hash's length, over the payloads after it. */
+void fz_v1_fix_hash2(const struct fz_v1 *p, const struct fz_v1_qm *qm,
+		     uint8_t first, uint8_t *chain, size_t len);
+
+/* Builds QM2 of QM's exchange from CHAIN into OUT, continuing its CBC
+ * chain. Returns the length, 0 when it does not fit CAP. */
+size_t fz_v1_seal_qm(const struct fz_v1 *p, struct fz_v1_qm *qm,
+		     uint8_t first, const uint8_t *chain, size_t len,
+		     uint8_t *out, size_t cap);
+
 /* Sends a valid MM5 and reads MM6; false when phase 1 did not end. */
 bool fz_v1_mm5(struct fz_v1 *p);
 

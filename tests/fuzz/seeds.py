@@ -293,8 +293,9 @@ def v1_qm1_payloads(spi=0x1234):
 
 
 def ike_enc_builtin():
-    """fuzz_ike_enc inputs: case, options, first payload, message ID and
-    a plaintext chain; option 1 makes the harness write the hash."""
+    """fuzz_ike_enc inputs: case (MM5, QM1, Informational, QM2), options,
+    first payload, message ID and a plaintext chain; option 1 makes the
+    harness write the hash."""
     def seed(case, opts, payloads, msgid=0):
         return (bytes([case, opts, payloads[0][0]]) +
                 struct.pack("!I", msgid) + chain(payloads))
@@ -312,6 +313,10 @@ def ike_enc_builtin():
         seed(0, 0, [id_peer, (8, b"\0" * 20)]),
         seed(1, 1, [hash1] + v1_qm1_payloads()),
         seed(1, 1, [hash1] + v1_qm1_payloads()[:2]),
+        # QM2 echoes the manager's IDs: its own subnet first.
+        seed(3, 1, [hash1] + v1_qm1_payloads()[:2] +
+             v1_qm1_payloads()[3:1:-1]),
+        seed(3, 1, [hash1] + v1_qm1_payloads()[:2]),
         seed(2, 1, [hash1, (11, r_u_there)]),
         seed(2, 1, [hash1, (12, delete_esp)]),
         seed(2, 1, [hash1, (12, delete_isakmp)]),

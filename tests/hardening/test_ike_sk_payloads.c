@@ -651,3 +651,52 @@ Test(ikev1_enc_payloads, bad_inner_length_dropped)
 	cr_assert_eq(dropped(), before + 1, "not counted as dropped");
 	assert_v1_alive(&sa);
 }
+
+/*
+ * A QM2 with a wrong HASH(2) for the Quick Mode the manager started: it
+ * is dropped and counted, and the CBC chain of the exchange stays where
+ * it was, so the peer's real QM2 still completes it with QM3.
+ */
+Test(ikev1_enc_payloads, forged_qm2_keeps_exchange)
+{
+	static struct dp_ike_packet sent;
+	struct ike_sa_info sa = the_v1_sa();
+	uint8_t chain[512], msg[1024], id[12];
+	struct fz_v1_qm qm, forged;
+	struct ike_counters c;
+	uint32_t addr;
+	uint64_t before;
+	size_t len, n, count;
+
+	inet_pton(AF_INET, FZ_PEER, &addr);
+	cr_assert_eq(ike_initiate(router.ike, addr), 0);
+	ike_sync(router.ike);
+	cr_assert(fz_last_sent(&sent));
+	cr_assert(fz_v1_take_qm1(&v1, &sent, &qm), "the manager sent no QM1");
+
+	/* QM2 echoes the IDs of QM1: the manager's subnet first. */
+	len = fz_v1_qm1_chain(&v1, 0x30000002, chain, sizeof(chain));
+	memcpy(id, chain + len - 28, 12);
+	memcpy(chain + len - 28, chain + len - 12, 12);
+	memcpy(chain + len - 12, id, 12);
+
+	before = dropped();
+	forged = qm;
+	n = fz_v1_seal_qm(&v1, &forged, ISAKMP_NP_HASH, chain, len, msg,
+			  sizeof(msg));
+	fz_post(&router, msg, n, 500);
+	cr_assert_eq(dropped(), before + 1, "a zero HASH(2) was not dropped");
+
+	fz_v1_fix_hash2(&v1, &qm, ISAKMP_NP_HASH, chain, len);
+	n = fz_v1_seal_qm(&v1, &qm, ISAKMP_NP_HASH, chain, len, msg,
+			  sizeof(msg));
+	count = fz_sent_count();
+	fz_post(&router, msg, n, 500);
+	cr_assert_eq(fz_sent_count(), count + 1, "no reply to the real QM2");
+	cr_assert(fz_last_sent(&sent));
+	cr_assert_eq(sent.data[18], ISAKMP_XCHG_QUICK);
+	cr_assert_eq(ikev2_get_be32(sent.data + 20), qm.msgid, "no QM3");
+	ike_get_counters(router.ike, &c);
+	cr_assert_eq(c.p2_established, 1);
+	assert_v1_alive(&sa);
+}
