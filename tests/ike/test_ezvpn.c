@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct ikt_side a, b;
 
@@ -380,4 +381,68 @@ Test(ezvpn, mode_client_not_connected)
 	cr_assert_not_null(strstr(info.unusable, "mode client needs PAT"));
 	cr_assert_eq(ikt_count(&a, true) + ikt_count(&a, false), 0);
 	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN"), 1);
+}
+
+static _Atomic double fake_now = 1000.0;
+
+static double
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+static bool
+client_down(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN") == 1 &&
+	       ikt_count(x, true) == 0;
+}
+
+/* Moves the fake clock by SECONDS in steps of one, giving the manager
+ * threads a timer tick (100 ms) at each step. */
+static void
+advance(int seconds)
+{
+	for (int i = 0; i < seconds; i++) {
+		fake_now = fake_now + 1;
+		usleep(150000);
+	}
+}
+
+TestSuite(ezvpn_dpd, .fini = teardown_clock, .timeout = 60);
+
+Test(ezvpn_dpd, dead_server_reconnects)
+{
+	ikt_log_start();
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CLIENT("LabKey123", "LabPass123",
+				  "crypto isakmp keepalive 10 2 periodic\n"),
+		       &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 15));
+	cr_assert(ikt_wait(&a, &b, client_active, 5));
+	first_spi = client_outbound_spi();
+
+	/* The server stops answering: after 10 s and five unanswered
+	 * retries 2 s apart the client declares it dead. */
+	b.drop_all = true;
+	advance(30);
+	cr_assert(ikt_wait(&a, &b, client_down, 5),
+		  "the client did not go down: %zu SAs", a.nsas);
+	cr_assert_geq(ikt_log_count("DPD: peer 10.0.0.2 is dead"), 1);
+
+	/* The server answers again: connect auto brings new pairs. */
+	b.drop_all = false;
+	advance(20);
+	cr_assert(ikt_wait(&a, &b, new_pairs, 10),
+		  "client has %zu SAs, server %zu after DPD", a.nsas, b.nsas);
+	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_UP"), 2);
 }
