@@ -111,8 +111,10 @@ write_detail(struct vty *vty, const struct ike_sa_info *sa)
 		"Negotiation in progress");
 	snprintf(left, sizeof(left), "Local spi: %s", lspi);
 	vty_out(vty, "      %-34sRemote spi: %s\n", left, rspi);
-	vty_out(vty, "      Local id: %s\n", local);
-	vty_out(vty, "      Remote id: %s\n", remote);
+	vty_out(vty, "      Local id: %s\n",
+		sa->local_id[0] != '\0' ? sa->local_id : local);
+	vty_out(vty, "      Remote id: %s\n",
+		sa->remote_id[0] != '\0' ? sa->remote_id : remote);
 	snprintf(left, sizeof(left), "Local req msg id:  %u",
 		 sa->local_msgid > 0 ? sa->local_msgid - 1 : 0);
 	vty_out(vty, "      %-34sRemote req msg id:  %u\n", left,

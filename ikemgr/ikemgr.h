@@ -217,6 +217,9 @@ struct ike_sa_info {
 	uint16_t dpd_interval, dpd_retry;	/* seconds; 0: no DPD */
 	uint16_t frag_mtu;		/* RFC 7383 fragmentation in use with
 					 * this MTU; 0: not negotiated */
+	/* FQDN, email or key-id identities as text; "" when the identity
+	 * is the address in local or peer. */
+	char local_id[130], remote_id[130];
 };
 
 /* Copies every IKE SA into a malloc'd array (free() it). Returns the

@@ -923,6 +923,21 @@ integ_text(uint16_t integ)
 	}
 }
 
+/* Writes an FQDN, email or key-id identity into BUF for the show
+ * commands, a peer's unprintable octets as '.'; "" for other types. */
+static void
+id_text(const struct ikev2_id *id, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (id->type == IKEV2_ID_FQDN || id->type == IKEV2_ID_RFC822_ADDR ||
+	    id->type == IKEV2_ID_KEY_ID)
+		for (; n < id->len && n + 1 < len; n++)
+			buf[n] = id->data[n] >= 0x20 && id->data[n] < 0x7f ?
+				 (char)id->data[n] : '.';
+	buf[n] = '\0';
+}
+
 static void
 fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	  double now)
@@ -954,6 +969,8 @@ fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	o->natt = sa->nat_detected;
 	o->dpd = sa->dpd_interval != 0;
 	snprintf(o->profile, sizeof(o->profile), "%s", sa->profile);
+	id_text(&sa->local_id, o->local_id, sizeof(o->local_id));
+	id_text(&sa->remote_id, o->remote_id, sizeof(o->remote_id));
 	for (size_t i = 0; i < st->nchildren; i++) {
 		const struct v2_child *c = &st->children[i];
 

@@ -428,6 +428,19 @@ add_id_auth(struct ikev2_buf *b, const struct v2_sa *sa, bool initiator)
 	ikev2_add(b, IKEV2_NP_AUTH, auth, 4 + sa->keys.prf_len);
 }
 
+/* Copies the ID Type and data of ID payload PL into ID; type 0 when
+ * the payload is too short or too long. */
+static void
+read_id(const struct ikev2_pl *pl, struct ikev2_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (pl->len > 4 && pl->len - 4 <= sizeof(id->data)) {
+		id->type = pl->body[0];
+		id->len = pl->len - 4;
+		memcpy(id->data, pl->body + 4, id->len);
+	}
+}
+
 static bool
 verify_auth(const struct v2_sa *sa, const struct ikev2_msg *m,
 	    bool of_initiator)
@@ -665,11 +678,8 @@ ikev2_auth_responder(struct ikemgr *ike, struct v2_sa *sa,
 		return;
 	if (idi->len == 8 && idi->body[0] == IKEV2_ID_IPV4_ADDR)
 		memcpy(&ident, idi->body + 4, 4);
-	if (idi->len > 4 && idi->len - 4 <= sizeof(id.data)) {
-		id.type = idi->body[0];
-		id.len = idi->len - 4;
-		memcpy(id.data, idi->body + 4, id.len);
-	}
+	read_id(idi, &id);
+	sa->remote_id = id;
 	ikev2_start_msg(&b, msg, sizeof(msg), sa, IKEV2_IKE_AUTH, true, msgid);
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
 	if (!load_profile(ike, sa, NULL, ident, &id) ||
@@ -809,6 +819,7 @@ ikev2_auth_response(struct ikemgr *ike, struct v2_sa *sa,
 		ikev2_remove_sa(ike, sa, false);
 		return;
 	}
+	read_id(ikev2_find(m, IKEV2_NP_IDR), &sa->remote_id);
 	ikev2_request_done(sa);
 	ikev2_established(ike, sa);
 	if (sa->neg.active)

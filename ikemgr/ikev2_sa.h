@@ -88,6 +88,7 @@ struct v2_sa {
 	size_t init_i_len, init_r_len;
 	char psk_local[129], psk_remote[129];
 	struct ikev2_id local_id;	/* the profile's; type 0: address */
+	struct ikev2_id remote_id;	/* the peer's IDi or IDr */
 	char profile[DP_NAME_MAX];
 	uint32_t lifetime;
 	uint16_t dpd_interval, dpd_retry;

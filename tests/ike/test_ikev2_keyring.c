@@ -155,11 +155,25 @@ Test(ikev2_keyring, asymmetric_keys_swapped, .fini = teardown)
 	PROFILE("ANYPROF", "ANYKR", "address 0.0.0.0", "") \
 	PROFILE("PROF", "KR", match, "")
 
+/* Checks the identities S's IKE SA shows; "" stands for the address. */
+static void
+assert_ids(struct ikt_side *s, const char *local, const char *remote)
+{
+	struct ike_sa_info *info;
+
+	cr_assert_eq(ike_get_sas(s->ike, &info), 1);
+	cr_assert_str_eq(info[0].local_id, local);
+	cr_assert_str_eq(info[0].remote_id, remote);
+	free(info);
+}
+
 Test(ikev2_keyring, fqdn_identity, .fini = teardown)
 {
 	assert_comes_up(SIDE_A("  pre-shared-key FqdnKey\n",
 			       " identity local fqdn site-a.example.net\n"),
 			FQDN_B("fqdn site-a.example.net"), "PROF");
+	assert_ids(&a, "site-a.example.net", "");
+	assert_ids(&b, "", "site-a.example.net");
 }
 
 /* FQDN identities compare without regard to case. */
@@ -220,6 +234,7 @@ Test(ikev2_keyring, email_identity, .fini = teardown)
 Test(ikev2_keyring, key_id_identity, .fini = teardown)
 {
 	assert_identity_comes_up("key-id", "branch-17");
+	assert_ids(&b, "", "branch-17");
 }
 
 /* `address 0.0.0.0 0.0.0.0` and `match identity remote address
