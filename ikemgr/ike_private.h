@@ -355,6 +355,14 @@ struct ikemgr {
 double ike_now(struct ikemgr *ike);
 
 /*
+ * Moves the outbound IPsec SA SPI_OUT (host order) to PEER onto UDP
+ * ports LPORT (ours) and PPORT (the peer's, as its NAT maps it), so
+ * that ESP in UDP follows a peer that IKE saw on a new port.
+ */
+void ike_child_set_ports(struct ikemgr *ike, uint32_t peer, uint32_t spi_out,
+			 uint16_t lport, uint16_t pport);
+
+/*
  * Decides, at the end of a keepalive interval without IKE messages from
  * PEER, whether on-demand DPD sends a liveness check: true when ESP
  * packets went to PEER since the last check and none came back, or

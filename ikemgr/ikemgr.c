@@ -68,6 +68,15 @@ monotonic_now(void *ctx)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+ike_child_set_ports(struct ikemgr *ike, uint32_t peer, uint32_t spi_out,
+		    uint16_t lport, uint16_t pport)
+{
+	if (ike->io.set_encap != NULL)
+		(void)ike->io.set_encap(ike->io_ctx, peer, spi_out, lport,
+					pport);
+}
+
 double
 ike_now(struct ikemgr *ike)
 {
@@ -129,6 +138,13 @@ dp_remove(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
 	return dp_sa_remove(ctx, outbound, dst, spi);
 }
 
+static int
+dp_set_encap(void *ctx, uint32_t dst, uint32_t spi, uint16_t sport,
+	     uint16_t dport)
+{
+	return dp_sa_set_encap(ctx, dst, spi, sport, dport);
+}
+
 void
 ike_set_dp(struct ikemgr *ike, struct dp *dp)
 {
@@ -136,6 +152,7 @@ ike_set_dp(struct ikemgr *ike, struct dp *dp)
 		.send = dp_send,
 		.install = dp_install,
 		.remove = dp_remove,
+		.set_encap = dp_set_encap,
 	};
 
 	ike_set_transport(ike, &via_dp, dp);

@@ -82,10 +82,14 @@ struct ike_transport {
 	int (*install)(void *ctx, const struct dp_sa_cfg *sas, size_t n,
 		       char *err, size_t errlen);
 	int (*remove)(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
+	/* Moves the outbound SA (DST, SPI) to UDP ports SPORT and DPORT
+	 * (dp_sa_set_encap()); NULL when SAs never move. */
+	int (*set_encap)(void *ctx, uint32_t dst, uint32_t spi,
+			 uint16_t sport, uint16_t dport);
 };
 
 /* Sends and installs through DP (dp_ike_send, dp_sa_install_n,
- * dp_sa_remove). Call before ike_start(). */
+ * dp_sa_remove, dp_sa_set_encap). Call before ike_start(). */
 void ike_set_dp(struct ikemgr *ike, struct dp *dp);
 
 /* Replaces the transport, e.g. to join two managers in a test. Call

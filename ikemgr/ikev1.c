@@ -1989,6 +1989,10 @@ fill_sa_cfg(const struct ike_sa *sa, const struct ike_qm *qm,
 	p->outbound = outbound;
 	p->tunnel = !qm->ts.transport;
 	p->udp_encap = sa->natt;
+	if (sa->natt) {
+		p->encap_sport = outbound ? sa->lport : sa->pport;
+		p->encap_dport = outbound ? sa->pport : sa->lport;
+	}
 	p->cipher = qm->ts.cipher;
 	memcpy(p->cipher_key, km, ek);
 	p->cipher_key_len = ek;
@@ -2723,8 +2727,38 @@ ikev1_check_hash(const struct ike_sa *sa, uint32_t msgid,
 		       2, want) == 0 && equal_ct(want, hp->body, hp->len);
 }
 
+/*
+ * Moves SA to the ports of PKT, an informational message (DPD, notify,
+ * DELETE) that passed its hash check, when the NAT in front of the peer
+ * mapped its port 4500 anew after an idle time or a NAT restart. IKE
+ * messages, NAT keepalives and the outbound IPsec SAs negotiated over
+ * SA follow it. Other exchanges never move an SA.
+ */
 static void
-info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
+follow_peer_port(struct ikemgr *ike, struct ike_sa *sa,
+		 const struct dp_ike_packet *pkt)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	if (!sa->natt || !pkt->natt || !sa->nat_detected ||
+	    (pkt->sport == sa->pport && pkt->dport == sa->lport))
+		return;
+	DBG(sa->conn_id, "peer %s moved from port %u to port %u",
+	    ntoa(sa->peer, addr), sa->pport, pkt->sport);
+	sa->lport = pkt->dport;
+	sa->pport = pkt->sport;
+	for (size_t i = 0; i < ike->nchildren; i++) {
+		const struct ike_child *c = &ike->children[i];
+
+		if (c->conn_id == sa->conn_id)
+			ike_child_set_ports(ike, c->peer, c->spi_out,
+					    sa->lport, sa->pport);
+	}
+}
+
+static void
+info_input(struct ikemgr *ike, struct ike_sa *sa,
+	   const struct dp_ike_packet *pkt, const struct isakmp_hdr *h,
 	   const struct isakmp_msg *m)
 {
 	bool gone = false, ok = true;
@@ -2735,6 +2769,8 @@ info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
+	/* Before any response, which goes to the port the request came from. */
+	follow_peer_port(ike, sa, pkt);
 	DBG(sa->conn_id, "processing HASH payload. message ID = %d",
 	    (int32_t)h->msgid);
 	for (size_t i = 1; i < m->n && !gone; i++) {
@@ -2873,7 +2909,8 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 }
 
 static void
-input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
+input_info(struct ikemgr *ike, struct ike_sa *sa,
+	   const struct dp_ike_packet *pkt, const struct isakmp_hdr *h,
 	   uint8_t *msg, size_t len, struct isakmp_msg *m)
 {
 	uint8_t iv[IKE_BLOCK_MAX];
@@ -2887,7 +2924,7 @@ input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
-	info_input(ike, sa, h, m);
+	info_input(ike, sa, pkt, h, m);
 }
 
 void
@@ -2962,7 +2999,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		input_quick(ike, sa, &h, msg, h.length, m);
 		break;
 	case ISAKMP_XCHG_INFO:
-		input_info(ike, sa, &h, msg, h.length, m);
+		input_info(ike, sa, pkt, &h, msg, h.length, m);
 		break;
 	case ISAKMP_XCHG_TRANSACTION:
 		ike_xauth_input(ike, sa, &h, msg, h.length, m);

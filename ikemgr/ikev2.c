@@ -608,6 +608,38 @@ reject_request(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
 		ikev2_send_response(ike, sa, msg, n);
 }
 
+/*
+ * Records the ports of PKT, an authenticated message of SA's peer with
+ * a new message ID. When the peer is behind a NAT that mapped it to a
+ * new port, the outbound child SAs follow it too (RFC 7296 2.23).
+ * NOTE: a peer whose NAT moved it to another address is not followed:
+ * its messages are dropped as coming from an unknown peer.
+ */
+static void
+follow_peer(struct ikemgr *ike, struct v2_sa *sa,
+	    const struct dp_ike_packet *pkt)
+{
+	bool moved = sa->natt && pkt->natt &&
+		     (pkt->sport != sa->pport || pkt->dport != sa->lport);
+	const struct ikev2_state *st = ike->v2;
+
+	if (moved)
+		DBG(sa, "peer moved from port %u to port %u", sa->pport,
+		    pkt->sport);
+	sa->lport = pkt->dport;
+	sa->pport = pkt->sport;
+	sa->natt = pkt->natt;
+	if (!moved || !sa->nat_detected)
+		return;
+	for (size_t i = 0; i < st->nchildren; i++) {
+		const struct v2_child *c = &st->children[i];
+
+		if (c->conn_id == sa->conn_id)
+			ike_child_set_ports(ike, c->peer, c->spi_out, sa->lport,
+					    sa->pport);
+	}
+}
+
 /* Records where SA's peer sent from and dispatches its decrypted message
  * M with header H, a request or a response. A request with a payload
  * error gets an error response, and a response with one is dropped. */
@@ -619,9 +651,7 @@ deliver(struct ikemgr *ike, struct v2_sa *sa, const struct dp_ike_packet *pkt,
 	uint16_t error = payload_error(m, &type);
 
 	sa->last_rx = ike_now(ike);
-	sa->lport = pkt->dport;
-	sa->pport = pkt->sport;
-	sa->natt = pkt->natt;
+	follow_peer(ike, sa, pkt);
 	if ((h->flags & IKEV2_FLAG_R) && error != 0) {
 		DBG(sa, "response %u dropped: notify %u applies", h->msgid,
 		    error);

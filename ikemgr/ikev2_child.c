@@ -55,6 +55,10 @@ fill_cfg(const struct v2_sa *sa, const struct ike_entry *e,
 	p->outbound = outbound;
 	p->tunnel = !t->transport;
 	p->udp_encap = sa->nat_detected;
+	if (sa->nat_detected) {
+		p->encap_sport = outbound ? sa->lport : sa->pport;
+		p->encap_dport = outbound ? sa->pport : sa->lport;
+	}
 	p->cipher = t->cipher;
 	memcpy(p->cipher_key, km, ek);
 	p->cipher_key_len = ek;

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,33 @@ ikt_log_count(const char *text)
 
 /* ---- Two managers back to back ---- */
 
+/* The port S's NAPT shows for S's source port PORT. */
+static uint16_t
+napt_out(const struct ikt_side *s, uint16_t port)
+{
+	if (port == 500 && s->nat_port500 != 0)
+		return s->nat_port500;
+	if (port == 4500 && s->nat_port4500 != 0)
+		return s->nat_port4500;
+	return port;
+}
+
+/* Maps *PORT, a destination port on S's NAT, back to S's own port.
+ * Returns false when the NAT has no mapping for it, so the message is
+ * lost. */
+static bool
+napt_in(const struct ikt_side *s, uint16_t *port)
+{
+	if (s->nat_port500 != 0 && *port == s->nat_port500)
+		*port = 500;
+	else if (s->nat_port4500 != 0 && *port == s->nat_port4500)
+		*port = 4500;
+	else if ((*port == 500 && s->nat_port500 != 0) ||
+		 (*port == 4500 && s->nat_port4500 != 0))
+		return false;
+	return true;
+}
+
 static int
 side_send(void *ctx, const struct dp_ike_packet *pkt)
 {
@@ -149,10 +177,20 @@ side_send(void *ctx, const struct dp_ike_packet *pkt)
 	if (in == NULL)
 		return -1;
 	*in = *pkt;
-	if (s->nat_addr != 0)
+	if (s->nat_addr != 0) {
 		in->src = s->nat_addr;
-	if (in->dst == s->peer->nat_addr)
+		in->sport = napt_out(s, pkt->sport);
+	}
+	if (in->dst == s->peer->nat_addr) {
 		in->dst = s->peer->addr;
+		if (!napt_in(s->peer, &in->dport)) {
+			pthread_mutex_lock(&s->peer->lock);
+			s->peer->nat_unmapped++;
+			pthread_mutex_unlock(&s->peer->lock);
+			free(in);
+			return 0;
+		}
+	}
 	snprintf(in->ifname, sizeof(in->ifname), "GigabitEthernet1");
 	ike_post_packet(s->peer->ike, in);
 	free(in);
@@ -200,8 +238,48 @@ side_remove(void *ctx, bool outbound, uint32_t dst, uint32_t spi)
 	return ret;
 }
 
+static int
+side_set_encap(void *ctx, uint32_t dst, uint32_t spi, uint16_t sport,
+	       uint16_t dport)
+{
+	struct ikt_side *s = ctx;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nsas; i++) {
+		struct dp_sa_params *p = &s->sas[i].params;
+
+		if (p->outbound && p->dst == dst && p->spi == spi &&
+		    p->udp_encap) {
+			p->encap_sport = sport;
+			p->encap_dport = dport;
+			s->encap_moves++;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 static double (*test_clock)(void *ctx);
 static void *test_clock_ctx;
+
+/* Milliseconds of ikt_fake_clock(), read by the manager threads. */
+static _Atomic uint64_t fake_ms = 1000000;
+
+double
+ikt_fake_clock(void *ctx)
+{
+	(void)ctx;
+	return (double)fake_ms / 1000.0;
+}
+
+void
+ikt_advance(double seconds)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	fake_ms += (uint64_t)(seconds * 1000);
+	nanosleep(&ts, NULL);
+}
 
 void
 ikt_set_clock(double (*clock)(void *ctx), void *ctx)
@@ -214,6 +292,7 @@ static const struct ike_transport side_transport = {
 	.send = side_send,
 	.install = side_install,
 	.remove = side_remove,
+	.set_encap = side_set_encap,
 };
 
 void
@@ -259,6 +338,10 @@ side_start(struct ikt_side *s, struct ikt_side *peer, const char *text)
 	s->drop_all = false;
 	s->drop_nth = 0;
 	s->nat_addr = 0;
+	s->nat_port500 = 0;
+	s->nat_port4500 = 0;
+	s->nat_unmapped = 0;
+	s->encap_moves = 0;
 	s->natt_sent = 0;
 	s->keepalives_sent = 0;
 	s->on_send = NULL;

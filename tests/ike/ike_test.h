@@ -47,6 +47,13 @@ struct ikt_side {
 	size_t drop_nth;		/* lose its Nth message (from 1) */
 	uint32_t nat_addr;		/* behind a NAT with this outside
 					 * address; 0: no NAT */
+	/* With NAT_ADDR, a NAPT that also maps the side's UDP source
+	 * ports 500 and 4500 to these (0: keeps the port). Messages the
+	 * peer sends to the NAT on a port with no mapping are lost and
+	 * counted in nat_unmapped. */
+	uint16_t nat_port500, nat_port4500;
+	size_t nat_unmapped;
+	size_t encap_moves;		/* outbound SAs moved to new ports */
 	size_t natt_sent;		/* messages with the non-ESP marker */
 	size_t keepalives_sent;		/* one-octet 0xFF NAT keepalives */
 	struct dp_ike_packet last;	/* the last message it sent */
@@ -94,6 +101,13 @@ struct ikt_side {
 /* Makes managers created from now on read CLOCK instead of the
  * monotonic clock (NULL restores it). */
 void ikt_set_clock(double (*clock)(void *ctx), void *ctx);
+
+/* A clock for ikt_set_clock() that moves only with ikt_advance(). */
+double ikt_fake_clock(void *ctx);
+
+/* Moves ikt_fake_clock() on by SECONDS, then sleeps 300 ms so that the
+ * managers' 100 ms timer ticks see the new time. */
+void ikt_advance(double seconds);
 
 /* Creates both sides, loads the IOS config texts and starts them. */
 void ikt_pair_start(struct ikt_side *a, const char *cfg_a,
