@@ -232,7 +232,8 @@ log_connection(const struct ike_ez_client *cl,
 		assigned, net, mask);
 }
 
-/* The tunnel went down: its pairs go, and a new attempt follows. */
+/* The tunnel went down: its pairs go, with a DELETE to the server
+ * while an IKE SA with it is up, and a new attempt follows. */
 static void
 went_down(struct ikemgr *ike, const struct ike_ez_client *cl, double now,
 	  const char *event)
@@ -243,7 +244,7 @@ went_down(struct ikemgr *ike, const struct ike_ez_client *cl, double now,
 	while (i < ike->nchildren) {
 		if (cl != NULL &&
 		    ike_ezvpn_owns_child(ike->config, &ike->children[i]))
-			ikev1_remove_child(ike, i, false);
+			ikev1_remove_child(ike, i, true);
 		else
 			i++;
 	}
@@ -302,10 +303,10 @@ ike_ezvpn_timers(struct ikemgr *ike, double now)
 		return;
 	sa = st->conn_id != 0 ? ike_find_sa_by_conn(ike, st->conn_id) : NULL;
 	if (cl == NULL || cl->unusable[0] != '\0') {
-		if (sa != NULL)
-			ikev1_delete_sa(ike, sa, true, false);
 		if (st->conn_id != 0 || st->up)
 			went_down(ike, cl, now, "CONFIG_CHANGED");
+		if (sa != NULL)
+			ikev1_delete_sa(ike, sa, true, false);
 		return;
 	}
 	if (st->conn_id != 0 && sa == NULL) {

@@ -339,6 +339,13 @@ client_unusable(struct ikt_side *x, struct ikt_side *y)
 	       ikt_count(x, true) == 0;
 }
 
+static bool
+server_empty(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	return ikt_count(y, true) + ikt_count(y, false) == 0;
+}
+
 Test(ezvpn, mode_client_not_connected)
 {
 	struct ike_ezvpn_info info;
@@ -381,6 +388,9 @@ Test(ezvpn, mode_client_not_connected)
 	cr_assert_not_null(strstr(info.unusable, "mode client needs PAT"));
 	cr_assert_eq(ikt_count(&a, true) + ikt_count(&a, false), 0);
 	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_DOWN"), 1);
+	/* The client's DELETEs took the server's pair down too. */
+	cr_assert(ikt_wait(&a, &b, server_empty, 5),
+		  "the server kept %zu SAs", b.nsas);
 }
 
 static _Atomic double fake_now = 1000.0;
