@@ -819,6 +819,8 @@ ikev2_auth_response(struct ikemgr *ike, struct v2_sa *sa,
 		ikev2_remove_sa(ike, sa, false);
 		return;
 	}
+	/* NOTE: IDr is not matched against the profile's `match identity
+	 * remote`: the AUTH payload alone authenticates the responder. */
 	read_id(ikev2_find(m, IKEV2_NP_IDR), &sa->remote_id);
 	ikev2_request_done(sa);
 	ikev2_established(ike, sa);
