@@ -252,6 +252,12 @@ cfg_secret_check(const struct lysc_node *snode, const char *plain,
 	for (i = 0; i < len; i++)
 		if (((unsigned char)plain[i] & 0xC0) != 0x80)
 			chars++;
+	if (len > CFG_SECRET_MAX) {
+		snprintf(err, errlen, "Invalid %s: a value of %zu characters "
+			 "is longer than %d", snode->name, chars,
+			 CFG_SECRET_MAX);
+		return -1;
+	}
 	if (type->basetype != LY_TYPE_UNION)
 		return 0;
 	/* Member 0 is the sealed form, so the value must fit another. */

@@ -237,6 +237,15 @@ parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
+/* Opens the sealed hex key VALUE into HEX; NULL when absent or unreadable. */
+static const char *
+open_key(const char *value, char *hex, size_t len)
+{
+	if (value == NULL || cfg_secret_open(value, hex, len) < 0)
+		return NULL;
+	return hex;
+}
+
 /* Algorithms and display text of one transform set. */
 struct transform {
 	enum dp_cipher cipher;
@@ -358,23 +367,29 @@ fill_keys(struct dp_sa_params *p, const struct lyd_node *esp,
 {
 	const char *ck = leaf(esp, "cipher");
 	const char *ak = leaf(esp, "authenticator");
+	char hex[CFG_SECRET_MAX + 1];
+	int ret = -1;
 
+	/* The keys are sealed in the tree; see core/config.h. */
 	if (t->cipher != DP_CIPHER_NULL &&
-	    (parse_hex(ck, p->cipher_key, sizeof(p->cipher_key),
-		       &p->cipher_key_len) < 0 ||
+	    (parse_hex(open_key(ck, hex, sizeof(hex)), p->cipher_key,
+		       sizeof(p->cipher_key), &p->cipher_key_len) < 0 ||
 	     p->cipher_key_len != t->cipher_key_len)) {
 		add_err(err, errlen, "crypto map %s %u: cipher key must be %zu "
 			"octets", map, seq, t->cipher_key_len);
-		return -1;
+		goto out;
 	}
 	if (t->integ != DP_INTEG_NONE &&
-	    parse_hex(ak, p->integ_key, sizeof(p->integ_key),
-		      &p->integ_key_len) < 0) {
+	    parse_hex(open_key(ak, hex, sizeof(hex)), p->integ_key,
+		      sizeof(p->integ_key), &p->integ_key_len) < 0) {
 		add_err(err, errlen, "crypto map %s %u: invalid authenticator "
 			"key", map, seq);
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return ret;
 }
 
 static int
