@@ -96,6 +96,8 @@ fill_input(struct conn *c)
 	struct pollfd pfd = { .fd = ssh_get_fd(c->ssh), .events = POLLIN };
 	int n;
 
+	/* What was read is cleansed: a line may have set a secret. */
+	OPENSSL_cleanse(c->in, c->in_len);
 	c->in_len = c->in_pos = 0;
 	for (;;) {
 		if (c->dead || c->vty.cleared || stop_requested(c))
@@ -419,6 +421,7 @@ out:
 	}
 	pthread_mutex_unlock(&c->vty.write_lock);
 	vty_release(&c->vty);
+	OPENSSL_cleanse(c->in, sizeof(c->in));
 	ssh_disconnect(c->ssh);
 	ssh_free(c->ssh);
 	c->ssh = NULL;

@@ -10,6 +10,7 @@
 #include <libtelnet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -148,7 +149,8 @@ queue_input(struct session *s, const char *buf, size_t size)
 	while (cap < s->in_len + size)
 		cap *= 2;
 	if (cap != s->in_cap) {
-		p = realloc(s->in, cap);
+		/* The old block is cleansed: the input may hold secrets. */
+		p = OPENSSL_clear_realloc(s->in, s->in_cap, cap);
 		if (p == NULL) {
 			s->dead = true;
 			return;
@@ -218,6 +220,9 @@ fill_input(struct session *s)
 	ssize_t n;
 	int rc;
 
+	/* What was read is cleansed: a line may have set a secret. */
+	if (s->in)
+		OPENSSL_cleanse(s->in, s->in_len);
 	s->in_len = s->in_pos = 0;
 	while (s->in_len == 0) {
 		if (s->dead || s->vty.cleared || stop_requested(s))
@@ -241,6 +246,7 @@ fill_input(struct session *s)
 		pthread_mutex_lock(&s->vty.write_lock);
 		telnet_recv(s->tn, buf, (size_t)n);
 		pthread_mutex_unlock(&s->vty.write_lock);
+		OPENSSL_cleanse(buf, (size_t)n);
 	}
 	return 0;
 }
@@ -406,7 +412,8 @@ out:
 	if (s->tn)
 		telnet_free(s->tn);
 	close_gently(fd, DRAIN_MS);
-	free(s->in);
+	if (s->in)
+		OPENSSL_clear_free(s->in, s->in_cap);
 	free(s);
 }
 
