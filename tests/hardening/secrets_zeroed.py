@@ -2,14 +2,15 @@
 """Removed secrets leave no copy in the router's memory.
 
 A session with command history off sets pre-shared keys (ISAKMP key,
-keyring and IKEv2 keyring), a user password and an enable secret, each
-with a distinctive value. The secrets are then used. The IKE manager
-reads the keys on every commit. `show crypto isakmp key`, `show
-running-config`, its JSON and XML exports and `write memory` print them.
-A second session logs in with the user password and enables with the
-enable secret. Two more keys come from files, IOS text and JSON, through
-`copy FILE running-config`. Then the keys and the user are removed with `no ...`, and
-the keyring key and the enable secret are replaced by new values.
+keyring and IKEv2 keyring), the ESP keys of a manual crypto map entry, a
+user password and an enable secret, each with a distinctive value. The
+secrets are then used. The IKE manager reads the keys on every commit.
+`show crypto isakmp key`, `show running-config`, its JSON and XML
+exports and `write memory` print them. A second session logs in with
+the user password and enables with the enable secret. Two more keys come
+from files, IOS text and JSON, through `copy FILE running-config`. Then
+the keys, the crypto map entry and the user are removed with `no ...`,
+and the keyring key and the enable secret are replaced by new values.
 
 The test then reads every readable and writable mapping of the router
 process through /proc/PID/mem (so it must run as root or as the parent
@@ -31,6 +32,8 @@ PSK_IKEV2 = "Zq8-Ikev2-Old-Key-2342"
 PSK_FILE = "Zq8-File-Old-Key-3141"
 PSK_JSON = "Zq8-Json-Old-Key-2718"
 USER_PASSWORD = "Zq8-User-Passw0rd-9876"
+ESP_CIPHER = "5a71c0de5a71c0de5a71c0de5a71c0de"
+ESP_AUTH = "5a7a0711" * 5
 ENABLE_OLD = "Zq8-Enable-Old-5555"
 ENABLE_NEW = "Zq8-Enable-New-6666"
 MARKER = "Zq8-Scan-Marker-Description"
@@ -59,6 +62,15 @@ SETUP = [
     f"  pre-shared-key {PSK_IKEV2}",
     " exit",
     "exit",
+    "crypto ipsec transform-set TSM esp-aes esp-sha-hmac",
+    "exit",
+    "crypto map MAN 30 ipsec-manual",
+    " set peer 10.6.6.6",
+    " set transform-set TSM",
+    " match address 101",
+    f" set session-key inbound esp 4096 cipher {ESP_CIPHER} "
+    f"authenticator {ESP_AUTH}",
+    "exit",
     f"username bob password 0 {USER_PASSWORD}",
     f"enable secret 0 {ENABLE_OLD}",
     "interface GigabitEthernet1",
@@ -79,6 +91,7 @@ REMOVE = [
     "  no pre-shared-key",
     " exit",
     "exit",
+    "no crypto map MAN 30",
     "no username bob",
     f"enable secret 0 {ENABLE_NEW}",
     "end",
@@ -215,7 +228,7 @@ def check(router):
         fail(f"the history kept lines at size 0: {history}")
 
     old = [PSK_ISAKMP, PSK_KEYRING, PSK_IKEV2, PSK_FILE, PSK_JSON,
-           USER_PASSWORD, user7, ENABLE_OLD]
+           ESP_CIPHER, ESP_AUTH, USER_PASSWORD, user7, ENABLE_OLD]
     needles = [s.encode() for s in old + [MARKER]]
     hits, total = scan(router.proc.pid, needles)
     t.send("exit\r\n")
