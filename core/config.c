@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <libyang/libyang.h>
-#include <openssl/crypto.h>
 
 #define CFG_MODULE "vrouter-config"
 #define CFG_ACCESS_MODULE "vrouter-access"
