@@ -11,6 +11,12 @@ charon uses the kernel-libipsec plugin, so it does ESP in userspace and
 sends it as ESP in UDP 4500; no kernel ESP support is needed. It fakes
 NAT detection for the same reason, so vrouter detects NAT and uses NAT-T.
 
+Lab(name, nat=True) puts a real NAT between the two: charon's namespace
+gets the private address 10.99.0.2 behind a third namespace that
+forwards to the DUT and masquerades charon's UDP to 203.0.113.2 with
+source ports 20000-20100 (nftables), so charon's 500 and 4500 both
+show up on other ports, as behind a home router.
+
 Every name (namespaces, work folder) carries the test's PID and a random
 tag, so tests run in parallel do not collide. Lab.close() kills every
 process the lab started, by PID, then deletes the namespaces it created.
@@ -52,6 +58,12 @@ VR_TS = "198.51.100.128/25"
 PSK = "interop-psk-0123456789"
 TUN = "vrtun0"
 HOSTNAME = "VR"
+
+# Lab(nat=True): charon's address behind the NAT, the NAT's inside
+# address, and the source ports it maps charon's UDP to.
+SW_BEHIND_NAT = "10.99.0.2"
+NAT_INSIDE = "10.99.0.1"
+NAT_PORTS = (20000, 20100)
 
 # A sanitizer report in vrouter's output fails the test.
 SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
@@ -275,11 +287,12 @@ interface GigabitEthernet1
 class Lab:
     """The two namespaces, the veth pair, charon and vrouter of one test."""
 
-    def __init__(self, name):
+    def __init__(self, name, nat=False):
         self.binary = require_environment()
         tag = f"{os.getpid() % 100000}{secrets.token_hex(2)}"
         self.sw_ns = f"vrio{tag}s"
         self.dut_ns = f"vrio{tag}d"
+        self.nat_ns = f"vrio{tag}n" if nat else None
         self.dir = tempfile.mkdtemp(prefix=f"vr-interop-{name}.")
         self.namespaces = []
         self.charon = None
@@ -306,13 +319,18 @@ class Lab:
     # ---- network ----
 
     def _setup_net(self):
-        for ns in (self.sw_ns, self.dut_ns):
+        for ns in (self.sw_ns, self.nat_ns, self.dut_ns):
+            if ns is None:
+                continue
             run(["ip", "netns", "add", ns])
             self.namespaces.append(ns)
             run(["ip", "-n", ns, "link", "set", "lo", "up"])
             self.netns_exec(ns, ["sysctl", "-qw",
                                  "net.ipv6.conf.all.disable_ipv6=1",
                                  "net.ipv6.conf.default.disable_ipv6=1"])
+        if self.nat_ns is not None:
+            self._setup_nat()
+            return
         # Both ends are created inside the namespaces, so the names never
         # appear in the root namespace.
         run(["ip", "-n", self.sw_ns, "link", "add", "sw0", "type", "veth",
@@ -329,6 +347,59 @@ class Lab:
         run(["ip", "-n", self.dut_ns, "link", "set", "dut0", "up"])
         self.netns_exec(self.dut_ns, ["sysctl", "-qw",
                                       "net.ipv4.ip_forward=1"])
+
+    def _setup_nat(self):
+        """Links charon's namespace to the NAT's (sw0 to nat0) and the
+        NAT's to the DUT's (nat1 to dut0), and masquerades what leaves
+        nat1 with source ports from NAT_PORTS."""
+        run(["ip", "-n", self.sw_ns, "link", "add", "sw0", "type", "veth",
+             "peer", "name", "nat0", "netns", self.nat_ns])
+        run(["ip", "-n", self.nat_ns, "link", "add", "nat1", "type", "veth",
+             "peer", "name", "dut0", "netns", self.dut_ns])
+        for ns, dev, addr in ((self.sw_ns, "sw0", SW_BEHIND_NAT),
+                              (self.nat_ns, "nat0", NAT_INSIDE),
+                              (self.nat_ns, "nat1", SW_OUTER),
+                              (self.dut_ns, "dut0", DUT_LINUX_OUTER)):
+            run(["ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+        run(["ip", "-n", self.sw_ns, "addr", "add", f"{SW_INNER}/32",
+             "dev", "lo"])
+        run(["ip", "-n", self.sw_ns, "route", "add", "default", "via",
+             NAT_INSIDE])
+        run(["ip", "-n", self.nat_ns, "route", "add", "198.18.1.0/24", "via",
+             DUT_LINUX_OUTER])
+        self.netns_exec(self.nat_ns, ["sysctl", "-qw",
+                                      "net.ipv4.ip_forward=1"])
+        rules = ("table ip vrio_nat {\n"
+                 " chain post {\n"
+                 "  type nat hook postrouting priority srcnat; "
+                 "policy accept;\n"
+                 f"  oifname \"nat1\" meta l4proto udp counter masquerade "
+                 f"to :{NAT_PORTS[0]}-{NAT_PORTS[1]}\n"
+                 "  oifname \"nat1\" counter masquerade\n"
+                 " }\n"
+                 "}\n")
+        self._nft_load(self.nat_ns, "nat.nft", rules)
+        self.netns_exec(self.dut_ns, ["sysctl", "-qw",
+                                      "net.ipv4.ip_forward=1"])
+
+    def nat_udp_translations(self):
+        """Returns how many UDP flows the NAT of Lab(nat=True) has
+        masqueraded: its rule counts the first packet of each."""
+        out = self.netns_exec(self.nat_ns, ["nft", "list", "table", "ip",
+                                            "vrio_nat"]).stdout
+        m = re.search(r"udp counter packets (\d+)", out)
+        if not m:
+            raise LabError(f"no UDP masquerade counter in:\n{out}")
+        return int(m.group(1))
+
+    def _nft_load(self, ns, name, rules):
+        """Writes the nftables RULES to file NAME of the lab's folder and
+        loads them in namespace NS."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(rules)
+        self.netns_exec(ns, ["nft", "-f", path])
 
     def netns_exec(self, ns, cmd, check=True, timeout=30):
         return run(["ip", "netns", "exec", ns] + cmd, check=check,
@@ -356,10 +427,7 @@ class Lab:
                  "  udp sport { 500, 4500 } counter drop\n"
                  " }\n"
                  "}\n")
-        path = os.path.join(self.dir, "block.nft")
-        with open(path, "w") as f:
-            f.write(rules)
-        self.sw_exec(["nft", "-f", path])
+        self._nft_load(self.sw_ns, "block.nft", rules)
 
     def unblock_peer(self):
         """Removes the rules of block_peer() and returns how many packets
@@ -441,7 +509,7 @@ swanctl {{
             f.write(f"""connections {{
   peer {{
     version = {version}
-    local_addrs = {SW_OUTER}
+    local_addrs = {SW_BEHIND_NAT if self.nat_ns else SW_OUTER}
     remote_addrs = {VR_OUTER}
     encap = yes
     mobike = no
@@ -866,11 +934,12 @@ secrets {{
         return False
 
 
-def run_test(name, body):
-    """Runs BODY(lab) in a fresh lab and exits 0 on success. A LabError
-    or any other exception fails the test with the logs printed."""
+def run_test(name, body, nat=False):
+    """Runs BODY(lab) in a fresh lab, behind a NAT with NAT, and exits 0
+    on success. A LabError or any other exception fails the test with
+    the logs printed."""
     try:
-        with Lab(name) as lab:
+        with Lab(name, nat=nat) as lab:
             body(lab)
             lab.stop_vrouter()
             lab.stop_charon()
