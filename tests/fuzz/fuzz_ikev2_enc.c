@@ -13,6 +13,9 @@
  *         manager sends after `clear crypto sa peer`;
  *      4, the response to the CREATE_CHILD_SA that the manager sends
  *         for its crypto map entry once that DELETE is answered;
+ *      5, the IKE_AUTH response, after the manager initiated the IKE SA
+ *         for its crypto map entry and the harness answered its
+ *         IKE_SA_INIT request;
  *   1: options: 0x01 writes the right AUTH for the chain's IDi into its
  *      AUTH payload; 0x02 takes the message ID from octets 3 to 6, else
  *      it is the one the manager expects; 0x04 takes the exchange type
@@ -47,6 +50,7 @@ enum fuzz_case {
 	CASE_INFO_REQ,
 	CASE_INFO_RESP,
 	CASE_CHILD_RESP,
+	CASE_AUTH_RESP,
 	CASES
 };
 
@@ -98,6 +102,13 @@ prepare(struct fz_v2 *peer, enum fuzz_case c, uint8_t *exchange,
 		ok = fz_v2_init(peer, &router, ++serial);
 		*exchange = IKEV2_IKE_AUTH;
 		*msgid = peer->next_msgid;
+	} else if (c == CASE_AUTH_RESP) {
+		ok = ike_initiate(router.ike, peer_addr) == 0;
+		ike_sync(router.ike);
+		ok = ok && fz_v2_answer_init(peer, &router, ++serial) &&
+		     manager_request(IKEV2_IKE_AUTH, msgid);
+		*exchange = IKEV2_IKE_AUTH;
+		*flags = IKEV2_FLAG_R;
 	} else {
 		ok = fz_v2_establish(peer, &router, ++serial);
 		*exchange = c == CASE_CHILD_REQ || c == CASE_CHILD_RESP ?

@@ -526,20 +526,24 @@ static const uint8_t v2_ike_sa[] = {
 	0, 0, 0, 8, IKEV2_TT_DH, 0, 0, V2_GROUP,
 };
 
+/* Derives the keys from the manager's IKE_SA_INIT message M, taking its
+ * nonce, with our DH key DH. */
 static bool
 v2_derive(struct fz_v2 *p, struct ike_dh *dh, const struct ikev2_msg *m)
 {
 	const struct ikev2_pl *ke = ikev2_find(m, IKEV2_NP_KE);
-	const struct ikev2_pl *nr = ikev2_find(m, IKEV2_NP_NONCE);
+	const struct ikev2_pl *n = ikev2_find(m, IKEV2_NP_NONCE);
+	uint8_t *theirs = p->responder ? p->ni : p->nr;
+	size_t *theirs_len = p->responder ? &p->ni_len : &p->nr_len;
 	uint8_t gir[IKE_DH_MAX];
 	size_t gir_len;
 	int rc;
 
-	if (ke == NULL || nr == NULL || ke->len < 4 ||
-	    nr->len > sizeof(p->nr) || ikev2_get_be16(ke->body) != V2_GROUP)
+	if (ke == NULL || n == NULL || ke->len < 4 || n->len > sizeof(p->nr) ||
+	    ikev2_get_be16(ke->body) != V2_GROUP)
 		return false;
-	memcpy(p->nr, nr->body, nr->len);
-	p->nr_len = nr->len;
+	memcpy(theirs, n->body, n->len);
+	*theirs_len = n->len;
 	if (ike_dh_shared(dh, ke->body + 4, ke->len - 4, gir, sizeof(gir),
 			  &gir_len) < 0)
 		return false;
@@ -581,14 +585,14 @@ fz_v2_init(struct fz_v2 *p, struct router *r, uint64_t serial)
 	}
 	ikev2_put_be16(ke, V2_GROUP);
 	ke[2] = ke[3] = 0;
-	ikev2_build_start(&b, p->init_i, sizeof(p->init_i), &h);
+	ikev2_build_start(&b, p->init, sizeof(p->init), &h);
 	ikev2_add(&b, IKEV2_NP_SA, v2_ike_sa, sizeof(v2_ike_sa));
 	ikev2_add(&b, IKEV2_NP_KE, ke, 4 + pub_len);
 	ikev2_add(&b, IKEV2_NP_NONCE, p->ni, p->ni_len);
-	p->init_i_len = ikev2_build_end(&b);
+	p->init_len = ikev2_build_end(&b);
 
 	count = fz_sent_count();
-	fz_post(r, p->init_i, p->init_i_len, 500);
+	fz_post(r, p->init, p->init_len, 500);
 	ok = reply_since(count, &reply) &&
 	     ikev2_parse_hdr(reply.data, reply.len, &h) == 0 &&
 	     h.exchange == IKEV2_IKE_SA_INIT && (h.flags & IKEV2_FLAG_R) &&
@@ -607,6 +611,57 @@ fz_v2_init(struct fz_v2 *p, struct router *r, uint64_t serial)
 	return ok;
 }
 
+bool
+fz_v2_answer_init(struct fz_v2 *p, struct router *r, uint64_t serial)
+{
+	static struct dp_ike_packet req;
+	struct ikev2_hdr h;
+	struct ikev2_msg m = { .n = 0 };
+	uint8_t ke[4 + IKE_DH_MAX];
+	struct ike_dh *dh = NULL;
+	struct ikev2_buf b;
+	size_t pub_len;
+	bool ok;
+
+	memset(p, 0, sizeof(*p));
+	p->r = r;
+	p->responder = true;
+	ok = fz_last_sent(&req) &&
+	     ikev2_parse_hdr(req.data, req.len, &h) == 0 &&
+	     h.exchange == IKEV2_IKE_SA_INIT && !(h.flags & IKEV2_FLAG_R) &&
+	     ikev2_parse_chain(h.next, req.data + IKEV2_HDR_LEN,
+			       h.length - IKEV2_HDR_LEN, IKEV2_HDR_LEN,
+			       &m) == 0;
+	if (ok) {
+		memcpy(p->spii, h.spii, 8);
+		put_cookie(p->spir, "fz3", serial);
+		p->nr_len = 32;
+		fill_nonce(p->nr, p->nr_len, "respnonce", serial);
+		dh = ike_dh_new(V2_GROUP);
+		ok = dh != NULL &&
+		     ike_dh_public(dh, ke + 4, IKE_DH_MAX, &pub_len) == 0 &&
+		     v2_derive(p, dh, &m);
+	}
+	ike_dh_free(dh);
+	if (!ok) {
+		fprintf(stderr, "fuzz peer: no usable IKE_SA_INIT request\n");
+		return false;
+	}
+	ikev2_put_be16(ke, V2_GROUP);
+	ke[2] = ke[3] = 0;
+	h = (struct ikev2_hdr){ .exchange = IKEV2_IKE_SA_INIT,
+				.flags = IKEV2_FLAG_R };
+	memcpy(h.spii, p->spii, 8);
+	memcpy(h.spir, p->spir, 8);
+	ikev2_build_start(&b, p->init, sizeof(p->init), &h);
+	ikev2_add(&b, IKEV2_NP_SA, v2_ike_sa, sizeof(v2_ike_sa));
+	ikev2_add(&b, IKEV2_NP_KE, ke, 4 + pub_len);
+	ikev2_add(&b, IKEV2_NP_NONCE, p->nr, p->nr_len);
+	p->init_len = ikev2_build_end(&b);
+	fz_post(r, p->init, p->init_len, 500);
+	return true;
+}
+
 void
 fz_v2_fix_auth(const struct fz_v2 *p, uint8_t first, uint8_t *chain,
 	       size_t len)
@@ -621,15 +676,19 @@ fz_v2_fix_auth(const struct fz_v2 *p, uint8_t first, uint8_t *chain,
 
 	if (ikev2_parse_chain(first, chain, len, 0, &m) < 0)
 		return;
-	id = ikev2_find(&m, IKEV2_NP_IDI);
+	id = ikev2_find(&m, p->responder ? IKEV2_NP_IDR : IKEV2_NP_IDI);
 	auth = ikev2_find(&m, IKEV2_NP_AUTH);
 	if (id == NULL || auth == NULL || auth->len != 4 + p->keys.prf_len)
 		return;
+	/* RFC 7296 2.15: our IKE_SA_INIT message, the other side's nonce
+	 * and prf(SK_p of ours, our ID). */
 	idc[0] = (struct ike_chunk){ id->body, id->len };
-	octets[0] = (struct ike_chunk){ p->init_i, p->init_i_len };
-	octets[1] = (struct ike_chunk){ p->nr, p->nr_len };
+	octets[0] = (struct ike_chunk){ p->init, p->init_len };
+	octets[1] = p->responder ? (struct ike_chunk){ p->ni, p->ni_len } :
+				   (struct ike_chunk){ p->nr, p->nr_len };
 	octets[2] = (struct ike_chunk){ macid, p->keys.prf_len };
-	if (ike_prf(hash, p->keys.sk_pi, p->keys.prf_len, idc, 1, macid) < 0 ||
+	if (ike_prf(hash, p->responder ? p->keys.sk_pr : p->keys.sk_pi,
+		    p->keys.prf_len, idc, 1, macid) < 0 ||
 	    ike_prf(hash, FZ_PSK, strlen(FZ_PSK), padc, 1, key) < 0 ||
 	    ike_prf(hash, key, p->keys.prf_len, octets, 3, out) < 0)
 		return;
@@ -678,10 +737,15 @@ fz_v2_auth_chain(const struct fz_v2 *p, uint32_t spi, uint8_t *out,
 	size_t len;
 
 	chain_start(&c, out, cap);
-	chain_add(&c, IKEV2_NP_IDI, id, sizeof(id));
+	chain_add(&c, p->responder ? IKEV2_NP_IDR : IKEV2_NP_IDI, id,
+		  sizeof(id));
 	chain_add(&c, IKEV2_NP_AUTH, auth, 4 + p->keys.prf_len);
 	add_esp_sa(&c, spi);
-	add_ts(&c, 1, 2);
+	/* TSi names the initiator's side: the manager's when it is. */
+	if (p->responder)
+		add_ts(&c, 2, 1);
+	else
+		add_ts(&c, 1, 2);
 	len = chain_end(&c);
 	if (len > 0)
 		fz_v2_fix_auth(p, c.first, out, len);
@@ -718,13 +782,13 @@ fz_v2_seal(const struct fz_v2 *p, uint8_t exchange, uint8_t flags,
 	out[16] = IKEV2_NP_SK;
 	out[17] = IKEV2_VERSION;
 	out[18] = exchange;
-	out[19] = flags | IKEV2_FLAG_I;
+	out[19] = flags | (p->responder ? 0 : IKEV2_FLAG_I);
 	ikev2_put_be32(out + 20, msgid);
 	out[IKEV2_HDR_LEN] = first;
 	out[IKEV2_HDR_LEN + 1] = 0;
 	memcpy(out + V2_SK_BODY, chain, len);
-	return ikev2_seal(&p->algs, &p->keys, true, out, V2_SK_BODY + len, cap,
-			  V2_SK_BODY);
+	return ikev2_seal(&p->algs, &p->keys, !p->responder, out,
+			  V2_SK_BODY + len, cap, V2_SK_BODY);
 }
 
 bool
@@ -741,7 +805,7 @@ fz_v2_open(const struct fz_v2 *p, struct dp_ike_packet *pkt,
 	    ikev2_parse_chain(h->next, pkt->data + IKEV2_HDR_LEN,
 			      h->length - IKEV2_HDR_LEN, IKEV2_HDR_LEN,
 			      m) < 0 || m->sk_off == 0 ||
-	    ikev2_open(&p->algs, &p->keys, false, pkt->data, h->length,
+	    ikev2_open(&p->algs, &p->keys, p->responder, pkt->data, h->length,
 		       m->sk_off, &plain, &plain_len) < 0)
 		return false;
 	m->n = 0;

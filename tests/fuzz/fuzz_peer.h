@@ -130,13 +130,15 @@ size_t fz_v1_qm1_chain(const struct fz_v1 *p, uint32_t spi, uint8_t *out,
 
 struct fz_v2 {
 	struct router *r;
+	bool responder;			/* the manager initiated the IKE SA */
 	uint8_t spii[8], spir[8];
 	struct ikev2_algs algs;
 	struct ikev2_keys keys;
-	uint8_t ni[32], nr[256];
+	uint8_t ni[256], nr[256];	/* the initiator's and responder's */
 	size_t ni_len, nr_len;
-	uint8_t init_i[512];		/* our IKE_SA_INIT request */
-	size_t init_i_len;
+	uint8_t init[512];		/* our IKE_SA_INIT message, which our
+					 * AUTH covers */
+	size_t init_len;
 	uint32_t next_msgid;		/* of our next request */
 };
 
@@ -144,14 +146,24 @@ struct fz_v2 {
  * the keys. Returns false, with the reason on stderr, on failure. */
 bool fz_v2_init(struct fz_v2 *p, struct router *r, uint64_t serial);
 
+/*
+ * Answers the IKE_SA_INIT request that R's manager sent last, which
+ * ike_initiate() makes it send, as the responder with SPIr "fz3" and
+ * SERIAL, and derives the keys. The manager's IKE_AUTH request follows.
+ * Returns false, with the reason on stderr, on failure.
+ */
+bool fz_v2_answer_init(struct fz_v2 *p, struct router *r, uint64_t serial);
+
 /* Writes into the chain's first AUTH payload the pre-shared key AUTH of
- * its first IDi payload, when both exist and the AUTH fits. */
+ * its first IDi payload (IDr when P is the responder), when both exist
+ * and the AUTH fits. */
 void fz_v2_fix_auth(const struct fz_v2 *p, uint8_t first, uint8_t *chain,
 		    size_t len);
 
 /*
- * A valid IKE_AUTH request chain, IDi, AUTH, SA (ESP, SPI), TSi and TSr,
- * with AUTH computed. Returns its length; the first payload is IDi.
+ * A valid IKE_AUTH chain with AUTH computed: IDi, AUTH, SA (ESP, SPI),
+ * TSi and TSr, or with IDr first when P is the responder. Returns its
+ * length.
  */
 size_t fz_v2_auth_chain(const struct fz_v2 *p, uint32_t spi, uint8_t *out,
 			size_t cap);
@@ -163,9 +175,10 @@ size_t fz_v2_child_chain(uint32_t spi, bool response, uint8_t *out,
 			 size_t cap);
 
 /*
- * Builds into OUT a message of EXCHANGE with FLAGS (the I flag is added)
- * and MSGID whose only payload is an SK payload that carries CHAIN
- * (first payload FIRST). Returns the length, 0 when it does not fit.
+ * Builds into OUT a message of EXCHANGE with FLAGS (and the I flag when
+ * P is the initiator) and MSGID whose only payload is an SK payload
+ * that carries CHAIN (first payload FIRST). Returns the length, 0 when
+ * it does not fit.
  */
 size_t fz_v2_seal(const struct fz_v2 *p, uint8_t exchange, uint8_t flags,
 		  uint32_t msgid, uint8_t first, const uint8_t *chain,

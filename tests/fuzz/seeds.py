@@ -348,6 +348,7 @@ def ikev2_enc_builtin():
         first = payloads[0][0] if payloads else 0
         return bytes([case, opts, first]) + b"\0" * 5 + chain(payloads)
     idi = (35, bytes([1, 0, 0, 0, 10, 1, 1, 1]))
+    idr = (36, idi[1])
     auth = (39, bytes([2, 0, 0, 0]) + b"\0" * 32)
     child = [(33, v2_esp_sa()), (40, b"\x33" * 32), (44, v2_ts(1)),
              (45, v2_ts(2))]
@@ -385,6 +386,11 @@ def ikev2_enc_builtin():
         seed(3, 0, [delete_esp]),
         seed(4, 0, child_resp),
         seed(4, 0, [(41, struct.pack("!BBH", 0, 0, 14))]),
+        seed(5, 1, [idr, auth, (33, v2_esp_sa()), (44, v2_ts(2)),
+                    (45, v2_ts(1))]),
+        seed(5, 1, [idr, auth,
+                    (41, struct.pack("!BBH", 0, 0, 14))]),
+        seed(5, 0, [(41, struct.pack("!BBH", 0, 0, 24))]),
     ]
 
 

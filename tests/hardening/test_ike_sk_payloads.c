@@ -700,3 +700,61 @@ Test(ikev1_enc_payloads, forged_qm2_keeps_exchange)
 	cr_assert_eq(c.p2_established, 1);
 	assert_v1_alive(&sa);
 }
+
+/* ---- IKEv2 with the manager as the initiator ---- */
+
+static void
+setup_v2_open(void)
+{
+	fz_ike_open(&router, &fz_capture, fz_config_v2);
+}
+
+/*
+ * The manager initiates for its crypto map entry and the peer answers
+ * IKE_SA_INIT. An IKE_AUTH response with an unknown critical payload is
+ * dropped and counted; the valid one after it establishes the IKE SA
+ * and its child SA.
+ */
+Test(ikev2_initiator_payloads, critical_unknown_in_auth_response,
+     .init = setup_v2_open, .fini = teardown, .timeout = 60)
+{
+	static struct dp_ike_packet sent;
+	uint8_t chain[512], bad[520], msg[1024];
+	struct ikev2_msg m;
+	struct ikev2_hdr h;
+	uint32_t addr;
+	uint64_t before;
+	size_t len, n;
+
+	inet_pton(AF_INET, FZ_PEER, &addr);
+	cr_assert_eq(ike_initiate(router.ike, addr), 0);
+	ike_sync(router.ike);
+	cr_assert(fz_v2_answer_init(&peer, &router, 7));
+	cr_assert(fz_last_sent(&sent));
+	cr_assert(fz_v2_open(&peer, &sent, &h, &m),
+		  "no IKE_AUTH request that decrypts");
+	cr_assert_eq(h.exchange, IKEV2_IKE_AUTH);
+	cr_assert_not(h.flags & IKEV2_FLAG_R);
+	cr_assert_not_null(ikev2_find(&m, IKEV2_NP_IDI));
+
+	len = fz_v2_auth_chain(&peer, FZ_PEER_SPI, chain, sizeof(chain));
+	cr_assert_gt(len, 0);
+	/* The unknown critical payload goes first and chains to IDr. */
+	memcpy(bad, (const uint8_t[]){ IKEV2_NP_IDR, 0x80, 0, 8, 1, 2, 3,
+				       4 }, 8);
+	memcpy(bad + 8, chain, len);
+	before = dropped();
+	n = fz_v2_seal(&peer, IKEV2_IKE_AUTH, IKEV2_FLAG_R, h.msgid, 202, bad,
+		       len + 8, msg, sizeof(msg));
+	fz_post(&router, msg, n, 500);
+	cr_assert_eq(dropped(), before + 1, "the response was not dropped");
+	cr_assert_str_neq(the_sa().state, "READY");
+
+	n = fz_v2_seal(&peer, IKEV2_IKE_AUTH, IKEV2_FLAG_R, h.msgid,
+		       IKEV2_NP_IDR, chain, len, msg, sizeof(msg));
+	fz_post(&router, msg, n, 500);
+	cr_assert_eq(dropped(), before + 1, "the valid response was dropped");
+	cr_assert_str_eq(the_sa().state, "READY");
+	cr_assert_eq(children(), 1);
+	cr_assert_eq(child_spi_out(), FZ_PEER_SPI);
+}
