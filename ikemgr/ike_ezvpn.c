@@ -62,6 +62,21 @@ ike_ezvpn_policies(const struct ike_config *c, size_t *n)
 	return cl != NULL ? cl->policies : NULL;
 }
 
+void
+ike_ezvpn_add_vids(struct isakmp_buf *b)
+{
+	static const uint8_t xauth[8] = {
+		0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12,
+	};
+	static const uint8_t unity[16] = {
+		0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9,
+		0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 0x01, 0x00,
+	};
+
+	isakmp_add(b, ISAKMP_NP_VID, xauth, sizeof(xauth));
+	isakmp_add(b, ISAKMP_NP_VID, unity, sizeof(unity));
+}
+
 static struct ike_ezvpn_state *
 state_of(struct ikemgr *ike)
 {

@@ -182,6 +182,9 @@ const char *ike_ezvpn_psk(const struct ike_config *c,
 /* Writes the client's ID payload body (ID_KEY_ID with the group name)
  * into OUT of CAP octets; returns its length, or 0. */
 size_t ike_ezvpn_own_id(const struct ike_config *c, uint8_t *out, size_t cap);
+/* Appends the XAUTH and Cisco Unity vendor IDs that IOS EzVPN clients
+ * send in Aggressive Mode; Unity asks the server for split networks. */
+void ike_ezvpn_add_vids(struct isakmp_buf *b);
 /* The phase 1 policies the EzVPN client offers. */
 const struct ike_policy *ike_ezvpn_policies(const struct ike_config *c,
 					    size_t *n);

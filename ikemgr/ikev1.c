@@ -1494,6 +1494,8 @@ am_send1(struct ikemgr *ike, struct ike_sa *sa)
 	isakmp_add(&b, ISAKMP_NP_NONCE, sa->ni, sa->ni_len);
 	isakmp_add(&b, ISAKMP_NP_ID, sa->own_id, sa->own_id_len);
 	add_vids(&b);
+	if (sa->ezvpn)
+		ike_ezvpn_add_vids(&b);
 	if (isakmp_build_end(&b) == 0)
 		goto out;
 	sa->state = IKE_AG_NO_STATE;

@@ -4,8 +4,9 @@ IKEv1 XAUTH and mode config server: Aggressive Mode with the group name
 as a key ID and the group key, XAUTH against charon's xauth secret, an
 address from charon's pool, then Quick Mode from vrouter's Loopback0.
 Pings pass both ways, `show crypto ipsec client ezvpn` lists the
-address charon assigned, charon logs the XAUTH user's success and lists
-the virtual IP it handed out. A wrong XAUTH password gets no SA.
+address charon assigned and its split network, charon logs the XAUTH
+user's success and lists the virtual IP it handed out. A wrong XAUTH
+password gets no SA.
 
 Needs the xauth-generic plugin (libcharon-extauth-plugins). Exits 77
 (skipped) without root or /dev/net/tun.
@@ -39,7 +40,8 @@ ip route 198.51.100.0 255.255.255.128 {interop.DUT_LINUX_TUN}
 
 # charon answers Aggressive Mode from the group's key ID, then runs XAUTH
 # against the xauth secret and hands out addresses from POOL when the
-# client asks (IKEv1 mode config pull).
+# client asks (IKEv1 mode config pull). Its unity plugin adds the child's
+# local_ts as a split network, since vrouter sends the Unity vendor ID.
 SWANCTL = f"""connections {{
   peer {{
     version = 1
@@ -64,7 +66,7 @@ SWANCTL = f"""connections {{
     children {{
       net {{
         mode = tunnel
-        local_ts = 0.0.0.0/0
+        local_ts = {interop.SW_TS}
         remote_ts = {interop.VR_TS}
         esp_proposals = aes256-sha1
         rand_time = 0
@@ -97,7 +99,8 @@ def start_server(lab):
     conf = os.path.join(lab.dir, "strongswan.conf")
     with open(conf) as f:
         text = f.read()
-    text = text.replace(" vici counters", " vici counters xauth-generic", 1)
+    text = text.replace(" vici counters",
+                        " vici counters xauth-generic unity", 1)
     # charon answers Aggressive Mode with a pre-shared key only when told
     # so, since an eavesdropper can attack the key offline.
     text = text.replace("charon {", "charon {\n  i_dont_care_about_security_"
@@ -141,6 +144,12 @@ def body(lab):
         if not m or not m.group(1).startswith("10.99.0."):
             raise LabError(f"no address from charon's pool {POOL}:\n{out}")
         assigned = m.group(1)
+        split = re.search(r"^ +Address +: (\S+)\r?\n +Mask +: (\S+)",
+                          out, re.M)
+        if not split or split.groups() != ("198.51.100.0",
+                                           "255.255.255.128"):
+            raise LabError(f"no split network {interop.SW_TS} from "
+                           f"charon:\n{out}")
         sas = lab.charon_sas()
         if f"XAuth authentication of '{USER}' successful" not in \
                 lab.charon_log():
