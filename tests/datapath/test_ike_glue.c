@@ -56,6 +56,8 @@ static void
 on_ike(void *ctx, const struct dp_ike_packet *pkt)
 {
 	struct sink *s = ctx;
+	/* Read once: the test clears it as soon as ENTERED is posted. */
+	sem_t *gate = s->gate;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->n < KEPT) {
@@ -64,9 +66,9 @@ on_ike(void *ctx, const struct dp_ike_packet *pkt)
 	}
 	s->n++;
 	pthread_mutex_unlock(&s->lock);
-	if (s->gate != NULL) {
+	if (gate != NULL) {
 		sem_post(&s->entered);
-		sem_wait(s->gate);
+		sem_wait(gate);
 	}
 }
 
