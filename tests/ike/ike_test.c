@@ -136,17 +136,18 @@ napt_out(const struct ikt_side *s, uint16_t port)
 }
 
 /* Maps *PORT, a destination port on S's NAT, back to S's own port.
- * Returns false when the NAT has no mapping for it, so the message is
- * lost. */
+ * Returns false when the NAT translates ports and has no mapping for
+ * it, so the message is lost. */
 static bool
 napt_in(const struct ikt_side *s, uint16_t *port)
 {
-	if (s->nat_port500 != 0 && *port == s->nat_port500)
+	if (s->nat_port500 == 0 && s->nat_port4500 == 0)
+		return true;
+	if (*port == napt_out(s, 500))
 		*port = 500;
-	else if (s->nat_port4500 != 0 && *port == s->nat_port4500)
+	else if (*port == napt_out(s, 4500))
 		*port = 4500;
-	else if ((*port == 500 && s->nat_port500 != 0) ||
-		 (*port == 4500 && s->nat_port4500 != 0))
+	else
 		return false;
 	return true;
 }
