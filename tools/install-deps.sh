@@ -8,7 +8,7 @@ libcriterion-dev libssh-dev libpcap-dev libtelnet-dev clang libclang-rt-14-dev"
 TEST_PKGS="expect telnet tcpdump iproute2 python3 openssh-client sshpass \
 python3-netmiko python3-textfsm ansible tshark iputils-ping nftables \
 strongswan-charon strongswan-swanctl libcharon-extra-plugins \
-libstrongswan-standard-plugins rsyslog"
+libcharon-extauth-plugins libstrongswan-standard-plugins rsyslog"
 
 want="$BUILD_PKGS"
 if [ "${1:-}" = "--test" ]; then
