@@ -146,8 +146,11 @@ write_flow(struct vty *vty, const struct dp_spi_flow *f, const struct clocks *c,
 
 	inet_ntop(AF_INET, &f->src, src, sizeof(src));
 	inet_ntop(AF_INET, &f->dst, dst, sizeof(dst));
-	vty_out(vty, "   srcaddr: %s, destaddr: %s, spi: 0x%X(%u)%s\n", src,
-		dst, f->spi, f->spi, f->udp_encap ? ", UDP 4500" : "");
+	vty_out(vty, "   srcaddr: %s, destaddr: %s, spi: 0x%X(%u)", src, dst,
+		f->spi, f->spi);
+	if (f->udp_encap)
+		vty_out(vty, ", UDP 4500 from port %u", f->udp_sport);
+	vty_out(vty, "\n");
 	vty_out(vty, "    input interface: %s, packets: %llu\n", f->ifname,
 		(unsigned long long)f->packets);
 	vty_out(vty, "    first seen: %s, last seen: %s, black-holed: "

@@ -916,6 +916,9 @@ struct dp_spi_flow {
 	uint32_t src, dst;		/* network byte order */
 	uint32_t spi;
 	bool udp_encap;
+	/* ESP in UDP: the source port of the latest packet, which behind
+	 * a NAT that translates ports is the one it chose. */
+	uint16_t udp_sport;
 	char ifname[DP_IFNAME_MAX];	/* input interface of the first */
 	uint64_t packets;
 	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC */

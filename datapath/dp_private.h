@@ -524,13 +524,14 @@ void dp_spi_diag_clear(struct dp_spi_diag *d);
 /* Does the work of dp_spi_diag_hit() that needs the flows. HASH is
  * dp_flow_hash() of the packet's flow. */
 void dp_spi_diag_update(struct dp_spi_diag *d, uint64_t hash, uint32_t src,
-			uint32_t dst, uint32_t spi, bool udp,
+			uint32_t dst, uint32_t spi, int udp_sport,
 			const char *ifname, uint64_t now);
 
-/* Counts a packet of flow (SRC, DST, SPI) that found no SA. */
+/* Counts a packet of flow (SRC, DST, SPI) that found no SA. UDP_SPORT
+ * is the UDP source port of ESP in UDP, -1 for plain ESP. */
 static inline void
 dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
-		uint32_t spi, bool udp, const char *ifname, uint64_t now)
+		uint32_t spi, int udp_sport, const char *ifname, uint64_t now)
 {
 	uint64_t h = dp_flow_hash(d->seed, src, dst, spi);
 
@@ -539,7 +540,7 @@ dp_spi_diag_hit(struct dp_spi_diag *d, uint32_t src, uint32_t dst,
 		d->untracked++;
 		return;
 	}
-	dp_spi_diag_update(d, h, src, dst, spi, udp, ifname, now);
+	dp_spi_diag_update(d, h, src, dst, spi, udp_sport, ifname, now);
 }
 
 void dp_spi_diag_note(struct dp_spi_diag *d, const struct dp_spi_note *n,

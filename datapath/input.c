@@ -195,7 +195,7 @@ raise_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 static inline __attribute__((always_inline)) void
 report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 		   uint32_t dst, const uint8_t *raw_src, const uint8_t *raw_dst,
-		   uint32_t spi, bool udp, bool v6, uint64_t now)
+		   uint32_t spi, int udp_sport, bool v6, uint64_t now)
 {
 	if (!dp_limiter_exhausted(dp->log_lim, now) &&
 	    dp_limiter_allow(dp->log_lim, src, dst, spi, now)) {
@@ -206,10 +206,10 @@ report_invalid_spi(struct dp *dp, const char *ifname, uint32_t src,
 	}
 	if (v6)
 		return;
-	dp_spi_diag_hit(dp->spi_diag, src, dst, spi, udp, ifname, now);
+	dp_spi_diag_hit(dp->spi_diag, src, dst, spi, udp_sport, ifname, now);
 	if (dp->sink != NULL && !dp_limiter_exhausted(dp->event_lim, now) &&
 	    dp_limiter_allow(dp->event_lim, src, dst, spi, now))
-		raise_invalid_spi(dp, ifname, src, dst, spi, udp);
+		raise_invalid_spi(dp, ifname, src, dst, spi, udp_sport >= 0);
 }
 
 /*
@@ -421,7 +421,7 @@ esp_input(struct dp *dp, const char *ifname, int local, uint8_t *pkt,
 		DP_DROP_ESP_NO_SA_TRANSPORT : DP_DROP_ESP_NO_SA, len);
 	memcpy(&src, pkt + 12, 4);
 	report_invalid_spi(dp, ifname, src, dst, pkt + 12, pkt + 16, spi,
-			   esp_off != hlen, false, now);
+			   esp_off != hlen ? get16(pkt + hlen) : -1, false, now);
 }
 
 static void
@@ -486,7 +486,7 @@ input_ipv6(struct dp *dp, const char *ifname, const uint8_t *pkt, size_t len,
 		hd = hd * 31 + get32(pkt + 24 + i);
 	}
 	report_invalid_spi(dp, ifname, hs, hd, pkt + 8, pkt + 24,
-			   get32(pkt + 40), false, true, now);
+			   get32(pkt + 40), -1, true, now);
 }
 
 static void

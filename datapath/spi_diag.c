@@ -225,8 +225,8 @@ evict(struct dp_spi_diag *d)
 
 void
 dp_spi_diag_update(struct dp_spi_diag *d, uint64_t hash, uint32_t src,
-		   uint32_t dst, uint32_t spi, bool udp, const char *ifname,
-		   uint64_t now)
+		   uint32_t dst, uint32_t spi, int udp_sport,
+		   const char *ifname, uint64_t now)
 {
 	struct dp_spi_store *s = d->store;
 	size_t b = dp_spi_bucket(hash);
@@ -238,6 +238,8 @@ dp_spi_diag_update(struct dp_spi_diag *d, uint64_t hash, uint32_t src,
 		f = &s->flows[i].f;
 		f->packets++;
 		f->last_ns = now;
+		f->udp_encap = udp_sport >= 0;
+		f->udp_sport = udp_sport >= 0 ? (uint16_t)udp_sport : 0;
 		if (s->newest != i) {
 			list_unlink(s, i);
 			list_push(s, i);
@@ -259,7 +261,8 @@ dp_spi_diag_update(struct dp_spi_diag *d, uint64_t hash, uint32_t src,
 	f->src = src;
 	f->dst = dst;
 	f->spi = spi;
-	f->udp_encap = udp;
+	f->udp_encap = udp_sport >= 0;
+	f->udp_sport = udp_sport >= 0 ? (uint16_t)udp_sport : 0;
 	strncpy(f->ifname, ifname, sizeof(f->ifname) - 1);
 	f->packets = 1;
 	f->first_ns = f->last_ns = now;

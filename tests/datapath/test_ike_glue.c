@@ -886,6 +886,7 @@ expect_udp_ports(uint16_t sport, uint16_t dport, uint32_t seq)
 Test(ike_glue, udp_encap_translated_port)
 {
 	struct dp_sa_cfg pair[2];
+	struct dp_spi_table flows;
 	uint8_t pkt[300];
 	char err[128] = "";
 	size_t n;
@@ -908,6 +909,18 @@ Test(ike_glue, udp_encap_translated_port)
 	}
 	cr_assert_eq(dpt_inbound_counters(r.dp, 0xC0000004).decaps, 2,
 		     "ESP in UDP from a translated port was not decrypted");
+
+	/* An unknown SPI from such a port: the flow table keeps the port. */
+	n = peer_esp(0xC0000004, true, 3, pkt, sizeof(pkt));
+	pkt[20] = 20077 >> 8;
+	pkt[21] = 20077 & 0xff;
+	pkt[28] ^= 0x40;
+	input("GigabitEthernet1", pkt, n, NS);
+	cr_assert_eq(dp_get_spi_flows(r.dp, &flows), 0);
+	cr_assert_eq(flows.n, 1);
+	cr_assert(flows.flows[0].udp_encap);
+	cr_assert_eq(flows.flows[0].udp_sport, 20077);
+	free(flows.flows);
 
 	cr_assert_eq(dp_sa_set_encap(r.dp, addr("10.0.0.2"), 0x80000004, 4500,
 				     20077), 0);

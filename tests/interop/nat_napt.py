@@ -92,9 +92,10 @@ def check_tunnel(lab, version):
     return port
 
 
-def check_black_hole(lab, stale_out):
-    """After vrouter's restart: charon's ESP finds no SA, and vrouter logs
-    and counts it but has no IKE SA to send a notify over."""
+def check_black_hole(lab, stale_out, port):
+    """After vrouter's restart: charon's ESP from the NAT's PORT finds no
+    SA, and vrouter logs and counts it but has no IKE SA to send a notify
+    over."""
     v = lab.vty()
     try:
         got = lab.ping_from_peer(count=3, wait=0.5)
@@ -113,8 +114,9 @@ def check_black_hole(lab, stale_out):
             raise LabError(f"RECVD_PKT_INV_SPI names SPI {inv.group(1)}, "
                            f"charon sends on {stale_out:#x}")
         out = v.command("show crypto ipsec invalid-spi")
-        want = f"srcaddr: {SW_OUTER}, destaddr: {VR_OUTER}, " \
-               f"spi: 0x{stale_out:X}({stale_out}), UDP 4500"
+        want = (f"srcaddr: {SW_OUTER}, destaddr: {VR_OUTER}, "
+                f"spi: 0x{stale_out:X}({stale_out}), UDP 4500 from port "
+                f"{port}")
         if want not in out:
             raise LabError(f"show crypto ipsec invalid-spi lacks "
                            f"{want!r}:\n{out}")
@@ -144,7 +146,7 @@ def body(lab, version):
     lab.kill_vrouter()
     start = time.monotonic()
     lab.start_vrouter(config=None)
-    check_black_hole(lab, stale_out)
+    check_black_hole(lab, stale_out, port)
     if lab.wait_peer_ping(RECOVERY_LIMIT) is None:
         raise LabError(f"no ping from charon's side passed within "
                        f"{RECOVERY_LIMIT} s of vrouter's restart")
