@@ -87,7 +87,7 @@ bench: test-deps build
 # $(FUZZ_BUILD)/fuzz-work/crashes/HARNESS and fails the target.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 60
-FUZZ_HARNESSES ?= dp_input isakmp ike ikev2 cli config_load telnet pcap lab
+FUZZ_HARNESSES ?= dp_input isakmp ike ike_enc ikev2 ikev2_enc cli config_load telnet pcap lab
 VR_SHARED_DIR ?= $(abspath ../shared)
 export VR_SHARED_DIR
 
