@@ -96,7 +96,7 @@ fill_input(struct conn *c)
 	struct pollfd pfd = { .fd = ssh_get_fd(c->ssh), .events = POLLIN };
 	int n;
 
-	/* What was read is cleansed: a line may have set a secret. */
+	/* What was read is cleansed, because a line may have set a secret. */
 	OPENSSL_cleanse(c->in, c->in_len);
 	c->in_len = c->in_pos = 0;
 	for (;;) {

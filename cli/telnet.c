@@ -149,7 +149,7 @@ queue_input(struct session *s, const char *buf, size_t size)
 	while (cap < s->in_len + size)
 		cap *= 2;
 	if (cap != s->in_cap) {
-		/* The old block is cleansed: the input may hold secrets. */
+		/* Cleansed, because the input may contain secrets. */
 		p = OPENSSL_clear_realloc(s->in, s->in_cap, cap);
 		if (p == NULL) {
 			s->dead = true;
@@ -220,7 +220,7 @@ fill_input(struct session *s)
 	ssize_t n;
 	int rc;
 
-	/* What was read is cleansed: a line may have set a secret. */
+	/* What was read is cleansed, because a line may have set a secret. */
 	if (s->in)
 		OPENSSL_cleanse(s->in, s->in_len);
 	s->in_len = s->in_pos = 0;

@@ -161,7 +161,7 @@ unsigned long cfg_generation(struct cfg *cfg);
  * with OPENSSL_cleanse() after use.
  */
 
-/* Longest plaintext a secret leaf may hold, in bytes. */
+/* Maximum length of the plaintext of a secret leaf, in bytes. */
 #define CFG_SECRET_MAX 256
 /* Length of the sealed form of a plaintext of N bytes, without the NUL. */
 #define CFG_SEALED_LEN(n) (5 + 4 * (((n) + 28 + 2) / 3))

@@ -370,7 +370,7 @@ fill_keys(struct dp_sa_params *p, const struct lyd_node *esp,
 	char hex[CFG_SECRET_MAX + 1];
 	int ret = -1;
 
-	/* The keys are sealed in the tree; see core/config.h. */
+	/* The keys are sealed in the tree (core/config.h). */
 	if (t->cipher != DP_CIPHER_NULL &&
 	    (parse_hex(open_key(ck, hex, sizeof(hex)), p->cipher_key,
 		       sizeof(p->cipher_key), &p->cipher_key_len) < 0 ||
