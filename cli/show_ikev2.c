@@ -1,9 +1,9 @@
 /*
  * IKEv2 show and clear commands in IOS XE layout: show crypto ikev2 sa
  * [detailed], show crypto ikev2 session [detailed], show crypto ikev2
- * stats exchange and clear crypto ikev2 sa [remote A]. They read the IKE
- * manager's snapshots (version 2 entries of ike_get_sas(),
- * ike_get_v2_children() and ike_get_v2_stats()).
+ * stats [exchange], clear crypto ikev2 sa [remote A] and clear crypto
+ * ikev2 stats. They read the IKE manager's snapshots (version 2 entries
+ * of ike_get_sas(), ike_get_v2_children() and ike_get_v2_stats()).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -321,9 +321,14 @@ count_v2_sas(const struct ike_sa_info *sas, size_t n, bool outgoing,
 	}
 }
 
-/* `show crypto ikev2 stats` in the IOS XE layout. vrouter has no
- * `crypto ikev2 limit` and no certificates, so the resource limits and
- * the revoked-certificate count are always 0. */
+/*
+ * `show crypto ikev2 stats` in the IOS XE layout. vrouter has no
+ * `crypto ikev2 limit` and no certificates, so the resource and SA
+ * limits and the revoked-certificate count are 0 (no limit, none).
+ * Max in nego shows the fixed limits on SAs in negotiation: incoming
+ * ones the responder answered and that are not yet authenticated, and
+ * outgoing ones, which have no limit (0).
+ */
 static enum cmd_result
 cmd_show_ikev2_stats(struct vty *vty, const struct cmd_args *args)
 {
@@ -349,7 +354,7 @@ cmd_show_ikev2_stats(struct vty *vty, const struct cmd_args *args)
 	vty_out(vty, "%s%26s%s\n%s", rule, "", "Crypto IKEv2 SA Statistics",
 		rule);
 	vty_out(vty, "System Resource Limit:   %-9uMax IKEv2 SAs: %-9u"
-		"Max in nego(in/out): %u/%u\n", 0u, 0u, 0u, 0u);
+		"Max in nego(in/out): %u/%u\n", 0u, 0u, IKE_HALF_OPEN_MAX, 0u);
 	vty_out(vty, "Total incoming IKEv2 SA Count:    %-9uactive:        %-9u"
 		"negotiating: %u\n", in_total, in_active,
 		in_total - in_active);
@@ -429,6 +434,15 @@ cmd_clear_ikev2_sa(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+static enum cmd_result
+cmd_clear_ikev2_stats(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	if (vty->router != NULL && vty->router->ike != NULL)
+		ike_clear_v2_stats(vty->router->ike);
+	return CMD_SUCCESS;
+}
+
 #define H_SHOW "Show running system information\nEncryption module\n" \
 	       "Shows ikev2 information\n"
 #define H_CLEAR "Reset functions\nEncryption module\nIKEv2 information\n"
@@ -451,6 +465,9 @@ static const struct cmd_def ikev2_cmds[] = {
 	  H_CLEAR "Clear IKEv2 SAs\nClear the SAs of one remote peer\n"
 	  "IP address of the remote peer",
 	  cmd_clear_ikev2_sa, 0, 0 },
+	{ "clear crypto ikev2 stats",
+	  H_CLEAR "Clear IKEv2 statistics",
+	  cmd_clear_ikev2_stats, 0, 0 },
 };
 
 void

@@ -162,11 +162,6 @@ enum ike_state {
 #define IKE_MSG_MAX		DP_IKE_MSG_MAX
 #define IKE_PENDING_DELETES	8
 #define IKE_RETRANSMITS		5
-/* Responder IKE SAs not yet authenticated, of each IKE version, in all
- * and from one peer address; first messages beyond either are dropped
- * and counted. */
-#define IKE_HALF_OPEN_MAX	1024
-#define IKE_HALF_OPEN_PEER_MAX	16
 
 /* ESP packet counts with one peer at the last on-demand DPD check. */
 struct ike_dpd_watch {

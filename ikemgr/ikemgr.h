@@ -168,6 +168,15 @@ struct ike_v2_stats {
 	uint64_t cookie_valid, cookie_invalid, cookie_missing;
 };
 void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
+/* Sets every IKEv2 counter of ike_get_v2_stats() to 0, for `clear crypto
+ * ikev2 stats`. Safe from any thread. */
+void ike_clear_v2_stats(struct ikemgr *ike);
+
+/* Responder IKE SAs not yet authenticated, of each IKE version, in all
+ * and from one peer address; first messages beyond either are dropped
+ * and counted. */
+#define IKE_HALF_OPEN_MAX	1024
+#define IKE_HALF_OPEN_PEER_MAX	16
 
 /* One IKEv2 child SA pair, for `show crypto ikev2 session detailed`. */
 struct ike_v2_child_info {

@@ -1173,3 +1173,11 @@ ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out)
 	pthread_mutex_unlock(&ike->sa_lock);
 }
 
+void
+ike_clear_v2_stats(struct ikemgr *ike)
+{
+	pthread_mutex_lock(&ike->sa_lock);
+	if (ike->v2 != NULL)
+		memset(&ike->v2->stats, 0, sizeof(ike->v2->stats));
+	pthread_mutex_unlock(&ike->sa_lock);
+}

@@ -184,7 +184,7 @@ Test(ikev2_stats, cookie_challenge_counts, .fini = teardown)
 		    "--------------------------------------------------------"
 		    "------------------------\n"
 		    "System Resource Limit:   0        Max IKEv2 SAs: 0        "
-		    "Max in nego(in/out): 0/0\n");
+		    "Max in nego(in/out): 1024/0\n");
 	/* The forged SA is still half open. */
 	assert_line(out, "Total incoming IKEv2 SA Count:    2        "
 			 "active:        1        negotiating: 1\n"
@@ -247,5 +247,38 @@ Test(ikev2_stats, half_open_limit_counts, .fini = teardown)
 	assert_line(out, "Rejected IKEv2 Requests: 1        "
 			 "rsrc low:      1        SA limit:    0\n");
 	assert_line(out, "Incoming IKEV2 Cookie Challenged Requests: 0\n");
+	fx_close(&fx);
+}
+
+/* `clear crypto ikev2 stats` sets the request and COOKIE counters back to
+ * 0, while the SA counts still show the SAs that exist. */
+Test(ikev2_stats, clear_resets_counts, .fini = teardown)
+{
+	struct ike_v2_stats sb;
+	struct fixture fx;
+	const char *out;
+
+	ikt_pair_start(&a, CFG_A, &b, CFG_B(""));
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, ikt_one_pair_each, 10), "no SA came up");
+	sb = v2_stats(&b);
+	cr_assert_eq(sb.sa_init_in, 1);
+	cr_assert_eq(sb.sa_init_in_accepted, 1);
+
+	fx_open(&fx);
+	out = run_show(&fx, &b, "clear crypto ikev2 stats");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "clear failed:\n%s", out);
+	sb = v2_stats(&b);
+	cr_assert_eq(sb.sa_init_in, 0);
+	cr_assert_eq(sb.sa_init_in_accepted, 0);
+	cr_assert_eq(sb.rx_req[IKE_V2_AUTH], 0);
+	out = run_show(&fx, &b, "show crypto ikev2 stats");
+	assert_line(out, "Total incoming IKEv2 SA Count:    1        "
+			 "active:        1        negotiating: 0\n");
+	assert_line(out, "Incoming IKEv2 Requests: 0        "
+			 "accepted:      0        rejected:    0\n");
+	out = run_show(&fx, &b, "show crypto ikev2 stats exchange");
+	assert_line(out, "IKE_SA_INIT                             0"
+			 "          0          0          0\n");
 	fx_close(&fx);
 }
