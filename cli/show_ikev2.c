@@ -94,6 +94,18 @@ write_spi(char *out, size_t cap, const uint8_t spi[8])
 		 spi[2], spi[3], spi[4], spi[5], spi[6], spi[7]);
 }
 
+/* NOTE: "Deleting IKE SA" for the DELETE state is not taken from an IOS
+ * capture, which shows only the READY and IN-NEG texts. */
+static const char *
+status_text(const char *state)
+{
+	if (strcmp(state, "READY") == 0)
+		return "Negotiation done";
+	if (strcmp(state, "DELETE") == 0)
+		return "Deleting IKE SA";
+	return "Negotiation in progress";
+}
+
 static void
 write_detail(struct vty *vty, const struct ike_sa_info *sa)
 {
@@ -107,8 +119,7 @@ write_detail(struct vty *vty, const struct ike_sa_info *sa)
 	vty_out(vty, "      CE id: %u, Session-id: %u\n", sa->conn_id,
 		sa->conn_id - 1000);
 	vty_out(vty, "      Status Description: %s\n",
-		strcmp(sa->state, "READY") == 0 ? "Negotiation done" :
-		"Negotiation in progress");
+		status_text(sa->state));
 	snprintf(left, sizeof(left), "Local spi: %s", lspi);
 	vty_out(vty, "      %-34sRemote spi: %s\n", left, rspi);
 	vty_out(vty, "      Local id: %s\n",
@@ -160,8 +171,6 @@ write_v2_sa(struct vty *vty, const struct ike_sa_info *sa, bool detail)
 {
 	char local[32], remote[32], a[INET_ADDRSTRLEN];
 	char prf[12], integ[12];
-	uint32_t active = sa->lifetime_sec > sa->remaining_sec ?
-			  sa->lifetime_sec - sa->remaining_sec : 0;
 
 	inet_ntop(AF_INET, &sa->local, a, sizeof(a));
 	snprintf(local, sizeof(local), "%s/%u", a, sa->local_port);
@@ -175,7 +184,7 @@ write_v2_sa(struct vty *vty, const struct ike_sa_info *sa, bool detail)
 		"DH Grp:%u, Auth sign: PSK, Auth verify: PSK\n",
 		encr_text(sa->encr), sa->key_bits, prf, integ, sa->dh_group);
 	vty_out(vty, "      Life/Active Time: %u/%u sec\n", sa->lifetime_sec,
-		active);
+		sa->active_sec);
 	if (detail)
 		write_detail(vty, sa);
 }

@@ -216,6 +216,8 @@ struct ike_sa_info {
 	uint8_t dh_group;
 	uint32_t lifetime_sec;		/* negotiated */
 	uint32_t remaining_sec;		/* time left before expiry */
+	uint32_t active_sec;		/* IKEv2: since it was established;
+					 * 0 before */
 	bool natt;			/* NAT traversal in use (port 4500) */
 	bool dpd;			/* peer supports DPD: capability D */
 	char profile[64];		/* isakmp profile, "" when none */

@@ -996,6 +996,8 @@ fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	o->lifetime_sec = sa->lifetime;
 	if (sa->state == V2_READY && sa->expires > now)
 		o->remaining_sec = (uint32_t)(sa->expires - now);
+	if (sa->established > 0 && now > sa->established)
+		o->active_sec = (uint32_t)(now - sa->established);
 	o->natt = sa->nat_detected;
 	o->dpd = sa->dpd_interval != 0;
 	snprintf(o->profile, sizeof(o->profile), "%s", sa->profile);

@@ -690,6 +690,13 @@ both_sent(struct ikt_side *x, struct ikt_side *y)
 	return sent_by(x) > sent_a0 && sent_by(y) > sent_b0;
 }
 
+static bool
+x_sent(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)y;
+	return sent_by(x) > sent_a0;
+}
+
 /*
  * Equal lifetimes: both ends rekey the IKE SA at once. Their first
  * requests are lost, so the retransmissions cross and each end answers
@@ -793,6 +800,52 @@ Test(ikev2_exchange, simultaneous_ike_sa_delete, .fini = teardown)
 		      sb.tx_res[IKE_V2_INFORMATIONAL], 1,
 		      "neither end responded to the other's DELETE");
 	cr_assert_geq(sa.delete_rx + sb.delete_rx, 1);
+}
+
+/*
+ * While A's DELETE of a cleared IKE SA is outstanding, `show crypto
+ * ikev2 sa detailed` shows the SA as DELETE with a matching description
+ * and the time since it was established. A new SA whose IKE_SA_INIT is
+ * lost shows as IN-NEG with no active time.
+ */
+Test(ikev2_exchange, show_deleting_and_negotiating, .fini = teardown)
+{
+	struct fixture fx;
+	const char *out;
+	char line[160];
+
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", ""), &b,
+		       CFG_B(CBC, "s3cret", ""));
+	bring_up();
+	set_drop_all(&a, true);
+	sent_a0 = sent_by(&a);
+	cr_assert_eq(ike_clear(a.ike, IKE_CLEAR_IKEV2, 0, 0), 1);
+	cr_assert(ikt_wait(&a, &b, x_sent, 5), "A sent no DELETE");
+
+	fx_open(&fx);
+	out = run_show(&fx, &a, "show crypto ikev2 sa detailed");
+	snprintf(line, sizeof(line), "%-10u%-22s%-22s%-21s%-7s\n", 1u,
+		 "10.0.0.1/500", "10.0.0.2/500", "none/none", "DELETE");
+	cr_assert(strstr(out, line) != NULL, "no line %s in:\n%s", line, out);
+	cr_assert(strstr(out, "      Status Description: Deleting IKE SA\n")
+		  != NULL, "%s", out);
+	cr_assert(strstr(out, "      Life/Active Time: 86400/0 sec\n") != NULL
+		  || strstr(out, "      Life/Active Time: 86400/1 sec\n") != NULL,
+		  "active time not the SA's age:\n%s", out);
+	set_drop_all(&a, false);
+	cr_assert(ikt_wait(&a, &b, a_dead, 15), "A kept the cleared SA");
+
+	set_drop_all(&a, true);
+	sent_a0 = sent_by(&a);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, x_sent, 5), "A sent no IKE_SA_INIT");
+	out = run_show(&fx, &a, "show crypto ikev2 sa detailed");
+	cr_assert(strstr(out, "IN-NEG") != NULL, "%s", out);
+	cr_assert(strstr(out, "      Status Description: Negotiation in "
+			 "progress\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "/0 sec\n") != NULL,
+		  "active time before the SA is up:\n%s", out);
+	fx_close(&fx);
 }
 
 #define PFS "crypto map CMAP 10 ipsec-isakmp\n set pfs group19\n"
