@@ -312,6 +312,7 @@ struct ikemgr {
 	struct ike_config *config;
 	bool config_changed;		/* since the last start_tunnels() */
 	struct ike_sa *answering;	/* SA whose message is being handled */
+	const struct dp_ike_packet *answering_pkt; /* and that message */
 	struct ike_sa **sas;
 	size_t nsas;
 	struct ike_qm **qms;

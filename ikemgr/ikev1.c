@@ -1750,6 +1750,37 @@ drop:
 
 /* ---- Quick Mode ---- */
 
+/*
+ * Moves SA to the ports of the message being handled, a Quick Mode or
+ * informational message that passed its hash check, when the NAT in
+ * front of the peer mapped its port 4500 anew after an idle time or a
+ * NAT restart. IKE messages, NAT keepalives and the outbound IPsec SAs
+ * negotiated over SA follow it. Call it before sending the response,
+ * which goes to the port the request came from.
+ */
+static void
+follow_peer_port(struct ikemgr *ike, struct ike_sa *sa)
+{
+	const struct dp_ike_packet *pkt = ike->answering_pkt;
+	char addr[INET_ADDRSTRLEN];
+
+	if (pkt == NULL || ike->answering != sa || !sa->natt || !pkt->natt ||
+	    !sa->nat_detected ||
+	    (pkt->sport == sa->pport && pkt->dport == sa->lport))
+		return;
+	DBG(sa->conn_id, "peer %s moved from port %u to port %u",
+	    ntoa(sa->peer, addr), sa->pport, pkt->sport);
+	sa->lport = pkt->dport;
+	sa->pport = pkt->sport;
+	for (size_t i = 0; i < ike->nchildren; i++) {
+		const struct ike_child *c = &ike->children[i];
+
+		if (c->conn_id == sa->conn_id)
+			ike_child_set_ports(ike, c->peer, c->spi_out,
+					    sa->lport, sa->pport);
+	}
+}
+
 static uint32_t
 new_spi(struct ikemgr *ike)
 {
@@ -2384,6 +2415,7 @@ qm_r1(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		goto fail;
 	}
+	follow_peer_port(ike, sa);
 	if (sap == NULL || nonce == NULL || nonce->len > sizeof(qm->ni))
 		goto fail;
 	memcpy(qm->ni, nonce->body, nonce->len);
@@ -2512,6 +2544,7 @@ qm_i2(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
+	follow_peer_port(ike, sa);
 	prop = malloc(sizeof(*prop));
 	if (prop == NULL || isakmp_parse_sa(sap->body, sap->len, prop) < 0 ||
 	    prop->nproposals != 1 || prop->p[0].ntransforms != 1 ||
@@ -2569,6 +2602,7 @@ qm_r3(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
+	follow_peer_port(ike, sa);
 	if (install(ike, sa, qm, false, true) < 0)
 		return;
 	add_child(ike, sa, qm);
@@ -2729,38 +2763,8 @@ ikev1_check_hash(const struct ike_sa *sa, uint32_t msgid,
 		       2, want) == 0 && equal_ct(want, hp->body, hp->len);
 }
 
-/*
- * Moves SA to the ports of PKT, an informational message (DPD, notify,
- * DELETE) that passed its hash check, when the NAT in front of the peer
- * mapped its port 4500 anew after an idle time or a NAT restart. IKE
- * messages, NAT keepalives and the outbound IPsec SAs negotiated over
- * SA follow it. Other exchanges never move an SA.
- */
 static void
-follow_peer_port(struct ikemgr *ike, struct ike_sa *sa,
-		 const struct dp_ike_packet *pkt)
-{
-	char addr[INET_ADDRSTRLEN];
-
-	if (!sa->natt || !pkt->natt || !sa->nat_detected ||
-	    (pkt->sport == sa->pport && pkt->dport == sa->lport))
-		return;
-	DBG(sa->conn_id, "peer %s moved from port %u to port %u",
-	    ntoa(sa->peer, addr), sa->pport, pkt->sport);
-	sa->lport = pkt->dport;
-	sa->pport = pkt->sport;
-	for (size_t i = 0; i < ike->nchildren; i++) {
-		const struct ike_child *c = &ike->children[i];
-
-		if (c->conn_id == sa->conn_id)
-			ike_child_set_ports(ike, c->peer, c->spi_out,
-					    sa->lport, sa->pport);
-	}
-}
-
-static void
-info_input(struct ikemgr *ike, struct ike_sa *sa,
-	   const struct dp_ike_packet *pkt, const struct isakmp_hdr *h,
+info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 	   const struct isakmp_msg *m)
 {
 	bool gone = false, ok = true;
@@ -2771,8 +2775,7 @@ info_input(struct ikemgr *ike, struct ike_sa *sa,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
-	/* Before any response, which goes to the port the request came from. */
-	follow_peer_port(ike, sa, pkt);
+	follow_peer_port(ike, sa);
 	DBG(sa->conn_id, "processing HASH payload. message ID = %d",
 	    (int32_t)h->msgid);
 	for (size_t i = 1; i < m->n && !gone; i++) {
@@ -2911,8 +2914,7 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 }
 
 static void
-input_info(struct ikemgr *ike, struct ike_sa *sa,
-	   const struct dp_ike_packet *pkt, const struct isakmp_hdr *h,
+input_info(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 	   uint8_t *msg, size_t len, struct isakmp_msg *m)
 {
 	uint8_t iv[IKE_BLOCK_MAX];
@@ -2926,7 +2928,7 @@ input_info(struct ikemgr *ike, struct ike_sa *sa,
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
 	}
-	info_input(ike, sa, pkt, h, m);
+	info_input(ike, sa, h, m);
 }
 
 void
@@ -2989,6 +2991,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	sa->reply = NULL;
 	sa->reply_len = 0;
 	ike->answering = sa;
+	ike->answering_pkt = pkt;
 	drops = atomic_load(&ike->packets_dropped);
 	switch (h.exchange) {
 	case ISAKMP_XCHG_IDPROT:
@@ -3001,7 +3004,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		input_quick(ike, sa, &h, msg, h.length, m);
 		break;
 	case ISAKMP_XCHG_INFO:
-		input_info(ike, sa, pkt, &h, msg, h.length, m);
+		input_info(ike, sa, &h, msg, h.length, m);
 		break;
 	case ISAKMP_XCHG_TRANSACTION:
 		ike_xauth_input(ike, sa, &h, msg, h.length, m);
@@ -3011,6 +3014,7 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		break;
 	}
 	ike->answering = NULL;
+	ike->answering_pkt = NULL;
 	/* Only a message that was not dropped shows the peer alive: a
 	 * forged one with the right cookies must not hold off DPD. The SA
 	 * may be gone by now, so it is looked up again. */

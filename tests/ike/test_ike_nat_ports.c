@@ -385,3 +385,49 @@ Test(ike_nat_ports, ikev2_follows_translated_port)
 	cr_assert_eq(sa.child_established, 2, "A negotiated %llu pairs",
 		     (unsigned long long)sa.child_established);
 }
+
+static bool
+b_has_two_pairs(struct ikt_side *x, struct ikt_side *y)
+{
+	return ikt_count(x, true) == 2 && ikt_count(y, true) == 2 &&
+	       ikt_count(y, false) == 2;
+}
+
+/*
+ * The NAT maps A anew and A's next IKE message is a Quick Mode, not DPD.
+ * B follows A to the new port before it responds, so Quick Mode
+ * completes. Both the old pair and the new one send to that port.
+ */
+Test(ike_nat_ports, ikev1_quick_mode_from_new_port)
+{
+	size_t n = 0;
+
+	setup(V1_CFG_A, V1_CFG_B);
+	pthread_mutex_lock(&a.lock);
+	a.nat_port4500 = NAT_PORT4500_NEW;
+	pthread_mutex_unlock(&a.lock);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, b_has_two_pairs, 10),
+		  "Quick Mode from the new port failed: A %zu SAs, B %zu",
+		  a.nsas, b.nsas);
+	ike_sync(b.ike);
+
+	pthread_mutex_lock(&b.lock);
+	for (size_t i = 0; i < b.nsas; i++) {
+		const struct dp_sa_params *p = &b.sas[i].params;
+
+		if (!p->outbound)
+			continue;
+		n++;
+		cr_assert_eq(p->encap_dport, NAT_PORT4500_NEW,
+			     "B's SA 0x%X goes to port %u", p->spi,
+			     p->encap_dport);
+	}
+	cr_assert_eq(b.encap_moves, 1, "B moved %zu SAs", b.encap_moves);
+	pthread_mutex_unlock(&b.lock);
+	cr_assert_eq(n, 2);
+	pthread_mutex_lock(&a.lock);
+	cr_assert_eq(a.nat_unmapped, 0, "%zu messages of B were lost",
+		     a.nat_unmapped);
+	pthread_mutex_unlock(&a.lock);
+}
