@@ -140,6 +140,18 @@ void cc_install_ezvpn(void);
 void cc_install_archive(void);
 void cc_install_banner(void);
 
+/*
+ * Reads a banner given as DTEXTD: ARG is the rest of the command line,
+ * and when it does not close the text, the following lines are read up
+ * to the closing delimiter D, as IOS does. Stores the text without its
+ * delimiters in TEXT (SIZE bytes). Returns false after printing the
+ * error when the text is too long, holds a control character or "^C",
+ * or the input ends first; even then every line up to the delimiter has
+ * been read as banner text and none runs as a command.
+ */
+bool cc_read_banner(struct vty *vty, const char *arg, char *text,
+		    size_t size);
+
 struct router;
 
 /*

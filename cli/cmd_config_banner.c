@@ -40,16 +40,29 @@ find_close(const char *s, const struct delim *d)
 	return NULL;
 }
 
-/* Appends the N bytes at S to TEXT; false when it grows too long. */
-static bool
-append(char *text, size_t *len, const char *s, size_t n)
+/* A banner text being read, up to MAX characters. */
+struct reader {
+	struct delim d;
+	char *text;
+	size_t len, max;
+	bool too_long;
+};
+
+/*
+ * Appends the N bytes at S to the text. Past the maximum the text is
+ * only marked too long, so that the caller still reads on to the
+ * closing delimiter.
+ */
+static void
+append(struct reader *r, const char *s, size_t n)
 {
-	if (*len + n > BANNER_MAX)
-		return false;
-	memcpy(text + *len, s, n);
-	*len += n;
-	text[*len] = '\0';
-	return true;
+	if (r->too_long || r->len + n > r->max) {
+		r->too_long = true;
+		return;
+	}
+	memcpy(r->text + r->len, s, n);
+	r->len += n;
+	r->text[r->len] = '\0';
 }
 
 /*
@@ -79,78 +92,96 @@ text_ok(struct vty *vty, const char *text)
 
 /*
  * Reads lines after the first one until a line contains the closing
- * delimiter; the part before it ends the text. Returns false with a
- * message when the input ends first or the text grows too long.
+ * delimiter; the part before it ends the text. Every line up to the
+ * delimiter belongs to the banner, even once the text is too long or
+ * contains a Ctrl-C, so that none of them runs as a command. Returns false
+ * with a message when the input ends first.
  */
 static bool
-read_rest(struct vty *vty, const struct delim *d, char *text, size_t *len)
+read_rest(struct vty *vty, struct reader *r)
 {
 	char line[LINE_MAX_LEN];
 	const char *close;
 	size_t used;
 	int n;
 
-	if (d->etx)
+	if (r->d.etx)
 		vty_out(vty, "Enter TEXT message.  End with the character "
 			"'^C'.\n");
 	else
 		vty_out(vty, "Enter TEXT message.  End with the character "
-			"'%c'.\n", d->c);
+			"'%c'.\n", r->d.c);
 	for (;;) {
 		n = vty_ask(vty, "", line, sizeof(line));
-		if (n < 0) {
+		if (n == VTY_ASK_ABORT && !r->d.etx) {
+			/* Kept as a byte that text_ok() rejects; the line
+			 * goes on after it. */
+			append(r, line, strlen(line));
+			append(r, "\003", 1);
+			continue;
+		}
+		if (n < 0 && n != VTY_ASK_ABORT) {
 			vty_out(vty, "%% Invalid banner: the input ended "
 				"before the closing delimiter\n");
 			return false;
 		}
 		line[strcspn(line, "\r\n")] = '\0';
-		close = find_close(line, d);
+		/* Ctrl-C typed at a terminal is the ETX delimiter. */
+		close = n == VTY_ASK_ABORT ? line + strlen(line) :
+			find_close(line, &r->d);
 		used = close ? (size_t)(close - line) : strlen(line);
-		if (!append(text, len, line, used) ||
-		    (close == NULL && !append(text, len, "\n", 1))) {
-			vty_out(vty, "%% Banner too long (at most %d "
-				"characters)\n", BANNER_MAX);
-			return false;
-		}
+		append(r, line, used);
 		if (close != NULL)
 			return true;
+		append(r, "\n", 1);
 	}
+}
+
+bool
+cc_read_banner(struct vty *vty, const char *arg, char *text, size_t size)
+{
+	struct reader r = {
+		.d = { .c = arg[0], .etx = arg[0] == '\003' },
+		.text = text,
+		.max = size - 1,
+	};
+	const char *start = arg + 1, *close;
+
+	text[0] = '\0';
+	if (arg[0] == '^' && arg[1] == 'C') {
+		r.d.etx = true;
+		start = arg + 2;
+	}
+	close = find_close(start, &r.d);
+	if (close != NULL) {
+		append(&r, start, (size_t)(close - start));
+	} else {
+		append(&r, start, strlen(start));
+		append(&r, "\n", 1);
+		if (!read_rest(vty, &r))
+			return false;
+	}
+	if (r.too_long) {
+		vty_out(vty, "%% Banner too long (at most %zu characters)\n",
+			r.max);
+		return false;
+	}
+	return text_ok(vty, text);
 }
 
 static enum cmd_result
 banner(struct vty *vty, const struct cmd_args *args)
 {
 	const char *kind = cmd_arg(args, "kind");
-	const char *arg = cmd_arg(args, "text");
-	char text[BANNER_MAX + 1] = "";
-	size_t len = 0;
-	struct delim d = { .c = arg[0], .etx = arg[0] == '\003' };
-	const char *start = arg + 1, *close;
+	char text[BANNER_MAX + 1];
 	struct cc_txn t;
 
-	if (arg[0] == '^' && arg[1] == 'C') {
-		d.etx = true;
-		start = arg + 2;
-	}
-	close = find_close(start, &d);
-	if (close != NULL) {
-		if (!append(text, &len, start, (size_t)(close - start))) {
-			vty_out(vty, "%% Banner too long (at most %d "
-				"characters)\n", BANNER_MAX);
-			return CMD_WARNING;
-		}
-	} else if (!append(text, &len, start, strlen(start)) ||
-		   !append(text, &len, "\n", 1) ||
-		   !read_rest(vty, &d, text, &len)) {
+	if (!cc_read_banner(vty, cmd_arg(args, "text"), text, sizeof(text)))
 		return CMD_WARNING;
-	}
-	if (!text_ok(vty, text))
-		return CMD_WARNING;
-
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	/* An empty text removes the banner. */
-	if (len == 0)
+	if (text[0] == '\0')
 		cc_del(&t, BANNER_XPATH "%s", kind);
 	else
 		cc_set(&t, text, BANNER_XPATH "%s", kind);

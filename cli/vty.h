@@ -174,7 +174,13 @@ size_t vty_prompt(struct vty *vty, char *buf, size_t len);
  */
 bool vty_confirm(struct vty *vty, const char *question);
 
-/* Prints PROMPT and reads a reply line; returns its length or -1. */
+/*
+ * Prints PROMPT and reads a reply line. Returns its length, -1 when the
+ * input ends, or VTY_ASK_ABORT when the user pressed Ctrl-C (BUF then
+ * contains the text typed before it). Callers that only need an answer
+ * treat any negative value as no answer.
+ */
+#define VTY_ASK_ABORT (-2)
 int vty_ask(struct vty *vty, const char *prompt, char *buf, size_t len);
 
 /*

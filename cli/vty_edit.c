@@ -414,8 +414,12 @@ vty_edit_read_reply(struct vty *vty, int (*getc)(void *ctx), void *ctx,
 
 	for (;;) {
 		c = getc(ctx);
-		if (c < 0 || c == 0x03)
+		if (c < 0)
 			return -1;
+		if (c == 0x03) {
+			buf[n] = '\0';
+			return VTY_ASK_ABORT;
+		}
 		if (c == '\r') {
 			vty_write_raw(vty, "\r\n", 2);
 			buf[n] = '\0';

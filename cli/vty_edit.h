@@ -60,7 +60,8 @@ int vty_edit_fold_eol(bool *after_cr, unsigned char c);
 
 /*
  * Reads a reply to a question through GETC until Enter, with Backspace
- * and echo when ECHO. Returns its length, or -1 on disconnect or Ctrl-C.
+ * and echo when ECHO. Returns its length, -1 on disconnect, or
+ * VTY_ASK_ABORT on Ctrl-C with the text typed before it in BUF.
  */
 int vty_edit_read_reply(struct vty *vty, int (*getc)(void *ctx), void *ctx,
 			char *buf, size_t len, bool echo);

@@ -170,6 +170,49 @@ Test(banner, file_ends_inside_banner)
 	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "R9");
 }
 
+/*
+ * A banner over the maximum is rejected, but its lines up to the closing
+ * delimiter are still read as its text: none of them runs as a command.
+ */
+Test(banner, too_long_text_consumed)
+{
+	char line[80], *text, *report = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i, n;
+
+	cr_assert_not_null(f);
+	memset(line, 'x', 72);
+	line[72] = '\0';
+	fprintf(f, "hostname BEFORE\nbanner motd Q\n");
+	for (i = 0; i < 60; i++)
+		fprintf(f, "%s\n", line);
+	fprintf(f, "hostname EVIL\nQ\nhostname AFTER\n");
+	fclose(f);
+
+	n = load(text, &report);
+	free(text);
+	cr_assert_eq(n, 1, "%s", report);
+	cr_assert(strstr(report, "line 2: banner motd Q: % Banner too long "
+			 "(at most 4096 characters)"), "%s", report);
+	free(report);
+	cr_assert_str_eq(fx_get(&fx, MOTD), "(none)");
+	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "AFTER");
+
+	/* Over the maximum on the first line: the rest is still read. */
+	text = malloc(4200 + 64);
+	cr_assert_not_null(text);
+	strcpy(text, "banner login #");
+	memset(text + 14, 'y', 4200);
+	strcpy(text + 14 + 4200, "\nhostname EVIL\n#\n");
+	n = load(text, &report);
+	free(text);
+	cr_assert_eq(n, 1, "%s", report);
+	free(report);
+	cr_assert_str_eq(fx_get(&fx, M "system/banner/login"), "(none)");
+	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "AFTER");
+}
+
 Test(banner, group_banner_unchanged)
 {
 	fx_apply(&fx, "crypto isakmp client configuration group EZ\n"

@@ -65,6 +65,37 @@ def check_typed_banner(t):
         fail(f"show running-config lacks the login banner:\n{out}")
 
 
+def banner_then_hostname(t, lines):
+    """Types banner motd Q with LINES, then reads the output up to the
+    hostname that show running-config prints after it."""
+    run(t, "configure terminal")
+    t.send("banner motd Q\r")
+    t.read_until(r"End with the character 'Q'\.\r\n")
+    t.send("".join(line + "\r" for line in lines))
+    t.send("Q\rend\rshow running-config | include ^hostname\r")
+    got = t.read_until(r"include \^hostname\r\n")
+    got += t.read_until(r"hostname \S+\r\n")
+    t.read_until(PROMPT.replace("vr-test", r"\S+"))
+    if not got.endswith("\r\nhostname vr-test\r\n"):
+        fail(f"banner lines ran as commands: {got[-400:]!r}")
+    if "% Invalid input" in got:
+        fail(f"a banner line ran as a command: {got[-400:]!r}")
+    return got
+
+
+def check_rejected_banner_consumed(t):
+    """A banner rejected as too long, or for a Ctrl-C in its text, still
+    reads every line up to its delimiter: none runs as a command."""
+    got = banner_then_hostname(t, ["x" * 72] * 60 +
+                               ["shutdown", "hostname PWNED"])
+    if "% Banner too long (at most 4096 characters)" not in got:
+        fail(f"long banner: no error: {got[-400:]!r}")
+    got = banner_then_hostname(t, ["before\x03after", "shutdown",
+                                   "hostname PWNED"])
+    if "% Invalid banner: control character 0x03" not in got:
+        fail(f"banner with Ctrl-C: no error: {got!r}")
+
+
 def check_ssh(port):
     import paramiko  # only the SSH check needs it
 
@@ -102,6 +133,7 @@ def main():
         t = check_telnet_login(router.telnet_port,
                                "\r\nAuthorized access only\r\n")
         check_typed_banner(t)
+        check_rejected_banner_consumed(t)
         t.close()
         check_telnet_login(router.telnet_port,
                            "\r\nTyped first line\r\nlast line\r\n").close()
