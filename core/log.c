@@ -359,6 +359,21 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"profile against the server's `username` entries and its "
 		"`crypto map NAME client authentication list`.",
 	},
+	[LOGMSG_IKEV2_NEG_ABORT] = {
+		"IKEV2", LOG_SEV_ERRORS, "NEG_ABORT",
+		"Negotiation aborted due to ERROR: no IKEv2 profile with a "
+		"pre-shared key for peer %s",
+		"The router did not start an IKEv2 negotiation with the peer "
+		"because no IKEv2 profile gives a local and a remote "
+		"pre-shared key for it. It keeps trying, and logs this at "
+		"most once a minute for each peer. The mnemonic follows IOS XE; the text after ERROR is "
+		"vrouter's.",
+		"Give the profile's keyring a peer block with the peer's "
+		"`address` and a `pre-shared-key` (or both `pre-shared-key "
+		"local` and `remote`). The initiator looks its key up by "
+		"address, so a block with only an `identity` serves only "
+		"the responder.",
+	},
 };
 
 const struct log_catalogue_entry *

@@ -163,6 +163,16 @@ enum ike_state {
 #define IKE_PENDING_DELETES	8
 #define IKE_RETRANSMITS		5
 
+/* When a message was last logged about each of the most recent peers. */
+#define IKE_LOG_PEERS 16
+struct ike_log_limit {
+	struct {
+		uint32_t peer;		/* network order */
+		double at;		/* ike_now() */
+		bool used;
+	} last[IKE_LOG_PEERS];
+};
+
 /* ESP packet counts with one peer at the last on-demand DPD check. */
 struct ike_dpd_watch {
 	uint64_t in, out;
@@ -346,9 +356,17 @@ struct ikemgr {
 	atomic_uint_fast64_t delete_received;
 	atomic_uint_fast64_t p1_established;
 	atomic_uint_fast64_t p2_established;
+	/* IKEV2 NEG_ABORT for a peer without a pre-shared key. */
+	struct ike_log_limit no_psk_log;
 };
 
 double ike_now(struct ikemgr *ike);
+
+/* Returns whether a message about PEER may be logged at NOW, at most one
+ * every INTERVAL seconds a peer, and records it. A suppressed message is
+ * counted as rate-limited in `show logging`. */
+bool ike_log_due(struct ike_log_limit *lim, uint32_t peer, double now,
+		 double interval);
 
 /*
  * Moves the outbound IPsec SA SPI_OUT (host order) to PEER onto UDP

@@ -147,10 +147,10 @@ send_init_request(struct ikemgr *ike, struct v2_sa *sa, bool fresh)
  * the peer's identity, or its address when that is no IPv4 address; ID
  * is the identity itself (NULL on the initiator, before IKE_AUTH). */
 static bool
-load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
-	     uint32_t ident, const struct ikev2_id *id)
+find_profile(const struct ikev2_config *c, const char *name, uint32_t peer,
+	     uint32_t ident, const struct ikev2_id *id,
+	     const struct ikev2_profile **pp, const struct ikev2_key **kp)
 {
-	const struct ikev2_config *c = v2_config(ike);
 	const struct ikev2_profile *p;
 	const struct ikev2_key *k;
 
@@ -159,12 +159,28 @@ load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
 	    ikev2_config_profile_for_peer(c, ident, id);
 	if (p == NULL)
 		return false;
-	k = ikev2_config_key(c, p, sa->peer, id);
+	k = ikev2_config_key(c, p, peer, id);
 	/* Behind a NAT the peer's address is the NAT's: its IKE identity
 	 * can still name its keyring block. */
 	if (k == NULL)
 		k = ikev2_config_key(c, p, ident, NULL);
 	if (k == NULL || k->local[0] == '\0' || k->remote[0] == '\0')
+		return false;
+	*pp = p;
+	*kp = k;
+	return true;
+}
+
+/* Sets SA's profile, identity, keys, lifetime and DPD from find_profile(). */
+static bool
+load_profile(struct ikemgr *ike, struct v2_sa *sa, const char *name,
+	     uint32_t ident, const struct ikev2_id *id)
+{
+	const struct ikev2_config *c = v2_config(ike);
+	const struct ikev2_profile *p;
+	const struct ikev2_key *k;
+
+	if (!find_profile(c, name, sa->peer, ident, id, &p, &k))
 		return false;
 	snprintf(sa->profile, sizeof(sa->profile), "%s", p->name);
 	sa->local_id = p->local_id;
@@ -183,6 +199,8 @@ void
 ikev2_start(struct ikemgr *ike, const struct ike_entry *e)
 {
 	const struct ikev2_config *c = v2_config(ike);
+	const struct ikev2_profile *prof;
+	const struct ikev2_key *key;
 	struct v2_sa *sa;
 	char p[INET_ADDRSTRLEN];
 
@@ -194,12 +212,22 @@ ikev2_start(struct ikemgr *ike, const struct ike_entry *e)
 			ikev2_add_job(ike, sa, V2_JOB_CREATE_CHILD, 0, e);
 		return;		/* IKE_AUTH will carry the child */
 	}
+	/* Checked before the SA exists, so that each failed attempt does
+	 * not take a tunnel id. */
+	if (!find_profile(c, e->ikev2_profile, e->peers[0], e->peers[0],
+			  NULL, &prof, &key)) {
+		if (ike_log_due(&ike->no_psk_log, e->peers[0],
+				ike_now(ike), 60))
+			log_msg(LOGMSG_IKEV2_NEG_ABORT,
+				"Negotiation aborted due to ERROR: no IKEv2 "
+				"profile with a pre-shared key for peer %s",
+				ntoa(e->peers[0], p));
+		return;
+	}
 	sa = ikev2_new_sa(ike, e->local, e->peers[0], true);
 	if (sa == NULL)
 		return;
 	if (!load_profile(ike, sa, e->ikev2_profile, e->peers[0], NULL)) {
-		log_debug("IKEv2: no IKEv2 profile with a pre-shared key for peer %s: not negotiating; check the profile's keyring local",
-			  ntoa(e->peers[0], p));
 		ikev2_remove_sa(ike, sa, false);
 		return;
 	}

@@ -285,3 +285,67 @@ Test(ikev2_keyring, wildcard_profile_without_key, .fini = teardown)
 		"  pre-shared-key AnyKey\n"
 		PROFILE("PROF", "KR", "address 0.0.0.0", ""));
 }
+
+static void
+teardown_clock(void)
+{
+	ikt_pair_stop(&a, &b);
+	ikt_set_clock(NULL, NULL);
+}
+
+#define NEG_ABORT_B "%IKEV2-3-NEG_ABORT: Negotiation aborted due to ERROR: " \
+		    "no IKEv2 profile with a pre-shared key for peer 10.0.0.2"
+
+/*
+ * A's keyring peer for B has only an identity, so A finds no key for
+ * B's address. Each attempt logs NEG_ABORT at most once a minute and
+ * takes no tunnel id: the SA that comes up once A has a key is tunnel 1.
+ */
+Test(ikev2_keyring, no_key_logs_once_a_minute, .fini = teardown_clock)
+{
+	struct ike_sa_info *info;
+
+	ikt_set_clock(ikt_fake_clock, NULL);
+	ikt_pair_start(&a,
+		       COMMON_A
+		       "crypto ikev2 keyring KR\n"
+		       " peer B\n"
+		       "  identity fqdn site-b.example.net\n"
+		       "  pre-shared-key BothKey\n"
+		       PROFILE("PROF", "KR", "address 10.0.0.2 255.255.255.255",
+			       ""),
+		       &b,
+		       COMMON_B
+		       "crypto ikev2 keyring KR\n"
+		       " peer A\n"
+		       "  address 10.0.0.1\n"
+		       "  pre-shared-key BothKey\n"
+		       PROFILE("PROF", "KR", "address 10.0.0.1 255.255.255.255",
+			       ""));
+	ikt_log_start();
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+		ikt_advance(1);
+	}
+	cr_assert_eq(ikt_log_count(NEG_ABORT_B), 1, "logged %zu times",
+		     ikt_log_count(NEG_ABORT_B));
+	cr_assert_eq(ike_get_sas(a.ike, &info), 0, "A kept an IKE SA");
+	free(info);
+
+	ikt_advance(60);
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	ikt_advance(1);
+	cr_assert_eq(ikt_log_count(NEG_ABORT_B), 2,
+		     "not logged again after a minute");
+
+	ikt_side_config(&a, "crypto ikev2 keyring KR\n"
+			    " peer B2\n"
+			    "  address 10.0.0.2\n"
+			    "  pre-shared-key BothKey\n");
+	cr_assert_eq(ike_initiate(a.ike, b.addr), 0);
+	cr_assert(ikt_wait(&a, &b, ikt_one_pair_each, 10), "no SA came up");
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	cr_assert_eq(info[0].conn_id, 1001, "tunnel id %u",
+		     info[0].conn_id - 1000);
+	free(info);
+}
