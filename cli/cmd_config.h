@@ -170,12 +170,20 @@ int cc_flash_path(const struct router *r, const char *file, char *out,
 int cc_archive_on_write(struct vty *vty, const char *text);
 
 /*
- * The clear text of the pre-shared key in the "key" argument, whose
- * optional "type" argument is 0 (clear), 6 or 7 as IOS writes it. Writes
- * it into OUT and returns true, or prints the error and returns false:
- * type 6 needs a master key that vrouter does not model.
+ * Decodes the key or password TEXT of a command whose optional TYPE
+ * argument is 0 (clear, also when TYPE is NULL), 6 or 7, as IOS writes
+ * it. Writes the clear text into OUT and returns true, or prints the
+ * IOS error and returns false: type 7 text must decode to at least one
+ * printable character, and type 6 needs a master key that vrouter does
+ * not model.
  */
-bool cc_key_text(struct vty *vty, const struct cmd_args *args, char *out,
-		 size_t len);
+bool cc_secret_text(struct vty *vty, const char *type, const char *text,
+		    char *out, size_t len);
+
+/* Help lines of the (0|6|7) type argument of cc_secret_text(). */
+#define CC_HELP_SECRET_TYPES \
+	"Specifies an UNENCRYPTED password will follow\n" \
+	"Specifies an ENCRYPTED password will follow\n" \
+	"Specifies a HIDDEN password will follow\n"
 
 #endif

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
+#include "core/config.h"
 #include "core/router.h"
 #include "ikemgr/ikemgr.h"
 
@@ -46,20 +49,29 @@ ezvpn_value(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, leaf, cmd_arg(args, "value"));
 }
 
-/* group NAME key KEY, username NAME password PASSWORD. */
+/* group NAME key [TYPE] KEY, username NAME password [TYPE] PASSWORD. */
 static enum cmd_result
 ezvpn_pair(struct vty *vty, const struct cmd_args *args)
 {
 	bool group = cmd_has(args, "group");
 	const char *name = cmd_arg(args, "name");
+	char clear[CFG_SECRET_MAX + 1];
 	struct cc_txn t;
+	enum cmd_result rc;
 
-	if (!cc_name_ok(vty, name) || !cc_begin(&t, vty))
+	if (!cc_name_ok(vty, name) ||
+	    !cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "secret"),
+			    clear, sizeof(clear)))
 		return CMD_WARNING;
+	if (!cc_begin(&t, vty)) {
+		OPENSSL_cleanse(clear, sizeof(clear));
+		return CMD_WARNING;
+	}
 	cc_set(&t, name, "%s/%s", vty_xpath(vty), group ? "group" : "username");
-	cc_set(&t, cmd_arg(args, "secret"), "%s/%s", vty_xpath(vty),
-	       group ? "key" : "password");
-	return cc_commit(&t);
+	cc_set(&t, clear, "%s/%s", vty_xpath(vty), group ? "key" : "password");
+	rc = cc_commit(&t);
+	OPENSSL_cleanse(clear, sizeof(clear));
+	return rc;
 }
 
 static enum cmd_result
@@ -189,10 +201,14 @@ static const struct cmd_def defs_ezvpn[] = {
 	{ "xauth userid mode (interactive|local|http-intercept)$value",
 	  "Xauth parameters\nUser identity\nMode\nInteractive\nLocal\n"
 	  "HTTP intercept", ezvpn_value, 0, 0 },
-	{ "group$group WORD$name key LINE$secret", "Group name\nGroup name\n"
-	  "Group key\nThe key", ezvpn_pair, 0, 0 },
-	{ "username WORD$name password LINE$secret", "Username\nUser name\n"
-	  "Password\nThe password", ezvpn_pair, 0, 0 },
+	{ "group$group WORD$name key [(0|6|7)$type] WORD$secret",
+	  "Group name\nGroup name\nGroup key\n" CC_HELP_SECRET_TYPES
+	  "The key",
+	  ezvpn_pair, 0, 0 },
+	{ "username WORD$name password [(0|6|7)$type] LINE$secret",
+	  "Username\nUser name\nPassword\n" CC_HELP_SECRET_TYPES
+	  "The password",
+	  ezvpn_pair, 0, 0 },
 	{ "[no$no] peer WORD$peer", H_NO "Peer\nIP address or host name",
 	  ezvpn_peer, 0, 0 },
 	{ "no (connect|mode|xauth|group|username)$leaf [LINE]", H_NO

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
+#include "core/config.h"
 
 #define IKEV2 CC_M "crypto/ikev2/"
 
@@ -201,12 +204,18 @@ static enum cmd_result
 peer_psk(struct vty *vty, const struct cmd_args *args)
 {
 	const char *dir = cmd_arg(args, "dir");
+	char clear[CFG_SECRET_MAX + 1];
+	enum cmd_result rc;
 
-	if (!dir)
-		return cc_set_here(vty, "pre-shared-key", cmd_arg(args, "key"));
-	return cc_set_here(vty, !strcmp(dir, "local") ?
-			   "pre-shared-key-local" : "pre-shared-key-remote",
-			   cmd_arg(args, "key"));
+	if (!cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "key"),
+			    clear, sizeof(clear)))
+		return CMD_WARNING;
+	rc = cc_set_here(vty, !dir ? "pre-shared-key" :
+			 !strcmp(dir, "local") ? "pre-shared-key-local" :
+						 "pre-shared-key-remote",
+			 clear);
+	OPENSSL_cleanse(clear, sizeof(clear));
+	return rc;
 }
 
 static enum cmd_result
@@ -383,8 +392,9 @@ static const struct cmd_def defs_peer[] = {
 	{ "identity (address|fqdn|email|key-id)$kind WORD$value",
 	  "Identity of peer\nIP address\nFully qualified domain name\n"
 	  "Email\nKey id\nValue", peer_identity, 0, 0 },
-	{ "pre-shared-key [(local|remote)$dir] LINE$key",
-	  "Configure pre-shared key\nLocal key\nRemote key\nThe key",
+	{ "pre-shared-key [(local|remote)$dir] [(0|6|7)$type] LINE$key",
+	  "Configure pre-shared key\nLocal key\nRemote key\n"
+	  CC_HELP_SECRET_TYPES "The key",
 	  peer_psk, 0, 0 },
 	{ "no (address|hostname|description|identity|pre-shared-key)$leaf "
 	  "[LINE]", H_NO "IP address of peer\nHostname of peer\nDescription"

@@ -121,7 +121,8 @@ key(struct vty *vty, const struct cmd_args *args)
 		cc_invalid_input(vty, cc_column(args, 5, 0));
 		return CMD_WARNING;
 	}
-	if (!cc_key_text(vty, args, clear, sizeof(clear)) || !cc_begin(&t, vty))
+	if (!cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "key"),
+			    clear, sizeof(clear)) || !cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_set(&t, clear, KEY_XPATH "/key", addr, mask);
 	OPENSSL_cleanse(clear, sizeof(clear));

@@ -97,7 +97,9 @@ psk_address(struct vty *vty, const struct cmd_args *args)
 	char clear[256];
 	struct cc_txn t;
 
-	if (!mask || !cc_key_text(vty, args, clear, sizeof(clear)) ||
+	if (!mask ||
+	    !cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "key"),
+			    clear, sizeof(clear)) ||
 	    !cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_set(&t, clear, "%s/pre-shared-key[address='%s'][mask='%s']/key",
@@ -127,7 +129,8 @@ psk_host(struct vty *vty, const struct cmd_args *args)
 	struct cc_txn t;
 
 	if (!cc_name_ok(vty, host) ||
-	    !cc_key_text(vty, args, clear, sizeof(clear)) ||
+	    !cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "key"),
+			    clear, sizeof(clear)) ||
 	    !cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_set(&t, clear, "%s/pre-shared-key-host[hostname='%s']/key",
@@ -363,13 +366,10 @@ nat_transparency(struct vty *vty, const struct cmd_args *args)
 	"Mask\npre shared key\nThe key"
 #define H_PSK_HOST "Pre-Shared Key\nHostname\nHostname of peer\n" \
 	"pre shared key\nThe key"
-#define H_KEY_TYPES "Specifies an UNENCRYPTED password will follow\n" \
-	"Specifies an ENCRYPTED password will follow\n" \
-	"Specifies a HIDDEN password will follow\n"
 #define H_PSK_ADDR_TYPED "Pre-Shared Key\nIP address\nIP address of peer\n" \
-	"Mask\npre shared key\n" H_KEY_TYPES "The key"
+	"Mask\npre shared key\n" CC_HELP_SECRET_TYPES "The key"
 #define H_PSK_HOST_TYPED "Pre-Shared Key\nHostname\nHostname of peer\n" \
-	"pre shared key\n" H_KEY_TYPES "The key"
+	"pre shared key\n" CC_HELP_SECRET_TYPES "The key"
 #define H_IPSEC "Configure IPSEC policy\n"
 #define H_SA "Security association parameters\n"
 #define H_LIFETIME "Security association lifetime\n" \

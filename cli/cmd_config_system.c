@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
 #include "core/cfg_file.h"
@@ -64,23 +66,23 @@ no_hostname(struct vty *vty, const struct cmd_args *args)
 #define PASSWORD_ENCRYPTION "/vrouter-access:access/password-encryption"
 
 bool
-cc_key_text(struct vty *vty, const struct cmd_args *args, char *out,
-	    size_t len)
+cc_secret_text(struct vty *vty, const char *type, const char *text,
+	       char *out, size_t len)
 {
-	const char *type = cmd_arg(args, "type");
-	const char *key = cmd_arg(args, "key");
-
 	if (type == NULL || strcmp(type, "0") == 0) {
-		if (snprintf(out, len, "%s", key) >= (int)len) {
-			vty_out(vty, "%% Key too long (at most %zu characters)\n",
-				len - 1);
+		if (snprintf(out, len, "%s", text) >= (int)len) {
+			OPENSSL_cleanse(out, len);
+			vty_out(vty, "%% Key or password too long (at most %zu "
+				"characters)\n", len - 1);
 			return false;
 		}
 		return true;
 	}
 	if (strcmp(type, "7") == 0) {
-		if (cfg_type7_decode(key, out, len) < 0 || out[0] == '\0') {
-			vty_out(vty, "%% Invalid type 7 key \"%s\"\n", key);
+		/* IOS prints this for any malformed type 7 text. */
+		if (cfg_type7_decode(text, out, len) < 0 || out[0] == '\0') {
+			OPENSSL_cleanse(out, len);
+			vty_out(vty, "%% Invalid encrypted password\n");
 			return false;
 		}
 		return true;

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli/cmd_config.h"
 #include "cli/vty.h"
+#include "core/config.h"
 
 #define VRF_XPATH CC_M "vrfs/vrf[name='%s']"
 #define GROUP_XPATH CC_M "crypto/isakmp/client-group[name='%s']"
@@ -177,6 +180,21 @@ group_value(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, cmd_arg(args, "leaf"), value);
 }
 
+/* key [TYPE] KEY: the group's pre-shared key. */
+static enum cmd_result
+group_key(struct vty *vty, const struct cmd_args *args)
+{
+	char clear[CFG_SECRET_MAX + 1];
+	enum cmd_result rc;
+
+	if (!cc_secret_text(vty, cmd_arg(args, "type"), cmd_arg(args, "key"),
+			    clear, sizeof(clear)))
+		return CMD_WARNING;
+	rc = cc_set_here(vty, "key", clear);
+	OPENSSL_cleanse(clear, sizeof(clear));
+	return rc;
+}
+
 static enum cmd_result
 group_dns(struct vty *vty, const struct cmd_args *args)
 {
@@ -311,9 +329,11 @@ static const struct cmd_def defs_vrf_af[] = {
 };
 
 static const struct cmd_def defs_group[] = {
-	{ "(key|pool|acl|netmask)$leaf WORD$value", "pre-shared key/IKE "
-	  "password\nSet name of address pool\nSpecify split tunneling "
-	  "inclusion access-list number\nnetmask used by the client\nValue",
+	{ "key [(0|6|7)$type] WORD$key", "pre-shared key/IKE password\n"
+	  CC_HELP_SECRET_TYPES "The key", group_key, 0, 0 },
+	{ "(pool|acl|netmask)$leaf WORD$value", "Set name of address pool\n"
+	  "Specify split tunneling inclusion access-list number\n"
+	  "netmask used by the client\nValue",
 	  group_value, 0, 0 },
 	{ "dns A.B.C.D$first [A.B.C.D$second]", "Specify DNS Addresses\n"
 	  "Primary DNS\nSecondary DNS", group_dns, 0, 0 },

@@ -59,31 +59,33 @@ secret_hash(struct vty *vty, const char *type, const char *secret,
 	return true;
 }
 
-/* Type 0 passwords become type 7; type 7 text is checked. */
+/*
+ * Turns a `password [0|7] TEXT` argument into the type 7 text that the
+ * config stores: type 7 text as given once it decodes, clear text
+ * encoded.
+ */
 static bool
 password_type7(struct vty *vty, const char *type, const char *password,
 	       char *out, size_t len)
 {
 	char clear[AAA_PASSWORD_MAX + 1];
 	unsigned char seed;
+	bool ok;
 
+	if (!cc_secret_text(vty, type, password, clear, sizeof(clear)))
+		return false;
 	if (type && strcmp(type, "7") == 0) {
-		if (aaa_type7_decode(password, clear, sizeof(clear)) < 0) {
-			vty_out(vty, "%% Invalid encrypted password\n");
-			return false;
-		}
-		OPENSSL_cleanse(clear, sizeof(clear));
-		snprintf(out, len, "%s", password);
-		return true;
+		ok = snprintf(out, len, "%s", password) < (int)len;
+	} else {
+		/* IOS picks the seed at random; any of 0-15 decodes the same. */
+		seed = (unsigned char)(strlen(clear) * 7 % 16);
+		ok = aaa_type7_encode(clear, seed, out, len) == 0;
 	}
-	/* IOS picks the seed at random; any of 0-15 decodes the same. */
-	seed = (unsigned char)(strlen(password) * 7 % 16);
-	if (aaa_type7_encode(password, seed, out, len) < 0) {
+	OPENSSL_cleanse(clear, sizeof(clear));
+	if (!ok)
 		vty_out(vty, "%% Password is longer than %d characters\n",
 			AAA_PASSWORD_MAX);
-		return false;
-	}
-	return true;
+	return ok;
 }
 
 static enum cmd_result

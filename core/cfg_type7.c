@@ -31,24 +31,52 @@ cfg_type7_encode(const char *clear, unsigned seed, char *out, size_t len)
 	return 0;
 }
 
+/* The value of the hex digit C, or -1. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 int
 cfg_type7_decode(const char *text, char *out, size_t len)
 {
 	size_t i, tlen = strlen(text), n;
-	unsigned seed, byte;
+	unsigned seed;
+	int hi, lo;
+	char c;
 
-	if (tlen < 2 || tlen % 2 != 0 || sscanf(text, "%2u", &seed) != 1 ||
-	    seed > 15 || (tlen - 2) / 2 + 1 > len)
+	/* Two decimal digits of seed, then whole hex octets. */
+	if (tlen < 2 || tlen % 2 != 0 || text[0] < '0' || text[0] > '9' ||
+	    text[1] < '0' || text[1] > '9')
 		return -1;
+	seed = (unsigned)(text[0] - '0') * 10 + (unsigned)(text[1] - '0');
 	n = (tlen - 2) / 2;
+	if (seed > 15 || n + 1 > len)
+		return -1;
 	for (i = 0; i < n; i++) {
-		if (sscanf(text + 2 + 2 * i, "%2X", &byte) != 1)
-			return -1;
-		out[i] = (char)(byte ^
-				(unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
+		hi = hex_value(text[2 + 2 * i]);
+		lo = hex_value(text[3 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			goto invalid;
+		c = (char)((hi << 4 | lo) ^
+			   (unsigned char)xlat[(seed + i) % (sizeof(xlat) - 1)]);
+		/* A control character cannot have been typed as a password. */
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			goto invalid;
+		out[i] = c;
 	}
 	out[n] = '\0';
 	return 0;
+invalid:
+	memset(out, 0, i);
+	return -1;
 }
 
 unsigned

@@ -136,6 +136,21 @@ Test(ikev2_keyring, asymmetric_keys_swapped, .fini = teardown)
 		PROFILE("PROF", "KR", "address 10.0.0.1 255.255.255.255", ""));
 }
 
+/* A gives the key as type 7 text ("cisco"), B in clear: both sign and
+ * check with the decoded key. */
+Test(ikev2_keyring, type7_key, .fini = teardown)
+{
+	assert_comes_up(
+		SIDE_A("  pre-shared-key 7 0822455D0A16\n", ""),
+		COMMON_B
+		"crypto ikev2 keyring KR\n"
+		" peer A\n"
+		"  address 10.0.0.1\n"
+		"  pre-shared-key cisco\n"
+		PROFILE("PROF", "KR", "address 10.0.0.1 255.255.255.255", ""),
+		"PROF");
+}
+
 /* B's keyring has a wildcard block with another key. The block whose
  * identity is A's FQDN wins over it, and the fqdn profile wins over the
  * profile that matches any address. */
