@@ -374,6 +374,19 @@ static const struct log_catalogue_entry catalogue[LOGMSG_COUNT] = {
 		"address, so a block with only an `identity` serves only "
 		"the responder.",
 	},
+	[LOGMSG_CRYPTO_IKMP_MODE_FAILURE] = {
+		"CRYPTO", LOG_SEV_INFORMATIONAL, "IKMP_MODE_FAILURE",
+		"Processing of %s mode failed with peer at %s",
+		"Phase 1 with the peer failed because the HASH it sent did "
+		"not match, usually because the pre-shared key (for Easy "
+		"VPN, the group key) differs between the two ends. An Easy "
+		"VPN client drops the attempt and connects again. Logged at "
+		"most once a minute for each peer.",
+		"Compare the pre-shared key for this peer, or the client's "
+		"`group NAME key KEY` with the server's `crypto isakmp "
+		"client configuration group` key. `debug crypto isakmp` "
+		"shows each failed check.",
+	},
 };
 
 const struct log_catalogue_entry *

@@ -274,6 +274,28 @@ went_down(struct ikemgr *ike, const struct ike_ez_client *cl, double now,
 }
 
 static void
+key_digest(const struct ike_ez_client *cl, uint8_t out[32])
+{
+	struct ike_chunk in = { cl->key, strlen(cl->key) };
+
+	if (ike_hash(IKE_HASH_SHA256, &in, 1, out) < 0)
+		memset(out, 0, 32);
+}
+
+/* Whether the group key changed since the attempt in progress began,
+ * which then fails on the hash of phase 1 or has failed already. */
+static bool
+key_changed(const struct ike_ezvpn_state *st, const struct ike_ez_client *cl)
+{
+	uint8_t now_digest[32];
+
+	if (st->up || st->phase > IKE_EZ_IKE_PEND)
+		return false;
+	key_digest(cl, now_digest);
+	return memcmp(now_digest, st->key_digest, sizeof(now_digest)) != 0;
+}
+
+static void
 connect_now(struct ikemgr *ike, const struct ike_ez_client *cl, double now)
 {
 	struct ike_ezvpn_state *st = ike->ez;
@@ -289,6 +311,7 @@ connect_now(struct ikemgr *ike, const struct ike_ez_client *cl, double now)
 	if (sa == NULL)
 		return;
 	st->connects++;
+	key_digest(cl, st->key_digest);
 	st->conn_id = sa->conn_id;
 	st->peer = cl->peer;
 	st->phase = IKE_EZ_IKE_PEND;
@@ -324,7 +347,13 @@ ike_ezvpn_timers(struct ikemgr *ike, double now)
 			ikev1_delete_sa(ike, sa, true, false);
 		return;
 	}
-	if (st->conn_id != 0 && sa == NULL) {
+	if (st->connects > 0 && key_changed(st, cl)) {
+		if (sa != NULL)
+			ikev1_delete_sa(ike, sa, false, false);
+		went_down(ike, cl, now, "CONFIG_CHANGED");
+		st->next_try = now;
+		key_digest(cl, st->key_digest);
+	} else if (st->conn_id != 0 && sa == NULL) {
 		went_down(ike, cl, now, st->phase == IKE_EZ_IPSEC_ACTIVE ?
 			  "IKE_SA_DELETED" : "CONNECT_FAILED");
 	} else if (sa != NULL && sa->xa != NULL &&

@@ -135,6 +135,9 @@ struct ike_ezvpn_state {
 	size_t nsplit;
 	uint64_t connects;		/* Aggressive Modes started */
 	uint64_t xauth_failed;
+	/* SHA-256 of the group key the current attempt uses, to start a
+	 * new attempt at once when the key changes. */
+	uint8_t key_digest[32];
 };
 
 /* How far the Transaction exchanges of an IKE SA got. */

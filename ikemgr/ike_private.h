@@ -358,6 +358,8 @@ struct ikemgr {
 	atomic_uint_fast64_t p2_established;
 	/* IKEV2 NEG_ABORT for a peer without a pre-shared key. */
 	struct ike_log_limit no_psk_log;
+	/* IKMP_MODE_FAILURE for a phase 1 HASH that did not match. */
+	struct ike_log_limit hash_fail_log;
 };
 
 double ike_now(struct ikemgr *ike);

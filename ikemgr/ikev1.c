@@ -1346,6 +1346,21 @@ has_initial_contact(const struct isakmp_msg *m)
 	return false;
 }
 
+/* Logs IKMP_MODE_FAILURE for a phase 1 whose peer's HASH did not match,
+ * usually because the two ends have different pre-shared or group keys.
+ * At most once a minute a peer: the peer retries with the same key. */
+static void
+log_hash_failure(struct ikemgr *ike, const struct ike_sa *sa,
+		 const char *mode)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	if (ike_log_due(&ike->hash_fail_log, sa->peer, ike_now(ike), 60))
+		log_msg(LOGMSG_CRYPTO_IKMP_MODE_FAILURE,
+			"Processing of %s mode failed with peer at %s", mode,
+			ntoa(sa->peer, addr));
+}
+
 /* Responder: MM5 in, MM6 out. */
 static void
 mm_r5(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
@@ -1359,6 +1374,7 @@ mm_r5(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
 		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
 				  sa->conn_id, ntoa(sa->peer, addr));
+		log_hash_failure(ike, sa, "Main");
 		return;
 	}
 	if (pkt->natt) {
@@ -1390,6 +1406,7 @@ mm_i6(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_msg *m)
 		if (debug_on_peer(DEBUG_CRYPTO_ISAKMP, dbg_peer))
 			log_debug("ISAKMP-ERROR: (%u):hash verification failed from %s",
 				  sa->conn_id, ntoa(sa->peer, addr));
+		log_hash_failure(ike, sa, "Main");
 		return;
 	}
 	DBG(sa->conn_id, "SA has been authenticated with %s",
@@ -1671,8 +1688,16 @@ am_i2(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *hdr,
 	memcpy(sa->rcookie, hdr->rcookie, 8);
 	read_vids(sa, m);
 	if (!keep_peer_id(sa, m) || read_ke_nonce(sa, m, &ke, &ke_len) < 0 ||
-	    compute_keys(sa, ke, ke_len) < 0 || !verify_peer_hash(sa, m))
+	    compute_keys(sa, ke, ke_len) < 0)
 		goto out;
+	if (!verify_peer_hash(sa, m)) {
+		/* The responder sends this same AM2 again for every
+		 * retransmitted AM1, so the SA goes and the next attempt
+		 * starts afresh. */
+		log_hash_failure(ike, sa, "Aggressive");
+		ikev1_delete_sa(ike, sa, false, false);
+		goto out;
+	}
 	check_nat_d(sa, m);
 	maybe_float(sa);
 	if (auth_hash(sa, true, sa->own_id, sa->own_id_len, hash) < 0)
@@ -1702,8 +1727,10 @@ static void
 am_r3(struct ikemgr *ike, struct ike_sa *sa, const struct dp_ike_packet *pkt,
       const struct isakmp_msg *m)
 {
-	if (!verify_peer_hash(sa, m))
+	if (!verify_peer_hash(sa, m)) {
+		log_hash_failure(ike, sa, "Aggressive");
 		return;
+	}
 	if (pkt->natt) {
 		sa->natt = true;
 		sa->lport = pkt->dport;

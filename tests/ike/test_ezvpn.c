@@ -222,6 +222,52 @@ Test(ezvpn, wrong_group_key_fails)
 		     "XAUTH never started");
 }
 
+#define MODE_FAILURE "%CRYPTO-6-IKMP_MODE_FAILURE: Processing of " \
+		     "Aggressive mode failed with peer at 10.0.0.2"
+
+static bool
+mode_failure_logged(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	(void)y;
+	return ikt_log_count(MODE_FAILURE) > 0;
+}
+
+static bool
+client_tried_twice(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_ezvpn_info info;
+
+	(void)y;
+	return ike_get_ezvpn(x->ike, &info) == 0 && info.connects >= 2;
+}
+
+/*
+ * A wrong group key is logged as IKMP_MODE_FAILURE once a minute, not
+ * once an attempt, and the client keeps trying. Once the client has the
+ * right key it connects at once instead of waiting for its next attempt
+ * (5 s after the last one).
+ */
+Test(ezvpn, wrong_group_key_logged_and_retried)
+{
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT("NotTheKey", "LabPass123", ""), &b, SERVER);
+	cr_assert(ikt_wait(&a, &b, mode_failure_logged, 15),
+		  "no IKMP_MODE_FAILURE for the wrong group key");
+	cr_assert(ikt_wait(&a, &b, client_tried_twice, 10),
+		  "the client did not try again");
+	cr_assert(ikt_wait(&a, &b, ikt_no_ike_sa, 2),
+		  "the client kept the failed IKE SA");
+	cr_assert_eq(ikt_log_count(MODE_FAILURE), 1,
+		     "logged %zu times within a minute",
+		     ikt_log_count(MODE_FAILURE));
+
+	ikt_side_config(&a, "crypto ipsec client ezvpn EZ\n"
+			    " group LABGROUP key LabKey123\n");
+	cr_assert(ikt_wait(&a, &b, client_active, 2.5),
+		  "the client did not connect at once with the right key");
+}
+
 Test(ezvpn, unknown_spi_starts_no_recovery)
 {
 	struct dp_invalid_spi_event ev = { 0 };
