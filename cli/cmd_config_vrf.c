@@ -230,36 +230,26 @@ group_backup(struct vty *vty, const struct cmd_args *args)
 }
 
 /*
- * banner DTEXTD: a one-line group banner between two copies of the
- * delimiter D. IOS configs use ETX (0x03), which terminals show as ^C;
- * both that byte and the two characters "^C" are accepted, and "^C" is
- * stored, because the YANG exports (XML) cannot carry control bytes.
- * NOTE: IOS also takes a banner spread over several lines up to the
- * closing delimiter; vrouter takes the one-line form only.
+ * banner DTEXTD: the group banner, on one line or over several up to
+ * the closing delimiter, read as for the global banners. It is stored
+ * between two "^C", as IOS prints it, because the YANG exports (XML)
+ * cannot carry the ETX byte.
  */
 static enum cmd_result
 group_banner(struct vty *vty, const struct cmd_args *args)
 {
-	const char *text = cmd_arg(args, "text");
-	size_t len = strlen(text);
-	char stored[1100];
-	const char *close = len >= 4 ? strstr(text + 2, "^C") : NULL;
+	/* The leaf takes at most 1024 characters, both "^C" included. */
+	char text[1024 - 4 + 1], stored[1024 + 1];
+	char xpath[VTY_XPATH_MAX + sizeof("/banner")];
 
-	/* "^C...^C" with no "^C" inside: the closing pair ends the line. */
-	if (strncmp(text, "^C", 2) == 0 && close == text + len - 2) {
-		snprintf(stored, sizeof(stored), "%s", text);
-	} else if (len >= 2 && strchr(text + 1, text[0]) == text + len - 1 &&
-		   len < sizeof(stored) - 4) {
-		if (text[0] == '\003')
-			snprintf(stored, sizeof(stored), "^C%.*s^C",
-				 (int)(len - 2), text + 1);
-		else
-			snprintf(stored, sizeof(stored), "%s", text);
-	} else {
-		vty_out(vty, "%% Invalid banner: give it on one line, between "
-			"two copies of its delimiter, e.g. banner ^Cmessage^C\n");
+	if (!cc_read_banner(vty, cmd_arg(args, "text"), text, sizeof(text)))
 		return CMD_WARNING;
+	/* An empty text removes the banner, as for the global banners. */
+	if (text[0] == '\0') {
+		snprintf(xpath, sizeof(xpath), "%s/banner", vty_xpath(vty));
+		return cc_delete(vty, xpath);
 	}
+	snprintf(stored, sizeof(stored), "^C%s^C", text);
 	return cc_set_here(vty, "banner", stored);
 }
 

@@ -222,6 +222,52 @@ Test(banner, group_banner_unchanged)
 	cr_assert_str_eq(fx_get(&fx, MOTD), "(none)");
 }
 
+/*
+ * An Easy VPN group banner over several lines is read like a global
+ * banner, and its lines do not run as commands.
+ */
+Test(banner, group_banner_spans_lines)
+{
+	static const char text[] =
+		"crypto isakmp client configuration group GB\n"
+		" banner #\n"
+		"Welcome to GB\n"
+		"hostname HACKED\n"
+		"#\n"
+		" pool P\n";
+	char *report = NULL, *first;
+	int n;
+
+	n = load(text, &report);
+	cr_assert_eq(n, 0, "%s", report);
+	free(report);
+	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "Router");
+	cr_assert_str_eq(fx_get(&fx, M "crypto/isakmp/client-group"
+				"[name='GB']/banner"),
+			 "^C\nWelcome to GB\nhostname HACKED\n^C");
+	cr_assert_str_eq(fx_get(&fx, M "crypto/isakmp/client-group"
+				"[name='GB']/pool"), "P");
+	first = strdup(fx_render(&fx));
+	cr_assert(strstr(first, "crypto isakmp client configuration group GB\n"
+			 " pool P\n"
+			 " banner ^C\nWelcome to GB\nhostname HACKED\n^C\n"),
+		  "%s", first);
+
+	/* The rendered form loads back to the same banner. */
+	fx_apply(&fx, "no crypto isakmp client configuration group GB");
+	n = load(first, &report);
+	cr_assert_eq(n, 0, "%s", report);
+	free(report);
+	cr_assert_str_eq(fx_render(&fx), first);
+	free(first);
+
+	/* One line with any delimiter is stored between two "^C". */
+	fx_apply(&fx, "crypto isakmp client configuration group GB\n"
+		 "banner #Hello#");
+	cr_assert_str_eq(fx_get(&fx, M "crypto/isakmp/client-group"
+				"[name='GB']/banner"), "^CHello^C");
+}
+
 /* The YANG exports carry the line ends of a banner and load back. */
 Test(banner, yang_export_round_trip)
 {

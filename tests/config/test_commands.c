@@ -561,6 +561,8 @@ Test(commands, wildcard_shorthands_normalised)
 
 Test(commands, isakmp_group_banner)
 {
+	char line[8 + 1021 + 2];
+
 	/* The ETX delimiter of real configs is stored as the text "^C". */
 	fx_apply(&fx, "crypto isakmp client configuration group EZ\n"
 		 "key cisco\nbanner \003WELCOME TO EZVPN\003");
@@ -571,10 +573,18 @@ Test(commands, isakmp_group_banner)
 			  " key cisco\n"
 			  " banner ^CWELCOME TO EZVPN^C\n");
 
+	/* Any delimiter is printed back as "^C", and as for the global
+	 * banners the text after the closing delimiter is ignored. */
 	fx_apply(&fx, "banner #OTHER#");
-	assert_render_has(" banner #OTHER#\n");
-	assert_rejected("banner no-closing-delimiter");
-	assert_rejected("banner ^CA^CB^C");
+	assert_render_has(" banner ^COTHER^C\n");
+	/* The stored value, "^C" included, takes at most 1024 characters. */
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	memcpy(line, "banner #", 8);
+	line[sizeof(line) - 2] = '#';
+	assert_rejected(line);
+	fx_apply(&fx, "banner ^CA^CB^C");
+	assert_render_has(" banner ^CA^C\n");
 
 	fx_apply(&fx, "no banner");
 	assert_render_lacks(" banner ");
