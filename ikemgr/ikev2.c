@@ -640,6 +640,28 @@ follow_peer(struct ikemgr *ike, struct v2_sa *sa,
 	}
 }
 
+/*
+ * Sends SA's last response again, to the ports the retransmitted request
+ * PKT came from (RFC 7296 2.23): the peer's NAT may have mapped it anew
+ * since the first transmission. The retransmission is not authenticated
+ * again, so SA keeps its ports until the peer's next request.
+ */
+static void
+resend_response(struct ikemgr *ike, struct v2_sa *sa,
+		const struct dp_ike_packet *pkt)
+{
+	uint16_t lport = sa->lport, pport = sa->pport;
+	bool natt = sa->natt;
+
+	sa->lport = pkt->dport;
+	sa->pport = pkt->sport;
+	sa->natt = pkt->natt;
+	ikev2_transmit(ike, sa, sa->resp, sa->resp_len);
+	sa->lport = lport;
+	sa->pport = pport;
+	sa->natt = natt;
+}
+
 /* Records where SA's peer sent from and dispatches its decrypted message
  * M with header H, a request or a response. A request with a payload
  * error gets an error response, and a response with one is dropped. */
@@ -690,7 +712,7 @@ input_fragment(struct ikemgr *ike, struct v2_sa *sa,
 	if (!response && h->msgid + 1 == sa->peer_msgid && sa->resp != NULL) {
 		ret = ikev2_frag_number(ike, sa, h, msg);
 		if (ret == 1)
-			ikev2_transmit(ike, sa, sa->resp, sa->resp_len);
+			resend_response(ike, sa, pkt);
 		return ret >= 0;
 	}
 	if ((!response && h->msgid != sa->peer_msgid) ||
@@ -752,7 +774,7 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		/* Only the very request we answered gets the answer again. */
 		if (!same_request(sa, msg, h.length))
 			goto drop;
-		ikev2_transmit(ike, sa, sa->resp, sa->resp_len);
+		resend_response(ike, sa, pkt);
 		free(msg);
 		return;
 	}
@@ -842,6 +864,8 @@ ikev2_timers(struct ikemgr *ike, double now)
 		struct v2_sa *sa = st->sas[i];
 
 		ikev2_frag_expire(sa, now);
+		if (ikev2_drop_redundant(ike, sa, now))
+			continue;
 		if (!retransmit_due(ike, sa, now) ||
 		    (sa->state != V2_READY && sa->state != V2_DEAD &&
 		     now - sa->created > NEGOTIATION_SEC) ||

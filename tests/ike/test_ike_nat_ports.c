@@ -431,3 +431,55 @@ Test(ike_nat_ports, ikev1_quick_mode_from_new_port)
 		     a.nat_unmapped);
 	pthread_mutex_unlock(&a.lock);
 }
+
+static bool
+a_got_dpd_response(struct ikt_side *x, struct ikt_side *y)
+{
+	struct ike_v2_stats st;
+
+	(void)y;
+	ike_get_v2_stats(x->ike, &st);
+	return st.rx_res[IKE_V2_INFORMATIONAL] >= 1;
+}
+
+/*
+ * B's response to A's DPD request is lost and the NAT maps A anew before
+ * A retransmits. B sends the response again to the port the
+ * retransmission came from (RFC 7296 2.23). The retransmission is not
+ * authenticated again, so B's IKE SA and SAs keep the old port.
+ */
+Test(ike_nat_ports, ikev2_retransmission_from_new_port)
+{
+	struct ike_sa_info *info;
+	struct dp_sa_cfg out;
+
+	setup(V2_CFG_A, V2_CFG_B);
+	pthread_mutex_lock(&b.lock);
+	b.drop_nth = b.sent + 1;
+	pthread_mutex_unlock(&b.lock);
+	ikt_advance(11);
+	ike_sync(a.ike);
+	ike_sync(b.ike);
+	cr_assert_not(a_got_dpd_response(&a, &b), "B's response was not lost");
+
+	pthread_mutex_lock(&a.lock);
+	a.nat_port4500 = NAT_PORT4500_NEW;
+	pthread_mutex_unlock(&a.lock);
+	for (int i = 0; i < 5 && !a_got_dpd_response(&a, &b); i++)
+		ikt_advance(2);
+	cr_assert(ikt_wait(&a, &b, a_got_dpd_response, 5),
+		  "A got no response to its retransmission");
+	pthread_mutex_lock(&a.lock);
+	cr_assert_eq(a.nat_unmapped, 0, "%zu messages of B were lost",
+		     a.nat_unmapped);
+	pthread_mutex_unlock(&a.lock);
+	pthread_mutex_lock(&b.lock);
+	cr_assert_eq(b.last.dport, NAT_PORT4500_NEW);
+	pthread_mutex_unlock(&b.lock);
+
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	cr_assert_eq(info[0].peer_port, NAT_PORT4500);
+	free(info);
+	only_sa(&b, true, &out);
+	cr_assert_eq(out.params.encap_dport, NAT_PORT4500);
+}
