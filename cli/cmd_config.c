@@ -111,6 +111,16 @@ cc_commit(struct cc_txn *t)
 {
 	char err[256];
 
+	if (t->failed && t->vty->line_value) {
+		/*
+		 * The value of a LINE argument failed its YANG type: IOS
+		 * marks the value, and the libyang text would name the
+		 * model's pattern.
+		 */
+		cc_invalid_input(t->vty, t->vty->line_value_column);
+		cfg_txn_abort(t->txn);
+		return CMD_WARNING;
+	}
 	if (t->failed) {
 		const char *msg = cfg_txn_error(t->txn);
 

@@ -218,13 +218,35 @@ peer_psk(struct vty *vty, const struct cmd_args *args)
 	return rc;
 }
 
+/*
+ * Writes KIND and the words of VALUE, one blank apart, into OUT: IOS
+ * reads the identity as words, so "10.1.1.1  255.255.255.0" with two
+ * blanks is the same entry as with one.
+ */
+static void
+identity_words(const char *kind, const char *value, char *out, size_t len)
+{
+	size_t n = (size_t)snprintf(out, len, "%s", kind);
+	const char *p = value;
+	size_t w;
+
+	while (n < len) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		w = strcspn(p, " \t");
+		n += (size_t)snprintf(out + n, len - n, " %.*s", (int)w, p);
+		p += w;
+	}
+}
+
 static enum cmd_result
 match_remote(struct vty *vty, const struct cmd_args *args)
 {
 	char value[200];
 
-	snprintf(value, sizeof(value), "%s %s", cmd_arg(args, "kind"),
-		 cmd_arg(args, "value"));
+	identity_words(cmd_arg(args, "kind"), cmd_arg(args, "value"), value,
+		       sizeof(value));
 	return add_value(vty, "match-identity-remote", value);
 }
 

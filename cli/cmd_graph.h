@@ -165,6 +165,9 @@ const struct cmd_node *cmd_state_last(const struct cmd_state *state);
 /* True when the matched path of FOUND ends with a LINE token. */
 bool cmd_state_ends_in_line(const struct cmd_state *found);
 
+/* The index of the word where the LINE token of FOUND starts, or -1. */
+int cmd_state_line_word(const struct cmd_state *found);
+
 /* ---- Output filters (filter.c). */
 
 struct cmd_filter;

@@ -350,6 +350,18 @@ cmd_state_ends_in_line(const struct cmd_state *found)
 	return last != NULL && last->type == TOK_LINE;
 }
 
+int
+cmd_state_line_word(const struct cmd_state *found)
+{
+	const struct cmd_path *p;
+
+	/* A LINE token takes the rest of the line, so it is the last. */
+	for (p = found->path; p != NULL; p = p->prev)
+		if (p->word >= 0)
+			return p->node->type == TOK_LINE ? p->word : -1;
+	return -1;
+}
+
 /* ---- Handler arguments. */
 
 /* True when some token or group of ENTRY is explicitly named NAME. */

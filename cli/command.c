@@ -276,8 +276,11 @@ run_handler(struct vty *vty, struct attempt *a, size_t echo_width,
 {
 	struct vty_level saved[VTY_MODE_DEPTH];
 	int saved_depth = vty->depth;
+	bool saved_line_value = vty->line_value;
+	size_t saved_column = vty->line_value_column;
 	enum cmd_result res;
 	struct cmd_args *args;
+	int line_word;
 	bool cut;
 
 	args = cmd_args_build(&a->m, a->found);
@@ -293,7 +296,13 @@ run_handler(struct vty *vty, struct attempt *a, size_t echo_width,
 		memcpy(saved, vty->levels, sizeof(saved));
 		vty->depth = depth;
 	}
+	line_word = cmd_state_line_word(a->found);
+	vty->line_value = line_word >= 0;
+	if (line_word >= 0)
+		vty->line_value_column = a->m.words[line_word].start;
 	res = a->found->entry->def->fn(vty, args);
+	vty->line_value = saved_line_value;
+	vty->line_value_column = saved_column;
 	if (cut && (res == CMD_WARNING || res == CMD_ERROR)) {
 		memcpy(vty->levels, saved, sizeof(saved));
 		vty->depth = saved_depth;
@@ -485,6 +494,8 @@ cmd_execute(struct vty *vty, const char *line, size_t echo_width)
 	struct cmd_word *words = NULL;
 	enum cmd_result res = CMD_SUCCESS;
 	const char *c = line;
+	char *trimmed = NULL;
+	size_t len;
 	int nwords;
 
 	while (*c == ' ' || *c == '\t')
@@ -492,18 +503,33 @@ cmd_execute(struct vty *vty, const char *line, size_t echo_width)
 	if (*c == '\0' || *c == '!')
 		return CMD_SUCCESS;
 
-	nwords = cmd_split(line, &words);
-	if (nwords < 0) {
-		vty_out(vty, "%% Not enough memory to run the command\n");
-		vty_flush(vty);
-		return CMD_ERROR;
+	/* IOS ignores blanks at the end of a line, in LINE arguments too. */
+	len = strlen(line);
+	if (line[len - 1] == ' ' || line[len - 1] == '\t') {
+		while (line[len - 1] == ' ' || line[len - 1] == '\t')
+			len--;
+		trimmed = strndup(line, len);
+		if (trimmed == NULL)
+			goto nomem;
+		line = trimmed;
 	}
+
+	nwords = cmd_split(line, &words);
+	if (nwords < 0)
+		goto nomem;
 	if (is_exec(vty_mode(vty)))
 		res = exec_exec(vty, line, words, nwords, echo_width);
 	else
 		res = exec_config(vty, line, words, nwords, echo_width);
 	free(words);
+	free(trimmed);
 	return res;
+
+nomem:
+	free(trimmed);
+	vty_out(vty, "%% Not enough memory to run the command\n");
+	vty_flush(vty);
+	return CMD_ERROR;
 }
 
 /* ---- `?` help and Tab completion. */

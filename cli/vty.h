@@ -76,6 +76,13 @@ struct vty {
 	char line_name[32];		/* "con 0", "vty 0" */
 	char peer[64];			/* remote address, "" on the console */
 
+	/*
+	 * Set while a command that ends in a LINE argument runs: the column
+	 * of that argument in the line, for the caret of a rejected value.
+	 */
+	bool line_value;
+	size_t line_value_column;
+
 	/* Output being collected for the current command. */
 	char *out;
 	size_t out_len;

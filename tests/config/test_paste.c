@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/config_load.h"
+#include "core/cfg_file.h"
 #include "core/config.h"
 #include "fixture.h"
 
@@ -202,4 +203,81 @@ Test(paste, invalid_batch_is_not_committed)
 	cr_assert_eq(cfg_txn_set(txn, M "system/hostname", "AFTER"), 0);
 	cr_assert_eq(cfg_txn_commit(txn, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(fx_get(&fx, M "system/hostname"), "AFTER");
+}
+
+#define PROFILE M "crypto/ikev2/profile[name='P']"
+#define VRF M "vrfs/vrf[name='V']"
+
+/* Blanks at the end of a typed or pasted line are ignored, as in IOS. */
+Test(paste, trailing_blanks_ignored)
+{
+	const char *out;
+
+	fx_apply(&fx, "crypto ikev2 profile P \t");
+	out = fx_run(&fx, "match identity remote address 10.1.1.1 "
+		     "255.255.255.255 ");
+	cr_assert_eq(fx.result, CMD_SUCCESS, "%s", out);
+	cr_assert_str_eq(fx_get(&fx, PROFILE "/match-identity-remote"),
+			 "address 10.1.1.1 255.255.255.255");
+	fx_apply(&fx, "vrf definition V\n"
+		 "description  two  blanks  \t \n"
+		 "rd 65000:1 ");
+	cr_assert_str_eq(fx_get(&fx, VRF "/description"), "two  blanks");
+	cr_assert_str_eq(fx_get(&fx, VRF "/rd"), "65000:1");
+}
+
+/* IOS takes the words of an identity, so blanks between them do not count. */
+Test(paste, identity_blanks_folded)
+{
+	fx_apply(&fx, "crypto ikev2 profile P\n"
+		 "match identity remote address 10.1.1.1 \t 255.255.255.0");
+	cr_assert_str_eq(fx_get(&fx, PROFILE "/match-identity-remote"),
+			 "address 10.1.1.1 255.255.255.0");
+}
+
+/*
+ * A LINE value that its YANG type rejects gets the IOS caret under the
+ * value, never the libyang message.
+ */
+Test(paste, line_value_error_has_caret)
+{
+	char prompt[128], want[256];
+	size_t width;
+	const char *out;
+
+	fx_apply(&fx, "vrf definition V");
+	width = vty_prompt(&fx.vty, prompt, sizeof(prompt));
+	out = fx_run(&fx, "rd not-a-distinguisher");
+	cr_assert_eq(fx.result, CMD_WARNING, "%s", out);
+	/* The value starts after "rd ". */
+	snprintf(want, sizeof(want), "%*s^\n%% Invalid input detected at "
+		 "'^' marker.\n\n", (int)(width + 3), "");
+	cr_assert_str_eq(out, want);
+	cr_assert_str_eq(fx_get(&fx, VRF "/rd"), "(none)");
+}
+
+/*
+ * A config pasted at the terminal runs line by line: the blank at the
+ * end of "match identity remote address 0.0.0.0 " in a real hub config
+ * does not lose the line.
+ */
+Test(paste, hub_config_line_by_line)
+{
+	const char *shared = getenv("VR_SHARED_DIR");
+	char path[1024], *text, *line, *save = NULL;
+	size_t len;
+
+	cr_assert_not_null(shared, "VR_SHARED_DIR is not set; it must name "
+			   "the folder with cases/external/configs");
+	snprintf(path, sizeof(path), "%s/cases/external/configs/"
+		 "clarkson-ikev2-dmvpn-ivrf-HUB.txt", shared);
+	text = cfg_file_read(path, &len);
+	cr_assert_not_null(text, "cannot read %s", path);
+	for (line = strtok_r(text, "\r\n", &save); line;
+	     line = strtok_r(NULL, "\r\n", &save))
+		fx_run(&fx, line);
+	free(text);
+	/* IOS, and vrouter after it, print a blank after the identity. */
+	cr_assert(strstr(fx_render(&fx), " match identity remote address "
+			 "0.0.0.0 \n"), "%s", fx_render(&fx));
 }
