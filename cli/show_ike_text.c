@@ -46,11 +46,21 @@ ike_ready(const struct ike_sa_info *sa)
 				    "QM_IDLE") == 0;
 }
 
-/* IOS capability letters (D dead peer detection, N NAT traversal). */
+/* IOS capability letters, in the order of its legend: C IKE mode
+ * config, D dead peer detection, N NAT traversal, X XAUTH. */
 static void
 caps_text(const struct ike_sa_info *sa, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s", sa->dpd ? "D" : "", sa->natt ? "N" : "");
+	snprintf(buf, len, "%s%s%s%s", sa->modecfg ? "C" : "",
+		 sa->dpd ? "D" : "", sa->natt ? "N" : "", sa->xauth ? "X" : "");
+}
+
+/* The peer's phase 1 identity as IOS prints it: from its ID payload,
+ * else its address. */
+static const char *
+phase1_id(const struct ike_sa_info *sa, const char *peer)
+{
+	return sa->remote_id[0] != '\0' ? sa->remote_id : peer;
 }
 
 /* ---- show crypto isakmp sa [detail] ---- */
@@ -147,7 +157,7 @@ cmd_isakmp_peers_write(struct vty *vty, const struct ike_sa_info *sas,
 		ip_text(sas[i].local, local);
 		vty_out(vty, "Peer: %s Port: %u Local: %s\n", peer,
 			sas[i].peer_port, local);
-		vty_out(vty, " Phase1 id: %s\n", peer);
+		vty_out(vty, " Phase1 id: %s\n", phase1_id(&sas[i], peer));
 	}
 }
 
@@ -164,6 +174,7 @@ struct flow {
 	 * of their entry.
 	 */
 	bool counts_sas;
+	bool from_selector;		/* made by selector_flow() */
 	unsigned n_sas;
 	uint64_t decaps, in_drops, encaps, out_drops;
 	const struct dp_sa_info *in, *out;	/* newest of each direction */
@@ -305,7 +316,8 @@ flow_counting(struct session *s, const char *map, uint32_t seq)
 	for (size_t i = 0; i < s->n_flows; i++) {
 		struct flow *f = &s->flows[i];
 
-		if (f->counts_sas && f->seq == seq && strcmp(f->map, map) == 0)
+		if (f->counts_sas && !f->from_selector && f->seq == seq &&
+		    strcmp(f->map, map) == 0)
 			return f;
 	}
 	return NULL;
@@ -559,6 +571,46 @@ add_tunnel_sessions(struct session_set *set, const struct lyd_node *tree,
 	}
 }
 
+/*
+ * Returns the flow of an SA that no configured ACL describes (a dynamic
+ * crypto map or Easy VPN peer): one per negotiated selector, local side
+ * first, as IOS prints it. An SA without a selector protects any traffic.
+ * NOTE: ports of a negotiated selector are not shown.
+ */
+static struct flow *
+selector_flow(struct session_set *set, struct session *s,
+	      const struct dp_sa_info *sa)
+{
+	const struct dp_selector *sel = &sa->selector;
+	struct flow *f;
+	char ident[160];
+
+	if (!sa->has_selector) {
+		snprintf(ident, sizeof(ident), "ip");
+		flow_addr(ident, sizeof(ident), 0, 0xffffffffu);
+		flow_addr(ident, sizeof(ident), 0, 0xffffffffu);
+	} else {
+		if (sel->proto == 0)
+			snprintf(ident, sizeof(ident), "ip");
+		else
+			snprintf(ident, sizeof(ident), "%u", sel->proto);
+		flow_addr(ident, sizeof(ident), sel->local, ~sel->local_mask);
+		flow_addr(ident, sizeof(ident), sel->remote,
+			  ~sel->remote_mask);
+	}
+	for (size_t i = 0; i < s->n_flows; i++) {
+		f = &s->flows[i];
+		if (f->from_selector && f->seq == sa->map_seq &&
+		    strcmp(f->map, sa->map) == 0 &&
+		    strcmp(f->ident, ident) == 0)
+			return f;
+	}
+	f = flow_add(set, s, sa->map, sa->map_seq, ident, true);
+	if (f != NULL)
+		f->from_selector = true;
+	return f;
+}
+
 /* Returns the flow that counts SA, creating it when the config has none. */
 static struct flow *
 sa_flow(struct session_set *set, struct session *s,
@@ -582,10 +634,7 @@ sa_flow(struct session_set *set, struct session *s,
 		    acl_flows(set, s, dc, map, seq, m->acl))
 			return flow_counting(s, map, seq);
 	}
-	/* NOTE: the selectors of SAs that no configured ACL describes
-	 * (dynamic crypto map peers) are not in the snapshot. */
-	return flow_add(set, s, map, seq, "ip 0.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0",
-			true);
+	return selector_flow(set, s, sa);
 }
 
 static void
@@ -848,7 +897,8 @@ write_session(struct vty *vty, const struct session_set *set,
 		vty_out(vty, "Peer: %s port %u fvrf: (none) ivrf: (none)\n",
 			peer, port);
 		if (st.any_ike != NULL)
-			vty_out(vty, "      Phase1_id: %s\n", peer);
+			vty_out(vty, "      Phase1_id: %s\n",
+				phase1_id(st.any_ike, peer));
 		vty_out(vty, "      Desc: (none)\n");
 	} else {
 		vty_out(vty, "Peer: %s port %u \n", peer, port);

@@ -158,7 +158,8 @@ struct ike_xauth {
 	uint32_t msgid;			/* of the exchange in progress */
 	uint8_t iv[IKE_BLOCK_MAX];	/* its CBC chain */
 	uint16_t ident;			/* attribute payload identifier */
-	bool passed;			/* server: the XAUTH result sent */
+	bool passed;			/* XAUTH passed: the result the server
+					 * sent or the client received */
 	char user[IKE_EZ_NAME_MAX];
 	char group[IKE_EZ_NAME_MAX];
 	uint32_t assigned;		/* server: pool address; network order */

@@ -438,6 +438,7 @@ client_set(struct ikemgr *ike, struct ike_sa *sa, const struct cfg_payload *p)
 		return;
 	}
 	DBG(sa, "XAUTH status PASS");
+	xa->passed = true;
 	xa->step = IKE_XA_AUTHED;
 	client_modecfg_request(ike, sa);
 }

@@ -902,6 +902,45 @@ hash_text(uint8_t hash)
 	}
 }
 
+/*
+ * Writes the peer's phase 1 ID payload as text for the show commands.
+ * An FQDN, user FQDN or key-id has unprintable octets as '.'. An IPv4
+ * address is written when it is not the peer's, as behind a NAT. Other
+ * types, the peer's own address and no ID yet give "".
+ */
+static void
+peer_id_text(const struct ike_sa *sa, char *buf, size_t len)
+{
+	/* Body: ID type, protocol, port (2), then the data. */
+	const uint8_t *data = sa->peer_id + 4;
+	size_t n = 0, data_len;
+	uint32_t addr;
+
+	buf[0] = '\0';
+	if (sa->peer_id_len < 4)
+		return;
+	data_len = sa->peer_id_len - 4;
+	switch (sa->peer_id[0]) {
+	case 1:				/* ID_IPV4_ADDR */
+		if (data_len != 4)
+			return;
+		memcpy(&addr, data, 4);
+		if (addr != sa->peer)
+			inet_ntop(AF_INET, &addr, buf, (socklen_t)len);
+		return;
+	case 2:				/* ID_FQDN */
+	case 3:				/* ID_USER_FQDN */
+	case 11:			/* ID_KEY_ID */
+		for (; n < data_len && n + 1 < len; n++)
+			buf[n] = data[n] >= 0x20 && data[n] < 0x7f ?
+				 (char)data[n] : '.';
+		buf[n] = '\0';
+		return;
+	default:
+		return;
+	}
+}
+
 static void
 fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 	  struct ike_sa_info *o, double now)
@@ -944,6 +983,10 @@ fill_info(struct ikemgr *ike, const struct ike_sa *sa,
 	o->map_seq = sa->map_seq;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", sa->ifname);
 	o->child_sas = sa->child_sas;
+	peer_id_text(sa, o->remote_id, sizeof(o->remote_id));
+	o->modecfg = sa->xa != NULL && sa->xa->step == IKE_XA_DONE;
+	o->xauth = sa->xa != NULL && sa->xa->passed &&
+		   sa->xa->step != IKE_XA_FAILED;
 }
 
 int

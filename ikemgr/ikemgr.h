@@ -232,9 +232,14 @@ struct ike_sa_info {
 	uint16_t dpd_interval, dpd_retry;	/* seconds; 0: no DPD */
 	uint16_t frag_mtu;		/* RFC 7383 fragmentation in use with
 					 * this MTU; 0: not negotiated */
-	/* FQDN, email or key-id identities as text; "" when the identity
-	 * is the address in local or peer. */
+	/* FQDN, email or key-id identities as text, or an address other
+	 * than local or peer (a peer behind a NAT sends its own); "" when
+	 * the identity is the address in local or peer. IKEv1 fills in
+	 * only remote_id. */
 	char local_id[130], remote_id[130];
+	/* IKEv1 Easy VPN: mode config done (capability C) and XAUTH
+	 * passed (capability X). */
+	bool modecfg, xauth;
 };
 
 /* Copies every IKE SA into a malloc'd array (free() it). Returns the

@@ -1318,7 +1318,7 @@ mm_i4(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_msg *m)
 		sa_send(ike, sa, &sa->retx, msg, len);
 }
 
-/* Checks the peer's ID and HASH in MM5 or MM6. */
+/* Checks the peer's ID and HASH in MM5 or MM6, and keeps the ID. */
 static bool
 verify_auth(struct ike_sa *sa, const struct isakmp_msg *m)
 {
@@ -1328,9 +1328,15 @@ verify_auth(struct ike_sa *sa, const struct isakmp_msg *m)
 
 	if (id == NULL || hash == NULL || hash->len != sa->keys.prf_len)
 		return false;
-	if (auth_hash(sa, !sa->initiator, id->body, id->len, want) < 0)
+	if (auth_hash(sa, !sa->initiator, id->body, id->len, want) < 0 ||
+	    !equal_ct(want, hash->body, hash->len))
 		return false;
-	return equal_ct(want, hash->body, hash->len);
+	/* Kept for the show commands, as Aggressive Mode keeps it. */
+	if (id->len <= sizeof(sa->peer_id)) {
+		memcpy(sa->peer_id, id->body, id->len);
+		sa->peer_id_len = id->len;
+	}
+	return true;
 }
 
 static bool

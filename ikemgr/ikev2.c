@@ -11,6 +11,7 @@
 #include "core/log.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1027,6 +1028,10 @@ fill_info(struct ikemgr *ike, const struct v2_sa *sa, struct ike_sa_info *o,
 	snprintf(o->profile, sizeof(o->profile), "%s", sa->profile);
 	id_text(&sa->local_id, o->local_id, sizeof(o->local_id));
 	id_text(&sa->remote_id, o->remote_id, sizeof(o->remote_id));
+	if (sa->remote_id.type == IKEV2_ID_IPV4_ADDR &&
+	    sa->remote_id.len == 4 && memcmp(sa->remote_id.data, &sa->peer, 4))
+		inet_ntop(AF_INET, sa->remote_id.data, o->remote_id,
+			  sizeof(o->remote_id));
 	for (size_t i = 0; i < st->nchildren; i++) {
 		const struct v2_child *c = &st->children[i];
 

@@ -140,6 +140,21 @@ only_sa(struct ikt_side *s, bool outbound)
 	return c;
 }
 
+/* S's one IKE SA shows mode config and XAUTH done, and REMOTE_ID as the
+ * peer's identity: the client's group name on the server, "" for the
+ * server's address on the client. */
+static void
+assert_ezvpn_ike_sa(struct ikt_side *s, const char *remote_id)
+{
+	struct ike_sa_info *info;
+
+	cr_assert_eq(ike_get_sas(s->ike, &info), 1);
+	cr_assert(info[0].modecfg, "no mode config capability");
+	cr_assert(info[0].xauth, "no XAUTH capability");
+	cr_assert_str_eq(info[0].remote_id, remote_id);
+	free(info);
+}
+
 TestSuite(ezvpn, .fini = teardown, .timeout = 60);
 
 Test(ezvpn, connects_with_xauth_and_mode_config)
@@ -187,6 +202,8 @@ Test(ezvpn, connects_with_xauth_and_mode_config)
 	cr_assert_eq(ikt_ike_up(&b), 1);
 	/* The server has no EzVPN client profile. */
 	cr_assert_eq(ike_get_ezvpn(b.ike, &info), -1);
+	assert_ezvpn_ike_sa(&a, "");
+	assert_ezvpn_ike_sa(&b, "LABGROUP");
 }
 
 Test(ezvpn, wrong_xauth_password_fails)

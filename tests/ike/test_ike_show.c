@@ -461,6 +461,68 @@ Test(ike_show, session_unconfigured_peer)
 		"\n");
 }
 
+/* Sets the negotiated selector LOCAL/24 <-> REMOTE/24 on SA. */
+static void
+set_selector(struct dp_sa_info *sa, const char *local, const char *remote)
+{
+	sa->has_selector = true;
+	sa->selector.local = addr(local);
+	sa->selector.local_mask = addr("255.255.255.0");
+	sa->selector.remote = addr(remote);
+	sa->selector.remote_mask = addr("255.255.255.0");
+}
+
+/*
+ * An Easy VPN client behind a NAT on a dynamic crypto map: one flow per
+ * negotiated selector, the client's own ID as Phase1_id, and mode config
+ * and XAUTH among the capabilities.
+ */
+Test(ike_show, session_dynamic_peer_selectors)
+{
+	struct ike_sa_info ike = ike_sa(1005, "QM_IDLE");
+	struct dp_sa_info ipsec[4];
+	const char *out;
+
+	ike.peer = addr("10.0.12.77");
+	ike.initiator = false;
+	ike.natt = true;
+	ike.modecfg = true;
+	ike.xauth = true;
+	snprintf(ike.remote_id, sizeof(ike.remote_id), "10.1.1.5");
+	for (int i = 0; i < 4; i++) {
+		ipsec[i] = ipsec_sa("GigabitEthernet1", "DYN", "10.0.12.1",
+				    "10.0.12.77", i % 2 == 1, 4096 + i, 1);
+		set_selector(&ipsec[i], "192.168.2.0",
+			     i < 2 ? "192.168.1.0" : "192.168.3.0");
+	}
+	out = sessions(&ike, 1, ipsec, 4, "10.0.12.77", true);
+	cr_assert_not_null(strstr(out, "      Phase1_id: 10.1.1.5\n"), "%s",
+			   out);
+	cr_assert_not_null(strstr(out, "          Capabilities:CDNX connid:1005 "),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, "  IPSEC FLOW: permit ip "
+				  "192.168.2.0/255.255.255.0 "
+				  "192.168.1.0/255.255.255.0 \n"
+				  "        Active SAs: 2, origin: crypto map\n"),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, "  IPSEC FLOW: permit ip "
+				  "192.168.2.0/255.255.255.0 "
+				  "192.168.3.0/255.255.255.0 \n"
+				  "        Active SAs: 2, origin: crypto map\n"),
+			   "%s", out);
+	cr_assert_null(strstr(out, "0.0.0.0/0.0.0.0"), "%s", out);
+
+	reset_output();
+	cmd_isakmp_peers_write(&fx.vty, &ike, 1);
+	cr_assert_str_eq(output(),
+		"Peer: 10.0.12.77 Port: 500 Local: 10.0.12.1\n"
+		" Phase1 id: 10.1.1.5\n");
+	reset_output();
+	cmd_isakmp_sa_write(&fx.vty, &ike, 1, true);
+	cr_assert_not_null(strstr(output(), " psk  14 23:59:50 CDNX\n"), "%s",
+			   output());
+}
+
 /*
  * Runs the ntc-templates TextFSM template for show crypto session detail
  * over TEXT with Debian's python3-textfsm. Returns its rows, one line
