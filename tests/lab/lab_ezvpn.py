@@ -103,6 +103,25 @@ def check_up(lab, r1, r2):
     if not re.search(rf"^{re.escape(R2_WAN)} +{re.escape(R1_WAN)} +QM_IDLE",
                      isakmp, re.M):
         lablib.fail(f"R2 has no IKE SA that R1 started:\n{isakmp}")
+    check_sessions(r1, r2)
+
+
+def check_sessions(r1, r2):
+    """Both ends show the negotiated flow, local side first, with mode
+    config (C) and XAUTH (X) among the capabilities. R2 shows the
+    client's group name as its phase 1 identity."""
+    lan1 = r"192\.168\.1\.0/255\.255\.255\.0"
+    lan2 = r"192\.168\.2\.0/255\.255\.255\.0"
+    for session, flow, phase1_id in ((r1, rf"{lan1} {lan2}",
+                                      re.escape(R2_WAN)),
+                                     (r2, rf"{lan2} {lan1}", "LABGROUP")):
+        out = command(session, "show crypto session detail")
+        for want in (rf"^  IPSEC FLOW: permit ip {flow} $",
+                     r"^          Capabilities:C\w*X connid:",
+                     rf"^      Phase1_id: {phase1_id}$"):
+            if not re.search(want, out, re.M):
+                lablib.fail(f"{session.name}'s crypto session lacks "
+                            f"{want!r}:\n{out}")
 
 
 def check_no_recovery(lab, r1, stale_spi):
