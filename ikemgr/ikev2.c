@@ -865,8 +865,6 @@ ikev2_timers(struct ikemgr *ike, double now)
 		struct v2_sa *sa = st->sas[i];
 
 		ikev2_frag_expire(sa, now);
-		if (ikev2_drop_redundant(ike, sa, now))
-			continue;
 		if (!retransmit_due(ike, sa, now) ||
 		    (sa->state != V2_READY && sa->state != V2_DEAD &&
 		     now - sa->created > NEGOTIATION_SEC) ||
