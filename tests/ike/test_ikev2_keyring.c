@@ -9,6 +9,7 @@
 #define _GNU_SOURCE		/* asprintf */
 
 #include "ike_test.h"
+#include "fixture.h"
 
 #include "ikemgr/ikemgr.h"
 
@@ -182,6 +183,32 @@ assert_ids(struct ikt_side *s, const char *local, const char *remote)
 	free(info);
 }
 
+/* Checks the Local id and Remote id lines of `show crypto ikev2 sa
+ * detailed` and `show crypto ikev2 session detailed` on S. */
+static void
+assert_show_ids(struct ikt_side *s, const char *local, const char *remote)
+{
+	static const char *const cmds[] = {
+		"show crypto ikev2 sa detailed",
+		"show crypto ikev2 session detailed",
+	};
+	struct fixture fx;
+	char want[320];
+
+	snprintf(want, sizeof(want), "      Local id: %s\n      Remote id: %s\n",
+		 local, remote);
+	fx_open(&fx);
+	fx.router.ike = s->ike;
+	vty_enter_mode(&fx.vty, MODE_PRIV_EXEC, NULL);
+	for (size_t i = 0; i < 2; i++) {
+		const char *out = fx_run(&fx, cmds[i]);
+
+		cr_assert(strstr(out, want) != NULL, "%s: no\n%sin:\n%s",
+			  cmds[i], want, out);
+	}
+	fx_close(&fx);
+}
+
 Test(ikev2_keyring, fqdn_identity, .fini = teardown)
 {
 	assert_comes_up(SIDE_A("  pre-shared-key FqdnKey\n",
@@ -189,6 +216,8 @@ Test(ikev2_keyring, fqdn_identity, .fini = teardown)
 			FQDN_B("fqdn site-a.example.net"), "PROF");
 	assert_ids(&a, "site-a.example.net", "");
 	assert_ids(&b, "", "site-a.example.net");
+	assert_show_ids(&a, "site-a.example.net", "10.0.0.2");
+	assert_show_ids(&b, "10.0.0.2", "site-a.example.net");
 }
 
 /* FQDN identities compare without regard to case. */
