@@ -132,6 +132,58 @@ add_value(struct vty *vty, const char *leaf, const char *value)
 	return cc_commit(&t);
 }
 
+/* Removes VALUE from leaf-list LEAF of the edited node, if it is there. */
+static enum cmd_result
+del_value(struct vty *vty, const char *leaf, const char *value)
+{
+	struct cc_txn t;
+
+	if (!cc_name_ok(vty, value) || !cc_begin(&t, vty))
+		return CMD_WARNING;
+	if (cc_exists(&t, "%s/%s[.='%s']", vty_xpath(vty), leaf, value))
+		cc_del(&t, "%s/%s[.='%s']", vty_xpath(vty), leaf, value);
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+no_policy_proposal(struct vty *vty, const struct cmd_args *args)
+{
+	return del_value(vty, "proposal", cmd_arg(args, "name"));
+}
+
+static enum cmd_result
+no_match_fvrf(struct vty *vty, const struct cmd_args *args)
+{
+	(void)args;
+	return cc_del_here(vty, "match-fvrf");
+}
+
+/*
+ * Writes the value of match address local (an address, or "interface"
+ * and the full interface name) into VALUE. Prints the caret under an
+ * unknown interface name and returns false.
+ */
+static bool
+address_local_value(struct vty *vty, const struct cmd_args *args,
+		    char *value, size_t len)
+{
+	const char *ifname = cmd_arg(args, "ifname");
+	char full[64];
+
+	if (ifname == NULL) {
+		snprintf(value, len, "%s", cmd_arg(args, "address"));
+		return true;
+	}
+	if (!cc_ifname(ifname, NULL, full, sizeof(full))) {
+		/* The interface name is the last word. */
+		cc_invalid_input(vty, cc_column(args, cmd_argc(args) - 1, 0));
+		return false;
+	}
+	snprintf(value, len, "interface %s", full);
+	return true;
+}
+
+
 static enum cmd_result
 policy_proposal(struct vty *vty, const struct cmd_args *args)
 {
@@ -148,21 +200,16 @@ match_fvrf(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, "match-fvrf", vrf);
 }
 
+/* [no] match address local ADDRESS|interface NAME. */
 static enum cmd_result
 match_address_local(struct vty *vty, const struct cmd_args *args)
 {
-	const char *ifname = cmd_arg(args, "ifname");
-	char value[96], full[64];
+	char value[96];
 
-	if (ifname) {
-		if (!cc_ifname(ifname, NULL, full, sizeof(full))) {
-			cc_invalid_input(vty, cc_column(args, 4, 0));
-			return CMD_WARNING;
-		}
-		snprintf(value, sizeof(value), "interface %s", full);
-	} else {
-		snprintf(value, sizeof(value), "%s", cmd_arg(args, "address"));
-	}
+	if (!address_local_value(vty, args, value, sizeof(value)))
+		return CMD_WARNING;
+	if (cmd_has(args, "no"))
+		return del_value(vty, "match-address-local", value);
 	return add_value(vty, "match-address-local", value);
 }
 
@@ -240,6 +287,7 @@ identity_words(const char *kind, const char *value, char *out, size_t len)
 	}
 }
 
+/* [no] match identity remote KIND VALUE: the no form removes that entry. */
 static enum cmd_result
 match_remote(struct vty *vty, const struct cmd_args *args)
 {
@@ -247,6 +295,8 @@ match_remote(struct vty *vty, const struct cmd_args *args)
 
 	identity_words(cmd_arg(args, "kind"), cmd_arg(args, "value"), value,
 		       sizeof(value));
+	if (cmd_has(args, "no"))
+		return del_value(vty, "match-identity-remote", value);
 	return add_value(vty, "match-identity-remote", value);
 }
 
@@ -261,14 +311,23 @@ identity_local(struct vty *vty, const struct cmd_args *args)
 	return cc_set_here(vty, "identity-local", text);
 }
 
+/*
+ * [no] authentication SIDE METHOD: the no form removes METHOD, or every
+ * method of SIDE when none is given.
+ */
 static enum cmd_result
 authentication(struct vty *vty, const struct cmd_args *args)
 {
+	const char *method = cmd_arg(args, "method");
 	char leaf[32];
 
 	snprintf(leaf, sizeof(leaf), "authentication-%s",
 		 cmd_arg(args, "side"));
-	return add_value(vty, leaf, cmd_arg(args, "method"));
+	if (!cmd_has(args, "no"))
+		return add_value(vty, leaf, method);
+	if (method == NULL)
+		return cc_del_here(vty, leaf);
+	return del_value(vty, leaf, method);
 }
 
 static enum cmd_result
@@ -395,9 +454,14 @@ static const struct cmd_def defs_policy[] = {
 	{ "match address local A.B.C.D$address",
 	  "Match values of local or remote peer\nLocal address\n"
 	  "Local address\nIP address", match_address_local, 0, 0 },
-	{ "no (proposal|match-fvrf|match-address-local)$leaf [LINE]", H_NO
-	  "Specify Proposal\nMatch a front-door VRF\nLocal address\nValue",
-	  no_leaf, 0, 0 },
+	{ "no proposal WORD$name", H_NO "Specify Proposal\nProposal name",
+	  no_policy_proposal, 0, 0 },
+	{ "no match fvrf [WORD]", H_NO "Match values of local or remote "
+	  "peer\nMatch a front-door VRF\nVRF name or any", no_match_fvrf,
+	  0, 0 },
+	{ "no$no match address local A.B.C.D$address", H_NO
+	  "Match values of local or remote peer\nLocal address\n"
+	  "Local address\nIP address", match_address_local, 0, 0 },
 };
 
 static const struct cmd_def defs_keyring[] = {
@@ -453,10 +517,26 @@ static const struct cmd_def defs_profile[] = {
 	{ "(description|ivrf|virtual-template)$leaf WORD$value",
 	  "Specify a description of this profile\nInside VRF\n"
 	  "Virtual template to clone\nValue", set_text, 0, 0 },
-	{ "no (description|match-fvrf|identity-local|keyring-local|lifetime|"
+	{ "no (description|identity-local|keyring-local|lifetime|"
 	  "dpd|ivrf|virtual-template)$leaf [LINE]", H_NO
-	  "Description\nFront-door VRF\nLocal identity\nKeyring\nLifetime\n"
+	  "Description\nLocal identity\nKeyring\nLifetime\n"
 	  "DPD\nInside VRF\nVirtual template\nValue", no_leaf, 0, 0 },
+	{ "no$no match identity remote (address|fqdn|email|key-id)$kind "
+	  "LINE$value", H_NO "Match values of peer\nPeer identity\n"
+	  "Remote identity\nIP address\nFully qualified domain name\n"
+	  "Email\nKey id\nValue", match_remote, 0, 0 },
+	{ "no match fvrf [WORD]", H_NO "Match values of peer\n"
+	  "Match a front-door VRF\nVRF name or any", no_match_fvrf, 0, 0 },
+	{ "no$no match address local A.B.C.D$address", H_NO
+	  "Match values of peer\nLocal address\nLocal address\n"
+	  "IP address", match_address_local, 0, 0 },
+	{ "no$no match address local interface WORD$ifname", H_NO
+	  "Match values of peer\nLocal address\nLocal address\n"
+	  "Interface\nInterface name", match_address_local, 0, 0 },
+	{ "no$no authentication (local|remote)$side "
+	  "[(pre-share|rsa-sig|ecdsa-sig)$method]", H_NO
+	  "Set authentication method\nLocal\nRemote\nPre-Shared Key\n"
+	  "RSA signature\nECDSA signature", authentication, 0, 0 },
 };
 
 void

@@ -589,3 +589,118 @@ Test(commands, isakmp_group_banner)
 	fx_apply(&fx, "no banner");
 	assert_render_lacks(" banner ");
 }
+
+/* One `no` form: the config before it, and a line it must remove. */
+struct no_case {
+	const char *setup;	/* lines from (config) mode */
+	const char *no;		/* run in the mode that SETUP ends in */
+	const char *gone;	/* rendered text that NO removes */
+	const char *kept;	/* rendered text that stays, or NULL */
+};
+
+Test(commands, ikev2_no_forms)
+{
+	static const struct no_case cases[] = {
+		{ "crypto ikev2 profile P\n"
+		  "match identity remote address 10.1.1.1 255.255.255.255\n"
+		  "match identity remote fqdn a.example",
+		  "no match identity remote address 10.1.1.1 255.255.255.255",
+		  " match identity remote address 10.1.1.1 255.255.255.255 \n",
+		  " match identity remote fqdn a.example \n" },
+		{ "crypto ikev2 profile P\n"
+		  "match identity remote address 10.1.1.1\n"
+		  "match identity remote fqdn a.example",
+		  "no match identity remote fqdn a.example",
+		  " match identity remote fqdn a.example \n",
+		  " match identity remote address 10.1.1.1 \n" },
+		{ "crypto ikev2 profile P\n"
+		  "match identity remote email u@a.example\n"
+		  "match identity remote key-id K1",
+		  "no match identity remote email u@a.example",
+		  " match identity remote email u@a.example \n",
+		  " match identity remote key-id K1 \n" },
+		{ "crypto ikev2 profile P\n"
+		  "match identity remote email u@a.example\n"
+		  "match identity remote key-id K1",
+		  "no match identity remote key-id K1",
+		  " match identity remote key-id K1 \n",
+		  " match identity remote email u@a.example \n" },
+		{ "crypto ikev2 profile P\nmatch fvrf V\nlifetime 3600",
+		  "no match fvrf V", " match fvrf V\n", " lifetime 3600\n" },
+		{ "crypto ikev2 profile P\nmatch address local 10.0.0.1\n"
+		  "match address local 10.0.0.2",
+		  "no match address local 10.0.0.1",
+		  " match address local 10.0.0.1 10.0.0.2\n",
+		  " match address local 10.0.0.2\n" },
+		{ "crypto ikev2 profile P\nmatch address local interface Lo0\n"
+		  "lifetime 3600",
+		  "no match address local interface Loopback0",
+		  "interface Loopback0", " lifetime 3600\n" },
+		{ "crypto ikev2 profile P\nauthentication remote pre-share\n"
+		  "authentication local pre-share",
+		  "no authentication remote pre-share",
+		  " authentication remote pre-share\n",
+		  " authentication local pre-share\n" },
+		{ "crypto ikev2 profile P\nkeyring local K\nlifetime 3600",
+		  "no keyring local K", " keyring local K\n",
+		  " lifetime 3600\n" },
+		{ "crypto ikev2 profile P\nidentity local fqdn r1.example\n"
+		  "lifetime 3600",
+		  "no identity local fqdn r1.example",
+		  " identity local fqdn r1.example\n", " lifetime 3600\n" },
+		{ "crypto ikev2 profile P\nlifetime 3600\n"
+		  "dpd 10 3 periodic",
+		  "no dpd 10 3 periodic", " dpd 10 3 periodic\n",
+		  " lifetime 3600\n" },
+		{ "crypto ikev2 policy PO\nproposal A\nproposal B",
+		  "no proposal A", " proposal A B\n", " proposal B\n" },
+		{ "crypto ikev2 policy PO\nproposal A\nmatch fvrf any",
+		  "no match fvrf any", " match fvrf any\n", " proposal A\n" },
+		{ "crypto ikev2 policy PO\nproposal A\n"
+		  "match address local 10.0.0.1",
+		  "no match address local 10.0.0.1",
+		  " match address local 10.0.0.1\n", " proposal A\n" },
+		{ "crypto ikev2 proposal PR\nencryption aes-cbc-256\n"
+		  "integrity sha256\ngroup 14",
+		  "no integrity sha256", " integrity sha256\n",
+		  " encryption aes-cbc-256\n" },
+		{ "crypto ikev2 keyring K\npeer A\naddress 10.0.0.1\n"
+		  "description far end",
+		  "no description far end", " description far end\n",
+		  " address 10.0.0.1\n" },
+		{ "crypto ikev2 keyring K\npeer A\naddress 10.0.0.1\n"
+		  "identity fqdn a.example",
+		  "no identity fqdn a.example", " identity fqdn a.example\n",
+		  " address 10.0.0.1\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct no_case *c = &cases[i];
+		const char *out;
+
+		fx_close(&fx);
+		fx_open(&fx);
+		fx_apply(&fx, c->setup);
+		cr_assert(strstr(fx_render(&fx), c->gone), "%s: setup lacks "
+			  "\"%s\":\n%s", c->no, c->gone, fx_render(&fx));
+		out = fx_run(&fx, c->no);
+		cr_expect_eq(fx.result, CMD_SUCCESS, "%s: %s", c->no, out);
+		cr_expect_null(strstr(fx_render(&fx), c->gone), "%s: "
+			       "\"%s\" is still there:\n%s", c->no, c->gone,
+			       fx_render(&fx));
+		if (c->kept != NULL)
+			cr_expect(strstr(fx_render(&fx), c->kept), "%s: "
+				  "removed \"%s\" too:\n%s", c->no, c->kept,
+				  fx_render(&fx));
+	}
+}
+
+/* A remote identity is removed by its value only, as IOS takes it. */
+Test(commands, ikev2_no_identity_needs_value)
+{
+	fx_apply(&fx, "crypto ikev2 profile P\n"
+		 "match identity remote fqdn a.example");
+	assert_rejected("no match identity remote fqdn");
+	assert_render_has(" match identity remote fqdn a.example \n");
+}
