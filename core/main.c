@@ -635,7 +635,7 @@ main(int argc, char **argv)
 		r.startup_config_unread = true;
 	saved = cfg_render_ios(r.cfg);
 	router_set_saved_config(&r, saved);
-	free(saved);
+	cfg_text_free(saved);
 
 	if (start_parts(&r) < 0 || cmd_eem_start(&r) < 0)
 		goto out;

@@ -373,7 +373,8 @@ ikev1_free_sa(struct ike_sa *sa)
 	free(sa->sai_b);
 	free(sa->reply);
 	ikev1_retx_clear(&sa->retx);
-	memset(sa, 0, sizeof(*sa));
+	/* The SA holds its PSK and SKEYID keys. */
+	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
 

@@ -44,7 +44,8 @@ free_sa(struct v2_sa *sa)
 	free(sa->req);
 	free(sa->resp);
 	ikev2_frag_free(sa);
-	memset(sa, 0, sizeof(*sa));
+	/* The SA holds its SK_* keys. */
+	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
 

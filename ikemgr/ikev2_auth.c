@@ -10,6 +10,7 @@
 #include "core/log.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,7 +424,7 @@ auth_value(const struct v2_sa *sa, bool of_initiator, const char *psk,
 		    (struct ike_chunk){ sa->ni, sa->ni_len };
 	octets[2] = (struct ike_chunk){ macid, sa->keys.prf_len };
 	rc = ike_prf(hash, key, sa->keys.prf_len, octets, 3, out);
-	memset(key, 0, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
 }
 

@@ -5,6 +5,7 @@
  */
 #include "ikemgr/ikev2.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -175,7 +176,7 @@ ikev2_derive(const struct ikev2_algs *a, struct ikev2_keys *k,
 		return -1;
 	ret = expand_keys(a, k, skeyseed, ike_hash_len(hash), ni, ni_len, nr,
 			  nr_len, spii, spir);
-	memset(skeyseed, 0, sizeof(skeyseed));
+	OPENSSL_cleanse(skeyseed, sizeof(skeyseed));
 	return ret;
 }
 
@@ -197,7 +198,7 @@ ikev2_derive_rekey(const struct ikev2_algs *a, struct ikev2_keys *k,
 		return -1;
 	ret = expand_keys(a, k, skeyseed, ike_hash_len(ikev2_prf_hash(old_prf)),
 			  ni, ni_len, nr, nr_len, spii, spir);
-	memset(skeyseed, 0, sizeof(skeyseed));
+	OPENSSL_cleanse(skeyseed, sizeof(skeyseed));
 	return ret;
 }
 
