@@ -28,20 +28,35 @@ get(const struct lyd_node *node, const char *path)
 	return cfg_get_value(node, path);
 }
 
-/* Calls FN for each node at XPATH in TREE (which may be NULL). */
+/*
+ * Calls FN for each node at XPATH in TREE (which may be NULL), sorted by
+ * the number in leaf NUMBER_KEY unless that is NULL.
+ */
 static void
-each(struct vty *vty, const struct lyd_node *tree, const char *xpath,
-     void (*fn)(struct vty *, const struct lyd_node *,
-		const struct lyd_node *))
+each_sorted(struct vty *vty, const struct lyd_node *tree, const char *xpath,
+	    const char *number_key,
+	    void (*fn)(struct vty *, const struct lyd_node *,
+		       const struct lyd_node *))
 {
 	struct ly_set *set = NULL;
 	uint32_t i;
 
 	if (!tree || lyd_find_xpath(tree, xpath, &set) != LY_SUCCESS)
 		return;
+	if (number_key != NULL)
+		cfg_sort_by_number(set, number_key);
 	for (i = 0; i < set->count; i++)
 		fn(vty, tree, set->dnodes[i]);
 	ly_set_free(set, NULL);
+}
+
+/* Calls FN for each node at XPATH in TREE, in the order they are stored. */
+static void
+each(struct vty *vty, const struct lyd_node *tree, const char *xpath,
+     void (*fn)(struct vty *, const struct lyd_node *,
+		const struct lyd_node *))
+{
+	each_sorted(vty, tree, xpath, NULL, fn);
 }
 
 /* Prints the values of leaf-list NAME under NODE separated by SEP. */
@@ -153,7 +168,8 @@ show_isakmp_policy(struct vty *vty, const struct cmd_args *args)
 
 	(void)args;
 	vty_out(vty, "Global IKE policy\n");
-	each(vty, tree, M "crypto/isakmp/policy", isakmp_policy);
+	each_sorted(vty, tree, M "crypto/isakmp/policy", "priority",
+		    isakmp_policy);
 	cfg_read_unlock(vty->router->cfg);
 	/*
 	 * The default suites of IOS XE 16 and later, after the configured

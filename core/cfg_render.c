@@ -117,6 +117,7 @@ render_isakmp(FILE *f, const struct lyd_node *tree)
 	uint32_t i;
 
 	set = find_all(tree, M "crypto/isakmp/policy");
+	cfg_sort_by_number(set, "priority");
 	for (i = 0; set && i < set->count; i++) {
 		const struct lyd_node *p = set->dnodes[i];
 		const char *v;

@@ -867,3 +867,32 @@ cfg_generation(struct cfg *cfg)
 	pthread_rwlock_unlock(&cfg->lock);
 	return gen;
 }
+
+/* The number in leaf KEY of NODE, or 0 when it has none. */
+static unsigned long
+key_number(const struct lyd_node *node, const char *key)
+{
+	struct lyd_node *leaf = NULL;
+
+	if (lyd_find_path(node, key, 0, &leaf) != LY_SUCCESS)
+		return 0;
+	return strtoul(lyd_get_value(leaf), NULL, 10);
+}
+
+void
+cfg_sort_by_number(struct ly_set *set, const char *key)
+{
+	struct lyd_node *node;
+	unsigned long number;
+	uint32_t i, j;
+
+	/* An insertion sort: the lists are short and mostly in order. */
+	for (i = 1; set != NULL && i < set->count; i++) {
+		node = set->dnodes[i];
+		number = key_number(node, key);
+		for (j = i; j > 0 && key_number(set->dnodes[j - 1], key) >
+		     number; j--)
+			set->dnodes[j] = set->dnodes[j - 1];
+		set->dnodes[j] = node;
+	}
+}

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct ly_ctx;
+struct ly_set;
 struct lyd_node;
 struct cfg;
 struct cfg_txn;
@@ -244,5 +245,12 @@ void cfg_text_free(char *text);
  */
 int cfg_replace_from(struct cfg *cfg, struct cfg *from, char *err,
 		     size_t errlen);
+
+/*
+ * Sorts the nodes of SET (list entries from lyd_find_xpath()) by the
+ * number in their leaf KEY, as IOS lists numbered entries such as ISAKMP
+ * policies. libyang keeps them in the order they were created.
+ */
+void cfg_sort_by_number(struct ly_set *set, const char *key);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "ikemgr/ike_private.h"
 #include "fixture.h"
 
 static struct fixture fx;
@@ -703,4 +705,63 @@ Test(commands, ikev2_no_identity_needs_value)
 		 "match identity remote fqdn a.example");
 	assert_rejected("no match identity remote fqdn");
 	assert_render_has(" match identity remote fqdn a.example \n");
+}
+
+/* Returns true when A appears in TEXT and before B. */
+static bool
+before(const char *text, const char *a, const char *b)
+{
+	const char *pa = strstr(text, a), *pb = strstr(text, b);
+
+	return pa != NULL && pb != NULL && pa < pb;
+}
+
+/* Numbered entries render by number, whatever the order they came in. */
+Test(commands, numbered_lists_sorted)
+{
+	struct ike_config *ike;
+	const char *run, *out;
+
+	fx_apply(&fx, "crypto isakmp policy 100\nencr aes\n"
+		 "crypto isakmp policy 10\nencr aes\n"
+		 "crypto isakmp policy 20\nencr aes\nexit\n"
+		 "crypto map M 30 ipsec-isakmp\nset peer 10.0.0.3\n"
+		 "crypto map M 5 ipsec-isakmp\nset peer 10.0.0.1\n"
+		 "crypto map M 10 ipsec-isakmp\nset peer 10.0.0.2\nexit\n"
+		 "crypto dynamic-map D 20\nset peer 10.0.1.2\n"
+		 "crypto dynamic-map D 10\nset peer 10.0.1.1\nexit\n"
+		 "ip access-list extended A\n"
+		 "30 permit ip any host 10.0.2.3\n"
+		 "10 permit ip any host 10.0.2.1\n"
+		 "20 permit ip any host 10.0.2.2");
+	run = fx_render(&fx);
+	cr_expect(before(run, "crypto isakmp policy 10\n",
+			 "crypto isakmp policy 20\n"), "%s", run);
+	cr_expect(before(run, "crypto isakmp policy 20\n",
+			 "crypto isakmp policy 100\n"), "%s", run);
+	cr_expect(before(run, "crypto map M 5 ", "crypto map M 10 "),
+		  "%s", run);
+	cr_expect(before(run, "crypto map M 10 ", "crypto map M 30 "),
+		  "%s", run);
+	cr_expect(before(run, "crypto dynamic-map D 10\n",
+			 "crypto dynamic-map D 20\n"), "%s", run);
+	cr_expect(before(run, "host 10.0.2.1\n", "host 10.0.2.2\n"),
+		  "%s", run);
+	cr_expect(before(run, "host 10.0.2.2\n", "host 10.0.2.3\n"),
+		  "%s", run);
+
+	fx_apply(&fx, "end");
+	out = fx_run(&fx, "show crypto isakmp policy");
+	cr_expect(before(out, "priority 10\n", "priority 20\n"), "%s", out);
+	cr_expect(before(out, "priority 20\n", "priority 100\n"), "%s", out);
+
+	/* The IKE manager proposes and matches them in the same order. */
+	ike = ike_config_derive(cfg_read_lock(fx.router.cfg));
+	cfg_read_unlock(fx.router.cfg);
+	cr_assert_not_null(ike);
+	cr_assert_eq(ike->npolicies, 3);
+	cr_expect_eq(ike->policies[0].priority, 10);
+	cr_expect_eq(ike->policies[1].priority, 20);
+	cr_expect_eq(ike->policies[2].priority, 100);
+	ike_config_free(ike);
 }
