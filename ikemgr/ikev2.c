@@ -760,10 +760,13 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	}
 	sa = find_by_spi(ike, &h);
 	response = (h.flags & IKEV2_FLAG_R) != 0;
-	/* A closing SA takes only the peer's own close request. */
+	/* A closing SA takes only the peer's own close request, and still
+	 * answers a retransmission of the last request it answered: after
+	 * a simultaneous rekey the peer needs that response to settle. */
 	if (sa == NULL || sa->peer != pkt->src ||
 	    (sa->state == V2_DEAD && !response &&
-	     h.exchange != IKEV2_INFORMATIONAL) ||
+	     h.exchange != IKEV2_INFORMATIONAL &&
+	     (h.msgid + 1 != sa->peer_msgid || sa->resp == NULL)) ||
 	    memcmp(sa->spir, h.spir, 8) != 0)
 		goto drop;
 	if (h.next == IKEV2_NP_SKF) {
@@ -866,6 +869,8 @@ ikev2_timers(struct ikemgr *ike, double now)
 		struct v2_sa *sa = st->sas[i];
 
 		ikev2_frag_expire(sa, now);
+		if (ikev2_drop_redundant(ike, sa, now))
+			continue;
 		if (!retransmit_due(ike, sa, now) ||
 		    (sa->state != V2_READY && sa->state != V2_DEAD &&
 		     now - sa->created > NEGOTIATION_SEC) ||

@@ -613,8 +613,9 @@ settle_collision(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
 	}
 	if (nonce_cmp(low, low_len, old->rekey_peer_min,
 		      old->rekey_peer_min_len) >= 0) {
-		DBG(old, "simultaneous rekey: IKE SA %u survives",
-		    nsa->conn_id);
+		DBG(old, "simultaneous rekey: IKE SA %u survives, the peer deletes %u",
+		    nsa->conn_id, theirs->conn_id);
+		theirs->redundant_until = ike_now(ike) + NEGOTIATION_SEC;
 		take_over(ike, old, nsa, true);
 		ikev2_delete_ike_sa(ike, old);
 		return true;
@@ -626,6 +627,51 @@ settle_collision(struct ikemgr *ike, struct v2_sa *old, struct v2_sa *nsa,
 	take_over(ike, old, nsa, false);
 	move_children(ike, old, theirs);
 	ikev2_delete_ike_sa(ike, nsa);
+	return true;
+}
+
+/*
+ * The peer deletes SA while our colliding rekey of it is outstanding:
+ * it settled on the new IKE SA of its own exchange, so the child SAs
+ * move there instead of going with SA.
+ */
+static void
+keep_rekeyed_children(struct ikemgr *ike, struct v2_sa *sa)
+{
+	struct v2_sa *theirs = find_conn(ike, sa->rekey_peer_conn);
+
+	sa->rekey_peer_conn = 0;
+	if (theirs == NULL || theirs->state != V2_READY)
+		return;
+	DBG(sa, "simultaneous rekey: the peer kept IKE SA %u",
+	    theirs->conn_id);
+	move_children(ike, sa, theirs);
+}
+
+/*
+ * Removes SA, the redundant IKE SA of a simultaneous rekey, when the
+ * peer that started it has not deleted it within NEGOTIATION_SEC, as
+ * strongSwan does with the redundant SA it waits for. The peer's DELETE
+ * may be lost, and charon 5.9 never sets up that SA at all when our
+ * DELETE of the old IKE SA reaches it before our response to its rekey
+ * request. SA has no child SAs, so it goes without a DELETE of ours. A
+ * peer that sent requests over SA uses it, so SA then stays.
+ */
+bool
+ikev2_drop_redundant(struct ikemgr *ike, struct v2_sa *sa, double now)
+{
+	if (sa->redundant_until == 0 || now < sa->redundant_until ||
+	    sa->state != V2_READY)
+		return false;
+	sa->redundant_until = 0;
+	if (sa->peer_msgid != 0 || sa->child_sas != 0) {
+		DBG(sa, "simultaneous rekey: the peer uses this IKE SA, "
+		    "which it should have deleted: keeping it");
+		return false;
+	}
+	DBG(sa, "simultaneous rekey: the peer did not delete this redundant "
+	    "IKE SA: removing it");
+	ikev2_remove_sa(ike, sa, true);
 	return true;
 }
 
@@ -664,6 +710,10 @@ rekey_ike_response(struct ikemgr *ike, struct v2_sa *sa,
 	take_over(ike, sa, nsa, true);
 	ikev2_delete_ike_sa(ike, sa);
 out:
+	/* Still set only when our exchange failed: the peer's rekey of SA
+	 * went through, so its IKE SA takes the child SAs. */
+	if (sa->rekey_peer_conn != 0)
+		keep_rekeyed_children(ike, sa);
 	ike_dh_free(sa->rekey_dh);
 	sa->rekey_dh = NULL;
 }
@@ -752,24 +802,6 @@ send:
 }
 
 /* ---- INFORMATIONAL ---- */
-
-/*
- * The peer deletes SA while our colliding rekey of it is outstanding:
- * it settled on the new IKE SA of its own exchange, so the child SAs
- * move there instead of going with SA.
- */
-static void
-keep_rekeyed_children(struct ikemgr *ike, struct v2_sa *sa)
-{
-	struct v2_sa *theirs = find_conn(ike, sa->rekey_peer_conn);
-
-	sa->rekey_peer_conn = 0;
-	if (theirs == NULL || theirs->state != V2_READY)
-		return;
-	DBG(sa, "simultaneous rekey: the peer kept IKE SA %u",
-	    theirs->conn_id);
-	move_children(ike, sa, theirs);
-}
 
 /* The SPI an INVALID_SPI notify names: in the notification data (RFC
  * 7296 3.10) or, in the older form, in the SPI field. */

@@ -117,6 +117,10 @@ struct v2_sa {
 	uint32_t rekey_peer_conn;
 	uint8_t rekey_peer_min[V2_NONCE_MAX];
 	size_t rekey_peer_min_len;
+	/* A redundant IKE SA of such a collision, made for the peer's
+	 * exchange: the peer should delete it, and we remove it at this
+	 * time if it has not. 0: not redundant. */
+	double redundant_until;
 	bool expiring;			/* past its lifetime: a grace period
 					 * for the rekey, then DELETE */
 	struct v2_job jobs[V2_JOBS];
@@ -310,6 +314,9 @@ void ikev2_create_child_responder(struct ikemgr *ike, struct v2_sa *sa,
 void ikev2_create_child_response(struct ikemgr *ike, struct v2_sa *sa,
 				 const struct ikev2_msg *m);
 void ikev2_send_rekey_ike(struct ikemgr *ike, struct v2_sa *sa);
+/* Removes SA when it is the redundant IKE SA of a simultaneous rekey
+ * that the peer did not delete in time; returns true when it did. */
+bool ikev2_drop_redundant(struct ikemgr *ike, struct v2_sa *sa, double now);
 void ikev2_info_responder(struct ikemgr *ike, struct v2_sa *sa,
 			  const struct ikev2_msg *m, uint32_t msgid);
 void ikev2_info_response(struct ikemgr *ike, struct v2_sa *sa);

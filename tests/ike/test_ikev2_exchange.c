@@ -10,6 +10,7 @@
 
 #include "ikemgr/ike_private.h"
 #include "ikemgr/ikev2.h"
+#include "ikemgr/ikev2_msg.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -698,31 +699,58 @@ x_sent(struct ikt_side *x, struct ikt_side *y)
 }
 
 /*
- * Equal lifetimes: both ends rekey the IKE SA at once. Their first
- * requests are lost, so the retransmissions cross and each end answers
- * the other's request while its own is outstanding (RFC 7296 2.8.2).
- * Both ends keep the same one new IKE SA, with the child SAs on it.
+ * Waits for one new IKE SA on each side after a simultaneous rekey,
+ * moving the clock on by 2 s at a time for up to 80 s. The redundant
+ * IKE SA goes with a DELETE from the end that started it. When that
+ * DELETE is lost, or that end never finished its exchange because the
+ * DELETE of the old IKE SA came first, the other end removes it after
+ * 30 s.
  */
-Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
+static bool
+settle_rekey(void)
 {
-	struct ike_sa_info *ia, *ib;
-	struct ike_v2_stats sa, sb;
-	uint32_t out_a, out_b, children_a, children_b;
-	bool same_spis;
+	if (ikt_wait(&a, &b, ike_rekeyed, 2))
+		return true;
+	for (int i = 0; i < 40; i++) {
+		fake_now = fake_now + 2;
+		if (ikt_wait(&a, &b, ike_rekeyed, 0.3))
+			return true;
+	}
+	return false;
+}
+
+/* The IKE SPIs of the IKE SA that both ends rekey, the CREATE_CHILD_SA
+ * responses lost by A and B, the INFORMATIONAL requests lost over the
+ * old IKE SA and over the others. */
+static uint8_t old_spii[8], old_spir[8];
+static _Atomic size_t lost_responses[2], lost_old, lost_new;
+
+/* Brings up the IKE SA that both ends rekey at once, with lifetimes of
+ * 120 s, and keeps its connection ids and SPIs. */
+static void
+start_rekey_pair(void)
+{
+	struct ike_sa_info *info;
 
 	ikt_set_clock(fake_clock, NULL);
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
 		       CFG_B(CBC, "s3cret", " lifetime 120\n"));
 	bring_up();
-	cr_assert_eq(ike_get_sas(a.ike, &ia), 1);
-	old_conn_a = ia[0].conn_id;
-	free(ia);
-	cr_assert_eq(ike_get_sas(b.ike, &ib), 1);
-	old_conn_b = ib[0].conn_id;
-	free(ib);
-	out_a = spi_of(&a, true);
-	out_b = spi_of(&b, true);
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	old_conn_a = info[0].conn_id;
+	memcpy(old_spii, info[0].icookie, 8);
+	memcpy(old_spir, info[0].rcookie, 8);
+	free(info);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	old_conn_b = info[0].conn_id;
+	free(info);
+}
 
+/* Ends the lifetime of the IKE SA on both sides with their first rekey
+ * requests lost, then lets the retransmissions go. */
+static void
+cross_rekeys(void)
+{
 	set_drop_all(&a, true);
 	set_drop_all(&b, true);
 	sent_a0 = sent_by(&a);
@@ -732,11 +760,16 @@ Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
 	set_drop_all(&a, false);
 	set_drop_all(&b, false);
 	fake_now = fake_now + 1.01;	/* the first retransmission */
-	cr_assert(ikt_wait(&a, &b, ike_rekeyed, 10),
-		  "not one new IKE SA on each side");
-	/* Let every DELETE settle. */
-	ikt_wait(&a, &b, x_has_none, 1);
-	cr_assert(ike_rekeyed(&a, &b), "a second IKE SA came back");
+}
+
+/* Asserts that both ends keep the same IKE SA with the one child SA
+ * pair, whose outbound SPIs are still OUT_A and OUT_B. */
+static void
+assert_same_ike_sa(uint32_t out_a, uint32_t out_b)
+{
+	struct ike_sa_info *ia, *ib;
+	uint32_t children_a, children_b;
+	bool same_spis;
 
 	cr_assert_eq(ike_get_sas(a.ike, &ia), 1);
 	cr_assert_eq(ike_get_sas(b.ike, &ib), 1);
@@ -752,6 +785,28 @@ Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
 	cr_assert(both_pairs(&a, &b));
 	cr_assert_eq(spi_of(&a, true), out_a, "the child SAs changed");
 	cr_assert_eq(spi_of(&b, true), out_b, "the child SAs changed");
+}
+
+/*
+ * Equal lifetimes: both ends rekey the IKE SA at once. Their first
+ * requests are lost, so the retransmissions cross and each end answers
+ * the other's request while its own is outstanding (RFC 7296 2.8.2).
+ * Both ends keep the same one new IKE SA, with the child SAs on it.
+ */
+Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
+{
+	struct ike_v2_stats sa, sb;
+	uint32_t out_a, out_b;
+
+	start_rekey_pair();
+	out_a = spi_of(&a, true);
+	out_b = spi_of(&b, true);
+	cross_rekeys();
+	cr_assert(settle_rekey(), "not one new IKE SA on each side");
+	/* Let every DELETE settle. */
+	ikt_wait(&a, &b, x_has_none, 1);
+	cr_assert(ike_rekeyed(&a, &b), "a second IKE SA came back");
+	assert_same_ike_sa(out_a, out_b);
 	ike_get_v2_stats(a.ike, &sa);
 	ike_get_v2_stats(b.ike, &sb);
 	/* Both ends rekeyed. Whether each also saw the other's request
@@ -763,6 +818,65 @@ Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
 	cr_assert_geq(sa.rx_req[IKE_V2_CREATE_CHILD_SA] +
 		      sb.rx_req[IKE_V2_CREATE_CHILD_SA], 1);
 	cr_assert_geq(sa.delete_tx + sb.delete_tx, 1, "the old SA stayed");
+}
+
+/*
+ * Loses the first CREATE_CHILD_SA response of each side, so each side
+ * gets the peer's rekey request while its own is outstanding. Loses the
+ * first DELETE of the old IKE SA, so both ends get their responses
+ * before it, and every INFORMATIONAL request over any other IKE SA, so
+ * the DELETE of the redundant IKE SA never arrives.
+ */
+static bool
+lose_rekey_messages(struct ikt_side *s, const struct dp_ike_packet *pkt)
+{
+	bool response = (pkt->data[19] & IKEV2_FLAG_R) != 0;
+
+	if (pkt->len < IKEV2_HDR_LEN)
+		return true;
+	if (pkt->data[18] == IKEV2_CREATE_CHILD_SA && response)
+		return lost_responses[s == &b]++ > 0;
+	if (pkt->data[18] != IKEV2_INFORMATIONAL || response)
+		return true;
+	if (memcmp(pkt->data, old_spii, 8) == 0 &&
+	    memcmp(pkt->data + 8, old_spir, 8) == 0)
+		return lost_old++ > 0;
+	lost_new++;
+	return false;
+}
+
+/*
+ * A simultaneous rekey as above in which both ends see the collision,
+ * with every DELETE of the redundant IKE SA lost (RFC 7296 2.8.2 leaves
+ * it to the end that started it). The end that responded to the
+ * redundant exchange removes that IKE SA itself after 30 s, so both ends
+ * still keep the same one IKE SA with the child SAs.
+ */
+Test(ikev2_exchange, simultaneous_rekey_lost_delete, .fini = teardown_clock)
+{
+	uint32_t out_a, out_b;
+
+	start_rekey_pair();
+	out_a = spi_of(&a, true);
+	out_b = spi_of(&b, true);
+	lost_responses[0] = lost_responses[1] = 0;
+	lost_old = lost_new = 0;
+	a.on_send = lose_rekey_messages;
+	b.on_send = lose_rekey_messages;
+	cross_rekeys();
+	cr_assert(settle_rekey(), "not one new IKE SA on each side");
+	cr_assert_eq(lost_responses[0], 2, "A sent %zu CREATE_CHILD_SA "
+		     "responses", (size_t)lost_responses[0]);
+	cr_assert_eq(lost_responses[1], 2, "B sent %zu CREATE_CHILD_SA "
+		     "responses", (size_t)lost_responses[1]);
+	cr_assert_geq(lost_new, 1, "no DELETE of the redundant IKE SA");
+	assert_same_ike_sa(out_a, out_b);
+
+	/* Nothing comes back later. */
+	fake_now = fake_now + 20;
+	ikt_wait(&a, &b, x_has_none, 0.5);
+	cr_assert(ike_rekeyed(&a, &b), "a second IKE SA came back");
+	cr_assert(both_pairs(&a, &b));
 }
 
 /*
