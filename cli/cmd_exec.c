@@ -119,16 +119,29 @@ cmd_terminal_width(struct vty *vty, const struct cmd_args *args)
 }
 
 /*
- * terminal history size N: IOS keeps the lines as typed, secrets
- * included, so size 0 is the way to keep none.
+ * terminal [no] history [size N]: IOS keeps the lines as typed, secrets
+ * included, so `terminal no history` or size 0 is the way to keep none.
+ * `terminal no history size` puts back the default size.
  */
 static enum cmd_result
 cmd_terminal_history(struct vty *vty, const struct cmd_args *args)
 {
 	const char *size = cmd_arg(args, "size");
+	int keep = vty->history_size;
 
-	vty_history_resize(vty, size ? (int)strtol(size, NULL, 10) :
-				       VTY_HISTORY_DEFAULT);
+	if (cmd_has(args, "reset")) {
+		vty_history_resize(vty, VTY_HISTORY_DEFAULT);
+	} else if (size != NULL) {
+		vty_history_resize(vty, (int)strtol(size, NULL, 10));
+		vty->history_off = false;
+	} else if (cmd_has(args, "no")) {
+		/* Drops the lines kept so far, and keeps the size. */
+		vty_history_resize(vty, 0);
+		vty->history_size = keep;
+		vty->history_off = true;
+	} else {
+		vty->history_off = false;
+	}
 	return CMD_SUCCESS;
 }
 
@@ -250,8 +263,8 @@ cmd_show_terminal(struct vty *vty, const struct cmd_args *args)
 		vty->monitor ? ", Monitoring" : "");
 	vty_out(vty, "Capabilities: none\n");
 	vty_out(vty, "Editing is enabled.\n");
-	vty_out(vty, "History is enabled, history size is %d.\n",
-		vty->history_size);
+	vty_out(vty, "History is %s, history size is %d.\n",
+		vty->history_off ? "disabled" : "enabled", vty->history_size);
 	return CMD_SUCCESS;
 }
 
@@ -415,10 +428,17 @@ static const struct cmd_def user_cmds[] = {
 	  TERM_HELP "Enable and control the command history function\n"
 	  "Set history buffer size\nSize of history buffer",
 	  cmd_terminal_history, 0, 1 },
-	{ "terminal no history size",
+	{ "terminal no$no history size$reset",
 	  TERM_HELP "Negate a command or set its defaults\n"
 	  "Enable and control the command history function\n"
 	  "Set history buffer size",
+	  cmd_terminal_history, 0, 1 },
+	{ "terminal history",
+	  TERM_HELP "Enable and control the command history function",
+	  cmd_terminal_history, 0, 1 },
+	{ "terminal no$no history",
+	  TERM_HELP "Negate a command or set its defaults\n"
+	  "Enable and control the command history function",
 	  cmd_terminal_history, 0, 1 },
 	{ "terminal monitor",
 	  TERM_HELP "Copy debug output to the current terminal line",

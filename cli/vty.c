@@ -104,7 +104,7 @@ vty_history_add(struct vty *vty, const char *line)
 {
 	char *copy;
 
-	if (line[0] == '\0' || vty->history_size == 0)
+	if (line[0] == '\0' || vty->history_size == 0 || vty->history_off)
 		return;
 	if (vty->history_len > 0 &&
 	    strcmp(vty->history[vty->history_len - 1], line) == 0)

@@ -94,6 +94,7 @@ struct vty {
 	char *history[VTY_HISTORY_MAX];
 	int history_len;
 	int history_size;		/* `terminal history size` */
+	bool history_off;		/* `terminal no history` */
 
 	/* Remote sessions (telnet, SSH); see vty_session_open(). */
 	char user[33];			/* "" before login or without one */

@@ -491,3 +491,25 @@ Test(telnet_server, invalid_address_rejected)
 			   "error: %s", err);
 	cr_expect_eq(vty_telnet_port(), 0);
 }
+
+Test(telnet, terminal_history_on_and_off)
+{
+	EXPECT("show privilege\r",
+	       "show privilege\r\nCurrent privilege level is 1\r\nRouter>");
+	EXPECT("terminal no history\r", "terminal no history\r\nRouter>");
+	EXPECT("show terminal | include History\r", "show terminal | include "
+	       "History\r\nHistory is disabled, history size is 10.\r\n"
+	       "Router>");
+	/* Nothing is kept, not even the lines before. */
+	EXPECT("show history\r", "show history\r\nRouter>");
+	EXPECT("terminal history\r", "terminal history\r\nRouter>");
+	expect_history(0, NULL);
+
+	EXPECT("terminal history size 3\r", "terminal history size 3\r\n"
+	       "Router>");
+	EXPECT("terminal no history size\r", "terminal no history size\r\n"
+	       "Router>");
+	EXPECT("show terminal | include History\r", "show terminal | include "
+	       "History\r\nHistory is enabled, history size is 10.\r\n"
+	       "Router>");
+}
