@@ -102,6 +102,12 @@ password_encryption(struct vty *vty, const struct cmd_args *args)
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_set(&t, NULL, PASSWORD_ENCRYPTION);
+	/*
+	 * IOS encrypts the clear passwords for good, so `no service
+	 * password-encryption` leaves them as type 7.
+	 */
+	cc_del(&t, "/vrouter-access:access/user/password-clear");
+	cc_del(&t, "/vrouter-access:access/line/password-clear");
 	return cc_commit(&t);
 }
 

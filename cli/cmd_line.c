@@ -62,11 +62,12 @@ secret_hash(struct vty *vty, const char *type, const char *secret,
 /*
  * Turns a `password [0|7] TEXT` argument into the type 7 text that the
  * config stores: type 7 text as given once it decodes, clear text
- * encoded.
+ * encoded. Sets *ENTERED_CLEAR for clear text, which is shown in clear
+ * until `service password-encryption` is on, as IOS does.
  */
 static bool
 password_type7(struct vty *vty, const char *type, const char *password,
-	       char *out, size_t len)
+	       char *out, size_t len, bool *entered_clear)
 {
 	char clear[AAA_PASSWORD_MAX + 1];
 	unsigned char seed;
@@ -74,7 +75,8 @@ password_type7(struct vty *vty, const char *type, const char *password,
 
 	if (!cc_secret_text(vty, type, password, clear, sizeof(clear)))
 		return false;
-	if (type && strcmp(type, "7") == 0) {
+	*entered_clear = !type || strcmp(type, "7") != 0;
+	if (!*entered_clear) {
 		ok = snprintf(out, len, "%s", password) < (int)len;
 	} else {
 		/* IOS picks the seed at random; any of 0-15 decodes the same. */
@@ -114,6 +116,7 @@ username_secret(struct vty *vty, const struct cmd_args *args)
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_del(&t, A "/user[name='%s']/password7", name);
+	cc_del(&t, A "/user[name='%s']/password-clear", name);
 	cc_set(&t, hash, A "/user[name='%s']/secret", name);
 	if (cmd_arg(args, "priv"))
 		cc_set(&t, cmd_arg(args, "priv"), A "/user[name='%s']/privilege",
@@ -130,10 +133,11 @@ username_password(struct vty *vty, const struct cmd_args *args)
 	char pw7[AAA_TYPE7_MAX];
 	struct cc_txn t;
 	enum cmd_result rc;
+	bool entered_clear;
 
 	if (!cc_name_ok(vty, name) ||
 	    !password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
-			    pw7, sizeof(pw7)))
+			    pw7, sizeof(pw7), &entered_clear))
 		return CMD_WARNING;
 	if (!cc_begin(&t, vty)) {
 		OPENSSL_cleanse(pw7, sizeof(pw7));
@@ -141,6 +145,10 @@ username_password(struct vty *vty, const struct cmd_args *args)
 	}
 	cc_del(&t, A "/user[name='%s']/secret", name);
 	cc_set(&t, pw7, A "/user[name='%s']/password7", name);
+	if (entered_clear && !cc_exists(&t, A "/password-encryption"))
+		cc_set(&t, NULL, A "/user[name='%s']/password-clear", name);
+	else
+		cc_del(&t, A "/user[name='%s']/password-clear", name);
 	if (cmd_arg(args, "priv"))
 		cc_set(&t, cmd_arg(args, "priv"), A "/user[name='%s']/privilege",
 		       name);
@@ -280,12 +288,23 @@ static enum cmd_result
 line_password(struct vty *vty, const struct cmd_args *args)
 {
 	char pw7[AAA_TYPE7_MAX];
+	struct cc_txn t;
 	enum cmd_result rc;
+	bool entered_clear;
 
 	if (!password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
-			    pw7, sizeof(pw7)))
+			    pw7, sizeof(pw7), &entered_clear))
 		return CMD_WARNING;
-	rc = cc_set_here(vty, "password7", pw7);
+	if (!cc_begin(&t, vty)) {
+		OPENSSL_cleanse(pw7, sizeof(pw7));
+		return CMD_WARNING;
+	}
+	cc_set(&t, pw7, "%s/password7", vty_xpath(vty));
+	if (entered_clear && !cc_exists(&t, A "/password-encryption"))
+		cc_set(&t, NULL, "%s/password-clear", vty_xpath(vty));
+	else
+		cc_del(&t, "%s/password-clear", vty_xpath(vty));
+	rc = cc_commit(&t);
 	OPENSSL_cleanse(pw7, sizeof(pw7));
 	return rc;
 }
@@ -293,8 +312,14 @@ line_password(struct vty *vty, const struct cmd_args *args)
 static enum cmd_result
 no_line_password(struct vty *vty, const struct cmd_args *args)
 {
+	struct cc_txn t;
+
 	(void)args;
-	return cc_del_here(vty, "password7");
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, "%s/password7", vty_xpath(vty));
+	cc_del(&t, "%s/password-clear", vty_xpath(vty));
+	return cc_commit(&t);
 }
 
 static enum cmd_result
@@ -401,7 +426,7 @@ static const struct cmd_def config_cmds[] = {
 	  "algorithm\n" SECRET_HELP "The UNENCRYPTED (cleartext) user secret",
 	  username_secret, CMD_NO_PIPE, 15 },
 	{ "username WORD$name [privilege <0-15>$priv] password [(0|7)$type] "
-	  "WORD$pw",
+	  "LINE$pw",
 	  USER_HELP PRIV_HELP "Specify the password for the user\n"
 	  "Specifies an UNENCRYPTED password will follow\n"
 	  "Specifies a HIDDEN password will follow\nThe password",
@@ -429,7 +454,7 @@ static const struct cmd_def line_cmds[] = {
 	{ "login [local]$local",
 	  LOGIN_HELP "Local password checking", login, 0, 15 },
 	{ "no login", NO_HELP LOGIN_HELP, no_login, 0, 15 },
-	{ "password [(0|7)$type] WORD$pw", PW_HELP, line_password,
+	{ "password [(0|7)$type] LINE$pw", PW_HELP, line_password,
 	  CMD_NO_PIPE, 15 },
 	{ "no password [LINE]", NO_HELP "Set a password\nRest of the command",
 	  no_line_password, CMD_NO_PIPE, 15 },

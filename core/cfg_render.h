@@ -86,6 +86,12 @@ unsigned cfg_type7_seed(const char *clear);
  */
 void cfg_print_key(FILE *f, const struct lyd_node *node, const char *key);
 
+/*
+ * Prints the clear text of the type 7 password TEXT. A sealed TEXT is
+ * printed as a marker that cfg_secret_reveal() replaces.
+ */
+void cfg_print_type7_clear(FILE *f, const char *text);
+
 /* EEM applets (cfg_render_eem.c), printed after the line blocks. */
 void cfg_render_eem(FILE *f, const struct lyd_node *tree);
 

@@ -1,8 +1,9 @@
 /*
  * Renders the access configuration (vrouter-access.yang) as IOS prints
  * it: `enable secret` and `username` lines near the top, the `line`
- * blocks last, just before "end". Secrets appear only hashed or in
- * type 7.
+ * blocks last, just before "end". Secrets appear hashed or in type 7,
+ * except passwords given in clear while `service password-encryption`
+ * is off, which IOS also shows in clear.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,30 @@ select_nodes(const struct lyd_node *tree, const char *xpath)
 	return set;
 }
 
+/*
+ * Prints " password[ 0] TEXT" for the password7 leaf of user or line E:
+ * in clear, with TYPE0 before it, when it was given in clear and
+ * password encryption is off, as type 7 text otherwise.
+ */
+static void
+print_password(FILE *f, const struct lyd_node *e, const char *type0)
+{
+	const char *v = leaf(e, "password7");
+	struct lyd_node *flag = NULL;
+
+	if (v == NULL)
+		return;
+	if (lyd_find_path(e, "password-clear", 0, &flag) == LY_SUCCESS &&
+	    flag != NULL &&
+	    lyd_find_path(e, A "/password-encryption", 0, &flag) !=
+		    LY_SUCCESS) {
+		fprintf(f, " password%s ", type0);
+		cfg_print_type7_clear(f, v);
+		return;
+	}
+	fprintf(f, " password 7 %s", v);
+}
+
 void
 cfg_render_access_users(FILE *f, const struct lyd_node *tree)
 {
@@ -69,8 +94,8 @@ cfg_render_access_users(FILE *f, const struct lyd_node *tree)
 			fprintf(f, " privilege %s", priv);
 		if ((v = leaf(set->dnodes[i], "secret")) != NULL)
 			fprintf(f, " secret %c %s", v[1], v);
-		else if ((v = leaf(set->dnodes[i], "password7")) != NULL)
-			fprintf(f, " password 7 %s", v);
+		else
+			print_password(f, set->dnodes[i], " 0");
 		fprintf(f, "\n");
 	}
 	if (set && set->count > 0)
@@ -100,8 +125,10 @@ render_line(FILE *f, const struct lyd_node *e)
 		fprintf(f, " session-timeout %s\n", v);
 	if ((v = explicit_leaf(e, "privilege-level")) != NULL)
 		fprintf(f, " privilege level %s\n", v);
-	if ((v = leaf(e, "password7")) != NULL)
-		fprintf(f, " password 7 %s\n", v);
+	if (leaf(e, "password7") != NULL) {
+		print_password(f, e, "");
+		fprintf(f, "\n");
+	}
 	if ((v = leaf(e, "login")) != NULL)
 		fprintf(f, " login%s\n", strcmp(v, "local") == 0 ? " local" : "");
 	if ((v = explicit_leaf(e, "transport-input")) != NULL)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <libyang/libyang.h>
+#include <openssl/crypto.h>
 
 static const char xlat[] =
 	"dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87";
@@ -114,4 +115,21 @@ cfg_print_key(FILE *f, const struct lyd_node *node, const char *key)
 	else
 		fprintf(f, "7 <out of memory>");
 	free(text);
+}
+
+void
+cfg_print_type7_clear(FILE *f, const char *text)
+{
+	char clear[CFG_SECRET_MAX + 1];
+
+	/* cfg_secret_reveal() decodes the sealed type 7 text. */
+	if (cfg_secret_is_sealed(text)) {
+		fprintf(f, "$vr0$%s", text + strlen("$vrs$"));
+		return;
+	}
+	if (cfg_type7_decode(text, clear, sizeof(clear)) == 0)
+		fprintf(f, "%s", clear);
+	else
+		fprintf(f, "<invalid type 7 text>");
+	OPENSSL_cleanse(clear, sizeof(clear));
 }

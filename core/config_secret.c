@@ -37,6 +37,8 @@
 #define SEALED_PREFIX "$vrs$"
 /* The marker of cfg_print_key(): reveal as type 7 text. */
 #define TYPE7_PREFIX "$vr7$"
+/* The marker of cfg_print_type7_clear(): reveal type 7 text decoded. */
+#define DECODE7_PREFIX "$vr0$"
 #define PREFIX_LEN 5
 #define NONCE_LEN 12
 #define TAG_LEN 16
@@ -369,8 +371,9 @@ put_escaped(char *out, size_t at, const char *plain, enum cfg_reveal how)
 
 /*
  * Writes TEXT with each sealed value replaced by its plaintext (type 7
- * text after the type 7 marker) to OUT, or only counts when OUT is NULL.
- * A token that does not open is copied as it is.
+ * text after the type 7 marker, the decoded type 7 text after the
+ * decode marker) to OUT, or only counts when OUT is NULL. A token that
+ * does not open or decode is copied as it is.
  */
 static size_t
 reveal_into(const char *text, char *out, enum cfg_reveal how)
@@ -378,23 +381,28 @@ reveal_into(const char *text, char *out, enum cfg_reveal how)
 	char plain[CFG_SECRET_MAX + 1], type7[2 * CFG_SECRET_MAX + 3];
 	size_t n = 0, span;
 	const char *p, *tok;
-	bool is7;
+	bool is7, decode7;
 
 	for (p = text; (tok = strstr(p, "$vr")) != NULL; p = tok + 1) {
 		is7 = !strncmp(tok, TYPE7_PREFIX, PREFIX_LEN);
-		if (!is7 && strncmp(tok, SEALED_PREFIX, PREFIX_LEN)) {
+		decode7 = !strncmp(tok, DECODE7_PREFIX, PREFIX_LEN);
+		if (!is7 && !decode7 &&
+		    strncmp(tok, SEALED_PREFIX, PREFIX_LEN)) {
 			n += put(out, n, p, (size_t)(tok - p) + 1);
 			continue;
 		}
 		span = sealed_span(tok + PREFIX_LEN);
 		if (open_b64(tok + PREFIX_LEN, span, plain,
-			     sizeof(plain)) < 0) {
+			     sizeof(plain)) < 0 ||
+		    (decode7 && cfg_type7_decode(plain, type7,
+						 sizeof(type7)) < 0)) {
 			n += put(out, n, p, (size_t)(tok - p) + 1);
 			continue;
 		}
 		n += put(out, n, p, (size_t)(tok - p));
-		if (is7 && cfg_type7_encode(plain, cfg_type7_seed(plain),
-					    type7, sizeof(type7)) == 0)
+		if (decode7 ||
+		    (is7 && cfg_type7_encode(plain, cfg_type7_seed(plain),
+					     type7, sizeof(type7)) == 0))
 			n += put_escaped(out, n, type7, how);
 		else
 			n += put_escaped(out, n, plain, how);

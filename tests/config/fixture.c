@@ -143,6 +143,24 @@ fx_render(struct fixture *f)
 }
 
 void
+fx_assert_render_has(struct fixture *f, const char *text)
+{
+	const char *render = fx_render(f);
+
+	cr_assert_not_null(strstr(render, text), "\"%s\" missing from:\n%s",
+			   text, render);
+}
+
+void
+fx_assert_render_lacks(struct fixture *f, const char *text)
+{
+	const char *render = fx_render(f);
+
+	cr_assert_null(strstr(render, text), "\"%s\" present in:\n%s", text,
+		       render);
+}
+
+void
 fx_set_reply(struct fixture *f, const char *text)
 {
 	(void)f;

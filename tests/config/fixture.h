@@ -42,6 +42,10 @@ const char *fx_get(struct fixture *f, const char *xpath);
 /* Returns the rendered running config (valid until the next call). */
 const char *fx_render(struct fixture *f);
 
+/* Assert that the rendered running config contains, or lacks, TEXT. */
+void fx_assert_render_has(struct fixture *f, const char *text);
+void fx_assert_render_lacks(struct fixture *f, const char *text);
+
 /* Sets the reply that vty_ask() prompts receive. */
 void fx_set_reply(struct fixture *f, const char *reply);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/aaa.h"
 #include "fixture.h"
 
 static struct fixture fx;
@@ -151,4 +152,63 @@ Test(secret_types, type7_of_control_character)
 			     "10.0.0.1");
 	assert_invalid_type7("crypto isakmp key 7 +822455D0A16 address "
 			     "10.0.0.1");
+}
+
+/* Without service password-encryption, IOS shows clear passwords as
+ * typed: `username ... password 0 TEXT`, a line's `password TEXT`. */
+Test(secret_types, clear_passwords_shown_until_encryption)
+{
+	fx_apply(&fx, "username bob password Zx!@#$%^&*()_+\n"
+		      "username carol password 7 " CISCO7 "\n"
+		      "crypto isakmp key cisco address 10.0.0.1\n"
+		      "line vty 0 4\n"
+		      " password LinePw\n"
+		      " exit");
+	fx_assert_render_has(&fx, "\nusername bob password 0 "
+			     "Zx!@#$%^&*()_+\n");
+	fx_assert_render_has(&fx, "\nusername carol password 7 " CISCO7
+			     "\n");
+	fx_assert_render_has(&fx, "\ncrypto isakmp key cisco address "
+			     "10.0.0.1\n");
+	fx_assert_render_has(&fx, "\nline vty 0 4\n password LinePw\n");
+
+	fx_apply(&fx, "service password-encryption");
+	fx_assert_render_lacks(&fx, "Zx!@#$%^&*()_+");
+	fx_assert_render_lacks(&fx, "LinePw");
+	fx_assert_render_has(&fx, "\nusername bob password 7 ");
+	fx_assert_render_has(&fx, "\nusername carol password 7 " CISCO7
+			     "\n");
+	fx_assert_render_has(&fx, "\ncrypto isakmp key 7 ");
+	fx_assert_render_has(&fx, "\nline vty 0 4\n password 7 ");
+
+	/* Passwords given now are encrypted at once. */
+	fx_apply(&fx, "username dave password DavePw");
+	fx_assert_render_lacks(&fx, "DavePw");
+
+	/*
+	 * IOS does not decrypt the passwords again, but keys are shown in
+	 * clear again.
+	 */
+	fx_apply(&fx, "no service password-encryption");
+	fx_assert_render_lacks(&fx, "Zx!@#$%^&*()_+");
+	fx_assert_render_lacks(&fx, "LinePw");
+	fx_assert_render_lacks(&fx, "DavePw");
+	fx_assert_render_has(&fx, "\ncrypto isakmp key cisco address "
+			     "10.0.0.1\n");
+}
+
+/* IOS takes the rest of the line as the password, spaces included. */
+Test(secret_types, password_with_spaces)
+{
+	unsigned priv = 0;
+
+	fx_apply(&fx, "username alice password 0 pa ss word");
+	fx_assert_render_has(&fx, "\nusername alice password 0 "
+			     "pa ss word\n");
+	cr_assert(aaa_check_user(fx.router.cfg, "alice", "pa ss word", &priv));
+	cr_assert_not(aaa_check_user(fx.router.cfg, "alice", "pa", &priv));
+	cr_assert_not(aaa_check_user(fx.router.cfg, "alice", "pa ss", &priv));
+
+	fx_apply(&fx, "line con 0\n password  two words\n exit");
+	fx_assert_render_has(&fx, "\nline con 0\n password two words\n");
 }

@@ -8,13 +8,14 @@ debugging. Traffic then makes the router start Main Mode with the peer
 whose key it holds. Every later output is collected: the show commands,
 `show logging`, the saved startup-config and the process's own output.
 
-Checks: login and enable secrets and line passwords appear in none of
-them. A pre-shared key appears only where IOS shows it without
-`service password-encryption`: on its own `crypto isakmp key` or
-`pre-shared-key` line of the running- or startup-config, and in
-`show crypto isakmp key`. With `service password-encryption` the keys
-are type 7 text in both configs, and a restart from the saved file
-restores them.
+Checks: login and enable secrets appear in none of them. A pre-shared
+key or a password given in clear appears only where IOS shows it
+without `service password-encryption`: on its own `crypto isakmp key`,
+`pre-shared-key`, `username ... password 0` or line `password` line of
+the running- or startup-config, and keys in `show crypto isakmp key`.
+With `service password-encryption` the keys and passwords are type 7
+text in both configs, and a restart from the saved file restores the
+keys.
 """
 import re
 import socket
@@ -31,8 +32,8 @@ LINE_PASSWORD = "L1ne-Pass-Wv9"
 PSK_ISAKMP = "Psk-Isakmp-Rt5"
 PSK_KEYRING = "Psk-Keyring-Yh3"
 PSK_IKEV2 = "Psk-Ikev2-Nb8"
-LOGIN_SECRETS = [ENABLE, USER_SECRET, USER_PASSWORD, LINE_PASSWORD]
-PSKS = [PSK_ISAKMP, PSK_KEYRING, PSK_IKEV2]
+LOGIN_SECRETS = [ENABLE, USER_SECRET]
+PSKS = [PSK_ISAKMP, PSK_KEYRING, PSK_IKEV2, USER_PASSWORD, LINE_PASSWORD]
 
 CONFIG = hlib.ACCESS_CONFIG + """logging buffered 1000000 debugging
 interface GigabitEthernet1
@@ -91,8 +92,9 @@ SHOWS = [
     "show users",
 ]
 
-# Where IOS prints a pre-shared key in clear.
-PSK_LINE = re.compile(r"^(crypto isakmp key |\s+pre-shared-key )")
+# Where IOS prints a pre-shared key or a clear password in clear.
+PSK_LINE = re.compile(r"^(crypto isakmp key |\s+pre-shared-key |"
+                      r"username bob password 0 | password )")
 
 
 def inside_packet():
@@ -117,16 +119,19 @@ def check(name, text, allow_psk_lines):
 
 
 def password_encryption():
-    """With `service password-encryption` the pre-shared keys leave the
-    running- and startup-config as type 7 text, and they come back in
-    clear when the router restarts from that startup-config."""
+    """With `service password-encryption` the pre-shared keys and the
+    clear passwords leave the running- and startup-config as type 7
+    text, and the keys come back in clear when the router restarts from
+    that startup-config."""
     router = hlib.Router(CONFIG)
     t = router.login()
     for line in ["configure terminal",
                  f"crypto isakmp key {PSK_ISAKMP} address 10.1.1.1",
                  "crypto keyring KR",
                  f" pre-shared-key address 10.2.2.2 key {PSK_KEYRING}",
-                 "exit", "service password-encryption", "end"]:
+                 "exit", f"username bob password 0 {USER_PASSWORD}",
+                 "line vty 5 15", f" password {LINE_PASSWORD}", "exit",
+                 "service password-encryption", "end"]:
         out = run(t, line, prompt=r"vr-test(\([\w-]+\))?#")
         if re.search(r"^% ", out, re.M):
             fail(f"{line!r} was rejected: {out}")
@@ -149,6 +154,12 @@ def password_encryption():
         if not re.search(r"^  pre-shared-key address 10\.2\.2\.2 key 7 "
                          r"[0-9A-F]+$", text.replace("\r", ""), re.M):
             fail(f"{name} lacks the type 7 keyring key:\n{text}")
+        if not re.search(r"^username bob password 7 [0-9A-F]+$",
+                         text.replace("\r", ""), re.M):
+            fail(f"{name} lacks the type 7 user password:\n{text}")
+        if not re.search(r"^ password 7 [0-9A-F]+$",
+                         text.replace("\r", ""), re.M):
+            fail(f"{name} lacks the type 7 line password:\n{text}")
 
     again = hlib.Router(None, workdir=workdir)
     t = again.login()
@@ -160,8 +171,8 @@ def password_encryption():
     for psk in (PSK_ISAKMP, PSK_KEYRING):
         if psk not in keys:
             fail(f"after a restart the key {psk} is lost:\n{keys}")
-    print("service password-encryption: keys saved as type 7 and "
-          "restored")
+    print("service password-encryption: keys and passwords saved as "
+          "type 7, keys restored")
 
 
 def main():

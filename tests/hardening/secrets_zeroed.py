@@ -114,6 +114,10 @@ def configure(t, lines):
 def use_secrets(router, t):
     """Prints, saves and exports the secrets, and logs in with them.
     Returns the type 7 text of the user password."""
+    # IOS shows a password given in clear as such until service
+    # password-encryption, which turns it into type 7 text for good.
+    configure(t, ["configure terminal", "service password-encryption",
+                  "no service password-encryption", "end"])
     running = run(t, "show running-config")
     m = re.search(r"^username bob password 7 ([0-9A-F]+)", running, re.M)
     if not m:
