@@ -174,9 +174,16 @@ show_ezvpn(struct vty *vty, const struct cmd_args *args)
 	struct ike_ezvpn_info info;
 
 	(void)args;
+	/*
+	 * NOTE: what IOS prints when no profile is applied is not known;
+	 * vrouter says so in one "%" line rather than printing nothing.
+	 */
 	if (vty->router == NULL || vty->router->ike == NULL ||
-	    ike_get_ezvpn(vty->router->ike, &info) < 0)
+	    ike_get_ezvpn(vty->router->ike, &info) < 0) {
+		vty_out(vty, "%% No Easy VPN Remote profile is applied to an "
+			"outside interface\n");
 		return CMD_SUCCESS;
+	}
 	write_ezvpn(vty, &info);
 	return CMD_SUCCESS;
 }

@@ -147,3 +147,10 @@ Test(show, access_lists)
 		"    10 permit 10.0.0.0, wildcard bits 0.255.255.255\n"
 		"    20 deny 10.9.9.9\n");
 }
+
+Test(show, ezvpn_without_profile)
+{
+	cr_assert_str_eq(fx_run(&fx, "show crypto ipsec client ezvpn"),
+			 "% No Easy VPN Remote profile is applied to an "
+			 "outside interface\n");
+}
