@@ -133,8 +133,11 @@ if not re.search(r"^172\.16\.0\.3/32 via 172\.16\.0\.3\n.*expire.*\n"
                  r"   Type: dynamic, Flags: router used nhop \n"
                  r"   NBMA address: 10\.0\.2\.2 \n", nhrp, re.M):
     fail(f"S1: no resolved entry for S2:\n{nhrp}")
+# Either spoke may start IKE first: S1 on its resolution, S2 on the
+# traffic that follows it.
 deadline = time.monotonic() + 15
-while not re.search(r"10\.0\.2\.2\s+10\.0\.1\.2\s+QM_IDLE",
+while not re.search(r"(10\.0\.2\.2\s+10\.0\.1\.2|10\.0\.1\.2\s+"
+                    r"10\.0\.2\.2)\s+QM_IDLE",
                     s1.command("show crypto isakmp sa")):
     if time.monotonic() > deadline:
         fail("S1: no IKE SA with S2:\n" + s1.command("show crypto isakmp sa"))
