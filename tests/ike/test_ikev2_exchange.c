@@ -614,6 +614,20 @@ ike_rekeyed(struct ikt_side *x, struct ikt_side *y)
 	return ok;
 }
 
+/* Keeps the connection ids of the one IKE SA on each side. */
+static void
+keep_old_conns(void)
+{
+	struct ike_sa_info *info;
+
+	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
+	old_conn_a = info[0].conn_id;
+	free(info);
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	old_conn_b = info[0].conn_id;
+	free(info);
+}
+
 /* At the end of its lifetime an end rekeys the IKE SA with
  * CREATE_CHILD_SA; the child SAs move to the new IKE SA untouched and
  * the old one goes with a DELETE. */
@@ -629,12 +643,7 @@ Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
 		       CFG_B(CBC, "s3cret", " lifetime 240\n"));
 	bring_up();
-	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
-	old_conn_a = info[0].conn_id;
-	free(info);
-	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
-	old_conn_b = info[0].conn_id;
-	free(info);
+	keep_old_conns();
 	out_a = spi_of(&a, true);
 	out_b = spi_of(&b, true);
 
@@ -647,6 +656,8 @@ Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 	cr_assert_eq(info[0].child_sas, 1);
 	cr_assert(info[0].initiator);
 	cr_assert_eq(info[0].remaining_sec, 120);
+	cr_assert(!info[0].natt, "NAT-T detected without a NAT");
+	cr_assert_eq(info[0].peer_port, 500);
 	free(info);
 	ike_get_v2_stats(a.ike, &sa);
 	ike_get_v2_stats(b.ike, &sb);
@@ -662,6 +673,35 @@ Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 	cr_assert(ikt_wait(&a, &b, both_pairs, 10));
 	assert_mirrored(&a, &b, false);
 	assert_mirrored(&b, &a, false);
+}
+
+/* NAT-T is detected from the NAT_DETECTION notifies of IKE_SA_INIT
+ * alone. The IKE SA that replaces one keeps that result and port 4500,
+ * as a CREATE_CHILD_SA carries no NAT_DETECTION notifies. */
+Test(ikev2_exchange, nat_detection_after_rekey, .fini = teardown_clock)
+{
+	struct fixture fx;
+	struct ike_sa_info *info;
+	const char *out;
+
+	ikt_set_clock(fake_clock, NULL);
+	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
+		       CFG_B(CBC, "s3cret", " lifetime 240\n"));
+	a.nat_addr = inet_addr("198.51.100.7");
+	bring_up();
+	keep_old_conns();
+
+	fake_now = fake_now + 121;
+	cr_assert(ikt_wait(&a, &b, ike_rekeyed, 10), "no rekeyed IKE SA");
+	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
+	cr_assert(info[0].natt, "B forgot the NAT in the rekey");
+	cr_assert_eq(info[0].peer_port, 4500);
+	free(info);
+	fx_open(&fx);
+	out = run_show(&fx, &b, "show crypto ikev2 sa detailed");
+	cr_assert(strstr(out, "      NAT-T is detected  outside\n") != NULL,
+		  "%s", out);
+	fx_close(&fx);
 }
 
 static void
@@ -736,13 +776,10 @@ start_rekey_pair(void)
 	ikt_pair_start(&a, CFG_A(CBC, "s3cret", " lifetime 120\n"), &b,
 		       CFG_B(CBC, "s3cret", " lifetime 120\n"));
 	bring_up();
+	keep_old_conns();
 	cr_assert_eq(ike_get_sas(a.ike, &info), 1);
-	old_conn_a = info[0].conn_id;
 	memcpy(old_spii, info[0].icookie, 8);
 	memcpy(old_spir, info[0].rcookie, 8);
-	free(info);
-	cr_assert_eq(ike_get_sas(b.ike, &info), 1);
-	old_conn_b = info[0].conn_id;
 	free(info);
 }
 
