@@ -366,9 +366,9 @@ aaa_check_line_password(const struct aaa_line *line, const char *password)
 	return line->password7[0] && type7_matches(line->password7, password);
 }
 
-/* Copies the enable secret into BUF; false when none is configured. */
+/* Copies the value at XPATH into BUF; false when there is none. */
 static bool
-enable_secret(struct cfg *cfg, char *buf, size_t len)
+access_value(struct cfg *cfg, const char *xpath, char *buf, size_t len)
 {
 	const struct lyd_node *tree;
 	const char *v;
@@ -376,25 +376,46 @@ enable_secret(struct cfg *cfg, char *buf, size_t len)
 	if (cfg == NULL)
 		return false;
 	tree = cfg_read_lock(cfg);
-	v = tree ? cfg_get_value(tree, A "/enable-secret") : NULL;
+	v = tree ? cfg_get_value(tree, xpath) : NULL;
 	snprintf(buf, len, "%s", v ? v : "");
 	cfg_read_unlock(cfg);
 	return buf[0] != '\0';
 }
 
+/* Copies the enable secret into BUF; false when none is configured. */
+static bool
+enable_secret(struct cfg *cfg, char *buf, size_t len)
+{
+	return access_value(cfg, A "/enable-secret", buf, len);
+}
+
+/* Copies the sealed type 7 text of the enable password into BUF. */
+static bool
+enable_password7(struct cfg *cfg, char *buf, size_t len)
+{
+	return access_value(cfg, A "/enable-password/password7", buf, len);
+}
+
 bool
 aaa_enable_secret_set(struct cfg *cfg)
 {
-	char hash[AAA_HASH_MAX];
+	char hash[AAA_HASH_MAX], pw7[AAA_SEALED7_MAX];
 
-	return enable_secret(cfg, hash, sizeof(hash));
+	return enable_secret(cfg, hash, sizeof(hash)) ||
+	       enable_password7(cfg, pw7, sizeof(pw7));
 }
 
 bool
 aaa_check_enable(struct cfg *cfg, const char *password)
 {
-	char hash[AAA_HASH_MAX];
+	char hash[AAA_HASH_MAX], pw7[AAA_SEALED7_MAX];
+	bool ok = false;
 
-	return enable_secret(cfg, hash, sizeof(hash)) &&
-	       aaa_hash_verify(hash, password);
+	/* As in IOS, the enable password applies only without a secret. */
+	if (enable_secret(cfg, hash, sizeof(hash)))
+		return aaa_hash_verify(hash, password);
+	if (enable_password7(cfg, pw7, sizeof(pw7)))
+		ok = type7_matches(pw7, password);
+	OPENSSL_cleanse(pw7, sizeof(pw7));
+	return ok;
 }

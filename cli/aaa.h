@@ -98,8 +98,9 @@ bool aaa_check_line_password(const struct aaa_line *line,
 			     const char *password);
 
 /*
- * `enable`: whether an enable secret is configured, and whether PASSWORD
- * matches it.
+ * `enable`: whether an enable secret or enable password is configured,
+ * and whether PASSWORD matches the secret, or the password when no
+ * secret is configured.
  */
 bool aaa_enable_secret_set(struct cfg *cfg);
 bool aaa_check_enable(struct cfg *cfg, const char *password);

@@ -108,6 +108,7 @@ password_encryption(struct vty *vty, const struct cmd_args *args)
 	 */
 	cc_del(&t, "/vrouter-access:access/user/password-clear");
 	cc_del(&t, "/vrouter-access:access/line/password-clear");
+	cc_del(&t, "/vrouter-access:access/enable-password/password-clear");
 	return cc_commit(&t);
 }
 

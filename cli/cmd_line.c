@@ -126,35 +126,52 @@ username_secret(struct vty *vty, const struct cmd_args *args)
 	return rc;
 }
 
+/*
+ * Sets BASE/password7 from the "type" and "pw" arguments, and
+ * BASE/password-clear for a password given in clear while password
+ * encryption is off. For a USER, also deletes BASE/secret, the other
+ * credential, and sets BASE/privilege from the "priv" argument.
+ */
 static enum cmd_result
-username_password(struct vty *vty, const struct cmd_args *args)
+store_password(struct vty *vty, const struct cmd_args *args,
+	       const char *base, bool user)
 {
-	const char *name = cmd_arg(args, "name");
 	char pw7[AAA_TYPE7_MAX];
 	struct cc_txn t;
 	enum cmd_result rc;
 	bool entered_clear;
 
-	if (!cc_name_ok(vty, name) ||
-	    !password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
+	if (!password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
 			    pw7, sizeof(pw7), &entered_clear))
 		return CMD_WARNING;
 	if (!cc_begin(&t, vty)) {
 		OPENSSL_cleanse(pw7, sizeof(pw7));
 		return CMD_WARNING;
 	}
-	cc_del(&t, A "/user[name='%s']/secret", name);
-	cc_set(&t, pw7, A "/user[name='%s']/password7", name);
+	if (user)
+		cc_del(&t, "%s/secret", base);
+	cc_set(&t, pw7, "%s/password7", base);
 	if (entered_clear && !cc_exists(&t, A "/password-encryption"))
-		cc_set(&t, NULL, A "/user[name='%s']/password-clear", name);
+		cc_set(&t, NULL, "%s/password-clear", base);
 	else
-		cc_del(&t, A "/user[name='%s']/password-clear", name);
-	if (cmd_arg(args, "priv"))
-		cc_set(&t, cmd_arg(args, "priv"), A "/user[name='%s']/privilege",
-		       name);
+		cc_del(&t, "%s/password-clear", base);
+	if (user && cmd_arg(args, "priv"))
+		cc_set(&t, cmd_arg(args, "priv"), "%s/privilege", base);
 	rc = cc_commit(&t);
 	OPENSSL_cleanse(pw7, sizeof(pw7));
 	return rc;
+}
+
+static enum cmd_result
+username_password(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+	char base[VTY_XPATH_MAX];
+
+	if (!cc_name_ok(vty, name))
+		return CMD_WARNING;
+	snprintf(base, sizeof(base), A "/user[name='%s']", name);
+	return store_password(vty, args, base, true);
 }
 
 static enum cmd_result
@@ -208,6 +225,24 @@ no_enable_secret(struct vty *vty, const struct cmd_args *args)
 	if (!cc_begin(&t, vty))
 		return CMD_WARNING;
 	cc_del(&t, A "/enable-secret");
+	return cc_commit(&t);
+}
+
+static enum cmd_result
+enable_password(struct vty *vty, const struct cmd_args *args)
+{
+	return store_password(vty, args, A "/enable-password", false);
+}
+
+static enum cmd_result
+no_enable_password(struct vty *vty, const struct cmd_args *args)
+{
+	struct cc_txn t;
+
+	(void)args;
+	if (!cc_begin(&t, vty))
+		return CMD_WARNING;
+	cc_del(&t, A "/enable-password");
 	return cc_commit(&t);
 }
 
@@ -287,26 +322,7 @@ no_login(struct vty *vty, const struct cmd_args *args)
 static enum cmd_result
 line_password(struct vty *vty, const struct cmd_args *args)
 {
-	char pw7[AAA_TYPE7_MAX];
-	struct cc_txn t;
-	enum cmd_result rc;
-	bool entered_clear;
-
-	if (!password_type7(vty, cmd_arg(args, "type"), cmd_arg(args, "pw"),
-			    pw7, sizeof(pw7), &entered_clear))
-		return CMD_WARNING;
-	if (!cc_begin(&t, vty)) {
-		OPENSSL_cleanse(pw7, sizeof(pw7));
-		return CMD_WARNING;
-	}
-	cc_set(&t, pw7, "%s/password7", vty_xpath(vty));
-	if (entered_clear && !cc_exists(&t, A "/password-encryption"))
-		cc_set(&t, NULL, "%s/password-clear", vty_xpath(vty));
-	else
-		cc_del(&t, "%s/password-clear", vty_xpath(vty));
-	rc = cc_commit(&t);
-	OPENSSL_cleanse(pw7, sizeof(pw7));
-	return rc;
+	return store_password(vty, args, vty_xpath(vty), false);
 }
 
 static enum cmd_result
@@ -444,6 +460,15 @@ static const struct cmd_def config_cmds[] = {
 	  NO_HELP "Modify enable password parameters\nAssign the privileged "
 	  "level secret\nRest of the command",
 	  no_enable_secret, CMD_NO_PIPE, 15 },
+	{ "enable password [(0|7)$type] LINE$pw",
+	  "Modify enable password parameters\nAssign the privileged level "
+	  "password\nSpecifies an UNENCRYPTED password will follow\n"
+	  "Specifies a HIDDEN password will follow\nThe password",
+	  enable_password, CMD_NO_PIPE, 15 },
+	{ "no enable password [LINE]",
+	  NO_HELP "Modify enable password parameters\nAssign the privileged "
+	  "level password\nRest of the command",
+	  no_enable_password, CMD_NO_PIPE, 15 },
 	{ "line (console|vty)$kind <0-99>$first [<0-99>$last]",
 	  LINE_HELP, line, 0, 15 },
 	{ "no line (console|vty)$kind <0-99>$first [<0-99>$last]",

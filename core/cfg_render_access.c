@@ -48,9 +48,10 @@ select_nodes(const struct lyd_node *tree, const char *xpath)
 }
 
 /*
- * Prints " password[ 0] TEXT" for the password7 leaf of user or line E:
- * in clear, with TYPE0 before it, when it was given in clear and
- * password encryption is off, as type 7 text otherwise.
+ * Prints " password[ 0] TEXT" for the password7 leaf of E (a user, a
+ * line or the enable password): in clear, with TYPE0 before it, when it
+ * was given in clear and password encryption is off, as type 7 text
+ * otherwise.
  */
 static void
 print_password(FILE *f, const struct lyd_node *e, const char *type0)
@@ -83,6 +84,14 @@ cfg_render_access_users(FILE *f, const struct lyd_node *tree)
 		v = lyd_get_value(set->dnodes[0]);
 		if (v != NULL && v[0] != '\0')
 			fprintf(f, "enable secret %c %s\n!\n", v[1], v);
+	}
+	ly_set_free(set, NULL);
+
+	set = select_nodes(tree, A "/enable-password");
+	if (set && set->count > 0) {
+		fprintf(f, "enable");
+		print_password(f, set->dnodes[0], "");
+		fprintf(f, "\n!\n");
 	}
 	ly_set_free(set, NULL);
 

@@ -212,3 +212,37 @@ Test(secret_types, password_with_spaces)
 	fx_apply(&fx, "line con 0\n password  two words\n exit");
 	fx_assert_render_has(&fx, "\nline con 0\n password two words\n");
 }
+
+/* `enable password` is shown like a line password and applies only
+ * while no enable secret is set. */
+Test(secret_types, enable_password)
+{
+	struct cfg *cfg = fx.router.cfg;
+
+	cr_assert_not(aaa_enable_secret_set(cfg));
+	assert_invalid_type7("enable password 7 0822455D0A1");
+	cr_assert_not(aaa_enable_secret_set(cfg));
+
+	fx_apply(&fx, "enable password En Pw");
+	fx_assert_render_has(&fx, "\nenable password En Pw\n");
+	cr_assert(aaa_enable_secret_set(cfg));
+	cr_assert(aaa_check_enable(cfg, "En Pw"));
+	cr_assert_not(aaa_check_enable(cfg, "En"));
+
+	fx_apply(&fx, "enable password 7 " CISCO7);
+	fx_assert_render_has(&fx, "\nenable password 7 " CISCO7 "\n");
+	cr_assert(aaa_check_enable(cfg, "cisco"));
+
+	fx_apply(&fx, "enable password EnPw2\nservice password-encryption");
+	fx_assert_render_lacks(&fx, "EnPw2");
+	fx_assert_render_has(&fx, "\nenable password 7 ");
+	cr_assert(aaa_check_enable(cfg, "EnPw2"));
+
+	fx_apply(&fx, "enable secret 0 TheSecret");
+	cr_assert(aaa_check_enable(cfg, "TheSecret"));
+	cr_assert_not(aaa_check_enable(cfg, "EnPw2"));
+
+	fx_apply(&fx, "no enable secret\nno enable password");
+	cr_assert_not(aaa_enable_secret_set(cfg));
+	fx_assert_render_lacks(&fx, "enable password");
+}
