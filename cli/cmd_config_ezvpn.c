@@ -188,6 +188,21 @@ show_ezvpn(struct vty *vty, const struct cmd_args *args)
 	return CMD_SUCCESS;
 }
 
+static enum cmd_result
+ezvpn_connect(struct vty *vty, const struct cmd_args *args)
+{
+	const char *name = cmd_arg(args, "name");
+
+	if (vty->router == NULL || vty->router->ike == NULL ||
+	    ike_ezvpn_connect(vty->router->ike, name) < 0) {
+		vty_out(vty, "%% No Easy VPN Remote profile%s%s is applied to "
+			"an outside interface\n", name ? " " : "",
+			name ? name : "");
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
 #define H_NO "Negate a command or set its defaults\n"
 #define H_EZVPN "Encryption module\nConfigure IPSEC policy\n" \
 	"Configure a Remote client\nConfigure Easy VPN Remote\n" \
@@ -233,6 +248,10 @@ static const struct cmd_def defs_show[] = {
 	{ "show crypto ipsec client ezvpn", "Show running system "
 	  "information\nEncryption module\nIPSEC information\n"
 	  "Remote client\nEasy VPN Remote", show_ezvpn, 0, 0 },
+	{ "crypto ipsec client ezvpn connect [WORD$name]", "Encryption "
+	  "module\nConfigure IPSEC policy\nConfigure a Remote client\n"
+	  "Easy VPN Remote\nConnect the tunnel now\n"
+	  "Easy VPN Remote profile name", ezvpn_connect, 0, 0 },
 };
 
 void

@@ -374,8 +374,35 @@ ike_ezvpn_timers(struct ikemgr *ike, double now)
 			log_connection(cl, st, true);
 		}
 	}
-	if (st->conn_id == 0 && cl->connect_auto && now >= st->next_try)
+	if (st->conn_id == 0 && st->connect_request) {
+		st->connect_request = false;
 		connect_now(ike, cl, now);
+	} else if (st->conn_id == 0 && cl->connect_auto &&
+		   now >= st->next_try) {
+		connect_now(ike, cl, now);
+	}
+}
+
+int
+ike_ezvpn_connect(struct ikemgr *ike, const char *name)
+{
+	const struct ike_ez_client *cl;
+	struct ike_ezvpn_state *st;
+	int ret = -1;
+
+	pthread_mutex_lock(&ike->sa_lock);
+	cl = client_of(ike->config);
+	if (cl == NULL || (name != NULL && strcmp(name, cl->name) != 0))
+		goto out;
+	st = state_of(ike);
+	if (st == NULL)
+		goto out;
+	/* The next timer run starts Aggressive Mode unless one is on. */
+	st->connect_request = st->conn_id == 0;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&ike->sa_lock);
+	return ret;
 }
 
 /*

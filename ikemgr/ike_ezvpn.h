@@ -127,6 +127,7 @@ struct ike_ezvpn_state {
 	const char *last_event;
 	uint32_t conn_id;		/* IKE SA of the current attempt */
 	double next_try;		/* connect auto: next attempt */
+	bool connect_request;		/* `crypto ipsec client ezvpn connect` */
 	bool up;			/* EZVPN_CONNECTION_UP logged */
 	uint32_t peer;
 	uint32_t assigned;		/* from mode config; network order */

@@ -289,4 +289,12 @@ struct ike_ezvpn_info {
  * profile is applied to an interface. Safe from any thread. */
 int ike_get_ezvpn(struct ikemgr *ike, struct ike_ezvpn_info *out);
 
+/*
+ * crypto ipsec client ezvpn connect [NAME]: asks the EzVPN client to
+ * connect now, as `connect manual` profiles need. Returns 0, or -1 when
+ * no profile is applied to an outside interface or NAME is not its
+ * name. Safe from any thread.
+ */
+int ike_ezvpn_connect(struct ikemgr *ike, const char *name);
+
 #endif

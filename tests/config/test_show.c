@@ -154,3 +154,12 @@ Test(show, ezvpn_without_profile)
 			 "% No Easy VPN Remote profile is applied to an "
 			 "outside interface\n");
 }
+
+Test(show, ezvpn_connect_without_profile)
+{
+	const char *out = fx_run(&fx, "crypto ipsec client ezvpn connect EZ");
+
+	cr_assert_eq(fx.result, CMD_WARNING, "%s", out);
+	cr_assert_str_eq(out, "% No Easy VPN Remote profile EZ is applied to "
+			 "an outside interface\n");
+}

@@ -519,3 +519,35 @@ Test(ezvpn_dpd, dead_server_reconnects)
 		  "client has %zu SAs, server %zu after DPD", a.nsas, b.nsas);
 	cr_assert_eq(ikt_log_count("%CRYPTO-6-EZVPN_CONNECTION_UP"), 2);
 }
+
+static bool
+never_true(struct ikt_side *x, struct ikt_side *y)
+{
+	(void)x;
+	(void)y;
+	return false;
+}
+
+/* With connect manual the client waits for the EXEC connect command. */
+Test(ezvpn, connect_manual_waits_for_command)
+{
+	struct ike_ezvpn_info info;
+
+	ikt_log_start();
+	ikt_pair_start(&a, CLIENT("LabKey123", "LabPass123",
+				  " connect manual\n"), &b, SERVER);
+	ikt_wait(&a, &b, never_true, 1);	/* lets a second pass */
+	cr_assert_eq(ike_get_ezvpn(a.ike, &info), 0);
+	cr_assert_not(info.connect_auto);
+	cr_assert_eq(info.connects, 0);
+	cr_assert_eq(ikt_count(&a, true), 0);
+
+	cr_assert_eq(ike_ezvpn_connect(a.ike, "OTHER"), -1);
+	cr_assert_eq(ike_ezvpn_connect(b.ike, NULL), -1);
+	cr_assert_eq(ike_ezvpn_connect(a.ike, "EZ"), 0);
+	cr_assert(ikt_wait(&a, &b, both_pairs, 15),
+		  "client has %zu SAs, server %zu", a.nsas, b.nsas);
+	cr_assert(ikt_wait(&a, &b, client_active, 5));
+	cr_assert_eq(ike_get_ezvpn(a.ike, &info), 0);
+	cr_assert_eq(info.connects, 1);
+}
