@@ -29,27 +29,29 @@ from ikev2_common import IKEV2_CONFIG
 from ikev2_invalid_spi import stats_row
 from interop import LabError, SW_OUTER, VR_OUTER
 
-def block_from_vrouter(lab):
-    """Drops every IKE and ESP-in-UDP packet that reaches charon's
-    namespace from vrouter."""
-    rules = ("table inet vrio_lost {\n"
+def block_from_vrouter(lab, match="udp dport { 500, 4500 }",
+                       table="vrio_lost"):
+    """Drops the packets that reach charon's namespace from vrouter and
+    fit the nftables MATCH, by default every IKE and ESP-in-UDP packet,
+    with a rule in TABLE."""
+    rules = (f"table inet {table} {{\n"
              " chain in {\n"
              "  type filter hook input priority 0; policy accept;\n"
-             f"  ip saddr {VR_OUTER} udp dport {{ 500, 4500 }} counter drop\n"
+             f"  ip saddr {VR_OUTER} {match} counter drop\n"
              " }\n"
              "}\n")
-    path = os.path.join(lab.dir, "lost.nft")
+    path = os.path.join(lab.dir, f"{table}.nft")
     with open(path, "w") as f:
         f.write(rules)
     lab.sw_exec(["nft", "-f", path])
 
 
-def unblock_from_vrouter(lab):
-    """Removes the rule of block_from_vrouter(); returns the packets it
-    dropped."""
-    out = lab.sw_exec(["nft", "list", "table", "inet", "vrio_lost"])
+def unblock_from_vrouter(lab, table="vrio_lost"):
+    """Removes the rule of block_from_vrouter() in TABLE; returns the
+    packets it dropped."""
+    out = lab.sw_exec(["nft", "list", "table", "inet", table])
     m = re.search(r"counter packets (\d+)", out.stdout)
-    lab.sw_exec(["nft", "delete", "table", "inet", "vrio_lost"])
+    lab.sw_exec(["nft", "delete", "table", "inet", table])
     return int(m.group(1)) if m else 0
 
 
