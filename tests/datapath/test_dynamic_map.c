@@ -128,16 +128,6 @@ ip_packet(uint8_t *p, const char *src, const char *dst, uint8_t proto,
 	return len;
 }
 
-static void
-input(const char *ifname, const uint8_t *p, size_t len)
-{
-	const uint8_t *pkts[1] = { p };
-	size_t lens[1] = { len };
-
-	cr_assert_eq(dp_input_batch(r.dp, ifname, DLT_RAW, pkts, lens, 1,
-				    dp_now_ns()), 0);
-}
-
 /* ---- SAs as the IKE manager installs them ---- */
 
 /*
@@ -225,7 +215,7 @@ send_one(const uint8_t *p, size_t len, struct dp_capture_snapshot *s)
 	char err[160] = "";
 
 	capture("WAN", "GigabitEthernet1");
-	input("GigabitEthernet2", p, len);
+	dpt_input(&r, "GigabitEthernet2", p, len);
 	cr_assert_eq(dp_capture_snapshot(r.dp, "WAN", s, err, sizeof(err)), 0,
 		     "%s", err);
 	cr_assert_eq(s->n, 1, "%zu packets left Gi1", s->n);
@@ -440,7 +430,7 @@ Test(dynamic_map, static_entry_checked_first)
 
 	capture("WAN", "GigabitEthernet1");
 	n = ip_packet(p, "192.168.1.10", "192.168.2.7", PROTO_ICMP, 0);
-	input("GigabitEthernet2", p, n);
+	dpt_input(&r, "GigabitEthernet2", p, n);
 	cr_assert_eq(dp_capture_snapshot(r.dp, "WAN", &s, err, sizeof(err)), 0,
 		     "%s", err);
 	cr_assert_eq(s.n, 0, "the dynamic SA took the static entry's packet");
@@ -511,11 +501,11 @@ Test(dynamic_map, inbound_outside_selector_dropped)
 	n = ip_packet(inner, "192.168.2.7", "192.168.1.10", PROTO_ICMP, 0);
 	m = peer_esp(0xC0000002, 1, "10.0.0.2", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 	n = ip_packet(inner, "192.168.8.7", "192.168.1.10", PROTO_ICMP, 0);
 	m = peer_esp(0xC0000002, 2, "10.0.0.2", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 
 	cr_assert_eq(dp_capture_snapshot(r.dp, "LAN", &s, err, sizeof(err)), 0,
 		     "%s", err);
@@ -547,7 +537,7 @@ Test(dynamic_map, no_selector_no_inbound_check)
 	n = ip_packet(inner, "192.168.8.7", "192.168.1.10", PROTO_ICMP, 0);
 	m = peer_esp(0xC0000005, 1, "10.0.0.5", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 	inbound_counters(0xC0000005, &decaps, &invalid_ident);
 	cr_assert_eq(decaps, 1);
 	cr_assert_eq(invalid_ident, 0);
@@ -596,7 +586,7 @@ Test(dynamic_map, inbound_port_selector)
 	set_source_port(inner, 80);
 	m = peer_esp(0xC0000004, 1, "10.0.0.4", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 	inbound_counters(0xC0000004, &decaps, &invalid_ident);
 	cr_assert_eq(decaps, 1);
 	cr_assert_eq(invalid_ident, 0, "port 80 rejected");
@@ -604,7 +594,7 @@ Test(dynamic_map, inbound_port_selector)
 	set_source_port(inner, 443);
 	m = peer_esp(0xC0000004, 2, "10.0.0.4", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 	inbound_counters(0xC0000004, &decaps, &invalid_ident);
 	cr_assert_eq(decaps, 2);
 	cr_assert_eq(invalid_ident, 1, "port 443 accepted");
@@ -612,7 +602,7 @@ Test(dynamic_map, inbound_port_selector)
 	make_later_fragment(inner);
 	m = peer_esp(0xC0000004, 3, "10.0.0.4", "192.168.2.0", inner, n, pkt,
 		     sizeof(pkt));
-	input("GigabitEthernet1", pkt, m);
+	dpt_input(&r, "GigabitEthernet1", pkt, m);
 	inbound_counters(0xC0000004, &decaps, &invalid_ident);
 	cr_assert_eq(decaps, 3);
 	cr_assert_eq(invalid_ident, 1, "a later fragment was rejected");

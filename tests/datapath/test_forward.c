@@ -82,16 +82,6 @@ ip_packet(uint8_t *p, size_t len, uint8_t proto, uint8_t ttl, bool df)
 	return len;
 }
 
-static void
-input(const uint8_t *p, size_t len)
-{
-	const uint8_t *pkts[1] = { p };
-	size_t lens[1] = { len };
-
-	cr_assert_eq(dp_input_batch(r.dp, "GigabitEthernet1", DLT_RAW, pkts,
-				    lens, 1, dp_now_ns()), 0);
-}
-
 /* Starts capture point NAME on IFNAME in direction out. */
 static void
 capture(const char *name, const char *ifname)
@@ -123,7 +113,7 @@ Test(forward, ttl_expiry_sends_time_exceeded)
 	struct dp_stats st;
 
 	capture("BACK", "GigabitEthernet1");
-	input(p, ip_packet(p, sizeof(p), 17, 1, false));
+	dpt_input(&r, "GigabitEthernet1", p, ip_packet(p, sizeof(p), 17, 1, false));
 	cr_assert_eq(dpt_global_drops(r.dp, "Ipv4TtlExceeded"), 1);
 	dp_get_stats(r.dp, &st);
 	cr_assert_eq(st.icmp_out, 1);
@@ -155,7 +145,7 @@ Test(forward, no_route_sends_host_unreachable)
 		p[10] = (uint8_t)(ck >> 8);
 		p[11] = (uint8_t)ck;
 	}
-	input(p, sizeof(p));
+	dpt_input(&r, "GigabitEthernet1", p, sizeof(p));
 	cr_assert_eq(dpt_global_drops(r.dp, "Ipv4NoRoute"), 1);
 	snapshot("BACK", &s);
 	cr_assert_eq(s.n, 1);
@@ -171,7 +161,7 @@ Test(forward, fragments_at_ip_mtu)
 	size_t total = 0;
 
 	capture("OUT", "GigabitEthernet2");
-	input(p, ip_packet(p, sizeof(p), 17, 64, false));
+	dpt_input(&r, "GigabitEthernet1", p, ip_packet(p, sizeof(p), 17, 64, false));
 	snapshot("OUT", &s);
 	cr_assert_eq(s.n, 2, "%zu fragments", s.n);
 	for (size_t i = 0; i < s.n; i++) {
@@ -198,7 +188,7 @@ Test(forward, df_over_mtu_sends_frag_needed)
 
 	capture("BACK", "GigabitEthernet1");
 	capture("OUT", "GigabitEthernet2");
-	input(p, ip_packet(p, sizeof(p), 17, 64, true));
+	dpt_input(&r, "GigabitEthernet1", p, ip_packet(p, sizeof(p), 17, 64, true));
 	cr_assert_eq(dpt_global_drops(r.dp, "Ipv4FragTooBig"), 1);
 	snapshot("OUT", &s);
 	cr_assert_eq(s.n, 0, "a DF packet over the MTU left");
@@ -235,7 +225,7 @@ Test(forward, tcp_syn_mss_clamped)
 	tcp[16] = (uint8_t)(~sum >> 8);
 	tcp[17] = (uint8_t)~sum;
 	capture("OUT", "GigabitEthernet2");
-	input(p, sizeof(p));
+	dpt_input(&r, "GigabitEthernet1", p, sizeof(p));
 	snapshot("OUT", &s);
 	cr_assert_eq(s.n, 1);
 	t = s.pkts[0].data + 20;
