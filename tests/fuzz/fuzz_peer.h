@@ -79,7 +79,7 @@ void fz_v1_fix_hash1(const struct fz_v1 *p, uint32_t msgid, uint8_t first,
 /*
  * Builds into OUT an encrypted message of EXCHANGE with MSGID whose
  * plaintext is CHAIN (first payload FIRST), zero-padded to the block.
- * Main Mode continues the phase 1 CBC chain (updating it); other
+ * Main Mode continues the phase 1 CBC chain and updates it. Other
  * exchanges use the phase 2 IV of MSGID. Returns the length, 0 when it
  * does not fit CAP.
  */
@@ -95,8 +95,8 @@ struct fz_v1_qm {
 	size_t ni_len;
 };
 
-/* Reads the manager's QM1 PKT into QM; false when PKT is not a QM1 of
- * P's ISAKMP SA. */
+/* Reads the manager's QM1 PKT into QM. Returns false when PKT is not a
+ * QM1 of P's ISAKMP SA. */
 bool fz_v1_take_qm1(const struct fz_v1 *p, const struct dp_ike_packet *pkt,
 		    struct fz_v1_qm *qm);
 
@@ -111,7 +111,8 @@ size_t fz_v1_seal_qm(const struct fz_v1 *p, struct fz_v1_qm *qm,
 		     uint8_t first, const uint8_t *chain, size_t len,
 		     uint8_t *out, size_t cap);
 
-/* Sends a valid MM5 and reads MM6; false when phase 1 did not end. */
+/* Sends a valid MM5 and reads MM6. Returns false when phase 1 did not
+ * end. */
 bool fz_v1_mm5(struct fz_v1 *p);
 
 /*
@@ -121,8 +122,9 @@ bool fz_v1_mm5(struct fz_v1 *p);
  */
 size_t fz_v1_open_p2(const struct fz_v1 *p, struct dp_ike_packet *pkt);
 
-/* A valid QM1 chain without its HASH(1) (the harness fixes it), for
- * SPI (host order). Returns its length; the first payload is a HASH. */
+/* Builds into OUT a valid QM1 chain for SPI (host order) without its
+ * HASH(1), which the harness fixes. The first payload is a HASH.
+ * Returns the chain's length. */
 size_t fz_v1_qm1_chain(const struct fz_v1 *p, uint32_t spi, uint8_t *out,
 		       size_t cap);
 
@@ -147,7 +149,7 @@ struct fz_v2 {
 bool fz_v2_init(struct fz_v2 *p, struct router *r, uint64_t serial);
 
 /*
- * Answers the IKE_SA_INIT request that R's manager sent last, which
+ * Responds to the IKE_SA_INIT request that R's manager sent last, which
  * ike_initiate() makes it send, as the responder with SPIr "fz3" and
  * SERIAL, and derives the keys. The manager's IKE_AUTH request follows.
  * Returns false, with the reason on stderr, on failure.
@@ -161,16 +163,16 @@ void fz_v2_fix_auth(const struct fz_v2 *p, uint8_t first, uint8_t *chain,
 		    size_t len);
 
 /*
- * A valid IKE_AUTH chain with AUTH computed: IDi, AUTH, SA (ESP, SPI),
- * TSi and TSr, or with IDr first when P is the responder. Returns its
- * length.
+ * Builds into OUT a valid IKE_AUTH chain with AUTH computed: IDi, AUTH,
+ * SA (ESP, SPI), TSi and TSr, or with IDr first when P is the responder.
+ * Returns its length.
  */
 size_t fz_v2_auth_chain(const struct fz_v2 *p, uint32_t spi, uint8_t *out,
 			size_t cap);
 
-/* A CREATE_CHILD_SA chain for a new ESP pair with SPI, SA, Nonce, TSi
- * and TSr, as a request of the peer's or a RESPONSE to the manager's.
- * Its first payload is SA. */
+/* Builds into OUT a CREATE_CHILD_SA chain for a new ESP pair with SPI:
+ * SA, Nonce, TSi and TSr, as the peer's request or as a RESPONSE to the
+ * manager's request. Its first payload is SA. */
 size_t fz_v2_child_chain(uint32_t spi, bool response, uint8_t *out,
 			 size_t cap);
 
@@ -193,7 +195,7 @@ bool fz_v2_open(const struct fz_v2 *p, struct dp_ike_packet *pkt,
 		struct ikev2_hdr *h, struct ikev2_msg *m);
 
 /* Seals CHAIN as a request of EXCHANGE with the next message ID and
- * posts it, then returns whether the manager answered it. */
+ * posts it. Returns whether the manager responded to it. */
 bool fz_v2_request(struct fz_v2 *p, uint8_t exchange, uint8_t first,
 		   const uint8_t *chain, size_t len);
 
@@ -205,9 +207,10 @@ bool fz_v2_request(struct fz_v2 *p, uint8_t exchange, uint8_t first,
 bool fz_v2_establish(struct fz_v2 *p, struct router *r, uint64_t serial);
 
 /*
- * Answers the manager's last message, when it is a request of this SA,
- * with an empty response (an INFORMATIONAL ends, a CREATE_CHILD_SA is
- * refused with NO_PROPOSAL_CHOSEN). Returns whether there was one.
+ * Responds to the manager's last message when it is a request of this
+ * SA. The response to an INFORMATIONAL is empty and ends it. The
+ * response to a CREATE_CHILD_SA contains only a NO_PROPOSAL_CHOSEN
+ * notify, which rejects it. Returns whether a response was sent.
  */
 bool fz_v2_answer_last(const struct fz_v2 *p);
 

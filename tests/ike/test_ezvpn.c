@@ -1,8 +1,9 @@
 /*
- * An EzVPN client and server back to back: Aggressive Mode with the
- * group name and key, XAUTH against the server's local users, mode
- * config from the group's pool and split-tunnel list, then Quick Mode
- * from the client's inside network. Wrong credentials leave no SA, and
+ * An EzVPN client and server back to back. The client runs Aggressive
+ * Mode with the group name and key, then XAUTH against the server's
+ * local users. Mode config assigns an address from the group's pool and
+ * the group's split-tunnel list, then Quick Mode runs from the client's
+ * inside network. Wrong credentials leave no SA, and
  * an unknown SPI from the server never starts recovery on the client.
  */
 #include "ike_test.h"
@@ -140,9 +141,9 @@ only_sa(struct ikt_side *s, bool outbound)
 	return c;
 }
 
-/* S's one IKE SA shows mode config and XAUTH done, and REMOTE_ID as the
- * peer's identity: the client's group name on the server, "" for the
- * server's address on the client. */
+/* Asserts that S's one IKE SA shows mode config and XAUTH done, and
+ * REMOTE_ID as the peer's identity. REMOTE_ID is the client's group name
+ * on the server, or "" on the client for the server's address. */
 static void
 assert_ezvpn_ike_sa(struct ikt_side *s, const char *remote_id)
 {
@@ -348,7 +349,7 @@ Test(ezvpn, reconnects_after_server_clear)
 	cr_assert(ikt_wait(&a, &b, client_active, 5));
 	first_spi = client_outbound_spi();
 
-	/* The server deletes the IPsec and IKE SAs with DELETEs; connect
+	/* The server deletes the IPsec and IKE SAs with DELETEs, and connect
 	 * auto brings up new ones. */
 	cr_assert_geq(ike_clear(b.ike, IKE_CLEAR_SESSION, addr("10.0.0.1"), 0),
 		      1);
@@ -504,15 +505,15 @@ Test(ezvpn_dpd, dead_server_reconnects)
 	cr_assert(ikt_wait(&a, &b, client_active, 5));
 	first_spi = client_outbound_spi();
 
-	/* The server stops answering: after 10 s and five unanswered
-	 * retries 2 s apart the client declares it dead. */
+	/* The server stops responding. After 10 s and five retries 2 s
+	 * apart without a response, the client declares it dead. */
 	b.drop_all = true;
 	advance(30);
 	cr_assert(ikt_wait(&a, &b, client_down, 5),
 		  "the client did not go down: %zu SAs", a.nsas);
 	cr_assert_geq(ikt_log_count("DPD: peer 10.0.0.2 is dead"), 1);
 
-	/* The server answers again: connect auto brings new pairs. */
+	/* The server responds again, and connect auto brings new pairs. */
 	b.drop_all = false;
 	advance(20);
 	cr_assert(ikt_wait(&a, &b, new_pairs, 10),

@@ -629,7 +629,7 @@ keep_old_conns(void)
 }
 
 /* At the end of its lifetime an end rekeys the IKE SA with
- * CREATE_CHILD_SA; the child SAs move to the new IKE SA untouched and
+ * CREATE_CHILD_SA. The child SAs move to the new IKE SA untouched, and
  * the old one goes with a DELETE. */
 Test(ikev2_exchange, ike_sa_rekey, .fini = teardown_clock)
 {
@@ -826,8 +826,8 @@ assert_same_ike_sa(uint32_t out_a, uint32_t out_b)
 
 /*
  * Equal lifetimes: both ends rekey the IKE SA at once. Their first
- * requests are lost, so the retransmissions cross and each end answers
- * the other's request while its own is outstanding (RFC 7296 2.8.2).
+ * requests are lost, so the retransmissions cross and each end responds
+ * to the other's request while its own is outstanding (RFC 7296 2.8.2).
  * Both ends keep the same one new IKE SA, with the child SAs on it.
  */
 Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
@@ -861,8 +861,8 @@ Test(ikev2_exchange, simultaneous_ike_sa_rekey, .fini = teardown_clock)
  * Loses the first CREATE_CHILD_SA response of each side, so each side
  * gets the peer's rekey request while its own is outstanding. Loses the
  * first DELETE of the old IKE SA, so both ends get their responses
- * before it, and every INFORMATIONAL request over any other IKE SA, so
- * the DELETE of the redundant IKE SA never arrives.
+ * before it. Loses every INFORMATIONAL request over any other IKE SA,
+ * so the DELETE of the redundant IKE SA never arrives.
  */
 static bool
 lose_rekey_messages(struct ikt_side *s, const struct dp_ike_packet *pkt)
@@ -883,9 +883,9 @@ lose_rekey_messages(struct ikt_side *s, const struct dp_ike_packet *pkt)
 }
 
 /*
- * A simultaneous rekey as above in which both ends see the collision,
- * with every DELETE of the redundant IKE SA lost (RFC 7296 2.8.2 leaves
- * it to the end that started it). The end that responded to the
+ * A simultaneous rekey as above in which both ends detect the collision,
+ * with every DELETE of the redundant IKE SA lost. RFC 7296 2.8.2 leaves
+ * that DELETE to the end that started the redundant exchange. The end that responded to the
  * redundant exchange removes that IKE SA itself after 30 s, so both ends
  * still keep the same one IKE SA with the child SAs.
  */
@@ -919,7 +919,7 @@ Test(ikev2_exchange, simultaneous_rekey_lost_delete, .fini = teardown_clock)
 /*
  * Both ends clear the IKE SA at once and their first DELETEs are lost,
  * so a retransmitted DELETE reaches an end whose own is outstanding. As
- * RFC 7296 2.25.2 says, that end responds to it and the SA goes at once,
+ * RFC 7296 2.25.2 states, that end responds to it and the SA goes at once,
  * not when the retransmissions of its own DELETE run out (31 s).
  */
 Test(ikev2_exchange, simultaneous_ike_sa_delete, .fini = teardown)
@@ -1053,8 +1053,8 @@ Test(ikev2_exchange, child_rekey_pfs_mismatch, .fini = teardown)
 }
 
 /* Retransmission: A's IKE_SA_INIT request is lost, then B's IKE_AUTH
- * response; A sends each again and B answers the repeated IKE_AUTH
- * from its kept response without a second child SA. */
+ * response. A sends each again, and B responds to the repeated IKE_AUTH
+ * with its stored response without creating a second child SA. */
 Test(ikev2_exchange, lost_messages_retransmitted, .fini = teardown)
 {
 	struct ike_v2_stats sb;
@@ -1122,8 +1122,8 @@ b_dropped(uint64_t n)
 	return false;
 }
 
-/* Malformed IKEv2 messages are counted as drops, answered with nothing
- * and leave the established SA as it was. */
+/* Malformed IKEv2 messages are counted as drops, get no response and
+ * leave the established SA as it was. */
 Test(ikev2_exchange, malformed_messages_dropped, .fini = teardown)
 {
 	static const uint8_t spi[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -1198,8 +1198,8 @@ Test(ikev2_exchange, malformed_messages_dropped, .fini = teardown)
 
 /* Both sides rekey the same child at once. Whichever way the messages
  * cross, one new pair is left on each side, the same one.
- * NOTE: the harness cannot force the two requests to cross, so a run
- * may see one rekey answer the other's REKEY_SA with CHILD_SA_NOT_FOUND
+ * NOTE: the harness cannot force the two requests to cross, so in some
+ * runs one end replies to the other's REKEY_SA with CHILD_SA_NOT_FOUND
  * instead of a collision. */
 Test(ikev2_exchange, simultaneous_child_rekey, .fini = teardown)
 {
@@ -1246,8 +1246,8 @@ a_sent_enough(struct ikt_side *x, struct ikt_side *y)
 }
 
 /* `dpd 10 2` in the profile: after 10 s without a message from the
- * peer an empty INFORMATIONAL goes out, repeated every 2 s; without an
- * answer the IKE SA and its child SAs go. */
+ * peer an empty INFORMATIONAL goes out, repeated every 2 s. Without a
+ * response the IKE SA and its child SAs go. */
 Test(ikev2_exchange, dpd_declares_peer_dead, .fini = teardown_clock)
 {
 	struct ike_v2_stats st;
@@ -1306,7 +1306,7 @@ tunnel_up(struct ikt_side *x, struct ikt_side *y)
 }
 
 /* An sVTI whose IPsec profile names an IKEv2 profile negotiates IKEv2
- * once configured, from both ends at once; every SA one end installs
+ * once configured, from both ends at once. Every SA one end installs
  * has its mirror on the other, bound to Tunnel1. */
 Test(ikev2_exchange, svti_with_ikev2_profile, .fini = teardown)
 {
@@ -1433,7 +1433,7 @@ x_sent_one(struct ikt_side *x, struct ikt_side *y)
 
 /*
  * `crypto ikev2 cookie-challenge 5` on B: a flood of IKE_SA_INIT from
- * 200 addresses leaves B with 5 half-open SAs and COOKIE answers for
+ * 200 addresses leaves B with 5 half-open SAs and COOKIE responses for
  * the rest. The established SA still carries CREATE_CHILD_SA, and A,
  * starting over, gets the COOKIE, returns it and gets through.
  */

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """vrouter as an Easy VPN client of strongSwan's charon, which runs as an
-IKEv1 XAUTH and mode config server: Aggressive Mode with the group name
-as a key ID and the group key, XAUTH against charon's xauth secret, an
-address from charon's pool, then Quick Mode from vrouter's Loopback0.
-Pings pass both ways, `show crypto ipsec client ezvpn` lists the
+IKEv1 XAUTH and mode config server. The client runs Aggressive Mode with
+the group name as a key ID and the group key, then XAUTH against
+charon's xauth secret. It gets an address from charon's pool, then runs
+Quick Mode from vrouter's Loopback0. Pings pass both ways, `show crypto ipsec client ezvpn` lists the
 address charon assigned and its split network, charon logs the XAUTH
 user's success and lists the virtual IP it handed out. A wrong XAUTH
 password gets no SA.
@@ -38,9 +38,9 @@ ip route 203.0.113.0 255.255.255.0 {interop.DUT_LINUX_TUN}
 ip route 198.51.100.0 255.255.255.128 {interop.DUT_LINUX_TUN}
 """
 
-# charon answers Aggressive Mode from the group's key ID, then runs XAUTH
-# against the xauth secret and hands out addresses from POOL when the
-# client asks (IKEv1 mode config pull). Its unity plugin adds the child's
+# charon responds to Aggressive Mode from the group's key ID, then runs
+# XAUTH against the xauth secret and hands out addresses from POOL when
+# the client requests one (IKEv1 mode config pull). Its unity plugin adds the child's
 # local_ts as a split network, since vrouter sends the Unity vendor ID.
 SWANCTL = f"""connections {{
   peer {{
@@ -101,8 +101,8 @@ def start_server(lab):
         text = f.read()
     text = text.replace(" vici counters",
                         " vici counters xauth-generic unity", 1)
-    # charon answers Aggressive Mode with a pre-shared key only when told
-    # so, since an eavesdropper can attack the key offline.
+    # charon accepts Aggressive Mode with a pre-shared key only when
+    # configured to, since an eavesdropper can attack the key offline.
     text = text.replace("charon {", "charon {\n  i_dont_care_about_security_"
                         "and_use_aggressive_mode_psk = yes", 1)
     with open(conf, "w") as f:

@@ -4,9 +4,9 @@ IKEv2 profile has `lifetime 120`, so vrouter rekeys 120 s after the IKE
 SA came up, and `swanctl --rekey --ike` makes charon rekey right after.
 nftables in charon's namespace drops vrouter's first request and its
 responses to charon's until charon has vrouter's retransmitted request,
-so the retransmissions cross and each end sees the other's request while
-its own is outstanding. As RFC 7296 section 2.8.2
-says, the new IKE SA with the lowest nonce is deleted by the end that
+so the retransmissions cross and each end receives the other's request
+while its own is outstanding. As RFC 7296 section 2.8.2
+states, the new IKE SA with the lowest nonce is deleted by the end that
 created it: both ends then have the same one IKE SA, no second one, the
 child SA moved to it, and pings pass both ways.
 
@@ -59,8 +59,8 @@ def create_child_requests(v):
 
 
 def wait_requests(v, cond, seconds, error):
-    """Waits until COND(sent, received) holds for vrouter's
-    CREATE_CHILD_SA requests; raises LabError(ERROR) after SECONDS."""
+    """Waits until COND(sent, received) is true for vrouter's
+    CREATE_CHILD_SA requests. Raises LabError(ERROR) after SECONDS."""
     deadline = time.monotonic() + seconds
     while not cond(*create_child_requests(v)):
         if time.monotonic() > deadline:
@@ -114,7 +114,7 @@ def body(lab):
         # sends: its rekey request is lost. charon's rekey request, sent
         # right after, reaches vrouter while vrouter's own is outstanding,
         # but vrouter's response is lost too. The retransmissions then
-        # cross, so each end sees the other's request during its own.
+        # cross, so each end receives the other's request during its own.
         while active_seconds(v) < LIFETIME - 2:
             time.sleep(0.2)
         block_from_vrouter(lab)
@@ -162,7 +162,7 @@ def body(lab):
                                f"{rekey_lines(lab.charon_log())}")
             time.sleep(0.3)
 
-        # Same SPIs on both ends; vrouter shows its own SPI first.
+        # Both ends show the same SPIs, and vrouter shows its own SPI first.
         _, _, local_spi, remote_spi = after[0]
         spis_vr = {local_spi.lower(), remote_spi.lower()}
         spis_sw = {charon[0][1], charon[0][2]}

@@ -47,8 +47,8 @@ def block_from_vrouter(lab, match="udp dport { 500, 4500 }",
 
 
 def unblock_from_vrouter(lab, table="vrio_lost"):
-    """Removes the rule of block_from_vrouter() in TABLE; returns the
-    packets it dropped."""
+    """Removes the rule of block_from_vrouter() in TABLE. Returns the
+    number of packets it dropped."""
     out = lab.sw_exec(["nft", "list", "table", "inet", table])
     m = re.search(r"counter packets (\d+)", out.stdout)
     lab.sw_exec(["nft", "delete", "table", "inet", table])

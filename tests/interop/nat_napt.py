@@ -8,8 +8,8 @@ and the show commands print the translated port.
 
 Then vrouter restarts. Behind a NAPT, vrouter cannot start IKE towards
 charon: nothing maps port 500 of the NAT to charon. So the tunnel comes
-back as it does in real deployments with a NATed branch: vrouter logs
-%CRYPTO-4-RECVD_PKT_INV_SPI for charon's ESP in UDP and counts it, and
+back as it does in real deployments with a NATed branch. vrouter logs
+%CRYPTO-4-RECVD_PKT_INV_SPI for charon's ESP in UDP and counts it. Then
 charon's DPD (dpd_delay 3 s, dpd_action restart) gives up on the old
 IKE SA and negotiates anew through the NAT.
 
@@ -71,7 +71,7 @@ def check_ike_shows(v, version, port):
 
 
 def check_tunnel(lab, version):
-    """Checks the SAs, the show commands and pings both ways; returns the
+    """Checks the SAs, the show commands and pings both ways. Returns the
     port the NAT shows for charon's 4500."""
     v = lab.vty()
     try:
@@ -133,9 +133,9 @@ def body(lab, version):
     if "local host is behind NAT" not in lab.charon_log():
         raise LabError("charon did not detect the NAT in front of it")
     port = check_tunnel(lab, version)
-    # The responses to charon's liveness checks, sent after DPD_DELAY
-    # without traffic, reach it only at the translated port; without
-    # them charon would restart the IKE SA and the pings would fail.
+    # charon sends liveness checks after DPD_DELAY without traffic.
+    # vrouter's responses reach it only at the translated port. Without
+    # them, charon would restart the IKE SA and the pings would fail.
     time.sleep(2 * DPD_DELAY + 1)
     lab.expect_peer_pings(2, "after charon's liveness checks")
     flows = lab.nat_udp_translations()
