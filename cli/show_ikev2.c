@@ -235,9 +235,9 @@ write_child(struct vty *vty, const struct ike_v2_child_info *c, bool detail)
 }
 
 /*
- * Writes `show crypto ikev2 session [detailed]`: the IKE SAs of SAS
- * (sorted by conn-id) grouped into one session per peer, each IKE SA
- * followed by its child SA pairs from KIDS.
+ * Writes `show crypto ikev2 session [detailed]`. The IKE SAs of SAS
+ * (sorted by conn-id) are grouped into one session per peer, and each IKE
+ * SA is followed by its child SA pairs from KIDS.
  */
 static void
 write_v2_sessions(struct vty *vty, const struct ike_sa_info *sas, size_t n,
@@ -316,7 +316,7 @@ cmd_show_ikev2_session(struct vty *vty, const struct cmd_args *args)
 }
 
 /* Counts the IKEv2 SAs of SAS[0..N) that we initiated (OUTGOING) or
- * answered, and of those the READY ones. */
+ * responded to, and of those the READY ones. */
 static void
 count_v2_sas(const struct ike_sa_info *sas, size_t n, bool outgoing,
 	     unsigned *total, unsigned *active)
@@ -331,12 +331,12 @@ count_v2_sas(const struct ike_sa_info *sas, size_t n, bool outgoing,
 }
 
 /*
- * `show crypto ikev2 stats` in the IOS XE layout. vrouter has no
+ * Writes `show crypto ikev2 stats` in the IOS XE layout. vrouter has no
  * `crypto ikev2 limit` and no certificates, so the resource and SA
  * limits and the revoked-certificate count are 0 (no limit, none).
- * Max in nego shows the fixed limits on SAs in negotiation: incoming
- * ones the responder answered and that are not yet authenticated, and
- * outgoing ones, which have no limit (0).
+ * Max in nego shows the fixed limits on SAs in negotiation. Incoming
+ * ones are those the responder replied to that are not yet
+ * authenticated, and outgoing ones have no limit (0).
  */
 static enum cmd_result
 cmd_show_ikev2_stats(struct vty *vty, const struct cmd_args *args)

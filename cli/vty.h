@@ -21,8 +21,8 @@ struct router;
 #define VTY_MODE_DEPTH 6
 #define VTY_XPATH_MAX 512
 /*
- * Commands kept for the arrow keys and `show history`: 10 unless
- * `terminal history size` (0 to 256, as in IOS) sets another number.
+ * Number of commands kept for the arrow keys and `show history`. It is
+ * 10 unless `terminal history size` (0 to 256, as in IOS) sets another.
  */
 #define VTY_HISTORY_DEFAULT 10
 #define VTY_HISTORY_MAX 256
@@ -77,8 +77,9 @@ struct vty {
 	char peer[64];			/* remote address, "" on the console */
 
 	/*
-	 * Set while a command that ends in a LINE argument runs: the column
-	 * of that argument in the line, for the caret of a rejected value.
+	 * Flag set while a command that ends in a LINE argument runs, and
+	 * the column of that argument in the line, for the caret of a
+	 * rejected value.
 	 */
 	bool line_value;
 	size_t line_value_column;
@@ -185,8 +186,8 @@ bool vty_confirm(struct vty *vty, const char *question);
 /*
  * Prints PROMPT and reads a reply line. Returns its length, -1 when the
  * input ends, or VTY_ASK_ABORT when the user pressed Ctrl-C (BUF then
- * contains the text typed before it). Callers that only need an answer
- * treat any negative value as no answer.
+ * contains the text typed before it). Callers that only need a reply
+ * treat any negative value as no reply.
  */
 #define VTY_ASK_ABORT (-2)
 int vty_ask(struct vty *vty, const char *prompt, char *buf, size_t len);
@@ -217,7 +218,7 @@ int vty_session_open(struct vty *vty, const char *transport,
 		     unsigned local_port, char *reason, size_t len);
 
 /*
- * Shows the motd banner, asks for credentials as the line's `login`
+ * Shows the motd banner, requests credentials as the line's `login`
  * setting requires (login banner, "User Access Verification", Username:,
  * Password:, three tries) and sets the session's user and privilege.
  * Returns 0, after the exec banner, when the session may start, or -1

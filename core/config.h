@@ -155,10 +155,10 @@ unsigned long cfg_generation(struct cfg *cfg);
 
 /*
  * Secrets (core/config_secret.c). A leaf with the YANG extension
- * `secret` holds its value sealed: "$vrs$" and base64 text, encrypted
+ * `secret` contains its value sealed: "$vrs$" and base64 text, encrypted
  * and authenticated under keys that exist only in this process. The
- * store seals what cfg_txn_set() and cfg_import() put in such a leaf;
- * readers open it into a buffer of their own and cleanse that buffer
+ * store seals what cfg_txn_set() and cfg_import() put in such a leaf.
+ * Readers open it into a buffer of their own and cleanse that buffer
  * with OPENSSL_cleanse() after use.
  */
 
@@ -169,7 +169,7 @@ unsigned long cfg_generation(struct cfg *cfg);
 
 struct lysc_node;
 
-/* True when VALUE has the form of a sealed secret. */
+/* Returns true when VALUE has the form of a sealed secret. */
 bool cfg_secret_is_sealed(const char *value);
 
 /* Returns the sealed form of the LEN bytes at PLAIN (malloc'd), or NULL. */
@@ -182,7 +182,7 @@ char *cfg_secret_seal(const char *plain, size_t len);
  */
 int cfg_secret_open(const char *value, char *out, size_t outlen);
 
-/* True when SNODE is a leaf marked with the `secret` extension. */
+/* Returns true when SNODE is a leaf marked with the `secret` extension. */
 bool cfg_schema_is_secret(const struct lysc_node *snode);
 
 /*
@@ -212,13 +212,14 @@ void cfg_secret_paths_free(char **paths, size_t count);
  * Returns a copy of the JSON or XML config TEXT (FORMAT) in which the
  * value of every secret leaf of CTX's modules is sealed, so that libyang
  * parses no plaintext. Returns NULL when the text cannot be scanned (or
- * on ENOMEM); libyang's parser then reports what is wrong with it. Free
+ * on ENOMEM). libyang's parser then reports what is wrong with it. Free
  * the copy with cfg_text_free().
  */
 char *cfg_secret_seal_text(const struct ly_ctx *ctx, const char *text,
 			   enum cfg_format format);
 
-/* How cfg_secret_reveal() writes a plaintext into the text. */
+/* Output encoding of the plaintexts that cfg_secret_reveal() writes into
+ * the text. */
 enum cfg_reveal {
 	CFG_REVEAL_TEXT,	/* as it is: IOS text */
 	CFG_REVEAL_JSON,	/* escaped for a JSON string */
@@ -233,8 +234,8 @@ enum cfg_reveal {
 char *cfg_secret_reveal(const char *text, enum cfg_reveal how);
 
 /*
- * Cleanses and frees TEXT, a malloc'd rendered config that may hold
- * secrets; the whole block is cleansed, even past a NUL.
+ * Cleanses and frees TEXT, a malloc'd rendered config that may contain
+ * secrets. The whole block is cleansed, even past a NUL.
  */
 void cfg_text_free(char *text);
 

@@ -7,15 +7,15 @@
  * Supported actions (after `action LABEL`):
  *   cli command "LINE" [pattern "..."]   $_cli_result gets the output;
  *                         "LINE | append FILE" and "| redirect FILE"
- *                         also add the output to FILE or replace it
- *   syslog [priority P] msg "TEXT"       %HA_EM-6-LOG: NAME: TEXT
- *                         with `pattern`, the `cli command` actions
- *                         that follow answer the command's questions
+ *                         also add the output to FILE or replace it.
+ *                         With `pattern`, the `cli command` actions
+ *                         that follow reply to the command's questions
  *                         ("[confirm]", prompts) that each pattern
- *                         matches; a question without one is not
- *                         answered and the command stops
+ *                         matches. A question that no pattern matches
+ *                         gets no reply, and the command stops
+ *   syslog [priority P] msg "TEXT"       %HA_EM-6-LOG: NAME: TEXT
  * NOTE: $_cli_result holds the output without the prompt that IOS
- * appends to it, a command and its answers share one $_cli_result, and
+ * appends to it, a command and its replies share one $_cli_result, and
  * `syslog priority` does not change the severity 6 of %HA_EM-6-LOG.
  *   regexp "RE" "STRING" [VAR...]        POSIX extended RE; VARs get the
  *                         match and its groups, $_regexp_result 1 or 0
@@ -42,7 +42,8 @@
 #define MAX_VARS 64
 #define MAX_FILES 8
 #define MAX_DEPTH 16
-/* Questions that one `cli command` action and those after it answer. */
+/* Maximum number of questions of one `cli command` action that the
+ * actions after it reply to. */
 #define MAX_REPLIES 8
 
 int
@@ -357,9 +358,9 @@ split_output_filter(char *line, bool *append, char *out, size_t len)
 
 /*
  * Takes the replies to the questions of a `cli command` action whose
- * pattern is PATTERN: each `cli command` action that follows answers
+ * pattern is PATTERN. Each `cli command` action that follows replies to
  * the question that the pattern before it matches, as on IOS, and runs
- * only as that answer. Returns the number of replies, whose patterns
+ * only as that reply. Returns the number of replies, whose patterns
  * and texts (malloc'd) are in PATTERNS and TEXTS.
  */
 static size_t

@@ -1,11 +1,11 @@
 /*
  * The EzVPN client's connection and the hooks the IKEv1 code calls.
- * With `connect auto` the client starts Aggressive Mode at start, and
- * again whenever the tunnel went down: its IKE SA was deleted (DPD, the
- * server's DELETE or INITIAL-CONTACT, a failed XAUTH) or its IPsec SAs
- * are gone. Invalid-SPI recovery never applies to the client: the
- * server is no static peer, and reconnecting is what brings the SAs
- * back in sync. Runs in the manager thread.
+ * With `connect auto` the client starts Aggressive Mode at start. It
+ * starts again whenever the tunnel goes down, because its IKE SA was
+ * deleted (DPD, the server's DELETE or INITIAL-CONTACT, a failed XAUTH)
+ * or its IPsec SAs are gone. Invalid-SPI recovery never applies to the
+ * client, because the server is no static peer and reconnecting brings
+ * the SAs back in sync. Runs in the manager thread.
  */
 #include "ikemgr/ike_ezvpn.h"
 
@@ -112,8 +112,8 @@ ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 	if (sa->initiator || ez == NULL)
 		return false;
 	/* A peer that authenticated with a group key gets XAUTH even when
-	 * it offered plain pre-shared keys: the group key alone must not
-	 * open the tunnel. */
+	 * it offered plain pre-shared keys, because the group key alone
+	 * must not open the tunnel. */
 	g = ike_ezvpn_group_by_id(ike->config, sa->peer_id, sa->peer_id_len);
 	if (!sa->pol.xauth && g == NULL)
 		return false;
@@ -126,8 +126,8 @@ ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa)
 	if (g != NULL)
 		snprintf(sa->xa->group, sizeof(sa->xa->group), "%s", g->name);
 	if (!ez->server_xauth) {
-		/* No client authentication list: no XAUTH, straight to mode
-		 * config. */
+		/* Without a client authentication list there is no XAUTH,
+		 * and the SA goes straight to mode config. */
 		sa->xa->step = IKE_XA_AUTHED;
 		return true;
 	}
@@ -169,7 +169,7 @@ ike_ezvpn_owns_child(const struct ike_config *c,
 	       strcmp(child->ifname, cl->entry.ifname) == 0;
 }
 
-/* The pair of the client that protects the flow to network N, if any. */
+/* Checks whether a pair of the client protects the flow to network N. */
 static bool
 has_pair_to(struct ikemgr *ike, const struct ike_ez_net *n)
 {
@@ -196,7 +196,7 @@ count_pairs(struct ikemgr *ike)
 
 /*
  * Starts Quick Mode for the first split network without a pair, from
- * the inside network; without split networks the remote side is any
+ * the inside network. Without split networks the remote side is any
  * address. One runs at a time, since they share the entry.
  */
 static void
@@ -247,8 +247,8 @@ log_connection(const struct ike_ez_client *cl,
 		assigned, net, mask);
 }
 
-/* The tunnel went down: its pairs go, with a DELETE to the server
- * while an IKE SA with it is up, and a new attempt follows. */
+/* Removes the pairs of a tunnel that went down and schedules a new
+ * attempt. A DELETE goes to the server while an IKE SA with it is up. */
 static void
 went_down(struct ikemgr *ike, const struct ike_ez_client *cl, double now,
 	  const char *event)
@@ -282,8 +282,9 @@ key_digest(const struct ike_ez_client *cl, uint8_t out[32])
 		memset(out, 0, 32);
 }
 
-/* Whether the group key changed since the attempt in progress began,
- * which then fails on the hash of phase 1 or has failed already. */
+/* Checks whether the group key changed since the attempt in progress
+ * began. Such an attempt fails on the hash of phase 1, or has failed
+ * already. */
 static bool
 key_changed(const struct ike_ezvpn_state *st, const struct ike_ez_client *cl)
 {

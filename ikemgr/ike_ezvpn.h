@@ -42,12 +42,13 @@
 #define IKE_EZ_NAME_MAX		65
 #define IKE_EZ_SECRET_MAX	129
 
-/* An IPv4 network; both fields in network order. */
+/* An IPv4 network, both fields in network order. */
 struct ike_ez_net {
 	uint32_t addr, mask;
 };
 
-/* crypto ipsec client ezvpn NAME, applied to an outside interface. */
+/* An EzVPN client profile (`crypto ipsec client ezvpn NAME`), applied to
+ * an outside interface. */
 struct ike_ez_client {
 	char name[DP_NAME_MAX];
 	bool connect_auto;
@@ -64,11 +65,11 @@ struct ike_ez_client {
 	char unusable[128];		/* why it cannot connect; "" if it can */
 	struct ike_policy policies[3];	/* the phase 1 offer */
 	size_t npolicies;
-	/* The Quick Mode template: tunnel transforms, map NAME, seq 1. */
+	/* The Quick Mode template with tunnel transforms, map NAME, seq 1. */
 	struct ike_entry entry;
 };
 
-/* crypto isakmp client configuration group NAME */
+/* A server group (`crypto isakmp client configuration group NAME`). */
 struct ike_ez_group {
 	char name[IKE_EZ_NAME_MAX];
 	char key[IKE_EZ_SECRET_MAX];
@@ -80,13 +81,14 @@ struct ike_ez_group {
 	size_t nsplit;
 };
 
-/* ip local pool NAME FIRST [LAST]; addresses in host order. */
+/* An address pool (`ip local pool NAME FIRST [LAST]`), addresses in host
+ * order. */
 struct ike_ez_pool {
 	char name[DP_NAME_MAX];
 	uint32_t first, last;
 };
 
-/* username NAME password PASSWORD, decoded. */
+/* A local user (`username NAME password PASSWORD`), password decoded. */
 struct ike_ez_user {
 	char name[IKE_EZ_NAME_MAX];
 	char password[IKE_EZ_SECRET_MAX];
@@ -101,11 +103,13 @@ struct ike_ezvpn_config {
 	size_t npools;
 	struct ike_ez_user *users;
 	size_t nusers;
-	/* A crypto map on an interface has `client authentication list`. */
+	/* True when a crypto map on an interface has `client
+	 * authentication list`. */
 	bool server_xauth;
-	/* Its AAA list has the `local` method (or names no list). */
+	/* True when its AAA list has the `local` method (or it names no
+	 * list). */
 	bool xauth_local;
-	/* `client configuration address respond` on that map. */
+	/* True when that map has `client configuration address respond`. */
 	bool server_modecfg;
 };
 
@@ -141,7 +145,7 @@ struct ike_ezvpn_state {
 	uint8_t key_digest[32];
 };
 
-/* How far the Transaction exchanges of an IKE SA got. */
+/* Progress of the Transaction exchanges of an IKE SA. */
 enum ike_xauth_step {
 	IKE_XA_NONE,			/* client: waiting for the REQUEST */
 	IKE_XA_REQ_SENT,		/* server: XAUTH REQUEST sent */
@@ -168,44 +172,46 @@ struct ike_xauth {
 
 /* ---- ike_ezvpn_config.c ---- */
 
-/* Reads the EzVPN client and server config into C->ez; -1 when out of
- * memory. DC gives the interfaces and access lists. */
+/* Reads the EzVPN client and server config into C->ez. Returns -1 when
+ * out of memory. DC gives the interfaces and access lists. */
 int ike_ezvpn_derive(struct ike_config *c, const struct lyd_node *tree,
 		     const struct dp_config *dc);
 void ike_ezvpn_config_free(struct ike_ezvpn_config *ez);
-/* The group named by the ID_KEY_ID payload body ID, or NULL. */
+/* Finds the group named by the ID_KEY_ID payload body ID, or NULL. */
 const struct ike_ez_group *ike_ezvpn_group_by_id(const struct ike_config *c,
 						 const uint8_t *id,
 						 size_t len);
 
 /* ---- ike_ezvpn.c: the client connection and the manager hooks ---- */
 
-/* The pre-shared key of the Aggressive Mode started by ikev1_initiate()
- * for ENTRY when it is the EzVPN client's, else NULL. */
+/* Returns the pre-shared key of the Aggressive Mode started by
+ * ikev1_initiate() for ENTRY when it is the EzVPN client's, else NULL. */
 const char *ike_ezvpn_psk(const struct ike_config *c,
 			  const struct ike_entry *entry);
 /* Writes the client's ID payload body (ID_KEY_ID with the group name)
- * into OUT of CAP octets; returns its length, or 0. */
+ * into OUT of CAP octets. Returns its length, or 0. */
 size_t ike_ezvpn_own_id(const struct ike_config *c, uint8_t *out, size_t cap);
 /* Appends the XAUTH and Cisco Unity vendor IDs that IOS EzVPN clients
- * send in Aggressive Mode; Unity asks the server for split networks. */
+ * send in Aggressive Mode. Unity requests split networks from the
+ * server. */
 void ike_ezvpn_add_vids(struct isakmp_buf *b);
-/* The phase 1 policies the EzVPN client offers. */
+/* Returns the phase 1 policies the EzVPN client offers. */
 const struct ike_policy *ike_ezvpn_policies(const struct ike_config *c,
 					    size_t *n);
-/* Starts XAUTH or waits for it once phase 1 of SA completed; true when
- * SA belongs to EzVPN and Quick Mode must wait. SA may be deleted by
+/* Starts XAUTH or waits for it once phase 1 of SA completed. Returns true
+ * when SA belongs to EzVPN and Quick Mode must wait. SA may be deleted by
  * then, so the caller must not use it after a true return. */
 bool ike_ezvpn_phase1_done(struct ikemgr *ike, struct ike_sa *sa);
-/* True when this router is an EzVPN server: it has a client
- * configuration group or a map with a client authentication list, so
- * it takes XAUTHInitPreShared proposals. */
+/* Returns true when this router is an EzVPN server, because it has a
+ * client configuration group or a map with a client authentication
+ * list. Such a router accepts XAUTHInitPreShared proposals. */
 bool ike_ezvpn_server(const struct ike_config *c);
-/* True when SA may run Quick Mode: no XAUTH or mode config pending. */
+/* Returns true when SA may run Quick Mode, with no XAUTH or mode config
+ * pending. */
 bool ike_ezvpn_qm_allowed(const struct ike_sa *sa);
-/* True when PEER is the server of this router's EzVPN client. */
+/* Returns true when PEER is the server of this router's EzVPN client. */
 bool ike_ezvpn_client_peer(const struct ikemgr *ike, uint32_t peer);
-/* True when CHILD is a pair of the client profile in C. */
+/* Returns true when CHILD is a pair of the client profile in C. */
 bool ike_ezvpn_owns_child(const struct ike_config *c,
 			  const struct ike_child *child);
 /* Runs `connect auto` and logs the tunnel going up and down. */
@@ -217,7 +223,7 @@ void ike_ezvpn_state_free(struct ikemgr *ike);
 void ike_xauth_input(struct ikemgr *ike, struct ike_sa *sa,
 		     const struct isakmp_hdr *h, uint8_t *msg, size_t len,
 		     struct isakmp_msg *m);
-/* Server: sends the XAUTH REQUEST over SA. */
+/* Sends the server's XAUTH REQUEST over SA. */
 int ike_xauth_server_start(struct ikemgr *ike, struct ike_sa *sa);
 void ike_xauth_free(struct ike_xauth *xa);
 

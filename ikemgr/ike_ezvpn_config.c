@@ -1,8 +1,8 @@
 /*
- * The Easy VPN part of the IKE manager's config: the client profile
- * applied to an outside interface, and for the server the client
- * configuration groups, address pools, local users and the crypto map
- * settings that turn XAUTH and mode config on.
+ * The Easy VPN part of the IKE manager's config. For the client, it is
+ * the profile applied to an outside interface. For the server, it is the
+ * client configuration groups, address pools, local users and the crypto
+ * map settings that turn XAUTH and mode config on.
  */
 #include "ikemgr/ike_ezvpn.h"
 
@@ -56,8 +56,8 @@ copy_text(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
-/* Opens the secret leaf NAME of NODE into DST; "" when absent or when it
- * does not open. */
+/* Opens the secret leaf NAME of NODE into DST. DST is "" when the leaf
+ * is absent or does not open. */
 static void
 copy_secret(char *dst, size_t cap, const struct lyd_node *node,
 	    const char *name)
@@ -75,8 +75,8 @@ plen_mask(uint8_t plen)
 }
 
 /*
- * The transforms an IOS EzVPN client offers: ESP with AES-256, AES-128
- * and 3DES, each with HMAC-SHA1, in tunnel mode.
+ * Adds the transforms an IOS EzVPN client offers to E: ESP with AES-256,
+ * AES-128 and 3DES, each with HMAC-SHA1, in tunnel mode.
  */
 static int
 add_client_tsets(struct ike_config *c, struct ike_entry *e)
@@ -117,8 +117,8 @@ add_client_tsets(struct ike_config *c, struct ike_entry *e)
 	return 0;
 }
 
-/* The phase 1 policies an IOS EzVPN client offers, all DH group 2 since
- * Aggressive Mode sends one KE. */
+/* Sets the phase 1 policies an IOS EzVPN client offers. All use DH group
+ * 2, since Aggressive Mode sends one KE. */
 static void
 client_policies(struct ike_ez_client *cl)
 {
@@ -172,7 +172,7 @@ client_interfaces(struct ike_ez_client *cl, const struct lyd_node *tree,
 	}
 }
 
-/* Says in CL->unusable why the profile cannot connect, if it cannot. */
+/* Stores in CL->unusable why the profile cannot connect, if it cannot. */
 static void
 client_check(struct ike_ez_client *cl)
 {
@@ -193,8 +193,8 @@ client_check(struct ike_ez_client *cl)
 		copy_text(cl->unusable, sizeof(cl->unusable), why);
 }
 
-/* The first profile applied to an outside interface becomes the
- * client; vrouter runs one EzVPN client at a time. */
+/* Reads the client. The first profile applied to an outside interface
+ * becomes the client, because vrouter runs one EzVPN client at a time. */
 static int
 read_client(struct ike_config *c, const struct lyd_node *tree,
 	    const struct dp_config *dc)
@@ -229,8 +229,8 @@ read_client(struct ike_config *c, const struct lyd_node *tree,
 			  child_value(n, "username"));
 		copy_secret(cl->password, sizeof(cl->password), n,
 			    "password");
-		/* NOTE: a peer given as a host name is skipped: vrouter
-		 * resolves no names. */
+		/* NOTE: a peer given as a host name is skipped, because
+		 * vrouter resolves no names. */
 		LY_LIST_FOR(lyd_child(n), child)
 			if (cl->peer == 0 && strcmp(LYD_NAME(child), "peer") == 0)
 				cl->peer = parse_addr(lyd_get_value(child));
@@ -259,8 +259,8 @@ out:
 	return ret;
 }
 
-/* The permit lines of access list ACL as split-tunnel networks: their
- * destinations, the networks behind the server. */
+/* Adds the permit lines of access list ACL to G as split-tunnel
+ * networks. Their destinations are the networks behind the server. */
 static void
 group_split(struct ike_ez_group *g, const struct dp_config *dc,
 	    const char *acl)
@@ -277,8 +277,8 @@ group_split(struct ike_ez_group *g, const struct dp_config *dc,
 	}
 }
 
-/* Allocates one zeroed row of SIZE octets per node of SET into *ROWS;
- * -1 when out of memory. */
+/* Allocates one zeroed row of SIZE octets per node of SET into *ROWS.
+ * Returns -1 when out of memory. */
 static int
 alloc_rows(const struct ly_set *set, size_t size, void *rows)
 {
@@ -369,7 +369,7 @@ read_users(struct ike_ezvpn_config *ez, const struct lyd_node *tree)
 	return 0;
 }
 
-/* Whether AAA list NAME of `authentication login` has the local
+/* Checks whether AAA list NAME of `authentication login` has the local
  * method. Without `aaa new-model` the local users always count. */
 static bool
 aaa_list_local(const struct lyd_node *tree, const char *name)
@@ -396,8 +396,9 @@ aaa_list_local(const struct lyd_node *tree, const char *name)
 	return local;
 }
 
-/* The server side is on when a crypto map applied to an interface has a
- * client authentication list or answers configuration requests. */
+/* Reads the crypto map settings of the server. The server side is on
+ * when a crypto map applied to an interface has a client authentication
+ * list or responds to configuration requests. */
 static void
 read_server_maps(struct ike_ezvpn_config *ez, const struct lyd_node *tree,
 		 const struct dp_config *dc)

@@ -1,10 +1,10 @@
 /*
  * The ISAKMP Transaction exchange of EzVPN, both roles. Each message is
- * HDR*, HASH, ATTR with HASH = prf(SKEYID_a, M-ID | ATTR); a request
+ * HDR*, HASH, ATTR with HASH = prf(SKEYID_a, M-ID | ATTR). A request
  * and its reply share an M-ID and continue one CBC chain. The server
  * sends XAUTH REQUEST (user name and password), the client REPLY, the
  * server SET (XAUTH-STATUS), the client ACK. The client then sends a
- * mode config REQUEST, which the server answers with an address from
+ * mode config REQUEST, and the server replies with an address from
  * the group's pool, its netmask and DNS servers and the Cisco Unity
  * split-tunnel networks. Runs in the manager thread.
  */
@@ -30,7 +30,7 @@
 /* A Unity split-include entry: address, mask, protocol and two ports. */
 #define SPLIT_ENTRY_LEN		14
 
-/* One attribute of an attribute payload; a TV one has VALUE only. */
+/* One attribute of an attribute payload. A TV attribute has VALUE only. */
 struct cfg_attr {
 	uint16_t type;
 	bool tv;
@@ -53,8 +53,8 @@ get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Reads the attribute at ATTRS[*OFF..LEN); returns 1, 0 at the end, -1
- * when malformed. */
+/* Reads the attribute at ATTRS[*OFF..LEN). Returns 1, 0 at the end, or
+ * -1 when malformed. */
 static int
 next_attr(const struct cfg_payload *p, size_t *off, struct cfg_attr *a)
 {
@@ -158,8 +158,8 @@ ike_xauth_server_start(struct ikemgr *ike, struct ike_sa *sa)
 	return 0;
 }
 
-/* Copies a string attribute into DST of CAP octets; false when it does
- * not fit or holds a NUL. */
+/* Copies a string attribute into DST of CAP octets. Returns false when
+ * it does not fit or contains a NUL. */
 static bool
 attr_text(const struct cfg_attr *a, char *dst, size_t cap)
 {
@@ -170,8 +170,8 @@ attr_text(const struct cfg_attr *a, char *dst, size_t cap)
 	return true;
 }
 
-/* Checks USER and PASSWORD against the local users; REASON says why
- * they failed. */
+/* Checks USER and PASSWORD against the local users. On failure, REASON
+ * gives the cause. */
 static bool
 check_user(const struct ike_ezvpn_config *ez, const char *user,
 	   const char *password, const char **reason)
@@ -202,7 +202,8 @@ check_user(const struct ike_ezvpn_config *ez, const char *user,
 	return false;
 }
 
-/* Server: the client's XAUTH REPLY; sends SET with the verdict. */
+/* Handles the client's XAUTH REPLY on the server and sends SET with the
+ * verdict. */
 static void
 server_reply(struct ikemgr *ike, struct ike_sa *sa,
 	     const struct cfg_payload *p)
@@ -244,7 +245,7 @@ server_reply(struct ikemgr *ike, struct ike_sa *sa,
 		xa->step = IKE_XA_SET_SENT;
 }
 
-/* Finds the lowest address of POOL that no other IKE SA holds. */
+/* Finds the lowest address of POOL that no other IKE SA has assigned. */
 static uint32_t
 pool_address(struct ikemgr *ike, const char *pool)
 {
@@ -295,8 +296,8 @@ group_named(const struct ike_config *c, const char *name)
 	return NULL;
 }
 
-/* Server: the client's mode config REQUEST; answers what the group
- * has. */
+/* Handles the client's mode config REQUEST on the server and replies
+ * with what the group has. */
 static void
 server_modecfg(struct ikemgr *ike, struct ike_sa *sa,
 	       const struct cfg_payload *p)
@@ -331,7 +332,7 @@ server_modecfg(struct ikemgr *ike, struct ike_sa *sa,
 		xa->step = IKE_XA_DONE;
 }
 
-/* Handles P in the server's state; false when it does not fit. */
+/* Handles P in the server's state. Returns false when it does not fit. */
 static bool
 server_input(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	     const struct cfg_payload *p)
@@ -353,7 +354,7 @@ server_input(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	} else if (p->type == IKE_CFG_REQUEST && msgid != xa->msgid &&
 		   (xa->step == IKE_XA_AUTHED || xa->step == IKE_XA_DONE ||
 		    (xa->step == IKE_XA_SET_SENT && xa->passed))) {
-		/* A request after SET also stands for a lost ACK. */
+		/* A request after SET is also taken as a lost ACK. */
 		ikev1_retx_clear(&sa->retx);
 		xa->msgid = msgid;
 		server_modecfg(ike, sa, p);
@@ -363,8 +364,8 @@ server_input(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	return true;
 }
 
-/* Client: the server's XAUTH REQUEST; replies with the configured
- * user name and password. */
+/* Handles the server's XAUTH REQUEST on the client and replies with the
+ * configured user name and password. */
 static void
 client_request(struct ikemgr *ike, struct ike_sa *sa,
 	       const struct cfg_payload *p)
@@ -388,7 +389,7 @@ client_request(struct ikemgr *ike, struct ike_sa *sa,
 	OPENSSL_cleanse(body, sizeof(body));
 }
 
-/* Client: asks for an address, its mask and the split networks. */
+/* Requests an address, its mask and the split networks from the server. */
 static void
 client_modecfg_request(struct ikemgr *ike, struct ike_sa *sa)
 {
@@ -411,7 +412,7 @@ client_modecfg_request(struct ikemgr *ike, struct ike_sa *sa)
 	}
 }
 
-/* Client: the server's SET of the XAUTH status; ACKs it. */
+/* Handles the server's SET of the XAUTH status on the client and ACKs it. */
 static void
 client_set(struct ikemgr *ike, struct ike_sa *sa, const struct cfg_payload *p)
 {
@@ -443,7 +444,8 @@ client_set(struct ikemgr *ike, struct ike_sa *sa, const struct cfg_payload *p)
 	client_modecfg_request(ike, sa);
 }
 
-/* Client: the mode config REPLY; keeps the address and the networks. */
+/* Handles the mode config REPLY on the client and keeps the address and
+ * the networks. */
 static void
 client_reply(struct ikemgr *ike, struct ike_sa *sa,
 	     const struct cfg_payload *p)
@@ -478,7 +480,7 @@ client_reply(struct ikemgr *ike, struct ike_sa *sa,
 	DBG(sa, "Config payload REPLY: %zu split networks", st->nsplit);
 }
 
-/* Handles P in the client's state; false when it does not fit. */
+/* Handles P in the client's state. Returns false when it does not fit. */
 static bool
 client_input(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 	     const struct cfg_payload *p)
@@ -490,7 +492,8 @@ client_input(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 		return false;
 	if ((xa->step == IKE_XA_NONE || xa->step == IKE_XA_REPLIED) &&
 	    p->type == IKE_CFG_REQUEST) {
-		/* A second REQUEST after a REPLY: the server asks again. */
+		/* A second REQUEST after a REPLY means that the server
+		 * requests again. */
 		xa->msgid = msgid;
 		client_request(ike, sa, p);
 	} else if (xa->step == IKE_XA_REPLIED && p->type == IKE_CFG_SET &&
@@ -521,8 +524,8 @@ ike_xauth_input(struct ikemgr *ike, struct ike_sa *sa,
 	    h->msgid == 0 || (!sa->ezvpn && sa->xa == NULL) ||
 	    (xa = xauth_of(sa)) == NULL)
 		goto drop;
-	/* A reply continues the chain of our message; a request starts a
-	 * new one. */
+	/* A reply continues the chain of our message, but a request
+	 * starts a new one. */
 	if (h->msgid == xa->msgid)
 		memcpy(iv, xa->iv, sizeof(iv));
 	else if (ikev1_phase2_iv(sa, h->msgid, iv) < 0)
@@ -533,7 +536,7 @@ ike_xauth_input(struct ikemgr *ike, struct ike_sa *sa,
 	    !ikev1_check_hash(sa, h->msgid, m) ||
 	    (pl = isakmp_find(m, ISAKMP_NP_ATTR)) == NULL || pl->len < 4)
 		goto drop;
-	/* The handlers reply from the new chain; a message that fits no
+	/* The handlers reply from the new chain. A message that fits no
 	 * state leaves the exchange under way as it was. */
 	memcpy(kept, xa->iv, sizeof(kept));
 	memcpy(xa->iv, iv, sizeof(iv));

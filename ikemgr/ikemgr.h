@@ -83,7 +83,7 @@ struct ike_transport {
 		       char *err, size_t errlen);
 	int (*remove)(void *ctx, bool outbound, uint32_t dst, uint32_t spi);
 	/* Moves the outbound SA (DST, SPI) to UDP ports SPORT and DPORT
-	 * (dp_sa_set_encap()); NULL when SAs never move. */
+	 * (dp_sa_set_encap()). NULL when SAs never move. */
 	int (*set_encap)(void *ctx, uint32_t dst, uint32_t spi,
 			 uint16_t sport, uint16_t dport);
 };
@@ -154,10 +154,10 @@ struct ike_v2_stats {
 	uint64_t frag_rx;		/* received and authenticated */
 	uint64_t frag_reassembled;	/* messages put together from them */
 	uint64_t frag_dropped;		/* malformed, duplicate or forged */
-	/* IKE_SA_INIT requests for a new IKE SA: received, and those
-	 * answered with an SA payload; sent, and those the peer answered
-	 * with its SA payload or with a refusal (NO_PROPOSAL_CHOSEN,
-	 * INVALID_KE_PAYLOAD or COOKIE). */
+	/* IKE_SA_INIT requests for a new IKE SA. In: those received, and
+	 * those accepted with an SA payload. Out: those sent, those the
+	 * peer accepted with its SA payload, and those it rejected with
+	 * NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD or COOKIE. */
 	uint64_t sa_init_in, sa_init_in_accepted;
 	uint64_t sa_init_out, sa_init_out_accepted, sa_init_out_rejected;
 	/* Received IKE_SA_INIT requests dropped because the peer or all
@@ -172,9 +172,9 @@ void ike_get_v2_stats(struct ikemgr *ike, struct ike_v2_stats *out);
  * ikev2 stats`. Safe from any thread. */
 void ike_clear_v2_stats(struct ikemgr *ike);
 
-/* Responder IKE SAs not yet authenticated, of each IKE version, in all
- * and from one peer address; first messages beyond either are dropped
- * and counted. */
+/* Maximum number of responder IKE SAs not yet authenticated, per IKE
+ * version: in all, and from one peer address. First messages beyond
+ * either limit are dropped and counted. */
 #define IKE_HALF_OPEN_MAX	1024
 #define IKE_HALF_OPEN_PEER_MAX	16
 
@@ -232,13 +232,13 @@ struct ike_sa_info {
 	uint16_t dpd_interval, dpd_retry;	/* seconds; 0: no DPD */
 	uint16_t frag_mtu;		/* RFC 7383 fragmentation in use with
 					 * this MTU; 0: not negotiated */
-	/* FQDN, email or key-id identities as text, or an address other
-	 * than local or peer (a peer behind a NAT sends its own); "" when
-	 * the identity is the address in local or peer. IKEv1 fills in
-	 * only remote_id. */
+	/* Identities as text: an FQDN, email or key-id, or an address
+	 * other than local or peer (a peer behind a NAT sends its own).
+	 * "" when the identity is the address in local or peer. IKEv1
+	 * fills in only remote_id. */
 	char local_id[130], remote_id[130];
-	/* IKEv1 Easy VPN: mode config done (capability C) and XAUTH
-	 * passed (capability X). */
+	/* IKEv1 Easy VPN flags: mode config done (capability C) and
+	 * XAUTH passed (capability X). */
 	bool modecfg, xauth;
 };
 
@@ -290,10 +290,10 @@ struct ike_ezvpn_info {
 int ike_get_ezvpn(struct ikemgr *ike, struct ike_ezvpn_info *out);
 
 /*
- * crypto ipsec client ezvpn connect [NAME]: asks the EzVPN client to
- * connect now, as `connect manual` profiles need. Returns 0, or -1 when
- * no profile is applied to an outside interface or NAME is not its
- * name. Safe from any thread.
+ * Requests that the EzVPN client connect now, for `crypto ipsec client
+ * ezvpn connect [NAME]`, which `connect manual` profiles need. Returns
+ * 0, or -1 when no profile is applied to an outside interface or NAME
+ * is not its name. Safe from any thread.
  */
 int ike_ezvpn_connect(struct ikemgr *ike, const char *name);
 

@@ -41,8 +41,9 @@ equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 /*
- * The peer (host order) that the thread is working for, so debug lines
- * obey `debug crypto condition peer`; set where work for a peer starts.
+ * The peer (host order) that the thread is working for, so that debug
+ * lines obey `debug crypto condition peer`. It is set where work for a
+ * peer starts.
  */
 static __thread uint32_t dbg_peer;
 
@@ -373,7 +374,7 @@ ikev1_free_sa(struct ike_sa *sa)
 	free(sa->sai_b);
 	free(sa->reply);
 	ikev1_retx_clear(&sa->retx);
-	/* The SA holds its PSK and SKEYID keys. */
+	/* The SA contains its PSK and SKEYID keys. */
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -1097,12 +1098,12 @@ put_chosen_sa(struct isakmp_buf *b, const struct isakmp_sa *prop,
 }
 
 /*
- * True when a first message from PEER would exceed the half-open limits:
- * responder SAs not yet authenticated (MM1 to MM4, AM1 to AM2), in total
- * and from PEER. They leave when phase 1 completes, when the peer stops
- * answering our retransmissions, or a minute after they were created
- * (ikev1_timers), so a flood from forged sources holds at most
- * IKE_HALF_OPEN_MAX SAs and no more than a minute.
+ * Returns true when a first message from PEER would exceed the half-open
+ * limits on responder SAs not yet authenticated (MM1 to MM4, AM1 to
+ * AM2), in total and from PEER. Such SAs leave when phase 1 completes,
+ * when the peer stops responding to our retransmissions, or a minute
+ * after they were created (ikev1_timers). A flood from forged sources
+ * thus keeps at most IKE_HALF_OPEN_MAX SAs, for no more than a minute.
  */
 static bool
 half_open_full(const struct ikemgr *ike, uint32_t peer)
@@ -1355,7 +1356,8 @@ has_initial_contact(const struct isakmp_msg *m)
 
 /* Logs IKMP_MODE_FAILURE for a phase 1 whose peer's HASH did not match,
  * usually because the two ends have different pre-shared or group keys.
- * At most once a minute a peer: the peer retries with the same key. */
+ * It logs at most once a minute per peer, because the peer retries with
+ * the same key. */
 static void
 log_hash_failure(struct ikemgr *ike, const struct ike_sa *sa,
 		 const char *mode)
@@ -1613,8 +1615,8 @@ am_r1(struct ikemgr *ike, const struct dp_ike_packet *pkt,
 			pick = choose_p1(ike, prop, g, &chosen);
 	if (pick == NULL)
 		goto out;
-	/* An EzVPN client names its group in an ID_KEY_ID: the group's key
-	 * authenticates it. */
+	/* An EzVPN client names its group in an ID_KEY_ID, and the group's
+	 * key authenticates it. */
 	id = isakmp_find(m, ISAKMP_NP_ID);
 	group = id != NULL ? ike_ezvpn_group_by_id(ike->config, id->body,
 						   id->len) : NULL;
@@ -1785,12 +1787,12 @@ drop:
 /* ---- Quick Mode ---- */
 
 /*
- * Moves SA to the ports of the message being handled, a Quick Mode or
- * informational message that passed its hash check, when the NAT in
- * front of the peer mapped its port 4500 anew after an idle time or a
- * NAT restart. IKE messages, NAT keepalives and the outbound IPsec SAs
- * negotiated over SA follow it. Call it before sending the response,
- * which goes to the port the request came from.
+ * Moves SA to the ports of the message being handled, which is a Quick
+ * Mode or informational message that passed its hash check. This
+ * applies when the NAT in front of the peer mapped its port 4500 anew
+ * after an idle time or a NAT restart. IKE messages, NAT keepalives and
+ * the outbound IPsec SAs negotiated over SA follow it. Call it before
+ * sending the response, which goes to the port the request came from.
  */
 static void
 follow_peer_port(struct ikemgr *ike, struct ike_sa *sa)
@@ -1989,7 +1991,7 @@ new_qm(struct ikemgr *ike, struct ike_sa *sa, uint32_t msgid,
 
 /*
  * Reads one Quick Mode ID body (RFC 2407 4.6.2) into an address, mask
- * and port; without an ID (LEN 0) the side is the IKE peer HOST itself
+ * and port. Without an ID (LEN 0) the side is the IKE peer HOST itself
  * (RFC 2409 5.5). Returns the protocol.
  *
  * NOTE: an ID of a type other than IPv4 address or subnet, such as an
@@ -2324,8 +2326,9 @@ check_qm_hash(const struct ike_sa *sa, const struct ike_qm *qm, bool second,
 	return equal_ct(want, h->body, h->len);
 }
 
-/* The end of the last payload of M: what HASH(1) and HASH(2) cover.
- * NULL for a message without payloads, which has no HASH to check. */
+/* Returns the end of the last payload of M, which HASH(1) and HASH(2)
+ * cover. Returns NULL for a message without payloads, which has no HASH
+ * to check. */
 static const uint8_t *
 payload_end(const struct isakmp_msg *m)
 {
@@ -2648,7 +2651,7 @@ qm_r3(struct ikemgr *ike, struct ike_sa *sa, struct ike_qm *qm,
 
 /* ---- Informational ---- */
 
-/* Acts on a DELETE payload; false when it is malformed. */
+/* Acts on a DELETE payload. Returns false when it is malformed. */
 static bool
 handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	      size_t len, bool *sa_gone)
@@ -2697,11 +2700,12 @@ handle_delete(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 }
 
 /*
- * The peer received ESP on an SPI it does not know, our outbound SPI of
- * a pair. The pair is deleted (with a DELETE for our inbound SA) and,
- * for an entry this side may initiate, negotiated again. The SPI is in
- * the SPI field as RFC 2408 3.14 places it, or in the data from peers
- * that leave the SPI field empty.
+ * Handles the peer's INVALID-SPI notify: it received ESP on an SPI it
+ * does not have, our outbound SPI of a pair. The pair is deleted (with
+ * a DELETE for our inbound SA) and, for an entry this side may
+ * initiate, negotiated again. The SPI is in the SPI field as RFC 2408
+ * 3.14 places it, or in the data from peers that leave the SPI field
+ * empty.
  */
 static void
 invalid_spi_notify(struct ikemgr *ike, struct ike_sa *sa,
@@ -2738,7 +2742,7 @@ invalid_spi_notify(struct ikemgr *ike, struct ike_sa *sa,
 	DBG(sa->conn_id, "INVALID_SPI for unknown ESP SPI 0x%X ignored", spi);
 }
 
-/* Acts on a Notify payload; false when it is malformed. */
+/* Acts on a Notify payload. Returns false when it is malformed. */
 static bool
 handle_notify(struct ikemgr *ike, struct ike_sa *sa, const uint8_t *body,
 	      size_t len)
@@ -2804,7 +2808,7 @@ info_input(struct ikemgr *ike, struct ike_sa *sa, const struct isakmp_hdr *h,
 	bool gone = false, ok = true;
 
 	/* A wrong HASH(1) is a forged message, or the right one under
-	 * another message ID: either way it is dropped. */
+	 * another message ID. Either way it is dropped. */
 	if (!ikev1_check_hash(sa, h->msgid, m)) {
 		atomic_fetch_add(&ike->packets_dropped, 1);
 		return;
@@ -2931,8 +2935,8 @@ input_quick(struct ikemgr *ike, struct ike_sa *sa,
 		return;
 	}
 	/* The handlers encrypt their reply with the IV that follows this
-	 * message, but a message whose hash fails must leave the exchange
-	 * as it was: the peer's real one comes after the IV it knows. */
+	 * message. A message whose hash fails must leave the exchange as it
+	 * was, because the peer's real message comes after the IV it has. */
 	memcpy(prev_iv, qm->iv, sizeof(prev_iv));
 	memcpy(qm->iv, iv, sizeof(iv));
 	drops = atomic_load(&ike->packets_dropped);
@@ -3049,8 +3053,8 @@ ikev1_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	}
 	ike->answering = NULL;
 	ike->answering_pkt = NULL;
-	/* Only a message that was not dropped shows the peer alive: a
-	 * forged one with the right cookies must not hold off DPD. The SA
+	/* Only a message that was not dropped shows the peer alive, because
+	 * a forged one with the right cookies must not hold off DPD. The SA
 	 * may be gone by now, so it is looked up again. */
 	sa = find_by_cookies(ike, &h);
 	if (sa != NULL && atomic_load(&ike->packets_dropped) == drops) {
@@ -3167,8 +3171,8 @@ ikev1_next_deadline(struct ikemgr *ike)
 }
 
 /*
- * A peer that answers none of the Quick Mode retransmissions over a live
- * IKE SA has most likely lost that IKE SA, for instance by rebooting
+ * A peer that responds to none of the Quick Mode retransmissions over a
+ * live IKE SA has most likely lost that IKE SA, for instance by rebooting
  * during a rekey. IOS keeps such an IKE SA until DPD or its lifetime ends
  * it, and the tunnel stays black-holed meanwhile. Here the IKE SA is
  * deleted, and an initiator starts Main Mode again for the same entry.
@@ -3195,8 +3199,8 @@ quick_mode_gave_up(struct ikemgr *ike, struct ike_sa *sa,
 /* After a rekey the old IPsec SA pair stays until the peer has moved to
  * the new one, or until this grace period ends. */
 #define REKEY_GRACE_SEC		10
-/* The peer has moved once the new inbound SA received packets and the
- * old one none for this long. */
+/* Seconds after which the peer counts as moved, once the new inbound SA
+ * received packets and the old one none for this long. */
 #define REKEY_IDLE_SEC		0.5
 static bool
 same_flow(const struct ike_child *x, const struct ike_child *y)

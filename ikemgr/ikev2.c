@@ -1,7 +1,8 @@
 /*
- * IKEv2 (RFC 7296) in the IKE manager thread: the IKE SA table, sending
- * with retransmission, the queue of our own requests, the dispatch of
- * received messages, timers, and the snapshots and clears for the CLI.
+ * IKEv2 (RFC 7296) in the IKE manager thread. This file has the IKE SA
+ * table, sending with retransmission, the queue of our own requests,
+ * the dispatch of received messages, timers, and the snapshots and
+ * clears for the CLI.
  * The exchanges are in ikev2_auth.c and ikev2_child.c.
  */
 #include "ikemgr/ikev2_sa.h"
@@ -44,7 +45,7 @@ free_sa(struct v2_sa *sa)
 	free(sa->req);
 	free(sa->resp);
 	ikev2_frag_free(sa);
-	/* The SA holds its SK_* keys. */
+	/* The SA contains its SK_* keys. */
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -227,10 +228,9 @@ ikev2_dup_msg(const uint8_t *msg, size_t len)
 	return p;
 }
 
-/* Sends our request and keeps it for retransmission. */
-/* Seconds until the next retransmission: doubling from RETX_FIRST_SEC,
- * or the DPD retry interval for a liveness check, as IOS's `dpd
- * INTERVAL RETRY` asks. */
+/* Returns the seconds until the next retransmission. They double from
+ * RETX_FIRST_SEC, but a liveness check uses the DPD retry interval, as
+ * IOS's `dpd INTERVAL RETRY` requests. */
 static double
 retx_interval(const struct v2_sa *sa)
 {
@@ -239,6 +239,7 @@ retx_interval(const struct v2_sa *sa)
 	return RETX_FIRST_SEC * (1u << sa->retx_count);
 }
 
+/* Sends our request and keeps it for retransmission. */
 void
 ikev2_send_request(struct ikemgr *ike, struct v2_sa *sa, const uint8_t *msg,
 		   size_t len)
@@ -333,7 +334,6 @@ ikev2_add_delete_esp(struct ikev2_buf *b, const uint32_t *spis, size_t n)
 
 /* ---- Jobs: requests of ours, one outstanding at a time ---- */
 
-
 void
 ikev2_add_job(struct ikemgr *ike, struct v2_sa *sa, enum v2_job_kind kind,
 	      uint32_t spi, const struct ike_entry *e)
@@ -363,8 +363,8 @@ send_informational(struct ikemgr *ike, struct v2_sa *sa,
 	ikev2_begin_sk(&b, ikev2_iv_len(sa->algs.encr));
 	switch (j->kind) {
 	case V2_JOB_INVALID_SPI:
-		/* RFC 7296 1.5 and 3.10: protocol 0, no SPI field, the
-		 * SPI in the notification data. */
+		/* RFC 7296 1.5 and 3.10 give protocol 0, no SPI field and
+		 * the SPI in the notification data. */
 		ikev2_put_be32(spi, j->spi);
 		if (j->spi_field)
 			ikev2_add_notify(&b, IKEV2_PROTO_ESP, spi, 4,
@@ -375,7 +375,7 @@ send_informational(struct ikemgr *ike, struct v2_sa *sa,
 		ike->v2->stats.invalid_spi_tx++;
 		if (j->no_delete)
 			break;
-		/* strongSwan 5.9 answers INVALID_SPI with an empty
+		/* strongSwan 5.9 replies to INVALID_SPI with an empty
 		 * response and acts on nothing, but a DELETE of the SPI
 		 * makes it drop the SA pair that sends on it. */
 		ikev2_add_delete_esp(&b, &j->spi, 1);
@@ -470,10 +470,11 @@ drop:
 }
 
 /*
- * True when M carries a DELETE of the IKE SA. Both ends may close an IKE
- * SA at once, each with a DELETE outstanding; RFC 7296 2.25.2 has each
- * respond to the other's as usual and forget its own, so the SA goes
- * at once instead of after the retransmissions of both run out.
+ * Returns true when M carries a DELETE of the IKE SA. Both ends may close
+ * an IKE SA at once, each with a DELETE outstanding. RFC 7296 2.25.2 has
+ * each respond to the other's as usual and forget its own. The SA is
+ * then removed at once instead of after the retransmissions of both run
+ * out.
  */
 static bool
 deletes_ike_sa(const struct ikev2_msg *m)
@@ -591,8 +592,8 @@ payload_error(const struct ikev2_msg *m, uint8_t *type)
 	return 0;
 }
 
-/* Sends the response to request H of SA: one error notify of TYPE with
- * DATA. Nothing else in the request is acted on. */
+/* Sends the response to request H of SA, which is one error notify of
+ * TYPE with DATA. Nothing else in the request is acted on. */
 static void
 reject_request(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
 	       uint16_t type, const uint8_t *data, size_t len)
@@ -614,8 +615,8 @@ reject_request(struct ikemgr *ike, struct v2_sa *sa, const struct ikev2_hdr *h,
  * Records the ports of PKT, an authenticated message of SA's peer with
  * a new message ID. When the peer is behind a NAT that mapped it to a
  * new port, the outbound child SAs follow it too (RFC 7296 2.23).
- * NOTE: a peer whose NAT moved it to another address is not followed:
- * its messages are dropped as coming from an unknown peer.
+ * NOTE: a peer whose NAT moved it to another address is not followed.
+ * Its messages are dropped as coming from an unknown peer.
  */
 static void
 follow_peer(struct ikemgr *ike, struct v2_sa *sa,
@@ -644,9 +645,10 @@ follow_peer(struct ikemgr *ike, struct v2_sa *sa,
 
 /*
  * Sends SA's last response again, to the ports the retransmitted request
- * PKT came from (RFC 7296 2.23): the peer's NAT may have mapped it anew
- * since the first transmission. The retransmission is not authenticated
- * again, so SA keeps its ports until the peer's next request.
+ * PKT came from (RFC 7296 2.23), because the peer's NAT may have mapped
+ * it anew since the first transmission. The retransmission is not
+ * authenticated again, so SA keeps its ports until the peer's next
+ * request.
  */
 static void
 resend_response(struct ikemgr *ike, struct v2_sa *sa,
@@ -697,7 +699,7 @@ deliver(struct ikemgr *ike, struct v2_sa *sa, const struct dp_ike_packet *pkt,
 
 /*
  * Takes fragment MSG of SA's peer (RFC 7383). Returns false to count it
- * as dropped. Of a request already answered only fragment 1 brings the
+ * as dropped. For a request already handled, only fragment 1 brings the
  * response again (RFC 7383 2.6.1). The other fragments are ignored.
  */
 static bool
@@ -760,9 +762,10 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 	}
 	sa = find_by_spi(ike, &h);
 	response = (h.flags & IKEV2_FLAG_R) != 0;
-	/* A closing SA takes only the peer's own close request, and still
-	 * answers a retransmission of the last request it answered: after
-	 * a simultaneous rekey the peer needs that response to settle. */
+	/* A closing SA takes only the peer's own close request. It still
+	 * responds to a retransmission of the last request it handled,
+	 * because after a simultaneous rekey the peer needs that response
+	 * to settle. */
 	if (sa == NULL || sa->peer != pkt->src ||
 	    (sa->state == V2_DEAD && !response &&
 	     h.exchange != IKEV2_INFORMATIONAL &&
@@ -776,7 +779,7 @@ ikev2_input(struct ikemgr *ike, const struct dp_ike_packet *pkt)
 		return;
 	}
 	if (!response && h.msgid + 1 == sa->peer_msgid && sa->resp != NULL) {
-		/* Only the very request we answered gets the answer again. */
+		/* Only the same request we handled gets the response again. */
 		if (!same_request(sa, msg, h.length))
 			goto drop;
 		resend_response(ike, sa, pkt);
@@ -840,11 +843,11 @@ ikev2_delete_ike_sa(struct ikemgr *ike, struct v2_sa *sa)
 }
 
 /*
- * Handles the end of SA's lifetime: either end rekeys the IKE SA at the
- * end of its own lifetime (RFC 7296 2.8), and if no rekey succeeds
- * within the grace period the SA is deleted. Equal lifetimes make both
- * ends rekey at once, which ikev2_child.c settles as RFC 7296 2.8.2
- * says.
+ * Handles the end of SA's lifetime. Either end rekeys the IKE SA at the
+ * end of its own lifetime (RFC 7296 2.8). If no rekey succeeds within
+ * the grace period, the SA is deleted. Equal lifetimes make both ends
+ * rekey at once, which ikev2_child.c settles as RFC 7296 2.8.2
+ * specifies.
  */
 static void
 expire(struct ikemgr *ike, struct v2_sa *sa, double now)
@@ -983,7 +986,8 @@ integ_text(uint16_t integ)
 }
 
 /* Writes an FQDN, email or key-id identity into BUF for the show
- * commands, a peer's unprintable octets as '.'; "" for other types. */
+ * commands, with a peer's unprintable octets as '.'. BUF is "" for other
+ * types. */
 static void
 id_text(const struct ikev2_id *id, char *buf, size_t len)
 {

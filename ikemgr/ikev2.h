@@ -121,8 +121,8 @@ struct ikev2_key {
 	char remote[129];		/* the key the peer signs with */
 };
 
-/* One `match identity remote fqdn|email|key-id` value; DOMAIN matches
- * the identities that end in "." or "@" and the value. */
+/* One `match identity remote fqdn|email|key-id` value. With DOMAIN it
+ * matches the identities that end in "." or "@" and the value. */
 struct ikev2_match_id {
 	struct ikev2_id id;
 	bool domain;
@@ -158,11 +158,11 @@ struct ikev2_config {
 	uint16_t dpd_interval;		/* crypto ikev2 dpd; 0: none */
 	uint16_t dpd_retry;
 	bool dpd_periodic;
-	/* crypto ikev2 cookie-challenge: half-open SAs from which
-	 * IKE_SA_INIT gets a COOKIE challenge; 0: never. */
+	/* Number of half-open SAs from which IKE_SA_INIT gets a COOKIE
+	 * challenge (`crypto ikev2 cookie-challenge`). 0: never. */
 	uint16_t cookie_challenge;
-	/* crypto ikev2 fragmentation [mtu N]: the largest IP datagram of
-	 * a fragment in octets; 0: fragmentation not configured. */
+	/* Maximum IP datagram size of a fragment in octets (`crypto ikev2
+	 * fragmentation [mtu N]`). 0: fragmentation not configured. */
 	uint16_t frag_mtu;
 };
 
@@ -173,21 +173,22 @@ void ikev2_config_free(struct ikev2_config *c);
 const struct ikev2_profile *ikev2_config_profile(const struct ikev2_config *c,
 						 const char *name);
 /*
- * The first profile whose `match identity remote` matches the peer's
- * identity ID: an address identity by its `address` values, the others
- * by their fqdn, email or key-id values. Without ID, or with an ID of a
- * type no profile names, the peer's address PEER stands in for an
- * address identity.
+ * Finds the first profile whose `match identity remote` matches the
+ * peer's identity ID. An address identity matches by its `address`
+ * values, the others by their fqdn, email or key-id values. Without ID,
+ * or with an ID of a type no profile names, the peer's address PEER is
+ * used as an address identity.
  */
 const struct ikev2_profile *
 ikev2_config_profile_for_peer(const struct ikev2_config *c, uint32_t peer,
 			      const struct ikev2_id *id);
 /*
- * The keyring peer block of PROFILE's local keyring for a peer as IOS
- * looks it up: the block whose `identity` is the peer's identity ID
- * (NULL: not known yet, as on the initiator), else the block whose
- * `address` holds PEER with the longest mask, `0.0.0.0 0.0.0.0` being
- * the last resort. NULL when none matches.
+ * Finds the keyring peer block of PROFILE's local keyring for a peer, as
+ * IOS looks it up. The first choice is the block whose `identity` is the
+ * peer's identity ID (NULL when not known yet, as on the initiator).
+ * Next is the block whose `address` contains PEER with the longest mask,
+ * and `0.0.0.0 0.0.0.0` is the last resort. Returns NULL when none
+ * matches.
  */
 const struct ikev2_key *ikev2_config_key(const struct ikev2_config *c,
 					 const struct ikev2_profile *profile,
@@ -258,9 +259,10 @@ int ikev2_open(const struct ikev2_algs *a, const struct ikev2_keys *k,
 	       bool from_initiator, uint8_t *msg, size_t len, size_t sk_hdr,
 	       uint8_t **plain, size_t *plain_len);
 
-/* ikev2_seal() and ikev2_open() for an Encrypted Fragment payload, whose
- * header has four more octets (Fragment Number, Total Fragments) that the
- * integrity check and the AES-GCM AAD cover (RFC 7383 2.5). */
+/* Seal and open an Encrypted Fragment payload, as ikev2_seal() and
+ * ikev2_open() do for SK. Its header has four more octets (Fragment
+ * Number, Total Fragments), which the integrity check and the AES-GCM
+ * AAD cover (RFC 7383 2.5). */
 size_t ikev2_seal_skf(const struct ikev2_algs *a, const struct ikev2_keys *k,
 		      bool initiator, uint8_t *msg, size_t len, size_t cap,
 		      size_t sk_body);

@@ -274,8 +274,9 @@ parse_id(const char *text, struct ikev2_id *id)
 	return false;
 }
 
-/* Reads how keyring peer block N is found: `address`, `hostname` and
- * `identity`. False when it has none of them or one is invalid. */
+/* Reads the match settings of keyring peer block N: `address`,
+ * `hostname` and `identity`. False when it has none of them or one is
+ * invalid. */
 static bool
 read_peer_match(const struct lyd_node *n, struct ikev2_key *k)
 {
@@ -308,9 +309,10 @@ read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 		const char *both = leaf(n, "pre-shared-key");
 		const char *loc = leaf(n, "pre-shared-key-local");
 		const char *rem = leaf(n, "pre-shared-key-remote");
+		const char *shared, *sealed_local, *sealed_remote;
 		struct ikev2_key *k;
 
-		/* Not grow(): the old block holds keys and is cleansed. */
+		/* Not grow(): the old block contains keys and is cleansed. */
 		k = OPENSSL_clear_realloc(c->keys, c->nkeys * sizeof(*k),
 					  (c->nkeys + 1) * sizeof(*k));
 		if (k == NULL) {
@@ -326,12 +328,18 @@ read_keyrings(struct ikev2_config *c, const struct lyd_node *tree)
 			c->nkeys--;
 			continue;
 		}
-		/* Sealed in the tree (core/config.h); "" when unreadable. */
-		if (cfg_secret_open(loc != NULL ? loc : both != NULL ? both : "",
-				    k->local, sizeof(k->local)) < 0)
+		/*
+		 * The keys are sealed in the tree (core/config.h). A key that
+		 * cannot be opened is stored as "".
+		 */
+		shared = both != NULL ? both : "";
+		sealed_local = loc != NULL ? loc : shared;
+		sealed_remote = rem != NULL ? rem : shared;
+		if (cfg_secret_open(sealed_local, k->local,
+				    sizeof(k->local)) < 0)
 			k->local[0] = '\0';
-		if (cfg_secret_open(rem != NULL ? rem : both != NULL ? both : "",
-				    k->remote, sizeof(k->remote)) < 0)
+		if (cfg_secret_open(sealed_remote, k->remote,
+				    sizeof(k->remote)) < 0)
 			k->remote[0] = '\0';
 	}
 	ly_set_free(set, NULL);

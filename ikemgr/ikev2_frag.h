@@ -30,8 +30,8 @@ void ikev2_frag_offer(struct ikev2_buf *b, const struct ikev2_config *c);
 /*
  * Turns fragmentation on for SA when C configures it and the peer's
  * IKE_SA_INIT message M announced it (RFC 7383 2.3). A responder calls
- * this before ikev2_frag_offer() answers, so that it announces support
- * only to an initiator that did.
+ * this before ikev2_frag_offer() adds the notify to its response, so
+ * that it announces support only to an initiator that did.
  */
 void ikev2_frag_negotiate(struct v2_sa *sa, const struct ikev2_config *c,
 			  const struct ikev2_msg *m);
@@ -50,17 +50,17 @@ void ikev2_frags_free(struct ikev2_frags *f);
 
 /*
  * Takes fragment MSG with header H for SA, which the caller matched to
- * the message ID it expects: checks and authenticates it and keeps its
- * plaintext. Returns -1 to drop it (counted), 0 while fragments are
- * missing, and 1 when the message is complete: *PLAIN (malloc'd, the
- * caller frees it) and *PLAIN_LEN are then the inner payloads, *FIRST
- * the type of the first.
+ * the message ID it expects. It checks and authenticates the fragment
+ * and keeps its plaintext. Returns -1 to drop it (counted), 0 while
+ * fragments are missing, and 1 when the message is complete. *PLAIN
+ * (malloc'd, the caller frees it) and *PLAIN_LEN are then the inner
+ * payloads, and *FIRST is the type of the first.
  */
 int ikev2_frag_input(struct ikemgr *ike, struct v2_sa *sa,
 		     const struct ikev2_hdr *h, uint8_t *msg, uint8_t **plain,
 		     size_t *plain_len, uint8_t *first);
 
-/* Authenticates fragment MSG of a request SA has answered already and
+/* Authenticates fragment MSG of a request SA has handled already and
  * returns its Fragment Number, or -1 when it fails (counted). */
 int ikev2_frag_number(struct ikemgr *ike, struct v2_sa *sa,
 		      const struct ikev2_hdr *h, uint8_t *msg);
